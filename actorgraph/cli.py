@@ -1,0 +1,94 @@
+"""The ``actorgraph`` command: reads settings once, wires the store, dispatches sub-commands.
+
+Sub-commands live in ``actorgraph/commands/*.py``; each module's ``register(subparsers)`` adds
+its parser and sets ``handler=run``. User errors (``ActorgraphError``) print one line to stderr and
+exit 2; no tracebacks for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from actorgraph import __version__
+from actorgraph.settings import Settings
+from graph.errors import ActorgraphError
+from graph.store import GraphStore, open_store
+
+
+class Context:
+    """What a command needs: settings, a lazily opened store, output helpers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: GraphStore | None = None
+
+    def store(self) -> GraphStore:
+        if self._store is None:
+            self._store = open_store(self.settings.store_config())
+            self._store.ensure_schema()
+        return self._store
+
+    def out(self, obj: Any) -> None:
+        if isinstance(obj, str):
+            print(obj)
+        else:
+            print(json.dumps(obj, indent=2, sort_keys=False, default=str))
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="actorgraph",
+        description="Graph-based threat-actor attribution: ingest, query, train, attribute, serve.",
+    )
+    parser.add_argument("--version", action="version", version=f"actorgraph {__version__}")
+    parser.add_argument("--home", type=Path, help="data directory (default: $ACTORGRAPH_HOME or ./.actorgraph)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import actorgraph.commands as commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"actorgraph.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 1
+    try:
+        settings = Settings(**({"home": args.home} if args.home else {}))
+    except Exception as exc:  # pydantic ValidationError: bad environment
+        print(f"actorgraph: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    ctx = Context(settings)
+    try:
+        return int(args.handler(args, ctx) or 0)
+    except ActorgraphError as exc:
+        print(f"actorgraph: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("actorgraph: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

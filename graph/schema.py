@@ -1,0 +1,78 @@
+"""Labels, relationship types and the schema DDL of each backend.
+
+The DDL lives as data in ``cypher/schema.cypher`` (Neo4j 5) and ``cypher/schema.falkordb.cypher``
+(FalkorDB, whose uniqueness constraints are a server command, not Cypher). Label and type names are
+whitelisted here because Cypher cannot take them as parameters: code that puts a label into a
+query string checks it with ``label()`` / ``rel_type()`` first.
+"""
+
+from __future__ import annotations
+
+from cypher import CYPHER_DIR
+from graph.errors import ValidationError
+
+LABELS: tuple[str, ...] = (
+    "ThreatActor", "Campaign", "Indicator", "Infrastructure", "Malware", "Tool",
+    "Technique", "Country", "Sector", "Report",
+)
+
+REL_TYPES: tuple[str, ...] = (
+    "ATTRIBUTED_TO", "PREDICTED_ACTOR", "USES", "INDICATES", "RESOLVES_TO", "HOSTED_ON",
+    "REGISTERED_WITH", "USES_NAMESERVER", "PRESENTS_CERT", "COMMUNICATES_WITH", "TARGETS",
+    "ORIGINATES_FROM", "SUBTECHNIQUE_OF", "REPORTED_IN", "VARIANT_OF", "CONSISTS_OF",
+    "RELATED_TO", "BELONGS_TO", "LOCATED_AT", "SIGHTED_IN",
+)
+
+TLP_LEVELS: dict[str, int] = {"clear": 0, "white": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
+
+
+def label(name: str) -> str:
+    """Return ``name`` backtick-quoted if it is a known label, else raise ValidationError."""
+    if name not in LABELS:
+        raise ValidationError(f"unknown label {name!r}; expected one of {', '.join(LABELS)}")
+    return f"`{name}`"
+
+
+def rel_type(name: str) -> str:
+    """Return ``name`` backtick-quoted if it is a known relationship type."""
+    if name not in REL_TYPES:
+        raise ValidationError(f"unknown relationship type {name!r}")
+    return f"`{name}`"
+
+
+def tlp_level(value: str | int | None) -> int:
+    """TLP name (1.0 or 2.0 spelling) or level -> 0..4."""
+    if value is None:
+        return 0
+    if isinstance(value, int) and 0 <= value <= 4:
+        return value
+    key = str(value).strip().lower().removeprefix("tlp:")
+    if key not in TLP_LEVELS:
+        raise ValidationError(f"unknown TLP level {value!r}; expected clear, green, amber, amber+strict or red")
+    return TLP_LEVELS[key]
+
+
+def _statements(filename: str) -> list[str]:
+    text = (CYPHER_DIR / filename).read_text()
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("//"):
+            out.append(line.rstrip(";"))
+    return out
+
+
+def neo4j_statements() -> list[str]:
+    """The Neo4j 5 DDL (constraints and indexes, all IF NOT EXISTS)."""
+    return _statements("schema.cypher")
+
+
+def falkordb_statements(graph: str) -> list[tuple[str, object]]:
+    """FalkorDB DDL as ("cypher", text) or ("command", args) for GRAPH.CONSTRAINT lines."""
+    out: list[tuple[str, object]] = []
+    for stmt in _statements("schema.falkordb.cypher"):
+        if stmt.startswith("GRAPH."):
+            out.append(("command", stmt.replace("{graph}", graph).split()))
+        else:
+            out.append(("cypher", stmt))
+    return out

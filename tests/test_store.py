@@ -1,0 +1,116 @@
+"""The store layer against the real embedded FalkorDB."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph import embedded
+from graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError
+from graph.falkor import FalkorStore
+from graph.schema import label, tlp_level
+
+
+def test_query_returns_plain_rows(store):
+    store.query("CREATE (:ThreatActor {id: $id, name: $name, aliases: $al})",
+                {"id": "intrusion-set--1", "name": "APT28", "al": ["Fancy Bear", "Forest Blizzard"]})
+    rows = store.query("MATCH (a:ThreatActor) RETURN a, a.name AS name")
+    assert rows == [{"a": {"_labels": ["ThreatActor"], "id": "intrusion-set--1", "name": "APT28",
+                           "aliases": ["Fancy Bear", "Forest Blizzard"]}, "name": "APT28"}]
+
+
+def test_paths_and_relationships_are_dicts(store):
+    store.query("CREATE (:Campaign {id:'c'})-[:ATTRIBUTED_TO {confidence: 80}]->(:ThreatActor {id:'a'})")
+    row = store.query("MATCH p=(c:Campaign)-[r]->(a) RETURN p, r")[0]
+    assert row["r"] == {"_type": "ATTRIBUTED_TO", "confidence": 80}
+    assert [n["id"] for n in row["p"]["nodes"]] == ["c", "a"]
+
+
+def test_parameters_round_trip_hostile_strings(store):
+    nasty = "q\"uo'te \\back\nnl ünï 😀 `tick` $dollar }) DETACH DELETE (n"
+    store.query("CREATE (:Indicator {id: $v})", {"v": nasty})
+    assert store.query("MATCH (i:Indicator) RETURN i.id AS v") == [{"v": nasty}]
+
+
+def test_read_only_refuses_writes_and_keeps_data(store):
+    store.query("CREATE (:Malware {id: 'm1'})")
+    with pytest.raises(ReadOnlyViolation):
+        store.query("MATCH (m) DETACH DELETE m", read_only=True)
+    assert store.query("MATCH (m:Malware) RETURN count(m) AS c") == [{"c": 1}]
+
+
+def test_read_timeout(store):
+    with pytest.raises(QueryTimeout):
+        store.query("UNWIND range(1, 20000000) AS x WITH x WHERE x % 7 = 0 RETURN count(x)",
+                    read_only=True, timeout_ms=20)
+
+
+def test_syntax_error_is_query_error(store):
+    with pytest.raises(QueryError, match="query failed"):
+        store.query("MATCH (n RETURN n")
+
+
+def test_write_batches_and_unique_id(store):
+    rows = [{"id": f"m{i}", "name": f"mal{i}"} for i in range(2500)]
+    sent = store.write_batches("UNWIND $rows AS row MERGE (m:Malware {id: row.id}) SET m.name = row.name",
+                               rows, batch_size=1000)
+    assert sent == 2500
+    store.write_batches("UNWIND $rows AS row MERGE (m:Malware {id: row.id})", rows)  # idempotent
+    assert store.counts()["nodes"] == {"Malware": 2500}
+    with pytest.raises(QueryError, match="unique"):
+        store.query("CREATE (:Malware {id: 'm1'})")
+
+
+def test_schema_is_idempotent(store):
+    store.ensure_schema()
+    store.ensure_schema()
+    indexed = store.query("CALL db.indexes() YIELD label, properties RETURN label, properties")
+    assert any(r["label"] == "Indicator" and "value" in r["properties"] for r in indexed)
+
+
+def test_label_whitelist_and_tlp():
+    assert label("Campaign") == "`Campaign`"
+    with pytest.raises(ValidationError, match="unknown label"):
+        label("Campaign`) DETACH DELETE (x")
+    assert [tlp_level(x) for x in ("TLP:CLEAR", "white", "green", "amber", "amber+strict", "red")] == [0, 0, 1, 2, 3, 4]
+    with pytest.raises(ValidationError):
+        tlp_level("purple")
+
+
+def test_embedded_lifecycle_attach_persist_and_lock(tmp_path: Path):
+    home = tmp_path / "h"
+    sock, started = embedded.start(home, auto=False)
+    assert started and embedded.running(home)
+    again, started_again = embedded.start(home, auto=True)  # a second start attaches
+    assert again == sock and not started_again
+    s = FalkorStore(sock, graph="g")
+    s.query("CREATE (:Country {id: 'country:RU', code: 'RU'})")
+    s.close()
+    assert embedded.stop(home)
+    assert not embedded.running(home)
+    s2 = FalkorStore.embedded(home, graph="g")  # auto-start reloads the append-only file
+    assert s2.query("MATCH (c:Country) RETURN c.code AS code") == [{"code": "RU"}]
+    s2.close()  # last client of an auto-started server stops it
+    assert not embedded.running(home)
+
+
+def test_two_processes_share_one_server(tmp_path: Path):
+    home = tmp_path / "h2"
+    code = (
+        "import sys; from graph.falkor import FalkorStore; from graph import embedded;"
+        "s = FalkorStore.embedded(sys.argv[1], graph='g');"
+        "s.query('CREATE (:Sector {id: $i})', {'i': sys.argv[2]});"
+        "print(embedded.status(sys.argv[1])['pid']); s.close()"
+    )
+    embedded.start(home, auto=False)
+    procs = [subprocess.run([sys.executable, "-c", code, str(home), f"s{i}"], capture_output=True,
+                            text=True, check=True, cwd=Path(__file__).parent.parent) for i in range(3)]
+    pids = {p.stdout.strip() for p in procs}
+    assert len(pids) == 1
+    s = FalkorStore.embedded(home, graph="g")
+    assert s.query("MATCH (x:Sector) RETURN count(x) AS c") == [{"c": 3}]
+    s.close()
+    embedded.stop(home)
