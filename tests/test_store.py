@@ -114,3 +114,12 @@ def test_two_processes_share_one_server(tmp_path: Path):
     assert s.query("MATCH (x:Sector) RETURN count(x) AS c") == [{"c": 3}]
     s.close()
     embedded.stop(home)
+
+
+def test_neo4j_backend_is_selected_and_fails_cleanly_without_a_server():
+    """No Neo4j runs here: selecting it must give a clear StoreUnavailable, not a traceback."""
+    from graph.errors import StoreUnavailable
+    from graph.store import StoreConfig, open_store
+
+    with pytest.raises(StoreUnavailable, match="Neo4j"):
+        open_store(StoreConfig(neo4j_uri="bolt://127.0.0.1:1", neo4j_password="x"))
