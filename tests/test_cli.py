@@ -1,0 +1,62 @@
+"""The CLI contract of issue 2, through a real subprocess and the real embedded store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ag(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ACTORGRAPH_HOME": str(home)}
+    env.pop("NEO4J_URI", None)
+    proc = subprocess.run([sys.executable, "-m", "actorgraph.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def home(tmp_path: Path):
+    h = tmp_path / "home"
+    yield h
+    ag(h, "store", "stop", check=False)
+
+
+def test_cypher_write_then_read_json(home: Path):
+    ag(home, "cypher", "CREATE (:ThreatActor {id: $id, name: $name})", "--param", "id=intrusion-set--x",
+       "--param", "name=APT 28 'quoted'", "--write")
+    out = ag(home, "cypher", "MATCH (a:ThreatActor) RETURN a.id AS id, a.name AS name", "--json")
+    assert json.loads(out.stdout) == [{"id": "intrusion-set--x", "name": "APT 28 'quoted'"}]
+
+
+def test_cypher_is_read_only_by_default(home: Path):
+    proc = ag(home, "cypher", "CREATE (:ThreatActor {id: 'x'})", check=False)
+    assert proc.returncode != 0
+    assert "read-only" in proc.stderr and "Traceback" not in proc.stderr
+    assert json.loads(ag(home, "cypher", "MATCH (n) RETURN count(n) AS c", "--json").stdout) == [{"c": 0}]
+
+
+def test_bad_param_and_syntax_errors_are_clean(home: Path):
+    for args in (["cypher", "RETURN 1", "--param", "no-equals"], ["cypher", "MATCH (n RETURN n"]):
+        proc = ag(home, *args, check=False)
+        assert proc.returncode == 2 and proc.stderr.startswith("actorgraph: error:")
+        assert "Traceback" not in proc.stderr
+
+
+def test_stats_json_and_store_lifecycle(home: Path):
+    ag(home, "store", "start")
+    ag(home, "cypher", "UNWIND range(1, 3) AS i CREATE (:Malware {id: toString(i)})-[:USES]->(:Technique {id: 't' + toString(i)})", "--write")
+    stats = json.loads(ag(home, "stats", "--json").stdout)
+    assert stats == {"nodes": {"Malware": 3, "Technique": 3}, "relationships": {"USES": 3}}
+    status = json.loads(ag(home, "store", "status", "--json").stdout)
+    assert status["running"] and status["nodes"] == 6 and status["relationships"] == 3 and status["pid"] > 0
+    assert "stopped" in ag(home, "store", "stop").stdout
+    assert ag(home, "store", "status", check=False).returncode == 3
