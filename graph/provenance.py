@@ -1,0 +1,98 @@
+"""Provenance values shared by the readers: timestamps and TLP markings.
+
+Timestamps are stored as ISO-8601 strings in one canonical form
+(``2024-05-01T10:20:30.000Z``) so that string order is time order, which is what the
+writer's "newer ``modified`` wins" comparison relies on; range queries get ``*_epoch`` twins.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+TLP_LEVELS = {"clear": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
+
+# The well-known marking-definition ids of TLP 1.0 (STIX 2.1 spec) and TLP 2.0 (OASIS
+# extension), so bundles that only reference them still resolve.
+TLP_MARKING_IDS = {
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "clear",  # TLP 1.0 WHITE
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",  # TLP 2.0
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": "amber",
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": "amber+strict",
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": "red",
+}
+
+
+def tlp_name(text: str | None) -> str | None:
+    """Canonical TLP name from ``TLP:AMBER+STRICT``, ``tlp:white``, ``amber`` ...; else None."""
+    if not text:
+        return None
+    value = text.strip().lower()
+    value = value.removeprefix("tlp:").removeprefix("tlp ").strip().replace("_", "+")
+    if value == "white":
+        return "clear"
+    if value in ("amber strict", "amber-strict"):
+        return "amber+strict"
+    return value if value in TLP_LEVELS else None
+
+
+def strictest_tlp(names: list[str | None]) -> str | None:
+    """The most restrictive of several TLP names (an object marked green and amber is amber)."""
+    valid = [n for n in names if n in TLP_LEVELS]
+    return max(valid, key=TLP_LEVELS.__getitem__) if valid else None
+
+
+def tlp_props(name: str | None) -> dict[str, Any]:
+    """``{"tlp": name, "tlp_level": n}`` or ``{}`` when unmarked (unmarked reads as clear)."""
+    return {"tlp": name, "tlp_level": TLP_LEVELS[name]} if name else {}
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Parse an ISO-8601 timestamp, a date, an epoch number or a datetime; None when absent.
+
+    Raises:
+        ValueError: the value is present but not a timestamp.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text), tz=UTC)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def iso(value: Any) -> str | None:
+    """Canonical ISO-8601 string (UTC, milliseconds, ``Z``) of a timestamp; None when absent."""
+    parsed = parse_time(value)
+    if parsed is None:
+        return None
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
+
+
+def epoch(value: Any) -> int | None:
+    """Epoch seconds of a timestamp; None when absent."""
+    parsed = parse_time(value)
+    return int(parsed.timestamp()) if parsed else None
+
+
+def seen_props(first_seen: Any, last_seen: Any) -> dict[str, Any]:
+    """``first_seen``/``last_seen`` with their ``*_epoch`` twins (absent values left out)."""
+    out: dict[str, Any] = {}
+    if first_seen is not None:
+        out["first_seen"], out["first_seen_epoch"] = iso(first_seen), epoch(first_seen)
+    if last_seen is not None:
+        out["last_seen"], out["last_seen_epoch"] = iso(last_seen), epoch(last_seen)
+    return out
