@@ -1,9 +1,9 @@
 """Ingest files, objects and ATT&CK into a store: read (validate everything), then write.
 
-A refused input raises before any of it is written; ``ingest_paths`` stops at the first
-refused file only after writing the files before it, and the caller (the CLI) reports which
-file was refused. Use ``ingest_paths(..., keep_going=True)`` to ingest every good file and
-collect the errors instead.
+A refused input raises before any of it is written. ``ingest_paths`` still ingests the other
+files and raises at the end: the error of the one refused file, or an ``IngestError`` naming
+all of them; either way the exception carries ``errors`` (the refusals) and ``reports`` (what
+was written), so a caller can show both.
 """
 
 from __future__ import annotations
@@ -19,6 +19,24 @@ from graph.store import GraphStore
 from graph.writer import DEFAULT_BATCH_SIZE, IngestReport, resolve_stix_ids, write_batch
 
 FORMATS = ("auto", "stix", "misp")
+
+FIND_ACTORS = """MATCH (a:ThreatActor)
+WHERE a.name_lc IN $names OR any(x IN coalesce(a.aliases_lc, []) WHERE x IN $names)
+RETURN a.id AS id, a.name_lc AS name_lc, coalesce(a.aliases_lc, []) AS aliases_lc"""
+
+
+def find_actors(store: GraphStore, names: list[str]) -> dict[str, str]:
+    """Lower-cased name or alias -> ThreatActor id, for names that match exactly one actor.
+
+    A name shared by several actors (aliases overlap between vendors) matches none of them:
+    a claim is never pinned on the wrong group by an ambiguous alias.
+    """
+    wanted = [n.lower() for n in names]
+    hits: dict[str, set[str]] = {}
+    for row in store.query(FIND_ACTORS, {"names": wanted}, read_only=True):
+        for name in {row["name_lc"], *row["aliases_lc"]} & set(wanted):
+            hits.setdefault(name, set()).add(row["id"])
+    return {name: next(iter(ids)) for name, ids in hits.items() if len(ids) == 1}
 
 
 def detect_format(data: Any) -> str:
@@ -52,7 +70,8 @@ def read_any(
     if kind == "misp":
         from graph.misp_reader import read_misp
 
-        return read_misp(data, source=source, origin=where), kind
+        lookup = (lambda names: find_actors(store, names)) if store is not None else None
+        return read_misp(data, source=source, origin=where, actor_lookup=lookup), kind
     from graph.stix_reader import read_stix
 
     resolve = (lambda ids: resolve_stix_ids(store, ids)) if store is not None else None
@@ -65,22 +84,24 @@ def ingest_paths(
     *,
     fmt: str = "auto",
     batch_size: int = DEFAULT_BATCH_SIZE,
-    keep_going: bool = False,
 ) -> list[IngestReport]:
     """Ingest files and directories (``.json``, ``.json.gz``), one report per file.
 
-    Each file is validated as a whole before any of it is written.
+    Each file is validated as a whole before any of it is written; a refused file does not stop
+    the others.
 
     Args:
         store: the target store.
         paths: files or directories.
         fmt: ``auto`` (detect per file), ``stix`` or ``misp``.
         batch_size: rows per write query.
-        keep_going: ingest the remaining files after a refused one; the errors are raised
-            together at the end as one ``IngestError`` (its ``errors`` attribute lists them).
+
+    Returns:
+        One report per ingested file.
 
     Raises:
-        IngestError: a file was refused (nothing of that file was written).
+        IngestError: one or more files were refused (nothing of those was written); the
+            exception's ``errors`` lists the refusals and ``reports`` the files written.
     """
     reports: list[IngestReport] = []
     errors: list[IngestError] = []
@@ -89,15 +110,12 @@ def ingest_paths(
             data = load_json(path)
             batch, kind = read_any(data, source=path.name, fmt=fmt, store=store, where=str(path))
         except IngestError as exc:
-            if not keep_going:
-                raise
             errors.append(exc)
             continue
         reports.append(write_batch(store, batch, batch_size=batch_size, fmt=kind))
     if errors:
-        err = IngestError(
-            f"{len(errors)} file(s) refused: " + "; ".join(str(e) for e in errors),
-            source=None,
+        err = errors[0] if len(errors) == 1 else IngestError(
+            f"{len(errors)} files refused: " + "; ".join(str(e) for e in errors)
         )
         err.errors = errors  # type: ignore[attr-defined]
         err.reports = reports  # type: ignore[attr-defined]
