@@ -1,0 +1,228 @@
+"""A small, hand-made graph in the shape of ``cypher/schema.md`` for the query-library tests.
+
+Real ATT&CK names (APT28, Sandworm Team, T1059.001, Mimikatz, Cobalt Strike) with a tiny invented
+indicator layer built so that every research query has something to find: shared hosting, a hub
+IP, a reused certificate, an alias collision, model hypotheses that disagree, an orphan and a stale
+indicator. Objects whose name or value contains ``secret`` are marked TLP:RED (level 4), so a test
+can check that nothing of them leaks below that clearance.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from graph.schema import label, rel_type
+from graph.store import GraphStore
+
+SECRET = "secret"
+SRC = ["test-fixture"]
+
+
+def _n(label_: str, id_: str, **props: Any) -> tuple[str, dict[str, Any]]:
+    return label_, {"id": id_, "sources": SRC, **props}
+
+
+def _ind(kind: str, value: str, **props: Any) -> tuple[str, dict[str, Any]]:
+    return _n("Indicator", f"{kind}:{value}", kind=kind, value=value, **props)
+
+
+def _infra(kind: str, name: str, **props: Any) -> tuple[str, dict[str, Any]]:
+    return _n("Infrastructure", f"{kind}:{name}", kind=kind, name=name, value=name, **props)
+
+
+def _seen(first: str, last: str) -> dict[str, Any]:
+    return {"first_seen": first, "last_seen": last}
+
+
+NODES: list[tuple[str, dict[str, Any]]] = [
+    _n("ThreatActor", "intrusion-set--apt28", name="APT28", external_id="G0007", country="RU",
+       country_source="derived:alias", aliases=["Fancy Bear", "Sofacy", "Forest Blizzard"]),
+    _n("ThreatActor", "intrusion-set--sandworm", name="Sandworm Team", external_id="G0034",
+       country="RU", country_source="stix", aliases=["ELECTRUM", "Voodoo Bear"]),
+    _n("ThreatActor", "intrusion-set--apt41", name="APT41", external_id="G0096", country="CN",
+       country_source="derived:description", aliases=["Wicked Panda"]),
+    _n("ThreatActor", "intrusion-set--mustang", name="Mustang Panda", external_id="G0129",
+       country="CN", country_source="derived:description", aliases=["TA416"]),
+    _n("ThreatActor", "intrusion-set--fin7", name="FIN7", external_id="G0046",
+       aliases=["Carbon Spider"], motivation="financial"),
+    _n("ThreatActor", "intrusion-set--sofacy-dup", name="Sofacy Group (vendor X)",
+       aliases=["Sofacy"], country="RU"),
+    _n("ThreatActor", "intrusion-set--secret-actor", name="Secret Red Actor", country="RU",
+       aliases=["Fancy Bear"], tlp="red", tlp_level=4),
+    _n("Country", "country:RU", code="RU", name="Russia"),
+    _n("Country", "country:CN", code="CN", name="China"),
+    _n("Sector", "sector:energy", name="Energy"),
+    _n("Sector", "sector:government", name="Government"),
+    _n("Technique", "attack-pattern--t1059", external_id="T1059", name="Command and Scripting Interpreter",
+       tactics=["execution"], is_subtechnique=False),
+    _n("Technique", "attack-pattern--t1059-001", external_id="T1059.001", name="PowerShell",
+       tactics=["execution"], is_subtechnique=True, parent_external_id="T1059"),
+    _n("Technique", "attack-pattern--t1566-001", external_id="T1566.001", name="Spearphishing Attachment",
+       tactics=["initial-access"], is_subtechnique=True, parent_external_id="T1566"),
+    _n("Technique", "attack-pattern--t1071-001", external_id="T1071.001", name="Web Protocols",
+       tactics=["command-and-control"], is_subtechnique=True, parent_external_id="T1071"),
+    _n("Technique", "attack-pattern--t1105", external_id="T1105", name="Ingress Tool Transfer",
+       tactics=["command-and-control"]),
+    _n("Technique", "attack-pattern--t1561-002", external_id="T1561.002", name="Disk Structure Wipe",
+       tactics=["impact"], is_subtechnique=True),
+    _n("Malware", "malware--xagent", name="X-Agent", external_id="S0161"),
+    _n("Malware", "malware--cobaltstrike", name="Cobalt Strike", external_id="S0154"),
+    _n("Malware", "malware--plugx", name="PlugX", external_id="S0013"),
+    _n("Malware", "malware--industroyer", name="Industroyer", external_id="S0604"),
+    _n("Tool", "tool--mimikatz", name="Mimikatz", external_id="S0002"),
+    _n("Tool", "tool--psexec", name="PsExec", external_id="S0029"),
+    _n("Campaign", "campaign--apt28-2021", name="Operation Fancy Mail", **_seen("2021-03-01T00:00:00Z", "2021-09-30T00:00:00Z"),
+       first_seen_epoch=1614556800, last_seen_epoch=1632960000),
+    _n("Campaign", "campaign--sandworm-2022", name="Grid Strike", **_seen("2022-02-01T00:00:00Z", "2022-04-30T00:00:00Z"),
+       first_seen_epoch=1643673600, last_seen_epoch=1651276800),
+    _n("Campaign", "campaign--apt41-2020", name="Supply Chain 2020", **_seen("2020-01-10T00:00:00Z", "2020-06-01T00:00:00Z"),
+       first_seen_epoch=1578614400, last_seen_epoch=1590969600),
+    _n("Campaign", "campaign--unattributed-1", name="Unknown Cluster 1", **_seen("2023-05-01T00:00:00Z", "2023-06-01T00:00:00Z"),
+       first_seen_epoch=1682899200, last_seen_epoch=1685577600),
+    _n("Campaign", "campaign--secret", name="Secret Operation", **_seen("2021-05-01T00:00:00Z", "2021-06-01T00:00:00Z"),
+       first_seen_epoch=1619827200, last_seen_epoch=1622505600, tlp="red", tlp_level=4),
+    _ind("domain", "mail-update.example", **_seen("2021-03-02T00:00:00Z", "2021-09-01T00:00:00Z")),
+    _ind("domain", "login-portal.example", **_seen("2021-04-01T00:00:00Z", "2024-01-01T00:00:00Z")),
+    _ind("domain", "grid-status.example", **_seen("2022-02-01T00:00:00Z", "2022-04-01T00:00:00Z")),
+    _ind("domain", "cdn-assets.example", **_seen("2020-01-15T00:00:00Z", "2020-05-01T00:00:00Z")),
+    _ind("domain", "panda-news.example", **_seen("2023-05-02T00:00:00Z", "2023-05-30T00:00:00Z")),
+    _ind("domain", "secret-c2.example", tlp="red", tlp_level=4, **_seen("2021-05-01T00:00:00Z", "2021-06-01T00:00:00Z")),
+    _ind("ipv4", "203.0.113.10", **_seen("2021-03-02T00:00:00Z", "2021-09-01T00:00:00Z")),
+    _ind("ipv4", "203.0.113.20", **_seen("2022-02-01T00:00:00Z", "2022-04-01T00:00:00Z")),
+    _ind("ipv4", "198.51.100.1", **_seen("2020-01-01T00:00:00Z", "2023-06-01T00:00:00Z")),
+    _ind("ipv4", "192.0.2.99", **_seen("2014-01-01T00:00:00Z", "2015-01-01T00:00:00Z")),
+    _ind("sha256", "a" * 64, **_seen("2021-03-05T00:00:00Z", "2021-03-05T00:00:00Z")),
+    _ind("x509", "ab" * 20),
+    _infra("asn", "AS64500", asn=64500),
+    _infra("hosting_provider", "Evil Hosting Ltd"),
+    _infra("hosting_provider", "BigCloud"),
+    _infra("asn", "AS64501", asn=64501),
+    _infra("registrar", "namecheap"),
+    _infra("registrar", "regru"),
+    _infra("name_server", "ns1.sharedns.example"),
+    ("Report", {"id": "report--unsourced", "name": "Hand-written note"}),  # no provenance on purpose
+]
+
+RELS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("intrusion-set--apt28", "ORIGINATES_FROM", "country:RU", {}),
+    ("intrusion-set--sandworm", "ORIGINATES_FROM", "country:RU", {}),
+    ("intrusion-set--apt41", "ORIGINATES_FROM", "country:CN", {}),
+    ("intrusion-set--sandworm", "TARGETS", "sector:energy", {}),
+    ("campaign--apt28-2021", "TARGETS", "sector:government", {}),
+    ("attack-pattern--t1059-001", "SUBTECHNIQUE_OF", "attack-pattern--t1059", {}),
+    # what the actors use (ATT&CK-style)
+    ("intrusion-set--apt28", "USES", "malware--xagent", {}),
+    ("intrusion-set--apt28", "USES", "tool--mimikatz", {}),
+    ("intrusion-set--apt28", "USES", "attack-pattern--t1566-001", {}),
+    ("intrusion-set--apt28", "USES", "attack-pattern--t1059-001", {}),
+    ("intrusion-set--apt28", "USES", "attack-pattern--t1105", {}),
+    ("intrusion-set--sandworm", "USES", "malware--industroyer", {}),
+    ("intrusion-set--sandworm", "USES", "tool--mimikatz", {}),
+    ("intrusion-set--sandworm", "USES", "attack-pattern--t1561-002", {}),
+    ("intrusion-set--sandworm", "USES", "attack-pattern--t1059-001", {}),
+    ("intrusion-set--sandworm", "USES", "attack-pattern--t1105", {}),
+    ("intrusion-set--apt41", "USES", "malware--cobaltstrike", {}),
+    ("intrusion-set--apt41", "USES", "malware--plugx", {}),
+    ("intrusion-set--apt41", "USES", "tool--mimikatz", {}),
+    ("intrusion-set--apt41", "USES", "tool--psexec", {}),
+    ("intrusion-set--apt41", "USES", "attack-pattern--t1105", {}),
+    ("intrusion-set--apt41", "USES", "attack-pattern--t1071-001", {}),
+    ("intrusion-set--mustang", "USES", "malware--plugx", {}),
+    ("intrusion-set--mustang", "USES", "tool--psexec", {}),
+    ("intrusion-set--mustang", "USES", "attack-pattern--t1071-001", {}),
+    ("intrusion-set--fin7", "USES", "malware--cobaltstrike", {}),
+    ("intrusion-set--fin7", "USES", "attack-pattern--t1059-001", {}),
+    ("intrusion-set--secret-actor", "USES", "malware--xagent", {}),
+    ("malware--cobaltstrike", "USES", "attack-pattern--t1059-001", {}),
+    ("campaign--apt28-2021", "USES", "malware--cobaltstrike", {}),
+    # attributions, and the model's hypotheses
+    ("campaign--apt28-2021", "ATTRIBUTED_TO", "intrusion-set--apt28", {"confidence": 85}),
+    ("campaign--sandworm-2022", "ATTRIBUTED_TO", "intrusion-set--sandworm", {"confidence": 90}),
+    ("campaign--apt41-2020", "ATTRIBUTED_TO", "intrusion-set--apt41", {"confidence": 70}),
+    ("campaign--secret", "ATTRIBUTED_TO", "intrusion-set--apt28", {"confidence": 60, "tlp_level": 4}),
+    ("campaign--apt41-2020", "PREDICTED_ACTOR", "intrusion-set--mustang",
+     {"score": 0.55, "rank": 1, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"}),
+    ("campaign--apt41-2020", "PREDICTED_ACTOR", "intrusion-set--apt41",
+     {"score": 0.35, "rank": 2, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"}),
+    ("campaign--unattributed-1", "PREDICTED_ACTOR", "intrusion-set--mustang",
+     {"score": 0.7, "rank": 1, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"}),
+    ("campaign--unattributed-1", "PREDICTED_ACTOR", "intrusion-set--apt41",
+     {"score": 0.2, "rank": 2, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"}),
+    ("campaign--unattributed-1", "PREDICTED_ACTOR", "intrusion-set--apt28",
+     {"score": 0.1, "rank": 3, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"}),
+    # indicators -> campaigns / malware
+    ("domain:mail-update.example", "INDICATES", "campaign--apt28-2021", {}),
+    ("domain:login-portal.example", "INDICATES", "campaign--apt28-2021", {}),
+    ("domain:grid-status.example", "INDICATES", "campaign--sandworm-2022", {}),
+    ("domain:cdn-assets.example", "INDICATES", "campaign--apt41-2020", {}),
+    ("domain:panda-news.example", "INDICATES", "campaign--unattributed-1", {}),
+    ("domain:secret-c2.example", "INDICATES", "campaign--secret", {}),
+    ("domain:secret-c2.example", "INDICATES", "intrusion-set--secret-actor", {}),
+    ("sha256:" + "a" * 64, "INDICATES", "malware--xagent", {}),
+    ("sha256:" + "a" * 64, "INDICATES", "campaign--apt28-2021", {}),
+    # DNS, hosting, registration, certificates
+    ("domain:mail-update.example", "RESOLVES_TO", "ipv4:203.0.113.10", {}),
+    ("domain:login-portal.example", "RESOLVES_TO", "ipv4:203.0.113.10", {}),
+    ("domain:secret-c2.example", "RESOLVES_TO", "ipv4:203.0.113.10", {}),
+    ("domain:grid-status.example", "RESOLVES_TO", "ipv4:203.0.113.20", {}),
+    ("domain:login-portal.example", "RESOLVES_TO", "ipv4:198.51.100.1", {}),
+    ("domain:grid-status.example", "RESOLVES_TO", "ipv4:198.51.100.1", {}),
+    ("domain:cdn-assets.example", "RESOLVES_TO", "ipv4:198.51.100.1", {}),
+    ("domain:panda-news.example", "RESOLVES_TO", "ipv4:198.51.100.1", {}),
+    ("ipv4:203.0.113.10", "HOSTED_ON", "asn:AS64500", {}),
+    ("ipv4:203.0.113.20", "HOSTED_ON", "asn:AS64500", {}),
+    ("asn:AS64500", "HOSTED_ON", "hosting_provider:Evil Hosting Ltd", {}),
+    ("ipv4:198.51.100.1", "HOSTED_ON", "asn:AS64501", {}),
+    ("asn:AS64501", "HOSTED_ON", "hosting_provider:BigCloud", {}),
+    ("domain:mail-update.example", "REGISTERED_WITH", "registrar:namecheap", {}),
+    ("domain:grid-status.example", "REGISTERED_WITH", "registrar:namecheap", {}),
+    ("domain:login-portal.example", "REGISTERED_WITH", "registrar:regru", {}),
+    ("domain:mail-update.example", "USES_NAMESERVER", "name_server:ns1.sharedns.example", {}),
+    ("domain:grid-status.example", "USES_NAMESERVER", "name_server:ns1.sharedns.example", {}),
+    ("ipv4:203.0.113.10", "PRESENTS_CERT", "x509:" + "ab" * 20, {}),
+    ("ipv4:203.0.113.20", "PRESENTS_CERT", "x509:" + "ab" * 20, {}),
+]
+
+# Parameters that find something in this graph, per query (the YAML examples target the demo data).
+FIXTURE_PARAMS: dict[str, dict[str, Any]] = {
+    "indicator_to_actors_with_path": {"value": "203.0.113.10"},
+    "indicator_to_campaigns_and_malware": {"value": "mail-update.example"},
+    "hash_to_malware_and_actors": {"hash": "A" * 64},
+    "domain_resolutions_and_hosting": {"domain": "login-portal.example"},
+    "ip_reverse_resolution": {"ip": "203.0.113.10"},
+    "campaign_indicators": {"campaign": "Operation Fancy Mail"},
+    "actor_activity_in_window": {"actor": "fancy bear", "since": "2021-01-01", "until": "2021-12-31"},
+    "country_activity_in_window": {"country": "ru", "since": "2021-01-01", "until": "2022-12-31"},
+    "campaigns_per_year": {"country": ""},
+    "campaigns_active_between_epochs": {"since_epoch": 1609459200, "until_epoch": 1672531200},
+    "stale_indicators": {"older_than": "2016-01-01"},
+    "actor_domains_by_registrar_and_host": {"actor": "APT28", "since": ""},
+    "actor_ips_by_hosting_provider": {"actor": "APT28", "since": ""},
+    "hypotheses_for_actor": {"actor": "Mustang Panda"},
+    "who_uses_technique": {"technique": "T1059"},
+    "actors_similar_to_actor": {"actor": "APT41", "min_shared": 2},
+    "actor_pairs_by_shared_rare_techniques": {"max_actors": 2},
+    "hub_ips_by_domain_fan_out": {"min_domains": 3},
+    "low_confidence_predictions": {"max_score": 0.6},
+}
+
+
+def build_small_world(store: GraphStore) -> None:
+    """Write the graph above into ``store`` (empty): batched, one query per label and type."""
+    labels_of = {props["id"]: lab for lab, props in NODES}
+    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for lab, props in NODES:
+        by_label[lab].append(props)
+    for lab, rows in by_label.items():
+        store.write_batches(f"UNWIND $rows AS row CREATE (n:{label(lab)}) SET n = row", rows)
+    by_shape: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for src, typ, dst, props in RELS:
+        shape = (labels_of[src], typ, labels_of[dst])
+        by_shape[shape].append({"s": src, "t": dst, "props": {"sources": SRC, **props}})
+    for (ls, typ, lt), rows in by_shape.items():
+        store.write_batches(
+            f"UNWIND $rows AS row MATCH (a:{label(ls)} {{id: row.s}}) MATCH (b:{label(lt)} {{id: row.t}}) "
+            f"CREATE (a)-[r:{rel_type(typ)}]->(b) SET r = row.props",
+            rows,
+        )
