@@ -1,0 +1,59 @@
+"""``actorgraph serve [--host 127.0.0.1] [--port 8000] [--workers N]``: the HTTP API under uvicorn.
+
+With one worker the app runs in this process on the store this command opened. With several,
+this process opens (and so starts) the embedded store first, then each uvicorn worker builds
+the app from the same settings (exported to ``ACTORGRAPH_*``) and attaches to that server;
+each worker loads the model once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from graph.errors import ValidationError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="serve the HTTP API (FastAPI under uvicorn)")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    p.add_argument("--log-level", default="warning",
+                   choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--no-model", action="store_true", help="serve without loading an attribution model")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    import uvicorn
+
+    if args.workers < 1:
+        raise ValidationError(f"--workers must be at least 1, got {args.workers}")
+    if not 0 < args.port < 65536:
+        raise ValidationError(f"--port must be 1..65535, got {args.port}")
+    store = ctx.store()  # starts the embedded server (or reaches Neo4j) before any worker
+    settings = ctx.settings
+    if args.workers == 1:
+        from api.main import create_app
+
+        app = create_app(settings, store=store, load_model=not args.no_model)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                    access_log=False, timeout_graceful_shutdown=10)
+        return 0
+    # Workers are fresh processes: hand them this process's settings through the environment.
+    for name, value in settings.model_dump(exclude_none=True).items():
+        if name.startswith("neo4j_"):
+            os.environ[name.upper()] = str(value)
+        elif isinstance(value, list):
+            import json
+
+            os.environ[f"ACTORGRAPH_{name.upper()}"] = json.dumps(value)
+        else:
+            os.environ[f"ACTORGRAPH_{name.upper()}"] = str(value)
+    if args.no_model:
+        os.environ["ACTORGRAPH_SERVE_NO_MODEL"] = "1"
+    uvicorn.run("api.main:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level=args.log_level, access_log=False,
+                timeout_graceful_shutdown=10)
+    return 0

@@ -1,0 +1,92 @@
+"""Dependencies of the routes as ``Annotated`` aliases: the store, the caller's key, roles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.keys import ApiKey
+from api.problems import Problem
+from api.state import AppState
+from api.tlp import cleared_for_everything
+from graph.store import GraphStore
+
+_bearer = HTTPBearer(auto_error=False, description="an API key from `actorgraph keys create`")
+
+
+def get_state(request: Request) -> AppState:
+    """The app's state object."""
+    return request.app.state.actorgraph
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_store(state: StateDep) -> GraphStore:
+    """The graph store (instrumented for metrics)."""
+    return state.store
+
+
+StoreDep = Annotated[GraphStore, Depends(get_store)]
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="actorgraph"'}
+
+
+def get_current_key(
+    state: StateDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKey:
+    """The caller's live API key, after the rate limit.
+
+    Raises:
+        Problem: 401 without a valid key (missing, malformed, unknown or revoked), 429 over
+            the key's rate limit.
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Problem(401, "an API key is required: Authorization: Bearer <key>",
+                      slug="unauthenticated", headers=_CHALLENGE)
+    key = state.keys.authenticate(credentials.credentials)
+    if key is None:
+        raise Problem(401, "the API key is not valid (unknown or revoked)",
+                      slug="unauthenticated", headers=_CHALLENGE)
+    wait = state.limiter.acquire(key.id)
+    if wait > 0:
+        state.metrics.rate_limited.inc()
+        raise Problem(429, f"rate limit of {int(state.limiter.capacity)} requests per minute "
+                      f"exceeded for key {key.id}", slug="rate-limited",
+                      headers={"Retry-After": str(max(1, round(wait)))})
+    return key
+
+
+CurrentKey = Annotated[ApiKey, Depends(get_current_key)]
+
+
+def require_role(role: str):  # noqa: ANN201 - returns a dependency callable
+    """A dependency that lets only keys of ``role`` or a more privileged role through (else 403)."""
+
+    def check(key: CurrentKey) -> ApiKey:
+        if not key.has_role(role):
+            raise Problem(403, f"this needs the {role!r} role; key {key.id} has {key.role!r}",
+                          slug="forbidden")
+        return key
+
+    return check
+
+
+ReaderKey = Annotated[ApiKey, Depends(require_role("reader"))]
+AnalystKey = Annotated[ApiKey, Depends(require_role("analyst"))]
+IngestKey = Annotated[ApiKey, Depends(require_role("ingest"))]
+AdminKey = Annotated[ApiKey, Depends(require_role("admin"))]
+
+
+def require_full_clearance(key: AnalystKey) -> ApiKey:
+    """Ad hoc Cypher cannot be TLP-filtered reliably, so only keys cleared for red may run it."""
+    if not cleared_for_everything(key.tlp_level):
+        raise Problem(403, f"ad hoc Cypher needs TLP clearance 'red'; key {key.id} is cleared "
+                      f"for {key.tlp!r}", slug="clearance")
+    return key
+
+
+CypherKey = Annotated[ApiKey, Depends(require_full_clearance)]

@@ -1,0 +1,155 @@
+"""Build the FastAPI app: state, middleware, problem handlers, routers. Nothing else.
+
+``create_app(settings)`` is the one way in (tests, ``actorgraph serve``); ``app_from_env`` is
+the factory uvicorn workers import (``uvicorn api.main:app_from_env --factory``).
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from actorgraph import __version__
+from actorgraph.settings import Settings
+from api import problems
+from api.bodylimit import BodySizeLimitMiddleware
+from api.keys import KeyStore
+from api.metrics import InstrumentedStore, Metrics, MetricsMiddleware
+from api.ratelimit import RateLimiter
+from api.routes import actors, attributions, bundles, campaigns, cypher, health, indicators, queries
+from api.state import AppState, ModelHolder
+from graph.errors import ValidationError
+from graph.store import GraphStore, open_store
+
+log = logging.getLogger("actorgraph.api")
+
+DESCRIPTION = """
+Threat-actor attribution over a Cypher property graph.
+
+**Authentication**: `Authorization: Bearer <key>` with a key from `actorgraph keys create`.
+Roles, each with the rights of the ones before it: `reader` (actors, campaigns, indicators,
+research queries), `analyst` (+ attributions, ad hoc Cypher), `ingest` (+ bundles), `admin`.
+
+**TLP**: every key has a clearance (clear, green, amber, amber+strict, red). Objects and
+relationships marked above it are invisible on every read path: searches, profiles, pivots,
+research queries and attribution evidence. **Ad hoc Cypher (`POST /v1/cypher`) cannot be
+filtered reliably, so it is allowed only to analyst keys cleared for `red`.** It is read-only
+(a keyword scan, then the engine's read-only path), with a timeout and a row cap.
+
+Errors are RFC 9457 problem details (`application/problem+json`).
+"""
+
+
+def model_loader(settings: Settings, store: GraphStore) -> Callable[[], Any]:
+    """The default way to load the attribution model: the latest under ``<home>/models``."""
+
+    def load() -> Any:
+        from gnn.attribute import Attributor
+
+        return Attributor.load(settings.models_dir, store)
+
+    return load
+
+
+def check_safe(settings: Settings, keys_path: Any) -> None:
+    """Refuse settings that are unsafe outside development.
+
+    Raises:
+        ValidationError: in production, when the key file is readable by other users.
+    """
+    if settings.env != "production":
+        return
+    if keys_path.exists() and keys_path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ValidationError(
+            f"{keys_path} is readable by other users; run `chmod 600 {keys_path}` "
+            "(refused outside development)"
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: GraphStore | None = None,
+    load_model: Callable[[], Any] | None | bool = True,
+) -> FastAPI:
+    """Build the API.
+
+    Args:
+        settings: the settings; read from the environment when None.
+        store: an open store to use (not closed by the app); opened from ``settings`` at
+            start-up and closed at shutdown when None.
+        load_model: True for the default loader (latest model under ``<home>/models``), a
+            callable that returns an ``Attributor``, or False/None to serve without a model.
+
+    Raises:
+        ValidationError: unsafe settings outside development.
+    """
+    settings = settings or Settings()
+    keys_path = settings.home / "keys.sqlite"
+    check_safe(settings, keys_path)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owns = store is None
+        inner = store if store is not None else open_store(settings.store_config())
+        if owns:
+            inner.ensure_schema()
+        instrumented = InstrumentedStore(inner, metrics)
+        if load_model is True:
+            loader = model_loader(settings, instrumented)
+        else:
+            loader = load_model or None
+        state = AppState(
+            settings=settings,
+            store=instrumented,
+            keys=KeyStore(keys_path),
+            limiter=RateLimiter(settings.api_rate_limit_per_minute),
+            metrics=metrics,
+            model=ModelHolder(loader),
+            owns_store=owns,
+        )
+        if state.model.load() is None:
+            log.warning("serving without attribution: %s", state.model.reason)
+        app.state.actorgraph = state
+        try:
+            yield
+        finally:
+            if owns:
+                inner.close()
+
+    app = FastAPI(
+        title="actorgraph",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    if settings.api_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api_cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    app.include_router(health.router)
+    for module in (attributions, bundles, actors, campaigns, indicators, queries, cypher):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app with settings from the environment (for ``uvicorn --factory`` workers)."""
+    import os
+
+    no_model = os.environ.get("ACTORGRAPH_SERVE_NO_MODEL") == "1"
+    return create_app(Settings(), load_model=not no_model)

@@ -1,0 +1,186 @@
+"""Request and response models: what the OpenAPI document promises, in families per resource."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# -- shared --------------------------------------------------------------------------------------
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=["urn:actorgraph:problem:not-found"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+class Ref(BaseModel):
+    """A graph object referred to from another one; extra columns pass through."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+    name: str | None = None
+
+
+# -- actors --------------------------------------------------------------------------------------
+
+
+class ActorBase(BaseModel):
+    id: str
+    name: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    country: str | None = None
+    external_id: str | None = None
+
+
+class ActorPublic(ActorBase):
+    """One row of an actor search."""
+
+
+class ActorsPublic(BaseModel):
+    data: list[ActorPublic]
+    count: int = Field(description="matches in total, over all pages")
+    limit: int
+    offset: int
+
+
+class ActorProfile(BaseModel):
+    """An actor and what it is known for; only objects within the caller's TLP clearance."""
+
+    actor: dict[str, Any] = Field(description="the actor's properties (provenance included)")
+    campaigns: list[Ref]
+    malware: list[Ref]
+    tools: list[Ref]
+    techniques: list[Ref] = Field(description="rarest first: `actors` = visible actors using it")
+    infrastructure: list[Ref]
+    indicators: list[Ref] = Field(description="most recently seen first")
+    reports: list[Ref]
+
+
+# -- campaigns and indicators --------------------------------------------------------------------
+
+
+class CampaignProfile(BaseModel):
+    campaign: dict[str, Any]
+    attributed_to: list[Ref]
+    hypotheses: list[Ref] = Field(description="PREDICTED_ACTOR edges written by the model")
+    uses: list[Ref]
+    targets: list[Ref]
+    indicators: list[Ref]
+
+
+class IndicatorPivot(BaseModel):
+    query: str = Field(description="the value as given")
+    kind: str
+    value: str = Field(description="the normalised (refanged) value")
+    indicator: dict[str, Any]
+    neighbours: list[Ref]
+    actors: list[Ref] = Field(description="actors reachable from the indicator, closest first")
+    paths: list[dict[str, Any]]
+
+
+# -- research queries and Cypher -----------------------------------------------------------------
+
+
+class QueryParameterPublic(BaseModel):
+    name: str
+    type: str
+    description: str
+    example: Any = None
+    default: Any = None
+    required: bool
+
+
+class ResearchQueryPublic(BaseModel):
+    name: str
+    guid: str
+    category: str
+    description: str
+    parameters: list[QueryParameterPublic]
+    returns: list[str]
+    revision: int
+    query: str
+
+
+class ResearchQueriesPublic(BaseModel):
+    data: list[ResearchQueryPublic]
+    count: int
+
+
+class QueryRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any] = Field(default_factory=dict, description="parameter values by name")
+
+
+class CypherRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=20_000, description="one read-only statement")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Rows(BaseModel):
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    count: int
+    truncated: bool = Field(description="true when the row cap cut the result")
+
+
+# -- attribution and ingestion -------------------------------------------------------------------
+
+
+class SimpleActivity(BaseModel):
+    """Loose observations to attribute (the simple alternative to a STIX bundle)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=500)
+    indicators: list[str] = Field(default_factory=list, max_length=10_000)
+    malware: list[str] = Field(default_factory=list, max_length=1_000)
+    tools: list[str] = Field(default_factory=list, max_length=1_000)
+    techniques: list[str] = Field(default_factory=list, max_length=1_000)
+    infrastructure: list[str] = Field(default_factory=list, max_length=1_000)
+    top_k: int = Field(default=5, ge=1, le=50)
+    persist: bool = Field(default=False, description="store the activity and its hypotheses")
+
+
+class StixBundle(BaseModel):
+    """A STIX 2.1 bundle describing the activity; ``top_k``/``persist`` are ours, not STIX's."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["bundle"]
+    id: str = Field(max_length=200)
+    objects: list[dict[str, Any]] = Field(max_length=100_000)
+    top_k: int = Field(default=5, ge=1, le=50)
+    persist: bool = False
+
+
+class Attribution(BaseModel):
+    """Same shape as one line of ``actorgraph attribute --json``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: dict[str, Any]
+    candidates: list[dict[str, Any]]
+    countries: list[dict[str, Any]]
+    unknown: float
+    evidence: list[dict[str, Any]]
+
+
+class IngestReport(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,118 @@
+"""The first of two guards on ad hoc Cypher: a keyword scan that refuses anything but reads.
+
+The second guard is the engine: ad hoc Cypher always runs through
+``store.query(..., read_only=True)`` (FalkorDB ``GRAPH.RO_QUERY``, a Neo4j read transaction),
+which refuses writes whatever the text looks like. The scan exists so that obvious writes,
+procedure calls, file access and other graphs are refused with a clear message before they
+reach the engine, and so that a backend whose read-only path is weaker stays safe.
+
+The scan works on the text with string literals, backtick-quoted names and comments removed,
+so ``WHERE n.name = 'CREATE'`` is allowed while ``CREATE (n)`` is not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from graph.errors import ReadOnlyViolation, ValidationError
+
+# Clauses and commands that write, administer, or reach outside the graph.
+WRITE_KEYWORDS = (
+    "CREATE", "MERGE", "SET", "DELETE", "DETACH", "REMOVE", "DROP", "FOREACH", "LOAD",
+    "USE", "ALTER", "GRANT", "DENY", "REVOKE", "SHOW", "START", "STOP", "TERMINATE",
+    "RENAME", "CYPHER",
+)  # fmt: skip
+
+# Read-only procedures a researcher may CALL. Everything else (index and constraint
+# creation, configuration, anything not listed) is refused.
+READ_PROCEDURES = frozenset(
+    name.lower()
+    for name in (
+        "db.labels",
+        "db.relationshipTypes",
+        "db.propertyKeys",
+        "db.indexes",
+        "db.constraints",
+        "db.idx.fulltext.queryNodes",
+        "db.idx.fulltext.queryRelationships",
+        "db.idx.vector.queryNodes",
+        "algo.SPpaths",
+        "algo.SSpaths",
+        "algo.BFS",
+        "algo.pageRank",
+        "algo.WCC",
+        "algo.betweenness",
+    )
+)
+
+# Namespaces that reach files, the network, the server or other databases.
+_FORBIDDEN_NAMESPACES = re.compile(r"\b(graph|apoc|dbms|gds)\s*\.", re.IGNORECASE)
+_STRINGS_AND_COMMENTS = re.compile(
+    r"""'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|`[^`]*`?|//[^\n]*|/\*.*?(?:\*/|$)""",
+    re.DOTALL,
+)
+_KEYWORD = re.compile(
+    r"(?<![.$\w])(" + "|".join(WRITE_KEYWORDS) + r")(?!\w)", re.IGNORECASE
+)
+_CALL = re.compile(r"(?<![.$\w])CALL\s*([A-Za-z_][\w.]*|\{|\()?", re.IGNORECASE)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def strip_literals(cypher: str) -> str:
+    """Replace string literals, quoted names and comments by a space."""
+    return _STRINGS_AND_COMMENTS.sub(" ", cypher)
+
+
+def check_read_only(cypher: str) -> None:
+    """Refuse Cypher that could write, administer, call procedures or reach outside the graph.
+
+    Raises:
+        ReadOnlyViolation: naming the first offending keyword or procedure.
+    """
+    code = strip_literals(cypher)
+    if ";" in code:
+        raise ReadOnlyViolation("only one statement is allowed (found ';')", cypher)
+    namespace = _FORBIDDEN_NAMESPACES.search(code)
+    if namespace:
+        raise ReadOnlyViolation(
+            f"{namespace.group(1)!r} commands and functions are not allowed in read-only Cypher",
+            cypher,
+        )
+    keyword = _KEYWORD.search(code)
+    if keyword:
+        raise ReadOnlyViolation(
+            f"{keyword.group(1).upper()!r} is not allowed: ad hoc Cypher is read-only", cypher
+        )
+    for call in _CALL.finditer(code):
+        target = call.group(1)
+        if target == "{":
+            continue  # CALL { ... } subquery: its body is scanned like the rest
+        if target is None or target == "(" or target.lower() not in READ_PROCEDURES:
+            raise ReadOnlyViolation(
+                f"CALL {target or ''} is not allowed: only read procedures "
+                f"({', '.join(sorted(READ_PROCEDURES))}) may be called",
+                cypher,
+            )
+
+
+def check_param_names(params: dict[str, object], where: str = "parameter") -> None:
+    """Refuse parameter names (and nested map keys) that are not plain identifiers.
+
+    Values travel as parameters, but some clients write names into the query header;
+    plain identifiers keep that channel closed.
+
+    Raises:
+        ValidationError: a name is not an identifier.
+    """
+    for name, value in params.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValidationError(f"{where} name {name!r} is not a plain identifier")
+        _check_nested(value, where)
+
+
+def _check_nested(value: object, where: str) -> None:
+    if isinstance(value, dict):
+        check_param_names(value, f"{where} map key")
+    elif isinstance(value, list):
+        for item in value:
+            _check_nested(item, where)

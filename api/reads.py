@@ -1,0 +1,321 @@
+"""The Cypher behind the read endpoints (actors, campaigns, indicator pivots), and its runners.
+
+Every statement is a module constant with ``$params``. TLP is enforced in the Cypher itself:
+each node and relationship a statement returns or walks through is filtered with
+``coalesce(x.tlp_level, 0) <= $max_tlp``, so an object above the caller's clearance is
+invisible (an actor above it answers 404, exactly like a missing one). The runners return
+plain dicts shaped for ``api.models``; they return None for "not found" and leave HTTP to
+the routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.store import GraphStore, Row
+
+_HIDDEN_PROPERTIES = frozenset({"name_lc", "aliases_lc"})
+
+SEARCH_ACTORS = """
+MATCH (a:ThreatActor)
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp
+  AND ($country IS NULL OR a.country = $country)
+  AND ($q IS NULL OR toLower(a.name) CONTAINS $q
+       OR any(alias IN coalesce(a.aliases, []) WHERE toLower(alias) CONTAINS $q)
+       OR toLower(coalesce(a.external_id, '')) = $q)
+RETURN a.id AS id, a.name AS name, coalesce(a.aliases, []) AS aliases,
+       a.country AS country, a.external_id AS external_id
+ORDER BY toLower(a.name), a.id
+SKIP $offset LIMIT $limit
+"""
+
+COUNT_ACTORS = """
+MATCH (a:ThreatActor)
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp
+  AND ($country IS NULL OR a.country = $country)
+  AND ($q IS NULL OR toLower(a.name) CONTAINS $q
+       OR any(alias IN coalesce(a.aliases, []) WHERE toLower(alias) CONTAINS $q)
+       OR toLower(coalesce(a.external_id, '')) = $q)
+RETURN count(a) AS count
+"""
+
+ACTOR = """
+MATCH (a:ThreatActor {id: $id})
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp
+RETURN properties(a) AS props
+"""
+
+ACTOR_CAMPAIGNS = """
+MATCH (c:Campaign)-[r:ATTRIBUTED_TO]->(a:ThreatActor {id: $id})
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
+  AND coalesce(c.tlp_level, 0) <= $max_tlp
+RETURN c.id AS id, c.name AS name, c.external_id AS external_id, c.first_seen AS first_seen,
+       c.last_seen AS last_seen, r.confidence AS confidence
+ORDER BY coalesce(c.first_seen, '') DESC, c.id
+LIMIT $limit
+"""
+
+# What the actor uses, directly or through a campaign attributed to it.
+ACTOR_USES = """
+MATCH (a:ThreatActor {id: $id})-[u:USES]->(x)
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp AND coalesce(u.tlp_level, 0) <= $max_tlp
+  AND coalesce(x.tlp_level, 0) <= $max_tlp AND (x:Malware OR x:Tool OR x:Infrastructure)
+RETURN labels(x)[0] AS label, x.id AS id, x.name AS name, x.external_id AS external_id,
+       x.kind AS kind, x.value AS value, 'direct' AS via
+UNION ALL
+MATCH (a:ThreatActor {id: $id})<-[r:ATTRIBUTED_TO]-(c:Campaign)-[u:USES]->(x)
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
+  AND coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(u.tlp_level, 0) <= $max_tlp
+  AND coalesce(x.tlp_level, 0) <= $max_tlp AND (x:Malware OR x:Tool OR x:Infrastructure)
+RETURN labels(x)[0] AS label, x.id AS id, x.name AS name, x.external_id AS external_id,
+       x.kind AS kind, x.value AS value, c.id AS via
+"""
+
+# Techniques of the actor and its campaigns, rarest first: `actors` counts the visible actors
+# that use the technique directly, so a technique only this actor uses comes first.
+ACTOR_TECHNIQUES = """
+MATCH (a:ThreatActor {id: $id})
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp
+CALL {
+  WITH a
+  MATCH (a)-[u:USES]->(t:Technique)
+  WHERE coalesce(u.tlp_level, 0) <= $max_tlp AND coalesce(t.tlp_level, 0) <= $max_tlp
+  RETURN t
+  UNION
+  WITH a
+  MATCH (a)<-[r:ATTRIBUTED_TO]-(c:Campaign)-[u:USES]->(t:Technique)
+  WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(c.tlp_level, 0) <= $max_tlp
+    AND coalesce(u.tlp_level, 0) <= $max_tlp AND coalesce(t.tlp_level, 0) <= $max_tlp
+  RETURN t
+}
+WITH DISTINCT t
+OPTIONAL MATCH (o:ThreatActor)-[u2:USES]->(t)
+WHERE coalesce(o.tlp_level, 0) <= $max_tlp AND coalesce(u2.tlp_level, 0) <= $max_tlp
+WITH t, count(DISTINCT o) AS actors
+RETURN t.id AS id, t.external_id AS external_id, t.name AS name, t.tactics AS tactics, actors
+ORDER BY actors ASC, t.external_id
+LIMIT $limit
+"""
+
+# Indicators that point at the actor or at one of its campaigns.
+_ACTOR_INDICATORS = """
+MATCH (a:ThreatActor {id: $id})
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp
+CALL {
+  WITH a
+  MATCH (i:Indicator)-[r:INDICATES]->(a)
+  WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
+  RETURN i, 'direct' AS via
+  UNION
+  WITH a
+  MATCH (i:Indicator)-[r1:INDICATES]->(c:Campaign)-[r2:ATTRIBUTED_TO]->(a)
+  WHERE coalesce(r1.tlp_level, 0) <= $max_tlp AND coalesce(c.tlp_level, 0) <= $max_tlp
+    AND coalesce(r2.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
+  RETURN i, c.id AS via
+}
+"""
+
+ACTOR_INDICATORS = _ACTOR_INDICATORS + """
+RETURN i.id AS id, i.kind AS kind, i.value AS value, i.first_seen AS first_seen,
+       i.last_seen AS last_seen, via
+ORDER BY coalesce(i.last_seen, i.valid_from, i.first_seen, i.created, '') DESC, i.id
+LIMIT $limit
+"""
+
+# Infrastructure behind the actor's indicators (hosting, registrars, name servers).
+ACTOR_INFRASTRUCTURE = _ACTOR_INDICATORS + """
+MATCH (i)-[h:HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER]->(x:Infrastructure)
+WHERE coalesce(h.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+RETURN x.id AS id, x.kind AS kind, coalesce(x.name, x.value) AS name, type(h) AS relationship,
+       count(DISTINCT i) AS indicators
+ORDER BY indicators DESC, x.id
+LIMIT $limit
+"""
+
+ACTOR_REPORTS = """
+MATCH (a:ThreatActor {id: $id})-[r:REPORTED_IN]->(rep:Report)
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
+  AND coalesce(rep.tlp_level, 0) <= $max_tlp
+RETURN rep.id AS id, rep.name AS name, rep.published AS published, rep.url AS url
+ORDER BY coalesce(rep.published, '') DESC
+LIMIT $limit
+"""
+
+CAMPAIGN = """
+MATCH (c:Campaign {id: $id})
+WHERE coalesce(c.tlp_level, 0) <= $max_tlp
+RETURN properties(c) AS props
+"""
+
+# Attributions and the model's hypotheses, side by side.
+CAMPAIGN_ACTORS = """
+MATCH (c:Campaign {id: $id})-[r:ATTRIBUTED_TO|PREDICTED_ACTOR]->(a:ThreatActor)
+WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
+  AND coalesce(a.tlp_level, 0) <= $max_tlp
+RETURN type(r) AS relationship, a.id AS id, a.name AS name, a.country AS country,
+       r.confidence AS confidence, r.score AS score, r.rank AS rank,
+       r.model_version AS model_version
+ORDER BY relationship, coalesce(r.rank, 0), a.name
+LIMIT $limit
+"""
+
+CAMPAIGN_LINKS = """
+MATCH (c:Campaign {id: $id})-[r:USES|TARGETS]->(x)
+WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
+  AND coalesce(x.tlp_level, 0) <= $max_tlp
+RETURN type(r) AS relationship, labels(x)[0] AS label, x.id AS id,
+       coalesce(x.name, x.value) AS name, x.external_id AS external_id, x.kind AS kind
+ORDER BY relationship, label, name
+LIMIT $limit
+"""
+
+CAMPAIGN_INDICATORS = """
+MATCH (i:Indicator)-[r:INDICATES]->(c:Campaign {id: $id})
+WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
+  AND coalesce(i.tlp_level, 0) <= $max_tlp
+RETURN i.id AS id, i.kind AS kind, i.value AS value, i.first_seen AS first_seen,
+       i.last_seen AS last_seen
+ORDER BY coalesce(i.last_seen, i.first_seen, '') DESC, i.id
+LIMIT $limit
+"""
+
+INDICATOR = """
+MATCH (i:Indicator {id: $id})
+WHERE coalesce(i.tlp_level, 0) <= $max_tlp
+RETURN properties(i) AS props
+"""
+
+INDICATOR_NEIGHBOURS = """
+MATCH (i:Indicator {id: $id})-[r]-(n)
+WHERE coalesce(i.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
+  AND coalesce(n.tlp_level, 0) <= $max_tlp
+RETURN type(r) AS relationship, startNode(r).id = i.id AS outgoing, labels(n)[0] AS label,
+       n.id AS id, coalesce(n.name, n.value) AS name, n.kind AS kind
+ORDER BY relationship, label, id
+LIMIT $limit
+"""
+
+# Paths of up to three hops from the indicator to actors, through the relationships that
+# carry attribution meaning. Techniques and other actors are never stepped through: a
+# technique everyone uses, or "another actor uses the same malware", is not a path to an actor.
+INDICATOR_ACTOR_PATHS = """
+MATCH p = (i:Indicator {id: $id})-[:INDICATES|ATTRIBUTED_TO|USES|RESOLVES_TO|CONSISTS_OF|COMMUNICATES_WITH*1..3]-(a:ThreatActor)
+WHERE all(n IN nodes(p) WHERE coalesce(n.tlp_level, 0) <= $max_tlp)
+  AND all(r IN relationships(p) WHERE coalesce(r.tlp_level, 0) <= $max_tlp)
+  AND none(n IN nodes(p)[1..-1] WHERE 'ThreatActor' IN labels(n) OR 'Technique' IN labels(n))
+RETURN a.id AS actor_id, a.name AS actor_name, a.country AS country, length(p) AS hops,
+       [n IN nodes(p) | {label: labels(n)[0], id: n.id, name: coalesce(n.name, n.value)}] AS nodes,
+       [r IN relationships(p) | type(r)] AS relationships
+ORDER BY hops, actor_name
+LIMIT $limit
+"""
+
+
+def _clean(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k not in _HIDDEN_PROPERTIES}
+
+
+def _run(store: GraphStore, cypher: str, timeout_ms: int | None, **params: Any) -> list[Row]:
+    return store.query(cypher, params, read_only=True, timeout_ms=timeout_ms)
+
+
+def search_actors(
+    store: GraphStore,
+    *,
+    q: str | None,
+    country: str | None,
+    max_tlp: int,
+    limit: int,
+    offset: int,
+    timeout_ms: int | None = None,
+) -> tuple[list[Row], int]:
+    """Actors whose name, alias or ATT&CK id matches ``q`` (case-insensitive substring).
+
+    Returns:
+        One page of actor summaries and the total number of matches.
+    """
+    params = {
+        "q": q.strip().lower() if q and q.strip() else None,
+        "country": country.strip().upper() if country and country.strip() else None,
+        "max_tlp": max_tlp,
+    }
+    rows = _run(store, SEARCH_ACTORS, timeout_ms, limit=limit, offset=offset, **params)
+    total = _run(store, COUNT_ACTORS, timeout_ms, **params)[0]["count"]
+    return rows, int(total)
+
+
+def actor_profile(
+    store: GraphStore, actor_id: str, *, max_tlp: int, limit: int = 25, timeout_ms: int | None = None
+) -> dict[str, Any] | None:
+    """Everything an analyst reads first about one actor, or None if not visible."""
+    found = _run(store, ACTOR, timeout_ms, id=actor_id, max_tlp=max_tlp)
+    if not found:
+        return None
+    args = {"id": actor_id, "max_tlp": max_tlp, "limit": limit}
+    used: dict[str, dict[str, Any]] = {}
+    for row in _run(store, ACTOR_USES, timeout_ms, id=actor_id, max_tlp=max_tlp):
+        entry = used.setdefault(row["id"], {**{k: v for k, v in row.items() if k != "via"}, "via": []})
+        if row["via"] not in entry["via"]:
+            entry["via"].append(row["via"])
+    by_label: dict[str, list[dict[str, Any]]] = {"Malware": [], "Tool": [], "Infrastructure": []}
+    for entry in sorted(used.values(), key=lambda e: (-len(e["via"]), str(e.get("name")))):
+        by_label[entry.pop("label")].append(entry)
+    return {
+        "actor": _clean(found[0]["props"]),
+        "campaigns": _run(store, ACTOR_CAMPAIGNS, timeout_ms, **args),
+        "malware": by_label["Malware"][:limit],
+        "tools": by_label["Tool"][:limit],
+        "techniques": _run(store, ACTOR_TECHNIQUES, timeout_ms, **args),
+        "infrastructure": by_label["Infrastructure"][:limit]
+        + _run(store, ACTOR_INFRASTRUCTURE, timeout_ms, **args),
+        "indicators": _run(store, ACTOR_INDICATORS, timeout_ms, **args),
+        "reports": _run(store, ACTOR_REPORTS, timeout_ms, **args),
+    }
+
+
+def campaign_profile(
+    store: GraphStore, campaign_id: str, *, max_tlp: int, limit: int = 50,
+    timeout_ms: int | None = None,
+) -> dict[str, Any] | None:
+    """A campaign with its attributions, hypotheses, what it used and targeted, its indicators."""
+    found = _run(store, CAMPAIGN, timeout_ms, id=campaign_id, max_tlp=max_tlp)
+    if not found:
+        return None
+    args = {"id": campaign_id, "max_tlp": max_tlp, "limit": limit}
+    actors = _run(store, CAMPAIGN_ACTORS, timeout_ms, **args)
+    links = _run(store, CAMPAIGN_LINKS, timeout_ms, **args)
+    return {
+        "campaign": _clean(found[0]["props"]),
+        "attributed_to": [r for r in actors if r["relationship"] == "ATTRIBUTED_TO"],
+        "hypotheses": [r for r in actors if r["relationship"] == "PREDICTED_ACTOR"],
+        "uses": [r for r in links if r["relationship"] == "USES"],
+        "targets": [r for r in links if r["relationship"] == "TARGETS"],
+        "indicators": _run(store, CAMPAIGN_INDICATORS, timeout_ms, **args),
+    }
+
+
+def indicator_pivot(
+    store: GraphStore, indicator_id: str, *, max_tlp: int, limit: int = 50,
+    timeout_ms: int | None = None,
+) -> dict[str, Any] | None:
+    """What one indicator touches and the paths from it to actors, or None if not visible."""
+    found = _run(store, INDICATOR, timeout_ms, id=indicator_id, max_tlp=max_tlp)
+    if not found:
+        return None
+    args = {"id": indicator_id, "max_tlp": max_tlp, "limit": limit}
+    paths = _run(store, INDICATOR_ACTOR_PATHS, timeout_ms, **args)
+    actors: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        entry = actors.setdefault(
+            path["actor_id"],
+            {"id": path["actor_id"], "name": path["actor_name"], "country": path["country"],
+             "paths": 0, "shortest": path["hops"]},
+        )
+        entry["paths"] += 1
+        entry["shortest"] = min(entry["shortest"], path["hops"])
+    return {
+        "indicator": _clean(found[0]["props"]),
+        "neighbours": _run(store, INDICATOR_NEIGHBOURS, timeout_ms, **args),
+        "actors": sorted(actors.values(), key=lambda e: (e["shortest"], -e["paths"], e["name"] or "")),
+        "paths": paths,
+    }

@@ -1,0 +1,49 @@
+"""Attribution of new activity to known actors (role ``analyst``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from api.deps import AnalystKey, StateDep
+from api.encode import json_safe
+from api.models import Attribution, SimpleActivity, StixBundle
+from api.problems import Problem
+from api.routes import AUTH_ERRORS, PROBLEM
+
+router = APIRouter(prefix="/v1/attributions", tags=["attribution"], responses=AUTH_ERRORS)
+
+_OPTIONS = {"top_k", "persist"}
+
+
+def _activity(body: StixBundle | SimpleActivity) -> Any:
+    from gnn.activity import activity_from_simple, activity_from_stix
+
+    data = body.model_dump(exclude=_OPTIONS, exclude_none=True)
+    if isinstance(body, StixBundle):
+        return activity_from_stix(data)
+    return activity_from_simple(data)
+
+
+@router.post("", response_model=Attribution, responses={413: PROBLEM, 422: PROBLEM, 503: PROBLEM})
+def attribute(
+    body: Annotated[StixBundle | SimpleActivity, Body(description="a STIX 2.1 bundle, or simple JSON lists")],
+    key: AnalystKey,
+    state: StateDep,
+) -> dict[str, Any]:
+    """Rank known actors for the activity, with calibrated scores, a country roll-up, an
+    "unknown actor" score and the evidence paths, all within the key's TLP clearance.
+    ``persist: true`` stores the activity and its ``PREDICTED_ACTOR`` hypotheses."""
+    attributor = state.model.get()
+    if attributor is None:
+        raise Problem(503, state.model.reason, slug="no-model")
+    activity = _activity(body)
+    result = attributor.attribute(
+        activity, top_k=body.top_k, max_tlp=key.tlp_level, persist=body.persist
+    )
+    answer = json_safe(result.to_dict())
+    candidates = answer.get("candidates") or []
+    top = "candidate" if candidates and candidates[0].get("score", 0) >= answer.get("unknown", 0) else "unknown"
+    state.metrics.attributions.inc(top, "yes" if body.persist else "no")
+    return answer

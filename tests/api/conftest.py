@@ -1,0 +1,137 @@
+"""Fixtures for the API tests: the tiny world in a real graph, keys per role and clearance,
+an in-process TestClient, and a real ``actorgraph serve`` process on a free localhost port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from actorgraph.settings import Settings
+from api.keys import KeyStore
+from api.main import create_app
+from graph.falkor import FalkorStore
+from api_world import load_world
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# name -> (role, tlp); "revoked" is revoked right after creation.
+KEY_SPECS = {
+    "reader_clear": ("reader", "clear"),
+    "reader_green": ("reader", "green"),
+    "reader_amber": ("reader", "amber"),
+    "reader_red": ("reader", "red"),
+    "analyst_clear": ("analyst", "clear"),
+    "analyst_red": ("analyst", "red"),
+    "ingest_red": ("ingest", "red"),
+    "admin_red": ("admin", "red"),
+    "revoked": ("admin", "red"),
+}
+
+
+def auth(token: str) -> dict[str, str]:
+    """The Authorization header for a key."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="module")
+def world(server: FalkorStore) -> Iterator[FalkorStore]:
+    """A graph holding the tiny world of tests/api/api_world.py, shared by one test module."""
+    s = server.with_graph(f"api-{uuid.uuid4().hex[:12]}")
+    s.ensure_schema()
+    load_world(s)
+    yield s
+    s.clear()
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def api_settings(server_home: Path, world: FalkorStore) -> Settings:
+    """Settings pointing at the session server and the module's graph, with small limits."""
+    return Settings(
+        home=server_home,
+        graph=world.graph_name,
+        env="development",
+        cypher_timeout_ms=2000,
+        cypher_row_cap=100,
+        api_max_body_bytes=64 * 1024,
+        api_rate_limit_per_minute=100_000,
+    )
+
+
+@pytest.fixture(scope="module")
+def keys(api_settings: Settings) -> dict[str, str]:
+    """A key per entry of KEY_SPECS (key text by name)."""
+    store = KeyStore(api_settings.home / "keys.sqlite")
+    tokens = {}
+    for name, (role, tlp) in KEY_SPECS.items():
+        record, token = store.create(role, tlp=tlp, name=f"test-{name}")
+        tokens[name] = token
+        if name == "revoked":
+            store.revoke(record.id)
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def client(api_settings: Settings, world: FalkorStore, keys: dict[str, str]) -> Iterator[TestClient]:
+    """The app in process, on the module's graph, without an attribution model."""
+    app = create_app(api_settings, store=world, load_model=False)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server(api_settings: Settings, keys: dict[str, str]) -> Iterator[str]:
+    """A real ``actorgraph serve`` process on a free port; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ACTORGRAPH_HOME": str(api_settings.home),
+        "ACTORGRAPH_GRAPH": api_settings.graph,
+        "ACTORGRAPH_API_MAX_BODY_BYTES": str(api_settings.api_max_body_bytes),
+        "ACTORGRAPH_CYPHER_ROW_CAP": str(api_settings.cypher_row_cap),
+        "ACTORGRAPH_CYPHER_TIMEOUT_MS": str(api_settings.cypher_timeout_ms),
+        "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port), "--no-model"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            pytest.fail(f"actorgraph serve exited with {proc.returncode}:\n{out}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("actorgraph serve did not answer within 60 s")
+        time.sleep(0.1)
+    yield base
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
