@@ -1,0 +1,167 @@
+"""STIX 2.1 export: valid against the specification, round-trips through ingest, honours TLP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stix2validator import ValidationOptions, validate_instance
+
+from graph.errors import NotFound, ValidationError
+from graph.export import attribution_to_stix, export_bundle, resolve_actor
+from graph.ingest import ingest_object
+from graph.stix_out import TLP2_IDS
+
+FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
+NOW = "2026-01-01T00:00:00.000Z"
+APT28 = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
+CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
+
+# Properties a round trip must keep, per label (the analyst-facing ones).
+KEY_PROPS = {
+    "ThreatActor": ("name", "aliases", "country", "country_source", "description", "external_id", "tlp_level"),
+    "Campaign": ("name", "first_seen", "last_seen", "tlp_level", "confidence"),
+    "Malware": ("name", "aliases", "is_family", "external_id"),
+    "Tool": ("name", "external_id"),
+    "Technique": ("name", "external_id", "tactics", "is_subtechnique"),
+    "Indicator": ("kind", "value", "tlp_level", "valid_from"),
+    "Infrastructure": ("kind", "name", "asn", "tlp_level"),
+    "Country": ("code", "name"),
+    "Sector": ("name",),
+    "Report": ("name", "published"),
+}
+
+
+def validate(bundle: dict[str, Any]) -> Any:
+    """Run the OASIS validator with its default (non-strict) checks; return its results."""
+    return validate_instance(bundle, ValidationOptions(version="2.1"))
+
+
+def graph_facts(store) -> tuple[dict, dict, set]:
+    """Counts, key properties of every node, and every (src, type, dst) triple."""
+    nodes = {}
+    for row in store.query("MATCH (n) RETURN labels(n)[0] AS l, n"):
+        keep = KEY_PROPS.get(row["l"], ())
+        nodes[row["n"]["id"]] = (row["l"], {k: row["n"].get(k) for k in keep})
+    edges = {
+        (r["a"], r["t"], r["b"])
+        for r in store.query("MATCH (a)-[r]->(b) RETURN a.id AS a, type(r) AS t, b.id AS b")
+    }
+    return store.counts(), nodes, edges
+
+
+@pytest.fixture
+def apt28(store):
+    ingest_object(store, json.loads(FIXTURE.read_text()), "apt28_campaign.json")
+    return store
+
+
+def test_whole_graph_export_is_valid_stix(apt28):
+    bundle = export_bundle(apt28, now=NOW)
+    results = validate(bundle)
+    assert results.is_valid, [str(e) for e in results.errors]
+    ids = [o["id"] for o in bundle["objects"]]
+    assert len(ids) == len(set(ids))
+    # Original ids kept: the intrusion-set, the campaign, the first indicator of a pattern.
+    assert APT28 in ids and CAMPAIGN in ids
+    assert "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f" in ids
+    assert "relationship--1a1b1c1d-0000-4000-8000-000000000001" in ids
+
+
+def test_round_trip_into_an_empty_store_reproduces_the_graph(apt28, server):
+    before = graph_facts(apt28)
+    bundle = export_bundle(apt28, now=NOW)
+    other = server.with_graph(f"{apt28.graph_name}-rt")
+    other.ensure_schema()
+    try:
+        ingest_object(other, bundle, "export")
+        after = graph_facts(other)
+        assert after[0] == before[0]  # node and relationship counts per label/type
+        assert after[1] == before[1]  # key properties of every node
+        assert after[2] == before[2]  # every relationship, by its ends and type
+        # Exporting the re-ingested graph gives the same objects again (stable ids).
+        again = export_bundle(other, now=NOW)
+        assert {o["id"] for o in again["objects"]} - {o["id"] for o in bundle["objects"]} <= {
+            o["id"] for o in again["objects"] if o["type"] == "identity"
+        }
+    finally:
+        other.clear()
+        other.close()
+
+
+def test_tlp_ceiling_drops_objects_and_relationships_above_clearance(apt28):
+    full = export_bundle(apt28, now=NOW)
+    green = export_bundle(apt28, max_tlp=1, now=NOW)
+    assert validate(green).is_valid
+    ids = {o["id"] for o in green["objects"]}
+    # The campaign is amber, the C2 infrastructure red: neither leaves at green.
+    assert CAMPAIGN not in ids
+    assert "infrastructure--d09c50cf-5bab-465e-9e2d-543912148b73" not in ids
+    assert APT28 in ids  # green actor stays
+    for obj in green["objects"]:
+        for ref in obj.get("object_marking_refs") or []:
+            assert ref in (TLP2_IDS["clear"], TLP2_IDS["green"]), obj["id"]
+        if obj["type"] == "relationship":
+            assert obj["source_ref"] in ids and obj["target_ref"] in ids
+    assert len(green["objects"]) < len(full["objects"])
+    # Markings carried over: the amber campaign is marked amber in the full export.
+    campaign = next(o for o in full["objects"] if o["id"] == CAMPAIGN)
+    assert campaign["object_marking_refs"] == [TLP2_IDS["amber"]]
+    assert TLP2_IDS["amber"] in {o["id"] for o in full["objects"]}
+
+
+def test_actor_selection_holds_its_campaigns_malware_techniques_and_indicators(apt28):
+    bundle = export_bundle(apt28, actor="fancy bear", now=NOW)
+    assert validate(bundle).is_valid
+    types = {o["type"] for o in bundle["objects"]}
+    assert {"intrusion-set", "campaign", "malware", "attack-pattern", "indicator", "relationship"} <= types
+    patterns = " ".join(o["pattern"] for o in bundle["objects"] if o["type"] == "indicator")
+    assert "mail-gov-ua.example" in patterns and "203.0.113.45" in patterns
+
+
+def test_time_window_excludes_campaigns_outside_it(apt28):
+    inside = export_bundle(apt28, actor=APT28, since="2020-01-01", now=NOW)
+    outside = export_bundle(apt28, actor=APT28, since="2099-01-01", now=NOW)
+    assert CAMPAIGN in {o["id"] for o in inside["objects"]}
+    assert CAMPAIGN not in {o["id"] for o in outside["objects"]}
+    with pytest.raises(ValidationError, match="not a date"):
+        export_bundle(apt28, since="last tuesday")
+
+
+def test_unknown_actor_and_actor_above_clearance_are_not_found(apt28):
+    with pytest.raises(NotFound, match="nobody"):
+        resolve_actor(apt28, "nobody")
+    with pytest.raises(NotFound):
+        export_bundle(apt28, actor=APT28, max_tlp=0)  # APT28 is green
+
+
+def test_attribution_result_as_stix(apt28):
+    result = {
+        "input": "activity.json",
+        "model": {"version": "2026-01-01T00-00-00_abc123"},
+        "candidates": [
+            {"rank": 1, "actor_id": APT28, "name": "APT28", "aliases": ["Fancy Bear"], "country": "RU", "score": 0.8134},
+            {"rank": 2, "actor_id": "intrusion-set--0000aaaa-0000-4000-8000-000000000002", "name": "APT29",
+             "aliases": [], "country": "RU", "score": 0.07},
+        ],
+        "countries": [{"country": "RU", "score": 0.88}],
+        "unknown": 0.05,
+        "evidence": [{"actor_id": APT28, "kind": "shared indicator", "path": "domain:mail-gov-ua.example", "weight": 0.6}],
+    }  # fmt: skip
+    bundle = attribution_to_stix(result, now=NOW)
+    assert validate(bundle).is_valid
+    by_type: dict[str, list] = {}
+    for obj in bundle["objects"]:
+        by_type.setdefault(obj["type"], []).append(obj)
+    campaign = by_type["campaign"][0]
+    rels = sorted(by_type["relationship"], key=lambda r: -r["confidence"])
+    assert [r["relationship_type"] for r in rels] == ["attributed-to", "attributed-to"]
+    assert rels[0]["source_ref"] == campaign["id"] and rels[0]["target_ref"] == APT28
+    assert rels[0]["confidence"] == 81 and rels[1]["confidence"] == 7
+    assert rels[0]["x_actorgraph_model_version"] == "2026-01-01T00-00-00_abc123"
+    note = by_type["note"][0]
+    assert "domain:mail-gov-ua.example" in note["content"] and rels[0]["id"] in note["object_refs"]
+    # The same result gives the same ids (a re-export updates, never duplicates, downstream).
+    assert attribution_to_stix(result, now=NOW)["objects"] == bundle["objects"]
