@@ -56,6 +56,15 @@ _KEYWORD = re.compile(
 )
 _CALL = re.compile(r"(?<![.$\w])CALL\s*([A-Za-z_][\w.]*|\{|\()?", re.IGNORECASE)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_RANGE = re.compile(r"(?<![.\w])range\s*\(", re.IGNORECASE)
+_INT = re.compile(r"^[-+]?\d+$")
+_PARAM_REF = re.compile(r"^\$([A-Za-z_]\w*)$")
+_BIG_NUMBER = re.compile(r"\d{7,}")
+
+MAX_RANGE = 1_000_000
+"""The longest list ``range()`` may build. FalkorDB builds the whole list before its query
+timeout is checked again, so ``UNWIND range(1, 1e9)`` would hold the server (and gigabytes
+of memory) far past any timeout."""
 
 
 def strip_literals(cypher: str) -> str:
@@ -116,3 +125,58 @@ def _check_nested(value: object, where: str) -> None:
     elif isinstance(value, list):
         for item in value:
             _check_nested(item, where)
+
+
+def check_bounded(cypher: str, params: dict[str, object] | None = None) -> None:
+    """Refuse ``range()`` calls that could build a list longer than ``MAX_RANGE``.
+
+    Literal and parameter bounds are checked exactly; other expressions are allowed unless
+    they multiply or contain a number of seven digits or more.
+
+    Raises:
+        ValidationError: a ``range()`` that is, or may be, too long.
+    """
+    code = strip_literals(cypher)
+    params = params or {}
+    for match in _RANGE.finditer(code):
+        args = _call_args(code, match.end())
+        values: list[int | None] = []
+        for arg in args:
+            values.append(_int_value(arg, params))
+            if values[-1] is None and ("*" in arg or "^" in arg or _BIG_NUMBER.search(arg)):
+                raise ValidationError(f"range({', '.join(args)}) may be too long to build", cypher)
+        if len(values) >= 2 and values[0] is not None and values[1] is not None:
+            step = values[2] if len(values) > 2 and values[2] else 1
+            if abs((values[1] - values[0]) // step) > MAX_RANGE:
+                raise ValidationError(
+                    f"range({', '.join(args)}) is longer than {MAX_RANGE:,} elements", cypher
+                )
+
+
+def _call_args(code: str, start: int) -> list[str]:
+    depth, args, current = 0, [], []
+    for ch in code[start:]:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append("".join(current).strip())
+            current = []
+            continue
+        current.append(ch)
+    args.append("".join(current).strip())
+    return args
+
+
+def _int_value(arg: str, params: dict[str, object]) -> int | None:
+    if _INT.match(arg):
+        return int(arg)
+    ref = _PARAM_REF.match(arg)
+    if ref and isinstance(params.get(ref.group(1)), int):
+        return int(params[ref.group(1)])  # type: ignore[arg-type]
+    if ref and ref.group(1) in params:
+        raise ValidationError(f"range() bound ${ref.group(1)} must be an integer")
+    return None

@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from api.deps import CypherKey, StateDep, StoreDep
 from api.encode import json_safe
 from api.models import CypherRequest, Rows
-from api.readonly import check_param_names, check_read_only
+from api.readonly import check_bounded, check_param_names, check_read_only
 from api.routes import AUTH_ERRORS, PROBLEM
 
 router = APIRouter(prefix="/v1/cypher", tags=["cypher"], responses=AUTH_ERRORS)
@@ -24,6 +24,7 @@ def run_cypher(body: CypherRequest, key: CypherKey, store: StoreDep, state: Stat
     """Run one read-only Cypher statement with parameters; at most the row cap is returned."""
     check_param_names(body.params)
     check_read_only(body.query)
+    check_bounded(body.query, body.params)
     rows = store.query(
         body.query, body.params, read_only=True, timeout_ms=state.settings.cypher_timeout_ms
     )
