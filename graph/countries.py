@@ -57,9 +57,7 @@ _TABLE = (
     "VU=Vanuatu|WF=Wallis & Futuna|WS=Samoa (western)|YE=Yemen|YT=Mayotte|ZA=South Africa|"
     "ZM=Zambia|ZW=Zimbabwe|"
 )
-COUNTRIES: dict[str, str] = dict(
-    item.split("=", 1) for item in _TABLE.split("|") if item
-)
+COUNTRIES: dict[str, str] = dict(item.split("=", 1) for item in _TABLE.split("|") if item)
 
 # Other spellings of a country seen in threat-intel data.
 _NAME_ALIASES = {
@@ -145,8 +143,10 @@ _ORIGIN_CONTEXTS = [
         rf"(?:the )?({_TERM})"
     ),
     # "Russia's Federal Security Service", "China's Ministry of State Security"
-    re.compile(rf"({_TERM})['’]s (?:\w+ ){{0,4}}(?:Intelligence|Security|Army|Ministry|"
-               r"Directorate|GRU|FSB|SVR|military|government|Revolutionary|Service)"),
+    re.compile(
+        rf"({_TERM})['’]s (?:\w+ ){{0,4}}(?:Intelligence|Security|Army|Ministry|"
+        r"Directorate|GRU|FSB|SVR|military|government|Revolutionary|Service)"
+    ),
 ]
 _VICTIM_CONTEXT = re.compile(r"target\w*|victims?|against", re.IGNORECASE)
 

@@ -37,7 +37,12 @@ _REFANG_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\[:\]//|\[://\]|\(://\)"), "://"),
     (re.compile(r"\[:\]|\(:\)"), ":"),
     (re.compile(r"\[/\]"), "/"),
-    (re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}", re.IGNORECASE), "."),
+    (
+        re.compile(
+            r"\[\.\]|\(\.\)|\{\.\}|\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}", re.IGNORECASE
+        ),
+        ".",
+    ),
     (re.compile(r"\\\."), "."),
     (re.compile(r"\[@\]|\(@\)|\{@\}|\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}", re.IGNORECASE), "@"),
 ]
@@ -162,7 +167,9 @@ def _domain(text: str, raw: str) -> str:
         try:
             name = idna.encode(name, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
-            raise InvalidIndicator(raw, f"not a valid internationalised domain name ({exc})") from exc
+            raise InvalidIndicator(
+                raw, f"not a valid internationalised domain name ({exc})"
+            ) from exc
     if len(name) > 253:
         raise InvalidIndicator(raw, f"domain name longer than 253 characters ({len(name)})")
     labels = name.split(".")
@@ -220,7 +227,7 @@ def _email(text: str, raw: str) -> str:
     return f"{local.lower()}@{_domain(domain, raw)}"
 
 
-def _hash(kind: str):  # noqa: ANN202 - a small closure factory
+def _hash(kind: str):
     expected = HASH_LENGTHS[kind]
 
     def normalise(text: str, raw: str) -> str:
@@ -228,9 +235,7 @@ def _hash(kind: str):  # noqa: ANN202 - a small closure factory
         if not _HEX.match(value):
             raise InvalidIndicator(raw, f"{kind} must be hexadecimal")
         if len(value) != expected:
-            raise InvalidIndicator(
-                raw, f"{kind} needs {expected} hex characters, got {len(value)}"
-            )
+            raise InvalidIndicator(raw, f"{kind} needs {expected} hex characters, got {len(value)}")
         return value
 
     return normalise

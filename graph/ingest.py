@@ -58,7 +58,12 @@ def detect_format(data: Any) -> str:
 
 
 def read_any(
-    data: Any, *, source: str, fmt: str = "auto", store: GraphStore | None = None, where: str | None = None
+    data: Any,
+    *,
+    source: str,
+    fmt: str = "auto",
+    store: GraphStore | None = None,
+    where: str | None = None,
 ) -> tuple[IngestBatch, str]:
     """Read parsed input of either format into a batch (validating, writing nothing)."""
     if fmt not in FORMATS:
@@ -114,8 +119,10 @@ def ingest_paths(
             continue
         reports.append(write_batch(store, batch, batch_size=batch_size, fmt=kind))
     if errors:
-        err = errors[0] if len(errors) == 1 else IngestError(
-            f"{len(errors)} files refused: " + "; ".join(str(e) for e in errors)
+        err = (
+            errors[0]
+            if len(errors) == 1
+            else IngestError(f"{len(errors)} files refused: " + "; ".join(str(e) for e in errors))
         )
         err.errors = errors  # type: ignore[attr-defined]
         err.reports = reports  # type: ignore[attr-defined]
@@ -124,7 +131,12 @@ def ingest_paths(
 
 
 def ingest_object(
-    store: GraphStore, obj: Any, source: str, *, fmt: str = "auto", batch_size: int = DEFAULT_BATCH_SIZE
+    store: GraphStore,
+    obj: Any,
+    source: str,
+    *,
+    fmt: str = "auto",
+    batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> IngestReport:
     """Ingest an already-parsed STIX bundle or MISP event (API uploads, tests).
 

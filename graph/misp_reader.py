@@ -102,7 +102,7 @@ def _events(data: Any, where: str | None) -> list[dict[str, Any]]:
     events = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("Event"), dict):
-            raise IngestError("not a MISP event (expected {\"Event\": {...}})", where)
+            raise IngestError('not a MISP event (expected {"Event": {...}})', where)
         events.append(item["Event"])
     if not events:
         raise IngestError("no MISP event in input", where)
@@ -121,7 +121,11 @@ def _prepare(raw: dict[str, Any], where: str | None) -> dict[str, Any]:
     containers = [event, *[o for o in event.get("Object") or [] if isinstance(o, dict)]]
     for container in containers:
         for index, attr in enumerate(container.get("Attribute") or []):
-            if not isinstance(attr, dict) or not attr.get("type") or attr.get("value") in (None, ""):
+            if (
+                not isinstance(attr, dict)
+                or not attr.get("type")
+                or attr.get("value") in (None, "")
+            ):
                 raise StixIngestError(
                     object_id, f"attribute #{index} without 'type' and 'value': {attr!r}", where
                 )
@@ -142,7 +146,9 @@ class _EventReader:
         try:
             self.event.load({"Event": event})
         except Exception as exc:  # pymisp raises bare TypeError/KeyError on odd input
-            raise StixIngestError(f"misp-event--{event['uuid']}", f"pymisp cannot load it: {exc}") from exc
+            raise StixIngestError(
+                f"misp-event--{event['uuid']}", f"pymisp cannot load it: {exc}"
+            ) from exc
         self.campaign_id = f"misp-event--{event['uuid']}"
         orgc = getattr(self.event, "Orgc", None)
         self.source = getattr(orgc, "name", None) or batch.source
@@ -175,7 +181,9 @@ class _EventReader:
             ips = [n for n in nodes if n[0] in ("ipv4", "ipv6")]
             for _, d in domains:  # a domain-ip object says the domain resolved to the address
                 for _, ip in ips:
-                    self.batch.add_edge("Indicator", "RESOLVES_TO", "Indicator", d, ip, dict(self.base))
+                    self.batch.add_edge(
+                        "Indicator", "RESOLVES_TO", "Indicator", d, ip, dict(self.base)
+                    )
         self._actors()
 
     def _attribute(self, attr: Any) -> list[tuple[str, str]]:
@@ -229,25 +237,39 @@ class _EventReader:
             props.pop("stix_ids")
             self.batch.add_node("Infrastructure", node_id, props)
             self.batch.add_edge(
-                "Infrastructure", "RELATED_TO", "Campaign", node_id, self.campaign_id, dict(self.base)
+                "Infrastructure",
+                "RELATED_TO",
+                "Campaign",
+                node_id,
+                self.campaign_id,
+                dict(self.base),
             )
             return None
         self.batch.add_node("Indicator", node_id, props)
-        self.batch.add_edge("Indicator", "INDICATES", "Campaign", node_id, self.campaign_id, dict(self.base))
+        self.batch.add_edge(
+            "Indicator", "INDICATES", "Campaign", node_id, self.campaign_id, dict(self.base)
+        )
         return kind, node_id
 
     def _actors(self) -> None:
         clusters = [
-            c for g in self.event.galaxies if getattr(g, "type", None) in _ACTOR_GALAXIES for c in g.clusters
+            c
+            for g in self.event.galaxies
+            if getattr(g, "type", None) in _ACTOR_GALAXIES
+            for c in g.clusters
         ]
         names = {c.value.lower() for c in clusters}
         for c in clusters:
-            names.update(s.lower() for s in (c.meta or {}).get("synonyms", []) if isinstance(s, str))
+            names.update(
+                s.lower() for s in (c.meta or {}).get("synonyms", []) if isinstance(s, str)
+            )
         known = self.lookup(sorted(names)) if self.lookup and names else {}
         for cluster in clusters:
             actor_id = self._actor_node(cluster, known)
             props = {**self.base, "source": self.source, "claim": "misp-galaxy"}
-            self.batch.add_edge("Campaign", "ATTRIBUTED_TO", "ThreatActor", self.campaign_id, actor_id, props)
+            self.batch.add_edge(
+                "Campaign", "ATTRIBUTED_TO", "ThreatActor", self.campaign_id, actor_id, props
+            )
 
     def _actor_node(self, cluster: Any, known: dict[str, str]) -> str:
         meta = cluster.meta or {}

@@ -79,7 +79,9 @@ def iso(value: Any) -> str | None:
     parsed = parse_time(value)
     if parsed is None:
         return None
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
+    return (
+        parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}Z"
+    )
 
 
 def epoch(value: Any) -> int | None:

@@ -122,7 +122,7 @@ def read_stix(
         where, data, name = origin or source, obj_or_path, source or "inline"
     objects = bundle_objects(data, where)
     if known_ids is None and resolve_ids is not None:
-        known_ids = lambda ids: set(resolve_ids(ids))  # noqa: E731
+        known_ids = lambda ids: set(resolve_ids(ids))
     validate_objects(objects, source=where, known_ids=known_ids)
     return _BundleReader(name, objects, resolve_ids).read()
 
@@ -136,7 +136,9 @@ class _BundleReader:
         self.objects: dict[str, dict[str, Any]] = {}
         for obj in objects:  # a bundle may hold several versions of an object: newest wins
             old = self.objects.get(obj["id"])
-            if old is None or str(iso(obj.get("modified")) or "") >= str(iso(old.get("modified")) or ""):
+            if old is None or str(iso(obj.get("modified")) or "") >= str(
+                iso(old.get("modified")) or ""
+            ):
                 self.objects[obj["id"]] = obj
         self.markings = dict(TLP_MARKING_IDS)
         self.identities: dict[str, str] = {}
@@ -296,7 +298,11 @@ class _BundleReader:
 
     def _report(self, obj: dict[str, Any]) -> None:
         url = next(
-            (r["url"] for r in obj.get("external_references") or [] if isinstance(r, dict) and r.get("url")),
+            (
+                r["url"]
+                for r in obj.get("external_references") or []
+                if isinstance(r, dict) and r.get("url")
+            ),
             None,
         )
         props = {
@@ -424,14 +430,20 @@ class _BundleReader:
                     self.batch.skip(f"relationship {rel} {src_label}->{dst_label}")
                     continue
                 rel_type, swap = mapped
-                a, b = ((dst_label, dst_id), (src_label, src_id)) if swap else ((src_label, src_id), (dst_label, dst_id))
+                a, b = (
+                    ((dst_label, dst_id), (src_label, src_id))
+                    if swap
+                    else ((src_label, src_id), (dst_label, dst_id))
+                )
                 edge = dict(props)
                 if rel_type == "ATTRIBUTED_TO":
                     edge["source"] = props["sources"][0]
                 self.batch.add_edge(a[0], rel_type, b[0], a[1], b[1], edge)
                 if rel_type == "ORIGINATES_FROM" and a[0] == "ThreatActor":
                     code = b[1].removeprefix("country:")
-                    self.batch.add_node("ThreatActor", a[1], {"country": code, "country_source": "stix"})
+                    self.batch.add_node(
+                        "ThreatActor", a[1], {"country": code, "country_source": "stix"}
+                    )
 
     def _embedded_refs(self, obj: dict[str, Any]) -> None:
         """Edges from reference properties: resolves_to_refs, belongs_to_refs, object_refs."""
@@ -455,9 +467,13 @@ class _BundleReader:
                 for other_label, other_id in self.nodes_of(ref):
                     for my_label, my_id in mine:
                         if reverse:  # (referenced object)-[:REPORTED_IN]->(report)
-                            self.batch.add_edge(other_label, rel_type, my_label, other_id, my_id, props)
+                            self.batch.add_edge(
+                                other_label, rel_type, my_label, other_id, my_id, props
+                            )
                         else:
-                            self.batch.add_edge(my_label, rel_type, other_label, my_id, other_id, props)
+                            self.batch.add_edge(
+                                my_label, rel_type, other_label, my_id, other_id, props
+                            )
 
     def _sighting(self, obj: dict[str, Any]) -> None:
         last = iso(obj.get("last_seen") or obj.get("first_seen") or obj.get("modified"))
@@ -484,7 +500,9 @@ class _BundleReader:
             self.batch.add_node("ThreatActor", actor_id, {"country": code, "country_source": how})
             country_id = f"country:{code}"
             self.batch.add_node(
-                "Country", country_id, {"code": code, "name": country_name(code), "sources": node["sources"]}
+                "Country",
+                country_id,
+                {"code": code, "name": country_name(code), "sources": node["sources"]},
             )
             self.batch.add_edge(
                 "ThreatActor", "ORIGINATES_FROM", "Country", actor_id, country_id,
@@ -537,7 +555,11 @@ def _map_relationship(rel: str, src_label: str, dst_label: str) -> tuple[str, bo
 
 
 def _edge_refs(obj: dict[str, Any]) -> list[str]:
-    refs = [obj[p] for p in ("source_ref", "target_ref", "sighting_of_ref") if isinstance(obj.get(p), str)]
+    refs = [
+        obj[p]
+        for p in ("source_ref", "target_ref", "sighting_of_ref")
+        if isinstance(obj.get(p), str)
+    ]
     for prop in ("object_refs", "resolves_to_refs", "belongs_to_refs"):
         refs.extend(r for r in obj.get(prop) or [] if isinstance(r, str))
     return refs
@@ -550,7 +572,11 @@ def _external_id(obj: dict[str, Any]) -> str | None:
 
 def _attack_ref(obj: dict[str, Any]) -> dict[str, Any] | None:
     for ref in obj.get("external_references") or []:
-        if isinstance(ref, dict) and ref.get("source_name") in _ATTACK_SOURCES and ref.get("external_id"):
+        if (
+            isinstance(ref, dict)
+            and ref.get("source_name") in _ATTACK_SOURCES
+            and ref.get("external_id")
+        ):
             return ref
     return None
 

@@ -86,12 +86,19 @@ def node_query(label: str) -> str:
 def edge_query(src_label: str, rel: str, dst_label: str) -> str:
     """The MERGE statement for one (source label, type, target label) group."""
     return EDGE_MERGE.format(
-        src=quote_label(src_label), dst=quote_label(dst_label), rel=quote_rel(rel), union=_union("r")
+        src=quote_label(src_label),
+        dst=quote_label(dst_label),
+        rel=quote_rel(rel),
+        union=_union("r"),
     )
 
 
 def write_batch(
-    store: GraphStore, batch: IngestBatch, *, batch_size: int = DEFAULT_BATCH_SIZE, fmt: str = "stix"
+    store: GraphStore,
+    batch: IngestBatch,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    fmt: str = "stix",
 ) -> IngestReport:
     """Write all nodes, then all edges, of ``batch`` in batches of ``batch_size`` rows.
 

@@ -21,11 +21,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Load threat intelligence into the graph. Every file is validated as a whole "
         "before anything of it is written; ingesting the same input twice changes nothing.",
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="STIX bundle / MISP event files or directories")
-    p.add_argument("--attack", action="store_true", help="load MITRE ATT&CK Enterprise (offline, v18.1)")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="STIX bundle / MISP event files or directories"
+    )
+    p.add_argument(
+        "--attack", action="store_true", help="load MITRE ATT&CK Enterprise (offline, v18.1)"
+    )
     p.add_argument("--format", dest="fmt", choices=("auto", "stix", "misp"), default="auto",
                    help="input format (default: detect per file)")  # fmt: skip
-    p.add_argument("--batch-size", type=int, default=5000, help="rows per write query (default 5000)")
+    p.add_argument(
+        "--batch-size", type=int, default=5000, help="rows per write query (default 5000)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run)
 
@@ -44,7 +50,9 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     error: IngestError | None = None
     if args.paths:
         try:
-            reports.extend(ingest_paths(store, args.paths, fmt=args.fmt, batch_size=args.batch_size))
+            reports.extend(
+                ingest_paths(store, args.paths, fmt=args.fmt, batch_size=args.batch_size)
+            )
         except IngestError as exc:
             reports.extend(getattr(exc, "reports", []))
             error = exc

@@ -1,0 +1,217 @@
+"""Ingest into the real embedded store: idempotency, refusals, newer-modified-wins (graph/ingest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.errors import IngestError, StixIngestError
+from graph.ingest import ingest_object, ingest_paths
+from graph.rows import IngestBatch
+from graph.writer import resolve_stix_ids, write_batch
+
+ROOT = Path(__file__).resolve().parent.parent
+STIX = ROOT / "tests" / "fixtures" / "stix"
+MISP = ROOT / "tests" / "fixtures" / "misp"
+APT28 = STIX / "apt28_campaign.json"
+T0 = "2024-01-01T00:00:00.000Z"
+REFUSED = ["not_json.json", "not_a_bundle.json", "malformed_missing_pattern.json", "dangling_ref.json",
+           "bad_pattern.json"]  # fmt: skip
+
+
+def bundle(*objects: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "bundle",
+        "id": "bundle--6b0e3f1c-2d4a-4b5c-9d6e-7f8091a2b3c4",
+        "objects": list(objects),
+    }
+
+
+def sdo(stix_type: str, n: int, **props: Any) -> dict[str, Any]:
+    return {"type": stix_type, "spec_version": "2.1", "id": f"{stix_type}--00000000-0000-4000-8000-{n:012d}",
+            "created": T0, "modified": T0, **props}  # fmt: skip
+
+
+def one(store, cypher: str, **params: Any) -> Any:
+    rows = store.query(cypher, params)
+    assert len(rows) == 1, rows
+    return next(iter(rows[0].values()))
+
+
+def test_ingest_twice_changes_no_count(store) -> None:
+    [first] = ingest_paths(store, [APT28])
+    counts = store.counts()
+    assert counts == {"nodes": first.nodes, "relationships": first.relationships}
+    node = store.query("MATCH (n:Indicator {id: 'domain:mail-gov-ua.example'}) RETURN n")[0]["n"]
+    ingest_paths(store, [APT28])
+    assert store.counts() == counts
+    again = store.query("MATCH (n:Indicator {id: 'domain:mail-gov-ua.example'}) RETURN n")[0]["n"]
+    assert again == node  # lists were unioned, not appended twice
+
+
+def test_misp_and_stix_twice_changes_no_count(store) -> None:
+    ingest_paths(store, [APT28, MISP / "apt28_phishing_event.json"])
+    counts = store.counts()
+    ingest_paths(store, [MISP / "apt28_phishing_event.json", APT28])
+    assert store.counts() == counts
+
+
+def test_report_lists_rejected_values_and_they_are_not_stored(store) -> None:
+    [report] = ingest_paths(store, [APT28])
+    assert {r.value for r in report.rejected} == {
+        "999.1.1.1",
+        "da39a3ee5e6b4b0d3255bfef95601890afd8070",
+    }
+    assert report.to_dict()["rejected"][0]["object_id"].startswith("indicator--")
+    assert one(store, "MATCH (n:Indicator) WHERE n.value IN $v RETURN count(n) AS c",
+               v=["999.1.1.1", "da39a3ee5e6b4b0d3255bfef95601890afd8070"]) == 0  # fmt: skip
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_refused_bundle_writes_nothing(store, name: str) -> None:
+    with pytest.raises(IngestError) as info:
+        ingest_paths(store, [STIX / name])
+    assert str(STIX / name) in str(info.value)
+    assert store.counts() == {"nodes": {}, "relationships": {}}
+
+
+def test_other_files_still_ingest_beside_a_refused_one(store, tmp_path: Path) -> None:
+    shutil.copy(APT28, tmp_path / "a_good.json")
+    shutil.copy(STIX / "dangling_ref.json", tmp_path / "b_bad.json")
+    with pytest.raises(StixIngestError, match="b_bad.json") as info:
+        ingest_paths(store, [tmp_path])
+    assert [r.source for r in info.value.reports] == ["a_good.json"]
+    assert store.counts()["nodes"]["ThreatActor"] == 1  # the good file; not "Lonely Actor"
+    assert one(store, "MATCH (a:ThreatActor) RETURN a.name AS n") == "APT28"
+
+
+def test_newer_modified_wins_and_lists_union(store) -> None:
+    old = sdo("campaign", 1, name="Old name", aliases=["a"], modified="2024-01-01T00:00:00Z")
+    new = dict(old, name="New name", aliases=["b"], modified="2024-06-01T00:00:00Z")
+    ingest_object(store, bundle(new), source="newer.json")
+    ingest_object(store, bundle(old), source="older.json")
+    row = store.query(
+        "MATCH (c:Campaign) RETURN c.name AS name, c.aliases AS aliases, c.sources AS sources"
+    )[0]
+    assert row == {
+        "name": "New name",
+        "aliases": ["b", "a"],
+        "sources": ["newer.json", "older.json"],
+    }
+    newest = dict(old, name="Newest", modified="2024-07-01T00:00:00Z")
+    ingest_object(store, bundle(newest), source="newest.json")
+    assert one(store, "MATCH (c:Campaign) RETURN c.name AS n") == "Newest"
+    assert store.counts()["nodes"] == {"Campaign": 1}
+
+
+def test_newer_modified_wins_on_relationships(store) -> None:
+    a, m = sdo("intrusion-set", 1, name="A"), sdo("malware", 2, name="M", is_family=True)
+    rel = sdo("relationship", 3, relationship_type="uses", source_ref=a["id"], target_ref=m["id"],
+              confidence=90, modified="2024-06-01T00:00:00Z")  # fmt: skip
+    ingest_object(store, bundle(a, m, rel), source="s1")
+    ingest_object(
+        store, bundle(dict(rel, confidence=10, modified="2024-02-01T00:00:00Z")), source="s2"
+    )
+    assert one(store, "MATCH ()-[r:USES]->() RETURN r.confidence AS c") == 90
+    assert store.counts()["relationships"] == {"USES": 1}
+
+
+def test_references_to_objects_already_in_the_store(store) -> None:
+    ingest_paths(store, [APT28])
+    actor = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
+    indicator = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    camp = sdo("campaign", 5, name="Later wave")
+    rels = [
+        sdo(
+            "relationship",
+            6,
+            relationship_type="attributed-to",
+            source_ref=camp["id"],
+            target_ref=actor,
+        ),
+        sdo(
+            "relationship",
+            7,
+            relationship_type="indicates",
+            source_ref=indicator,
+            target_ref=camp["id"],
+        ),
+    ]
+    ingest_object(store, bundle(camp, *rels), source="later.json")
+    got = store.query(
+        "MATCH (i:Indicator)-[:INDICATES]->(c:Campaign {id: $c})-[:ATTRIBUTED_TO]->(a:ThreatActor) "
+        "RETURN i.id AS i, a.id AS a ORDER BY i",
+        {"c": camp["id"]},
+    )
+    assert got == [
+        {"i": "domain:mail-gov-ua.example", "a": actor},
+        {"i": "ipv4:203.0.113.45", "a": actor},
+    ]
+    assert resolve_stix_ids(store, {"location--a6e9345f-5a15-4c29-8bb3-7dcc5d168d64"}) == {
+        "location--a6e9345f-5a15-4c29-8bb3-7dcc5d168d64": [("Country", "country:RU")]
+    }
+
+
+def test_misp_claim_attaches_to_the_existing_actor_by_alias(store) -> None:
+    ingest_paths(store, [APT28])
+    [report] = ingest_paths(store, [MISP / "apt28_phishing_event.json"])
+    assert report.format == "misp"
+    got = store.query(
+        "MATCH (c:Campaign {id: 'misp-event--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e0f'})-[r:ATTRIBUTED_TO]->(a) "
+        "RETURN a.id AS a, r.source AS s"
+    )
+    # "Sofacy" is an alias of the intrusion set: the claim points at it, no new actor is made
+    assert got == [{"a": "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c", "s": "CIRCL"}]
+    assert store.counts()["nodes"]["ThreatActor"] == 1
+
+
+def test_one_row_per_query_path_gives_the_same_graph(store, server) -> None:
+    from graph.stix_reader import read_stix
+
+    batch = read_stix(APT28)
+    report = write_batch(store, batch, batch_size=1)
+    assert report.queries == batch.n_nodes + batch.n_edges
+    assert store.counts() == batch.counts()
+
+
+def test_write_batch_refuses_unknown_labels() -> None:
+    batch = IngestBatch(source="x")
+    with pytest.raises(ValueError, match="unknown node label"):
+        batch.add_node("Actor`) DETACH DELETE (n", "x", {})
+    with pytest.raises(ValueError, match="unknown relationship type"):
+        batch.add_edge("Campaign", "OWNS", "ThreatActor", "a", "b")
+
+
+def test_cli_ingest_counts_json_and_exit_code(tmp_path: Path) -> None:
+    env = {**os.environ, "ACTORGRAPH_HOME": str(tmp_path / "home")}
+    env.pop("NEO4J_URI", None)
+
+    def ag(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "actorgraph.cli", *args]
+        return subprocess.run(
+            cmd, check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+        )
+
+    try:
+        ok = ag("ingest", str(APT28), "--json")
+        assert ok.returncode == 0, ok.stderr
+        out = json.loads(ok.stdout)
+        assert out["totals"]["nodes"]["Indicator"] == 6 and out["rejected"] == 2
+        bad = ag("ingest", str(STIX / "dangling_ref.json"), str(MISP / "apt28_phishing_event.json"))
+        assert bad.returncode == 2
+        assert "dangling_ref.json" in bad.stderr and "relationship--9a8b7c6d" in bad.stderr
+        assert "Traceback" not in bad.stderr
+        assert "apt28_phishing_event.json (misp" in bad.stdout  # the good file was still ingested
+        text = ag("ingest", str(APT28))
+        assert "rejected (not stored)" in text.stdout and "999.1.1.1" in text.stdout
+        usage = ag("ingest")
+        assert usage.returncode == 2 and "--attack" in usage.stderr
+    finally:
+        ag("store", "stop")

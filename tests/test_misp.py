@@ -1,0 +1,118 @@
+"""MISP events -> graph rows and into the store (graph/misp_reader.py)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from graph.errors import IngestError, StixIngestError
+from graph.ingest import ingest_object, ingest_paths
+from graph.misp_reader import read_misp
+
+MISP = Path(__file__).parent / "fixtures" / "misp"
+EVENT = MISP / "apt28_phishing_event.json"
+CAMPAIGN = "misp-event--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e0f"
+
+
+@pytest.fixture
+def event() -> dict:
+    return json.loads(EVENT.read_text())
+
+
+def test_event_becomes_campaign_with_indicators(event) -> None:
+    batch = read_misp(event, source="event.json")
+    assert batch.counts() == {
+        "nodes": {"Campaign": 1, "Indicator": 6, "ThreatActor": 1},
+        "relationships": {"ATTRIBUTED_TO": 1, "INDICATES": 6, "RESOLVES_TO": 1},
+    }
+    campaign = batch.nodes["Campaign"][CAMPAIGN]
+    assert campaign["name"].startswith("Spear-phishing") and campaign["sources"] == ["CIRCL"]
+    assert campaign["tlp"] == "amber" and campaign["first_seen"] == "2024-03-01T00:00:00.000Z"
+    ids = set(batch.nodes["Indicator"])
+    assert {"ipv4:198.51.100.7", "url:http://update-mil-check.example/login", "email:press@mod-gov.example",
+            "domain:update-mil-check.example", "md5:d41d8cd98f00b204e9800998ecf8427e"} <= ids  # fmt: skip
+    assert all(dst == CAMPAIGN for _, dst in batch.edges[("Indicator", "INDICATES", "Campaign")])
+    # the domain-ip object's two attributes
+    assert ("domain:update-mil-check.example", "ipv4:198.51.100.7") in batch.edges[
+        ("Indicator", "RESOLVES_TO", "Indicator")
+    ]
+
+
+def test_attribute_tlp_tag_overrides_event_tlp(event) -> None:
+    batch = read_misp(event)
+    sha = batch.nodes["Indicator"][
+        "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    ]
+    assert (sha["tlp"], sha["tlp_level"]) == ("red", 4)
+
+
+def test_invalid_attributes_rejected_and_unsupported_skipped(event) -> None:
+    batch = read_misp(event)
+    assert {r.value for r in batch.rejected} == {
+        "999.1.1.1",
+        "da39a3ee5e6b4b0d3255bfef95601890afd8070",
+    }
+    assert batch.rejected[0].object_id == "indicator--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e14"
+    assert batch.skipped == {"MISP attribute type comment": 1}
+
+
+def test_galaxy_cluster_is_an_attribution_claim(event) -> None:
+    batch = read_misp(event)
+    actor_id = "threat-actor--5b4ee3ea-eee3-4c8e-8323-85ae32658754"
+    actor = batch.nodes["ThreatActor"][actor_id]
+    assert actor["name"] == "Sofacy" and "apt28" in actor["aliases_lc"] and actor["country"] == "RU"
+    claim = batch.edges[("Campaign", "ATTRIBUTED_TO", "ThreatActor")][(CAMPAIGN, actor_id)]
+    assert claim["source"] == "CIRCL"
+    known = read_misp(
+        event, actor_lookup=lambda names: {"apt28": "intrusion-set--x"} if "apt28" in names else {}
+    )
+    assert "ThreatActor" not in known.nodes
+    assert (CAMPAIGN, "intrusion-set--x") in known.edges[
+        ("Campaign", "ATTRIBUTED_TO", "ThreatActor")
+    ]
+
+
+def test_list_of_events_and_missing_attribute_uuids_are_stable(event) -> None:
+    second = copy.deepcopy(event)
+    second["Event"]["uuid"] = "6f2d2e7b-2c3d-4e5f-8a01-1b2c3d4e5f60"
+    for attr in second["Event"]["Attribute"]:
+        attr.pop("uuid")
+    a, b = read_misp([event, second]), read_misp([event, second])
+    assert a.nodes == b.nodes  # uuids MISP left out are derived, not random
+    assert a.counts()["nodes"]["Campaign"] == 2
+
+
+@pytest.mark.parametrize(
+    ("mutate", "error", "reason"),
+    [
+        (lambda e: e["Event"].pop("uuid"), StixIngestError, "without a valid 'uuid'"),
+        (lambda e: e["Event"].pop("info"), StixIngestError, "without 'info'"),
+        (
+            lambda e: e["Event"]["Attribute"][0].pop("value"),
+            StixIngestError,
+            "without 'type' and 'value'",
+        ),
+        (lambda e: e.pop("Event"), IngestError, "not a MISP event"),
+    ],
+)
+def test_refused_events(event, mutate, error, reason) -> None:
+    mutate(event)
+    with pytest.raises(error, match=reason):
+        read_misp(event, source="bad.json")
+
+
+def test_misp_into_store_idempotent_and_refusal_writes_nothing(store, event) -> None:
+    ingest_paths(store, [EVENT])
+    counts = store.counts()
+    assert counts["nodes"] == {"Campaign": 1, "Indicator": 6, "ThreatActor": 1}
+    ingest_object(store, event, source="again")
+    assert store.counts() == counts
+    broken = copy.deepcopy(event)
+    broken["Event"]["uuid"] = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    broken["Event"]["Attribute"].append({"type": "ip-dst"})
+    with pytest.raises(StixIngestError):
+        ingest_object(store, broken, source="broken")
+    assert store.counts() == counts

@@ -1,0 +1,92 @@
+"""STIX 2.1 pattern parsing into observable values (graph/stix_patterns.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.errors import InvalidIndicator
+from graph.stix_patterns import parse_pattern, pattern_comparisons
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("[ipv4-addr:value = '198.51.100.7']", [("ipv4", "198.51.100.7")]),
+        (
+            "[ipv4-addr:value = '198.51.100.7' OR domain-name:value = 'evil.example']",
+            [("ipv4", "198.51.100.7"), ("domain", "evil.example")],
+        ),
+        (
+            "[file:hashes.'SHA-256' = 'aa' AND file:hashes.MD5 = 'bb']",
+            [("sha256", "aa"), ("md5", "bb")],
+        ),
+        (
+            "[url:value = 'http://evil.example/a'] AND [email-addr:value = 'x@evil.example']",
+            [("url", "http://evil.example/a"), ("email", "x@evil.example")],
+        ),
+        (
+            "[ipv6-addr:value = '2001:db8::1'] FOLLOWEDBY [file:hashes.'SHA-1' = 'cc'] WITHIN 60 SECONDS",
+            [("ipv6", "2001:db8::1"), ("sha1", "cc")],
+        ),
+        ("[x509-certificate:hashes.'SHA-256' = 'dd']", [("x509", "dd")]),
+        ("[x509-certificate:hashes.'SHA-1' = 'ee']", [("x509", "ee")]),
+        ("[autonomous-system:number = 64500]", [("asn", 64500)]),
+        ("[file:hashes.'SHA-512' = 'ff']", [("sha512", "ff")]),
+        (
+            "[email-addr:value IN ('a@evil.example', 'b@evil.example')]",
+            [("email", "a@evil.example"), ("email", "b@evil.example")],
+        ),
+        ("[network-traffic:dst_ref.value = '203.0.113.9']", [(None, "203.0.113.9")]),
+        ("[url:value = 'http://evil.example/it\\'s']", [("url", "http://evil.example/it's")]),
+        # duplicates collapse, order kept
+        (
+            "[domain-name:value = 'a.example'] OR [domain-name:value = 'a.example']",
+            [("domain", "a.example")],
+        ),
+    ],
+)
+def test_parse_pattern(pattern: str, expected: list) -> None:
+    assert parse_pattern(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "[ipv4-addr:value ISSUBSET '10.0.0.0/8']",
+        "[domain-name:value LIKE '%.evil.example']",
+        "[domain-name:value MATCHES '^evil']",
+        "[ipv4-addr:value != '1.1.1.1']",
+        "[ipv4-addr:value NOT = '1.1.1.1']",
+        "[file:name = 'invoice.exe']",
+        "[file:hashes.SSDEEP = '3:abc:def']",
+        "[windows-registry-key:key = 'HKLM\\\\Software\\\\x']",
+    ],
+)
+def test_comparisons_without_a_single_modelled_value_are_left_out(pattern: str) -> None:
+    assert parse_pattern(pattern) == []
+
+
+def test_comparisons_keep_object_path_and_operator() -> None:
+    comps = pattern_comparisons(
+        "[file:hashes.'SHA-256' = 'aa' OR url:value IN ('http://x.example/')]"
+    )
+    assert {(c.object_type, c.path, c.operator, c.kind) for c in comps} == {
+        ("file", "hashes.SHA-256", "=", "sha256"),
+        ("url", "value", "IN", "url"),
+    }
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "[ipv4-addr:value = '1.2.3.4'",
+        "[ipv4-addr:value = '1.2.3.4' AND",
+        "ipv4-addr:value = '1.2.3.4'",
+        "[ipv4-addr:value = ]",
+        "",
+        "rule x { condition: true }",
+    ],
+)
+def test_invalid_patterns_raise(pattern: str) -> None:
+    with pytest.raises(InvalidIndicator, match="invalid STIX pattern"):
+        parse_pattern(pattern)

@@ -1,0 +1,286 @@
+"""STIX 2.1 bundles -> graph rows (graph/stix_reader.py, graph/stix_validate.py); no store needed."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.errors import IngestError, StixIngestError
+from graph.stix_reader import read_stix
+from graph.stix_validate import iter_inputs
+
+FIXTURES = Path(__file__).parent / "fixtures" / "stix"
+APT28 = FIXTURES / "apt28_campaign.json"
+ACTOR = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
+CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
+T0 = "2024-01-01T00:00:00.000Z"
+
+
+def bundle(*objects: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "bundle",
+        "id": "bundle--6b0e3f1c-2d4a-4b5c-9d6e-7f8091a2b3c4",
+        "objects": list(objects),
+    }
+
+
+def sdo(stix_type: str, n: int, **props: Any) -> dict[str, Any]:
+    return {"type": stix_type, "spec_version": "2.1", "id": f"{stix_type}--00000000-0000-4000-8000-{n:012d}",
+            "created": T0, "modified": T0, **props}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return read_stix(APT28)
+
+
+def test_counts_of_the_fixture(batch) -> None:
+    assert batch.counts() == {
+        "nodes": {"Campaign": 1, "Country": 2, "Indicator": 6, "Infrastructure": 2, "Malware": 1,
+                  "Report": 1, "Sector": 2, "Technique": 2, "ThreatActor": 1, "Tool": 1},
+        "relationships": {"ATTRIBUTED_TO": 1, "COMMUNICATES_WITH": 1, "CONSISTS_OF": 1, "HOSTED_ON": 1,
+                          "INDICATES": 4, "ORIGINATES_FROM": 1, "REPORTED_IN": 4, "RESOLVES_TO": 1,
+                          "SUBTECHNIQUE_OF": 1, "TARGETS": 3, "USES": 4},
+    }  # fmt: skip
+
+
+def test_defanged_pattern_values_are_normalised(batch) -> None:
+    ids = set(batch.nodes["Indicator"])
+    assert "domain:mail-gov-ua.example" in ids
+    assert "url:https://mail-gov-ua.example/owa/login.php" in ids
+    assert "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" in ids
+
+
+def test_one_indicator_per_observable_value_with_stix_ids(batch) -> None:
+    domain = batch.nodes["Indicator"]["domain:mail-gov-ua.example"]
+    ip = batch.nodes["Indicator"]["ipv4:203.0.113.45"]
+    indicator_id = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    assert indicator_id in domain["stix_ids"] and indicator_id in ip["stix_ids"]
+    # the domain-name observable of the same value merges into the same node
+    assert "domain-name--3c10e93f-798e-5a26-a0c1-08156efab7f5" in domain["stix_ids"]
+    assert domain["kind"] == "domain" and domain["value"] == "mail-gov-ua.example"
+    indicates = batch.edges[("Indicator", "INDICATES", "Campaign")]
+    assert ("domain:mail-gov-ua.example", CAMPAIGN) in indicates
+    assert ("ipv4:203.0.113.45", CAMPAIGN) in indicates
+
+
+def test_invalid_values_are_rejected_not_stored(batch) -> None:
+    rejected = {(r.object_id, r.value) for r in batch.rejected}
+    assert rejected == {
+        ("indicator--6a9b8c7d-5e4f-4a3b-9c2d-1e0f9a8b7c66", "999.1.1.1"),
+        (
+            "indicator--6a9b8c7d-5e4f-4a3b-9c2d-1e0f9a8b7c66",
+            "da39a3ee5e6b4b0d3255bfef95601890afd8070",
+        ),
+    }
+    values = {p["value"] for p in batch.nodes["Indicator"].values()}
+    assert "999.1.1.1" not in values
+    # the valid MD5 of the same indicator is kept
+    assert "md5:d41d8cd98f00b204e9800998ecf8427e" in batch.nodes["Indicator"]
+
+
+def test_tlp_markings_1_0_and_2_0(batch) -> None:
+    assert batch.nodes["ThreatActor"][ACTOR]["tlp"] == "green"  # TLP 1.0 well-known id
+    assert batch.nodes["Campaign"][CAMPAIGN]["tlp"] == "amber"  # TLP 2.0 definition in bundle
+    assert batch.nodes["Campaign"][CAMPAIGN]["tlp_level"] == 2
+    infra = batch.nodes["Infrastructure"]["infrastructure--d09c50cf-5bab-465e-9e2d-543912148b73"]
+    assert (infra["tlp"], infra["tlp_level"], infra["kind"]) == ("red", 4, "c2_server")
+    assert "tlp" not in batch.nodes["Tool"]["tool--c8e9a3b2-1d4f-4e6a-8b7c-9d0e1f2a3b44"]
+
+
+def test_actor_country_and_provenance(batch) -> None:
+    actor = batch.nodes["ThreatActor"][ACTOR]
+    assert (actor["country"], actor["country_source"]) == ("RU", "stix")
+    assert actor["sources"] == ["Example CERT"]  # the created_by identity's name
+    assert actor["external_id"] == "G0007"
+    assert "forest blizzard" in actor["aliases_lc"] and "apt28" in actor["aliases_lc"]
+    assert (ACTOR, "country:RU") in batch.edges[("ThreatActor", "ORIGINATES_FROM", "Country")]
+
+
+def test_relationship_mapping(batch) -> None:
+    attributed = batch.edges[("Campaign", "ATTRIBUTED_TO", "ThreatActor")][(CAMPAIGN, ACTOR)]
+    assert attributed["confidence"] == 70
+    assert attributed["stix_id"] == "relationship--1a1b1c1d-0000-4000-8000-000000000001"
+    assert set(batch.edges[("Campaign", "TARGETS", "Sector")]) == {
+        (CAMPAIGN, "sector:government"), (CAMPAIGN, "sector:defense")}  # fmt: skip
+    assert (CAMPAIGN, "country:UA") in batch.edges[("Campaign", "TARGETS", "Country")]
+    assert ("domain:mail-gov-ua.example", "ipv4:203.0.113.45") in batch.edges[
+        ("Indicator", "RESOLVES_TO", "Indicator")
+    ]
+    assert ("ipv4:203.0.113.45", "asn:AS64500") in batch.edges[
+        ("Indicator", "HOSTED_ON", "Infrastructure")
+    ]
+    assert batch.nodes["Infrastructure"]["asn:AS64500"]["asn"] == 64500
+    sub = batch.nodes["Technique"]["attack-pattern--2b742742-28c3-4e1b-bab7-8350d6300fa7"]
+    assert (sub["external_id"], sub["is_subtechnique"], sub["parent_external_id"]) == (
+        "T1566.002",
+        True,
+        "T1566",
+    )
+    assert sub["tactics"] == ["initial-access"]
+    reported = batch.edges[("ThreatActor", "REPORTED_IN", "Report")]
+    assert (ACTOR, "report--84e4d88f-44ea-4bcd-bbf3-b2c1c320bcb3") in reported
+
+
+def test_revoked_and_non_stix_patterns_are_skipped(batch) -> None:
+    assert "attack-pattern--0a3ead4e-6d47-4ccb-854c-a6a4f9d96b22" not in batch.nodes["Technique"]
+    assert batch.skipped["revoked"] == 1
+    assert batch.skipped["indicator with pattern_type yara"] == 1
+    assert batch.skipped["relationship to a revoked or deprecated object"] == 1
+
+
+def test_sighting_counts(batch) -> None:
+    node = batch.nodes["Indicator"]["domain:mail-gov-ua.example"]
+    assert node["sighting_count"] == 3 and node["last_sighted"] == "2024-03-06T07:30:00.000Z"
+
+
+def test_x509_fingerprint(batch) -> None:
+    assert "x509:" + "0f1e2d3c4b5a69788796a5b4c3d2e1f0" * 2 in batch.nodes["Indicator"]
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "object_id", "reason"),
+    [
+        ("not_json.json", IngestError, None, "not valid JSON"),
+        ("not_a_bundle.json", IngestError, None, "not a STIX bundle"),
+        ("malformed_missing_pattern.json", StixIngestError,
+         "indicator--3f1c7a0e-9b2d-4e5f-8a6b-7c8d9e0f1a22", "missing required property 'pattern'"),
+        ("dangling_ref.json", StixIngestError,
+         "relationship--9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "neither in the bundle nor in the store"),
+        ("bad_pattern.json", StixIngestError,
+         "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "invalid STIX pattern"),
+    ],
+)  # fmt: skip
+def test_refused_files_name_file_and_object(name, error, object_id, reason) -> None:
+    with pytest.raises(error, match=reason) as info:
+        read_stix(FIXTURES / name)
+    assert info.value.source == str(FIXTURES / name)
+    assert name in str(info.value)
+    if object_id:
+        assert info.value.object_id == object_id
+        assert object_id in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("obj", "reason"),
+    [
+        ({"id": "malware--00000000-0000-4000-8000-000000000001"}, "missing required property 'type'"),
+        ({"type": "malware"}, "missing required property 'id'"),
+        (sdo("malware", 1, name="x", is_family=True) | {"id": "tool--00000000-0000-4000-8000-000000000001"},
+         "id is not 'malware--<uuid>'"),
+        (sdo("malware", 1, name="x", is_family=True) | {"id": "malware--not-a-uuid"}, "id is not"),
+        ({k: v for k, v in sdo("campaign", 1, name="c").items() if k != "created"}, "'created'"),
+        (sdo("intrusion-set", 1), "'name'"),
+        (sdo("malware", 1, name="x"), "'is_family'"),
+        (sdo("indicator", 1, pattern="[ipv4-addr:value = '1.2.3.4']", valid_from=T0), "'pattern_type'"),
+        (sdo("campaign", 1, name="c", first_seen="last tuesday"), "first_seen is not a timestamp"),
+        (sdo("relationship", 1, relationship_type="uses", source_ref="campaign--00000000-0000-4000-8000-000000000009"),
+         "'target_ref'"),
+        ("just a string", "not a JSON object"),
+    ],
+)  # fmt: skip
+def test_invalid_objects_refuse_the_bundle(obj, reason) -> None:
+    good = sdo("campaign", 7, name="fine")
+    with pytest.raises(StixIngestError, match=reason):
+        read_stix(bundle(good, obj), source="inline.json")
+
+
+def test_dangling_ref_known_to_the_store_is_accepted() -> None:
+    target = "malware--deadbeef-0000-4000-8000-000000000000"
+    rel = sdo("relationship", 2, relationship_type="uses",
+              source_ref="intrusion-set--00000000-0000-4000-8000-000000000001", target_ref=target)  # fmt: skip
+    actor = sdo("intrusion-set", 1, name="A")
+    asked: list[set[str]] = []
+
+    def known(ids: set[str]) -> set[str]:
+        asked.append(ids)
+        return ids & {target}
+
+    batch = read_stix(bundle(actor, rel), known_ids=known)
+    assert asked == [{target}]
+    assert (actor["id"], target) in batch.edges[("ThreatActor", "USES", "Malware")]
+    with pytest.raises(StixIngestError, match="neither in the bundle nor in the store"):
+        read_stix(bundle(actor, rel), known_ids=lambda ids: set())
+
+
+def test_external_indicator_refs_resolve_through_the_store() -> None:
+    ind = "indicator--11111111-1111-4111-8111-111111111111"
+    camp = sdo("campaign", 1, name="C")
+    rel = sdo(
+        "relationship", 2, relationship_type="indicates", source_ref=ind, target_ref=camp["id"]
+    )
+    batch = read_stix(
+        bundle(camp, rel), resolve_ids=lambda ids: {ind: [("Indicator", "ipv4:198.51.100.1")]}
+    )
+    assert ("ipv4:198.51.100.1", camp["id"]) in batch.edges[("Indicator", "INDICATES", "Campaign")]
+
+
+def test_newest_version_of_an_object_wins_within_a_bundle() -> None:
+    old = sdo("campaign", 1, name="Old name")
+    new = dict(old, name="New name", modified="2024-06-01T00:00:00Z")
+    for objects in ((old, new), (new, old)):
+        batch = read_stix(bundle(*objects))
+        assert batch.nodes["Campaign"][old["id"]]["name"] == "New name"
+
+
+def test_deprecated_objects_and_tlp_definition_type() -> None:
+    marking = {"type": "marking-definition", "spec_version": "2.1",
+               "id": "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "created": T0,
+               "definition_type": "tlp", "definition": {"tlp": "amber"}}  # fmt: skip
+    dep = sdo("malware", 1, name="Old", is_family=True, x_mitre_deprecated=True)
+    tool = sdo(
+        "tool",
+        2,
+        name="T",
+        object_marking_refs=[
+            marking["id"],
+            "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+        ],
+    )
+    batch = read_stix(bundle(marking, dep, tool))
+    assert "Malware" not in batch.nodes
+    assert batch.skipped["deprecated"] == 1
+    assert batch.nodes["Tool"][tool["id"]]["tlp"] == "amber"  # strictest of amber and white
+
+
+def test_country_is_derived_when_the_bundle_gives_none() -> None:
+    a = sdo("intrusion-set", 1, name="A", aliases=["Salt Typhoon"])
+    b = sdo("intrusion-set", 2, name="B", description="B is a suspected Iranian threat group.")
+    c = sdo("intrusion-set", 3, name="C", description="C has targeted Japanese organizations.")
+    batch = read_stix(bundle(a, b, c))
+    actors = batch.nodes["ThreatActor"]
+    assert (actors[a["id"]]["country"], actors[a["id"]]["country_source"]) == (
+        "CN",
+        "derived:alias",
+    )
+    assert (actors[b["id"]]["country"], actors[b["id"]]["country_source"]) == (
+        "IR",
+        "derived:description",
+    )
+    assert "country" not in actors[c["id"]]
+    assert set(batch.edges[("ThreatActor", "ORIGINATES_FROM", "Country")]) == {
+        (a["id"], "country:CN"), (b["id"], "country:IR")}  # fmt: skip
+
+
+def test_gzip_and_directories(tmp_path: Path) -> None:
+    data = json.loads(APT28.read_text())
+    gz = tmp_path / "sub" / "apt28.json.gz"
+    gz.parent.mkdir()
+    gz.write_bytes(gzip.compress(json.dumps(data).encode()))
+    (tmp_path / "notes.txt").write_text("ignored")
+    assert list(iter_inputs([tmp_path])) == [gz]
+    assert read_stix(gz).counts() == read_stix(APT28).counts()
+    with pytest.raises(IngestError, match="no such file"):
+        list(iter_inputs([tmp_path / "missing.json"]))
+
+
+def test_reading_does_not_modify_the_input() -> None:
+    data = json.loads(APT28.read_text())
+    before = copy.deepcopy(data)
+    read_stix(data)
+    assert data == before
