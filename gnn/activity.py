@@ -1,0 +1,211 @@
+"""New, unattributed activity: parse it (STIX 2.1 bundle or simple JSON) and link it by exact
+match to the entities the graph already knows.
+
+Linking is exact on purpose: indicator ids (``kind:value`` after normalisation, so defanged
+input matches), malware and tool names or aliases (case-insensitive), ATT&CK ids (T1059.001,
+S0154), STIX ids, ASNs. Fuzzy matching would invent links an analyst cannot defend.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gnn.dataset import GraphSnapshot
+from graph.errors import IngestError, InvalidIndicator, ValidationError
+from graph.indicators import indicator_id, normalize_indicator
+
+SIMPLE_KEYS = ("indicators", "malware", "tools", "techniques", "infrastructure", "targets")
+
+
+@dataclass
+class Activity:
+    """What an unattributed cluster shows, before linking.
+
+    Attributes:
+        name: a label for reports (file name, campaign name).
+        indicators: indicator ids (``kind:value``, normalised).
+        malware, tools: names, aliases, ATT&CK ids or STIX ids.
+        techniques: ATT&CK ids or STIX ids.
+        infrastructure: node ids (``asn:AS13335``, STIX ids).
+        targets: ``sector:<slug>`` / ``country:<CC>`` ids.
+        context: (source id, TYPE, target id) edges the input itself states
+            (a domain resolving to an IP), used to reach known entities from new ones.
+    """
+
+    name: str = "activity"
+    indicators: list[str] = field(default_factory=list)
+    malware: list[str] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)
+    techniques: list[str] = field(default_factory=list)
+    infrastructure: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    context: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def size(self) -> int:
+        return sum(len(getattr(self, k)) for k in SIMPLE_KEYS)
+
+
+@dataclass
+class LinkedActivity:
+    """An activity after exact-match linking: known entity ids, and what matched nothing."""
+
+    activity: Activity
+    matched: dict[str, str]          # entity id -> the input value that matched it
+    via_context: dict[str, str]      # entity id -> the new input value it was reached from
+    unmatched: list[str]
+
+
+def activity_from_simple(data: dict[str, Any], name: str = "activity") -> Activity:
+    """Parse ``{"indicators": [...], "malware": [...], "tools": [...], "techniques": [...]}``.
+
+    Raises:
+        ValidationError: not an object, unknown keys, non-string values.
+        InvalidIndicator: an indicator value is not valid (the message quotes it).
+    """
+    if not isinstance(data, dict):
+        raise ValidationError(f"activity must be a JSON object, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(SIMPLE_KEYS) - {"name", "type", "persist"})
+    if unknown:
+        raise ValidationError(f"unknown activity field(s) {unknown}; expected {list(SIMPLE_KEYS)}")
+    act = Activity(name=str(data.get("name") or name))
+    for key in SIMPLE_KEYS:
+        values = data.get(key) or []
+        if not isinstance(values, list):
+            raise ValidationError(f"activity field {key!r} must be a list, got {values!r}")
+        for v in values:
+            if not isinstance(v, str | int) or isinstance(v, bool) or str(v).strip() == "":
+                raise ValidationError(f"activity field {key!r}: invalid value {v!r}")
+        if key == "indicators":
+            act.indicators = [indicator_id(*normalize_indicator(v)) for v in values]
+        else:
+            setattr(act, key, [str(v).strip() for v in values])
+    if not act.size():
+        raise ValidationError("activity is empty: give indicators, malware, tools or techniques")
+    return act
+
+
+def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activity:
+    """Parse a STIX 2.1 bundle of unattributed activity (nothing is written).
+
+    References to objects outside the bundle (ATT&CK techniques by STIX id) are allowed.
+
+    Raises:
+        IngestError / StixIngestError: the bundle is invalid (the message names the object).
+        InvalidIndicator: an indicator pattern or observable holds an invalid value.
+    """
+    from graph.stix_reader import read_stix
+
+    batch = read_stix(bundle, source=name, known_ids=lambda ids: set(ids))
+    if batch.rejected:
+        bad = batch.rejected[0]
+        raise InvalidIndicator(bad.value, f"{bad.reason} (object {bad.object_id})")
+    camp = next(iter((batch.nodes.get("Campaign") or {}).values()), None)
+    act = Activity(name=str((camp or {}).get("name") or name))
+    act.indicators = sorted(batch.nodes.get("Indicator", {}))
+    act.malware = sorted(batch.nodes.get("Malware", {}))
+    act.tools = sorted(batch.nodes.get("Tool", {}))
+    act.techniques = sorted(batch.nodes.get("Technique", {}))
+    act.infrastructure = sorted(batch.nodes.get("Infrastructure", {}))
+    act.targets = sorted([*batch.nodes.get("Sector", {}), *batch.nodes.get("Country", {})])
+    # Names and ATT&CK ids travel along, so a bundle's own malware object (a new STIX id)
+    # still links to the known family by name.
+    for label, attr in (("Malware", "malware"), ("Tool", "tools"), ("Technique", "techniques")):
+        for props in batch.nodes.get(label, {}).values():
+            extra = [props.get("external_id"), props.get("name"), *(props.get("aliases") or [])]
+            getattr(act, attr).extend(x for x in extra if x)
+    modelled = {"Indicator", "Infrastructure", "Malware", "Tool", "Technique", "Sector", "Country"}
+    for (sl, rel, dl), pairs in batch.edges.items():
+        if sl in modelled and dl in modelled:
+            act.context.extend((s, rel, d) for s, d in pairs)
+    # Indicators of the activity pointing at its campaign are the activity itself, not context.
+    if not act.size():
+        raise ValidationError(f"bundle {name!r} holds no indicator, malware, tool, technique or infrastructure")
+    return act
+
+
+def load_activity(path: str | Path) -> Activity:
+    """Read a file holding a STIX bundle or the simple JSON form.
+
+    Raises:
+        IngestError: unreadable file or not JSON; other errors as the two parsers.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(f"cannot read activity file: {exc}", str(path)) from exc
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"not valid JSON: {exc}", str(path)) from exc
+    return activity_from_any(data, name=str(path))
+
+
+def activity_from_any(data: Any, name: str = "activity") -> Activity:
+    """Dispatch on the shape: a STIX bundle (``type: bundle``) or the simple form."""
+    if isinstance(data, dict) and data.get("type") == "bundle":
+        return activity_from_stix(data, name=name)
+    return activity_from_simple(data, name=name)
+
+
+class EntityLookup:
+    """Exact-match keys of every entity of a model's snapshot."""
+
+    def __init__(self, snap: GraphSnapshot, entity_ids: list[str]) -> None:
+        self.ids = set(entity_ids)
+        self.by_key: dict[tuple[str, str], str] = {}
+        for nid in entity_ids:
+            p = snap.props[nid]
+            t = p["type"]
+            keys: list[str] = []
+            if t in ("malware", "tool"):
+                keys = [p.get("name") or "", *(p.get("aliases") or []), p.get("external_id") or ""]
+            elif t == "technique":
+                keys = [p.get("external_id") or ""]
+            elif t == "infrastructure":
+                keys = [p.get("name") or "", p.get("value") or ""]
+            for k in keys:
+                if k:
+                    self.by_key.setdefault((_group(t), str(k).strip().lower()), nid)
+
+    def find(self, group: str, value: str) -> str | None:
+        if value in self.ids:
+            return value
+        return self.by_key.get((group, value.strip().lower()))
+
+
+def link(activity: Activity, lookup: EntityLookup) -> LinkedActivity:
+    """Match an activity's values to known entities; follow the input's own context edges
+    (new domain -> known IP) one step from unmatched values to known ones."""
+    matched: dict[str, str] = {}
+    unmatched: list[str] = []
+    groups = {
+        "indicators": "indicator", "malware": "software", "tools": "software",
+        "techniques": "technique", "infrastructure": "infrastructure", "targets": "target",
+    }
+    seen_raw: set[str] = set()
+    for attr, group in groups.items():
+        for value in getattr(activity, attr):
+            if value in seen_raw:
+                continue
+            seen_raw.add(value)
+            nid = lookup.find(group, value)
+            if nid is None and group == "infrastructure" and value.lower().startswith("asn:"):
+                nid = lookup.find(group, value.split(":", 1)[1])
+            if nid is None:
+                unmatched.append(value)
+            else:
+                matched.setdefault(nid, value)
+    via: dict[str, str] = {}
+    for src, _, dst in activity.context:
+        for new, other in ((src, dst), (dst, src)):
+            if new not in lookup.ids and other in lookup.ids and other not in matched:
+                via.setdefault(other, new)
+    # A malware object's name and its STIX id both appear; report a value once.
+    unmatched = [u for u in unmatched if u not in matched.values()]
+    return LinkedActivity(activity, matched, via, sorted(set(unmatched)))
+
+
+def _group(node_type: str) -> str:
+    return {"malware": "software", "tool": "software"}.get(node_type, node_type)

@@ -1,0 +1,219 @@
+"""Attribution of new activity: ranked actors with calibrated probabilities, a country roll-up,
+an explicit "unknown actor" score and the evidence paths behind each top candidate.
+
+``Attributor`` is loaded once (CLI run, API start-up) and then only read: ``attribute`` is safe
+to call from several threads at once. Predictions are hypotheses: ``persist`` writes them as
+``PREDICTED_ACTOR`` relationships, never as ``ATTRIBUTED_TO``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gnn import artefacts
+from gnn.activity import Activity, EntityLookup, LinkedActivity, link
+from gnn.evidence import evidence_paths
+from gnn.scoring import Scorer
+from gnn.train import Trained
+from graph.errors import ValidationError
+from graph.schema import label as schema_label
+from graph.store import GraphStore
+
+# Campaign node for a persisted activity, and its hypotheses (one query each, batched).
+PERSIST_CAMPAIGN = """
+MERGE (c:Campaign {id: $id})
+ON CREATE SET c.created = $created
+SET c.name = $name, c.modified = $created, c.sources = ['actorgraph-attribution'],
+    c.attribution_status = 'predicted', c.tlp = 'clear', c.tlp_level = 0
+"""
+# The label is whitelisted (graph.schema.label) and formatted in: Cypher cannot take it as a parameter.
+PERSIST_USES = """
+UNWIND $rows AS row
+MATCH (c:Campaign {{id: $campaign}})
+MATCH (e:{label} {{id: row.id}})
+MERGE (c)-[r:USES]->(e)
+ON CREATE SET r.created = $created, r.sources = ['actorgraph-attribution']
+"""
+PERSIST_INDICATES = """
+UNWIND $rows AS row
+MATCH (c:Campaign {id: $campaign})
+MATCH (i:Indicator {id: row.id})
+MERGE (i)-[r:INDICATES]->(c)
+ON CREATE SET r.created = $created, r.sources = ['actorgraph-attribution']
+"""
+PERSIST_PREDICTIONS = """
+UNWIND $rows AS row
+MATCH (c:Campaign {id: $campaign})
+MATCH (a:ThreatActor {id: row.actor})
+MERGE (c)-[r:PREDICTED_ACTOR]->(a)
+SET r.score = row.score, r.rank = row.rank, r.model_version = $version, r.created = $created
+"""
+LABEL_OF = {"indicator": "Indicator", "infrastructure": "Infrastructure", "malware": "Malware",
+            "tool": "Tool", "technique": "Technique", "sector": "Sector", "country": "Country"}
+
+
+@dataclass
+class AttributionResult:
+    """One attribution, shaped exactly like ``actorgraph attribute --json``."""
+
+    input: str
+    model: dict[str, Any]
+    candidates: list[dict[str, Any]]
+    countries: list[dict[str, Any]]
+    unknown: float
+    evidence: list[dict[str, Any]]
+    linked: LinkedActivity | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "model": self.model,
+            "candidates": self.candidates,
+            "countries": self.countries,
+            "unknown": self.unknown,
+            "evidence": self.evidence,
+        }
+
+
+class Attributor:
+    """A loaded model bound to a store (for evidence and persistence)."""
+
+    def __init__(self, trained: Trained, store: GraphStore | None) -> None:
+        self.trained = trained
+        self.store = store
+        self.scorer = Scorer(trained)
+        snap = trained.snapshot
+        self.actor_ids = snap.nodes.get("actor", [])
+        self.actor_props = [snap.props[a] for a in self.actor_ids]
+        self.actor_tlp = np.array([p.get("tlp_level") or 0 for p in self.actor_props])
+        self.lookup = EntityLookup(snap, trained.space.ids)
+        self.version = str(trained.metrics.get("version", "unsaved"))
+        self.df = np.asarray((trained.space.expand(trained.profile) > 0).sum(axis=0)).ravel()
+
+    @classmethod
+    def load(cls, model_dir: Path, store: GraphStore | None, version: str | None = None) -> Attributor:
+        """Load a model version (latest unless named) from ``<home>/models``.
+
+        Raises:
+            ModelError: no trained model or a corrupt artefact.
+            NotFound: the named version does not exist.
+        """
+        return cls(artefacts.load(Path(model_dir), version), store)
+
+    def attribute(self, activity: Activity, top_k: int = 5, max_tlp: int = 4,
+                  evidence: bool = True, input_name: str | None = None) -> AttributionResult:
+        """Rank known actors for one activity.
+
+        Args:
+            activity: the parsed activity (``gnn.activity``).
+            top_k: how many candidates to list.
+            max_tlp: the requester's clearance (0 clear .. 4 red): actors and evidence above it
+                are never shown; a hidden actor's probability goes to "unknown".
+            evidence: look up evidence paths in the store (needs a store).
+            input_name: the ``input`` field (default: the activity's name).
+
+        Returns:
+            The result; all actors' probabilities plus ``unknown`` sum to 1, so with
+            ``top_k`` >= the number of actors the listed scores plus ``unknown`` sum to 1.
+        """
+        if top_k < 1:
+            raise ValidationError(f"top_k must be at least 1 (got {top_k})")
+        if not 0 <= max_tlp <= 4:
+            raise ValidationError(f"max_tlp must be 0..4 (got {max_tlp})")
+        linked = link(activity, self.lookup)
+        visible = {e: v for e, v in linked.matched.items()
+                   if (self.trained.snapshot.props[e].get("tlp_level") or 0) <= max_tlp}
+        context = {e: v for e, v in linked.via_context.items()
+                   if (self.trained.snapshot.props[e].get("tlp_level") or 0) <= max_tlp}
+        pos = self.trained.space.pos
+        entities = sorted({pos[e] for e in [*visible, *context]})
+        hidden = self.actor_tlp > max_tlp
+        probs = self.scorer.probabilities([entities], hidden_actors=hidden)[0]
+        actor_p, unknown = probs[:-1], float(probs[-1])
+        order = np.argsort(-actor_p, kind="stable")
+        candidates = []
+        for rank, a in enumerate(order[:top_k], start=1):
+            if hidden[a]:
+                break
+            p = self.actor_props[a]
+            candidates.append({
+                "rank": rank,
+                "actor_id": self.actor_ids[a],
+                "name": p.get("name"),
+                "aliases": p.get("aliases") or [],
+                "country": p.get("country"),
+                "score": round(float(actor_p[a]), 6),
+            })
+        countries: dict[str, float] = {}
+        for a in np.nonzero(actor_p > 0)[0]:
+            c = self.actor_props[a].get("country")
+            if c and not hidden[a]:
+                countries[c] = countries.get(c, 0.0) + float(actor_p[a])
+        ev: list[dict[str, Any]] = []
+        if evidence and self.store is not None and candidates and visible | context:
+            ev = evidence_paths(
+                self.store, [c["actor_id"] for c in candidates[:3]],
+                {**visible, **context}, self._rarity, max_tlp=max_tlp,
+            )
+        return AttributionResult(
+            input=input_name or activity.name,
+            model={"version": self.version, "matched": len(visible), "via_context": len(context),
+                   "unmatched": len(linked.unmatched)},
+            candidates=candidates,
+            countries=[{"country": c, "score": round(s, 6)}
+                       for c, s in sorted(countries.items(), key=lambda kv: (-kv[1], kv[0]))],
+            unknown=round(unknown, 6),
+            evidence=ev,
+            linked=linked,
+        )
+
+    def _rarity(self, entity_id: str) -> dict[str, Any]:
+        """How telling an entity is: its weight, how many actors share it, hub warning."""
+        i = self.trained.space.pos.get(entity_id)
+        if i is None:
+            return {"weight": 0.0, "actors_sharing": 0, "hub": None}
+        idf_max = float(self.trained.idf.max()) or 1.0
+        return {
+            "weight": round(float(self.trained.idf[i]) / idf_max, 4),
+            "actors_sharing": int(self.df[i]),
+            "hub": self.trained.space.hub_reason.get(i),
+        }
+
+    def persist(self, activity: Activity, result: AttributionResult, created: str | None = None) -> str:
+        """Write the activity as a ``Campaign`` linked to its matched entities, and its
+        hypotheses as ``PREDICTED_ACTOR {score, rank, model_version, created}``.
+
+        Returns:
+            The campaign id (``campaign--activity-<hash>``, stable for the same input values).
+        """
+        if self.store is None:
+            raise ValidationError("persist needs a store")
+        created = created or datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        linked = result.linked or link(activity, self.lookup)
+        key = json.dumps(sorted(linked.matched) + sorted(linked.unmatched))
+        cid = f"campaign--activity-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+        self.store.query(PERSIST_CAMPAIGN, {"id": cid, "name": activity.name, "created": created})
+        props = self.trained.snapshot.props
+        by_label: dict[str, list[dict[str, str]]] = {}
+        for e in sorted(linked.matched):
+            if props[e]["type"] != "indicator":
+                by_label.setdefault(LABEL_OF[props[e]["type"]], []).append({"id": e})
+        inds = [{"id": e} for e in sorted(linked.matched) if props[e]["type"] == "indicator"]
+        for lab, rows_ in by_label.items():
+            self.store.write_batches(PERSIST_USES.format(label=schema_label(lab)), rows_,
+                                     campaign=cid, created=created)
+        if inds:
+            self.store.write_batches(PERSIST_INDICATES, inds, campaign=cid, created=created)
+        rows = [{"actor": c["actor_id"], "score": c["score"], "rank": c["rank"]}
+                for c in result.candidates]
+        if rows:
+            self.store.write_batches(PERSIST_PREDICTIONS, rows, campaign=cid,
+                                     version=self.version, created=created)
+        return cid

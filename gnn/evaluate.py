@@ -1,0 +1,212 @@
+"""Splits and metrics: the model and both baselines on the same queries, side by side.
+
+- ``leave_one_campaign_out``: for every MITRE ATT&CK attributed campaign (``external_id``
+  C0xxx), drop the campaign from the graph, train on everything else (other campaigns
+  included), and attribute its profile as new activity. The same fold, with the true actor
+  hidden from the candidates, measures "unknown": activity of an actor the model cannot name.
+- ``evaluate_heldout``: held-out clusters (the demo world's), attributed by an already trained
+  model; truth ``"unknown"`` means an actor absent from training.
+
+Metrics: top-1, top-3, MRR (ties count against the model: rank = 1 + #better + #equal others),
+macro-F1 of the top-1 label, ECE of the model's top-1 confidence, mean unknown score on known
+vs removed actors and the AUROC of unknown separating them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gnn.activity import Activity, EntityLookup, link
+from gnn.baselines import OverlapBaseline, TfidfBaseline
+from gnn.dataset import GraphSnapshot
+from gnn.features import cluster_items
+from gnn.hubs import HubList
+from gnn.scoring import Scorer
+from gnn.train import TrainConfig, Trained, train
+
+METHODS = ("model", "tfidf", "overlap")
+
+
+def rank_of(scores: np.ndarray, truth: int) -> int:
+    """Pessimistic rank of the true actor (ties count against it)."""
+    s = scores[truth]
+    return int(1 + (scores > s).sum() + ((scores == s).sum() - 1))
+
+
+def attack_campaigns(snap: GraphSnapshot) -> list[str]:
+    """Attributed campaigns that come from MITRE ATT&CK (external id C0001...)."""
+    labels = snap.labels()
+    return sorted(c for c in labels if str(snap.props[c].get("external_id") or "").startswith("C0"))
+
+
+def summarise(ranks: list[int], preds: list[str], truths: list[str],
+              confidences: list[float] | None = None) -> dict[str, Any]:
+    """top-1, top-3, MRR, macro-F1 (and ECE when confidences are given)."""
+    from sklearn.metrics import f1_score
+
+    r = np.array(ranks, dtype=float)
+    out: dict[str, Any] = {
+        "n": int(len(r)),
+        "top1": round(float((r == 1).mean()), 4) if len(r) else None,
+        "top3": round(float((r <= 3).mean()), 4) if len(r) else None,
+        "mrr": round(float((1.0 / r).mean()), 4) if len(r) else None,
+        "macro_f1": round(float(f1_score(truths, preds, labels=sorted(set(truths)),
+                                         average="macro", zero_division=0)), 4) if len(r) else None,
+    }
+    if confidences is not None and len(r):
+        conf = np.array(confidences)
+        correct = (r == 1).astype(float)
+        ece, edges = 0.0, np.linspace(0, 1, 11)
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            sel = (conf > lo) & (conf <= hi)
+            if sel.any():
+                ece += sel.mean() * abs(conf[sel].mean() - correct[sel].mean())
+        out["ece"] = round(float(ece), 4)
+    return out
+
+
+def auroc(positive: list[float], negative: list[float]) -> float | None:
+    """Probability that a random positive scores above a random negative (ties half)."""
+    if not positive or not negative:
+        return None
+    p, n = np.array(positive)[:, None], np.array(negative)[None, :]
+    return round(float((p > n).mean() + 0.5 * (p == n).mean()), 4)
+
+
+def leave_one_campaign_out(
+    snap: GraphSnapshot, config: TrainConfig | None = None, hubs: HubList | None = None,
+    campaigns: list[str] | None = None, log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the LOCO split; returns per-method metrics, unknown behaviour, per-fold rows, timing."""
+    config = config or TrainConfig()
+    hubs = hubs or HubList.load()
+    campaigns = attack_campaigns(snap) if campaigns is None else campaigns
+    labels = snap.labels()
+    ranks: dict[str, list[int]] = {m: [] for m in METHODS}
+    preds: dict[str, list[str]] = {m: [] for m in METHODS}
+    truths: list[str] = []
+    conf: list[float] = []
+    unk_known: list[float] = []
+    unk_removed: list[float] = []
+    folds: list[dict[str, Any]] = []
+    train_times: list[float] = []
+    for c in campaigns:
+        truth = labels[c]
+        fold = snap.without_campaign(c)
+        t0 = time.perf_counter()
+        trained = train(fold, config, hubs)
+        train_times.append(time.perf_counter() - t0)
+        entities = [fold_id for fold_id in _campaign_entities(snap, c) if fold_id in trained.space.pos]
+        q = [trained.space.pos[e] for e in entities]
+        actors = fold.nodes["actor"]
+        ti = fold.index("actor")[truth]
+        scorer = Scorer(trained)
+        probs = scorer.probabilities([q])[0]
+        hidden = np.zeros(len(actors), dtype=bool)
+        hidden[ti] = True
+        removed = scorer.probabilities([q], hidden_actors=hidden)[0]
+        row = {"campaign": snap.props[c].get("name"), "truth": snap.props[truth].get("name"),
+               "n_entities": len(q)}
+        for m, scores in (("model", probs[:-1]),
+                          ("tfidf", TfidfBaseline(fold, trained.space).scores(q)),
+                          ("overlap", OverlapBaseline(fold, trained.space).scores(q))):
+            r = rank_of(scores, ti)
+            ranks[m].append(r)
+            preds[m].append(actors[int(np.argmax(scores))])
+            row[f"{m}_rank"] = r
+        truths.append(truth)
+        conf.append(float(probs[:-1].max()))
+        unk_known.append(float(probs[-1]))
+        unk_removed.append(float(removed[-1]))
+        row["unknown"] = round(float(probs[-1]), 4)
+        row["unknown_if_removed"] = round(float(removed[-1]), 4)
+        folds.append(row)
+        if log:
+            log(f"{row['campaign']:<40} truth {row['truth']:<24} model #{row['model_rank']:<4} "
+                f"tfidf #{row['tfidf_rank']:<4} overlap #{row['overlap_rank']}")
+    metrics = {m: summarise(ranks[m], preds[m], truths, conf if m == "model" else None) for m in METHODS}
+    return {
+        "split": "attack-loco",
+        "metrics": metrics,
+        "unknown": {
+            "mean_when_actor_known": round(float(np.mean(unk_known)), 4) if unk_known else None,
+            "mean_when_actor_removed": round(float(np.mean(unk_removed)), 4) if unk_removed else None,
+            "auroc_removed_vs_known": auroc(unk_removed, unk_known),
+        },
+        "train_seconds_mean": round(float(np.mean(train_times)), 2) if train_times else None,
+        "folds": folds,
+    }
+
+
+def evaluate_heldout(trained: Trained, clusters: list[tuple[Activity, str]]) -> dict[str, Any]:
+    """Attribute held-out clusters with a trained model; truth is an actor id or ``"unknown"``.
+
+    Known-actor clusters give the ranking metrics; ``"unknown"`` clusters give the unknown
+    behaviour (mean unknown score, AUROC against the known ones).
+    """
+    lookup = EntityLookup(trained.snapshot, trained.space.ids)
+    scorer = Scorer(trained)
+    fold = trained.snapshot
+    space = trained.space
+    tfidf, overlap = TfidfBaseline(fold, space), OverlapBaseline(fold, space)
+    actors = fold.nodes["actor"]
+    aidx = fold.index("actor")
+    ranks: dict[str, list[int]] = {m: [] for m in METHODS}
+    preds: dict[str, list[str]] = {m: [] for m in METHODS}
+    truths: list[str] = []
+    conf: list[float] = []
+    unk_known: list[float] = []
+    unk_unknown: list[float] = []
+    for activity, truth in clusters:
+        linked = link(activity, lookup)
+        q = sorted({space.pos[e] for e in [*linked.matched, *linked.via_context]})
+        probs = scorer.probabilities([q])[0]
+        if truth not in aidx:
+            unk_unknown.append(float(probs[-1]))
+            continue
+        unk_known.append(float(probs[-1]))
+        ti = aidx[truth]
+        for m, scores in (("model", probs[:-1]), ("tfidf", tfidf.scores(q)), ("overlap", overlap.scores(q))):
+            ranks[m].append(rank_of(scores, ti))
+            preds[m].append(actors[int(np.argmax(scores))])
+        truths.append(truth)
+        conf.append(float(probs[:-1].max()))
+    return {
+        "split": "heldout",
+        "metrics": {m: summarise(ranks[m], preds[m], truths, conf if m == "model" else None) for m in METHODS},
+        "unknown": {
+            "n_unknown_clusters": len(unk_unknown),
+            "mean_when_actor_known": round(float(np.mean(unk_known)), 4) if unk_known else None,
+            "mean_when_actor_unknown": round(float(np.mean(unk_unknown)), 4) if unk_unknown else None,
+            "auroc_unknown_vs_known": auroc(unk_unknown, unk_known),
+        },
+    }
+
+
+def _campaign_entities(snap: GraphSnapshot, campaign: str) -> list[str]:
+    from gnn.features import EntitySpace
+
+    space = EntitySpace.build(snap, HubList())
+    row = cluster_items(snap, space, "campaign")[snap.index("campaign")[campaign]]
+    return [space.ids[j] for j in row.indices]
+
+
+def format_table(results: list[dict[str, Any]]) -> str:
+    """Side-by-side text table of the splits' metrics."""
+    lines = [f"{'split':<14}{'method':<10}{'n':>4}{'top1':>8}{'top3':>8}{'mrr':>8}{'macroF1':>9}{'ece':>8}"]
+    for res in results:
+        for m in METHODS:
+            x = res["metrics"][m]
+            lines.append(f"{res['split']:<14}{m:<10}{x['n']:>4}{_f(x['top1'])}{_f(x['top3'])}"
+                         f"{_f(x['mrr'])}{_f(x['macro_f1'], 9)}{_f(x.get('ece'))}")
+        u = res.get("unknown") or {}
+        lines.append(f"{'':<14}unknown: " + ", ".join(f"{k}={v}" for k, v in u.items()))
+    return "\n".join(lines)
+
+
+def _f(x: float | None, width: int = 8) -> str:
+    return f"{'-':>{width}}" if x is None else f"{x:>{width}.3f}"

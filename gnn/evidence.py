@@ -1,0 +1,148 @@
+"""Evidence paths: the concrete graph paths that link an activity's matched entities to a
+candidate actor, read from the store with parameterised Cypher and weighted by rarity.
+
+Path kinds (each a query below, all candidates and entities in one round-trip per kind):
+
+- direct:    (actor)-[:USES|TARGETS]->(entity)
+- campaign:  (actor)<-[:ATTRIBUTED_TO]-(campaign)-[:USES|TARGETS]->(entity)
+- indicator: (indicator)-[:INDICATES]->(actor)  or  ->(campaign)-[:ATTRIBUTED_TO]->(actor)
+- infrastructure: (indicator)-[:RESOLVES_TO|HOSTED_ON*1..2]->(shared)<-[...]-(indicator of the
+  actor's campaign): shared IPs, ASNs, hosting; known hubs are excluded.
+
+Every node on a path must be at or below the requester's TLP clearance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graph.store import GraphStore
+
+_VISIBLE = "coalesce({v}.tlp_level, 0) <= $clearance"
+
+DIRECT = f"""
+UNWIND $actors AS aid
+MATCH (a:ThreatActor {{id: aid}})-[r:USES|TARGETS]->(x)
+WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='x')}
+RETURN a.id AS actor, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
+       type(r) AS rel, null AS via_id, null AS via_name
+LIMIT 2000
+"""
+
+CAMPAIGN = f"""
+UNWIND $actors AS aid
+MATCH (a:ThreatActor {{id: aid}})<-[:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGETS]->(x)
+WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='c')}
+      AND {_VISIBLE.format(v='x')}
+RETURN a.id AS actor, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
+       type(r) AS rel, c.id AS via_id, c.name AS via_name
+LIMIT 2000
+"""
+
+INDICATOR = f"""
+UNWIND $actors AS aid
+MATCH (a:ThreatActor {{id: aid}})<-[:ATTRIBUTED_TO]-(c:Campaign)<-[:INDICATES]-(x:Indicator)
+WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='c')}
+      AND {_VISIBLE.format(v='x')}
+RETURN a.id AS actor, x.id AS entity, 'Indicator' AS label, x.value AS name,
+       'INDICATES' AS rel, c.id AS via_id, c.name AS via_name
+LIMIT 2000
+UNION
+UNWIND $actors AS aid
+MATCH (a:ThreatActor {{id: aid}})<-[:INDICATES]-(x:Indicator)
+WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='x')}
+RETURN a.id AS actor, x.id AS entity, 'Indicator' AS label, x.value AS name,
+       'INDICATES' AS rel, null AS via_id, null AS via_name
+LIMIT 2000
+"""
+
+INFRASTRUCTURE = f"""
+MATCH (x:Indicator)-[:RESOLVES_TO|HOSTED_ON*1..2]->(y)
+WHERE x.id IN $ids AND NOT y.id IN $hubs AND {_VISIBLE.format(v='x')} AND {_VISIBLE.format(v='y')}
+MATCH (y)<-[:RESOLVES_TO|HOSTED_ON*1..2]-(i:Indicator)-[:INDICATES]->(c:Campaign)-[:ATTRIBUTED_TO]->(a:ThreatActor)
+WHERE a.id IN $actors AND i.id <> x.id AND {_VISIBLE.format(v='i')} AND {_VISIBLE.format(v='c')}
+      AND {_VISIBLE.format(v='a')}
+RETURN DISTINCT a.id AS actor, x.id AS entity, 'Indicator' AS label, x.value AS name,
+       'SHARES_INFRASTRUCTURE' AS rel, y.id AS via_id, coalesce(y.name, y.value, y.id) AS via_name
+LIMIT 500
+"""
+
+KIND = {"Malware": "shared_malware", "Tool": "shared_tool", "Technique": "shared_technique",
+        "Indicator": "shared_indicator", "Infrastructure": "shared_infrastructure",
+        "Sector": "shared_target", "Country": "shared_target"}
+# A path through a campaign or shared hosting says less than the actor's own use of the entity.
+PATH_FACTOR = {"direct": 1.0, "campaign": 0.9, "indicator": 1.0, "infrastructure": 0.6}
+
+
+def evidence_paths(
+    store: GraphStore,
+    actor_ids: list[str],
+    matched: dict[str, str],
+    rarity: Callable[[str], dict[str, Any]],
+    max_tlp: int = 4,
+    per_actor: int = 8,
+) -> list[dict[str, Any]]:
+    """Evidence for each candidate actor, strongest first.
+
+    Args:
+        store: the graph store.
+        actor_ids: candidate actors (STIX ids), in rank order.
+        matched: entity id -> the input value that matched it.
+        rarity: entity id -> ``{"weight", "actors_sharing", "hub"}`` from the model.
+        max_tlp: requester's clearance; paths through anything above it are not returned.
+        per_actor: at most this many items per actor.
+
+    Returns:
+        Items ``{"actor_id", "kind", "entity": {"id", "label", "name"}, "input", "path",
+        "weight", "actors_sharing", "hub"}``; ``path`` is a readable list of steps.
+    """
+    ids = sorted(matched)
+    params = {"actors": actor_ids, "ids": ids, "clearance": max_tlp}
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for name, cypher in (("direct", DIRECT), ("campaign", CAMPAIGN), ("indicator", INDICATOR)):
+        rows += [(name, r) for r in store.query(cypher, params, read_only=True)]
+    indicators = [i for i in ids if i.split(":", 1)[0] in ("ipv4", "ipv6", "domain", "url")]
+    if indicators:
+        hubs = [i for i in ids if rarity(i).get("hub")]
+        rows += [("infrastructure", r) for r in store.query(
+            INFRASTRUCTURE, {**params, "ids": indicators, "hubs": hubs}, read_only=True)]
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for kind, r in rows:
+        rar = rarity(r["entity"])
+        weight = round(rar["weight"] * PATH_FACTOR[kind], 4)
+        key = (r["actor"], r["entity"])
+        if key in best and best[key]["weight"] >= weight:
+            continue
+        best[key] = {
+            "actor_id": r["actor"],
+            "kind": "shared_infrastructure" if kind == "infrastructure" else KIND.get(r["label"], "shared_entity"),
+            "entity": {"id": r["entity"], "label": r["label"], "name": r["name"]},
+            "input": matched.get(r["entity"]),
+            "path": _path(kind, r),
+            "weight": weight,
+            "actors_sharing": rar["actors_sharing"],
+            "hub": rar["hub"],
+        }
+    order = {a: i for i, a in enumerate(actor_ids)}
+    out: list[dict[str, Any]] = []
+    for actor in actor_ids:
+        items = sorted((v for (a, _), v in best.items() if a == actor),
+                       key=lambda v: (-v["weight"], v["entity"]["id"]))
+        out += items[:per_actor]
+    return sorted(out, key=lambda v: (order[v["actor_id"]], -v["weight"], v["entity"]["id"]))
+
+
+def _path(kind: str, r: dict[str, Any]) -> list[str]:
+    ent = f"{r['label']}:{r['name']}"
+    actor = f"ThreatActor:{r['actor']}"
+    if kind == "direct":
+        return [ent, f"<-{r['rel']}-", actor]
+    if kind == "campaign":
+        return [ent, f"<-{r['rel']}-", f"Campaign:{r['via_name'] or r['via_id']}", "-ATTRIBUTED_TO->", actor]
+    if kind == "indicator":
+        if r["via_id"]:
+            return [ent, "-INDICATES->", f"Campaign:{r['via_name'] or r['via_id']}", "-ATTRIBUTED_TO->", actor]
+        return [ent, "-INDICATES->", actor]
+    return [ent, "-RESOLVES_TO|HOSTED_ON->", f"{r['via_name']}", "<-RESOLVES_TO|HOSTED_ON-",
+            "Indicator", "-INDICATES->", "Campaign", "-ATTRIBUTED_TO->", actor]

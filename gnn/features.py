@@ -1,0 +1,201 @@
+"""Entity space, actor profiles, rarity weights and the pairwise evidence features.
+
+Everything an activity can share with an actor is an *entity* (indicator, infrastructure,
+malware, tool, technique, targeted sector or country). An actor's *profile* is what it and its
+attributed campaigns use, indicate or target. Both sides are expanded through graph context
+(malware -> its techniques, sub-technique -> technique, domain -> IP -> ASN, hash -> malware),
+weighted by rarity (IDF over actors) and damped for known hubs. The features of a (query, actor)
+pair are overlap scores per channel; the model learns how to weigh them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from gnn.dataset import ENTITY_TYPES, GraphSnapshot
+from gnn.hubs import HubList
+
+# Channels group entity types whose overlaps mean different things to an analyst.
+CHANNELS: tuple[str, ...] = ("technique", "software", "infrastructure", "target")
+CHANNEL_OF: dict[str, int] = {
+    "technique": 0, "malware": 1, "tool": 1, "indicator": 2, "infrastructure": 2,
+    "sector": 3, "country": 3,
+}
+# Context edges (entity -> entity) and how much of a match travels along them.
+CONTEXT_WEIGHTS: dict[str, float] = {
+    "USES": 0.3,             # malware/tool -> technique
+    "SUBTECHNIQUE_OF": 0.5,
+    "RESOLVES_TO": 0.7,
+    "HOSTED_ON": 0.5,
+    "REGISTERED_WITH": 0.3,
+    "USES_NAMESERVER": 0.3,
+    "PRESENTS_CERT": 0.7,
+    "COMMUNICATES_WITH": 0.5,
+    "CONSISTS_OF": 0.7,
+    "VARIANT_OF": 0.5,
+    "INDICATES": 0.7,        # hash -> malware family
+    "BELONGS_TO": 0.5,
+}
+CLUSTER_RELS: tuple[tuple[str, str], ...] = (("USES", "out"), ("TARGETS", "out"), ("INDICATES", "in"))
+FEATURE_NAMES: tuple[str, ...] = tuple(
+    [f"{v}_{c}_{n}" for v in ("direct", "context") for c in CHANNELS for n in ("cos", "sqrt")]
+    + ["all_cos", "all_sqrt", "ctx_all_cos", "ctx_all_sqrt", "max_rare", "n_shared", "log_profile"]
+)
+
+
+@dataclass
+class EntitySpace:
+    """The entity vocabulary of a snapshot, ordered by channel, with context and hub weights."""
+
+    ids: list[str]
+    channel: np.ndarray          # (E,) channel index per entity
+    hub: np.ndarray              # (E,) multiplier from the warning list (1.0 or small)
+    hub_reason: dict[int, str]
+    context: sp.csr_matrix       # (E, E) weighted context edges
+    pos: dict[str, int]
+
+    @classmethod
+    def build(cls, snap: GraphSnapshot, hubs: HubList) -> EntitySpace:
+        ids = [nid for t in ENTITY_TYPES for nid in snap.nodes.get(t, [])]
+        ids.sort(key=lambda nid: (CHANNEL_OF[snap.props[nid]["type"]], nid))
+        pos = {nid: i for i, nid in enumerate(ids)}
+        channel = np.array([CHANNEL_OF[snap.props[n]["type"]] for n in ids], dtype=np.int64)
+        reasons = {i: r for i, n in enumerate(ids) if (r := hubs.reason(n, snap.props[n]))}
+        hub = np.array([hubs.weight(n, snap.props[n]) if i in reasons else 1.0
+                        for i, n in enumerate(ids)])
+        rows, cols, vals = [], [], []
+        for (st, rel, dt), ei in snap.edges.items():
+            if st not in CHANNEL_OF or dt not in CHANNEL_OF or rel not in CONTEXT_WEIGHTS:
+                continue
+            src_ids, dst_ids = snap.nodes[st], snap.nodes[dt]
+            for s, d in ei.T:
+                rows.append(pos[src_ids[s]])
+                cols.append(pos[dst_ids[d]])
+                vals.append(CONTEXT_WEIGHTS[rel])
+        n = len(ids)
+        ctx = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+        ctx.sum_duplicates()
+        return cls(ids, channel, hub, reasons, ctx, pos)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def expand(self, x: sp.csr_matrix, hops: int = 2) -> sp.csr_matrix:
+        """Spread matches through context edges (a hop multiplies by the edge weight), max 1."""
+        out, frontier = x.tocsr().astype(np.float64), x.tocsr().astype(np.float64)
+        for _ in range(hops):
+            frontier = frontier @ self.context
+            if frontier.nnz == 0:
+                break
+            out = _maximum(out, frontier)
+        return out
+
+
+def _maximum(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
+    out = a.maximum(b)
+    out.data = np.minimum(out.data, 1.0)
+    return out.tocsr()
+
+
+def cluster_items(snap: GraphSnapshot, space: EntitySpace, node_type: str) -> sp.csr_matrix:
+    """(nodes of ``node_type``) x E binary matrix of what each actor or campaign directly uses,
+    targets, or is indicated by."""
+    n = snap.num_nodes(node_type)
+    rows, cols = [], []
+    for (st, rel, dt), ei in snap.edges.items():
+        for want, direction in CLUSTER_RELS:
+            if rel != want:
+                continue
+            if direction == "out" and st == node_type and dt in CHANNEL_OF:
+                ents = snap.nodes[dt]
+                rows.extend(ei[0].tolist())
+                cols.extend(space.pos[ents[d]] for d in ei[1])
+            elif direction == "in" and dt == node_type and st in CHANNEL_OF:
+                ents = snap.nodes[st]
+                rows.extend(ei[1].tolist())
+                cols.extend(space.pos[ents[s]] for s in ei[0])
+    m = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, len(space)))
+    m.data[:] = 1.0
+    return m
+
+
+def attribution_matrix(snap: GraphSnapshot) -> sp.csr_matrix:
+    """(campaigns x actors) binary ``ATTRIBUTED_TO``."""
+    ei = snap.pairs("campaign", "ATTRIBUTED_TO", "actor")
+    shape = (snap.num_nodes("campaign"), snap.num_nodes("actor"))
+    return sp.csr_matrix((np.ones(ei.shape[1]), (ei[0], ei[1])), shape=shape)
+
+
+def profiles(actor_items: sp.csr_matrix, camp_items: sp.csr_matrix,
+             attributed: sp.csr_matrix) -> sp.csr_matrix:
+    """Actor profiles: own items plus the items of its attributed campaigns (binary)."""
+    p = (actor_items + attributed.T.tocsr() @ camp_items).tocsr()
+    p.data[:] = 1.0
+    return p
+
+
+def idf_weights(expanded_profiles: sp.csr_matrix, hub: np.ndarray) -> np.ndarray:
+    """Smoothed IDF over actors (an entity used by few actors is telling), damped for hubs."""
+    n = expanded_profiles.shape[0]
+    df = np.asarray((expanded_profiles > 0).sum(axis=0)).ravel()
+    return (np.log((n + 1) / (df + 1)) + 1.0) * hub
+
+
+class PairFeatures:
+    """Computes the (query, actor) feature tensor for fixed profiles and weights."""
+
+    def __init__(self, space: EntitySpace, prof: sp.csr_matrix, idf: np.ndarray) -> None:
+        self.space = space
+        self.idf = idf
+        self.direct = prof.tocsr()
+        self.context = space.expand(prof)
+        self.bounds = [np.searchsorted(space.channel, c) for c in range(len(CHANNELS) + 1)]
+        self._dw = self.direct.multiply(idf).tocsr()
+        self._cw = self.context.multiply(idf).tocsr()
+        self._dense_cw = self._cw.toarray().astype(np.float32)
+        self.log_profile = np.log1p(np.asarray(self.direct.sum(axis=1)).ravel())
+        self.idf_max = float(idf.max()) if len(idf) else 1.0
+
+    def __call__(self, queries: sp.csr_matrix) -> np.ndarray:
+        """Features of shape (B, A, F) for B query rows (binary or weighted, width E)."""
+        q_direct = queries.tocsr().astype(np.float64)
+        q_context = self.space.expand(q_direct)
+        feats = []
+        for q, p in ((q_direct, self._dw), (q_context, self._cw)):
+            qw = q.multiply(self.idf).tocsr()
+            for c in range(len(CHANNELS)):
+                lo, hi = self.bounds[c], self.bounds[c + 1]
+                feats.extend(_cos_sqrt(qw[:, lo:hi], p[:, lo:hi]))
+        feats.extend(_cos_sqrt(q_direct.multiply(self.idf).tocsr(), self._dw))
+        feats.extend(_cos_sqrt(q_context.multiply(self.idf).tocsr(), self._cw))
+        max_rare, n_shared = self._max_rare(q_context)
+        feats.extend([max_rare, n_shared])
+        feats.append(np.broadcast_to(self.log_profile[None, :], max_rare.shape))
+        return np.stack(feats, axis=-1).astype(np.float32)
+
+    def _max_rare(self, q: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        b, a = q.shape[0], self._dense_cw.shape[0]
+        max_rare = np.zeros((b, a), dtype=np.float32)
+        n_shared = np.zeros((b, a), dtype=np.float32)
+        for i in range(b):
+            lo, hi = q.indptr[i], q.indptr[i + 1]
+            if lo == hi:
+                continue
+            idx, val = q.indices[lo:hi], q.data[lo:hi].astype(np.float32)
+            block = self._dense_cw[:, idx] * val[None, :]
+            max_rare[i] = block.max(axis=1) / self.idf_max
+            # Count shared entities weighted by rarity, so a dozen common techniques add little.
+            n_shared[i] = np.log1p((block > 0).astype(np.float32) @ (self.idf[idx] / self.idf_max) ** 2)
+        return max_rare, n_shared
+
+
+def _cos_sqrt(q: sp.csr_matrix, p: sp.csr_matrix) -> list[np.ndarray]:
+    dot = (q @ p.T).toarray()
+    qn = np.sqrt(np.asarray(q.multiply(q).sum(axis=1)).ravel())[:, None]
+    pn = np.sqrt(np.asarray(p.multiply(p).sum(axis=1)).ravel())[None, :]
+    qn[qn == 0] = 1.0
+    pn_safe = np.where(pn == 0, 1.0, pn)
+    return [dot / (qn * pn_safe), dot / (qn * np.sqrt(pn_safe))]

@@ -1,0 +1,67 @@
+"""Inference core: probabilities over actors + unknown for sets of matched entities.
+
+Built once from a trained model (``Scorer.from_trained``); holds only read-only arrays, so one
+instance serves concurrent requests. Scoring one activity is a sparse dot product against the
+actor profiles plus a pooled embedding lookup: no message passing at request time.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from gnn.features import PairFeatures
+from gnn.model import AttributionModel, pool_queries
+from gnn.train import Trained, query_stats
+
+
+class Scorer:
+    """Scores entity sets against every known actor."""
+
+    def __init__(self, trained: Trained) -> None:
+        self.trained = trained
+        self.model: AttributionModel = trained.model.eval()
+        self.features = PairFeatures(trained.space, trained.profile, trained.idf)
+        self.n_actors = trained.snapshot.num_nodes("actor")
+        self.n_entities = len(trained.space)
+        # torch modules are not documented as re-entrant; the forward is tiny, so serialise it.
+        self._lock = threading.Lock()
+
+    def probabilities(self, entity_sets: list[list[int]],
+                      hidden_actors: np.ndarray | None = None) -> np.ndarray:
+        """(B, A + 1) calibrated probabilities; the last column is "unknown".
+
+        Args:
+            entity_sets: per query, indices into the entity space.
+            hidden_actors: optional (A,) bool: actors that must not be candidates (their mass
+                goes to "unknown", so a hidden actor is never revealed, even by a gap).
+        """
+        n = len(entity_sets)
+        rows = np.repeat(np.arange(n), [len(s) for s in entity_sets])
+        cols = np.concatenate([np.asarray(s, dtype=np.int64) for s in entity_sets]) if n else np.zeros(0, np.int64)
+        q = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, self.n_entities))
+        q.sum_duplicates()
+        q.data[:] = 1.0
+        feats = torch.from_numpy(self.features(q))
+        sizes = torch.tensor([len(set(s)) for s in entity_sets], dtype=torch.float32)
+        with self._lock, torch.no_grad():
+            sim = None
+            if self.trained.entity_emb is not None and self.trained.actor_emb is not None:
+                idx = torch.from_numpy(q.indices.astype(np.int64))
+                batch = torch.from_numpy(np.repeat(np.arange(n), np.diff(q.indptr)).astype(np.int64))
+                w = torch.from_numpy(self.trained.idf[q.indices].astype(np.float32))
+                pooled = pool_queries(idx, w, batch, self.trained.entity_emb, n)
+                sim = self.model.embed_similarity(pooled, self.trained.actor_emb)
+            raw = self.model(feats, sim, query_stats(feats, sizes))
+            # An empty query carries no evidence at all: all mass to unknown.
+            probs = torch.softmax(self.model.calibrated(raw), -1).numpy().astype(np.float64)
+        empty = sizes.numpy() == 0
+        probs[empty] = 0.0
+        probs[empty, -1] = 1.0
+        if hidden_actors is not None and hidden_actors.any():
+            probs[:, -1] += probs[:, :-1][:, hidden_actors].sum(axis=1)
+            probs[:, :-1][:, hidden_actors] = 0.0
+        return probs

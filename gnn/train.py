@@ -1,0 +1,408 @@
+"""Training: many sampled views of scarce labelled clusters, then calibration on held-out views.
+
+Labels are ``ATTRIBUTED_TO`` edges and the actors' own ``USES`` profiles. Each *episode* hides
+part of what is known and asks the model to find it again:
+
+- for every actor, a random 30-60 % of its own items is cut from its profile (and from the graph
+  the encoder sees) and becomes a query;
+- about half the attributed campaigns lose their ``ATTRIBUTED_TO`` edge and become queries;
+- every query is seen through several random sub-views (activity is always partially observed);
+- a share of views is marked *unknown*: their true actor is removed from the candidates, so the
+  model learns to say "none of these" when the remaining evidence is weak.
+
+A fixed validation split (15 % of each actor's items, some campaigns) is never a training query;
+temperature and the unknown shift are fitted on it and its ECE is reported.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import Tensor, nn
+
+from gnn.dataset import ENTITY_TYPES, GraphSnapshot
+from gnn.features import (
+    FEATURE_NAMES, EntitySpace, PairFeatures, attribution_matrix, cluster_items, idf_weights,
+    profiles,
+)
+from gnn.hubs import HubList
+from gnn.model import AttributionModel, HeteroSAGE, pool_queries
+from graph.errors import ModelError
+
+GNN_RELS_SKIPPED = ("ORIGINATES_FROM",)
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters; stored with every artefact."""
+
+    seed: int = 7
+    epochs: int = 60
+    episodes: int = 6
+    views: int = 3
+    query_frac: tuple[float, float] = (0.3, 0.6)
+    view_frac: tuple[float, float] = (0.4, 1.0)
+    campaign_query_prob: float = 0.5
+    unknown_frac: float = 0.2
+    val_frac: float = 0.15
+    dim: int = 32
+    layers: int = 2
+    hidden: int = 16
+    lr: float = 0.02
+    use_gnn: bool = True
+
+
+@dataclass
+class Batch:
+    """One episode's views, ready for the model."""
+
+    feats: Tensor                  # (B, A, F)
+    qstats: Tensor                 # (B, 3)
+    mask: Tensor                   # (B, A) True = not a candidate
+    target: Tensor                 # (B,) actor index, or A for "unknown"
+    q_idx: Tensor                  # flattened entity indices of all views
+    q_w: Tensor                    # their weights
+    q_batch: Tensor                # view index of each flattened entry
+    edges: dict[tuple[str, str, str], Tensor] = field(default_factory=dict)
+
+
+@dataclass
+class Trained:
+    """A trained model with everything inference needs (no store required to score)."""
+
+    model: AttributionModel
+    snapshot: GraphSnapshot
+    space: EntitySpace
+    profile: sp.csr_matrix
+    idf: np.ndarray
+    entity_emb: Tensor | None
+    actor_emb: Tensor | None
+    config: TrainConfig
+    metrics: dict[str, Any]
+    losses: list[float]
+
+
+class Trainer:
+    """Holds the fixed matrices of one snapshot and runs episodes over them."""
+
+    def __init__(self, snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None = None) -> None:
+        if not snap.num_nodes("actor"):
+            raise ModelError("no ThreatActor in the training graph")
+        self.snap, self.config = snap, config
+        self.space = EntitySpace.build(snap, hubs or HubList.load())
+        if not len(self.space):
+            raise ModelError("no entities (malware, tools, techniques, indicators) in the training graph")
+        self.actor_items = cluster_items(snap, self.space, "actor")
+        self.camp_items = cluster_items(snap, self.space, "campaign")
+        self.attributed = attribution_matrix(snap)
+        self.profile = profiles(self.actor_items, self.camp_items, self.attributed)
+        self.idf = idf_weights(self.space.expand(self.profile), self.space.hub)
+        self.rng = np.random.default_rng(config.seed)
+        self.n_actors = snap.num_nodes("actor")
+        self.labelled = sorted(set(self.attributed.nonzero()[0].tolist()))
+        self._split_validation()
+        self.gnn_edges = [k for k in snap.edges if k[1] not in GNN_RELS_SKIPPED]
+        self.perm = self._entity_perm()
+
+    # -- data ---------------------------------------------------------------------------------
+    def _split_validation(self) -> None:
+        frac = self.config.val_frac
+        self.val_items: dict[int, np.ndarray] = {}
+        for a in range(self.n_actors):
+            items = self.actor_items[a].indices
+            if len(items) >= 5:
+                k = max(1, int(round(frac * len(items))))
+                self.val_items[a] = np.sort(self.rng.choice(items, size=k, replace=False))
+        n_val = int(round(frac * len(self.labelled))) if len(self.labelled) >= 4 else 0
+        self.val_camps = set(self.rng.choice(self.labelled, size=n_val, replace=False).tolist()) if n_val else set()
+
+    def _entity_perm(self) -> np.ndarray:
+        """Space index -> row in the concatenation of encoder outputs over ENTITY_TYPES."""
+        offset, where = 0, {}
+        for t in ENTITY_TYPES:
+            for i, nid in enumerate(self.snap.nodes.get(t, [])):
+                where[nid] = offset + i
+            offset += self.snap.num_nodes(t)
+        return np.array([where[nid] for nid in self.space.ids], dtype=np.int64)
+
+    def episode(self, validation: bool = False) -> Batch:
+        """Sample one episode (or build the fixed validation episode)."""
+        rng, cfg = self.rng, self.config
+        removed_items: dict[int, np.ndarray] = {}
+        actor_queries: list[tuple[np.ndarray, int]] = []
+        camp_queries: list[tuple[np.ndarray, int]] = []
+        for a in range(self.n_actors):
+            items = self.actor_items[a].indices
+            val = self.val_items.get(a, np.zeros(0, dtype=np.int64))
+            if validation:
+                if len(val):
+                    removed_items[a] = val
+                    actor_queries.append((val, a))
+                continue
+            pool = np.setdiff1d(items, val)
+            if len(pool) < 3:
+                continue
+            # The "novel" part leaves the profile: a new campaign always brings some of it.
+            k = max(1, int(round(rng.uniform(*cfg.query_frac) * len(pool))))
+            novel = np.sort(rng.choice(pool, size=k, replace=False))
+            removed_items[a] = novel
+            actor_queries.append((novel, a))
+        attributed = self.attributed.tolil(copy=True)
+        for c in self.labelled:
+            is_query = (c in self.val_camps) if validation else (
+                c not in self.val_camps and rng.random() < cfg.campaign_query_prob)
+            if not is_query:
+                continue
+            items = self.camp_items[c].indices
+            actor = int(self.attributed[c].indices[0])
+            attributed[c, :] = 0
+            if len(items):
+                camp_queries.append((items, actor))
+        attributed = attributed.tocsr()
+        attributed.eliminate_zeros()
+        kept = self.actor_items.tolil(copy=True)
+        for a, q in removed_items.items():
+            kept[a, q] = 0
+        kept = kept.tocsr()
+        kept.eliminate_zeros()
+        prof = profiles(kept, self.camp_items, attributed)
+        pf = PairFeatures(self.space, prof, self.idf)
+
+        views, targets, masked = [], [], []
+        n_views = 1 if validation else cfg.views
+        for items, actor, known in (
+            [(q, a, prof[a].indices) for q, a in actor_queries]
+            + [(q, a, np.zeros(0, dtype=np.int64)) for q, a in camp_queries]
+        ):
+            for _ in range(n_views):
+                v = self._view(items, known, full=validation and not len(known))
+                unknown = rng.random() < cfg.unknown_frac
+                views.append(v)
+                targets.append(self.n_actors if unknown else actor)
+                masked.append(actor if unknown else -1)
+        batch = self._batch(views, targets, masked, pf)
+        batch.edges = self._edges(removed_items, attributed)
+        return batch
+
+    def _view(self, novel: np.ndarray, known: np.ndarray, full: bool = False) -> np.ndarray:
+        """A partial observation: part of the novel items plus a share of already-known ones,
+        mixed like real campaigns (about half of a held-out ATT&CK campaign is in its actor's
+        profile, from 0 to 100 %)."""
+        rng, cfg = self.rng, self.config
+        if full:
+            return novel
+        n_novel = max(1, int(round(rng.uniform(*cfg.view_frac) * len(novel))))
+        v = rng.choice(novel, size=min(n_novel, len(novel)), replace=False)
+        if len(known):
+            share = rng.uniform(0.2, 0.9)  # fraction of the view that is already known
+            n_known = min(len(known), int(round(n_novel * share / (1.0 - share))))
+            if n_known:
+                v = np.concatenate([v, rng.choice(known, size=n_known, replace=False)])
+        return np.unique(v)
+
+    def _batch(self, views: list[np.ndarray], targets: list[int], masked: list[int],
+               pf: PairFeatures) -> Batch:
+        n, e = len(views), len(self.space)
+        rows = np.repeat(np.arange(n), [len(v) for v in views])
+        cols = np.concatenate(views) if views else np.zeros(0, dtype=np.int64)
+        q = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, e))
+        feats = torch.from_numpy(pf(q))
+        mask = torch.zeros(n, self.n_actors, dtype=torch.bool)
+        for i, m in enumerate(masked):
+            if m >= 0:
+                mask[i, m] = True
+        return Batch(
+            feats=feats,
+            qstats=query_stats(feats, torch.tensor([len(v) for v in views], dtype=torch.float32), mask),
+            mask=mask,
+            target=torch.tensor(targets, dtype=torch.long),
+            q_idx=torch.from_numpy(cols.astype(np.int64)),
+            q_w=torch.from_numpy(self.idf[cols].astype(np.float32)),
+            q_batch=torch.from_numpy(rows.astype(np.int64)),
+        )
+
+    def _edges(self, removed_items: dict[int, np.ndarray],
+               attributed: sp.csr_matrix | None) -> dict[tuple[str, str, str], Tensor]:
+        """Encoder edges of an episode: what it hid is cut, so no query leaks into its actor."""
+        e = len(self.space)
+        codes = np.array(sorted(int(a) * e + int(i) for a, q in removed_items.items() for i in q),
+                         dtype=np.int64)
+        out: dict[tuple[str, str, str], Tensor] = {}
+        for key in self.gnn_edges:
+            st, rel, dt = key
+            ei = self.snap.edges[key]
+            keep = np.ones(ei.shape[1], dtype=bool)
+            if st == "actor" and dt in self.space_types:
+                ent = self._space_pos(dt, ei[1])
+                keep &= ~np.isin(ei[0] * e + ent, codes)
+            elif dt == "actor" and st in self.space_types:
+                ent = self._space_pos(st, ei[0])
+                keep &= ~np.isin(ei[1] * e + ent, codes)
+            elif key == ("campaign", "ATTRIBUTED_TO", "actor") and attributed is not None:
+                keep &= np.asarray(attributed[ei[0], ei[1]]).ravel() > 0
+            kept = torch.from_numpy(np.ascontiguousarray(ei[:, keep]))
+            out[key] = kept
+            out[(dt, f"rev_{rel}", st)] = kept.flip(0)
+        return out
+
+    @property
+    def space_types(self) -> set[str]:
+        return set(ENTITY_TYPES)
+
+    def _space_pos(self, node_type: str, local: np.ndarray) -> np.ndarray:
+        ids = self.snap.nodes[node_type]
+        return np.array([self.space.pos[ids[i]] for i in local], dtype=np.int64)
+
+    # -- model --------------------------------------------------------------------------------
+    def build_model(self) -> AttributionModel:
+        cfg = self.config
+        encoder = None
+        if cfg.use_gnn:
+            edge_types = []
+            for st, rel, dt in self.gnn_edges:
+                edge_types += [(st, rel, dt), (dt, f"rev_{rel}", st)]
+            num_nodes = {t: self.snap.num_nodes(t) for t in self.snap.nodes}
+            encoder = HeteroSAGE(num_nodes, edge_types, dim=cfg.dim, layers=cfg.layers,
+                                 learned_types=ENTITY_TYPES)
+        return AttributionModel(len(FEATURE_NAMES), encoder, dim=cfg.dim, hidden=cfg.hidden)
+
+    def embeddings(self, model: AttributionModel,
+                   edges: dict[tuple[str, str, str], Tensor]) -> tuple[Tensor, Tensor] | None:
+        """(entity embeddings in space order, actor embeddings) or None without an encoder."""
+        if model.encoder is None:
+            return None
+        h = model.encoder(edges)
+        present = [h[t] for t in ENTITY_TYPES if t in h]
+        ent = torch.cat(present)[torch.from_numpy(self.perm)]
+        return ent, h["actor"]
+
+    def logits(self, model: AttributionModel, batch: Batch) -> Tensor:
+        emb = self.embeddings(model, batch.edges)
+        sim = None
+        if emb is not None:
+            pooled = pool_queries(batch.q_idx, batch.q_w, batch.q_batch, emb[0], len(batch.target))
+            sim = model.embed_similarity(pooled, emb[1])
+        return model(batch.feats, sim, batch.qstats, batch.mask)
+
+
+def query_stats(feats: Tensor, n_items: Tensor, mask: Tensor | None = None) -> Tensor:
+    """Query-level inputs of the unknown logit: size, best overall overlap, best rare match."""
+    ctx_cos = feats[..., FEATURE_NAMES.index("ctx_all_cos")]
+    rare = feats[..., FEATURE_NAMES.index("max_rare")]
+    if mask is not None:
+        ctx_cos = ctx_cos.masked_fill(mask, 0.0)
+        rare = rare.masked_fill(mask, 0.0)
+    best = ctx_cos.max(dim=-1).values if ctx_cos.shape[-1] else torch.zeros(len(n_items))
+    best_rare = rare.max(dim=-1).values if rare.shape[-1] else torch.zeros(len(n_items))
+    return torch.stack([torch.log1p(n_items), best, best_rare], dim=-1)
+
+
+def train(snap: GraphSnapshot, config: TrainConfig | None = None,
+          hubs: HubList | None = None, log: Any = None) -> Trained:
+    """Train and calibrate on a snapshot.
+
+    Args:
+        snap: the training graph (from ``export_graph``).
+        config: hyper-parameters (defaults: ``TrainConfig()``).
+        hubs: the warning list (default: the packaged one).
+        log: optional ``callable(str)`` for progress lines.
+
+    Returns:
+        The trained, calibrated model with its inference arrays and validation metrics.
+
+    Raises:
+        ModelError: nothing to learn from (no actors, no entities, no labelled items).
+    """
+    config = config or TrainConfig()
+    torch.manual_seed(config.seed)
+    t0 = time.perf_counter()
+    trainer = Trainer(snap, config, hubs)
+    episodes = [trainer.episode() for _ in range(config.episodes)]
+    if not any(len(ep.target) for ep in episodes):
+        raise ModelError("no labelled cluster has enough items to learn from (need actors or "
+                         "attributed campaigns with at least 3 malware/tools/techniques/indicators)")
+    val = trainer.episode(validation=True)
+    model = trainer.build_model()
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    losses: list[float] = []
+    for epoch in range(config.epochs):
+        batch = episodes[epoch % len(episodes)]
+        if not len(batch.target):
+            continue
+        model.train()
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(trainer.logits(model, batch), batch.target)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+        if log and (epoch % 10 == 0 or epoch == config.epochs - 1):
+            log(f"epoch {epoch:3d} loss {float(loss):.4f}")
+    metrics = {"train_seconds": 0.0, "final_loss": losses[-1] if losses else None}
+    if len(val.target):
+        model.eval()
+        with torch.no_grad():
+            raw = trainer.logits(model, val)
+        metrics.update(calibrate(model, raw, val.target))
+    full_edges = trainer._edges({}, None)
+    with torch.no_grad():
+        emb = trainer.embeddings(model, full_edges)
+    metrics["train_seconds"] = round(time.perf_counter() - t0, 2)
+    metrics["n_actors"] = trainer.n_actors
+    metrics["n_entities"] = len(trainer.space)
+    metrics["n_labelled_campaigns"] = len(trainer.labelled)
+    return Trained(
+        model=model, snapshot=snap, space=trainer.space, profile=trainer.profile, idf=trainer.idf,
+        entity_emb=None if emb is None else emb[0].detach(),
+        actor_emb=None if emb is None else emb[1].detach(),
+        config=config, metrics=metrics, losses=losses,
+    )
+
+
+def calibrate(model: AttributionModel, raw: Tensor, target: Tensor) -> dict[str, float]:
+    """Fit temperature and the unknown shift on held-out views by NLL; report ECE before/after."""
+    before = expected_calibration_error(torch.softmax(raw, -1), target)
+    log_t = torch.zeros((), requires_grad=True)
+    shift = torch.zeros((), requires_grad=True)
+    opt = torch.optim.LBFGS([log_t, shift], lr=0.1, max_iter=100)
+
+    def closure() -> Tensor:
+        opt.zero_grad()
+        z = torch.cat([raw[:, :-1], raw[:, -1:] + shift], -1) / log_t.exp()
+        loss = nn.functional.cross_entropy(z, target)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    model.temperature.fill_(float(log_t.detach().exp().clamp(0.05, 20.0)))
+    model.unknown_shift.fill_(float(shift.detach().clamp(-20.0, 20.0)))
+    probs = torch.softmax(model.calibrated(raw), -1)
+    return {
+        "val_views": int(len(target)),
+        "val_top1": float((probs.argmax(-1) == target).float().mean()),
+        "val_ece_before": round(before, 4),
+        "val_ece": round(expected_calibration_error(probs, target), 4),
+        "temperature": round(float(model.temperature), 4),
+        "unknown_shift": round(float(model.unknown_shift), 4),
+    }
+
+
+def expected_calibration_error(probs: Tensor, target: Tensor, bins: int = 10) -> float:
+    """ECE of the top-1 prediction (unknown counts as a class) over equal-width bins."""
+    conf, pred = probs.max(-1)
+    correct = (pred == target).float()
+    ece = 0.0
+    edges = torch.linspace(0, 1, bins + 1)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (conf > lo) & (conf <= hi)
+        if sel.any():
+            ece += float(sel.float().mean() * (conf[sel].mean() - correct[sel].mean()).abs())
+    return ece
+
+
+def config_dict(config: TrainConfig) -> dict[str, Any]:
+    return asdict(config)
