@@ -487,12 +487,17 @@ def render_catalogue(library: Mapping[str, ResearchQuery] | None = None) -> str:
     return "\n".join(lines)
 
 
-def update_readme_catalogue(readme: Path = README_PATH, catalogue: str | None = None) -> bool:
+def update_readme_catalogue(readme: Path | None = None, catalogue: str | None = None) -> bool:
     """Rewrite the catalogue between the markers of ``readme``. Returns True if it changed.
+
+    Args:
+        readme: the file (default: ``cypher/README.md``).
+        catalogue: the text to put there (default: ``render_catalogue()``).
 
     Raises:
         ValidationError: the README lacks the markers.
     """
+    readme = README_PATH if readme is None else readme
     text = readme.read_text(encoding="utf-8")
     start, end = text.find(CATALOGUE_BEGIN), text.find(CATALOGUE_END)
     if start < 0 or end < start:
