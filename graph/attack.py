@@ -66,10 +66,11 @@ def attack_objects(
 
 def read_attack(data_dir: Path | None = None) -> IngestBatch:
     """ATT&CK Enterprise as an ``IngestBatch`` (sources ``["mitre-attack"]``), writing nothing."""
-    from graph.stix_reader import _BundleReader
+    from graph.stix_reader import read_objects
 
-    # The package data is MITRE's, already validated upstream: no per-object validation pass.
-    return _BundleReader(SOURCE, attack_objects(data_dir), None).read()
+    # The package data is MITRE's, already validated upstream: no per-object validation pass
+    # (its relationships also point at mitigations and detections the package leaves out).
+    return read_objects(attack_objects(data_dir), source=SOURCE, validate=False)
 
 
 def _common(record: dict[str, Any], stix_type: str) -> dict[str, Any]:

@@ -121,10 +121,39 @@ def read_stix(
     else:
         where, data, name = origin or source, obj_or_path, source or "inline"
     objects = bundle_objects(data, where)
-    if known_ids is None and resolve_ids is not None:
-        known_ids = lambda ids: set(resolve_ids(ids))
-    validate_objects(objects, source=where, known_ids=known_ids)
-    return _BundleReader(name, objects, resolve_ids).read()
+    return read_objects(
+        objects, source=name, known_ids=known_ids, resolve_ids=resolve_ids, origin=where
+    )
+
+
+def read_objects(
+    objects: list[dict[str, Any]],
+    *,
+    source: str,
+    known_ids: KnownIds | None = None,
+    resolve_ids: ResolveIds | None = None,
+    origin: str | None = None,
+    validate: bool = True,
+) -> IngestBatch:
+    """Like :func:`read_stix` for a list of STIX objects (no bundle wrapper).
+
+    Args:
+        objects: STIX 2.1 objects.
+        source: provenance name of objects without a ``created_by_ref`` identity.
+        known_ids: see :func:`read_stix`.
+        resolve_ids: see :func:`read_stix`.
+        origin: name for error messages (default ``source``).
+        validate: ``False`` skips validation, for trusted data already checked upstream
+            (the ATT&CK package); everything else must be validated.
+
+    Raises:
+        StixIngestError: an object is invalid or references an unknown id.
+    """
+    if validate:
+        if known_ids is None and resolve_ids is not None:
+            known_ids = lambda ids: set(resolve_ids(ids))
+        validate_objects(objects, source=origin or source, known_ids=known_ids)
+    return _BundleReader(source, objects, resolve_ids).read()
 
 
 class _BundleReader:
