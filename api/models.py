@@ -149,6 +149,7 @@ class SimpleActivity(BaseModel):
     tools: list[str] = Field(default_factory=list, max_length=1_000)
     techniques: list[str] = Field(default_factory=list, max_length=1_000)
     infrastructure: list[str] = Field(default_factory=list, max_length=1_000)
+    targets: list[str] = Field(default_factory=list, max_length=1_000, description="sector:<slug> or country:<CC> ids")
     top_k: int = Field(default=5, ge=1, le=50)
     persist: bool = Field(default=False, description="store the activity and its hypotheses")
 
@@ -166,15 +167,17 @@ class StixBundle(BaseModel):
 
 
 class Attribution(BaseModel):
-    """Same shape as one line of ``actorgraph attribute --json``."""
+    """Same shape as one line of ``actorgraph attribute --json`` (plus ``persisted``)."""
 
     model_config = ConfigDict(extra="allow")
 
+    input: str | None = None
     model: dict[str, Any]
     candidates: list[dict[str, Any]]
     countries: list[dict[str, Any]]
     unknown: float
     evidence: list[dict[str, Any]]
+    persisted: dict[str, Any] | None = Field(default=None, description="the campaign written when persist was true")
 
 
 class IngestReport(BaseModel):

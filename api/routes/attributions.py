@@ -39,10 +39,10 @@ def attribute(
     if attributor is None:
         raise Problem(503, state.model.reason, slug="no-model")
     activity = _activity(body)
-    result = attributor.attribute(
-        activity, top_k=body.top_k, max_tlp=key.tlp_level, persist=body.persist
-    )
+    result = attributor.attribute(activity, top_k=body.top_k, max_tlp=key.tlp_level)
     answer = json_safe(result.to_dict())
+    if body.persist:
+        answer["persisted"] = {"campaign_id": attributor.persist(activity, result)}
     candidates = answer.get("candidates") or []
     top = "candidate" if candidates and candidates[0].get("score", 0) >= answer.get("unknown", 0) else "unknown"
     state.metrics.attributions.inc(top, "yes" if body.persist else "no")

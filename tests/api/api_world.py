@@ -21,6 +21,8 @@ M_SHARED = "malware--00000000-0000-4000-8000-0000000000f2"
 M_RED = "malware--00000000-0000-4000-8000-0000000000f3"
 T_COMMON = "attack-pattern--00000000-0000-4000-8000-000000000059"
 T_RARE = "attack-pattern--00000000-0000-4000-8000-000000009999"
+M_BRAVO = "malware--00000000-0000-4000-8000-0000000000f4"
+T_BRAVO = "attack-pattern--00000000-0000-4000-8000-000000008888"
 
 NODES = [
     ("ThreatActor", {"id": ALPHA, "name": "APT Alpha", "aliases": ["Fancy Alpha", "Alpha Blizzard"],
@@ -41,6 +43,8 @@ NODES = [
     ("Malware", {"id": M_ALPHA, "name": "AlphaLoader", "tlp_level": 0}),
     ("Malware", {"id": M_SHARED, "name": "SharedRAT", "tlp_level": 0}),
     ("Malware", {"id": M_RED, "name": "SECRET-RED-implant", "tlp_level": 4}),
+    ("Malware", {"id": M_BRAVO, "name": "BravoDropper", "tlp_level": 0}),
+    ("Technique", {"id": T_BRAVO, "external_id": "T1888", "name": "Bravo Trick"}),
     ("Tool", {"id": "tool--00000000-0000-4000-8000-000000000001", "name": "Mimikatz"}),
     ("Technique", {"id": T_COMMON, "external_id": "T1059", "name": "Command and Scripting Interpreter"}),
     ("Technique", {"id": T_RARE, "external_id": "T1999", "name": "Rare Trick"}),
@@ -75,6 +79,11 @@ RELS = [
     (ALPHA, "USES", T_COMMON, {}),
     (ALPHA, "USES", T_RARE, {}),
     (BRAVO, "USES", T_COMMON, {}),
+    (BRAVO, "USES", M_BRAVO, {}),
+    (BRAVO, "USES", T_BRAVO, {}),
+    (C_BRAVO, "USES", M_BRAVO, {"tlp_level": 1}),
+    (C_ALPHA, "USES", M_ALPHA, {}),
+    (C_ALPHA, "USES", T_RARE, {}),
     (RED_ACTOR, "USES", T_RARE, {"tlp_level": 4}),
     ("domain:evil.example", "INDICATES", C_ALPHA, {}),
     ("domain:evil.example", "RESOLVES_TO", "ipv4:203.0.113.7", {}),
