@@ -17,9 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "tools and techniques are real ATT&CK ids (ingest ATT&CK before the world)."
         ),
     )
-    p.add_argument("--seed", type=int, default=7, help="random seed (default 7); same seed, same bytes")
     p.add_argument(
-        "--scale", default="small",
+        "--seed", type=int, default=7, help="random seed (default 7); same seed, same bytes"
+    )
+    p.add_argument(
+        "--scale",
+        default="small",
         help="small (~3k indicators), medium (~30k), large (~300k) or a number of indicators up to 1000000",
     )
     p.add_argument("--out", type=Path, help="output directory (default: <home>/world)")
@@ -36,7 +39,14 @@ def run(args: argparse.Namespace, ctx) -> int:
     elapsed = time.perf_counter() - started
     counts = meta["counts"]
     if args.json:
-        ctx.out({"out": str(out), "seconds": round(elapsed, 2), "files": meta["files"], "counts": counts})
+        ctx.out(
+            {
+                "out": str(out),
+                "seconds": round(elapsed, 2),
+                "files": meta["files"],
+                "counts": counts,
+            }
+        )
         return 0
     ctx.out(
         f"wrote the SYNTHETIC demo world (seed {args.seed}, scale {args.scale}) to {out} in {elapsed:.1f} s\n"

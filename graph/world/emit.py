@@ -16,23 +16,75 @@ from random import Random
 from graph.countries import country_name
 from graph.world import stix as S
 from graph.world import values
-from graph.world.infra import LETS_ENCRYPT_ISSUERS, OPENSSL_DEFAULT_SUBJECT, PROVIDERS_BY_KEY, REGISTRARS, SINKHOLES
-from graph.world.plan import Actor, ClusterPlan, DomainRec, IpAllocator, Pools, new_domain, weighted
 from graph.world.actors import NOISE_TLDS, NOISE_WORDS
+from graph.world.infra import (
+    LETS_ENCRYPT_ISSUERS,
+    OPENSSL_DEFAULT_SUBJECT,
+    PROVIDERS_BY_KEY,
+    REGISTRARS,
+    SINKHOLES,
+)
+from graph.world.plan import Actor, ClusterPlan, DomainRec, IpAllocator, Pools, new_domain, weighted
 
 WORLD_CREATED = "2018-01-01T00:00:00.000Z"
-VENDORS = ("Synthetic Intel Vendor A", "Synthetic Intel Vendor B", "Synthetic CERT C", "Synthetic ISAC D")
-NOISE_HOSTING = {"bph_nordshield": 2, "bph_blackfrost": 2, "hostinger": 2, "colocrossing": 2, "contabo": 1, "cloudflare": 1}
-NOISE_REGISTRARS = {"nicenic": 3, "namecheap": 2, "gname": 2}
-_ADJ = ("Silent", "Crimson", "Amber", "Hollow", "Frozen", "Iron", "Glass", "Velvet", "Broken", "Midnight", "Paper", "Rust")
-_NOUN = ("Harbor", "Lantern", "Orchard", "Compass", "Falcon", "Meadow", "Anvil", "Mirror", "Ledger", "Beacon", "Quarry", "Thistle")
-_SECTOR_NAMES = {
-    "government-national": "Government (national)", "government-regional": "Government (regional)",
-    "government-local": "Government (local)", "hospitality-leisure": "Hospitality and leisure",
-    "financial-services": "Financial services", "non-profit": "Non-profit",
+VENDORS = (
+    "Synthetic Intel Vendor A",
+    "Synthetic Intel Vendor B",
+    "Synthetic CERT C",
+    "Synthetic ISAC D",
+)
+NOISE_HOSTING = {
+    "bph_nordshield": 2,
+    "bph_blackfrost": 2,
+    "hostinger": 2,
+    "colocrossing": 2,
+    "contabo": 1,
+    "cloudflare": 1,
 }
-_KIND_TAG = {"cdn": "cdn", "bulletproof": "bulletproof_hoster", "cloud": "hosting_provider",
-             "vps": "hosting_provider", "isp": "hosting_provider"}
+NOISE_REGISTRARS = {"nicenic": 3, "namecheap": 2, "gname": 2}
+_ADJ = (
+    "Silent",
+    "Crimson",
+    "Amber",
+    "Hollow",
+    "Frozen",
+    "Iron",
+    "Glass",
+    "Velvet",
+    "Broken",
+    "Midnight",
+    "Paper",
+    "Rust",
+)
+_NOUN = (
+    "Harbor",
+    "Lantern",
+    "Orchard",
+    "Compass",
+    "Falcon",
+    "Meadow",
+    "Anvil",
+    "Mirror",
+    "Ledger",
+    "Beacon",
+    "Quarry",
+    "Thistle",
+)
+_SECTOR_NAMES = {
+    "government-national": "Government (national)",
+    "government-regional": "Government (regional)",
+    "government-local": "Government (local)",
+    "hospitality-leisure": "Hospitality and leisure",
+    "financial-services": "Financial services",
+    "non-profit": "Non-profit",
+}
+_KIND_TAG = {
+    "cdn": "cdn",
+    "bulletproof": "bulletproof_hoster",
+    "cloud": "hosting_provider",
+    "vps": "hosting_provider",
+    "isp": "hosting_provider",
+}
 
 
 def _iso(d: date) -> str:
@@ -42,9 +94,17 @@ def _iso(d: date) -> str:
 class WorldContext:
     """What every cluster needs: actors, pools, ATT&CK look-ups, the domain registry."""
 
-    def __init__(self, seed: int, actors: list[Actor], pools: Pools, alloc: IpAllocator,
-                 common_techniques: list, noise_techniques: list, noise_software: list,
-                 commodity: list) -> None:
+    def __init__(
+        self,
+        seed: int,
+        actors: list[Actor],
+        pools: Pools,
+        alloc: IpAllocator,
+        common_techniques: list,
+        noise_techniques: list,
+        noise_software: list,
+        commodity: list,
+    ) -> None:
         self.seed = seed
         self.actors = actors
         self.pools = pools
@@ -70,7 +130,9 @@ class WorldContext:
 class ClusterEmitter:
     """Emits the objects of one cluster into ``sink``, skipping ids already in ``seen``."""
 
-    def __init__(self, ctx: WorldContext, plan: ClusterPlan, seen: set[str], sink: Callable[[dict], None]) -> None:
+    def __init__(
+        self, ctx: WorldContext, plan: ClusterPlan, seen: set[str], sink: Callable[[dict], None]
+    ) -> None:
         self.ctx, self.plan, self.seen, self._sink = ctx, plan, seen, sink
         self.rng = Random(plan.seed)
         self.actor = ctx.actors[plan.actor] if plan.actor is not None else None
@@ -91,7 +153,9 @@ class ClusterEmitter:
             self.n_objects += 1
         return oid
 
-    def rel(self, rel_type: str, source: str, target: str, *, shared: bool = False, **props) -> None:
+    def rel(
+        self, rel_type: str, source: str, target: str, *, shared: bool = False, **props
+    ) -> None:
         created = WORLD_CREATED if shared else self.created
         scope = "" if shared else self.plan.key
         obj = S.relationship(rel_type, source, target, created, scope=scope, **props)
@@ -100,12 +164,24 @@ class ClusterEmitter:
             obj["created_by_ref"] = self.vendor
         self.add(obj)
 
-    def indicator(self, pattern: str, name: str, valid_from: date, types: str = "malicious-activity") -> str:
+    def indicator(
+        self, pattern: str, name: str, valid_from: date, types: str = "malicious-activity"
+    ) -> str:
         oid = S.sdo_id("indicator", f"{self.plan.key}|{pattern}")
-        obj = S.sdo("indicator", oid, self.created, created_by_ref=self.vendor, name=name,
-                    indicator_types=[types], pattern=pattern, pattern_type="stix", pattern_version="2.1",
-                    valid_from=_iso(valid_from), confidence=self.rng.choice((50, 60, 70, 80, 90)),
-                    object_marking_refs=self.marking)
+        obj = S.sdo(
+            "indicator",
+            oid,
+            self.created,
+            created_by_ref=self.vendor,
+            name=name,
+            indicator_types=[types],
+            pattern=pattern,
+            pattern_type="stix",
+            pattern_version="2.1",
+            valid_from=_iso(valid_from),
+            confidence=self.rng.choice((50, 60, 70, 80, 90)),
+            object_marking_refs=self.marking,
+        )
         if oid not in self.seen:
             self.indicator_ids.append(oid)
         self.add(obj)
@@ -116,10 +192,18 @@ class ClusterEmitter:
         p = PROVIDERS_BY_KEY[key]
         oid = S.sdo_id("infrastructure", f"provider:{key}")
         if oid not in self.seen:
-            self.add(S.sdo("infrastructure", oid, WORLD_CREATED, name=p.name,
-                           infrastructure_types=["hosting-provider", p.kind], x_actorgraph_kind=_KIND_TAG[p.kind],
-                           description=f"{p.name} ({p.kind}); SYNTHETIC demo-world view of its address space",
-                           object_marking_refs=[S.TLP_IDS["clear"]]))
+            self.add(
+                S.sdo(
+                    "infrastructure",
+                    oid,
+                    WORLD_CREATED,
+                    name=p.name,
+                    infrastructure_types=["hosting-provider", p.kind],
+                    x_actorgraph_kind=_KIND_TAG[p.kind],
+                    description=f"{p.name} ({p.kind}); SYNTHETIC demo-world view of its address space",
+                    object_marking_refs=[S.TLP_IDS["clear"]],
+                )
+            )
         return oid
 
     def asn(self, key: str) -> str:
@@ -133,24 +217,49 @@ class ClusterEmitter:
     def registrar(self, key: str) -> str:
         oid = S.sdo_id("infrastructure", f"registrar:{key}")
         if oid not in self.seen:
-            self.add(S.sdo("infrastructure", oid, WORLD_CREATED, name=REGISTRARS[key][0],
-                           infrastructure_types=["registrar"], x_actorgraph_kind="registrar",
-                           object_marking_refs=[S.TLP_IDS["clear"]]))
+            self.add(
+                S.sdo(
+                    "infrastructure",
+                    oid,
+                    WORLD_CREATED,
+                    name=REGISTRARS[key][0],
+                    infrastructure_types=["registrar"],
+                    x_actorgraph_kind="registrar",
+                    object_marking_refs=[S.TLP_IDS["clear"]],
+                )
+            )
         return oid
 
     def name_server(self, host: str) -> str:
         oid = S.sdo_id("infrastructure", f"name_server:{host}")
         if oid not in self.seen:
-            self.add(S.sdo("infrastructure", oid, WORLD_CREATED, name=host,
-                           infrastructure_types=["name-server"], x_actorgraph_kind="name_server",
-                           object_marking_refs=[S.TLP_IDS["clear"]]))
+            self.add(
+                S.sdo(
+                    "infrastructure",
+                    oid,
+                    WORLD_CREATED,
+                    name=host,
+                    infrastructure_types=["name-server"],
+                    x_actorgraph_kind="name_server",
+                    object_marking_refs=[S.TLP_IDS["clear"]],
+                )
+            )
         return oid
 
     def sector(self, slug: str) -> str:
         oid = S.sdo_id("identity", f"sector:{slug}")
         if oid not in self.seen:
             name = _SECTOR_NAMES.get(slug, slug.replace("-", " ").capitalize())
-            self.add(S.sdo("identity", oid, WORLD_CREATED, name=name, identity_class="class", sectors=[slug]))
+            self.add(
+                S.sdo(
+                    "identity",
+                    oid,
+                    WORLD_CREATED,
+                    name=name,
+                    identity_class="class",
+                    sectors=[slug],
+                )
+            )
         return oid
 
     def country(self, code: str) -> str:
@@ -162,8 +271,16 @@ class ClusterEmitter:
     def vendor_identity(self) -> None:
         if self.vendor not in self.seen:
             name = VENDORS[self.plan.seed % len(VENDORS)]
-            self.add(S.sdo("identity", self.vendor, WORLD_CREATED, name=name, identity_class="organization",
-                           description="Fictional reporting organisation of the SYNTHETIC actorgraph demo world"))
+            self.add(
+                S.sdo(
+                    "identity",
+                    self.vendor,
+                    WORLD_CREATED,
+                    name=name,
+                    identity_class="organization",
+                    description="Fictional reporting organisation of the SYNTHETIC actorgraph demo world",
+                )
+            )
         if S.TLP_IDS[self.plan.tlp] not in self.seen:
             self.add(S.tlp_marking(self.plan.tlp))
         if S.TLP_IDS["clear"] not in self.seen:
@@ -198,15 +315,31 @@ class ClusterEmitter:
         ip = self.rng.choice(ips)
         sid = S.sdo_id("infrastructure", f"sinkhole:{key}")
         if sid not in self.seen:
-            self.add(S.sdo("infrastructure", sid, WORLD_CREATED, name=name, infrastructure_types=["sinkhole"],
-                           x_actorgraph_kind="sinkhole", object_marking_refs=[S.TLP_IDS["clear"]]))
+            self.add(
+                S.sdo(
+                    "infrastructure",
+                    sid,
+                    WORLD_CREATED,
+                    name=name,
+                    infrastructure_types=["sinkhole"],
+                    x_actorgraph_kind="sinkhole",
+                    object_marking_refs=[S.TLP_IDS["clear"]],
+                )
+            )
         ip_id = S.sco_id("ipv4-addr", {"value": ip})
         if ip_id not in self.seen:
             self.add(S.ipv4_sco(ip))
             self.rel(S.REL_CONSISTS_OF, sid, ip_id, shared=True)
-        when = min(self.plan.last_seen + timedelta(days=self.rng.randrange(30, 400)), date(2026, 11, 1))
-        self.rel(S.REL_RESOLVES_TO, domain_id, ip_id, start_time=_iso(when),
-                 description="sinkholed after takedown")
+        when = min(
+            self.plan.last_seen + timedelta(days=self.rng.randrange(30, 400)), date(2026, 11, 1)
+        )
+        self.rel(
+            S.REL_RESOLVES_TO,
+            domain_id,
+            ip_id,
+            start_time=_iso(when),
+            description="sinkholed after takedown",
+        )
 
     # -- the cluster -------------------------------------------------------------------------
     def emit(self) -> dict:
@@ -217,7 +350,11 @@ class ClusterEmitter:
         self.software = self._choose_software()
         self.techniques = self._choose_techniques()
         self.use_eco = actor is not None and rng.random() < actor.profile.ecosystem
-        kinds = dict(actor.profile.kinds) if actor else {"domain": 30, "ipv4": 20, "url": 20, "file": 20, "email": 8, "x509": 2}
+        kinds = (
+            dict(actor.profile.kinds)
+            if actor
+            else {"domain": 30, "ipv4": 20, "url": 20, "file": 20, "email": 8, "x509": 2}
+        )
         order = ("domain", "ipv4", "x509", "url", "email", "file")
         drawn = rng.choices(list(kinds), weights=list(kinds.values()), k=plan.n_indicators)
         if plan.false_flag is not None:
@@ -237,7 +374,9 @@ class ClusterEmitter:
         if actor is None:
             chosen = rng.sample(ctx.noise_software, rng.randrange(1, 3))
         else:
-            chosen = [s for s in actor.signature if rng.random() < 0.6] or [rng.choice(actor.signature)]
+            chosen = [s for s in actor.signature if rng.random() < 0.6] or [
+                rng.choice(actor.signature)
+            ]
             others = [s for s in actor.software if s not in chosen]
             chosen += rng.sample(others, min(len(others), rng.randrange(1, 4)))
             for tool in ctx.commodity:  # Cobalt Strike, Mimikatz ... whoever the actor is
@@ -278,9 +417,15 @@ class ClusterEmitter:
         words, tlds = self._words()
         for _ in range(20):
             rec = new_domain(
-                self.rng, self.ctx.alloc, prof.hosting if prof else NOISE_HOSTING,
-                prof.registrars if prof else NOISE_REGISTRARS, words, tlds, self.plan.first_seen.isoformat(),
-                self.ctx.pools.actor_ns.get(self.plan.actor, ()), prof.ns_style if prof else None,
+                self.rng,
+                self.ctx.alloc,
+                prof.hosting if prof else NOISE_HOSTING,
+                prof.registrars if prof else NOISE_REGISTRARS,
+                words,
+                tlds,
+                self.plan.first_seen.isoformat(),
+                self.ctx.pools.actor_ns.get(self.plan.actor, ()),
+                prof.ns_style if prof else None,
             )
             if rec.value not in self.ctx.domains:
                 self.ctx.domains[rec.value] = rec
@@ -297,7 +442,11 @@ class ClusterEmitter:
             if self.use_eco and r < 0.3 and self.actor.profile.country in pools.eco_domains:
                 return rng.choice(pools.eco_domains[self.actor.profile.country]), None
             year = plan.first_seen.year
-            live = [rec for rec, y0, y1 in pools.recycled_domains.get(plan.actor, ()) if y0 <= year <= y1]
+            live = [
+                rec
+                for rec, y0, y1 in pools.recycled_domains.get(plan.actor, ())
+                if y0 <= year <= y1
+            ]
             if live and r > 0.9:
                 rec = rng.choice(live)
                 ip = self.ctx.alloc.draw(rng, weighted(rng, self.actor.profile.hosting))
@@ -327,7 +476,12 @@ class ClusterEmitter:
                 break
         did = self.domain_chain(rec)
         if extra_ip:
-            self.rel(S.REL_RESOLVES_TO, did, self.ip_chain(extra_ip), start_time=_iso(self.plan.first_seen))
+            self.rel(
+                S.REL_RESOLVES_TO,
+                did,
+                self.ip_chain(extra_ip),
+                start_time=_iso(self.plan.first_seen),
+            )
             self.ips.append(extra_ip)
         if self.plan.last_seen.year <= 2023 and self.rng.random() < 0.08:
             self.sinkhole(did)
@@ -335,8 +489,10 @@ class ClusterEmitter:
         self.ips.extend(rec.ips)
         pattern = f"[domain-name:value = {S.pattern_literal(rec.value)}]"
         if self.rng.random() < 0.05:
-            pattern = (f"[domain-name:value = {S.pattern_literal(rec.value)} AND "
-                       f"domain-name:resolves_to_refs[*].value = {S.pattern_literal(rec.ips[0])}]")
+            pattern = (
+                f"[domain-name:value = {S.pattern_literal(rec.value)} AND "
+                f"domain-name:resolves_to_refs[*].value = {S.pattern_literal(rec.ips[0])}]"
+            )
         iid = self.indicator(pattern, f"Domain {rec.value}", self.plan.first_seen)
         self.rel("indicates", iid, self.campaign_id or self._family_or_none())
 
@@ -349,7 +505,9 @@ class ClusterEmitter:
         self.ips.append(ip)
         kind = PROVIDERS_BY_KEY.get(self.ctx.alloc.provider_of(ip) or "", None)
         types = "compromised" if kind is not None and kind.kind == "isp" else "malicious-activity"
-        iid = self.indicator(f"[ipv4-addr:value = {S.pattern_literal(ip)}]", f"IP {ip}", self.plan.first_seen, types)
+        iid = self.indicator(
+            f"[ipv4-addr:value = {S.pattern_literal(ip)}]", f"IP {ip}", self.plan.first_seen, types
+        )
         self.rel("indicates", iid, self.campaign_id or self._family_or_none())
         del oid
 
@@ -370,11 +528,17 @@ class ClusterEmitter:
         else:
             cert = values.certificate(rng, OPENSSL_DEFAULT_SUBJECT, None, year)
         cid = self.add(S.x509_sco(cert))
-        host = (self.domain_chain(rng.choice(self.domains)) if self.domains and rng.random() < 0.5
-                else self.ip_chain(rng.choice(self.ips) if self.ips else self._pick_ip()))
+        host = (
+            self.domain_chain(rng.choice(self.domains))
+            if self.domains and rng.random() < 0.5
+            else self.ip_chain(rng.choice(self.ips) if self.ips else self._pick_ip())
+        )
         self.rel(S.REL_PRESENTS_CERT, host, cid)
-        iid = self.indicator(f"[x509-certificate:hashes.'SHA-256' = {S.pattern_literal(cert.sha256)}]",
-                             f"Certificate {cert.subject}", plan.first_seen)
+        iid = self.indicator(
+            f"[x509-certificate:hashes.'SHA-256' = {S.pattern_literal(cert.sha256)}]",
+            f"Certificate {cert.subject}",
+            plan.first_seen,
+        )
         self.rel("indicates", iid, self.campaign_id or self._family_or_none())
 
     def _ind_url(self) -> None:
@@ -397,7 +561,9 @@ class ClusterEmitter:
         path = values.url_path(rng, rng.choice(templates), words)
         url = f"{scheme}://{host}{'' if default else f':{port}'}{path}"
         self.add(S.url_sco(url))
-        iid = self.indicator(f"[url:value = {S.pattern_literal(url)}]", f"URL on {host}", self.plan.first_seen)
+        iid = self.indicator(
+            f"[url:value = {S.pattern_literal(url)}]", f"URL on {host}", self.plan.first_seen
+        )
         self.rel("indicates", iid, self.campaign_id or self._family_or_none())
 
     def _ind_email(self) -> None:
@@ -408,12 +574,16 @@ class ClusterEmitter:
         addr = values.sender_address(rng, freemail, own, prof.words if prof else NOISE_WORDS)
         self.add(S.email_sco(addr))
         path = "email-addr:value" if rng.random() < 0.7 else "email-message:from_ref.value"
-        iid = self.indicator(f"[{path} = {S.pattern_literal(addr)}]", f"Phishing sender {addr}", self.plan.first_seen)
+        iid = self.indicator(
+            f"[{path} = {S.pattern_literal(addr)}]", f"Phishing sender {addr}", self.plan.first_seen
+        )
         self.rel("indicates", iid, self.campaign_id or self._family_or_none())
 
     def _ind_file(self) -> None:
         rng, pools, plan = self.rng, self.ctx.pools, self.plan
-        families = [s for s in self.software] or (self.actor.signature if self.actor else self.ctx.noise_software)
+        families = [s for s in self.software] or (
+            self.actor.signature if self.actor else self.ctx.noise_software
+        )
         family = rng.choice(families)
         if plan.false_flag is not None and rng.random() < 0.5:
             smp = rng.choice(pools.actor_samples[plan.false_flag])
@@ -429,8 +599,10 @@ class ClusterEmitter:
             pattern = f"[file:hashes.'SHA-256' = {S.pattern_literal(smp.sha256)}]"
         elif r < 0.9:
             hashes = {"MD5": smp.md5, "SHA-256": smp.sha256}
-            pattern = (f"[file:hashes.'SHA-256' = {S.pattern_literal(smp.sha256)} OR "
-                       f"file:hashes.MD5 = {S.pattern_literal(smp.md5)}]")
+            pattern = (
+                f"[file:hashes.'SHA-256' = {S.pattern_literal(smp.sha256)} OR "
+                f"file:hashes.MD5 = {S.pattern_literal(smp.md5)}]"
+            )
         elif r < 0.95:
             hashes = {"SHA-1": smp.sha1}
             pattern = f"[file:hashes.'SHA-1' = {S.pattern_literal(smp.sha1)}]"
@@ -457,10 +629,20 @@ class ClusterEmitter:
         out = []
         for j in range(1 if plan.n_indicators < 20 else 2):
             cid = S.sdo_id("infrastructure", f"{plan.key}|c2|{j}")
-            self.add(S.sdo("infrastructure", cid, self.created, created_by_ref=self.vendor,
-                           name=f"C2 server {j + 1} ({plan.key})", infrastructure_types=["command-and-control"],
-                           x_actorgraph_kind="c2_server", first_seen=_iso(plan.first_seen),
-                           last_seen=_iso(plan.last_seen), object_marking_refs=self.marking))
+            self.add(
+                S.sdo(
+                    "infrastructure",
+                    cid,
+                    self.created,
+                    created_by_ref=self.vendor,
+                    name=f"C2 server {j + 1} ({plan.key})",
+                    infrastructure_types=["command-and-control"],
+                    x_actorgraph_kind="c2_server",
+                    first_seen=_iso(plan.first_seen),
+                    last_seen=_iso(plan.last_seen),
+                    object_marking_refs=self.marking,
+                )
+            )
             members = []
             if self.domains:
                 members.append(self.domain_chain(rng.choice(self.domains)))
@@ -477,25 +659,42 @@ class ClusterEmitter:
     def _targets(self) -> list[str]:
         rng = self.rng
         if self.actor is None:
-            sectors, countries = ("financial-services", "retail", "healthcare"), ("US", "GB", "DE", "BR", "IN")
+            sectors, countries = (
+                ("financial-services", "retail", "healthcare"),
+                ("US", "GB", "DE", "BR", "IN"),
+            )
         else:
             sectors, countries = self.actor.profile.sectors, self.actor.profile.targets
         out = [self.sector(s) for s in rng.sample(sectors, min(len(sectors), rng.randrange(1, 3)))]
-        out += [self.country(c) for c in rng.sample(countries, min(len(countries), rng.randrange(1, 3)))]
+        out += [
+            self.country(c) for c in rng.sample(countries, min(len(countries), rng.randrange(1, 3)))
+        ]
         return out
 
     def _campaign(self, c2_ids: list[str], targets: list[str]) -> None:
         rng, plan = self.rng, self.plan
         name = f"Operation {rng.choice(_ADJ)} {rng.choice(_NOUN)} {plan.key[:4].upper()}"
-        self.add(S.sdo(
-            "campaign", self.campaign_id, self.created, created_by_ref=self.vendor, name=name,
-            description=f"SYNTHETIC demo-world activity cluster {plan.key} (actorgraph generate-world, seed {self.ctx.seed}).",
-            first_seen=_iso(plan.first_seen), last_seen=_iso(plan.last_seen),
-            confidence=rng.choice((40, 60, 70, 85)), object_marking_refs=self.marking,
-        ))
+        self.add(
+            S.sdo(
+                "campaign",
+                self.campaign_id,
+                self.created,
+                created_by_ref=self.vendor,
+                name=name,
+                description=f"SYNTHETIC demo-world activity cluster {plan.key} (actorgraph generate-world, seed {self.ctx.seed}).",
+                first_seen=_iso(plan.first_seen),
+                last_seen=_iso(plan.last_seen),
+                confidence=rng.choice((40, 60, 70, 85)),
+                object_marking_refs=self.marking,
+            )
+        )
         if plan.split == "train" and self.actor is not None:
-            self.rel("attributed-to", self.campaign_id, self.actor.group.stix_id,
-                     confidence=rng.choice((60, 70, 80, 90, 95)))
+            self.rel(
+                "attributed-to",
+                self.campaign_id,
+                self.actor.group.stix_id,
+                confidence=rng.choice((60, 70, 80, 90, 95)),
+            )
         for obj in self.software + self.techniques:
             self.rel("uses", self.campaign_id, obj.stix_id)
         for cid in c2_ids:
@@ -510,9 +709,17 @@ class ClusterEmitter:
         if not self.campaign_id:  # a loose report names what it saw directly
             refs += [o.stix_id for o in self.software + self.techniques]
         title = "Activity report" if self.campaign_id else "Indicator bulletin"
-        self.add(S.sdo(
-            "report", S.sdo_id("report", plan.key), _iso(published), created_by_ref=self.vendor,
-            name=f"{title} {plan.key[:6].upper()}", report_types=["campaign" if self.campaign_id else "indicator"],
-            published=_iso(published), object_refs=refs or [self.vendor],
-            description="SYNTHETIC report of the actorgraph demo world.", object_marking_refs=self.marking,
-        ))
+        self.add(
+            S.sdo(
+                "report",
+                S.sdo_id("report", plan.key),
+                _iso(published),
+                created_by_ref=self.vendor,
+                name=f"{title} {plan.key[:6].upper()}",
+                report_types=["campaign" if self.campaign_id else "indicator"],
+                published=_iso(published),
+                object_refs=refs or [self.vendor],
+                description="SYNTHETIC report of the actorgraph demo world.",
+                object_marking_refs=self.marking,
+            )
+        )

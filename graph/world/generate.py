@@ -19,11 +19,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
+from typing import Self
 
 from graph.world import stix as S
+from graph.world.actors import COMMODITY_SOFTWARE
 from graph.world.attack import AttackCatalog, load_catalog
 from graph.world.emit import ClusterEmitter, WorldContext
 from graph.world.plan import (
@@ -39,7 +41,6 @@ from graph.world.plan import (
     resolve_actors,
     resolve_scale,
 )
-from graph.world.actors import COMMODITY_SOFTWARE
 
 TRAIN_SHARD_INDICATORS = 50_000
 SYNTHETIC_NOTICE = (
@@ -71,6 +72,7 @@ class World:
     clusters: list[ClusterPlan]
     pools: Pools
     _ctx: WorldContext
+    _written: dict[str, int] = field(default_factory=dict)  # held-out file -> indicators written
 
     @property
     def train_clusters(self) -> list[ClusterPlan]:
@@ -78,7 +80,9 @@ class World:
 
     @property
     def heldout_clusters(self) -> list[ClusterPlan]:
-        return sorted((c for c in self.clusters if c.split == "heldout"), key=lambda c: c.file or "")
+        return sorted(
+            (c for c in self.clusters if c.split == "heldout"), key=lambda c: c.file or ""
+        )
 
     def labels(self) -> dict[str, dict]:
         """Held-out file -> the answer a correct attribution gives, and the ground truth.
@@ -100,10 +104,12 @@ class World:
                 "true_actor_name": actor.profile.name if actor else None,
                 "true_country": actor.profile.country if actor else None,
                 "form": c.form,
-                "n_indicators": c.n_indicators,
+                "n_indicators": self._written.get(c.file, c.n_indicators),
                 "first_seen": c.first_seen.isoformat(),
                 "last_seen": c.last_seen.isoformat(),
-                "false_flag_of": self.actors[c.false_flag].profile.name if c.false_flag is not None else None,
+                "false_flag_of": self.actors[c.false_flag].profile.name
+                if c.false_flag is not None
+                else None,
             }
         return out
 
@@ -124,16 +130,28 @@ class World:
         types: Counter[str] = Counter()
         train = sorted(self.train_clusters, key=lambda c: (c.first_seen, c.key))
         shards = _shards(train, TRAIN_SHARD_INDICATORS)
-        train_files = ["train.json"] if len(shards) == 1 else [f"train-{i:04d}.json" for i in range(1, len(shards) + 1)]
+        train_files = (
+            ["train.json"]
+            if len(shards) == 1
+            else [f"train-{i:04d}.json" for i in range(1, len(shards) + 1)]
+        )
         indicators = {"train": 0, "heldout": 0}
         for fname, shard in zip(train_files, shards):
-            with _BundleWriter(out / fname, S.sdo_id("bundle", f"{self.seed}|{self.scale}|{fname}"), types) as bw:
+            with _BundleWriter(
+                out / fname, S.sdo_id("bundle", f"{self.seed}|{self.scale}|{fname}"), types
+            ) as bw:
                 seen: set[str] = set()
                 for plan in shard:
-                    indicators["train"] += ClusterEmitter(self._ctx, plan, seen, bw.write).emit()["indicators"]
+                    indicators["train"] += ClusterEmitter(self._ctx, plan, seen, bw.write).emit()[
+                        "indicators"
+                    ]
         for plan in self.heldout_clusters:
-            with _BundleWriter(out / plan.file, S.sdo_id("bundle", f"{self.seed}|{self.scale}|{plan.file}"), types) as bw:
-                indicators["heldout"] += ClusterEmitter(self._ctx, plan, set(), bw.write).emit()["indicators"]
+            with _BundleWriter(
+                out / plan.file, S.sdo_id("bundle", f"{self.seed}|{self.scale}|{plan.file}"), types
+            ) as bw:
+                n = ClusterEmitter(self._ctx, plan, set(), bw.write).emit()["indicators"]
+                self._written[plan.file] = n
+                indicators["heldout"] += n
         labels = self.labels()
         _dump(out / "heldout_labels.json", labels)
         meta = self._metadata(train_files, types, indicators)
@@ -162,7 +180,9 @@ class World:
                 "train_indicators": indicators["train"],
                 "heldout_indicators": indicators["heldout"],
                 "train_campaigns": sum(1 for c in self.train_clusters if c.actor is not None),
-                "train_unattributed_campaigns": sum(1 for c in self.train_clusters if c.actor is None),
+                "train_unattributed_campaigns": sum(
+                    1 for c in self.train_clusters if c.actor is None
+                ),
                 "heldout_clusters": len(held),
                 "heldout_by_label": dict(sorted(Counter(c.label for c in held).items())),
                 "objects": sum(types.values()),
@@ -196,7 +216,9 @@ class World:
         }
 
 
-def generate_world(*, seed: int = 7, scale: float | str = "small", catalog: AttackCatalog | None = None) -> World:
+def generate_world(
+    *, seed: int = 7, scale: float | str = "small", catalog: AttackCatalog | None = None
+) -> World:
     """Plan a demo world: actors from ATT&CK with habits, clusters, shared infrastructure.
 
     Planning is cheap (the objects are generated by :meth:`World.write`).
@@ -226,7 +248,10 @@ def generate_world(*, seed: int = 7, scale: float | str = "small", catalog: Atta
     alloc = IpAllocator()
     pools = build_pools(rng, actors, clusters, alloc, catalog)
     ctx = WorldContext(
-        seed, actors, pools, alloc,
+        seed,
+        actors,
+        pools,
+        alloc,
         [catalog.techniques[t] for t in COMMON_TECHNIQUES],
         [catalog.techniques[t] for t in NOISE_TECHNIQUES],
         noise_software(catalog),
@@ -242,7 +267,7 @@ class _BundleWriter:
         self.path, self.bundle_id, self.types = path, bundle_id, types
         self.first = True
 
-    def __enter__(self) -> _BundleWriter:
+    def __enter__(self) -> Self:
         self.fh = self.path.open("w", encoding="utf-8", newline="\n")
         self.fh.write(f'{{"type": "bundle", "id": "{self.bundle_id}", "objects": [\n')
         return self

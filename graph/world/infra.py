@@ -70,16 +70,41 @@ PROVIDERS: tuple[Provider, ...] = (
     Provider("comcast", "Comcast Cable", 7922, "isp", 30, "US"),
     Provider("charter", "Charter Communications", 20115, "isp", 25, "US"),
     # Fictional bulletproof hosters: private-use ASNs, names invented for the demo.
-    Provider("bph_ironvault", "IronVault Hosting Ltd (fictional bulletproof)", 64512, "bulletproof", 25, "SC"),
-    Provider("bph_nordshield", "NordShield Networks (fictional bulletproof)", 64513, "bulletproof", 20, "BZ"),
-    Provider("bph_blackfrost", "Blackfrost Servers (fictional bulletproof)", 64514, "bulletproof", 20, "SC"),
+    Provider(
+        "bph_ironvault",
+        "IronVault Hosting Ltd (fictional bulletproof)",
+        64512,
+        "bulletproof",
+        25,
+        "SC",
+    ),
+    Provider(
+        "bph_nordshield",
+        "NordShield Networks (fictional bulletproof)",
+        64513,
+        "bulletproof",
+        20,
+        "BZ",
+    ),
+    Provider(
+        "bph_blackfrost",
+        "Blackfrost Servers (fictional bulletproof)",
+        64514,
+        "bulletproof",
+        20,
+        "SC",
+    ),
 )
 PROVIDERS_BY_KEY = {p.key: p for p in PROVIDERS}
 
 # Sinkholes answer for seized or expired malicious domains of many actors: documentation ranges.
 SINKHOLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("sinkhole_alpha", "Research sinkhole Alpha (fictional)", ("192.0.2.10", "192.0.2.11")),
-    ("sinkhole_bravo", "Law-enforcement sinkhole Bravo (fictional)", ("198.51.100.53", "198.51.100.54")),
+    (
+        "sinkhole_bravo",
+        "Law-enforcement sinkhole Bravo (fictional)",
+        ("198.51.100.53", "198.51.100.54"),
+    ),
     ("sinkhole_charlie", "Vendor sinkhole Charlie (fictional)", ("203.0.113.80",)),
 )
 
@@ -90,11 +115,17 @@ REGISTRARS: dict[str, tuple[str, tuple[str, ...]]] = {
     "godaddy": ("GoDaddy.com, LLC", ("ns01.domaincontrol.com", "ns02.domaincontrol.com")),
     "porkbun": ("Porkbun LLC", ("curitiba.ns.porkbun.com", "fortaleza.ns.porkbun.com")),
     "regru": ("Registrar of Domain Names REG.RU LLC", ("ns1.reg.ru", "ns2.reg.ru")),
-    "alibaba": ("Alibaba Cloud Computing (Beijing) Co., Ltd.", ("dns9.hichina.com", "dns10.hichina.com")),
+    "alibaba": (
+        "Alibaba Cloud Computing (Beijing) Co., Ltd.",
+        ("dns9.hichina.com", "dns10.hichina.com"),
+    ),
     "gname": ("Gname.com Pte. Ltd.", ("ns1.gname-dns.com", "ns2.gname-dns.com")),
     "dynadot": ("Dynadot Inc", ("ns1.dyna-ns.net", "ns2.dyna-ns.net")),
     "tucows": ("Tucows Domains Inc.", ("ns1.systemdns.com", "ns2.systemdns.com")),
-    "pdr": ("PDR Ltd. d/b/a PublicDomainRegistry.com", ("ns1.md-in-64.webhostbox.net", "ns2.md-in-64.webhostbox.net")),
+    "pdr": (
+        "PDR Ltd. d/b/a PublicDomainRegistry.com",
+        ("ns1.md-in-64.webhostbox.net", "ns2.md-in-64.webhostbox.net"),
+    ),
     "njalla": ("Njalla (1337 Services LLC)", ("1-you.njalla.no", "2-can.njalla.in")),
     "nicenic": ("NICENIC INTERNATIONAL GROUP CO., LIMITED", ("ns1.nicenic.net", "ns2.nicenic.net")),
 }
@@ -102,14 +133,25 @@ REGISTRARS: dict[str, tuple[str, tuple[str, ...]]] = {
 # Cloudflare hands every zone a pair of its name servers: a shared, low-signal hub.
 CLOUDFLARE_NS = tuple(
     f"{n}.ns.cloudflare.com"
-    for n in ("adam", "bella", "chad", "dana", "elma", "fred", "gina", "hugo", "iris", "josh", "kara", "lars")
+    for n in (
+        "adam",
+        "bella",
+        "chad",
+        "dana",
+        "elma",
+        "fred",
+        "gina",
+        "hugo",
+        "iris",
+        "josh",
+        "kara",
+        "lars",
+    )
 )
 
 # Certificate subjects seen across many unrelated operators (low signal on purpose).
 OPENSSL_DEFAULT_SUBJECT = "C=AU, ST=Some-State, O=Internet Widgits Pty Ltd"
-COBALT_STRIKE_DEFAULT_SUBJECT = (
-    "C=Earth, ST=Cyberspace, L=Somewhere, O=cobaltstrike, OU=AdvancedPenTesting, CN=Major Cobalt Strike"
-)
+COBALT_STRIKE_DEFAULT_SUBJECT = "C=Earth, ST=Cyberspace, L=Somewhere, O=cobaltstrike, OU=AdvancedPenTesting, CN=Major Cobalt Strike"
 LETS_ENCRYPT_ISSUERS = (
     (2018, "C=US, O=Let's Encrypt, CN=Let's Encrypt Authority X3"),
     (2021, "C=US, O=Let's Encrypt, CN=R3"),
@@ -133,7 +175,9 @@ def provider_blocks() -> dict[str, list[int]]:
         out[p.key] = [base + (cursor + i) * _BLOCK for i in range(n)]
         cursor += n
     if cursor > _N_BLOCKS:
-        raise AssertionError(f"provider blocks overflow the synthetic space ({cursor} > {_N_BLOCKS})")
+        raise AssertionError(
+            f"provider blocks overflow the synthetic space ({cursor} > {_N_BLOCKS})"
+        )
     return out
 
 

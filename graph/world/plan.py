@@ -17,8 +17,8 @@ from graph.world import values
 from graph.world.actors import ACTORS, COMMODITY_SOFTWARE, NOISE_SOFTWARE, ActorProfile
 from graph.world.attack import AttackCatalog, AttackObject
 from graph.world.infra import (
+    CLOUDFLARE_NS,
     COBALT_STRIKE_DEFAULT_SUBJECT,
-    PROVIDERS_BY_KEY,
     REGISTRARS,
     int_to_ip,
     provider_blocks,
@@ -28,12 +28,21 @@ SCALES = {"small": 3_000, "medium": 30_000, "large": 300_000}
 MAX_INDICATORS = 1_000_000
 MIN_INDICATORS = 500
 LAST_DAY = date(2026, 10, 31)
-COMMON_TECHNIQUES = ("T1566.001", "T1204.002", "T1059.001", "T1547.001", "T1071.001", "T1105", "T1027", "T1082")
+COMMON_TECHNIQUES = (
+    "T1566.001",
+    "T1204.002",
+    "T1059.001",
+    "T1547.001",
+    "T1071.001",
+    "T1105",
+    "T1027",
+    "T1082",
+)
 NOISE_TECHNIQUES = COMMON_TECHNIQUES + ("T1555.003", "T1083")
 TLP_WEIGHTS = {"green": 55, "amber": 28, "clear": 8, "amber+strict": 4, "red": 5}
 
 
-def resolve_scale(scale: float | int | str) -> int:
+def resolve_scale(scale: float | str) -> int:
     """The number of indicators a scale asks for.
 
     Args:
@@ -56,7 +65,9 @@ def resolve_scale(scale: float | int | str) -> int:
         raise ValidationError(f"scale {scale!r} is not a number of indicators")
     n = int(scale)
     if not MIN_INDICATORS <= n <= MAX_INDICATORS:
-        raise ValidationError(f"scale {n} indicators is outside {MIN_INDICATORS:,}..{MAX_INDICATORS:,}")
+        raise ValidationError(
+            f"scale {n} indicators is outside {MIN_INDICATORS:,}..{MAX_INDICATORS:,}"
+        )
     return n
 
 
@@ -172,8 +183,15 @@ def resolve_actors(catalog: AttackCatalog) -> list[Actor]:
 
 
 def new_domain(
-    rng: Random, alloc: IpAllocator, prof_hosting: dict, registrars: dict, words, tlds, since: str,
-    own_ns: tuple[str, ...] = (), ns_style: dict | None = None,
+    rng: Random,
+    alloc: IpAllocator,
+    prof_hosting: dict,
+    registrars: dict,
+    words,
+    tlds,
+    since: str,
+    own_ns: tuple[str, ...] = (),
+    ns_style: dict | None = None,
 ) -> DomainRec:
     """A fresh domain record: its name, where it resolves, who registered it, its name servers."""
     value = values.domain_name(rng, words, tlds)
@@ -184,8 +202,6 @@ def new_domain(
     if style == "own" and own_ns:
         ns = own_ns
     elif style == "cloudflare" or provider == "cloudflare":
-        from graph.world.infra import CLOUDFLARE_NS
-
         first = rng.randrange(len(CLOUDFLARE_NS) - 1)
         ns = (CLOUDFLARE_NS[first], CLOUDFLARE_NS[first + 1])
     else:
@@ -242,8 +258,10 @@ def plan_clusters(rng: Random, actors: list[Actor], target: int) -> list[Cluster
     n_held_noise = max(5, min(200, round(0.02 * n_clusters)))
     n_train_noise = max(6, round(0.03 * n_clusters))
     n_partial_share = 0.3
-    n_train = max(4 * len(trained), n_clusters - n_held_known - n_held_noise - n_train_noise
-                  - n_held_unseen_each * len(unseen))
+    n_train = max(
+        4 * len(trained),
+        n_clusters - n_held_known - n_held_noise - n_train_noise - n_held_unseen_each * len(unseen),
+    )
 
     specs: list[tuple[str, str, int | None, str]] = []  # (split, form, actor, label)
     act_total = sum(a.profile.activity for a in trained)
@@ -251,13 +269,30 @@ def plan_clusters(rng: Random, actors: list[Actor], target: int) -> list[Cluster
     for a, c in zip(trained, counts):
         specs += [("train", "campaign", a.index, "known")] * c
     specs += [("train", "campaign", None, "noise")] * n_train_noise
-    held_per = [n_held_known // len(trained) + (1 if i < n_held_known % len(trained) else 0) for i in range(len(trained))]
+    held_per = [
+        n_held_known // len(trained) + (1 if i < n_held_known % len(trained) else 0)
+        for i in range(len(trained))
+    ]
     for a, c in zip(trained, held_per):
         for _ in range(c):
-            specs.append(("heldout", "report" if rng.random() < n_partial_share else "campaign", a.index, "known"))
+            specs.append(
+                (
+                    "heldout",
+                    "report" if rng.random() < n_partial_share else "campaign",
+                    a.index,
+                    "known",
+                )
+            )
     for a in unseen:
         for _ in range(n_held_unseen_each):
-            specs.append(("heldout", "report" if rng.random() < 0.25 else "campaign", a.index, "unseen_actor"))
+            specs.append(
+                (
+                    "heldout",
+                    "report" if rng.random() < 0.25 else "campaign",
+                    a.index,
+                    "unseen_actor",
+                )
+            )
     for _ in range(n_held_noise):
         specs.append(("heldout", "report" if rng.random() < 0.6 else "campaign", None, "noise"))
 
@@ -279,12 +314,20 @@ def plan_clusters(rng: Random, actors: list[Actor], target: int) -> list[Cluster
         keys.add(key)
         years = actors[actor].profile.years if actor is not None else (2018, 2026)
         first, last = _dates(rng, years, late=split == "heldout" and label == "known")
-        plans.append(ClusterPlan(
-            key=key, split=split, form=form, actor=actor, first_seen=first, last_seen=last,
-            n_indicators=partial_sizes.get(i) or full_sizes[i],
-            tlp=rng.choices(tlps, weights=[TLP_WEIGHTS[t] for t in tlps])[0],
-            seed=rng.getrandbits(63), label=label,
-        ))
+        plans.append(
+            ClusterPlan(
+                key=key,
+                split=split,
+                form=form,
+                actor=actor,
+                first_seen=first,
+                last_seen=last,
+                n_indicators=partial_sizes.get(i) or full_sizes[i],
+                tlp=rng.choices(tlps, weights=[TLP_WEIGHTS[t] for t in tlps])[0],
+                seed=rng.getrandbits(63),
+                label=label,
+            )
+        )
     # False flags: a few campaigns plant another actor's signature malware and samples.
     for p in plans:
         if p.actor is not None and p.form == "campaign" and rng.random() < 0.04:
@@ -297,8 +340,13 @@ def plan_clusters(rng: Random, actors: list[Actor], target: int) -> list[Cluster
     return plans
 
 
-def build_pools(rng: Random, actors: list[Actor], plans: list[ClusterPlan], alloc: IpAllocator,
-                catalog: AttackCatalog) -> Pools:
+def build_pools(
+    rng: Random,
+    actors: list[Actor],
+    plans: list[ClusterPlan],
+    alloc: IpAllocator,
+    catalog: AttackCatalog,
+) -> Pools:
     """Long-lived infrastructure: each actor's reused domains, IPs, certificate, samples, name
     servers; each country's shared pool; CDN hub addresses; commodity samples; hand-overs."""
     pools = Pools()
@@ -315,21 +363,39 @@ def build_pools(rng: Random, actors: list[Actor], plans: list[ClusterPlan], allo
         own_root = values.domain_name(rng, prof.words, prof.tlds).split(".")[-2:]
         pools.actor_ns[a.index] = tuple(f"ns{k}.{'.'.join(own_root)}" for k in (1, 2))
         pools.actor_domains[a.index] = [
-            new_domain(rng, alloc, prof.hosting, prof.registrars, prof.words, prof.tlds, since,
-                       pools.actor_ns[a.index], prof.ns_style)
+            new_domain(
+                rng,
+                alloc,
+                prof.hosting,
+                prof.registrars,
+                prof.words,
+                prof.tlds,
+                since,
+                pools.actor_ns[a.index],
+                prof.ns_style,
+            )
             for _ in range(max(3, math.ceil(n * 0.5)))
         ]
         pools.actor_ips[a.index] = [
             alloc.draw(rng, weighted(rng, prof.hosting)) for _ in range(max(3, math.ceil(n * 0.5)))
         ]
-        pools.actor_cert[a.index] = values.certificate(rng, prof.cert_subject or "CN=localhost", None, prof.years[0], 3650)
-        families = [s for s in a.signature if s.stix_id.startswith("malware--")] or a.signature or a.software
+        pools.actor_cert[a.index] = values.certificate(
+            rng, prof.cert_subject or "CN=localhost", None, prof.years[0], 3650
+        )
+        families = (
+            [s for s in a.signature if s.stix_id.startswith("malware--")]
+            or a.signature
+            or a.software
+        )
         pools.actor_samples[a.index] = [
-            values.sample(rng, rng.choice(families).stix_id) for _ in range(max(2, math.ceil(n * 0.25)))
+            values.sample(rng, rng.choice(families).stix_id)
+            for _ in range(max(2, math.ceil(n * 0.25)))
         ]
     countries = sorted({a.profile.country for a in actors if a.profile.country})
     for c in countries:
-        members = [a for a in actors if a.profile.country == c and a.profile.motivation != "financial"]
+        members = [
+            a for a in actors if a.profile.country == c and a.profile.motivation != "financial"
+        ]
         hosting: dict[str, int] = {}
         for a in members:
             for k, w in a.profile.hosting.items():
@@ -338,7 +404,9 @@ def build_pools(rng: Random, actors: list[Actor], plans: list[ClusterPlan], allo
         tlds = members[0].profile.tlds
         n_eco = max(4, sum(per_actor[a.index] for a in members) // 8)
         pools.eco_domains[c] = [
-            new_domain(rng, alloc, hosting, {"namecheap": 1, "porkbun": 1}, words, tlds, "2018-02-01")
+            new_domain(
+                rng, alloc, hosting, {"namecheap": 1, "porkbun": 1}, words, tlds, "2018-02-01"
+            )
             for _ in range(n_eco)
         ]
         pools.eco_ips[c] = [alloc.draw(rng, weighted(rng, hosting)) for _ in range(n_eco)]
@@ -353,25 +421,30 @@ def build_pools(rng: Random, actors: list[Actor], plans: list[ClusterPlan], allo
         a, b = rng.sample(live, 2)
         y_split = rng.randrange(2020, 2025)
         if k % 3 == 2:
-            rec = new_domain(rng, alloc, a.profile.hosting, a.profile.registrars, a.profile.words,
-                             a.profile.tlds, f"{a.profile.years[0]}-03-01")
+            rec = new_domain(
+                rng,
+                alloc,
+                a.profile.hosting,
+                a.profile.registrars,
+                a.profile.words,
+                a.profile.tlds,
+                f"{a.profile.years[0]}-03-01",
+            )
             pools.recycled_domains.setdefault(a.index, []).append((rec, 2018, y_split - 1))
             pools.recycled_domains.setdefault(b.index, []).append((rec, y_split, 2026))
             value = rec.value
         else:
-            value = alloc.draw(rng, weighted(rng, {"vultr": 3, "m247": 2, "digitalocean": 2, "hostinger": 1}))
+            value = alloc.draw(
+                rng, weighted(rng, {"vultr": 3, "m247": 2, "digitalocean": 2, "hostinger": 1})
+            )
             pools.recycled_ips.setdefault(a.index, []).append((value, 2018, y_split - 1))
             pools.recycled_ips.setdefault(b.index, []).append((value, y_split, 2026))
-        pools.handovers.append({"value": value, "from": a.profile.name, "to": b.profile.name, "year": y_split})
+        pools.handovers.append(
+            {"value": value, "from": a.profile.name, "to": b.profile.name, "year": y_split}
+        )
     return pools
 
 
 def noise_software(catalog: AttackCatalog) -> list[AttackObject]:
     """The commodity crimeware of unattributed clusters."""
     return [catalog.tool_or_malware(n) for n in NOISE_SOFTWARE]
-
-
-__all__ = [
-    "SCALES", "Actor", "ClusterPlan", "DomainRec", "IpAllocator", "Pools", "build_pools",
-    "new_domain", "plan_clusters", "resolve_actors", "resolve_scale", "weighted", "PROVIDERS_BY_KEY",
-]

@@ -64,7 +64,14 @@ def tlp_marking(level: str) -> dict:
 
 def sdo(kind: str, oid: str, created: str, **props) -> dict:
     """A STIX domain object with the common properties first."""
-    return {"type": kind, "spec_version": "2.1", "id": oid, "created": created, "modified": created, **props}
+    return {
+        "type": kind,
+        "spec_version": "2.1",
+        "id": oid,
+        "created": created,
+        "modified": created,
+        **props,
+    }
 
 
 def relationship(
@@ -72,20 +79,37 @@ def relationship(
 ) -> dict:
     """A relationship; its id depends on ``scope`` (a cluster key) so reports can repeat a link."""
     oid = sdo_id("relationship", f"{scope}|{source}|{rel_type}|{target}")
-    obj = sdo("relationship", oid, created, relationship_type=rel_type, source_ref=source, target_ref=target)
+    obj = sdo(
+        "relationship",
+        oid,
+        created,
+        relationship_type=rel_type,
+        source_ref=source,
+        target_ref=target,
+    )
     obj.update(props)
     return obj
 
 
 def domain_sco(value: str, resolves_to: list[str]) -> dict:
-    obj = {"type": "domain-name", "spec_version": "2.1", "id": sco_id("domain-name", {"value": value}), "value": value}
+    obj = {
+        "type": "domain-name",
+        "spec_version": "2.1",
+        "id": sco_id("domain-name", {"value": value}),
+        "value": value,
+    }
     if resolves_to:
         obj["resolves_to_refs"] = resolves_to
     return obj
 
 
 def ipv4_sco(value: str) -> dict:
-    return {"type": "ipv4-addr", "spec_version": "2.1", "id": sco_id("ipv4-addr", {"value": value}), "value": value}
+    return {
+        "type": "ipv4-addr",
+        "spec_version": "2.1",
+        "id": sco_id("ipv4-addr", {"value": value}),
+        "value": value,
+    }
 
 
 def asn_sco(number: int, name: str) -> dict:
@@ -99,11 +123,21 @@ def asn_sco(number: int, name: str) -> dict:
 
 
 def url_sco(value: str) -> dict:
-    return {"type": "url", "spec_version": "2.1", "id": sco_id("url", {"value": value}), "value": value}
+    return {
+        "type": "url",
+        "spec_version": "2.1",
+        "id": sco_id("url", {"value": value}),
+        "value": value,
+    }
 
 
 def email_sco(value: str) -> dict:
-    return {"type": "email-addr", "spec_version": "2.1", "id": sco_id("email-addr", {"value": value}), "value": value}
+    return {
+        "type": "email-addr",
+        "spec_version": "2.1",
+        "id": sco_id("email-addr", {"value": value}),
+        "value": value,
+    }
 
 
 def file_sco(hashes: dict[str, str], name: str) -> dict:
@@ -117,7 +151,9 @@ def file_sco(hashes: dict[str, str], name: str) -> dict:
 
 def x509_sco(cert) -> dict:
     # Only the SHA-256 fingerprint (the one patterns use): each hash becomes an indicator node.
-    oid = sco_id("x509-certificate", {"hashes": {"SHA-256": cert.sha256}, "serial_number": cert.serial})
+    oid = sco_id(
+        "x509-certificate", {"hashes": {"SHA-256": cert.sha256}, "serial_number": cert.serial}
+    )
     return {
         "type": "x509-certificate",
         "spec_version": "2.1",

@@ -11,12 +11,77 @@ from dataclasses import dataclass
 from random import Random
 
 _SYLLABLES = (
-    "ka", "lo", "mi", "zu", "ter", "vex", "nor", "pla", "qui", "dro", "fen", "gal", "hix", "jor", "kel",
-    "lum", "mar", "nex", "ost", "pry", "rav", "sol", "tav", "ulm", "vor", "wex", "yal", "zen", "bri", "cor",
+    "ka",
+    "lo",
+    "mi",
+    "zu",
+    "ter",
+    "vex",
+    "nor",
+    "pla",
+    "qui",
+    "dro",
+    "fen",
+    "gal",
+    "hix",
+    "jor",
+    "kel",
+    "lum",
+    "mar",
+    "nex",
+    "ost",
+    "pry",
+    "rav",
+    "sol",
+    "tav",
+    "ulm",
+    "vor",
+    "wex",
+    "yal",
+    "zen",
+    "bri",
+    "cor",
 )
-_FIRST = ("john", "anna", "david", "maria", "james", "elena", "li", "min", "omar", "sara", "alex", "nina")
-_LAST = ("smith", "kim", "lee", "wang", "novak", "schmidt", "rossi", "cohen", "ali", "park", "brown", "jones")
-_FILE_STEMS = ("update", "invoice", "setup", "report", "svchost", "msedge_helper", "agent", "loader", "doc", "install")
+_FIRST = (
+    "john",
+    "anna",
+    "david",
+    "maria",
+    "james",
+    "elena",
+    "li",
+    "min",
+    "omar",
+    "sara",
+    "alex",
+    "nina",
+)
+_LAST = (
+    "smith",
+    "kim",
+    "lee",
+    "wang",
+    "novak",
+    "schmidt",
+    "rossi",
+    "cohen",
+    "ali",
+    "park",
+    "brown",
+    "jones",
+)
+_FILE_STEMS = (
+    "update",
+    "invoice",
+    "setup",
+    "report",
+    "svchost",
+    "msedge_helper",
+    "agent",
+    "loader",
+    "doc",
+    "install",
+)
 _FILE_EXT = ("exe", "dll", "docm", "lnk", "js", "hta", "iso", "zip", "ps1", "elf")
 
 
@@ -53,7 +118,9 @@ def url_path(rng: Random, template: str, words: tuple[str, ...]) -> str:
     return out
 
 
-def sender_address(rng: Random, freemail: str, own_domain: str | None, words: tuple[str, ...]) -> str:
+def sender_address(
+    rng: Random, freemail: str, own_domain: str | None, words: tuple[str, ...]
+) -> str:
     """A phishing sender: a made-up freemail account or a role account on the actor's domain."""
     if freemail or not own_domain:
         local = f"{rng.choice(_FIRST)}.{rng.choice(_LAST)}{rng.randrange(10, 9999)}"
@@ -98,7 +165,9 @@ class Certificate:
     self_signed: bool
 
 
-def certificate(rng: Random, subject: str, issuer: str | None, year: int, days: int = 365) -> Certificate:
+def certificate(
+    rng: Random, subject: str, issuer: str | None, year: int, days: int = 365
+) -> Certificate:
     """A certificate valid from a day in ``year``; self-signed when ``issuer`` is None."""
     month, day = rng.randrange(1, 13), rng.randrange(1, 29)
     end_year = year + max(1, days // 365) if days >= 365 else year + (1 if month > 9 else 0)
