@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph.errors import InvalidIndicator
@@ -105,6 +105,8 @@ def test_indicator_id() -> None:
 
 
 # ------------------------------------------------------------------ properties
+# Derandomised: the same examples every run (deterministic CI), no example database on disk.
+PROPERTY = settings(derandomize=True, database=None, max_examples=200)
 _label = st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
 domains = st.builds(
     lambda labels, tld: ".".join([*labels, tld]),
@@ -126,6 +128,7 @@ emails = st.builds(
 indicators = st.one_of(domains, ipv4s, ipv6s, hashes, urls, emails)
 
 
+@PROPERTY
 @given(indicators)
 def test_normalisation_is_idempotent(value: str) -> None:
     kind, norm = normalize_indicator(value)
@@ -133,17 +136,20 @@ def test_normalisation_is_idempotent(value: str) -> None:
     assert normalize_indicator(norm, kind) == (kind, norm)
 
 
+@PROPERTY
 @given(st.one_of(domains, urls, emails, ipv4s))
 def test_refang_undoes_defang(value: str) -> None:
     assert refang(defang(value)) == value
     assert normalize_indicator(defang(value)) == normalize_indicator(value)
 
 
+@PROPERTY
 @given(ipv4s)
 def test_ipv4_round_trips(value: str) -> None:
     assert normalize_indicator(value) == ("ipv4", str(ipaddress.IPv4Address(value)))
 
 
+@PROPERTY
 @given(st.integers(min_value=256, max_value=99_999), ipv4s)
 def test_out_of_range_octet_is_rejected(octet: int, addr: str) -> None:
     bad = ".".join([str(octet), *addr.split(".")[1:]])
@@ -151,11 +157,13 @@ def test_out_of_range_octet_is_rejected(octet: int, addr: str) -> None:
         normalize_indicator(bad)
 
 
+@PROPERTY
 @given(domains)
 def test_case_and_trailing_dot_do_not_matter(domain: str) -> None:
     assert normalize_indicator(domain.upper() + ".") == ("domain", domain)
 
 
+@PROPERTY
 @given(st.integers(min_value=1, max_value=200).filter(lambda n: n not in (32, 40, 64, 128)))
 def test_hex_of_no_hash_length_is_rejected(n: int) -> None:
     with pytest.raises(InvalidIndicator):
