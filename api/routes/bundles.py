@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query
 from api.deps import IngestKey, StateDep, StoreDep
 from api.models import IngestReport
 from api.routes import AUTH_ERRORS, PROBLEM
-from graph.errors import IngestError
+from graph.errors import IngestError, StixIngestError
 from graph.ingest import ingest_object
 
 router = APIRouter(prefix="/v1/bundles", tags=["ingest"], responses=AUTH_ERRORS)
@@ -27,9 +27,20 @@ def ingest_bundle(
     """Validate the whole input, then write it; a refused input writes nothing (422 names the
     offending object and why)."""
     try:
+        _check_envelope(bundle)
         report = ingest_object(store, bundle, source or f"api:{key.name}", fmt=fmt)
     except IngestError:
         state.metrics.ingested.inc("refused")
         raise
     state.metrics.ingested.inc("ok")
     return report.to_dict()
+
+
+def _check_envelope(bundle: dict[str, Any] | list[dict[str, Any]]) -> None:
+    # A STIX 2.1 bundle needs its own id (the reader is lenient about the envelope).
+    if isinstance(bundle, dict) and bundle.get("type") == "bundle":
+        bundle_id = bundle.get("id")
+        if not isinstance(bundle_id, str) or not bundle_id.startswith("bundle--"):
+            raise StixIngestError(str(bundle_id), "a STIX 2.1 bundle needs an id 'bundle--<uuid>'")
+        if not isinstance(bundle.get("objects", []), list):
+            raise StixIngestError(bundle_id, "'objects' must be a list")

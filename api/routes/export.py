@@ -1,0 +1,41 @@
+"""STIX 2.1 export of a selection (``GET /v1/export``), capped at the caller's clearance."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.deps import ReaderKey, StoreDep
+from api.routes import AUTH_ERRORS, PROBLEM
+from graph.export import export_bundle
+
+router = APIRouter(prefix="/v1/export", tags=["share"], responses=AUTH_ERRORS)
+
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+
+
+@router.get(
+    "",
+    responses={
+        200: {"content": {STIX_MEDIA_TYPE: {}}, "description": "a STIX 2.1 bundle"},
+        404: PROBLEM,
+        422: PROBLEM,
+    },
+)
+def export(
+    key: ReaderKey,
+    store: StoreDep,
+    actor: Annotated[str | None, Query(max_length=300, description="actor id, name, alias or ATT&CK id; omit for everything")] = None,
+    since: Annotated[str | None, Query(max_length=40, description="campaigns and indicators active on or after (ISO date)")] = None,
+    until: Annotated[str | None, Query(max_length=40, description="campaigns and indicators active on or before (ISO date)")] = None,
+    max_tlp: Annotated[int | None, Query(ge=0, le=4, description="TLP ceiling 0..4; never above the key's clearance")] = None,
+) -> Response:
+    """A STIX 2.1 bundle of an actor (campaigns, malware, techniques, indicators and their
+    infrastructure) or of the whole graph, narrowed to a time window. Original STIX ids and TLP
+    markings are kept; nothing above the key's clearance (or a lower ``max_tlp``) is included."""
+    ceiling = key.tlp_level if max_tlp is None else min(max_tlp, key.tlp_level)
+    bundle = export_bundle(store, actor=actor, since=since, until=until, max_tlp=ceiling)
+    return Response(json.dumps(bundle, ensure_ascii=False), media_type=STIX_MEDIA_TYPE)
