@@ -3,36 +3,23 @@
 A cluster is a campaign (labelled with ``attributed-to`` in training, unlabelled when held out)
 or a loose report of indicators, malware and techniques. Each gets its indicators (indicator
 SDO + observable), the infrastructure behind them (ASN, hosting provider, registrar, name
-servers, certificates, C2), what it uses (real ATT&CK ids) and what it targets. Objects that
-many clusters share (providers, registrars, sectors) are emitted once per bundle.
+servers, certificates, C2), what it uses (real ATT&CK ids) and what it targets. The shared
+plumbing is in ``scope``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
-from random import Random
 
-from graph.countries import country_name
 from graph.world import stix as S
 from graph.world import values
 from graph.world.actors import NOISE_TLDS, NOISE_WORDS
-from graph.world.infra import (
-    LETS_ENCRYPT_ISSUERS,
-    OPENSSL_DEFAULT_SUBJECT,
-    PROVIDERS_BY_KEY,
-    REGISTRARS,
-    SINKHOLES,
-)
-from graph.world.plan import Actor, ClusterPlan, DomainRec, IpAllocator, Pools, new_domain, weighted
+from graph.world.infra import LETS_ENCRYPT_ISSUERS, OPENSSL_DEFAULT_SUBJECT, PROVIDERS_BY_KEY
+from graph.world.plan import DomainRec, new_domain, weighted
+from graph.world.scope import BundleScope, WorldContext, iso_day
 
-WORLD_CREATED = "2018-01-01T00:00:00.000Z"
-VENDORS = (
-    "Synthetic Intel Vendor A",
-    "Synthetic Intel Vendor B",
-    "Synthetic CERT C",
-    "Synthetic ISAC D",
-)
+__all__ = ["ClusterEmitter", "WorldContext"]
+
 NOISE_HOSTING = {
     "bph_nordshield": 2,
     "bph_blackfrost": 2,
@@ -70,278 +57,11 @@ _NOUN = (
     "Quarry",
     "Thistle",
 )
-_SECTOR_NAMES = {
-    "government-national": "Government (national)",
-    "government-regional": "Government (regional)",
-    "government-local": "Government (local)",
-    "hospitality-leisure": "Hospitality and leisure",
-    "financial-services": "Financial services",
-    "non-profit": "Non-profit",
-}
-_KIND_TAG = {
-    "cdn": "cdn",
-    "bulletproof": "bulletproof_hoster",
-    "cloud": "hosting_provider",
-    "vps": "hosting_provider",
-    "isp": "hosting_provider",
-}
 
 
-def _iso(d: date) -> str:
-    return f"{d.isoformat()}T00:00:00.000Z"
-
-
-class WorldContext:
-    """What every cluster needs: actors, pools, ATT&CK look-ups, the domain registry."""
-
-    def __init__(
-        self,
-        seed: int,
-        actors: list[Actor],
-        pools: Pools,
-        alloc: IpAllocator,
-        common_techniques: list,
-        noise_techniques: list,
-        noise_software: list,
-        commodity: list,
-    ) -> None:
-        self.seed = seed
-        self.actors = actors
-        self.pools = pools
-        self.alloc = alloc
-        self.common_techniques = common_techniques
-        self.noise_techniques = noise_techniques
-        self.noise_software = noise_software
-        self.commodity = commodity
-        self.domains: dict[str, DomainRec] = {}
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget fresh domains (called before every write, so two writes are identical)."""
-        self.domains = {}
-        for recs in list(self.pools.actor_domains.values()) + list(self.pools.eco_domains.values()):
-            for rec in recs:
-                self.domains.setdefault(rec.value, rec)
-        for lists in self.pools.recycled_domains.values():
-            for rec, _, _ in lists:
-                self.domains.setdefault(rec.value, rec)
-
-
-class ClusterEmitter:
+class ClusterEmitter(BundleScope):
     """Emits the objects of one cluster into ``sink``, skipping ids already in ``seen``."""
 
-    def __init__(
-        self, ctx: WorldContext, plan: ClusterPlan, seen: set[str], sink: Callable[[dict], None]
-    ) -> None:
-        self.ctx, self.plan, self.seen, self._sink = ctx, plan, seen, sink
-        self.rng = Random(plan.seed)
-        self.actor = ctx.actors[plan.actor] if plan.actor is not None else None
-        self.created = _iso(plan.last_seen)
-        self.marking = [S.TLP_IDS[plan.tlp]]
-        self.vendor = S.sdo_id("identity", f"vendor:{VENDORS[plan.seed % len(VENDORS)]}")
-        self.indicator_ids: list[str] = []
-        self.domains: list[DomainRec] = []
-        self.ips: list[str] = []
-        self.n_objects = 0
-
-    # -- plumbing ---------------------------------------------------------------------------
-    def add(self, obj: dict) -> str:
-        oid = obj["id"]
-        if oid not in self.seen:
-            self.seen.add(oid)
-            self._sink(obj)
-            self.n_objects += 1
-        return oid
-
-    def rel(
-        self, rel_type: str, source: str, target: str, *, shared: bool = False, **props
-    ) -> None:
-        created = WORLD_CREATED if shared else self.created
-        scope = "" if shared else self.plan.key
-        obj = S.relationship(rel_type, source, target, created, scope=scope, **props)
-        if not shared:
-            obj["object_marking_refs"] = self.marking
-            obj["created_by_ref"] = self.vendor
-        self.add(obj)
-
-    def indicator(
-        self, pattern: str, name: str, valid_from: date, types: str = "malicious-activity"
-    ) -> str:
-        oid = S.sdo_id("indicator", f"{self.plan.key}|{pattern}")
-        obj = S.sdo(
-            "indicator",
-            oid,
-            self.created,
-            created_by_ref=self.vendor,
-            name=name,
-            indicator_types=[types],
-            pattern=pattern,
-            pattern_type="stix",
-            pattern_version="2.1",
-            valid_from=_iso(valid_from),
-            confidence=self.rng.choice((50, 60, 70, 80, 90)),
-            object_marking_refs=self.marking,
-        )
-        if oid not in self.seen:
-            self.indicator_ids.append(oid)
-        self.add(obj)
-        return oid
-
-    # -- shared reference objects ------------------------------------------------------------
-    def provider(self, key: str) -> str:
-        p = PROVIDERS_BY_KEY[key]
-        oid = S.sdo_id("infrastructure", f"provider:{key}")
-        if oid not in self.seen:
-            self.add(
-                S.sdo(
-                    "infrastructure",
-                    oid,
-                    WORLD_CREATED,
-                    name=p.name,
-                    infrastructure_types=["hosting-provider", p.kind],
-                    x_actorgraph_kind=_KIND_TAG[p.kind],
-                    description=f"{p.name} ({p.kind}); SYNTHETIC demo-world view of its address space",
-                    object_marking_refs=[S.TLP_IDS["clear"]],
-                )
-            )
-        return oid
-
-    def asn(self, key: str) -> str:
-        p = PROVIDERS_BY_KEY[key]
-        oid = S.sco_id("autonomous-system", {"number": p.asn})
-        if oid not in self.seen:
-            self.add(S.asn_sco(p.asn, p.name))
-            self.rel(S.REL_HOSTED_ON, oid, self.provider(key), shared=True)
-        return oid
-
-    def registrar(self, key: str) -> str:
-        oid = S.sdo_id("infrastructure", f"registrar:{key}")
-        if oid not in self.seen:
-            self.add(
-                S.sdo(
-                    "infrastructure",
-                    oid,
-                    WORLD_CREATED,
-                    name=REGISTRARS[key][0],
-                    infrastructure_types=["registrar"],
-                    x_actorgraph_kind="registrar",
-                    object_marking_refs=[S.TLP_IDS["clear"]],
-                )
-            )
-        return oid
-
-    def name_server(self, host: str) -> str:
-        oid = S.sdo_id("infrastructure", f"name_server:{host}")
-        if oid not in self.seen:
-            self.add(
-                S.sdo(
-                    "infrastructure",
-                    oid,
-                    WORLD_CREATED,
-                    name=host,
-                    infrastructure_types=["name-server"],
-                    x_actorgraph_kind="name_server",
-                    object_marking_refs=[S.TLP_IDS["clear"]],
-                )
-            )
-        return oid
-
-    def sector(self, slug: str) -> str:
-        oid = S.sdo_id("identity", f"sector:{slug}")
-        if oid not in self.seen:
-            name = _SECTOR_NAMES.get(slug, slug.replace("-", " ").capitalize())
-            self.add(
-                S.sdo(
-                    "identity",
-                    oid,
-                    WORLD_CREATED,
-                    name=name,
-                    identity_class="class",
-                    sectors=[slug],
-                )
-            )
-        return oid
-
-    def country(self, code: str) -> str:
-        oid = S.sdo_id("location", f"country:{code}")
-        if oid not in self.seen:
-            self.add(S.sdo("location", oid, WORLD_CREATED, name=country_name(code), country=code))
-        return oid
-
-    def vendor_identity(self) -> None:
-        if self.vendor not in self.seen:
-            name = VENDORS[self.plan.seed % len(VENDORS)]
-            self.add(
-                S.sdo(
-                    "identity",
-                    self.vendor,
-                    WORLD_CREATED,
-                    name=name,
-                    identity_class="organization",
-                    description="Fictional reporting organisation of the SYNTHETIC actorgraph demo world",
-                )
-            )
-        if S.TLP_IDS[self.plan.tlp] not in self.seen:
-            self.add(S.tlp_marking(self.plan.tlp))
-        if S.TLP_IDS["clear"] not in self.seen:
-            self.add(S.tlp_marking("clear"))
-
-    # -- observables with their infrastructure -----------------------------------------------
-    def ip_chain(self, ip: str) -> str:
-        oid = S.sco_id("ipv4-addr", {"value": ip})
-        if oid not in self.seen:
-            self.add(S.ipv4_sco(ip))
-            key = self.ctx.alloc.provider_of(ip)
-            if key is not None:
-                self.rel(S.REL_BELONGS_TO, oid, self.asn(key), shared=True)
-        return oid
-
-    def domain_chain(self, rec: DomainRec) -> str:
-        oid = S.sco_id("domain-name", {"value": rec.value})
-        if oid in self.seen:
-            return oid
-        ip_ids = [self.ip_chain(ip) for ip in rec.ips]
-        self.add(S.domain_sco(rec.value, ip_ids))
-        since = f"{rec.since}T00:00:00.000Z"
-        for ip_id in ip_ids:
-            self.rel(S.REL_RESOLVES_TO, oid, ip_id, start_time=since)
-        self.rel(S.REL_REGISTERED_WITH, oid, self.registrar(rec.registrar), shared=True)
-        for ns in rec.name_servers:
-            self.rel(S.REL_USES_NAMESERVER, oid, self.name_server(ns), shared=True)
-        return oid
-
-    def sinkhole(self, domain_id: str) -> None:
-        key, name, ips = SINKHOLES[self.rng.randrange(len(SINKHOLES))]
-        ip = self.rng.choice(ips)
-        sid = S.sdo_id("infrastructure", f"sinkhole:{key}")
-        if sid not in self.seen:
-            self.add(
-                S.sdo(
-                    "infrastructure",
-                    sid,
-                    WORLD_CREATED,
-                    name=name,
-                    infrastructure_types=["sinkhole"],
-                    x_actorgraph_kind="sinkhole",
-                    object_marking_refs=[S.TLP_IDS["clear"]],
-                )
-            )
-        ip_id = S.sco_id("ipv4-addr", {"value": ip})
-        if ip_id not in self.seen:
-            self.add(S.ipv4_sco(ip))
-            self.rel(S.REL_CONSISTS_OF, sid, ip_id, shared=True)
-        when = min(
-            self.plan.last_seen + timedelta(days=self.rng.randrange(30, 400)), date(2026, 11, 1)
-        )
-        self.rel(
-            S.REL_RESOLVES_TO,
-            domain_id,
-            ip_id,
-            start_time=_iso(when),
-            description="sinkholed after takedown",
-        )
-
-    # -- the cluster -------------------------------------------------------------------------
     def emit(self) -> dict:
         """Write the whole cluster; returns a summary (counts, what it uses)."""
         plan, rng, actor = self.plan, self.rng, self.actor
@@ -374,13 +94,26 @@ class ClusterEmitter:
         if actor is None:
             chosen = rng.sample(ctx.noise_software, rng.randrange(1, 3))
         else:
-            chosen = [s for s in actor.signature if rng.random() < 0.6] or [
-                rng.choice(actor.signature)
-            ]
+            # Signature families show up often, not always: reports see part of a toolkit.
+            chosen = [s for s in actor.signature if rng.random() < 0.35]
+            if not chosen and rng.random() < 0.6:
+                chosen = [rng.choice(actor.signature)]
             others = [s for s in actor.software if s not in chosen]
-            chosen += rng.sample(others, min(len(others), rng.randrange(1, 4)))
+            chosen += rng.sample(others, min(len(others), rng.randrange(0, 3)))
+            siblings = [
+                a
+                for a in ctx.actors
+                if a.profile.country == actor.profile.country
+                and a.index != actor.index
+                and a.profile.motivation != "financial"
+            ]
+            if siblings and actor.profile.motivation != "financial" and rng.random() < 0.2:
+                # A state's groups share tooling (PlugX and ShadowPad among Chinese groups).
+                shared = rng.choice(rng.choice(siblings).signature)
+                if shared not in chosen:
+                    chosen.append(shared)
             for tool in ctx.commodity:  # Cobalt Strike, Mimikatz ... whoever the actor is
-                if rng.random() < 0.12 and tool not in chosen:
+                if rng.random() < 0.2 and tool not in chosen:
                     chosen.append(tool)
         if self.plan.false_flag is not None:
             planted = self.ctx.actors[self.plan.false_flag].signature[0]
@@ -437,9 +170,9 @@ class ClusterEmitter:
         rng, pools, plan = self.rng, self.ctx.pools, self.plan
         r = rng.random()
         if self.actor is not None:
-            if r < 0.18:
+            if r < 0.1:
                 return rng.choice(pools.actor_domains[plan.actor]), None
-            if self.use_eco and r < 0.3 and self.actor.profile.country in pools.eco_domains:
+            if self.use_eco and r < 0.22 and self.actor.profile.country in pools.eco_domains:
                 return rng.choice(pools.eco_domains[self.actor.profile.country]), None
             year = plan.first_seen.year
             live = [
@@ -458,9 +191,9 @@ class ClusterEmitter:
         r = rng.random()
         if actor is None:
             return self.ctx.alloc.draw(rng, weighted(rng, NOISE_HOSTING))
-        if r < 0.2:
+        if r < 0.12:
             return rng.choice(pools.actor_ips[plan.actor])
-        if self.use_eco and r < 0.32 and actor.profile.country in pools.eco_ips:
+        if self.use_eco and r < 0.24 and actor.profile.country in pools.eco_ips:
             return rng.choice(pools.eco_ips[actor.profile.country])
         year = plan.first_seen.year
         live = [ip for ip, y0, y1 in pools.recycled_ips.get(plan.actor, ()) if y0 <= year <= y1]
@@ -480,7 +213,7 @@ class ClusterEmitter:
                 S.REL_RESOLVES_TO,
                 did,
                 self.ip_chain(extra_ip),
-                start_time=_iso(self.plan.first_seen),
+                start_time=iso_day(self.plan.first_seen),
             )
             self.ips.append(extra_ip)
         if self.plan.last_seen.year <= 2023 and self.rng.random() < 0.08:
@@ -638,8 +371,8 @@ class ClusterEmitter:
                     name=f"C2 server {j + 1} ({plan.key})",
                     infrastructure_types=["command-and-control"],
                     x_actorgraph_kind="c2_server",
-                    first_seen=_iso(plan.first_seen),
-                    last_seen=_iso(plan.last_seen),
+                    first_seen=iso_day(plan.first_seen),
+                    last_seen=iso_day(plan.last_seen),
                     object_marking_refs=self.marking,
                 )
             )
@@ -682,8 +415,8 @@ class ClusterEmitter:
                 created_by_ref=self.vendor,
                 name=name,
                 description=f"SYNTHETIC demo-world activity cluster {plan.key} (actorgraph generate-world, seed {self.ctx.seed}).",
-                first_seen=_iso(plan.first_seen),
-                last_seen=_iso(plan.last_seen),
+                first_seen=iso_day(plan.first_seen),
+                last_seen=iso_day(plan.last_seen),
                 confidence=rng.choice((40, 60, 70, 85)),
                 object_marking_refs=self.marking,
             )
@@ -713,11 +446,11 @@ class ClusterEmitter:
             S.sdo(
                 "report",
                 S.sdo_id("report", plan.key),
-                _iso(published),
+                iso_day(published),
                 created_by_ref=self.vendor,
                 name=f"{title} {plan.key[:6].upper()}",
                 report_types=["campaign" if self.campaign_id else "indicator"],
-                published=_iso(published),
+                published=iso_day(published),
                 object_refs=refs or [self.vendor],
                 description="SYNTHETIC report of the actorgraph demo world.",
                 object_marking_refs=self.marking,
