@@ -56,16 +56,51 @@ CATALOGUE_END = "<!-- END QUERY CATALOGUE -->"
 # names) and a few words used only to label output. Anything else (an actor name, an IP, a date)
 # is a value that belongs in a parameter.
 _INDICATOR_KINDS = (
-    "ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256", "sha512", "x509", "ja3",
+    "ipv4",
+    "ipv6",
+    "domain",
+    "url",
+    "email",
+    "md5",
+    "sha1",
+    "sha256",
+    "sha512",
+    "x509",
+    "ja3",
     "asn_value",
 )
 _INFRA_KINDS = (
-    "asn", "hosting_provider", "registrar", "name_server", "certificate", "c2_server",
-    "bulletproof_hoster", "cdn", "sinkhole", "vps", "other",
+    "asn",
+    "hosting_provider",
+    "registrar",
+    "name_server",
+    "certificate",
+    "c2_server",
+    "bulletproof_hoster",
+    "cdn",
+    "sinkhole",
+    "vps",
+    "other",
 )
 _OUTPUT_WORDS = (
-    "", " ", ", ", " -> ", "-", ":", "|", "direct", "campaign", "malware", "tool", "technique",
-    "unknown", "none", "actor", "agrees", "disagrees", "unattributed",
+    "",
+    " ",
+    ", ",
+    " -> ",
+    "-",
+    ":",
+    "|",
+    "direct",
+    "campaign",
+    "malware",
+    "tool",
+    "technique",
+    "unknown",
+    "none",
+    "actor",
+    "agrees",
+    "disagrees",
+    "unattributed",
 )
 ALLOWED_STRING_LITERALS = frozenset(
     (*_INDICATOR_KINDS, *_INFRA_KINDS, *LABELS, *REL_TYPES, *TLP_LEVELS, *_OUTPUT_WORDS)
@@ -78,8 +113,13 @@ _NOT_PORTABLE: tuple[tuple[str, str], ...] = (
     (r"\bEXISTS\s*\{", "EXISTS {} subqueries (FalkorDB); use a pattern predicate in WHERE"),
     (r"\bCOUNT\s*\{", "COUNT {} subqueries (FalkorDB); use size([pattern comprehension])"),
     (r"=~", "regular expressions (FalkorDB); use STARTS WITH / CONTAINS / ENDS WITH"),
-    (r"\b(datetime|localdatetime|localtime|date|time|duration)\s*\(", "temporal functions "
-     "(FalkorDB has no datetime()); compare ISO-8601 strings or *_epoch integers"),
+    (
+        r"\b(datetime|localdatetime|localtime|date|time|duration)\s*\(",
+        (
+            "temporal functions "
+            "(FalkorDB has no datetime()); compare ISO-8601 strings or *_epoch integers"
+        ),
+    ),
     (r"\belementId\s*\(", "elementId() (FalkorDB)"),
     (r"\bid\s*\(", "id() (deprecated on Neo4j 5, different ids per engine); use the id property"),
     (r"\b(shortestPath|allShortestPaths)\b", "shortest paths (FalkorDB restricts them)"),
@@ -141,6 +181,7 @@ class ResearchQuery(BaseModel):
 
 
 # -- loading and linting -------------------------------------------------------------------------
+
 
 def load_library(directory: Path = QUERIES_DIR) -> dict[str, ResearchQuery]:
     """Load and validate every ``*.yml`` file of ``directory``.
@@ -232,7 +273,7 @@ def lint_query(q: ResearchQuery) -> list[str]:
     if bad := sorted(s for s in strings if s not in ALLOWED_STRING_LITERALS):
         problems.append(f"literal values {bad} belong in parameters")
     numbers = _NUMBER.findall(_FINAL_LIMIT.sub("", code.strip()))
-    if bad_n := sorted(set(n for n in numbers if n not in ALLOWED_NUMBERS)):
+    if bad_n := sorted({n for n in numbers if n not in ALLOWED_NUMBERS}):
         problems.append(f"literal numbers {bad_n} belong in parameters")
     for p in q.parameters:
         try:
@@ -268,7 +309,7 @@ def split_literals(cypher: str) -> tuple[str, list[str]]:
                 buf.append(cypher[j])
                 j += 1
             if ch == "`":
-                out.append(cypher[i:j + 1])
+                out.append(cypher[i : j + 1])
             else:
                 out.append("''")
                 strings.append("".join(buf))
@@ -321,12 +362,13 @@ def coerce_value(param: QueryParameter, value: Any) -> Any:
     if t == "integer":
         if isinstance(value, bool):
             raise bad
-        if isinstance(value, int):
+        integral_float = isinstance(value, float) and value.is_integer()
+        digits = isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,19}\s*", value)
+        if integral_float or digits:
+            value = int(value)
+        # Both engines store 64-bit integers; a bigger one is an engine error, not a user's.
+        if isinstance(value, int) and -(2**63) <= value < 2**63:
             return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+\s*", value):
-            return int(value)
         raise bad
     if t == "float":
         if isinstance(value, bool):
@@ -453,20 +495,28 @@ def get_query(name: str, directory: Path = QUERIES_DIR) -> ResearchQuery:
 
 # -- catalogue and export ------------------------------------------------------------------------
 
+
 def render_catalogue(library: Mapping[str, ResearchQuery] | None = None) -> str:
     """The Markdown catalogue of every query, as it stands between the markers of the README."""
     library = load_library() if library is None else library
     by_cat: dict[str, list[ResearchQuery]] = {}
     for q in library.values():
         by_cat.setdefault(q.category, []).append(q)
-    lines = [CATALOGUE_BEGIN, "", f"{len(library)} queries in {len(by_cat)} categories. "
-             "Run one with `actorgraph query NAME --param k=v`, or `--examples`.", ""]
+    lines = [
+        CATALOGUE_BEGIN,
+        "",
+        (
+            f"{len(library)} queries in {len(by_cat)} categories. "
+            "Run one with `actorgraph query NAME --param k=v`, or `--examples`."
+        ),
+        "",
+    ]
     lines += ["| category | queries |", "|---|---|"]
     lines += [f"| `{c}` | {len(by_cat[c])} |" for c in CATEGORIES if c in by_cat]
-    for cat in CATEGORIES:
+    for cat, summary in CATEGORIES.items():
         if cat not in by_cat:
             continue
-        lines += ["", f"### {cat}", "", f"_{CATEGORIES[cat]}._", ""]
+        lines += ["", f"### {cat}", "", f"_{summary}._", ""]
         for q in by_cat[cat]:
             params = ", ".join(
                 f"`{p.name}` ({p.type}{'' if p.required else f', default {p.default!r}'};"
@@ -502,7 +552,7 @@ def update_readme_catalogue(readme: Path | None = None, catalogue: str | None = 
     start, end = text.find(CATALOGUE_BEGIN), text.find(CATALOGUE_END)
     if start < 0 or end < start:
         raise ValidationError(f"{str(readme)!r} has no catalogue markers {CATALOGUE_BEGIN!r}")
-    new = text[:start] + (catalogue or render_catalogue()) + text[end + len(CATALOGUE_END):]
+    new = text[:start] + (catalogue or render_catalogue()) + text[end + len(CATALOGUE_END) :]
     if new != text:
         readme.write_text(new, encoding="utf-8")
     return new != text

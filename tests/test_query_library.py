@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 import yaml
+from query_fixtures import FIXTURE_PARAMS, SECRET, build_small_world
 
 from cypher import QUERIES_DIR
 from graph import queries as ql
 from graph.errors import NotFound, ValidationError
 from graph.falkor import FalkorStore
 from graph.schema import rel_type
-from query_fixtures import FIXTURE_PARAMS, SECRET, build_small_world
 
 FILES = sorted(QUERIES_DIR.glob("*.yml"))
 IDS = [f.stem for f in FILES]
@@ -45,9 +45,10 @@ def _params(q: ql.ResearchQuery) -> dict[str, Any]:
 
 # -- the files ----------------------------------------------------------------------------------
 
+
 def test_library_size_and_categories() -> None:
     assert len(LIBRARY) >= 32
-    assert set(q.category for q in LIBRARY.values()) == set(ql.CATEGORIES)
+    assert {q.category for q in LIBRARY.values()} == set(ql.CATEGORIES)
     assert len({q.guid for q in LIBRARY.values()}) == len(LIBRARY)
 
 
@@ -92,11 +93,17 @@ GOOD = LIBRARY["actor_profile"]
         (lambda t: t.replace("LIMIT $limit", ""), "must end with LIMIT"),
         (lambda t: t.replace("LIMIT $limit", "LIMIT $lim"), "used but not declared: ['lim']"),
         (lambda t: t.replace("ORDER BY actor", "SET a.x = 1 ORDER BY actor"), "write clause"),
-        (lambda t: t.replace("WHERE coalesce(k", "WHERE EXISTS { MATCH (k) } AND coalesce(k"), "EXISTS {}"),
+        (
+            lambda t: t.replace("WHERE coalesce(k", "WHERE EXISTS { MATCH (k) } AND coalesce(k"),
+            "EXISTS {}",
+        ),
         (lambda t: t.replace("ORDER BY actor", "ORDER BY datetime(a.created)"), "temporal"),
         (lambda t: t.replace("a.name AS actor,", "elementId(a) AS actor,"), "elementId"),
         (lambda t: t.replace("ORDER BY actor", "UNION MATCH (a) RETURN a ORDER BY actor"), "UNION"),
-        (lambda t: t.replace("toLower(a.name) = toLower($actor)", "a.name =~ $actor"), "regular expr"),
+        (
+            lambda t: t.replace("toLower(a.name) = toLower($actor)", "a.name =~ $actor"),
+            "regular expr",
+        ),
         (lambda t: t.replace("$max_tlp", "$clearance"), "must filter"),
         (lambda t: t.replace("RETURN a.name", "RETURN {a.name}"), "formatting placeholder"),
         (lambda t: t.replace("toLower($actor)", "toLower('%s')", 1), "formatting placeholder"),
@@ -108,16 +115,26 @@ def test_lint_rejects(change: Any, problem: str) -> None:
 
 
 def test_lint_rejects_unused_and_reserved_parameters() -> None:
-    extra = ql.QueryParameter(name="unused", type="string", description="never used here", example="x")
-    assert any("declared but not used: ['unused']" in p
-               for p in ql.lint_query(GOOD.model_copy(update={"parameters": [*GOOD.parameters, extra]})))
-    reserved = ql.QueryParameter(name="max_tlp", type="integer", description="the clearance", example=1)
-    assert any("reserved" in p
-               for p in ql.lint_query(GOOD.model_copy(update={"parameters": [*GOOD.parameters, reserved]})))
+    extra = ql.QueryParameter(
+        name="unused", type="string", description="never used here", example="x"
+    )
+    assert any(
+        "declared but not used: ['unused']" in p
+        for p in ql.lint_query(GOOD.model_copy(update={"parameters": [*GOOD.parameters, extra]}))
+    )
+    reserved = ql.QueryParameter(
+        name="max_tlp", type="integer", description="the clearance", example=1
+    )
+    assert any(
+        "reserved" in p
+        for p in ql.lint_query(GOOD.model_copy(update={"parameters": [*GOOD.parameters, reserved]}))
+    )
 
 
 def test_split_literals_ignores_quotes_in_comments_and_escapes() -> None:
-    code, strings = ql.split_literals("MATCH (n) // it's\nWHERE n.k = 'a\\'b' AND n.j = \"c\" RETURN `we'ird` LIMIT 1")
+    code, strings = ql.split_literals(
+        "MATCH (n) // it's\nWHERE n.k = 'a\\'b' AND n.j = \"c\" RETURN `we'ird` LIMIT 1"
+    )
     assert strings == ["a'b", "c"]
     assert "`we'ird`" in code and "it's" not in code
 
@@ -138,17 +155,21 @@ def test_load_library_rejects_duplicate_guid_and_bad_files(tmp_path: Path) -> No
     (tmp_path / "extra.yml").write_text(yaml.safe_dump(data))
     with pytest.raises(ValidationError, match="(?s)extra.yml: .*author"):
         ql.load_library(tmp_path)
-    (tmp_path / "extra.yml").write_text(yaml.safe_dump(GOOD.model_dump(mode="json", exclude_unset=True)))
+    (tmp_path / "extra.yml").write_text(
+        yaml.safe_dump(GOOD.model_dump(mode="json", exclude_unset=True))
+    )
     with pytest.raises(ValidationError, match="named after its query 'actor_profile'"):
         ql.load_library(tmp_path)
 
 
 # -- parameters -----------------------------------------------------------------------------------
 
+
 def test_parameters_are_converted_and_checked() -> None:
     q = LIBRARY["actors_similar_to_actor"]
-    bound = ql.bind_parameters(q, {"actor": "APT28", "min_shared": "4", "limit": "7"},
-                               row_cap=5, tlp_clearance=None)
+    bound = ql.bind_parameters(
+        q, {"actor": "APT28", "min_shared": "4", "limit": "7"}, row_cap=5, tlp_clearance=None
+    )
     assert bound == {"actor": "APT28", "min_shared": 4, "limit": 5, "max_tlp": 4}
     with pytest.raises(ValidationError, match="'min_shared' expects integer, got 'four'"):
         ql.bind_parameters(q, {"actor": "x", "min_shared": "four"}, row_cap=10, tlp_clearance=None)
@@ -163,7 +184,12 @@ def test_parameters_are_converted_and_checked() -> None:
 def test_max_tlp_follows_clearance_and_can_only_be_lowered() -> None:
     q = LIBRARY["actor_profile"]
     assert ql.bind_parameters(q, {"actor": "a"}, row_cap=10, tlp_clearance=2)["max_tlp"] == 2
-    assert ql.bind_parameters(q, {"actor": "a", "max_tlp": "1"}, row_cap=10, tlp_clearance=2)["max_tlp"] == 1
+    assert (
+        ql.bind_parameters(q, {"actor": "a", "max_tlp": "1"}, row_cap=10, tlp_clearance=2)[
+            "max_tlp"
+        ]
+        == 1
+    )
     with pytest.raises(ValidationError, match="clearance 2, got 4"):
         ql.bind_parameters(q, {"actor": "a", "max_tlp": 4}, row_cap=10, tlp_clearance=2)
     with pytest.raises(ValidationError, match="clearance must be an integer 0..4, got 7"):
@@ -173,9 +199,16 @@ def test_max_tlp_follows_clearance_and_can_only_be_lowered() -> None:
 @pytest.mark.parametrize(
     ("ptype", "raw", "value"),
     [
-        ("boolean", "yes", True), ("boolean", "False", False), ("boolean", True, True),
-        ("float", "0.25", 0.25), ("float", 1, 1.0), ("integer", 3.0, 3), ("integer", " 12 ", 12),
-        ("list", "a, b,c", ["a", "b", "c"]), ("list", '["x", 2]', ["x", 2]), ("list", ["y"], ["y"]),
+        ("boolean", "yes", True),
+        ("boolean", "False", False),
+        ("boolean", True, True),
+        ("float", "0.25", 0.25),
+        ("float", 1, 1.0),
+        ("integer", 3.0, 3),
+        ("integer", " 12 ", 12),
+        ("list", "a, b,c", ["a", "b", "c"]),
+        ("list", '["x", 2]', ["x", 2]),
+        ("list", ["y"], ["y"]),
         ("string", 5, "5"),
     ],
 )
@@ -186,8 +219,20 @@ def test_coerce_accepts(ptype: str, raw: Any, value: Any) -> None:
 
 @pytest.mark.parametrize(
     ("ptype", "raw"),
-    [("boolean", "maybe"), ("float", "nan"), ("float", "inf"), ("integer", True), ("integer", "1.5"),
-     ("list", "[1, "), ("list", [[1]]), ("string", None), ("string", ["a"]), ("float", "abc")],
+    [
+        ("boolean", "maybe"),
+        ("float", "nan"),
+        ("integer", 2**63),
+        ("integer", "9" * 30),
+        ("float", "inf"),
+        ("integer", True),
+        ("integer", "1.5"),
+        ("list", "[1, "),
+        ("list", [[1]]),
+        ("string", None),
+        ("string", ["a"]),
+        ("float", "abc"),
+    ],
 )
 def test_coerce_rejects_with_the_value_quoted(ptype: str, raw: Any) -> None:
     p = ql.QueryParameter(name="p", type=ptype, description="a parameter", example=None)
@@ -201,6 +246,7 @@ def test_unknown_query_name() -> None:
 
 
 # -- on the hand-made graph ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", list(LIBRARY), ids=list(LIBRARY))
 def test_finds_what_it_is_built_for(small: FalkorStore, name: str) -> None:
@@ -219,8 +265,13 @@ def test_nothing_above_clearance_leaks(small: FalkorStore, name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["indicator_to_actors_with_path", "actor_campaigns_over_time", "actor_domains_by_registrar_and_host",
-     "actors_with_alias_collisions", "hash_to_malware_and_actors"],
+    [
+        "indicator_to_actors_with_path",
+        "actor_campaigns_over_time",
+        "actor_domains_by_registrar_and_host",
+        "actors_with_alias_collisions",
+        "hash_to_malware_and_actors",
+    ],
 )
 def test_red_objects_are_visible_with_clearance(small: FalkorStore, name: str) -> None:
     # The leak test above must be able to fail: these queries do show the red objects at level 4.
@@ -229,10 +280,32 @@ def test_red_objects_are_visible_with_clearance(small: FalkorStore, name: str) -
     assert SECRET in json.dumps(rows, default=str).lower()
 
 
+def test_red_relationship_hides_the_claim(small: FalkorStore) -> None:
+    def campaigns(level: int) -> set[str]:
+        rows = ql.run_query(
+            small, "actor_campaigns_over_time", {"actor": "APT28"}, tlp_clearance=level
+        )
+        return {r["campaign"] for r in rows}
+
+    def actors(level: int) -> set[str]:
+        rows = ql.run_query(
+            small,
+            "indicator_to_actors_with_path",
+            {"value": "grid-status.example"},
+            tlp_clearance=level,
+        )
+        return {r["actor"] for r in rows}
+
+    assert campaigns(3) == {"Operation Fancy Mail"}
+    assert campaigns(4) == {"Operation Fancy Mail", "Grid Strike", "Secret Operation"}
+    assert actors(3) == {"Sandworm Team"} and actors(4) == {"Sandworm Team", "APT28"}
+
+
 def _run(store: FalkorStore, name: str, **params: Any) -> list[dict[str, Any]]:
     q = LIBRARY[name]
-    return ql.run_query(store, q, {**_params(q), **params}, timeout_ms=10_000, row_cap=1000,
-                        tlp_clearance=3)
+    return ql.run_query(
+        store, q, {**_params(q), **params}, timeout_ms=10_000, row_cap=1000, tlp_clearance=3
+    )
 
 
 def test_pivot_path_from_an_ip(small: FalkorStore) -> None:
@@ -243,18 +316,25 @@ def test_pivot_path_from_an_ip(small: FalkorStore) -> None:
 
 
 def test_hub_cap_hides_shared_providers(small: FalkorStore) -> None:
-    wide = {(r["actor_a"], r["actor_b"]) for r in _run(small, "actors_sharing_hosting", max_actors=5)}
-    assert ("APT28", "Sandworm Team") in wide and ("APT28", "APT41") in wide  # APT41 only via BigCloud
+    wide = {
+        (r["actor_a"], r["actor_b"]) for r in _run(small, "actors_sharing_hosting", max_actors=5)
+    }
+    assert ("APT28", "Sandworm Team") in wide and (
+        "APT28",
+        "APT41",
+    ) in wide  # APT41 only via BigCloud
     narrow = _run(small, "actors_sharing_hosting", max_actors=2)
     assert {(r["actor_a"], r["actor_b"]) for r in narrow} == {("APT28", "Sandworm Team")}
     assert narrow[0]["hosts"] == ["asn:AS64500", "hosting_provider:Evil Hosting Ltd"] or set(
-        narrow[0]["hosts"]) == {"asn:AS64500", "hosting_provider:Evil Hosting Ltd"}
+        narrow[0]["hosts"]
+    ) == {"asn:AS64500", "hosting_provider:Evil Hosting Ltd"}
 
 
 def test_model_hypotheses(small: FalkorStore) -> None:
     rows = _run(small, "predictions_disagreeing_with_attribution", max_rank=1)
     assert [(r["campaign"], r["predicted_actor"], r["attributed_actor"]) for r in rows] == [
-        ("Supply Chain 2020", "Mustang Panda", "APT41")]
+        ("Supply Chain 2020", "Mustang Panda", "APT41")
+    ]
     assert rows[0]["same_country"] is True
     assert _run(small, "predictions_disagreeing_with_attribution", max_rank=2) == []
     best = _run(small, "unattributed_campaigns_by_best_hypothesis")
@@ -287,6 +367,7 @@ def test_row_cap_and_timeout_are_applied(small: FalkorStore) -> None:
 
 # -- catalogue and export -------------------------------------------------------------------------
 
+
 def test_readme_catalogue_is_current() -> None:
     text = ql.README_PATH.read_text(encoding="utf-8")
     assert ql.render_catalogue() in text, "run `actorgraph query --catalogue`"
@@ -296,7 +377,8 @@ def test_readme_catalogue_is_current() -> None:
 
 def test_library_json_is_current() -> None:
     assert ql.LIBRARY_JSON.read_text(encoding="utf-8") == ql.export_library_json(), (
-        "run `actorgraph query --export cypher/library.json`")
+        "run `actorgraph query --export cypher/library.json`"
+    )
     doc = json.loads(ql.export_library_json())
     assert len(doc["queries"]) == len(LIBRARY)
     required = {p["name"] for q in doc["queries"] for p in q["parameters"] if "default" not in p}
@@ -309,13 +391,16 @@ def test_update_readme_catalogue(tmp_path: Path) -> None:
     assert ql.update_readme_catalogue(readme) is True
     assert ql.update_readme_catalogue(readme) is False
     text = readme.read_text()
-    assert "STALE-CATALOGUE" not in text and text.endswith("tail\n") and "#### `actor_profile`" in text
+    assert (
+        "STALE-CATALOGUE" not in text and text.endswith("tail\n") and "#### `actor_profile`" in text
+    )
     readme.write_text("no markers")
     with pytest.raises(ValidationError, match="no catalogue markers"):
         ql.update_readme_catalogue(readme)
 
 
 # -- the command line -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def cli(small: FalkorStore, server_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -334,25 +419,52 @@ def cli(small: FalkorStore, server_home: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_cli_list(cli: Any, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli("query", "--list", capsys=capsys)
-    assert code == 0 and all(f"{c}:" in out for c in ql.CATEGORIES) and f"({len(LIBRARY)} queries" in out
+    assert (
+        code == 0
+        and all(f"{c}:" in out for c in ql.CATEGORIES)
+        and f"({len(LIBRARY)} queries" in out
+    )
     code, out, _ = cli("query", "--list", "--category", "takedown", "--json", capsys=capsys)
     listed = json.loads(out)
     assert code == 0 and {q["name"] for q in listed} == {
-        q.name for q in LIBRARY.values() if q.category == "takedown"}
+        q.name for q in LIBRARY.values() if q.category == "takedown"
+    }
     code, _, err = cli("query", "--list", "--category", "nope", capsys=capsys)
     assert code == 2 and "unknown category 'nope'" in err
 
 
 def test_cli_runs_a_query(cli: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli("query", "indicator_to_actors_with_path", "--param", "value=203.0.113.10",
-                       "--json", capsys=capsys)
+    code, out, _ = cli(
+        "query",
+        "indicator_to_actors_with_path",
+        "--param",
+        "value=203.0.113.10",
+        "--json",
+        capsys=capsys,
+    )
     rows = json.loads(out)
     assert code == 0 and {r["actor"] for r in rows} == {"APT28", "Secret Red Actor"}
-    code, out, _ = cli("query", "indicator_to_actors_with_path", "--param", "value=203.0.113.10",
-                       "--max-tlp", "2", "--json", capsys=capsys)
+    code, out, _ = cli(
+        "query",
+        "indicator_to_actors_with_path",
+        "--param",
+        "value=203.0.113.10",
+        "--max-tlp",
+        "2",
+        "--json",
+        capsys=capsys,
+    )
     assert code == 0 and SECRET not in out.lower()
-    code, out, _ = cli("query", "actors_sharing_hosting", "--param", "max_actors=2", "--max-tlp", "3",
-                       "--csv", capsys=capsys)
+    code, out, _ = cli(
+        "query",
+        "actors_sharing_hosting",
+        "--param",
+        "max_actors=2",
+        "--max-tlp",
+        "3",
+        "--csv",
+        capsys=capsys,
+    )
     lines = out.splitlines()
     assert code == 0 and lines[0] == ",".join(LIBRARY["actors_sharing_hosting"].returns)
     assert lines[1].startswith("APT28,Sandworm Team,2,")
@@ -361,8 +473,15 @@ def test_cli_runs_a_query(cli: Any, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_user_errors(cli: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = cli("query", "actors_similar_to_actor", "--param", "actor=APT28",
-                       "--param", "min_shared=lots", capsys=capsys)
+    code, _, err = cli(
+        "query",
+        "actors_similar_to_actor",
+        "--param",
+        "actor=APT28",
+        "--param",
+        "min_shared=lots",
+        capsys=capsys,
+    )
     assert code == 2 and "'min_shared' expects integer, got 'lots'" in err
     code, _, err = cli("query", "no_such_query", capsys=capsys)
     assert code == 2 and "no research query named 'no_such_query'" in err
@@ -370,8 +489,9 @@ def test_cli_user_errors(cli: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "K=V" in err
 
 
-def test_cli_export_and_catalogue(cli: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_export_and_catalogue(
+    cli: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "queries.json"
     code, out, _ = cli("query", "--export", str(target), capsys=capsys)
     assert code == 0 and target.read_text() == ql.export_library_json()
@@ -417,11 +537,16 @@ def demo(server: FalkorStore, tmp_path_factory: pytest.TempPathFactory) -> Itera
     # something to read: two unattributed campaigns, and one APT28 campaign the "model" gets wrong.
     unattributed = s.query(
         "MATCH (c:Campaign)<-[:INDICATES]-(:Indicator) WHERE NOT (c)-[:ATTRIBUTED_TO]->() "
-        "AND coalesce(c.tlp_level, 0) <= 1 RETURN DISTINCT c.id AS id ORDER BY id LIMIT 2")
+        "AND coalesce(c.tlp_level, 0) <= 1 RETURN DISTINCT c.id AS id ORDER BY id LIMIT 2"
+    )
     apt28 = s.query(
         "MATCH (c:Campaign)-[:ATTRIBUTED_TO]->(:ThreatActor {name: $name}) "
-        "WHERE coalesce(c.tlp_level, 0) <= 1 RETURN c.id AS id ORDER BY id LIMIT 1", {"name": "APT28"})
-    assert len(unattributed) == 2 and len(apt28) == 1, "demo world lacks the campaigns this test needs"
+        "WHERE coalesce(c.tlp_level, 0) <= 1 RETURN c.id AS id ORDER BY id LIMIT 1",
+        {"name": "APT28"},
+    )
+    assert len(unattributed) == 2 and len(apt28) == 1, (
+        "demo world lacks the campaigns this test needs"
+    )
     rows = [
         {"campaign": unattributed[0]["id"], "actor": "APT28", "score": 0.81, "rank": 1},
         {"campaign": unattributed[0]["id"], "actor": "Sandworm Team", "score": 0.09, "rank": 2},
@@ -436,6 +561,7 @@ def demo(server: FalkorStore, tmp_path_factory: pytest.TempPathFactory) -> Itera
     s.close()
 
 
+@pytest.mark.slow  # the module's demo graph takes 5-15 s to build, charged to the first test
 @pytest.mark.parametrize("name", list(LIBRARY), ids=list(LIBRARY))
 def test_runs_with_its_examples_on_demo_data(demo: FalkorStore, name: str) -> None:
     q = LIBRARY[name]
@@ -448,6 +574,7 @@ def test_runs_with_its_examples_on_demo_data(demo: FalkorStore, name: str) -> No
     assert all(list(r) == q.returns for r in rows)
 
 
+@pytest.mark.slow
 def test_whole_library_on_demo_data(demo: FalkorStore) -> None:
     import time
 
@@ -458,6 +585,8 @@ def test_whole_library_on_demo_data(demo: FalkorStore) -> None:
         timings[q.name] = time.perf_counter() - started
     total = sum(timings.values())
     slowest = max(timings, key=timings.__getitem__)
-    print(f"\nquery library on demo data: {len(timings)} queries in {total:.2f} s; "
-          f"slowest {slowest} {timings[slowest] * 1000:.0f} ms")
-    assert total < 10, timings
+    print(
+        f"\nquery library on demo data: {len(timings)} queries in {total:.2f} s; "
+        f"slowest {slowest} {timings[slowest] * 1000:.0f} ms"
+    )
+    assert total < 20, timings  # about 1 s on an idle 2-core machine

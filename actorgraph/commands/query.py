@@ -1,10 +1,10 @@
 """``actorgraph query``: list, run, export and document the research query library.
 
-    actorgraph query --list [--category C] [--json]
-    actorgraph query NAME --param k=v [--param k=v ...] [--json | --csv]
-    actorgraph query NAME --examples [--json | --csv]
-    actorgraph query --export FILE
-    actorgraph query --catalogue
+actorgraph query --list [--category C] [--json]
+actorgraph query NAME --param k=v [--param k=v ...] [--json | --csv]
+actorgraph query NAME --examples [--json | --csv]
+actorgraph query --export FILE
+actorgraph query --catalogue
 """
 
 from __future__ import annotations
@@ -27,19 +27,41 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run, list, export or document the research Cypher queries of cypher/queries.",
     )
     p.add_argument("name", nargs="?", help="the query to run (see --list)")
-    p.add_argument("--param", action="append", default=[], metavar="K=V",
-                   help="a parameter value; converted to the type the query declares")
-    p.add_argument("--examples", action="store_true",
-                   help="run with the example parameters of the query file (others override)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a parameter value; converted to the type the query declares",
+    )
+    p.add_argument(
+        "--examples",
+        action="store_true",
+        help="run with the example parameters of the query file (others override)",
+    )
     p.add_argument("--list", action="store_true", help="list the queries")
     p.add_argument("--category", help="with --list: only this category")
-    p.add_argument("--export", type=Path, metavar="FILE",
-                   help="write the whole library as one JSON file (like BloodHound's Queries.json)")
-    p.add_argument("--catalogue", action="store_true",
-                   help="rewrite the query catalogue of cypher/README.md from the YAML files")
-    p.add_argument("--show", action="store_true", help="print the query's Cypher and parameters, do not run it")
-    p.add_argument("--max-tlp", type=int, default=None, metavar="0..4",
-                   help="hide objects marked above this TLP level (0 clear .. 4 red; default 4)")
+    p.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE",
+        help="write the whole library as one JSON file (like BloodHound's Queries.json)",
+    )
+    p.add_argument(
+        "--catalogue",
+        action="store_true",
+        help="rewrite the query catalogue of cypher/README.md from the YAML files",
+    )
+    p.add_argument(
+        "--show", action="store_true", help="print the query's Cypher and parameters, do not run it"
+    )
+    p.add_argument(
+        "--max-tlp",
+        type=int,
+        default=None,
+        metavar="0..4",
+        help="hide objects marked above this TLP level (0 clear .. 4 red; default 4)",
+    )
     p.add_argument("--timeout-ms", type=int, default=None, help="read timeout (default: settings)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON")
@@ -130,19 +152,23 @@ def _list(args: argparse.Namespace, ctx: Any) -> int:
         )
     selected = [q for q in library.values() if not args.category or q.category == args.category]
     if args.json:
-        print(json.dumps(
-            [
-                {
-                    "name": q.name,
-                    "category": q.category,
-                    "description": " ".join(q.description.split()),
-                    "parameters": [p.model_dump(mode="json", exclude_unset=True) for p in q.parameters],
-                    "returns": q.returns,
-                }
-                for q in selected
-            ],
-            ensure_ascii=False,
-        ))
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": q.name,
+                        "category": q.category,
+                        "description": " ".join(q.description.split()),
+                        "parameters": [
+                            p.model_dump(mode="json", exclude_unset=True) for p in q.parameters
+                        ],
+                        "returns": q.returns,
+                    }
+                    for q in selected
+                ],
+                ensure_ascii=False,
+            )
+        )
         return 0
     width = max((len(q.name) for q in selected), default=0)
     lines: list[str] = []
