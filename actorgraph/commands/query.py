@@ -91,9 +91,10 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     params.update(parse_pairs(args.param))
     if args.max_tlp is not None:
         params["max_tlp"] = args.max_tlp
+    store = ctx.store()  # opened (maybe started) before the clock starts
     started = time.perf_counter()
     rows = queries.run_query(
-        ctx.store(),
+        store,
         query,
         params,
         timeout_ms=args.timeout_ms or ctx.settings.cypher_timeout_ms,
