@@ -126,7 +126,12 @@ _NOT_PORTABLE: tuple[tuple[str, str], ...] = (
     (r"\bapoc\.|\bgds\.|\balgo\.|\bdb\.|\bGRAPH\.", "procedures of one engine"),
     (r"\bCALL\s*\(", "scoped CALL (x) {} (Neo4j 5.23 only)"),
     (r"\bIN\s+TRANSACTIONS\b", "CALL {} IN TRANSACTIONS"),
-    (r"\bexists\s*\(\s*\(", "exists((pattern)) (FalkorDB); use a pattern predicate"),
+    (r"\bexists\s*\(", "exists() (removed in Neo4j 5); use IS NOT NULL or a pattern predicate"),
+    (
+        r"\bsize\s*\(\s*\(",
+        "size((pattern)) (removed in Neo4j 5); use size([pattern comprehension])",
+    ),
+    (r"\|\s*:", "[:A|:B] (removed in Neo4j 5); write [:A|B]"),
     (r";", "several statements"),
 )
 _WRITES = re.compile(

@@ -105,6 +105,12 @@ GOOD = LIBRARY["actor_profile"]
             "regular expr",
         ),
         (lambda t: t.replace("$max_tlp", "$clearance"), "must filter"),
+        (lambda t: t.replace("a.country AS country,", "exists(a.country) AS country,"), "exists()"),
+        (
+            lambda t: t.replace("WITH a, size([", "WITH a, size((a)--()) AS d, size(["),
+            "size((pattern))",
+        ),
+        (lambda t: t.replace("[o:ORIGINATES_FROM]", "[o:ORIGINATES_FROM|:TARGETS]"), "[:A|:B]"),
         (lambda t: t.replace("RETURN a.name", "RETURN {a.name}"), "formatting placeholder"),
         (lambda t: t.replace("toLower($actor)", "toLower('%s')", 1), "formatting placeholder"),
     ],
