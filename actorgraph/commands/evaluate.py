@@ -1,0 +1,43 @@
+"""``actorgraph evaluate``: the model and the built-in baselines on the same splits, side by side.
+
+Splits: leave-one-campaign-out over MITRE ATT&CK's attributed campaigns in the store, and, with
+``--heldout DIR``, a demo world's held-out clusters (``DIR/heldout/*.json`` +
+``DIR/heldout_labels.json``) attributed by the latest model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="model vs TF-IDF and overlap baselines on the same splits")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--heldout", type=Path, default=None,
+                   help="demo world directory with heldout/*.json and heldout_labels.json")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    from gnn.dataset import export_graph
+    from gnn.evaluate import format_table, leave_one_campaign_out
+    from gnn.train import TrainConfig
+
+    snap = export_graph(ctx.store())
+    log = None if args.json else (lambda line: print(line, file=sys.stderr))
+    results = [leave_one_campaign_out(snap, TrainConfig(seed=args.seed), log=log)]
+    if args.heldout is not None:
+        from gnn import artefacts
+        from gnn.evaluate import evaluate_heldout
+        from gnn.world_split import load_heldout
+
+        trained = artefacts.load(ctx.settings.home / "models")
+        results.append(evaluate_heldout(trained, load_heldout(args.heldout)))
+    if args.json:
+        ctx.out(results)
+    else:
+        ctx.out(format_table(results))
+    return 0

@@ -1,0 +1,36 @@
+"""``actorgraph train [--seed N]``: train the attribution model on what the store holds."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train the attribution model on the store's graph")
+    p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same model)")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: config)")
+    p.add_argument("--no-gnn", action="store_true", help="rarity features only, no graph encoder")
+    p.add_argument("--json", action="store_true", help="print metrics as JSON")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    from gnn import artefacts
+    from gnn.dataset import export_graph
+    from gnn.train import TrainConfig, train
+
+    config = TrainConfig(seed=args.seed, use_gnn=not args.no_gnn)
+    if args.epochs is not None:
+        config.epochs = args.epochs
+    snap = export_graph(ctx.store())
+    log = None if args.json else (lambda line: print(line, file=sys.stderr))
+    trained = train(snap, config, log=log)
+    version = artefacts.save(trained, ctx.settings.home / "models")
+    metrics = {"version": version, **trained.metrics}
+    if args.json:
+        ctx.out(metrics)
+    else:
+        ctx.out(f"model {version} saved to {ctx.settings.home / 'models' / version}")
+        ctx.out("\n".join(f"  {k}: {v}" for k, v in metrics.items() if k != "version"))
+    return 0

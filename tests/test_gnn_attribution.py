@@ -1,0 +1,224 @@
+"""Attribution engine on tiny inline graphs in the real embedded store (issue 3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gnn import artefacts
+from gnn.activity import activity_from_simple, activity_from_stix, load_activity
+from gnn.attribute import Attributor
+from gnn.dataset import export_graph
+from gnn.train import TrainConfig, train
+from graph.errors import IngestError, InvalidIndicator, ModelError, ValidationError
+
+# Four actors; X owns a rare malware and a unique C2 domain; everyone shares hubs.
+ACTORS = {"X": "CN", "Y": "RU", "Z": "IR", "W": "KP"}
+TECHS = [f"T10{i:02d}" for i in range(10, 30)] + ["T1059"]
+NODE = "UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n += row.props"
+EDGE = ("UNWIND $rows AS row MATCH (a:{src} {{id: row.s}}) MATCH (b:{dst} {{id: row.d}}) "
+        "MERGE (a)-[:{rel}]->(b)")
+
+
+def _nodes(store, label: str, rows: list[dict]) -> None:
+    store.write_batches(NODE.format(label=label), rows)
+
+
+def _edges(store, src: str, rel: str, dst: str, pairs: list[tuple[str, str]]) -> None:
+    store.write_batches(EDGE.format(src=src, rel=rel, dst=dst), [{"s": s, "d": d} for s, d in pairs])
+
+
+def build_world(store, tlp_actor_w: int = 0) -> None:
+    """4 actors, 8 campaigns, 21 techniques, rare + shared malware, commodity tool, hub infra."""
+    _nodes(store, "ThreatActor", [
+        {"id": f"intrusion-set--{a}", "props": {"name": f"Actor {a}", "aliases": [f"{a}-alias"],
+                                                 "country": c, "tlp_level": tlp_actor_w if a == "W" else 0}}
+        for a, c in ACTORS.items()])
+    _nodes(store, "Technique", [{"id": f"attack-pattern--{t}", "props": {"external_id": t, "name": t}}
+                                for t in TECHS])
+    _nodes(store, "Malware", [
+        {"id": "malware--sunspotx", "props": {"name": "SunSpotX", "aliases": ["SunSpotX"]}},
+        {"id": "malware--plugx", "props": {"name": "PlugX", "aliases": ["PlugX", "Korplug"]}},
+        {"id": "malware--wiper", "props": {"name": "WiperY", "aliases": []}},
+        {"id": "malware--tinyz", "props": {"name": "TinyZ", "aliases": []}},
+    ])
+    _nodes(store, "Tool", [{"id": "tool--mimikatz", "props": {"name": "Mimikatz", "aliases": ["Mimikatz"],
+                                                              "external_id": "S0002"}}])
+    _nodes(store, "Indicator", [
+        {"id": "domain:evil-x.example", "props": {"kind": "domain", "value": "evil-x.example"}},
+        {"id": "ipv4:104.16.1.1", "props": {"kind": "ipv4", "value": "104.16.1.1"}},
+        {"id": "ipv4:203.0.113.9", "props": {"kind": "ipv4", "value": "203.0.113.9"}},
+        {"id": "domain:y-c2.example", "props": {"kind": "domain", "value": "y-c2.example"}},
+    ])
+    _nodes(store, "Infrastructure", [{"id": "asn:AS13335", "props": {"kind": "asn", "name": "Cloudflare",
+                                                                     "value": "AS13335", "asn": 13335}}])
+    rng = np.random.default_rng(0)
+    uses = []
+    for i, a in enumerate(ACTORS):
+        own = TECHS[i * 5:(i + 1) * 5]
+        for t in own + ["T1059"]:
+            uses.append((f"intrusion-set--{a}", f"attack-pattern--{t}"))
+    _edges(store, "ThreatActor", "USES", "Technique", uses)
+    _edges(store, "ThreatActor", "USES", "Malware", [
+        ("intrusion-set--X", "malware--sunspotx"), ("intrusion-set--X", "malware--plugx"),
+        ("intrusion-set--Y", "malware--plugx"), ("intrusion-set--Y", "malware--wiper"),
+        ("intrusion-set--Z", "malware--tinyz"), ("intrusion-set--W", "malware--plugx")])
+    _edges(store, "ThreatActor", "USES", "Tool", [(f"intrusion-set--{a}", "tool--mimikatz") for a in ACTORS])
+    camps, attributed, camp_uses, camp_inds = [], [], [], []
+    for i, a in enumerate(ACTORS):
+        own = TECHS[i * 5:(i + 1) * 5]
+        for k in range(2):
+            cid = f"campaign--{a}{k}"
+            camps.append({"id": cid, "props": {"name": f"Op {a}{k}"}})
+            attributed.append((cid, f"intrusion-set--{a}"))
+            picks = rng.choice(own, size=3, replace=False)
+            camp_uses += [(cid, f"attack-pattern--{t}") for t in picks]
+            camp_inds.append(("ipv4:104.16.1.1", cid))  # everyone sits behind the CDN
+    camp_inds += [("domain:evil-x.example", "campaign--X0"), ("domain:y-c2.example", "campaign--Y0")]
+    _nodes(store, "Campaign", camps)
+    _edges(store, "Campaign", "ATTRIBUTED_TO", "ThreatActor", attributed)
+    _edges(store, "Campaign", "USES", "Technique", camp_uses)
+    _edges(store, "Indicator", "INDICATES", "Campaign", camp_inds)
+    _edges(store, "Indicator", "RESOLVES_TO", "Indicator", [("domain:evil-x.example", "ipv4:203.0.113.9")])
+    _edges(store, "Indicator", "HOSTED_ON", "Infrastructure", [("ipv4:104.16.1.1", "asn:AS13335")])
+
+
+CONFIG = TrainConfig(seed=3, epochs=40, episodes=4, dim=16)
+
+
+@pytest.fixture
+def trained_world(store, tmp_path: Path):
+    build_world(store)
+    trained = train(export_graph(store), CONFIG)
+    version = artefacts.save(trained, tmp_path / "models")
+    return store, tmp_path / "models", trained, version
+
+
+def test_training_lowers_the_loss(store):
+    build_world(store)
+    trained = train(export_graph(store), TrainConfig(seed=1, epochs=40, episodes=4, dim=16))
+    first, last = np.mean(trained.losses[:4]), np.mean(trained.losses[-4:])
+    assert last < first * 0.9, (first, last)
+    assert 0.05 <= trained.metrics["temperature"] <= 20
+
+
+def test_planted_signal_ranks_its_actor_first(trained_world):
+    store, models, _, _ = trained_world
+    att = Attributor.load(models, store)
+    act = activity_from_simple({"malware": ["sunspotx"], "indicators": ["evil-x[.]example"],
+                                "techniques": ["T1059"]})
+    res = att.attribute(act, top_k=4)
+    assert res.candidates[0]["name"] == "Actor X"
+    assert res.candidates[0]["score"] > res.candidates[1]["score"]
+    assert res.countries[0]["country"] == "CN"
+    kinds = {(e["actor_id"], e["kind"]) for e in res.evidence}
+    assert ("intrusion-set--X", "shared_malware") in kinds
+    assert ("intrusion-set--X", "shared_indicator") in kinds
+
+
+def test_hub_only_match_is_not_a_confident_attribution(trained_world):
+    store, models, _, _ = trained_world
+    att = Attributor.load(models, store)
+    res = att.attribute(activity_from_simple({"indicators": ["104.16.1.1"], "tools": ["Mimikatz"]}), top_k=4)
+    top = res.candidates[0]["score"]
+    assert res.unknown > top and top < 0.5, res.to_dict()
+    hubs = [e for e in res.evidence if e["hub"]]
+    assert hubs and all(e["weight"] < 0.1 for e in hubs)
+
+
+def test_probabilities_and_unknown_sum_to_one(trained_world):
+    store, models, _, _ = trained_world
+    att = Attributor.load(models, store)
+    for simple in ({"malware": ["PlugX"]}, {"techniques": ["T1010", "T1016"]}, {"tools": ["nothing-known"]}):
+        res = att.attribute(activity_from_simple(simple), top_k=10)
+        assert len(res.candidates) == 4
+        assert sum(c["score"] for c in res.candidates) + res.unknown == pytest.approx(1.0, abs=1e-4)
+        assert all(0 <= c["score"] <= 1 for c in res.candidates)
+    empty = att.attribute(activity_from_simple({"tools": ["nothing-known"]}))
+    assert empty.unknown == pytest.approx(1.0)
+
+
+def test_same_seed_same_result(store):
+    build_world(store)
+    snap = export_graph(store)
+    a, b = train(snap, CONFIG), train(snap, CONFIG)
+    assert a.losses == pytest.approx(b.losses, rel=1e-5)
+    from gnn.scoring import Scorer
+
+    q = [[a.space.pos["malware--plugx"], a.space.pos["attack-pattern--T1015"]]]
+    np.testing.assert_allclose(Scorer(a).probabilities(q), Scorer(b).probabilities(q), rtol=1e-5)
+
+
+def test_malformed_input_gets_a_clear_error(tmp_path: Path):
+    with pytest.raises(InvalidIndicator, match="999.1.1.1"):
+        activity_from_simple({"indicators": ["999.1.1.1"]})
+    with pytest.raises(ValidationError, match="unknown activity field"):
+        activity_from_simple({"ips": ["1.2.3.4"]})
+    with pytest.raises(ValidationError, match="empty"):
+        activity_from_simple({"indicators": []})
+    with pytest.raises(ValidationError, match="must be a list"):
+        activity_from_simple({"malware": "PlugX"})
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(IngestError, match="not valid JSON"):
+        load_activity(bad)
+    with pytest.raises(IngestError):
+        activity_from_stix({"type": "bundle", "id": "bundle--x", "objects": [{"type": "malware"}]})
+
+
+def test_stix_bundle_input_links_by_name_and_pattern(trained_world):
+    store, models, _, _ = trained_world
+    bundle = {"type": "bundle", "id": "bundle--6f0c2c3a-3a54-4bb0-9a43-1f0d1d2f1a11", "objects": [
+        {"type": "malware", "spec_version": "2.1", "id": "malware--0b6a5a2e-5cbb-4a8c-a4c7-9d9d8f1e0b01",
+         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+         "name": "SunSpotX", "is_family": True},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--1b6a5a2e-5cbb-4a8c-a4c7-9d9d8f1e0b02",
+         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+         "pattern": "[domain-name:value = 'evil-x.example']", "pattern_type": "stix",
+         "valid_from": "2026-01-01T00:00:00Z"},
+    ]}
+    act = activity_from_stix(bundle, name="b.json")
+    res = Attributor.load(models, store).attribute(act)
+    assert res.candidates[0]["actor_id"] == "intrusion-set--X"
+
+
+def test_persist_writes_hypotheses_only(trained_world):
+    store, models, _, version = trained_world
+    att = Attributor.load(models, store)
+    act = activity_from_simple({"malware": ["SunSpotX"], "name": "new op"})
+    res = att.attribute(act, top_k=2)
+    cid = att.persist(act, res, created="2026-11-30T00:00:00Z")
+    rows = store.query("MATCH (c:Campaign {id: $id})-[r]->(a:ThreatActor) RETURN type(r) AS t, "
+                       "r.rank AS rank, r.model_version AS v ORDER BY rank", {"id": cid})
+    assert [r["t"] for r in rows] == ["PREDICTED_ACTOR", "PREDICTED_ACTOR"]
+    assert rows[0]["v"] == version and rows[0]["rank"] == 1
+    # A later training run must not learn from its own hypotheses.
+    assert cid not in export_graph(store).labels()
+
+
+def test_tlp_hides_actors_above_clearance(store, tmp_path: Path):
+    build_world(store, tlp_actor_w=4)
+    artefacts.save(train(export_graph(store), CONFIG), tmp_path / "models")
+    att = Attributor.load(tmp_path / "models", store)
+    act = activity_from_simple({"malware": ["PlugX"]})
+    full = att.attribute(act, top_k=4, max_tlp=4)
+    low = att.attribute(act, top_k=4, max_tlp=1)
+    assert "intrusion-set--W" in {c["actor_id"] for c in full.candidates}
+    assert "intrusion-set--W" not in {c["actor_id"] for c in low.candidates}
+    assert all(e["actor_id"] != "intrusion-set--W" for e in low.evidence)
+    assert sum(c["score"] for c in low.candidates) + low.unknown == pytest.approx(1.0, abs=1e-4)
+
+
+def test_artefacts_are_versioned_and_latest_is_used(trained_world):
+    store, models, trained, version = trained_world
+    meta = json.loads((models / version / "meta.json").read_text())
+    assert meta["data_fingerprint"] == trained.snapshot.fingerprint()
+    assert json.loads((models / version / "config.json").read_text())["seed"] == CONFIG.seed
+    second = artefacts.save(trained, models, version="zz-named")
+    assert Attributor.load(models, store).version == second
+    assert Attributor.load(models, store, version=version).version == version
+    with pytest.raises(ModelError, match="no trained model"):
+        Attributor.load(models / "empty", store)
