@@ -85,7 +85,7 @@ def test_planned_counts_follow_the_scale():
 def test_written_counts_match_the_scale(tmp_path):
     meta = generate_world(seed=3, scale=1_500).write(tmp_path)
     counts = meta["counts"]
-    assert counts["indicators"] == pytest.approx(1_500, rel=0.03)
+    assert counts["indicators"] == pytest.approx(1_500, rel=0.005)
     assert counts["objects_by_type"]["indicator"] == counts["indicators"]
     assert counts["train_indicators"] + counts["heldout_indicators"] == counts["indicators"]
 

@@ -82,6 +82,11 @@ class ClusterEmitter(BundleScope):
         for kind in order:
             for _ in range(drawn.count(kind)):
                 getattr(self, f"_ind_{kind}")()
+        # A value drawn twice in one cluster is one indicator: top up with fresh samples.
+        for _ in range(3 * (plan.n_indicators - len(self.indicator_ids))):
+            if len(self.indicator_ids) >= plan.n_indicators:
+                break
+            self._ind_file()
         c2_ids = self._c2() if self.domains or self.ips else []
         targets = self._targets()
         if self.campaign_id:
