@@ -62,6 +62,11 @@ _OBSERVABLE_KINDS = {
 }
 _FILE_HASHES = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "sha512": "sha512"}
 _INFRA_KINDS = {"command-and-control": "c2_server", "control-system": "c2_server"}
+# Infrastructure kinds of the graph model (cypher/schema.md); ``x_actorgraph_kind`` may name one.
+INFRA_KINDS = frozenset(
+    {"asn", "hosting_provider", "registrar", "name_server", "certificate", "c2_server",
+     "bulletproof_hoster", "cdn", "sinkhole", "vps", "other"}
+)  # fmt: skip
 _ATTACK_SOURCES = ("mitre-attack", "mitre-mobile-attack", "mitre-ics-attack")
 
 # STIX relationship_type -> graph type, for relationships between modelled nodes.
@@ -79,6 +84,12 @@ _REL_TYPES = {
     "subtechnique-of": "SUBTECHNIQUE_OF",
     "variant-of": "VARIANT_OF",
     "consists-of": "CONSISTS_OF",
+    # STIX 2.1 has no verbs for these; graph/stix_out.py and the demo world use these names.
+    "registered-with": "REGISTERED_WITH",
+    "uses-name-server": "USES_NAMESERVER",
+    "uses-nameserver": "USES_NAMESERVER",
+    "presents-certificate": "PRESENTS_CERT",
+    "presents-cert": "PRESENTS_CERT",
 }
 # Relationship types that connect nothing actorgraph models, or restate a skip.
 _IGNORED_RELS = {"revoked-by", "mitigates", "detects"}
@@ -258,6 +269,10 @@ class _BundleReader:
             "external_id": _external_id(obj),
             **seen_props(obj.get("first_seen"), obj.get("last_seen")),
         }
+        country = country_code(obj.get("x_actorgraph_country"))  # written by graph/stix_out.py
+        if country:
+            props["country"] = country
+            props["country_source"] = obj.get("x_actorgraph_country_source") or "stix"
         self.add(obj, "ThreatActor", obj["id"], props)
         self.actors[obj["id"]] = {"aliases": aliases, "description": obj.get("description")}
 
@@ -315,15 +330,20 @@ class _BundleReader:
     def _infrastructure(self, obj: dict[str, Any]) -> None:
         types = obj.get("infrastructure_types") or []
         kind = next((_INFRA_KINDS[t] for t in types if t in _INFRA_KINDS), "other")
+        if obj.get("x_actorgraph_kind") in INFRA_KINDS:  # written by graph/stix_out.py
+            kind = obj["x_actorgraph_kind"]
+        # An exported "registrar:namecheap"-style node comes back under its graph id.
+        node_id = obj.get("x_actorgraph_id") or obj["id"]
         props = {
             **self.prov(obj),
             "name": obj["name"],
             "kind": kind,
+            "value": obj.get("x_actorgraph_value"),
             "infrastructure_types": types or None,
             "description": obj.get("description"),
             **seen_props(obj.get("first_seen"), obj.get("last_seen")),
         }
-        self.add(obj, "Infrastructure", obj["id"], props)
+        self.add(obj, "Infrastructure", node_id, props)
 
     def _report(self, obj: dict[str, Any]) -> None:
         url = next(
@@ -419,7 +439,9 @@ class _BundleReader:
         for obj in self.objects.values():
             for ref in _edge_refs(obj):
                 prefix = ref.partition("--")[0]
-                if ref not in self.objects and prefix not in DIRECT_LABELS:
+                if ref not in self.objects and (
+                    prefix not in DIRECT_LABELS or prefix == "infrastructure"
+                ):
                     wanted.add(ref)
         if wanted and self.resolve:
             self.external = self.resolve(wanted)
@@ -427,10 +449,12 @@ class _BundleReader:
     def nodes_of(self, ref: str) -> list[tuple[str, str]]:
         if ref in self.objects:
             return self.refs.get(ref, [])
+        if ref in self.external:
+            return self.external[ref]
         label = DIRECT_LABELS.get(ref.partition("--")[0])
         if label:
             return [(label, ref)]
-        return self.external.get(ref, [])
+        return []
 
     def edge_props(self, obj: dict[str, Any]) -> dict[str, Any]:
         props = {**self.prov(obj), "relationship_type": obj.get("relationship_type")}
@@ -518,16 +542,21 @@ class _BundleReader:
             self.batch.add_node(label, node_id, props)
 
     def _actor_countries(self) -> None:
-        """Derive the origin of actors the bundle gives none for (aliases, description)."""
+        """Country of each actor: the bundle's, else derived (aliases, description); with its edge."""
+        key = ("ThreatActor", "ORIGINATES_FROM", "Country")
         for actor_id, info in self.actors.items():
             node = self.batch.nodes["ThreatActor"][actor_id]
-            if node.get("country"):
-                continue
-            code, how = derive_country(info["aliases"], info["description"])
+            code, how = node.get("country"), node.get("country_source")
             if not code:
-                continue
-            self.batch.add_node("ThreatActor", actor_id, {"country": code, "country_source": how})
+                code, how = derive_country(info["aliases"], info["description"])
+                if not code:
+                    continue
+                self.batch.add_node(
+                    "ThreatActor", actor_id, {"country": code, "country_source": how}
+                )
             country_id = f"country:{code}"
+            if (actor_id, country_id) in self.batch.edges.get(key, {}):
+                continue  # an originates-from / located-at relationship already says it
             self.batch.add_node(
                 "Country",
                 country_id,

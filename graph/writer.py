@@ -167,7 +167,6 @@ _DIRECT = {
     "malware": "Malware",
     "tool": "Tool",
     "attack-pattern": "Technique",
-    "infrastructure": "Infrastructure",
     "report": "Report",
 }
 # STIX types whose nodes carry the STIX id in ``stix_ids`` (one object may make several nodes).
@@ -181,6 +180,7 @@ _BY_STIX_IDS = {
     "file": ("Indicator",),
     "x509-certificate": ("Indicator",),
     "autonomous-system": ("Infrastructure",),
+    "infrastructure": ("Infrastructure",),  # exported registrar:/name_server: nodes keep their ids
     "location": ("Country",),
     "identity": ("Sector",),
 }

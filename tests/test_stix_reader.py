@@ -284,3 +284,56 @@ def test_reading_does_not_modify_the_input() -> None:
     before = copy.deepcopy(data)
     read_stix(data)
     assert data == before
+
+
+def test_registrar_name_server_certificate_links_and_actorgraph_properties() -> None:
+    """The custom verbs and ``x_actorgraph_*`` properties that graph/stix_out.py writes."""
+    domain = {
+        "type": "domain-name",
+        "spec_version": "2.1",
+        "id": "domain-name--11111111-1111-4111-8111-111111111111",
+        "value": "evil.example",
+    }
+    cert = {
+        "type": "x509-certificate",
+        "spec_version": "2.1",
+        "id": "x509-certificate--22222222-2222-4222-8222-222222222222",
+        "hashes": {"SHA-1": "ab" * 20},
+    }
+    registrar = sdo(
+        "infrastructure",
+        1,
+        name="Namecheap",
+        infrastructure_types=["registrar"],
+        x_actorgraph_kind="registrar",
+        x_actorgraph_id="registrar:namecheap",
+        x_actorgraph_value="namecheap",
+    )
+    ns = sdo("infrastructure", 2, name="ns1.evil.example", x_actorgraph_kind="name_server")
+    actor = sdo(
+        "intrusion-set",
+        3,
+        name="A",
+        x_actorgraph_country="KP",
+        x_actorgraph_country_source="derived:alias",
+    )
+    rels = [
+        sdo("relationship", 4, relationship_type="registered-with", source_ref=domain["id"], target_ref=registrar["id"]),
+        sdo("relationship", 5, relationship_type="uses-name-server", source_ref=domain["id"], target_ref=ns["id"]),
+        sdo("relationship", 6, relationship_type="presents-certificate", source_ref=domain["id"], target_ref=cert["id"]),
+    ]  # fmt: skip
+    batch = read_stix(bundle(domain, cert, registrar, ns, actor, *rels))
+    infra = batch.nodes["Infrastructure"]
+    assert infra["registrar:namecheap"]["kind"] == "registrar"
+    assert infra["registrar:namecheap"]["value"] == "namecheap"
+    assert registrar["id"] in infra["registrar:namecheap"]["stix_ids"]
+    assert infra[ns["id"]]["kind"] == "name_server"
+    d = "domain:evil.example"
+    assert (d, "registrar:namecheap") in batch.edges[
+        ("Indicator", "REGISTERED_WITH", "Infrastructure")
+    ]
+    assert (d, ns["id"]) in batch.edges[("Indicator", "USES_NAMESERVER", "Infrastructure")]
+    assert (d, "x509:" + "ab" * 20) in batch.edges[("Indicator", "PRESENTS_CERT", "Indicator")]
+    a = batch.nodes["ThreatActor"][actor["id"]]
+    assert (a["country"], a["country_source"]) == ("KP", "derived:alias")
+    assert (actor["id"], "country:KP") in batch.edges[("ThreatActor", "ORIGINATES_FROM", "Country")]
