@@ -296,3 +296,24 @@ def test_world_ingests_into_the_store_after_attack(store, small):
         "AND c.description STARTS WITH 'SYNTHETIC' RETURN count(DISTINCT c) AS n"
     )[0]["n"]
     assert linked >= 1
+
+
+def test_false_flags_plant_another_actors_signature_malware(small):
+    from graph.world.stix import sdo_id
+
+    out, meta = small
+    catalog = load_catalog()
+    objects = _train_objects(out, meta)
+    uses = defaultdict(set)
+    for o in objects:
+        if o.get("relationship_type") == "uses":
+            uses[o["source_ref"]].add(o["target_ref"])
+    profiles = {a.name: a for a in ACTORS}
+    checked = 0
+    for flag in meta["false_flags"]:
+        if flag["cluster"].startswith("heldout/"):
+            continue
+        planted = catalog.tool_or_malware(profiles[flag["planted"]].signature[0]).stix_id
+        assert planted in uses[sdo_id("campaign", flag["cluster"])], flag
+        checked += 1
+    assert checked >= 1
