@@ -21,7 +21,6 @@ from cypher import QUERIES_DIR
 from graph import queries as ql
 from graph.errors import NotFound, ValidationError
 from graph.falkor import FalkorStore
-from graph.schema import rel_type
 
 FILES = sorted(QUERIES_DIR.glob("*.yml"))
 IDS = [f.stem for f in FILES]
@@ -510,14 +509,6 @@ def test_cli_export_and_catalogue(
 
 # -- on the demo data (ATT&CK + the small synthetic world) ----------------------------------------
 
-# Queries whose relationships the demo world's bundles carry as custom STIX relationship types;
-# they return rows once ingestion maps those types (until then they are skipped, with the reason).
-NEEDS_REL = {
-    "actors_sharing_registrars": "REGISTERED_WITH",
-    "actors_sharing_name_servers": "USES_NAMESERVER",
-    "actors_sharing_certificates": "PRESENTS_CERT",
-}
-
 HYPOTHESES = """
 UNWIND $rows AS row
 MATCH (c:Campaign {id: row.campaign})
@@ -571,10 +562,6 @@ def demo(server: FalkorStore, tmp_path_factory: pytest.TempPathFactory) -> Itera
 @pytest.mark.parametrize("name", list(LIBRARY), ids=list(LIBRARY))
 def test_runs_with_its_examples_on_demo_data(demo: FalkorStore, name: str) -> None:
     q = LIBRARY[name]
-    if name in NEEDS_REL:
-        rel = NEEDS_REL[name]
-        if not demo.query(f"MATCH ()-[r:{rel_type(rel)}]->() RETURN count(r) AS n")[0]["n"]:
-            pytest.skip(f"ingestion writes no {rel} relationships for the demo world yet")
     rows = ql.run_query(demo, q, q.example_params(), timeout_ms=10_000, row_cap=1000)
     assert rows, f"{name} returns nothing on the demo data with its examples"
     assert all(list(r) == q.returns for r in rows)
