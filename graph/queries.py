@@ -28,6 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from cypher import CYPHER_DIR, QUERIES_DIR
 from graph.errors import NotFound, ValidationError
+from graph.indicators import KINDS as INDICATOR_KINDS
 from graph.schema import LABELS, REL_TYPES, TLP_LEVELS
 from graph.store import GraphStore, Row
 
@@ -55,55 +56,13 @@ CATALOGUE_END = "<!-- END QUERY CATALOGUE -->"
 # String literals a query may contain: the schema's own vocabulary (kinds, labels, types, TLP
 # names) and a few words used only to label output. Anything else (an actor name, an IP, a date)
 # is a value that belongs in a parameter.
-_INDICATOR_KINDS = (
-    "ipv4",
-    "ipv6",
-    "domain",
-    "url",
-    "email",
-    "md5",
-    "sha1",
-    "sha256",
-    "sha512",
-    "x509",
-    "ja3",
-    "asn_value",
-)
 _INFRA_KINDS = (
-    "asn",
-    "hosting_provider",
-    "registrar",
-    "name_server",
-    "certificate",
-    "c2_server",
-    "bulletproof_hoster",
-    "cdn",
-    "sinkhole",
-    "vps",
-    "other",
-)
-_OUTPUT_WORDS = (
-    "",
-    " ",
-    ", ",
-    " -> ",
-    "-",
-    ":",
-    "|",
-    "direct",
-    "campaign",
-    "malware",
-    "tool",
-    "technique",
-    "unknown",
-    "none",
-    "actor",
-    "agrees",
-    "disagrees",
-    "unattributed",
-)
+    "asn", "hosting_provider", "registrar", "name_server", "certificate", "c2_server",
+    "bulletproof_hoster", "cdn", "sinkhole", "vps", "other",
+)  # fmt: skip
+_OUTPUT_WORDS = ("", " ", ", ", ":", " -> ", "|")
 ALLOWED_STRING_LITERALS = frozenset(
-    (*_INDICATOR_KINDS, *_INFRA_KINDS, *LABELS, *REL_TYPES, *TLP_LEVELS, *_OUTPUT_WORDS)
+    (*INDICATOR_KINDS, *_INFRA_KINDS, *LABELS, *REL_TYPES, *TLP_LEVELS, *_OUTPUT_WORDS)
 )
 # Numbers that are constants of the model (TLP levels, hop counts, seconds per day, percent),
 # not thresholds a user would want to tune.
