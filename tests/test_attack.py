@@ -113,6 +113,7 @@ def test_stix_path_on_the_same_data_gives_the_same_graph(attack) -> None:
     assert batch.nodes["ThreatActor"][APT28]["sources"] == ["mitre-attack"]
 
 
+@pytest.mark.slow  # a few seconds; near 10 s on a loaded 2-core machine
 def test_ingest_attack_into_the_store_twice(store) -> None:
     report = ingest_attack(store)
     counts = store.counts()

@@ -189,6 +189,7 @@ def test_write_batch_refuses_unknown_labels() -> None:
         batch.add_edge("Campaign", "OWNS", "ThreatActor", "a", "b")
 
 
+@pytest.mark.slow  # a few seconds; near 10 s on a loaded 2-core machine
 def test_cli_ingest_counts_json_and_exit_code(tmp_path: Path) -> None:
     env = {**os.environ, "ACTORGRAPH_HOME": str(tmp_path / "home")}
     env.pop("NEO4J_URI", None)
