@@ -19,7 +19,7 @@ from query_fixtures import FIXTURE_PARAMS, SECRET, build_small_world
 
 from cypher import QUERIES_DIR
 from graph import queries as ql
-from graph.errors import NotFound, ValidationError
+from graph.errors import NotFound, QueryTimeout, ReadOnlyViolation, ValidationError
 from graph.falkor import FalkorStore
 
 FILES = sorted(QUERIES_DIR.glob("*.yml"))
@@ -368,6 +368,22 @@ def test_hygiene(small: FalkorStore) -> None:
 def test_row_cap_and_timeout_are_applied(small: FalkorStore) -> None:
     rows = ql.run_query(small, "actor_search", {"text": "a"}, timeout_ms=10_000, row_cap=2)
     assert len(rows) == 2
+    # run_query itself must pass the timeout and the read-only flag, whatever the file says.
+    heavy = GOOD.model_copy(
+        update={
+            "query": "UNWIND range(1, 2000000) AS x WITH x WHERE x % 7 = 0 "
+            "RETURN count(x) AS n LIMIT 1",
+            "parameters": [],
+        }
+    )
+    with pytest.raises(QueryTimeout):
+        ql.run_query(small, heavy, {}, timeout_ms=1)
+    write = GOOD.model_copy(
+        update={"query": "CREATE (n:Report {id: 'x'}) RETURN n.id AS id LIMIT 1", "parameters": []}
+    )
+    with pytest.raises(ReadOnlyViolation):
+        ql.run_query(small, write, {})
+    assert small.query("MATCH (n:Report {id: 'x'}) RETURN count(n) AS n")[0]["n"] == 0
 
 
 # -- catalogue and export -------------------------------------------------------------------------
