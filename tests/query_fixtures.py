@@ -399,3 +399,44 @@ def build_small_world(store: GraphStore) -> None:
             f"CREATE (a)-[r:{rel_type(typ)}]->(b) SET r = row.props",
             rows,
         )
+
+
+def suggest_examples(store: GraphStore, actor: str = "APT28") -> dict[str, Any]:
+    """Example values that exist in ``store`` (the demo data), for when a demo-world change breaks
+    the examples of the query files: one of ``actor``'s campaigns with its domain, IP, URL and hash.
+    """
+    q = store.query
+    campaign = q(
+        "MATCH (c:Campaign)-[:ATTRIBUTED_TO]->(:ThreatActor {name: $actor}) "
+        "WHERE coalesce(c.tlp_level, 0) <= 1 "
+        "WITH c, size([(i:Indicator)-[:INDICATES]->(c) | i]) AS n WHERE n > 0 "
+        "RETURN c.name AS name, c.first_seen AS first_seen ORDER BY n DESC, name LIMIT 1",
+        {"actor": actor},
+    )
+    if not campaign:
+        return {}
+    name = campaign[0]["name"]
+    resolved = q(
+        "MATCH (d:Indicator)-[:INDICATES]->(:Campaign {name: $c}) "
+        "WHERE d.kind = 'domain' AND coalesce(d.tlp_level, 0) <= 1 "
+        "MATCH (d)-[:RESOLVES_TO]->(ip:Indicator) WHERE coalesce(ip.tlp_level, 0) <= 1 "
+        "RETURN d.value AS domain, ip.value AS ip ORDER BY domain, ip LIMIT 1",
+        {"c": name},
+    )
+    by_kind = {
+        r["kind"]: r["value"]
+        for r in q(
+            "MATCH (i:Indicator)-[:INDICATES]->(:Campaign {name: $c}) "
+            "WHERE coalesce(i.tlp_level, 0) <= 1 "
+            "RETURN i.kind AS kind, min(i.value) AS value",
+            {"c": name},
+        )
+    }
+    year = int(str(campaign[0]["first_seen"])[:4]) if campaign[0]["first_seen"] else None
+    return {
+        "campaign": name,
+        **(resolved[0] if resolved else {}),
+        "url": by_kind.get("url"),
+        "sha256": by_kind.get("sha256"),
+        "window": (f"{year}-01-01", f"{year + 1}-12-31") if year else None,
+    }

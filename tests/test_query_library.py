@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from query_fixtures import FIXTURE_PARAMS, SECRET, build_small_world
+from query_fixtures import FIXTURE_PARAMS, SECRET, build_small_world, suggest_examples
 
 from cypher import QUERIES_DIR
 from graph import queries as ql
@@ -579,7 +579,10 @@ def demo(server: FalkorStore, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def test_runs_with_its_examples_on_demo_data(demo: FalkorStore, name: str) -> None:
     q = LIBRARY[name]
     rows = ql.run_query(demo, q, q.example_params(), timeout_ms=10_000, row_cap=1000)
-    assert rows, f"{name} returns nothing on the demo data with its examples"
+    assert rows, (
+        f"{name} returns nothing on the demo data with its examples; if the demo world changed, "
+        f"values that exist now: {suggest_examples(demo)}"
+    )
     assert all(list(r) == q.returns for r in rows)
 
 
