@@ -13,6 +13,9 @@ from api.routes import AUTH_ERRORS, PROBLEM
 from graph.errors import NotFound, ValidationError
 from graph.indicators import KINDS, indicator_id, normalize_indicator
 
+# Kinds whose values are spelled alike, so a value alone cannot tell them apart.
+_SAME_SPELLING = {"sha256": ("x509",), "sha1": ("x509",), "md5": ("x509",)}
+
 router = APIRouter(prefix="/v1/indicators", tags=["indicators"], responses=AUTH_ERRORS)
 
 
@@ -29,10 +32,14 @@ def pivot(
     if kind is not None and kind not in KINDS:
         raise ValidationError(f"unknown indicator kind {kind!r}; known kinds: {', '.join(KINDS)}")
     norm_kind, norm_value = normalize_indicator(value, kind)
-    pivot_ = reads.indicator_pivot(
-        store, indicator_id(norm_kind, norm_value), max_tlp=key.tlp_level, limit=limit,
-        timeout_ms=state.settings.cypher_timeout_ms,
-    )
-    if pivot_ is None:
-        raise NotFound(f"no indicator {norm_kind}:{norm_value} (from {value!r})")
-    return IndicatorPivot(query=value, kind=norm_kind, value=norm_value, **pivot_)
+    # A bare hex string could be a file hash or a certificate fingerprint: try both.
+    kinds = [norm_kind, *(_SAME_SPELLING.get(norm_kind, ()) if kind is None else ())]
+    for candidate in kinds:
+        candidate_value = norm_value if candidate == norm_kind else normalize_indicator(value, candidate)[1]
+        pivot_ = reads.indicator_pivot(
+            store, indicator_id(candidate, candidate_value), max_tlp=key.tlp_level, limit=limit,
+            timeout_ms=state.settings.cypher_timeout_ms,
+        )
+        if pivot_ is not None:
+            return IndicatorPivot(query=value, kind=candidate, value=candidate_value, **pivot_)
+    raise NotFound(f"no indicator {' or '.join(f'{k}:{norm_value}' for k in kinds)} (from {value!r})")

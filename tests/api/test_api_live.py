@@ -52,6 +52,8 @@ def test_health_and_auth_over_http(live_server, keys):
         ("EVIL.example.", 200),
         ("203.0.113[.]7", 200),
         ("hxxp://evil[.]example/path?q=1", 404),  # valid but unknown URL
+        ("AB" * 32, 200),  # 64 hex: not a known sha256, but a known certificate fingerprint
+        ("cd" * 32, 404),
         ("999.1.1.1", 422),
         ("not an indicator", 422),
         ("a" * 39, 422),  # a 39-hex "sha1"
