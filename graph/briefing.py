@@ -23,7 +23,7 @@ from graph.indicators import defang
 from graph.provenance import iso
 from graph.schema import label as quote_label
 from graph.store import GraphStore
-from graph.takedown import Scope, collect_indicators
+from graph.takedown import Scope, collect_indicators, domain_infrastructure
 
 MAX_ROWS = 100_000
 
@@ -39,6 +39,12 @@ CROWDSTRIKE_ANIMALS = {
     "Spider": "eCrime", "Tiger": "India", "Leopard": "Pakistan", "Buffalo": "Vietnam",
     "Jackal": "hacktivist", "Crane": "South Korea", "Ocelot": "Colombia",
 }  # fmt: skip
+
+# Microsoft's earlier names were chemical elements (STRONTIUM, NOBELIUM); Secureworks names a
+# group by a metal family per origin plus a word (IRON TWILIGHT, BRONZE PRESIDENT).
+_ELEMENTS_NOT_IUM = {"LEAD", "MERCURY", "NICKEL", "ZINC", "SILICON", "PHOSPHORUS", "CARBON", "BORON",
+                     "MANGANESE", "PLATINUM", "TUNGSTEN", "ARSENIC", "BROMINE", "KRYPTON", "NEON"}  # fmt: skip
+_SECUREWORKS = {"IRON", "BRONZE", "COBALT", "NICKEL", "GOLD", "TIN", "COPPER", "ZINC", "PLATINUM", "TUNGSTEN"}
 
 COUNTRY_SURENESS = {
     "stix": "stated by the source intelligence (an explicit origin in the reporting)",
@@ -86,14 +92,6 @@ RETURN s.id AS source, labels(t)[0] AS kind, coalesce(t.name, t.code, t.id) AS n
 LIMIT $limit
 """
 
-NAME_SERVERS = """
-MATCH (d:Indicator)-[r:USES_NAMESERVER]->(x:Infrastructure)
-WHERE d.id IN $ids AND coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
-RETURN x.name AS name, count(DISTINCT d) AS n
-ORDER BY n DESC, name
-LIMIT 10
-"""
-
 PREDICTIONS = """
 MATCH (c:Campaign)-[p:PREDICTED_ACTOR]->(a:ThreatActor {id: $actor})
 WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(p.tlp_level, 0) <= $max_tlp
@@ -122,6 +120,7 @@ class Briefing:
     country_source: str | None
     country_sureness: str
     campaigns: list[dict[str, Any]] = field(default_factory=list)
+    n_campaigns: int = 0
     targets: list[dict[str, Any]] = field(default_factory=list)
     malware: list[dict[str, Any]] = field(default_factory=list)
     techniques: list[dict[str, Any]] = field(default_factory=list)
@@ -141,14 +140,20 @@ class Briefing:
 
 def classify_aliases(name: str, aliases: list[str]) -> dict[str, list[str]]:
     """Group an actor's names by who coined them (Microsoft, CrowdStrike, Mandiant, others)."""
-    groups: dict[str, list[str]] = {"Microsoft": [], "CrowdStrike": [], "Mandiant": [], "Other names": []}
+    groups: dict[str, list[str]] = {
+        "Microsoft": [], "CrowdStrike": [], "Mandiant": [], "Secureworks": [], "Other names": [],
+    }  # fmt: skip
     for alias in aliases:
         if alias == name:
             continue
-        last = alias.split()[-1] if alias.split() else ""
-        if last in WEATHER_FAMILIES or re.fullmatch(r"Storm-\d{4}", alias) or (alias.isupper() and alias.isalpha() and len(alias) > 4):
+        words = alias.split()
+        last = words[-1] if words else ""
+        element = alias.isupper() and alias.isalpha() and (alias.endswith("IUM") or alias in _ELEMENTS_NOT_IUM)
+        if (last in WEATHER_FAMILIES and len(words) >= 2) or re.fullmatch(r"Storm-\d{4}", alias) or element:
             groups["Microsoft"].append(alias)  # weather names, Storm-####, legacy element names
-        elif last in CROWDSTRIKE_ANIMALS and len(alias.split()) >= 2:
+        elif len(words) == 2 and alias.isupper() and words[0] in _SECUREWORKS:
+            groups["Secureworks"].append(alias)
+        elif last in CROWDSTRIKE_ANIMALS and len(words) >= 2:
             groups["CrowdStrike"].append(alias)
         elif re.fullmatch(r"(APT|UNC|FIN|TEMP\.)\s?\w+", alias):
             groups["Mandiant"].append(alias)
@@ -243,7 +248,9 @@ def build_briefing(
 def _first_paragraph(text: str | None, limit: int = 600) -> str | None:
     if not text:
         return None
-    para = re.sub(r"\(Citation:[^)]*\)", "", text.strip().split("\n\n")[0]).strip()
+    para = text.strip().split("\n\n")[0]
+    para = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", para)  # Markdown links -> their text
+    para = re.sub(r"\(Citation:[^)]*(\)|$)", "", para).strip()  # ATT&CK citations, cut ones too
     return para if len(para) <= limit else para[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -260,6 +267,7 @@ def _campaigns(store: GraphStore, brief: Briefing, scope: Scope, p: dict[str, An
         targets.setdefault(row["source"], []).append(row["name"])
         key = (row["kind"], row["name"])
         counts[key] = counts.get(key, 0) + 1
+    brief.n_campaigns = len(camps)
     brief.campaigns = [
         {
             "id": c["id"],
@@ -325,10 +333,11 @@ def _infrastructure(store: GraphStore, brief: Briefing, records: list[Any], p: d
         "hosting providers": tally([r.hosting_provider for r in addresses]),
         "ASNs": tally([r.asn for r in addresses]),
         "registrars": tally([r.registrar for r in domains]),
-        "name servers": [
-            {"name": row["name"], "count": row["n"]}
-            for row in store.query(NAME_SERVERS, {**p, "ids": [d.id for d in domains]}, read_only=True)
-        ][:6],
+        "name servers": tally([
+            node.get("name") or node["id"]
+            for _, kind, node in domain_infrastructure(store, [d.id for d in domains], max_tlp=p["max_tlp"])
+            if kind == "name_server"
+        ]),
         "indicator kinds": tally([r.kind for r in records]),
     }
 
@@ -440,7 +449,7 @@ def render_html(b: Briefing) -> str:
     facts = (
         f'<div class="facts"><div class="fact"><b>Assessed origin</b>{origin}'
         f'<div class="small muted">{e(b.country_sureness)}</div></div>'
-        f'<div class="fact"><b>Campaigns in the graph</b>{len(b.campaigns)}'
+        f'<div class="fact"><b>Campaigns in the graph</b>{b.n_campaigns}'
         f'<div class="small muted">most recent: {e(_span(b.campaigns[0])) if b.campaigns else "none"}</div></div>'
         f'<div class="fact"><b>Motivation</b>{e(b.motivation or "not recorded")}</div></div>'
     )

@@ -309,6 +309,7 @@ class _Planner:
         self.groups: dict[str, list[str]] = {}
         self.refs: dict[str, str] = {}  # node id -> its STIX id for relationships
         self.derived_country: set[str] = set()
+        self._by_members: dict[tuple[str, ...], str] | None = None
 
     # -------------------------------------------------------------- ids
     def _index_observables(self) -> None:
@@ -320,6 +321,25 @@ class _Planner:
                     if prefix == "indicator" or (label == "Indicator" and prefix in so.OBSERVABLE_TYPES):
                         if so.observable_type(node.get("kind", "")) in (prefix, None) or prefix == "indicator":
                             self.groups.setdefault(sid, []).append(node_id)
+        self._split_mixed_markings()
+
+    def _split_mixed_markings(self) -> None:
+        """One object cannot carry two markings: split a group whose nodes are marked differently.
+
+        The strictest subset keeps the original id; each other level gets an id of its own, so no
+        value is shared at a lower level than it is marked, and none is raised on import.
+        """
+        for sid, members in list(self.groups.items()):
+            levels: dict[int, list[str]] = {}
+            for m in members:
+                levels.setdefault(int(self.sel.nodes[m].get("tlp_level") or 0), []).append(m)
+            if len(levels) < 2:
+                continue
+            top = max(levels)
+            self.groups[sid] = levels.pop(top)
+            prefix = sid.partition("--")[0]
+            for level, subset in levels.items():
+                self.groups[so.det_id(prefix, f"{sid}|tlp:{level}")] = subset
 
     def ref_of(self, node_id: str, *, want: str = "any") -> str:
         """The STIX id standing for exactly this node in a relationship (made when none is)."""
@@ -439,10 +459,11 @@ class _Planner:
         if len(node_ids) == 1:
             want = "indicator" if rtype == "INDICATES" and end == "src" else "any"
             return self.ref_of(node_ids[0], want=want)
-        for sid, members in self.groups.items():
-            if sorted(members) == node_ids:
-                return sid
-        return None
+        if self._by_members is None:
+            self._by_members = {}
+            for sid, members in self.groups.items():
+                self._by_members.setdefault(tuple(sorted(members)), sid)
+        return self._by_members.get(tuple(node_ids))
 
     def _emit(
         self, sid: str | None, edge: dict[str, Any], src_ref: str | None = None, dst_ref: str | None = None

@@ -94,13 +94,55 @@ RETURN ip.id AS ip, x
 LIMIT $limit
 """
 
-REGISTRARS = """
-MATCH (d:Indicator)-[r]->(x:Infrastructure)
-WHERE d.id IN $ids AND (type(r) = $rel OR x.kind = $kind)
-  AND coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
-RETURN d.id AS domain, x
+# Registrars and name servers: the model's own types, or RELATED_TO where a reader did not know
+# the STIX relationship (``registered-with``); the infrastructure's kind decides (infra_kind).
+DOMAIN_INFRA = """
+MATCH (d:Indicator)-[r:REGISTERED_WITH|USES_NAMESERVER|RELATED_TO]->(x:Infrastructure)
+WHERE d.id IN $ids AND coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+RETURN d.id AS domain, type(r) AS type, r.relationship_type AS relationship_type, x
 LIMIT $limit
 """
+
+# STIX infrastructure_types (and the demo world's vocabulary) -> the model's Infrastructure kind,
+# most specific first: a CDN is also a hosting provider.
+_TYPE_KINDS = (
+    ("sinkhole", "sinkhole"), ("cdn", "cdn"), ("bulletproof", "bulletproof_hoster"),
+    ("registrar", "registrar"), ("name-server", "name_server"), ("command-and-control", "c2_server"),
+    ("hosting-provider", "hosting_provider"), ("hosting-malware", "hosting_provider"),
+)  # fmt: skip
+_REL_KINDS = {"REGISTERED_WITH": "registrar", "USES_NAMESERVER": "name_server",
+              "registered-with": "registrar", "uses-nameserver": "name_server", "uses-name-server": "name_server"}  # fmt: skip
+
+
+def infra_kind(node: dict[str, Any] | None) -> str | None:
+    """The Infrastructure kind of a node: its ``kind``, else what its STIX types say."""
+    if not node:
+        return None
+    kind = node.get("kind") or node.get("x_actorgraph_kind")
+    if kind and kind != "other":
+        return kind
+    types = {str(t).lower() for t in node.get("infrastructure_types") or []}
+    for stix_type, mapped in _TYPE_KINDS:
+        if stix_type in types:
+            return mapped
+    return kind or "other"
+
+
+def domain_infrastructure(
+    store: GraphStore, domain_ids: list[str], *, max_tlp: int
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(domain id, "registrar" | "name_server", infrastructure node)`` for each domain."""
+    if not domain_ids:
+        return []
+    out = []
+    params = {"ids": domain_ids, "max_tlp": max_tlp, "limit": MAX_ROWS}
+    for row in store.query(DOMAIN_INFRA, params, read_only=True):
+        kind = infra_kind(row["x"])
+        if kind not in ("registrar", "name_server"):
+            kind = _REL_KINDS.get(row["type"]) or _REL_KINDS.get(row["relationship_type"] or "")
+        if kind in ("registrar", "name_server"):
+            out.append((row["domain"], kind, row["x"]))
+    return out
 
 # How many actors each indicator leads to (directly, through campaigns, through domains pointing
 # at an address). Counted over everything in the store: fan-out is a fact of the world, but
@@ -307,7 +349,7 @@ def _add_hosting(store: GraphStore, records: dict[str, IndicatorRecord], p: dict
         return
     for row in store.query(HOSTING, {**p, "ids": ips}, read_only=True):
         rec, x, prov = records[row["ip"]], row["x"], row["p"]
-        if x.get("kind") == "asn":
+        if infra_kind(x) == "asn":
             rec.asn = x.get("value") or f"AS{x.get('asn')}"
             if prov:
                 rec.hosting_provider = prov.get("name") or prov["id"]
@@ -316,12 +358,12 @@ def _add_hosting(store: GraphStore, records: dict[str, IndicatorRecord], p: dict
         else:
             rec.hosting_provider = x.get("name") or x["id"]
         for infra in (x, prov):
-            if infra and infra.get("kind") in HUB_KINDS and rec.hub_reason is None:
-                rec.hub_reason = f"{infra.get('kind')} address ({infra.get('name') or infra['id']})"
+            if infra and infra_kind(infra) in HUB_KINDS and rec.hub_reason is None:
+                rec.hub_reason = f"{infra_kind(infra)} address ({infra.get('name') or infra['id']})"
     for row in store.query(MEMBER_OF, {**p, "ids": ips}, read_only=True):
         x = row["x"]
-        if x.get("kind") in HUB_KINDS:
-            records[row["ip"]].hub_reason = f"{x.get('kind')} address ({x.get('name') or x['id']})"
+        if infra_kind(x) in HUB_KINDS:
+            records[row["ip"]].hub_reason = f"{infra_kind(x)} address ({x.get('name') or x['id']})"
     # A domain resolving into a sinkhole has been taken down already; behind a CDN, the
     # domain can still be suspended by its registrar, only the address is shared.
     for rec in records.values():
@@ -335,11 +377,9 @@ def _add_hosting(store: GraphStore, records: dict[str, IndicatorRecord], p: dict
 
 def _add_registrars(store: GraphStore, records: dict[str, IndicatorRecord], p: dict[str, Any]) -> None:
     domains = [r.id for r in records.values() if r.kind == "domain"]
-    if not domains:
-        return
-    params = {**p, "ids": domains, "rel": "REGISTERED_WITH", "kind": "registrar"}
-    for row in store.query(REGISTRARS, params, read_only=True):
-        records[row["domain"]].registrar = row["x"].get("name") or row["x"]["id"]
+    for domain, kind, node in domain_infrastructure(store, domains, max_tlp=p["max_tlp"]):
+        if kind == "registrar":
+            records[domain].registrar = node.get("name") or node["id"]
 
 
 def _add_fanout(

@@ -112,12 +112,15 @@ def test_rarity_is_relative_to_how_many_actors_are_known():
 
 
 def test_alias_classification():
-    got = classify_aliases("APT41", ["Brass Typhoon", "Wicked Panda", "BARIUM", "Storm-0558", "Winnti", "UNC2452"])
+    got = classify_aliases(
+        "APT41", ["Brass Typhoon", "Wicked Panda", "BARIUM", "Storm-0558", "Winnti", "UNC2452", "BRONZE ATLAS", "SNAKEMACKEREL"]
+    )
     assert got == {
         "Microsoft": ["Brass Typhoon", "BARIUM", "Storm-0558"],
         "CrowdStrike": ["Wicked Panda"],
         "Mandiant": ["UNC2452"],
-        "Other names": ["Winnti"],
+        "Secureworks": ["BRONZE ATLAS"],
+        "Other names": ["Winnti", "SNAKEMACKEREL"],
     }
 
 

@@ -1,0 +1,57 @@
+"""``actorgraph export [--actor A] [--since D] [--until D] [--max-tlp L] [--out FILE]``: STIX 2.1 out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from graph.errors import ValidationError
+from graph.provenance import tlp_name
+
+TLP_CHOICES = ("clear", "white", "green", "amber", "amber+strict", "red")
+TLP_ORDER = {"clear": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a selection as a STIX 2.1 bundle (ids and markings kept)")
+    p.add_argument("--actor", help="an actor id, name, alias or ATT&CK id (default: the whole graph)")
+    p.add_argument("--since", help="campaigns and indicators active on or after this date (YYYY-MM-DD)")
+    p.add_argument("--until", help="campaigns and indicators active on or before this date (YYYY-MM-DD)")
+    p.add_argument("--max-tlp", default="red", help="TLP ceiling: clear, green, amber, amber+strict, red (default red)")
+    p.add_argument("--out", type=Path, help="write the bundle here (default: standard output)")
+    p.set_defaults(handler=run)
+
+
+def parse_tlp(text: str) -> int:
+    """The level (0..4) of a TLP name or number given on the command line.
+
+    Raises:
+        ValidationError: not a TLP level.
+    """
+    if text.strip().isdigit() and 0 <= int(text) <= 4:
+        return int(text)
+    name = tlp_name(text)
+    if name is None:
+        raise ValidationError(f"--max-tlp {text!r} is not a TLP level ({', '.join(TLP_ORDER)} or 0..4)")
+    return TLP_ORDER[name]
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    from graph.export import export_bundle
+
+    bundle = export_bundle(
+        ctx.store(), actor=args.actor, since=args.since, until=args.until, max_tlp=parse_tlp(args.max_tlp)
+    )
+    text = json.dumps(bundle, indent=2, ensure_ascii=False)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n", encoding="utf-8")
+        counts: dict[str, int] = {}
+        for obj in bundle["objects"]:
+            counts[obj["type"]] = counts.get(obj["type"], 0) + 1
+        summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items()))
+        ctx.out(f"wrote {len(bundle['objects'])} objects to {args.out}: {summary}")
+    else:
+        ctx.out(text)
+    return 0
