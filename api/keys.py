@@ -14,6 +14,7 @@ import hmac
 import re
 import secrets
 import sqlite3
+import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +85,7 @@ class KeyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             self.path.touch(mode=0o600)
@@ -92,9 +94,19 @@ class KeyStore:
             db.execute(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        # One short connection per call: safe across threads and server worker processes,
-        # and a revocation by `actorgraph keys revoke` is seen by the next request.
+        # One short connection per change: safe across threads and processes.
         return sqlite3.connect(self.path, timeout=5.0)
+
+    def _reader(self) -> sqlite3.Connection:
+        # The per-request check reuses one connection per thread (opening one costs more
+        # than the lookup). In autocommit mode each SELECT is its own read transaction, so
+        # a revocation by `actorgraph keys revoke` in another process is seen at once.
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(
+                self.path, timeout=5.0, isolation_level=None, check_same_thread=False
+            )
+        return db
 
     def create(self, role: str, tlp: str = "clear", name: str | None = None) -> tuple[ApiKey, str]:
         """Create a key and return its record and the key text (shown once, never stored).
@@ -159,12 +171,11 @@ class KeyStore:
         match = _KEY_RE.match(token)
         if match is None:
             return None
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT id, name, role, tlp_level, created, revoked, key_sha256 "
-                "FROM api_keys WHERE id = ?",
-                (match.group(1),),
-            ).fetchone()
+        row = self._reader().execute(
+            "SELECT id, name, role, tlp_level, created, revoked, key_sha256 "
+            "FROM api_keys WHERE id = ?",
+            (match.group(1),),
+        ).fetchone()
         if row is None:
             # Spend the same hashing work as a hit so timing tells nothing about ids.
             hmac.compare_digest(_digest(token), "0" * 64)

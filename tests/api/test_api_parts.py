@@ -1,0 +1,114 @@
+"""The API's small parts on their own: key store, rate limiter, metrics, TLP names, body limit."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from conftest import auth
+from fastapi.testclient import TestClient
+
+from api.keys import ROLES, KeyStore
+from api.main import create_app
+from api.metrics import Histogram, Metrics
+from api.ratelimit import RateLimiter
+from api.tlp import tlp_level, tlp_name
+from graph.errors import NotFound, ValidationError
+
+
+def test_key_store_round_trip(tmp_path):
+    store = KeyStore(tmp_path / "keys.sqlite")
+    record, token = store.create("analyst", tlp="amber+strict", name="alice")
+    assert token.startswith(f"agk_{record.id}_")
+    key = store.authenticate(token)
+    assert key is not None and key.role == "analyst" and key.tlp == "amber+strict" and key.tlp_level == 3
+    assert key.has_role("reader") and key.has_role("analyst") and not key.has_role("ingest")
+    assert store.authenticate(token + "x") is None
+    assert store.authenticate(token.replace(record.id, "0" * 12)) is None
+    # Only the hash is stored.
+    rows = sqlite3.connect(tmp_path / "keys.sqlite").execute("SELECT * FROM api_keys").fetchall()
+    assert token not in repr(rows)
+    assert (tmp_path / "keys.sqlite").stat().st_mode & 0o077 == 0
+    store.revoke(record.id)
+    assert store.authenticate(token) is None
+    assert store.list()[0].revoked is not None
+    with pytest.raises(NotFound, match="no API key"):
+        store.revoke("nope")
+
+
+@pytest.mark.parametrize(("role", "tlp"), [("root", "red"), ("reader", "purple")])
+def test_key_store_refuses_unknown_roles_and_levels(tmp_path, role, tlp):
+    with pytest.raises(ValidationError, match=role if role == "root" else tlp):
+        KeyStore(tmp_path / "keys.sqlite").create(role, tlp=tlp)
+
+
+def test_roles_are_ordered():
+    assert ROLES == ("reader", "analyst", "ingest", "admin")
+
+
+def test_tlp_names():
+    assert [tlp_level(n) for n in ("CLEAR", "white", "TLP:GREEN", "amber", "amber+strict", "red")] == [0, 0, 1, 2, 3, 4]
+    assert tlp_name(3) == "amber+strict"
+    with pytest.raises(ValidationError, match="'orange'"):
+        tlp_level("orange")
+
+
+def test_token_bucket_refills_over_time():
+    now = [0.0]
+    limiter = RateLimiter(60, clock=lambda: now[0])  # one per second, bursts of 60
+    assert all(limiter.acquire("k") == 0.0 for _ in range(60))
+    wait = limiter.acquire("k")
+    assert 0.9 < wait <= 1.0
+    assert limiter.acquire("other") == 0.0  # per key
+    now[0] += 1.0
+    assert limiter.acquire("k") == 0.0
+    assert limiter.acquire("k") > 0
+
+
+def test_histogram_buckets_are_cumulative():
+    h = Histogram("x_seconds", "help", ("route",), buckets=(0.1, 1.0))
+    for v in (0.05, 0.5, 5.0):
+        h.observe(v, "/a")
+    text = "\n".join(h.render())
+    assert 'x_seconds_bucket{route="/a",le="0.1"} 1' in text
+    assert 'x_seconds_bucket{route="/a",le="1"} 2' in text
+    assert 'x_seconds_bucket{route="/a",le="+Inf"} 3' in text
+    assert 'x_seconds_count{route="/a"} 3' in text
+
+
+def test_metric_labels_are_escaped():
+    m = Metrics()
+    m.requests.inc("GET", 'a"b\\c\nd', "200")
+    assert 'route="a\\"b\\\\c\\nd"' in m.render()
+
+
+def test_rate_limit_answers_429_with_retry_after(api_settings, world, keys):
+    settings = api_settings.model_copy(update={"api_rate_limit_per_minute": 3})
+    with TestClient(create_app(settings, store=world, load_model=False)) as c:
+        h = auth(keys["reader_red"])
+        assert [c.get("/v1/actors", headers=h).status_code for _ in range(3)] == [200] * 3
+        r = c.get("/v1/actors", headers=h)
+        assert r.status_code == 429
+        assert int(r.headers["retry-after"]) >= 1
+        assert r.json()["type"] == "urn:actorgraph:problem:rate-limited"
+        assert c.get("/v1/actors", headers=auth(keys["reader_clear"])).status_code == 200
+        assert "actorgraph_rate_limited_total 1" in c.get("/metrics").text
+
+
+def test_production_refuses_a_key_file_readable_by_others(api_settings, tmp_path):
+    keys = tmp_path / "keys.sqlite"
+    KeyStore(keys)
+    keys.chmod(0o644)
+    settings = api_settings.model_copy(update={"env": "production", "home": tmp_path})
+    with pytest.raises(ValidationError, match="chmod 600"):
+        create_app(settings, load_model=False)
+    keys.chmod(0o600)
+    create_app(settings, load_model=False)
+
+
+def test_openapi_documents_auth_and_problems(client):
+    spec = client.get("/openapi.json").json()
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    assert "red" in spec["info"]["description"]
+    actor = spec["paths"]["/v1/actors/{actor_id}"]["get"]
+    assert {"401", "403", "404", "429"} <= set(actor["responses"])
