@@ -71,37 +71,88 @@ class Spec:
         return f"ipv4:10.{self.i}."
 
     def expected(self) -> dict[str, int]:
-        return {"actor": 1, "campaign": 1, "malware": self.m, "indicators": self.n,
-                "attributed": 1, "uses": self.m, "indicates": self.n}
+        return {
+            "actor": 1,
+            "campaign": 1,
+            "malware": self.m,
+            "indicators": self.n,
+            "attributed": 1,
+            "uses": self.m,
+            "indicates": self.n,
+        }
 
     def bundle(self) -> dict[str, Any]:
         base = {"spec_version": "2.1", "created": TS, "modified": TS}
         objs: list[dict[str, Any]] = [
-            {"type": "intrusion-set", "id": self.actor, "name": f"Durability Actor {self.i}", **base},
-            {"type": "campaign", "id": self.campaign, "name": f"Durability Campaign {self.i}", **base},
-            {"type": "relationship", "id": _sid("relationship", f"attr-{self.i}"),
-             "relationship_type": "attributed-to", "source_ref": self.campaign,
-             "target_ref": self.actor, **base},
+            {
+                "type": "intrusion-set",
+                "id": self.actor,
+                "name": f"Durability Actor {self.i}",
+                **base,
+            },
+            {
+                "type": "campaign",
+                "id": self.campaign,
+                "name": f"Durability Campaign {self.i}",
+                **base,
+            },
+            {
+                "type": "relationship",
+                "id": _sid("relationship", f"attr-{self.i}"),
+                "relationship_type": "attributed-to",
+                "source_ref": self.campaign,
+                "target_ref": self.actor,
+                **base,
+            },
         ]
         for k in range(self.m):
             mal = _sid("malware", f"malware-{self.i}-{k}")
-            objs.append({"type": "malware", "id": mal, "name": f"durabot-{self.i}-{k}",
-                         "is_family": True, **base})
-            objs.append({"type": "relationship", "id": _sid("relationship", f"uses-{self.i}-{k}"),
-                         "relationship_type": "uses", "source_ref": self.campaign,
-                         "target_ref": mal, **base})
+            objs.append(
+                {
+                    "type": "malware",
+                    "id": mal,
+                    "name": f"durabot-{self.i}-{k}",
+                    "is_family": True,
+                    **base,
+                }
+            )
+            objs.append(
+                {
+                    "type": "relationship",
+                    "id": _sid("relationship", f"uses-{self.i}-{k}"),
+                    "relationship_type": "uses",
+                    "source_ref": self.campaign,
+                    "target_ref": mal,
+                    **base,
+                }
+            )
         for j in range(self.n):
             value = f"10.{self.i}.{j // 256}.{j % 256}"
             if j < 20:  # a few real indicators; the bulk as observables (pattern parsing is slow)
                 ind = _sid("indicator", f"ind-{self.i}-{j}")
-                objs.append({"type": "indicator", "id": ind, "pattern_type": "stix", "valid_from": TS,
-                             "pattern": f"[ipv4-addr:value = '{value}']", **base})
+                objs.append(
+                    {
+                        "type": "indicator",
+                        "id": ind,
+                        "pattern_type": "stix",
+                        "valid_from": TS,
+                        "pattern": f"[ipv4-addr:value = '{value}']",
+                        **base,
+                    }
+                )
             else:
                 ind = _sid("ipv4-addr", f"ip-{self.i}-{j}")
                 objs.append({"type": "ipv4-addr", "spec_version": "2.1", "id": ind, "value": value})
-            objs.append({"type": "relationship", "id": _sid("relationship", f"ind-{self.i}-{j}"),
-                         "relationship_type": "indicates", "source_ref": ind,
-                         "target_ref": self.campaign, **base})
+            objs.append(
+                {
+                    "type": "relationship",
+                    "id": _sid("relationship", f"ind-{self.i}-{j}"),
+                    "relationship_type": "indicates",
+                    "source_ref": ind,
+                    "target_ref": self.campaign,
+                    **base,
+                }
+            )
         return {"type": "bundle", "id": _sid("bundle", f"bundle-{self.i}"), "objects": objs}
 
     def write(self, directory: Path) -> Path:
@@ -129,8 +180,15 @@ RETURN actor, campaign, malware, indicators, attributed, uses, count(x) AS indic
 
 def state(store: FalkorStore, spec: Spec) -> dict[str, int]:
     """What the store holds of bundle ``spec``, element by element."""
-    row = store.query(STATE, {"actor": spec.actor, "campaign": spec.campaign,
-                              "malware": f"durabot-{spec.i}-", "prefix": spec.prefix})[0]
+    row = store.query(
+        STATE,
+        {
+            "actor": spec.actor,
+            "campaign": spec.campaign,
+            "malware": f"durabot-{spec.i}-",
+            "prefix": spec.prefix,
+        },
+    )[0]
     return {k: int(v) for k, v in row.items()}
 
 
@@ -152,13 +210,26 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def ag(home: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "actorgraph.cli", *args], capture_output=True,
-                          text=True, env=_env(home), cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "actorgraph.cli", *args],
+        capture_output=True,
+        text=True,
+        env=_env(home),
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def ag_background(home: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "actorgraph.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=_env(home), cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "actorgraph.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(home),
+        cwd=ROOT,
+    )
 
 
 def connect(home: Path) -> FalkorStore:
@@ -166,8 +237,9 @@ def connect(home: Path) -> FalkorStore:
     return FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph="actorgraph")
 
 
-def wait_for_first_write(home: Path, proc: subprocess.Popen[str], baseline: int,
-                         timeout: float = 120) -> bool:
+def wait_for_first_write(
+    home: Path, proc: subprocess.Popen[str], baseline: int, timeout: float = 120
+) -> bool:
     """Poll until the graph grows past ``baseline`` nodes (the ingest started writing)."""
     store = connect(home)
     deadline = time.monotonic() + timeout
@@ -176,7 +248,7 @@ def wait_for_first_write(home: Path, proc: subprocess.Popen[str], baseline: int,
             try:
                 if store.query("MATCH (n) RETURN count(n) AS c")[0]["c"] > baseline:
                     return True
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 - not ready yet: poll again
                 pass
             time.sleep(0.005)
         return False
@@ -206,9 +278,10 @@ def _kill_scenario(tmp: Path, victim: str) -> dict[str, Any]:
         os.kill(server_pid, signal.SIGKILL)
     else:
         os.kill(proc.pid, signal.SIGKILL)
-    out, err = proc.communicate(timeout=120)
-    results.update(saw_write=saw_write, ingest_rc=proc.returncode, ingest_err=err,
-                   server_pid=server_pid)
+    _, err = proc.communicate(timeout=120)
+    results.update(
+        saw_write=saw_write, ingest_rc=proc.returncode, ingest_err=err, server_pid=server_pid
+    )
     if victim == "server":
         t0 = time.perf_counter()
         started = ag(home, "store", "start")
@@ -227,10 +300,17 @@ def _kill_scenario(tmp: Path, victim: str) -> dict[str, Any]:
 
 def _expected_counts(specs: list[Spec]) -> dict[str, dict[str, int]]:
     return {
-        "nodes": {"Campaign": len(specs), "Indicator": sum(s.n for s in specs),
-                  "Malware": sum(s.m for s in specs), "ThreatActor": len(specs)},
-        "relationships": {"ATTRIBUTED_TO": len(specs), "INDICATES": sum(s.n for s in specs),
-                          "USES": sum(s.m for s in specs)},
+        "nodes": {
+            "Campaign": len(specs),
+            "Indicator": sum(s.n for s in specs),
+            "Malware": sum(s.m for s in specs),
+            "ThreatActor": len(specs),
+        },
+        "relationships": {
+            "ATTRIBUTED_TO": len(specs),
+            "INDICATES": sum(s.n for s in specs),
+            "USES": sum(s.m for s in specs),
+        },
     }
 
 
@@ -283,7 +363,9 @@ class TestServerSigkill:
     @pytest.mark.xfail(strict=True, reason=HALF_REASON)
     def test_interrupted_bundle_is_absent_or_complete(self, server_killed: dict[str, Any]) -> None:
         big = server_killed["big"]
-        assert server_killed["after_kill"][big.i] in ("absent", "complete"), server_killed["big_state"]
+        assert server_killed["after_kill"][big.i] in ("absent", "complete"), server_killed[
+            "big_state"
+        ]
 
     def test_rerun_completes_it_and_counts_add_up(self, server_killed: dict[str, Any]) -> None:
         assert server_killed["rerun"].returncode == 0, server_killed["rerun"].stderr
@@ -394,23 +476,42 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
     ]
     py = [sys.executable, "-c"]
     others = [
-        subprocess.Popen([*py, READER, str(home), "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, cwd=ROOT),
-        subprocess.Popen([*py, READER, str(home), "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, cwd=ROOT),
-        subprocess.Popen([*py, HYPOTHESES, str(home), "300"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, cwd=ROOT),
+        subprocess.Popen(
+            [*py, READER, str(home), "5"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        ),
+        subprocess.Popen(
+            [*py, READER, str(home), "5"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        ),
+        subprocess.Popen(
+            [*py, HYPOTHESES, str(home), "300"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        ),
     ]
     try:
         for proc in [*procs, *others]:
-            out, err = proc.communicate(timeout=240)
+            _, err = proc.communicate(timeout=240)
             assert proc.returncode == 0, err
             assert "Traceback" not in err
         with connect(home) as store:
             verdicts = {s.i: verdict(store, s) for s in specs}
             counts = store.counts()
-            hyp = store.query("MATCH (:Campaign)-[r:PREDICTED_ACTOR]->(:ThreatActor) RETURN count(r) AS c")
-            dup = store.query("MATCH (n) WITH n.id AS id, count(*) AS c WHERE c > 1 RETURN count(id) AS d")
+            hyp = store.query(
+                "MATCH (:Campaign)-[r:PREDICTED_ACTOR]->(:ThreatActor) RETURN count(r) AS c"
+            )
+            dup = store.query(
+                "MATCH (n) WITH n.id AS id, count(*) AS c WHERE c > 1 RETURN count(id) AS d"
+            )
     finally:
         embedded.stop(home)
     assert set(verdicts.values()) == {"complete"}, verdicts

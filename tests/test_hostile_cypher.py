@@ -40,7 +40,9 @@ def _fill(store: FalkorStore, nodes: int = 2000) -> None:
 
 def _complete_graph(store: FalkorStore, nodes: int = 30) -> None:
     """Every node linked to every other: variable-length paths explode combinatorially."""
-    store.query("UNWIND range(1, $n) AS i CREATE (:Technique {id: 't' + toString(i)})", {"n": nodes})
+    store.query(
+        "UNWIND range(1, $n) AS i CREATE (:Technique {id: 't' + toString(i)})", {"n": nodes}
+    )
     store.query(
         "MATCH (a:Technique), (b:Technique) WHERE a.id <> b.id CREATE (a)-[:RELATED_TO]->(b)"
     )
@@ -104,7 +106,9 @@ def test_other_queries_are_served_while_a_hostile_read_runs(store: FalkorStore) 
     while worker.is_alive() and len(latencies) < 200:
         t0 = time.perf_counter()
         rows = store.query(
-            "MATCH (i:Indicator {id: $id}) RETURN i.kind AS kind", {"id": "ipv4:10.0.7"}, read_only=True
+            "MATCH (i:Indicator {id: $id}) RETURN i.kind AS kind",
+            {"id": "ipv4:10.0.7"},
+            read_only=True,
         )
         latencies.append(time.perf_counter() - t0)
         assert rows == [{"kind": "ipv4"}]
@@ -113,7 +117,9 @@ def test_other_queries_are_served_while_a_hostile_read_runs(store: FalkorStore) 
     assert isinstance(outcome[0], QueryTimeout)
     assert len(latencies) >= 10, "the hostile read ended before it could be observed"
     # Point lookups take ~1 ms; allow a wide margin for a busy 2-core CI box.
-    assert max(latencies) < 1.0, f"slowest point lookup during the hostile read: {max(latencies):.3f}s"
+    assert max(latencies) < 1.0, (
+        f"slowest point lookup during the hostile read: {max(latencies):.3f}s"
+    )
 
 
 # -- refused ---------------------------------------------------------------------------------
@@ -133,7 +139,9 @@ WRITES = [
 
 
 @pytest.mark.parametrize("cypher", WRITES)
-def test_writes_and_write_procedures_are_refused_on_the_read_path(store: FalkorStore, cypher: str) -> None:
+def test_writes_and_write_procedures_are_refused_on_the_read_path(
+    store: FalkorStore, cypher: str
+) -> None:
     _fill(store, 20)
     before = _counts(store)
     with pytest.raises(QueryError):
@@ -171,20 +179,25 @@ def test_server_commands_cannot_be_smuggled_in_as_cypher(store: FalkorStore, cyp
 def test_load_csv_cannot_read_files(store: FalkorStore, uri: str) -> None:
     _fill(store, 1)
     with pytest.raises(QueryError):
-        store.query("LOAD CSV FROM $uri AS row RETURN row", {"uri": uri}, read_only=True, timeout_ms=1000)
+        store.query(
+            "LOAD CSV FROM $uri AS row RETURN row", {"uri": uri}, read_only=True, timeout_ms=1000
+        )
 
 
 @pytest.mark.parametrize(
     "scheme",
     [
         "http",
-        pytest.param("https", marks=pytest.mark.xfail(
-            strict=True,
-            reason="issue 7 finding: FalkorDB's LOAD CSV fetches https:// URLs, even through "
-            "GRAPH.RO_QUERY, so the engine-side read-only guard lets ad hoc Cypher make the "
-            "server open outbound connections (SSRF). The API's keyword scan refuses LOAD; the "
-            "CLI and store paths do not.",
-        )),
+        pytest.param(
+            "https",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="issue 7 finding: FalkorDB's LOAD CSV fetches https:// URLs, even through "
+                "GRAPH.RO_QUERY, so the engine-side read-only guard lets ad hoc Cypher make the "
+                "server open outbound connections (SSRF). The API's keyword scan refuses LOAD; the "
+                "CLI and store paths do not.",
+            ),
+        ),
     ],
 )
 def test_load_csv_does_not_reach_the_network(store: FalkorStore, scheme: str) -> None:
@@ -240,7 +253,12 @@ def _ag(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedPro
     env.pop("NEO4J_URI", None)
     return subprocess.run(
         [sys.executable, "-m", "actorgraph.cli", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -272,6 +290,12 @@ def test_cli_read_is_bounded_by_row_cap_before_materialising(cli_home: Path) -> 
     assert elapsed < 1.5, f"a capped 500k-row read took {elapsed:.1f}s"
 
 
+START_SERVER = (
+    "import sys; from pathlib import Path; from graph import embedded; "
+    "embedded.start(Path(sys.argv[1]))"
+)
+
+
 def _limited_server(home: Path, limit_bytes: int) -> FalkorStore:
     """Start the embedded server of ``home`` under an address-space limit (inherited by exec)."""
 
@@ -279,9 +303,11 @@ def _limited_server(home: Path, limit_bytes: int) -> FalkorStore:
         resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
     subprocess.run(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from graph import embedded; "
-         "embedded.start(Path(sys.argv[1]))", str(home)],
-        cwd=ROOT, preexec_fn=limit, check=True, timeout=60,
+        [sys.executable, "-c", START_SERVER, str(home)],
+        cwd=ROOT,
+        preexec_fn=limit,
+        check=True,
+        timeout=60,
     )
     return FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph="hostile")
 
@@ -301,7 +327,9 @@ def test_range_memory_bomb_does_not_kill_the_server(tmp_path: Path) -> None:
         store.query("CREATE (:Country {id: 'country:RU'})")
         with pytest.raises(ActorgraphError):
             store.query(
-                "UNWIND range(1, 1000000000) AS x RETURN count(x) AS c", read_only=True, timeout_ms=1000
+                "UNWIND range(1, 1000000000) AS x RETURN count(x) AS c",
+                read_only=True,
+                timeout_ms=1000,
             )
         assert store.query("MATCH (n) RETURN count(n) AS c", read_only=True) == [{"c": 1}]
     finally:
