@@ -1,0 +1,55 @@
+"""`actorgraph train`, `attribute --json` and `evaluate` against a real embedded store (issue 3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from actorgraph.cli import main
+from graph.store import StoreConfig, open_store
+from test_gnn_attribution import build_world
+
+
+@pytest.fixture
+def home(tmp_path: Path):
+    h = tmp_path / "home"
+    store = open_store(StoreConfig(home=h))
+    store.ensure_schema()
+    build_world(store)
+    store.close()
+    yield h
+    main(["--home", str(h), "store", "stop"])
+
+
+def test_train_then_attribute_json_lines_in_input_order(home: Path, tmp_path: Path, capsys):
+    assert main(["--home", str(home), "train", "--seed", "2", "--epochs", "30", "--json"]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert trained["version"] and trained["n_actors"] == 4
+    a = tmp_path / "a.json"
+    a.write_text(json.dumps({"malware": ["SunSpotX"], "indicators": ["hxxp://evil-x[.]example/x"]}))
+    b = tmp_path / "b.json"
+    b.write_text(json.dumps({"malware": ["WiperY"], "techniques": ["T1015", "T1016"]}))
+    assert main(["--home", str(home), "attribute", str(a), str(b), "--top-k", "2", "--json"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["input"] for x in lines] == [str(a), str(b)]
+    for x in lines:
+        assert set(x) == {"input", "model", "candidates", "countries", "unknown", "evidence"}
+        assert x["model"]["version"] == trained["version"]
+        assert len(x["candidates"]) == 2
+        assert set(x["candidates"][0]) == {"rank", "actor_id", "name", "aliases", "country", "score"}
+    assert lines[1]["candidates"][0]["name"] == "Actor Y"
+    assert main(["--home", str(home), "attribute", str(b)]) == 0
+    assert "Actor Y" in capsys.readouterr().out
+
+
+def test_attribute_errors_are_clean(home: Path, tmp_path: Path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"indicators": ["999.1.1.1"]}))
+    assert main(["--home", str(home), "attribute", str(bad)]) == 2
+    assert "999.1.1.1" in capsys.readouterr().err
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"malware": ["PlugX"]}))
+    assert main(["--home", str(home), "attribute", str(good)]) == 2  # no model trained yet
+    assert "actorgraph train" in capsys.readouterr().err

@@ -1,0 +1,72 @@
+"""Snapshot export helpers, the hub warning list and the baselines (issue 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gnn.baselines import OverlapBaseline, TfidfBaseline
+from gnn.dataset import GraphSnapshot
+from gnn.evaluate import rank_of
+from gnn.features import EntitySpace
+from gnn.hubs import HubList
+
+NODES = [
+    {"id": "a1", "type": "actor", "name": "A1", "country": None},
+    {"id": "a2", "type": "actor", "name": "A2"},
+    {"id": "c1", "type": "campaign", "name": "C1"},
+    {"id": "m1", "type": "malware", "name": "Rare"},
+    {"id": "m2", "type": "malware", "name": "Common"},
+    {"id": "t1", "type": "technique", "external_id": "T1001"},
+    {"id": "country:RU", "type": "country", "name": "Russia"},
+]
+EDGES = [
+    {"src": "a1", "rel": "USES", "dst": "m1"}, {"src": "a1", "rel": "USES", "dst": "m2"},
+    {"src": "a2", "rel": "USES", "dst": "m2"}, {"src": "c1", "rel": "ATTRIBUTED_TO", "dst": "a2"},
+    {"src": "c1", "rel": "USES", "dst": "t1"}, {"src": "a1", "rel": "ORIGINATES_FROM", "dst": "country:RU"},
+    {"src": "c1", "rel": "PREDICTED_ACTOR", "dst": "a1"}, {"src": "a1", "rel": "USES", "dst": "missing"},
+]
+
+
+def test_snapshot_rows_labels_fingerprint_and_leave_one_out():
+    snap = GraphSnapshot.from_rows(NODES, EDGES)
+    assert snap.labels() == {"c1": "a2"}
+    assert ("campaign", "PREDICTED_ACTOR", "actor") not in snap.edges  # hypotheses never train
+    assert snap.props["a1"]["country"] == "RU"  # from ORIGINATES_FROM
+    again = GraphSnapshot.from_rows(list(reversed(NODES)), list(reversed(EDGES)))
+    assert again.fingerprint() == snap.fingerprint()
+    loo = snap.without_campaign("c1")
+    assert loo.labels() == {} and "c1" not in loo.props and loo.fingerprint() != snap.fingerprint()
+
+
+def test_hub_list_flags_shared_infrastructure_not_ordinary_values():
+    hubs = HubList.load()
+    assert hubs.reason("ipv4:8.8.8.8", {"type": "indicator", "kind": "ipv4", "value": "8.8.8.8"})
+    assert hubs.reason("ipv4:104.16.3.4", {"type": "indicator", "kind": "ipv4", "value": "104.16.3.4"})
+    assert hubs.reason("asn:AS13335", {"type": "infrastructure", "kind": "asn", "value": "AS13335"})
+    assert hubs.reason("x", {"type": "tool", "name": "Cobalt Strike", "aliases": []})
+    assert hubs.reason("x", {"type": "technique", "external_id": "T1059.001"})
+    assert hubs.reason("domain:a.sinkhole.shadowserver.org",
+                       {"type": "indicator", "kind": "domain", "value": "a.sinkhole.shadowserver.org"})
+    assert hubs.reason("ipv4:203.0.113.5", {"type": "indicator", "kind": "ipv4", "value": "203.0.113.5"}) is None
+    assert hubs.reason("x", {"type": "malware", "name": "SunSpotX", "aliases": []}) is None
+    assert 0 < hubs.weight("x", {"type": "tool", "name": "mimikatz"}) < 0.1
+
+
+def test_baselines_rank_rare_overlap_first_and_ties_count_against():
+    snap = GraphSnapshot.from_rows(NODES, EDGES)
+    space = EntitySpace.build(snap, HubList())
+    q = [space.pos["m1"], space.pos["m2"]]
+    for baseline in (TfidfBaseline(snap, space), OverlapBaseline(snap, space)):
+        s = baseline.scores(q)
+        assert rank_of(s, snap.index("actor")["a1"]) == 1
+    assert rank_of(np.array([0.0, 0.0, 0.0]), 0) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit inside PyG
+def test_to_hetero_data_has_reverse_edges():
+    data = GraphSnapshot.from_rows(NODES, EDGES).to_hetero_data()
+    assert data["actor"].num_nodes == 2
+    assert data["actor", "uses", "malware"].edge_index.shape == (2, 3)
+    assert data["malware", "rev_uses", "actor"].edge_index.shape == (2, 3)
