@@ -147,6 +147,12 @@ def start(home: Path, *, auto: bool = False, wait_s: float = 30.0) -> tuple[Path
             "--dir", str(paths.data_dir),
             "--appendonly", "yes",
             "--appendfsync", "everysec",
+            # Replaying logged queries is slow (an ingest query that took 0.6 s live took 164 s
+            # to replay: the module re-plans it while loading). Rewriting the log into an RDB
+            # snapshot early keeps restarts fast (the same data then loaded in 0.25 s).
+            "--aof-use-rdb-preamble", "yes",
+            "--auto-aof-rewrite-percentage", "25",
+            "--auto-aof-rewrite-min-size", "4mb",
             "--save", "",
             "--pidfile", str(paths.pidfile),
             "--logfile", str(paths.logfile),
@@ -194,6 +200,7 @@ def stop(home: Path, *, wait_s: float = 30.0) -> bool:
 
 
 def _shutdown(paths: ServerPaths, pid: int, wait_s: float) -> None:
+    compact(paths.socket, wait_s=wait_s, min_bytes=256 * 1024)
     # SIGTERM is redis' clean shutdown (fsync of the append-only file, socket removed). The
     # SHUTDOWN command does the same but redis-py then retries the dropped connection for
     # seconds, so the signal is the faster path.
@@ -211,6 +218,39 @@ def _shutdown(paths: ServerPaths, pid: int, wait_s: float) -> None:
     paths.pidfile.unlink(missing_ok=True)
     paths.auto_marker.unlink(missing_ok=True)
     paths.socket.unlink(missing_ok=True)
+
+
+def compact(socket_path: Path, *, wait_s: float = 60.0, min_bytes: int = 0) -> bool:
+    """Rewrite the append-only log into a snapshot when its tail exceeds ``min_bytes``.
+
+    Returns True when a rewrite ran to completion. Best effort: a server that does not answer
+    is left as it is (its log is still complete, only slower to replay).
+    """
+    import redis
+
+    try:
+        client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=10)
+        info = client.info("persistence")
+        tail = int(info.get("aof_current_size", 0)) - int(info.get("aof_base_size", 0))
+        if tail < min_bytes:
+            client.close()
+            return False
+        if not info.get("aof_rewrite_in_progress"):
+            try:
+                client.bgrewriteaof()
+            except redis.ResponseError:
+                pass  # one is already scheduled
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            info = client.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+                client.close()
+                return True
+            time.sleep(0.05)
+        client.close()
+    except Exception:
+        return False
+    return False
 
 
 def release(home: Path) -> None:

@@ -46,7 +46,7 @@ class FalkorStore(GraphStore):
 
     def with_graph(self, graph: str) -> FalkorStore:
         """Another graph on the same server (tests use one graph per test)."""
-        return FalkorStore(self.socket_path, graph=graph, home=self.home)
+        return FalkorStore(self.socket_path, graph=graph)
 
     # -- queries ---------------------------------------------------------------------------
     def query(
@@ -58,18 +58,42 @@ class FalkorStore(GraphStore):
         timeout_ms: int | None = None,
     ) -> list[Row]:
         try:
-            if read_only:
-                result = self._graph.ro_query(cypher, params, timeout=timeout_ms)
-            else:
-                result = self._graph.query(cypher, params, timeout=timeout_ms)
-        except Exception as exc:
-            raise _translate(exc, cypher) from exc
+            result = self._run(cypher, params, read_only, timeout_ms)
+        except StoreUnavailable:
+            if self.home is None:
+                raise
+            # The embedded server died (OOM kill, crash): start it again from its log once and
+            # retry. Every write actorgraph sends is an idempotent MERGE, so a retry is safe.
+            self._restart()
+            result = self._run(cypher, params, read_only, timeout_ms)
         header = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
         header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
         return [
             {name: _plain(value) for name, value in zip(header, row)}
             for row in (result.result_set or [])
         ]
+
+    def _run(self, cypher: str, params: dict[str, Any] | None, read_only: bool,
+             timeout_ms: int | None) -> Any:
+        try:
+            if read_only:
+                return self._graph.ro_query(cypher, params, timeout=timeout_ms)
+            return self._graph.query(cypher, params, timeout=timeout_ms)
+        except Exception as exc:
+            raise _translate(exc, cypher) from exc
+
+    def _restart(self) -> None:
+        import falkordb
+
+        assert self.home is not None
+        socket_path, _ = embedded.start(self.home, auto=True)
+        try:
+            self._db.connection.close()
+        except Exception:
+            pass
+        self.socket_path = socket_path
+        self._db = falkordb.FalkorDB(unix_socket_path=str(socket_path))
+        self._graph = self._db.select_graph(self.graph_name)
 
     def execute_command(self, *args: Any) -> Any:
         """A raw server command (schema DDL such as GRAPH.CONSTRAINT). Not for user input."""
