@@ -44,7 +44,18 @@ CROWDSTRIKE_ANIMALS = {
 # group by a metal family per origin plus a word (IRON TWILIGHT, BRONZE PRESIDENT).
 _ELEMENTS_NOT_IUM = {"LEAD", "MERCURY", "NICKEL", "ZINC", "SILICON", "PHOSPHORUS", "CARBON", "BORON",
                      "MANGANESE", "PLATINUM", "TUNGSTEN", "ARSENIC", "BROMINE", "KRYPTON", "NEON"}  # fmt: skip
-_SECUREWORKS = {"IRON", "BRONZE", "COBALT", "NICKEL", "GOLD", "TIN", "COPPER", "ZINC", "PLATINUM", "TUNGSTEN"}
+_SECUREWORKS = {
+    "IRON",
+    "BRONZE",
+    "COBALT",
+    "NICKEL",
+    "GOLD",
+    "TIN",
+    "COPPER",
+    "ZINC",
+    "PLATINUM",
+    "TUNGSTEN",
+}
 
 COUNTRY_SURENESS = {
     "stix": "stated by the source intelligence (an explicit origin in the reporting)",
@@ -148,8 +159,16 @@ def classify_aliases(name: str, aliases: list[str]) -> dict[str, list[str]]:
             continue
         words = alias.split()
         last = words[-1] if words else ""
-        element = alias.isupper() and alias.isalpha() and (alias.endswith("IUM") or alias in _ELEMENTS_NOT_IUM)
-        if (last in WEATHER_FAMILIES and len(words) >= 2) or re.fullmatch(r"Storm-\d{4}", alias) or element:
+        element = (
+            alias.isupper()
+            and alias.isalpha()
+            and (alias.endswith("IUM") or alias in _ELEMENTS_NOT_IUM)
+        )
+        if (
+            (last in WEATHER_FAMILIES and len(words) >= 2)
+            or re.fullmatch(r"Storm-\d{4}", alias)
+            or element
+        ):
             groups["Microsoft"].append(alias)  # weather names, Storm-####, legacy element names
         elif len(words) == 2 and alias.isupper() and words[0] in _SECUREWORKS:
             groups["Secureworks"].append(alias)
@@ -230,7 +249,9 @@ def build_briefing(
         {
             "kind": r.kind,
             "value": r.value,
-            "defanged": defang(r.value) if r.kind in ("domain", "url", "ipv4", "ipv6", "email") else r.value,
+            "defanged": defang(r.value)
+            if r.kind in ("domain", "url", "ipv4", "ipv6", "email")
+            else r.value,
             "first_seen": r.first_seen,
             "last_seen": r.last_seen,
             "confidence": r.confidence,
@@ -254,7 +275,9 @@ def _first_paragraph(text: str | None, limit: int = 600) -> str | None:
     return para if len(para) <= limit else para[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _campaigns(store: GraphStore, brief: Briefing, scope: Scope, p: dict[str, Any], top: int) -> None:
+def _campaigns(
+    store: GraphStore, brief: Briefing, scope: Scope, p: dict[str, Any], top: int
+) -> None:
     camps = sorted(
         scope.campaigns.values(),
         key=lambda c: (iso(c.get("last_seen") or c.get("first_seen")) or "", c["id"]),
@@ -319,13 +342,18 @@ def _signature(store: GraphStore, brief: Briefing, p: dict[str, Any], top: int) 
         del items_list[top if target == "malware" else top + 2 :]
 
 
-def _infrastructure(store: GraphStore, brief: Briefing, records: list[Any], p: dict[str, Any]) -> None:
+def _infrastructure(
+    store: GraphStore, brief: Briefing, records: list[Any], p: dict[str, Any]
+) -> None:
     def tally(values: list[str | None]) -> list[dict[str, Any]]:
         counts: dict[str, int] = {}
         for v in values:
             if v:
                 counts[v] = counts.get(v, 0) + 1
-        return [{"name": k, "count": n} for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:6]
+        return [
+            {"name": k, "count": n}
+            for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ][:6]
 
     addresses = [r for r in records if r.kind in ("ipv4", "ipv6")]
     domains = [r for r in records if r.kind == "domain"]
@@ -333,11 +361,15 @@ def _infrastructure(store: GraphStore, brief: Briefing, records: list[Any], p: d
         "hosting providers": tally([r.hosting_provider for r in addresses]),
         "ASNs": tally([r.asn for r in addresses]),
         "registrars": tally([r.registrar for r in domains]),
-        "name servers": tally([
-            node.get("name") or node["id"]
-            for _, kind, node in domain_infrastructure(store, [d.id for d in domains], max_tlp=p["max_tlp"])
-            if kind == "name_server"
-        ]),
+        "name servers": tally(
+            [
+                node.get("name") or node["id"]
+                for _, kind, node in domain_infrastructure(
+                    store, [d.id for d in domains], max_tlp=p["max_tlp"]
+                )
+                if kind == "name_server"
+            ]
+        ),
         "indicator kinds": tally([r.kind for r in records]),
     }
 
@@ -362,7 +394,10 @@ def render_markdown(b: Briefing) -> str:
     """The briefing as Markdown (one page when printed)."""
     lines = [f"# {b.name}" + (f" ({b.external_id})" if b.external_id else ""), ""]
     if b.aliases:
-        lines.append("**Also known as:** " + "; ".join(f"{who}: {', '.join(names)}" for who, names in b.aliases.items()))
+        lines.append(
+            "**Also known as:** "
+            + "; ".join(f"{who}: {', '.join(names)}" for who, names in b.aliases.items())
+        )
         lines.append("")
     lines += [_country_line(b), ""]
     if b.motivation:
@@ -377,27 +412,56 @@ def render_markdown(b: Briefing) -> str:
     else:
         lines.append("- No campaigns attributed to this actor in the graph.")
     if b.targets:
-        lines += ["", "Targets overall: " + ", ".join(f"{t['name']} ({t['campaigns']})" for t in b.targets)]
-    lines += ["", f"## Signature malware and tools (rarest first, of {b.n_actors} known actors)", ""]
-    lines += [f"- {m['name']} ({m['kind']}{', ' + m['external_id'] if m['external_id'] else ''}): {m['rarity']}" for m in b.malware] or ["- None recorded."]
+        lines += [
+            "",
+            "Targets overall: " + ", ".join(f"{t['name']} ({t['campaigns']})" for t in b.targets),
+        ]
+    lines += [
+        "",
+        f"## Signature malware and tools (rarest first, of {b.n_actors} known actors)",
+        "",
+    ]
+    lines += [
+        f"- {m['name']} ({m['kind']}{', ' + m['external_id'] if m['external_id'] else ''}): {m['rarity']}"
+        for m in b.malware
+    ] or ["- None recorded."]
     lines += ["", "## Signature techniques (rarest first)", ""]
-    lines += [f"- {t['external_id'] or ''} {t['name']}: {t['rarity']}" for t in b.techniques] or ["- None recorded."]
+    lines += [f"- {t['external_id'] or ''} {t['name']}: {t['rarity']}" for t in b.techniques] or [
+        "- None recorded."
+    ]
     lines += ["", "## Infrastructure habits", ""]
     for what, rows in b.infrastructure.items():
         if rows:
-            lines.append(f"- {what[0].upper() + what[1:]}: " + ", ".join(f"{r['name']} ({r['count']})" for r in rows))
+            lines.append(
+                f"- {what[0].upper() + what[1:]}: "
+                + ", ".join(f"{r['name']} ({r['count']})" for r in rows)
+            )
     if not any(b.infrastructure.values()):
         lines.append("- No infrastructure recorded.")
-    lines += ["", "## Newest indicators worth blocking (defanged; shared hosting, CDNs and sinkholes left out)", ""]
+    lines += [
+        "",
+        "## Newest indicators worth blocking (defanged; shared hosting, CDNs and sinkholes left out)",
+        "",
+    ]
     lines += [f"- `{i['defanged']}` ({i['kind']}), last seen {_date(i['last_seen'] or i['first_seen'])}" +
               (f", confidence {i['confidence']}" if i["confidence"] is not None else "") for i in b.indicators] or ["- None."]  # fmt: skip
     lines += ["", "## What the model attributes to it now (hypotheses, not findings)", ""]
     for pr in b.predictions:
-        known = f"; analysts attribute it to {', '.join(pr['attributed_to'])}" if pr["attributed_to"] else ""
-        lines.append(f"- {pr['campaign']}: {pr['score']:.0%} (rank {pr['rank']}, model {pr['model_version']}){known}")
+        known = (
+            f"; analysts attribute it to {', '.join(pr['attributed_to'])}"
+            if pr["attributed_to"]
+            else ""
+        )
+        lines.append(
+            f"- {pr['campaign']}: {pr['score']:.0%} (rank {pr['rank']}, model {pr['model_version']}){known}"
+        )
     if not b.predictions:
         lines.append("- No current model hypotheses point to this actor.")
-    lines += ["", f"_Generated {b.generated[:16].replace('T', ' ')} UTC by actorgraph from data up to TLP level {b.max_tlp}._", ""]
+    lines += [
+        "",
+        f"_Generated {b.generated[:16].replace('T', ' ')} UTC by actorgraph from data up to TLP level {b.max_tlp}._",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -453,18 +517,30 @@ def render_html(b: Briefing) -> str:
         f'<div class="small muted">most recent: {e(_span(b.campaigns[0])) if b.campaigns else "none"}</div></div>'
         f'<div class="fact"><b>Motivation</b>{e(b.motivation or "not recorded")}</div></div>'
     )
-    camps = "".join(
-        f"<tr><td>{e(c['name'])}</td><td>{e(_span(c))}</td><td>{e(', '.join(c['targets']) or '—')}</td></tr>"
-        for c in b.campaigns
-    ) or '<tr><td colspan="3" class="muted">No campaigns attributed to this actor.</td></tr>'
-    targets = "".join(f'<span class="chip">{e(t["name"])} · {t["campaigns"]}</span>' for t in b.targets)
-    malware = "".join(
-        f"<li>{e(m['name'])} <span class='muted small'>{e(m['kind'])}{' · ' + e(m['external_id']) if m['external_id'] else ''}</span> {_rarity_chip(m)}</li>"
-        for m in b.malware
-    ) or "<li class='muted'>None recorded.</li>"
-    techniques = "".join(
-        f"<li><code>{e(t['external_id'] or '')}</code> {e(t['name'])} {_rarity_chip(t)}</li>" for t in b.techniques
-    ) or "<li class='muted'>None recorded.</li>"
+    camps = (
+        "".join(
+            f"<tr><td>{e(c['name'])}</td><td>{e(_span(c))}</td><td>{e(', '.join(c['targets']) or '—')}</td></tr>"
+            for c in b.campaigns
+        )
+        or '<tr><td colspan="3" class="muted">No campaigns attributed to this actor.</td></tr>'
+    )
+    targets = "".join(
+        f'<span class="chip">{e(t["name"])} · {t["campaigns"]}</span>' for t in b.targets
+    )
+    malware = (
+        "".join(
+            f"<li>{e(m['name'])} <span class='muted small'>{e(m['kind'])}{' · ' + e(m['external_id']) if m['external_id'] else ''}</span> {_rarity_chip(m)}</li>"
+            for m in b.malware
+        )
+        or "<li class='muted'>None recorded.</li>"
+    )
+    techniques = (
+        "".join(
+            f"<li><code>{e(t['external_id'] or '')}</code> {e(t['name'])} {_rarity_chip(t)}</li>"
+            for t in b.techniques
+        )
+        or "<li class='muted'>None recorded.</li>"
+    )
     infra_rows = []
     for what, rows in b.infrastructure.items():
         if not rows:
@@ -477,16 +553,22 @@ def render_html(b: Briefing) -> str:
         )
         infra_rows.append(f"<tr><th>{e(what)}</th><td>{cells}</td></tr>")
     infra = "".join(infra_rows) or '<tr><td class="muted">No infrastructure recorded.</td></tr>'
-    indicators = "".join(
-        f"<tr><td><code>{e(i['defanged'])}</code></td><td>{e(i['kind'])}</td>"
-        f"<td>{e(_date(i['last_seen'] or i['first_seen']))}</td><td>{'' if i['confidence'] is None else i['confidence']}</td></tr>"
-        for i in b.indicators
-    ) or '<tr><td colspan="4" class="muted">None.</td></tr>'
-    preds = "".join(
-        f"<tr><td>{e(pr['campaign'] or pr['campaign_id'])}</td><td><span class='bar' style='width:{max(3, int(80 * pr['score']))}px'></span>{pr['score']:.0%}</td>"
-        f"<td>{e(str(pr['model_version']))}</td><td>{e(', '.join(pr['attributed_to']) or 'unattributed')}</td></tr>"
-        for pr in b.predictions
-    ) or '<tr><td colspan="4" class="muted">No current model hypotheses point to this actor.</td></tr>'
+    indicators = (
+        "".join(
+            f"<tr><td><code>{e(i['defanged'])}</code></td><td>{e(i['kind'])}</td>"
+            f"<td>{e(_date(i['last_seen'] or i['first_seen']))}</td><td>{'' if i['confidence'] is None else i['confidence']}</td></tr>"
+            for i in b.indicators
+        )
+        or '<tr><td colspan="4" class="muted">None.</td></tr>'
+    )
+    preds = (
+        "".join(
+            f"<tr><td>{e(pr['campaign'] or pr['campaign_id'])}</td><td><span class='bar' style='width:{max(3, int(80 * pr['score']))}px'></span>{pr['score']:.0%}</td>"
+            f"<td>{e(str(pr['model_version']))}</td><td>{e(', '.join(pr['attributed_to']) or 'unattributed')}</td></tr>"
+            for pr in b.predictions
+        )
+        or '<tr><td colspan="4" class="muted">No current model hypotheses point to this actor.</td></tr>'
+    )
     description = f"<p>{e(b.description)}</p>" if b.description else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -28,7 +28,9 @@ from graph.store import GraphStore
 # Relationship types walked from an actor and its campaigns to what they use, target, come from.
 _PROFILE_RELS = "USES|TARGETS|ORIGINATES_FROM"
 # Indicator context: what a domain resolves to, where an address is hosted, who registered it.
-_CONTEXT_RELS = "RESOLVES_TO|HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER|PRESENTS_CERT|SUBTECHNIQUE_OF"
+_CONTEXT_RELS = (
+    "RESOLVES_TO|HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER|PRESENTS_CERT|SUBTECHNIQUE_OF"
+)
 _CONTEXT_HOPS = 3
 MAX_ROWS = 2_000_000
 
@@ -161,7 +163,11 @@ def in_window(props: dict[str, Any], since: int | None, until: int | None) -> bo
     """
     if since is None and until is None:
         return True
-    start = _epoch(props.get("first_seen")) or _epoch(props.get("valid_from")) or _epoch(props.get("created"))
+    start = (
+        _epoch(props.get("first_seen"))
+        or _epoch(props.get("valid_from"))
+        or _epoch(props.get("created"))
+    )
     end = _epoch(props.get("last_seen")) or _epoch(props.get("valid_until")) or start
     if start is None and end is None:
         return True
@@ -209,7 +215,9 @@ def select_actor(
         q = NEIGHBOURS.format(label=quote_label(label), rels=_PROFILE_RELS)
         for row in store.query(q, {**p, "ids": ids}, read_only=True):
             sel.add(row["n"])
-        for row in store.query(INDICATORS_OF.format(label=quote_label(label)), {**p, "ids": ids}, read_only=True):
+        for row in store.query(
+            INDICATORS_OF.format(label=quote_label(label)), {**p, "ids": ids}, read_only=True
+        ):
             if in_window(row["n"], since, until):
                 sel.add(row["n"])
     for row in store.query(INFRA_MEMBERS, {**p, "ids": sel.ids("Infrastructure")}, read_only=True):
@@ -238,7 +246,9 @@ def select_actor(
     return sel
 
 
-def select_all(store: GraphStore, *, since: int | None, until: int | None, max_tlp: int) -> Selection:
+def select_all(
+    store: GraphStore, *, since: int | None, until: int | None, max_tlp: int
+) -> Selection:
     """Every node and relationship within clearance; campaigns and indicators narrowed to the window."""
     sel = Selection()
     p = {"max_tlp": max_tlp, "limit": MAX_ROWS}
@@ -249,7 +259,9 @@ def select_all(store: GraphStore, *, since: int | None, until: int | None, max_t
             continue
         sel.add(node)
     sel.edges = [
-        e for e in store.query(ALL_EDGES, p, read_only=True) if e["src"] in sel.nodes and e["dst"] in sel.nodes
+        e
+        for e in store.query(ALL_EDGES, p, read_only=True)
+        if e["src"] in sel.nodes and e["dst"] in sel.nodes
     ]
     return sel
 
@@ -318,9 +330,11 @@ class _Planner:
             if label == "Indicator" or (label == "Infrastructure" and node.get("kind") == "asn"):
                 for sid in node.get("stix_ids") or []:
                     prefix = sid.partition("--")[0]
-                    if prefix == "indicator" or (label == "Indicator" and prefix in so.OBSERVABLE_TYPES):
-                        if so.observable_type(node.get("kind", "")) in (prefix, None) or prefix == "indicator":
-                            self.groups.setdefault(sid, []).append(node_id)
+                    own_observable = (
+                        label == "Indicator" and so.observable_type(node.get("kind", "")) == prefix
+                    )
+                    if prefix == "indicator" or own_observable:
+                        self.groups.setdefault(sid, []).append(node_id)
         self._split_mixed_markings()
 
     def _split_mixed_markings(self) -> None:
@@ -346,7 +360,9 @@ class _Planner:
         label = self.sel.labels[node_id]
         node = self.sel.nodes[node_id]
         if label == "Indicator":
-            singles = [sid for sid in node.get("stix_ids") or [] if self.groups.get(sid) == [node_id]]
+            singles = [
+                sid for sid in node.get("stix_ids") or [] if self.groups.get(sid) == [node_id]
+            ]
             indicators = [s for s in singles if s.startswith("indicator--")]
             observables = [s for s in singles if not s.startswith("indicator--")]
             order = indicators + observables if want == "indicator" else observables + indicators
@@ -384,7 +400,9 @@ class _Planner:
             node = self.sel.nodes[node_id]
             obj: dict[str, Any] | None
             if label == "ThreatActor":
-                obj = so.actor_to_stix(node, self.now, country_as_property=node_id in self.derived_country)
+                obj = so.actor_to_stix(
+                    node, self.now, country_as_property=node_id in self.derived_country
+                )
             elif label == "Campaign":
                 obj = so.campaign_to_stix(node, self.now)
             elif label in ("Malware", "Tool"):
@@ -438,7 +456,10 @@ class _Planner:
         for (sid, rtype), edges in by_rel_id.items():
             srcs = sorted({e["src"] for e in edges})
             dsts = sorted({e["dst"] for e in edges})
-            src_ref, dst_ref = self._group_ref(srcs, rtype, "src"), self._group_ref(dsts, rtype, "dst")
+            src_ref, dst_ref = (
+                self._group_ref(srcs, rtype, "src"),
+                self._group_ref(dsts, rtype, "dst"),
+            )
             if src_ref and dst_ref and len(edges) == len(srcs) * len(dsts):
                 self._emit(sid, edges[0], src_ref, dst_ref)
             else:
@@ -451,7 +472,9 @@ class _Planner:
     def derived_edges_src(self, edge: dict[str, Any]) -> set[str]:
         """Origins derived from aliases/descriptions are re-derived on import, not sent as facts."""
         rel = edge.get("rel") or {}
-        if edge["type"] == "ORIGINATES_FROM" and str(rel.get("country_source") or "").startswith("derived"):
+        if edge["type"] == "ORIGINATES_FROM" and str(rel.get("country_source") or "").startswith(
+            "derived"
+        ):
             return {edge["src"]}
         return set()
 
@@ -466,7 +489,11 @@ class _Planner:
         return self._by_members.get(tuple(node_ids))
 
     def _emit(
-        self, sid: str | None, edge: dict[str, Any], src_ref: str | None = None, dst_ref: str | None = None
+        self,
+        sid: str | None,
+        edge: dict[str, Any],
+        src_ref: str | None = None,
+        dst_ref: str | None = None,
     ) -> None:
         rel = edge.get("rel") or {}
         rtype = edge["type"]
@@ -527,7 +554,9 @@ _TYPE_ORDER = (
 )  # fmt: skip
 
 
-def _assemble(objects: Iterable[dict[str, Any]], now: str, sources: Iterable[str] = ()) -> dict[str, Any]:
+def _assemble(
+    objects: Iterable[dict[str, Any]], now: str, sources: Iterable[str] = ()
+) -> dict[str, Any]:
     """Add the marking definitions and source identities the objects refer to; order; wrap."""
     objs = {o["id"]: o for o in objects}
     identities = {so.source_identity(s)["id"]: so.source_identity(s) for s in sources}
@@ -583,7 +612,9 @@ def attribution_to_stix(
     model = result.get("model") or {}
     version = str(model.get("version") or "unknown")
     objects: dict[str, dict[str, Any]] = {}
-    activity = [o for o in (activity_bundle or {}).get("objects") or [] if isinstance(o, dict) and "id" in o]
+    activity = [
+        o for o in (activity_bundle or {}).get("objects") or [] if isinstance(o, dict) and "id" in o
+    ]
     for obj in activity:
         objects[obj["id"]] = obj
     campaign = next((o for o in activity if o.get("type") == "campaign"), None)
@@ -602,7 +633,9 @@ def attribution_to_stix(
     rel_ids: list[str] = []
     for cand in sorted(candidates, key=lambda c: c.get("rank") or 0)[:top_k]:
         actor_id = cand.get("actor_id")
-        if not isinstance(actor_id, str) or not actor_id.startswith(("intrusion-set--", "threat-actor--")):
+        if not isinstance(actor_id, str) or not actor_id.startswith(
+            ("intrusion-set--", "threat-actor--")
+        ):
             raise ValidationError(f"candidate without an intrusion-set actor_id: {cand!r}")
         score = float(cand.get("score") or 0.0)
         if score <= 0:
@@ -618,7 +651,7 @@ def attribution_to_stix(
             "relationship_type": "attributed-to",
             "source_ref": campaign["id"],
             "target_ref": actor_id,
-            "confidence": max(0, min(100, int(round(score * 100)))),
+            "confidence": max(0, min(100, round(score * 100))),
             "description": (
                 f"Hypothesis of actorgraph model {version}: rank {cand.get('rank')}, "
                 f"calibrated probability {score:.3f}."
@@ -657,11 +690,15 @@ def _evidence_note(
 ) -> dict[str, Any]:
     lines = [f"actorgraph attribution (model {version})", ""]
     for cand in result.get("candidates") or []:
-        lines.append(f"- #{cand.get('rank')}: {cand.get('name')} ({cand.get('country') or '?'}) p={float(cand.get('score') or 0):.3f}")
+        lines.append(
+            f"- #{cand.get('rank')}: {cand.get('name')} ({cand.get('country') or '?'}) p={float(cand.get('score') or 0):.3f}"
+        )
     if result.get("unknown") is not None:
         lines.append(f"- unknown actor: p={float(result['unknown']):.3f}")
     for country in result.get("countries") or []:
-        lines.append(f"- country {country.get('country')}: p={float(country.get('score') or 0):.3f}")
+        lines.append(
+            f"- country {country.get('country')}: p={float(country.get('score') or 0):.3f}"
+        )
     lines += ["", "Evidence:"]
     for item in result.get("evidence") or []:
         lines.append("- " + _evidence_line(item))

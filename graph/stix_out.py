@@ -167,7 +167,7 @@ def common(props: dict[str, Any], stix_type: str, stix_id: str, now: str) -> dic
         obj["created_by_ref"] = ref
     conf = props.get("confidence")
     if isinstance(conf, int | float) and not isinstance(conf, bool) and 0 <= conf <= 100:
-        obj["confidence"] = int(round(conf))
+        obj["confidence"] = round(conf)
     tlp = tlp_of(props)
     if tlp:
         obj["object_marking_refs"] = [TLP2_IDS[tlp]]
@@ -183,7 +183,13 @@ def _attack_ref(props: dict[str, Any], kind: str) -> list[dict[str, Any]] | None
     xid = props.get("external_id")
     if not xid:
         return None
-    return [{"source_name": _MITRE, "external_id": xid, "url": f"https://attack.mitre.org/{kind}/{xid.replace('.', '/')}"}]
+    return [
+        {
+            "source_name": _MITRE,
+            "external_id": xid,
+            "url": f"https://attack.mitre.org/{kind}/{xid.replace('.', '/')}",
+        }
+    ]
 
 
 def _seen(obj: dict[str, Any], props: dict[str, Any]) -> None:
@@ -295,7 +301,9 @@ def infrastructure_to_stix(node: dict[str, Any], stix_id: str, now: str) -> dict
     obj = common(node, "infrastructure", stix_id, now)
     obj["name"] = node.get("name") or node.get("value") or node["id"]
     kind = node.get("kind") or "other"
-    types = node.get("infrastructure_types") or ([_INFRA_TYPES[kind]] if kind in _INFRA_TYPES else None)
+    types = node.get("infrastructure_types") or (
+        [_INFRA_TYPES[kind]] if kind in _INFRA_TYPES else None
+    )
     _set(obj, "infrastructure_types", types)
     _set(obj, "description", node.get("description"))
     _seen(obj, node)
@@ -368,7 +376,9 @@ def comparison(kind: str, value: str) -> str | None:
 
 def pattern_of(nodes: list[dict[str, Any]]) -> str | None:
     """One pattern naming every node (``[a] OR [b]``), or None when no node has a pattern form."""
-    parts = [c for c in (comparison(n.get("kind", ""), str(n.get("value", ""))) for n in nodes) if c]
+    parts = [
+        c for c in (comparison(n.get("kind", ""), str(n.get("value", ""))) for n in nodes) if c
+    ]
     if not parts:
         return None
     return " OR ".join(f"[{p}]" for p in dict.fromkeys(parts))
@@ -409,7 +419,9 @@ def observable_sco(stix_id: str, nodes: list[dict[str, Any]]) -> dict[str, Any] 
         obj["hashes"] = hashes
     elif stix_type == "x509-certificate":
         obj["hashes"] = {
-            ("SHA-256" if len(n["value"]) == 64 else "SHA-1"): n["value"] for n in nodes if n.get("kind") == "x509"
+            ("SHA-256" if len(n["value"]) == 64 else "SHA-1"): n["value"]
+            for n in nodes
+            if n.get("kind") == "x509"
         }
         if not obj["hashes"]:
             return None

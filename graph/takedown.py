@@ -144,6 +144,7 @@ def domain_infrastructure(
             out.append((row["domain"], kind, row["x"]))
     return out
 
+
 # How many actors each indicator leads to (directly, through campaigns, through domains pointing
 # at an address). Counted over everything in the store: fan-out is a fact of the world, but
 # only ids within clearance are returned, never named.
@@ -225,7 +226,12 @@ def actor_scope(
         if not rows:
             raise NotFound(f"no campaign {campaign!r}")
         actors = rows[0]["actors"]
-        return Scope(actors[0] if actors else None, {campaign: rows[0]["c"]}, {campaign: None}, whole_actor=False)
+        return Scope(
+            actors[0] if actors else None,
+            {campaign: rows[0]["c"]},
+            {campaign: None},
+            whole_actor=False,
+        )
     node = resolve_actor(store, actor or "", max_tlp=max_tlp)
     rows = store.query(CAMPAIGNS_OF, {**p, "actor": node["id"]}, read_only=True)
     return Scope(
@@ -273,10 +279,14 @@ def collect_indicators(
                 conf = [row["confidence"], row["i"].get("confidence")]
                 if label == "Campaign":
                     conf.append(scope.attribution_confidence.get(owner))
-                    rec.campaigns.append(names[owner]) if names[owner] not in rec.campaigns else None
+                    rec.campaigns.append(names[owner]) if names[
+                        owner
+                    ] not in rec.campaigns else None
                     _seen_from(rec, scope.campaigns[owner])
                 hop = "INDICATES" if row["via"] == "INDICATES" else f"part of {row['via']} used by"
-                tail = f" -ATTRIBUTED_TO-> {actor_name}" if label == "Campaign" and actor_name else ""
+                tail = (
+                    f" -ATTRIBUTED_TO-> {actor_name}" if label == "Campaign" and actor_name else ""
+                )
                 target = names[owner] if label == "Campaign" else actor_name
                 rec.evidence.append(f"{rec.id} -{hop}-> {target}{tail}")
                 rec.confidence = _best(rec.confidence, _weakest(conf))
@@ -291,7 +301,9 @@ def collect_indicators(
 def _record(records: dict[str, IndicatorRecord], node: dict[str, Any]) -> IndicatorRecord:
     rec = records.get(node["id"])
     if rec is None:
-        rec = IndicatorRecord(id=node["id"], kind=node.get("kind") or "?", value=str(node.get("value")))
+        rec = IndicatorRecord(
+            id=node["id"], kind=node.get("kind") or "?", value=str(node.get("value"))
+        )
         rec.first_seen = iso(node.get("first_seen") or node.get("valid_from"))
         rec.last_seen = iso(node.get("last_seen") or node.get("last_sighted"))
         until = iso(node.get("valid_until"))
@@ -323,7 +335,9 @@ def _best(current: int | None, path: int | None) -> int | None:
     return path if current is None else max(current, path)
 
 
-def _add_resolutions(store: GraphStore, records: dict[str, IndicatorRecord], p: dict[str, Any]) -> None:
+def _add_resolutions(
+    store: GraphStore, records: dict[str, IndicatorRecord], p: dict[str, Any]
+) -> None:
     domains = [r.id for r in records.values() if r.kind == "domain"]
     if not domains:
         return
@@ -335,7 +349,9 @@ def _add_resolutions(store: GraphStore, records: dict[str, IndicatorRecord], p: 
         rec = _record(records, ip)
         if dom.value not in rec.domains:
             rec.domains.append(dom.value)
-        rec.evidence.append(f"{rec.id} <-RESOLVES_TO- {dom.evidence[0] if dom.evidence else dom.id}")
+        rec.evidence.append(
+            f"{rec.id} <-RESOLVES_TO- {dom.evidence[0] if dom.evidence else dom.id}"
+        )
         if new:
             rec.confidence = dom.confidence
             rec.campaigns = list(dom.campaigns)
@@ -375,7 +391,9 @@ def _add_hosting(store: GraphStore, records: dict[str, IndicatorRecord], p: dict
                 rec.stale_reason = f"sinkholed (resolves to {value}, {ip.hub_reason})"
 
 
-def _add_registrars(store: GraphStore, records: dict[str, IndicatorRecord], p: dict[str, Any]) -> None:
+def _add_registrars(
+    store: GraphStore, records: dict[str, IndicatorRecord], p: dict[str, Any]
+) -> None:
     domains = [r.id for r in records.values() if r.kind == "domain"]
     for domain, kind, node in domain_infrastructure(store, domains, max_tlp=p["max_tlp"]):
         if kind == "registrar":
@@ -393,7 +411,9 @@ def _add_fanout(
     for rec in records.values():
         rec.n_actors = max(1, len(actors[rec.id]))
         if rec.n_actors >= hub_actors and rec.hub_reason is None:
-            rec.hub_reason = f"shared: tied to {rec.n_actors} actors (shared hosting or a public service)"
+            rec.hub_reason = (
+                f"shared: tied to {rec.n_actors} actors (shared hosting or a public service)"
+            )
 
 
 # --------------------------------------------------------------------------- the package
@@ -432,7 +452,9 @@ class Takedown:
             head = ex["reason"].split(" (")[0].split(":")[0]
             reasons[head] = reasons.get(head, 0) + 1
         return {
-            "actor": {"id": self.actor["id"], "name": self.actor.get("name")} if self.actor else None,
+            "actor": {"id": self.actor["id"], "name": self.actor.get("name")}
+            if self.actor
+            else None,
             "campaign": self.campaign,
             "since": self.since,
             "generated": self.generated,
@@ -543,14 +565,22 @@ def write_takedown(package: Takedown, out_dir: Path) -> list[Path]:
             "generated": package.generated,
             "items": [asdict(r) for r in records],
         }
-        for path, text in ((stem.with_suffix(".json"), json.dumps(doc, indent=2)), (stem.with_suffix(".csv"), to_csv(records))):
+        for path, text in (
+            (stem.with_suffix(".json"), json.dumps(doc, indent=2)),
+            (stem.with_suffix(".csv"), to_csv(records)),
+        ):
             path.write_text(text, encoding="utf-8")
             written.append(path)
     summary = out_dir / "summary.json"
-    summary.write_text(json.dumps({**package.summary(), "files": [p.name for p in written]}, indent=2), encoding="utf-8")
+    summary.write_text(
+        json.dumps({**package.summary(), "files": [p.name for p in written]}, indent=2),
+        encoding="utf-8",
+    )
     excluded = out_dir / "excluded.csv"
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=("kind", "value", "reason"), extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(
+        buf, fieldnames=("kind", "value", "reason"), extrasaction="ignore", lineterminator="\n"
+    )
     writer.writeheader()
     writer.writerows(package.excluded)
     excluded.write_text(buf.getvalue(), encoding="utf-8")

@@ -151,7 +151,9 @@ def build(store: Any) -> None:
     for label, props in NODES:
         by_label[label].append(props)
     for label, rows in by_label.items():
-        store.write_batches(f"UNWIND $rows AS row CREATE (n:{quote_label(label)}) SET n = row", rows)
+        store.write_batches(
+            f"UNWIND $rows AS row CREATE (n:{quote_label(label)}) SET n = row", rows
+        )
     by_type: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for src_label, rel, dst_label, src, dst, props in EDGES:
         by_type[(src_label, rel, dst_label)].append({"s": src, "d": dst, "p": props})

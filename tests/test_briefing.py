@@ -9,7 +9,13 @@ from html.parser import HTMLParser
 import pytest
 from share_graph import A28, build
 
-from graph.briefing import build_briefing, classify_aliases, rarity_label, render_html, render_markdown
+from graph.briefing import (
+    build_briefing,
+    classify_aliases,
+    rarity_label,
+    render_html,
+    render_markdown,
+)
 from graph.errors import NotFound
 
 
@@ -22,7 +28,11 @@ def graph(store):
 def test_who_the_actor_is_and_how_sure_the_origin_is(graph):
     b = build_briefing(graph, "Forest Blizzard", max_tlp=3)
     assert b.actor_id == A28 and b.name == "APT28" and b.external_id == "G0007"
-    assert b.aliases == {"Microsoft": ["Forest Blizzard", "STRONTIUM"], "CrowdStrike": ["Fancy Bear"], "Other names": ["Sofacy"]}
+    assert b.aliases == {
+        "Microsoft": ["Forest Blizzard", "STRONTIUM"],
+        "CrowdStrike": ["Fancy Bear"],
+        "Other names": ["Sofacy"],
+    }
     assert (b.country, b.country_name, b.country_source) == ("RU", "Russia", "derived:alias")
     assert "inferred from the names vendors give it" in b.country_sureness
 
@@ -56,7 +66,10 @@ def test_indicators_worth_blocking_leave_hubs_out_and_are_defanged(graph):
     assert dom["defanged"] == "mail-gov-ua[.]example"
     infra = b.infrastructure
     assert infra["registrars"][0] == {"name": "NameCheap, Inc.", "count": 3}
-    assert {r["name"] for r in infra["hosting providers"]} >= {"IronVault Hosting Ltd", "Cloudflare, Inc."}
+    assert {r["name"] for r in infra["hosting providers"]} >= {
+        "IronVault Hosting Ltd",
+        "Cloudflare, Inc.",
+    }
 
 
 def test_model_hypotheses_with_scores(graph):
@@ -113,7 +126,17 @@ def test_rarity_is_relative_to_how_many_actors_are_known():
 
 def test_alias_classification():
     got = classify_aliases(
-        "APT41", ["Brass Typhoon", "Wicked Panda", "BARIUM", "Storm-0558", "Winnti", "UNC2452", "BRONZE ATLAS", "SNAKEMACKEREL"]
+        "APT41",
+        [
+            "Brass Typhoon",
+            "Wicked Panda",
+            "BARIUM",
+            "Storm-0558",
+            "Winnti",
+            "UNC2452",
+            "BRONZE ATLAS",
+            "SNAKEMACKEREL",
+        ],
     )
     assert got == {
         "Microsoft": ["Brass Typhoon", "BARIUM", "Storm-0558"],
@@ -124,7 +147,9 @@ def test_alias_classification():
     }
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
@@ -135,7 +160,8 @@ def test_html_renders_in_headless_chromium(graph, tmp_path):
     proc = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
          "--window-size=1100,1500", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        check=False, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = shot.read_bytes()

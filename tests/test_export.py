@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,15 @@ CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
 
 # Properties a round trip must keep, per label (the analyst-facing ones).
 KEY_PROPS = {
-    "ThreatActor": ("name", "aliases", "country", "country_source", "description", "external_id", "tlp_level"),
+    "ThreatActor": (
+        "name",
+        "aliases",
+        "country",
+        "country_source",
+        "description",
+        "external_id",
+        "tlp_level",
+    ),
     "Campaign": ("name", "first_seen", "last_seen", "tlp_level", "confidence"),
     "Malware": ("name", "aliases", "is_family", "external_id"),
     "Tool": ("name", "external_id"),
@@ -116,7 +125,14 @@ def test_actor_selection_holds_its_campaigns_malware_techniques_and_indicators(a
     bundle = export_bundle(apt28, actor="fancy bear", now=NOW)
     assert validate(bundle).is_valid
     types = {o["type"] for o in bundle["objects"]}
-    assert {"intrusion-set", "campaign", "malware", "attack-pattern", "indicator", "relationship"} <= types
+    assert {
+        "intrusion-set",
+        "campaign",
+        "malware",
+        "attack-pattern",
+        "indicator",
+        "relationship",
+    } <= types
     patterns = " ".join(o["pattern"] for o in bundle["objects"] if o["type"] == "indicator")
     assert "mail-gov-ua.example" in patterns and "203.0.113.45" in patterns
 
@@ -165,3 +181,35 @@ def test_attribution_result_as_stix(apt28):
     assert "domain:mail-gov-ua.example" in note["content"] and rels[0]["id"] in note["object_refs"]
     # The same result gives the same ids (a re-export updates, never duplicates, downstream).
     assert attribution_to_stix(result, now=NOW)["objects"] == bundle["objects"]
+
+
+@pytest.mark.slow
+def test_round_trip_of_attack_and_the_demo_world(server, tmp_path):
+    """The real demo data: every node, relationship and key property survives export + ingest."""
+    from graph.ingest import ingest_attack, ingest_paths
+    from graph.world import generate_world
+
+    src = server.with_graph(f"rt-world-{uuid.uuid4().hex[:8]}")
+    dst = server.with_graph(f"rt-world-{uuid.uuid4().hex[:8]}")
+    try:
+        for g in (src, dst):
+            g.ensure_schema()
+        ingest_attack(src)
+        generate_world(seed=3, scale=600).write(tmp_path / "world")
+        ingest_paths(src, sorted((tmp_path / "world").glob("train*.json")))
+        before = graph_facts(src)
+        bundle = export_bundle(src, now=NOW)
+        ingest_object(dst, bundle, "export")
+        after = graph_facts(dst)
+        assert after[0] == before[0]
+        assert after[1] == before[1]
+        assert after[2] == before[2]
+        # One actor's share, checked against the specification (the whole graph takes minutes).
+        apt28 = export_bundle(src, actor="APT28", since="2020-01-01", max_tlp=2, now=NOW)
+        assert any(o["type"] == "campaign" for o in apt28["objects"])
+        results = validate(apt28)
+        assert results.is_valid, [str(e) for e in results.errors][:5]
+    finally:
+        for g in (src, dst):
+            g.clear()
+            g.close()

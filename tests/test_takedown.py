@@ -33,14 +33,18 @@ def test_live_domains_and_addresses_grouped_by_registrar_and_hoster(graph):
     (ip,) = hosting["IronVault Hosting Ltd"]
     assert ip.value == "203.0.113.45" and ip.asn == "AS64512"
     assert ip.domains == ["mail-gov-ua.example"]
-    assert ip.first_seen == "2024-01-05T00:00:00.000Z" and ip.last_seen == "2024-04-01T00:00:00.000Z"
+    assert (
+        ip.first_seen == "2024-01-05T00:00:00.000Z" and ip.last_seen == "2024-04-01T00:00:00.000Z"
+    )
     dom = next(r for r in regs["NameCheap, Inc."] if r.value == "mail-gov-ua.example")
     # Weakest link of indicator (80), INDICATES (85), ATTRIBUTED_TO (90).
     assert dom.confidence == 80
     assert dom.evidence == [
         "domain:mail-gov-ua.example -INDICATES-> Operation Frozen Inbox -ATTRIBUTED_TO-> APT28"
     ]
-    assert dom.first_seen == "2024-01-05T00:00:00.000Z" and dom.last_seen == "2024-03-30T00:00:00.000Z"
+    assert (
+        dom.first_seen == "2024-01-05T00:00:00.000Z" and dom.last_seen == "2024-03-30T00:00:00.000Z"
+    )
 
 
 def test_hubs_are_excluded_with_the_reason_stated(graph):
@@ -49,13 +53,20 @@ def test_hubs_are_excluded_with_the_reason_stated(graph):
     assert reasons["104.16.1.1"].startswith("cdn address (Cloudflare, Inc.)")
     assert reasons["192.0.2.10"].startswith("sinkhole address (Research sinkhole Alpha)")
     assert reasons["old-mail.example"].startswith("sinkholed (resolves to 192.0.2.10")
-    assert reasons["198.51.100.7"] == "shared: tied to 3 actors (shared hosting or a public service)"
+    assert (
+        reasons["198.51.100.7"] == "shared: tied to 3 actors (shared hosting or a public service)"
+    )
     kept = _values(pkg.items)
     assert not kept & set(reasons)
     assert "ab" * 32 not in kept  # hashes are not for registrars or hosters
     summary = pkg.summary()
     assert summary["domains"] == 3 and summary["addresses"] == 1
-    assert summary["excluded_by_reason"] == {"cdn address": 1, "shared": 1, "sinkhole address": 1, "sinkholed": 1}
+    assert summary["excluded_by_reason"] == {
+        "cdn address": 1,
+        "shared": 1,
+        "sinkhole address": 1,
+        "sinkholed": 1,
+    }
 
 
 def test_since_drops_what_was_not_seen_since(graph):
@@ -73,7 +84,9 @@ def test_nothing_above_clearance_appears_even_among_exclusions(graph):
     assert "203.0.113.99" not in everything
     green = build_takedown(graph, actor=A28, max_tlp=1)
     # The amber campaign is invisible at green: none of its indicators are listed.
-    assert "mail-gov-ua.example" not in json.dumps([r.__dict__ for r in green.items] + green.excluded)
+    assert "mail-gov-ua.example" not in json.dumps(
+        [r.__dict__ for r in green.items] + green.excluded
+    )
 
 
 def test_campaign_scope_and_errors(graph):

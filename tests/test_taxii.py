@@ -17,6 +17,7 @@ import httpx
 import pytest
 import requests
 from fastapi.testclient import TestClient
+from share_app import with_share_routes
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
@@ -26,7 +27,6 @@ from api.main import create_app
 from api.routes.taxii import COLLECTIONS, TAXII_MEDIA_TYPE, clear_cache
 from graph.export import export_bundle
 from graph.ingest import ingest_object
-from share_app import with_share_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
@@ -135,13 +135,17 @@ def test_objects_paginate_and_match_the_export(taxii_server, taxii_keys, feed_gr
     # Red objects never reach an amber collection.
     assert "infrastructure--d09c50cf-5bab-465e-9e2d-543912148b73" not in {o["id"] for o in got}
     # The manifest lists the same objects with their date_added, oldest first.
-    manifest = [m for page in as_pages(coll.get_manifest, per_request=50) for m in page.get("objects", [])]
+    manifest = [
+        m for page in as_pages(coll.get_manifest, per_request=50) for m in page.get("objects", [])
+    ]
     added = [m["date_added"] for m in manifest]
     assert added == sorted(added) and len(manifest) == len(got)
 
 
 def test_added_after_returns_only_newer_objects(taxii_server, taxii_keys):
-    coll = Collection(f"{taxii_server}/taxii2/api/collections/{LEVEL_IDS[4]}/", auth=Bearer(taxii_keys["red"]))
+    coll = Collection(
+        f"{taxii_server}/taxii2/api/collections/{LEVEL_IDS[4]}/", auth=Bearer(taxii_keys["red"])
+    )
     manifest = coll.get_manifest(limit=1000)["objects"]
     pivot = sorted({m["date_added"] for m in manifest})[-2]
     newer = coll.get_objects(added_after=pivot, limit=1000)
@@ -158,28 +162,51 @@ def test_added_after_returns_only_newer_objects(taxii_server, taxii_keys):
 
 
 def test_keys_only_reach_collections_at_or_below_clearance(taxii_server, taxii_keys):
-    coll = Collection(f"{taxii_server}/taxii2/api/collections/{LEVEL_IDS[2]}/", auth=Bearer(taxii_keys["clear"]))
+    coll = Collection(
+        f"{taxii_server}/taxii2/api/collections/{LEVEL_IDS[2]}/", auth=Bearer(taxii_keys["clear"])
+    )
     with pytest.raises(requests.HTTPError) as err:
         coll.get_objects()
     assert err.value.response.status_code == 404
     with pytest.raises((requests.HTTPError, TAXIIServiceException)):
         Server(f"{taxii_server}/taxii2/").refresh()  # no key at all
     # HTTP Basic with the key as password works too (what many TAXII clients offer).
-    basic = Collection(f"{taxii_server}/taxii2/api/collections/{LEVEL_IDS[0]}/", user="cert", password=taxii_keys["clear"])
+    basic = Collection(
+        f"{taxii_server}/taxii2/api/collections/{LEVEL_IDS[0]}/",
+        user="cert",
+        password=taxii_keys["clear"],
+    )
     assert basic.get_objects(limit=2)["more"] is True
 
 
 def test_bad_tokens_and_media_types_in_process(server_home, feed_graph, taxii_keys):
-    settings = Settings(home=server_home, graph=feed_graph.graph_name, api_rate_limit_per_minute=100_000)
+    settings = Settings(
+        home=server_home, graph=feed_graph.graph_name, api_rate_limit_per_minute=100_000
+    )
     app = with_share_routes(create_app(settings, store=feed_graph, load_model=False))
     clear_cache()
     headers = {"Authorization": f"Bearer {taxii_keys['red']}", "Accept": TAXII_MEDIA_TYPE}
     with TestClient(app, raise_server_exceptions=False) as client:
         base = f"/taxii2/api/collections/{LEVEL_IDS[4]}"
-        assert client.get(f"{base}/objects/", params={"next": "%%%"}, headers=headers).status_code == 400
-        assert client.get(f"{base}/objects/", params={"added_after": "yesterday"}, headers=headers).status_code == 400
-        assert client.get(f"{base}/objects/", headers={**headers, "Accept": "text/html"}).status_code == 406
+        assert (
+            client.get(f"{base}/objects/", params={"next": "%%%"}, headers=headers).status_code
+            == 400
+        )
+        assert (
+            client.get(
+                f"{base}/objects/", params={"added_after": "yesterday"}, headers=headers
+            ).status_code
+            == 400
+        )
+        assert (
+            client.get(f"{base}/objects/", headers={**headers, "Accept": "text/html"}).status_code
+            == 406
+        )
         assert client.get("/taxii2/other/", headers=headers).status_code == 404
-        one = client.get(f"{base}/objects/intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c/", headers=headers)
+        one = client.get(
+            f"{base}/objects/intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c/", headers=headers
+        )
         assert one.status_code == 200 and one.json()["objects"][0]["name"] == "APT28"
-        assert client.get(f"{base}/objects/intrusion-set--nope/", headers=headers).status_code == 404
+        assert (
+            client.get(f"{base}/objects/intrusion-set--nope/", headers=headers).status_code == 404
+        )

@@ -11,8 +11,12 @@ from actorgraph.commands.export import parse_tlp
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("brief", help="a one-page briefing on an actor for non-specialist readers")
     p.add_argument("actor", help="an actor id, name, alias (any vendor's) or ATT&CK id")
-    p.add_argument("--format", choices=("md", "html", "json"), default="md", help="output format (default md)")
-    p.add_argument("--max-tlp", default="red", help="use only data marked up to this TLP level (default red)")
+    p.add_argument(
+        "--format", choices=("md", "html", "json"), default="md", help="output format (default md)"
+    )
+    p.add_argument(
+        "--max-tlp", default="red", help="use only data marked up to this TLP level (default red)"
+    )
     p.add_argument("--out", type=Path, help="write the briefing here (default: standard output)")
     p.set_defaults(handler=run)
 

@@ -14,11 +14,23 @@ TLP_ORDER = {"clear": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export a selection as a STIX 2.1 bundle (ids and markings kept)")
-    p.add_argument("--actor", help="an actor id, name, alias or ATT&CK id (default: the whole graph)")
-    p.add_argument("--since", help="campaigns and indicators active on or after this date (YYYY-MM-DD)")
-    p.add_argument("--until", help="campaigns and indicators active on or before this date (YYYY-MM-DD)")
-    p.add_argument("--max-tlp", default="red", help="TLP ceiling: clear, green, amber, amber+strict, red (default red)")
+    p = sub.add_parser(
+        "export", help="export a selection as a STIX 2.1 bundle (ids and markings kept)"
+    )
+    p.add_argument(
+        "--actor", help="an actor id, name, alias or ATT&CK id (default: the whole graph)"
+    )
+    p.add_argument(
+        "--since", help="campaigns and indicators active on or after this date (YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--until", help="campaigns and indicators active on or before this date (YYYY-MM-DD)"
+    )
+    p.add_argument(
+        "--max-tlp",
+        default="red",
+        help="TLP ceiling: clear, green, amber, amber+strict, red (default red)",
+    )
     p.add_argument("--out", type=Path, help="write the bundle here (default: standard output)")
     p.set_defaults(handler=run)
 
@@ -33,7 +45,9 @@ def parse_tlp(text: str) -> int:
         return int(text)
     name = tlp_name(text)
     if name is None:
-        raise ValidationError(f"--max-tlp {text!r} is not a TLP level ({', '.join(TLP_ORDER)} or 0..4)")
+        raise ValidationError(
+            f"--max-tlp {text!r} is not a TLP level ({', '.join(TLP_ORDER)} or 0..4)"
+        )
     return TLP_ORDER[name]
 
 
@@ -41,7 +55,11 @@ def run(args: argparse.Namespace, ctx) -> int:
     from graph.export import export_bundle
 
     bundle = export_bundle(
-        ctx.store(), actor=args.actor, since=args.since, until=args.until, max_tlp=parse_tlp(args.max_tlp)
+        ctx.store(),
+        actor=args.actor,
+        since=args.since,
+        until=args.until,
+        max_tlp=parse_tlp(args.max_tlp),
     )
     text = json.dumps(bundle, indent=2, ensure_ascii=False)
     if args.out:

@@ -17,9 +17,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("actor", nargs="?", help="an actor id, name, alias or ATT&CK id")
     p.add_argument("--campaign", help="one campaign's STIX id instead of an actor")
     p.add_argument("--since", help="only what was last seen on or after this date (YYYY-MM-DD)")
-    p.add_argument("--max-tlp", default="red", help="use only data marked up to this TLP level (default red)")
-    p.add_argument("--hub-actors", type=int, default=3,
-                   help="tied to this many actors or more = shared infrastructure, left out (default 3)")
+    p.add_argument(
+        "--max-tlp", default="red", help="use only data marked up to this TLP level (default red)"
+    )
+    p.add_argument(
+        "--hub-actors",
+        type=int,
+        default=3,
+        help="tied to this many actors or more = shared infrastructure, left out (default 3)",
+    )
     p.add_argument("--out", type=Path, help="write the package files into this directory")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(handler=run)
@@ -41,12 +47,22 @@ def run(args: argparse.Namespace, ctx) -> int:
         ctx.out(summary)
         return 0
     who = (summary["actor"] or {}).get("name") or args.campaign
-    lines = [f"Takedown package for {who}: {summary['domains']} domains, {summary['addresses']} addresses"]
-    for title, groups in (("registrars", package.by_registrar()), ("hosting", package.by_hosting())):
+    lines = [
+        f"Takedown package for {who}: {summary['domains']} domains, {summary['addresses']} addresses"
+    ]
+    for title, groups in (
+        ("registrars", package.by_registrar()),
+        ("hosting", package.by_hosting()),
+    ):
         for name, records in groups.items():
-            lines.append(f"  {title[:-1] if title.endswith('s') else title} {name}: {len(records)}")
-            lines.extend(f"    {r.value}  last seen {(r.last_seen or '?')[:10]}  confidence {r.confidence}" for r in records[:5])
-    lines.append(f"  excluded: {summary['excluded']} ({', '.join(f'{k} {v}' for k, v in summary['excluded_by_reason'].items()) or 'none'})")
+            lines.append(f"  {title.removesuffix('s')} {name}: {len(records)}")
+            lines.extend(
+                f"    {r.value}  last seen {(r.last_seen or '?')[:10]}  confidence {r.confidence}"
+                for r in records[:5]
+            )
+    lines.append(
+        f"  excluded: {summary['excluded']} ({', '.join(f'{k} {v}' for k, v in summary['excluded_by_reason'].items()) or 'none'})"
+    )
     if args.out:
         lines.append(f"  wrote {len(summary['files'])} files to {args.out}")
     ctx.out("\n".join(lines))

@@ -24,10 +24,12 @@ router = APIRouter(prefix="/v1/actors", tags=["actors"], responses=AUTH_ERRORS)
     },
 )
 def briefing(
-    actor_id: Annotated[str, Path(max_length=300, description="actor id, name, alias or ATT&CK id")],
+    actor_id: Annotated[
+        str, Path(max_length=300, description="actor id, name, alias or ATT&CK id")
+    ],
     key: ReaderKey,
     store: StoreDep,
-    format: Annotated[str, Query(pattern="^(json|md|html)$")] = "json",  # noqa: A002 - the API's word
+    format: Annotated[str, Query(pattern="^(json|md|html)$")] = "json",
 ) -> Any:
     """A briefing for a non-specialist reader: who the actor is (aliases across vendors), assessed
     origin and how sure, recent campaigns and targets, signature malware and techniques by rarity,

@@ -28,10 +28,24 @@ STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 def export(
     key: ReaderKey,
     store: StoreDep,
-    actor: Annotated[str | None, Query(max_length=300, description="actor id, name, alias or ATT&CK id; omit for everything")] = None,
-    since: Annotated[str | None, Query(max_length=40, description="campaigns and indicators active on or after (ISO date)")] = None,
-    until: Annotated[str | None, Query(max_length=40, description="campaigns and indicators active on or before (ISO date)")] = None,
-    max_tlp: Annotated[int | None, Query(ge=0, le=4, description="TLP ceiling 0..4; never above the key's clearance")] = None,
+    actor: Annotated[
+        str | None,
+        Query(
+            max_length=300, description="actor id, name, alias or ATT&CK id; omit for everything"
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        Query(max_length=40, description="campaigns and indicators active on or after (ISO date)"),
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(max_length=40, description="campaigns and indicators active on or before (ISO date)"),
+    ] = None,
+    max_tlp: Annotated[
+        int | None,
+        Query(ge=0, le=4, description="TLP ceiling 0..4; never above the key's clearance"),
+    ] = None,
 ) -> Response:
     """A STIX 2.1 bundle of an actor (campaigns, malware, techniques, indicators and their
     infrastructure) or of the whole graph, narrowed to a time window. Original STIX ids and TLP

@@ -45,7 +45,9 @@ MAX_LIMIT = 1000
 CACHE_SECONDS = 60.0
 LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 _NS = uuid.UUID("2f0f6d7e-7a53-5d1c-9a8e-3b1f4c2d6e70")
-COLLECTIONS = {str(uuid.uuid5(_NS, f"tlp:{name}")): (level, name) for level, name in enumerate(LEVELS)}
+COLLECTIONS = {
+    str(uuid.uuid5(_NS, f"tlp:{name}")): (level, name) for level, name in enumerate(LEVELS)
+}
 _EPOCH = "1970-01-01T00:00:00.000Z"
 
 _bearer = HTTPBearer(auto_error=False)
@@ -71,8 +73,15 @@ def taxii_key(
             accept the TAXII 2.1 media type.
     """
     accept = request.headers.get("accept", "*/*")
-    if not any(part in accept for part in ("application/taxii+json", "*/*", "application/*", "application/json")):
-        raise Problem(406, f"this TAXII server answers {TAXII_MEDIA_TYPE}; Accept was {accept!r}", slug="not-acceptable")
+    if not any(
+        part in accept
+        for part in ("application/taxii+json", "*/*", "application/*", "application/json")
+    ):
+        raise Problem(
+            406,
+            f"this TAXII server answers {TAXII_MEDIA_TYPE}; Accept was {accept!r}",
+            slug="not-acceptable",
+        )
     token = None
     if credentials is not None and credentials.scheme.lower() == "bearer":
         token = credentials.credentials
@@ -89,7 +98,12 @@ def taxii_key(
                       slug="unauthenticated", headers=_CHALLENGE)  # fmt: skip
     key = state.keys.authenticate(token)
     if key is None:
-        raise Problem(401, "the API key is not valid (unknown or revoked)", slug="unauthenticated", headers=_CHALLENGE)
+        raise Problem(
+            401,
+            "the API key is not valid (unknown or revoked)",
+            slug="unauthenticated",
+            headers=_CHALLENGE,
+        )
     wait = state.limiter.acquire(key.id)
     if wait > 0:
         raise Problem(429, f"rate limit exceeded for key {key.id}", slug="rate-limited",
@@ -101,7 +115,7 @@ TaxiiKey = Annotated[ApiKey, Depends(taxii_key)]
 
 
 def _collection_info(collection_id: str) -> dict[str, Any]:
-    level, name = COLLECTIONS[collection_id]
+    _, name = COLLECTIONS[collection_id]
     return {
         "id": collection_id,
         "title": f"actorgraph TLP:{name.upper()}",
@@ -139,7 +153,9 @@ def discovery(request: Request, key: TaxiiKey) -> TaxiiResponse:
 
 
 @router.get("/{api_root}/", response_class=TaxiiResponse)
-def api_root(api_root: Annotated[str, Path(max_length=64)], key: TaxiiKey, state: StateDep) -> TaxiiResponse:
+def api_root(
+    api_root: Annotated[str, Path(max_length=64)], key: TaxiiKey, state: StateDep
+) -> TaxiiResponse:
     """The API root's information."""
     _root(api_root)
     return TaxiiResponse({
@@ -154,13 +170,17 @@ def api_root(api_root: Annotated[str, Path(max_length=64)], key: TaxiiKey, state
 def collections(api_root: Annotated[str, Path(max_length=64)], key: TaxiiKey) -> TaxiiResponse:
     """The collections this key may read: those at or below its clearance."""
     _root(api_root)
-    infos = [_collection_info(cid) for cid, (level, _) in COLLECTIONS.items() if level <= key.tlp_level]
+    infos = [
+        _collection_info(cid) for cid, (level, _) in COLLECTIONS.items() if level <= key.tlp_level
+    ]
     return TaxiiResponse({"collections": infos})
 
 
 @router.get("/{api_root}/collections/{collection_id}/", response_class=TaxiiResponse)
 def collection(
-    api_root: Annotated[str, Path(max_length=64)], collection_id: Annotated[str, Path(max_length=64)], key: TaxiiKey
+    api_root: Annotated[str, Path(max_length=64)],
+    collection_id: Annotated[str, Path(max_length=64)],
+    key: TaxiiKey,
 ) -> TaxiiResponse:
     """One collection's information."""
     _root(api_root)
@@ -244,7 +264,9 @@ def _filtered(
         try:
             after = iso(added_after)
         except ValueError as exc:
-            raise Problem(400, f"added_after {added_after!r} is not a timestamp", slug="bad-request") from exc
+            raise Problem(
+                400, f"added_after {added_after!r} is not a timestamp", slug="bad-request"
+            ) from exc
     out = []
     for added, obj in pairs:
         if after and added <= after:
@@ -255,9 +277,14 @@ def _filtered(
             continue
         if spec_versions and obj.get("spec_version", "2.1") not in spec_versions:
             continue
-        if versions and not ({"last", "first", "all"} & set(versions)):
-            if (obj.get("modified") and iso(obj["modified"]) not in {iso(v) for v in versions}):
-                continue
+        wanted = {iso(v) for v in versions if v not in ("last", "first", "all")}
+        if (
+            versions
+            and len(wanted) == len(versions)
+            and obj.get("modified")
+            and iso(obj["modified"]) not in wanted
+        ):
+            continue
         out.append((added, obj))
     return out
 
@@ -298,7 +325,7 @@ def get_objects(
     store: StoreDep,
     added_after: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-    next: Annotated[str | None, Query(max_length=400)] = None,  # noqa: A002 - TAXII's parameter name
+    next: Annotated[str | None, Query(max_length=400)] = None,
     match_id: MatchId = None,
     match_type: MatchType = None,
     match_spec_version: MatchSpec = None,
@@ -324,7 +351,9 @@ def get_objects(
     return TaxiiResponse(envelope, headers=_headers(page))
 
 
-@router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/", response_class=TaxiiResponse)
+@router.get(
+    "/{api_root}/collections/{collection_id}/objects/{object_id}/", response_class=TaxiiResponse
+)
 def get_object(
     api_root: Annotated[str, Path(max_length=64)],
     collection_id: Annotated[str, Path(max_length=64)],
@@ -337,7 +366,9 @@ def get_object(
     level = _visible(collection_id, key)
     page = [p for p in collection_objects(store, level) if p[1]["id"] == object_id]
     if not page:
-        raise Problem(404, f"no object {object_id!r} in collection {collection_id!r}", slug="not-found")
+        raise Problem(
+            404, f"no object {object_id!r} in collection {collection_id!r}", slug="not-found"
+        )
     return TaxiiResponse({"more": False, "objects": [page[0][1]]}, headers=_headers(page))
 
 
@@ -349,7 +380,7 @@ def get_manifest(
     store: StoreDep,
     added_after: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-    next: Annotated[str | None, Query(max_length=400)] = None,  # noqa: A002
+    next: Annotated[str | None, Query(max_length=400)] = None,
     match_id: MatchId = None,
     match_type: MatchType = None,
 ) -> TaxiiResponse:

@@ -1,0 +1,68 @@
+"""``actorgraph export``, ``brief`` and ``takedown`` through a real subprocess and store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
+
+
+def ag(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ACTORGRAPH_HOME": str(home)}
+    env.pop("NEO4J_URI", None)
+    proc = subprocess.run([sys.executable, "-m", "actorgraph.cli", *args], capture_output=True,
+        check=False,
+                          text=True, env=env, cwd=ROOT, timeout=120)  # fmt: skip
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    h = tmp_path_factory.mktemp("share-cli") / "home"
+    ag(h, "store", "start")
+    ag(h, "ingest", str(FIXTURE))
+    yield h
+    ag(h, "store", "stop", check=False)
+
+
+def test_export_to_a_file(home, tmp_path):
+    out = tmp_path / "apt28.json"
+    proc = ag(home, "export", "--actor", "APT28", "--max-tlp", "amber", "--out", str(out))
+    assert proc.stdout.startswith("wrote ") and "1 campaign" in proc.stdout
+    bundle = json.loads(out.read_text())
+    assert bundle["type"] == "bundle"
+    assert "infrastructure--d09c50cf-5bab-465e-9e2d-543912148b73" not in out.read_text()  # red
+
+
+def test_brief_and_takedown(home, tmp_path):
+    md = ag(home, "brief", "Fancy Bear").stdout
+    assert md.startswith("# APT28") and "Operation Frozen Inbox" in md
+    page = tmp_path / "b.html"
+    ag(home, "brief", "APT28", "--format", "html", "--out", str(page))
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    summary = json.loads(
+        ag(home, "takedown", "APT28", "--out", str(tmp_path / "td"), "--json").stdout
+    )
+    assert summary["actor"]["name"] == "APT28" and summary["domains"] == 1
+    assert (tmp_path / "td" / "summary.json").exists()
+
+
+def test_user_errors_are_clean(home):
+    for args in (
+        ["brief", "nobody"],
+        ["takedown"],
+        ["export", "--since", "soon"],
+        ["export", "--max-tlp", "purple"],
+    ):
+        proc = ag(home, *args, check=False)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stderr.startswith("actorgraph: error:") and "Traceback" not in proc.stderr
