@@ -179,21 +179,20 @@ ORDER BY coalesce(i.last_seen, i.first_seen, '') DESC, i.id
 LIMIT $limit
 """
 
+# The indicator and what it touches, in one round trip.
 INDICATOR = """
 MATCH (i:Indicator {id: $id})
 WHERE coalesce(i.tlp_level, 0) <= $max_tlp
-RETURN properties(i) AS props
+OPTIONAL MATCH (i)-[r]-(n)
+WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(n.tlp_level, 0) <= $max_tlp
+WITH i, r, n
+ORDER BY type(r), labels(n)[0], n.id
+WITH i, collect(CASE WHEN n IS NULL THEN NULL ELSE
+       {relationship: type(r), outgoing: startNode(r).id = i.id, label: labels(n)[0],
+        id: n.id, name: coalesce(n.name, n.value), kind: n.kind} END) AS neighbours
+RETURN properties(i) AS props, neighbours[0..$limit] AS neighbours
 """
 
-INDICATOR_NEIGHBOURS = """
-MATCH (i:Indicator {id: $id})-[r]-(n)
-WHERE coalesce(i.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
-  AND coalesce(n.tlp_level, 0) <= $max_tlp
-RETURN type(r) AS relationship, startNode(r).id = i.id AS outgoing, labels(n)[0] AS label,
-       n.id AS id, coalesce(n.name, n.value) AS name, n.kind AS kind
-ORDER BY relationship, label, id
-LIMIT $limit
-"""
 
 def _tlp(*names: str) -> str:
     return " AND ".join(f"coalesce({n}.tlp_level, 0) <= $max_tlp" for n in names)
@@ -320,10 +319,10 @@ def indicator_pivot(
     timeout_ms: int | None = None,
 ) -> dict[str, Any] | None:
     """What one indicator touches and the paths from it to actors, or None if not visible."""
-    found = _run(store, INDICATOR, timeout_ms, id=indicator_id, max_tlp=max_tlp)
+    args = {"id": indicator_id, "max_tlp": max_tlp, "limit": limit}
+    found = _run(store, INDICATOR, timeout_ms, **args)
     if not found:
         return None
-    args = {"id": indicator_id, "max_tlp": max_tlp, "limit": limit}
     paths = sorted(_run(store, INDICATOR_ACTOR_PATHS, timeout_ms, **args),
                    key=lambda p: (p["hops"], p["actor_name"] or "", p["actor_id"]))
     actors: dict[str, dict[str, Any]] = {}
@@ -337,7 +336,7 @@ def indicator_pivot(
         entry["shortest"] = min(entry["shortest"], path["hops"])
     return {
         "indicator": _clean(found[0]["props"]),
-        "neighbours": _run(store, INDICATOR_NEIGHBOURS, timeout_ms, **args),
+        "neighbours": found[0]["neighbours"],
         "actors": sorted(actors.values(), key=lambda e: (e["shortest"], -e["paths"], e["name"] or "")),
         "paths": paths,
     }
