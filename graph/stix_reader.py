@@ -61,7 +61,15 @@ _OBSERVABLE_KINDS = {
     "email-addr": "email",
 }
 _FILE_HASHES = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "sha512": "sha512"}
-_INFRA_KINDS = {"command-and-control": "c2_server", "control-system": "c2_server"}
+# STIX infrastructure_types (the open vocabulary plus values seen in OpenCTI/MISP exports).
+_INFRA_KINDS = {
+    "command-and-control": "c2_server", "control-system": "c2_server",
+    "hosting-provider": "hosting_provider", "hosting-malware": "hosting_provider",
+    "hosting-target-lists": "hosting_provider", "registrar": "registrar",
+    "name-server": "name_server", "sinkhole": "sinkhole", "cdn": "cdn",
+    "bulletproof": "bulletproof_hoster", "bulletproof-hosting": "bulletproof_hoster",
+    "vps": "vps", "anonymization": "vps",
+}  # fmt: skip
 # Infrastructure kinds of the graph model (cypher/schema.md); ``x_actorgraph_kind`` may name one.
 INFRA_KINDS = frozenset(
     {"asn", "hosting_provider", "registrar", "name_server", "certificate", "c2_server",
