@@ -45,31 +45,46 @@ def get_current_key(
             the key's rate limit.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Problem(401, "an API key is required: Authorization: Bearer <key>",
-                      slug="unauthenticated", headers=_CHALLENGE)
+        raise Problem(
+            401,
+            "an API key is required: Authorization: Bearer <key>",
+            slug="unauthenticated",
+            headers=_CHALLENGE,
+        )
     key = state.keys.authenticate(credentials.credentials)
     if key is None:
-        raise Problem(401, "the API key is not valid (unknown or revoked)",
-                      slug="unauthenticated", headers=_CHALLENGE)
+        raise Problem(
+            401,
+            "the API key is not valid (unknown or revoked)",
+            slug="unauthenticated",
+            headers=_CHALLENGE,
+        )
     wait = state.limiter.acquire(key.id)
     if wait > 0:
         state.metrics.rate_limited.inc()
-        raise Problem(429, f"rate limit of {int(state.limiter.capacity)} requests per minute "
-                      f"exceeded for key {key.id}", slug="rate-limited",
-                      headers={"Retry-After": str(max(1, round(wait)))})
+        raise Problem(
+            429,
+            f"rate limit of {int(state.limiter.capacity)} requests per minute "
+            f"exceeded for key {key.id}",
+            slug="rate-limited",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
     return key
 
 
 CurrentKey = Annotated[ApiKey, Depends(get_current_key)]
 
 
-def require_role(role: str):  # noqa: ANN201 - returns a dependency callable
+def require_role(role: str):
     """A dependency that lets only keys of ``role`` or a more privileged role through (else 403)."""
 
     def check(key: CurrentKey) -> ApiKey:
         if not key.has_role(role):
-            raise Problem(403, f"this needs the {role!r} role; key {key.id} has {key.role!r}",
-                          slug="forbidden")
+            raise Problem(
+                403,
+                f"this needs the {role!r} role; key {key.id} has {key.role!r}",
+                slug="forbidden",
+            )
         return key
 
     return check
@@ -84,8 +99,11 @@ AdminKey = Annotated[ApiKey, Depends(require_role("admin"))]
 def require_full_clearance(key: AnalystKey) -> ApiKey:
     """Ad hoc Cypher cannot be TLP-filtered reliably, so only keys cleared for red may run it."""
     if not cleared_for_everything(key.tlp_level):
-        raise Problem(403, f"ad hoc Cypher needs TLP clearance 'red'; key {key.id} is cleared "
-                      f"for {key.tlp!r}", slug="clearance")
+        raise Problem(
+            403,
+            f"ad hoc Cypher needs TLP clearance 'red'; key {key.id} is cleared for {key.tlp!r}",
+            slug="clearance",
+        )
     return key
 
 

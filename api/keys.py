@@ -171,11 +171,15 @@ class KeyStore:
         match = _KEY_RE.match(token)
         if match is None:
             return None
-        row = self._reader().execute(
-            "SELECT id, name, role, tlp_level, created, revoked, key_sha256 "
-            "FROM api_keys WHERE id = ?",
-            (match.group(1),),
-        ).fetchone()
+        row = (
+            self._reader()
+            .execute(
+                "SELECT id, name, role, tlp_level, created, revoked, key_sha256 "
+                "FROM api_keys WHERE id = ?",
+                (match.group(1),),
+            )
+            .fetchone()
+        )
         if row is None:
             # Spend the same hashing work as a hit so timing tells nothing about ids.
             hmac.compare_digest(_digest(token), "0" * 64)

@@ -21,7 +21,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graph.errors import ActorgraphError
 from graph.store import GraphStore, Row
 
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.15,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
 
 
 def _labels(names: Sequence[str], values: Sequence[str]) -> str:
@@ -140,7 +155,8 @@ class Metrics:
             "actorgraph_rate_limited_total", "Requests refused by the per-key rate limit."
         )
         self.ingested = Counter(
-            "actorgraph_ingested_bundles_total", "Bundles ingested through the API, by outcome.",
+            "actorgraph_ingested_bundles_total",
+            "Bundles ingested through the API, by outcome.",
             ("outcome",),
         )
         self.started = time.time()

@@ -149,7 +149,9 @@ class SimpleActivity(BaseModel):
     tools: list[str] = Field(default_factory=list, max_length=1_000)
     techniques: list[str] = Field(default_factory=list, max_length=1_000)
     infrastructure: list[str] = Field(default_factory=list, max_length=1_000)
-    targets: list[str] = Field(default_factory=list, max_length=1_000, description="sector:<slug> or country:<CC> ids")
+    targets: list[str] = Field(
+        default_factory=list, max_length=1_000, description="sector:<slug> or country:<CC> ids"
+    )
     top_k: int = Field(default=5, ge=1, le=50)
     persist: bool = Field(default=False, description="store the activity and its hypotheses")
 
@@ -177,7 +179,9 @@ class Attribution(BaseModel):
     countries: list[dict[str, Any]]
     unknown: float
     evidence: list[dict[str, Any]]
-    persisted: dict[str, Any] | None = Field(default=None, description="the campaign written when persist was true")
+    persisted: dict[str, Any] | None = Field(
+        default=None, description="the campaign written when persist was true"
+    )
 
 
 class IngestReport(BaseModel):

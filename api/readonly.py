@@ -51,9 +51,7 @@ _STRINGS_AND_COMMENTS = re.compile(
     r"""'(?:[^'\\]|\\.)*'?|"(?:[^"\\]|\\.)*"?|`[^`]*`?|//[^\n]*|/\*.*?(?:\*/|$)""",
     re.DOTALL,
 )
-_KEYWORD = re.compile(
-    r"(?<![.$\w])(" + "|".join(WRITE_KEYWORDS) + r")(?!\w)", re.IGNORECASE
-)
+_KEYWORD = re.compile(r"(?<![.$\w])(" + "|".join(WRITE_KEYWORDS) + r")(?!\w)", re.IGNORECASE)
 _CALL = re.compile(r"(?<![.$\w])CALL\s*([A-Za-z_][\w.]*|\{|\()?", re.IGNORECASE)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _RANGE = re.compile(r"(?<![.\w])range\s*\(", re.IGNORECASE)

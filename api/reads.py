@@ -115,15 +115,20 @@ CALL {
 }
 """
 
-ACTOR_INDICATORS = _ACTOR_INDICATORS + """
+ACTOR_INDICATORS = (
+    _ACTOR_INDICATORS
+    + """
 RETURN i.id AS id, i.kind AS kind, i.value AS value, i.first_seen AS first_seen,
        i.last_seen AS last_seen, via
 ORDER BY coalesce(i.last_seen, i.valid_from, i.first_seen, i.created, '') DESC, i.id
 LIMIT $limit
 """
+)
 
 # Infrastructure behind the actor's indicators (hosting, registrars, name servers).
-ACTOR_INFRASTRUCTURE = _ACTOR_INDICATORS + """
+ACTOR_INFRASTRUCTURE = (
+    _ACTOR_INDICATORS
+    + """
 MATCH (i)-[h:HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER]->(x:Infrastructure)
 WHERE coalesce(h.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
 RETURN x.id AS id, x.kind AS kind, coalesce(x.name, x.value) AS name, type(h) AS relationship,
@@ -131,6 +136,7 @@ RETURN x.id AS id, x.kind AS kind, coalesce(x.name, x.value) AS name, type(h) AS
 ORDER BY indicators DESC, x.id
 LIMIT $limit
 """
+)
 
 ACTOR_REPORTS = """
 MATCH (a:ThreatActor {id: $id})-[r:REPORTED_IN]->(rep:Report)
@@ -204,14 +210,21 @@ def _tlp(*names: str) -> str:
 # demo graph, 57 ms), which is noise, not a pivot. These take ~1 ms.
 _PIVOT_BRANCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("(i)-[r1:INDICATES]->(a:ThreatActor)", ("r1", "a")),
-    ("(i)-[r1:INDICATES]->(c:Campaign)-[r2:ATTRIBUTED_TO]->(a:ThreatActor)", ("r1", "c", "r2", "a")),
+    (
+        "(i)-[r1:INDICATES]->(c:Campaign)-[r2:ATTRIBUTED_TO]->(a:ThreatActor)",
+        ("r1", "c", "r2", "a"),
+    ),
     ("(i)-[r1:INDICATES]->(m:Malware)<-[r2:USES]-(a:ThreatActor)", ("r1", "m", "r2", "a")),
     ("(i)-[r1:RESOLVES_TO]-(j:Indicator)-[r2:INDICATES]->(a:ThreatActor)", ("r1", "j", "r2", "a")),
-    ("(i)-[r1:RESOLVES_TO]-(j:Indicator)-[r2:INDICATES]->(c:Campaign)-[r3:ATTRIBUTED_TO]->(a:ThreatActor)",
-     ("r1", "j", "r2", "c", "r3", "a")),
+    (
+        "(i)-[r1:RESOLVES_TO]-(j:Indicator)-[r2:INDICATES]->(c:Campaign)-[r3:ATTRIBUTED_TO]->(a:ThreatActor)",
+        ("r1", "j", "r2", "c", "r3", "a"),
+    ),
     ("(i)<-[r1:CONSISTS_OF]-(x:Infrastructure)<-[r2:USES]-(a:ThreatActor)", ("r1", "x", "r2", "a")),
-    ("(i)<-[r1:CONSISTS_OF]-(x:Infrastructure)<-[r2:USES]-(c:Campaign)-[r3:ATTRIBUTED_TO]->(a:ThreatActor)",
-     ("r1", "x", "r2", "c", "r3", "a")),
+    (
+        "(i)<-[r1:CONSISTS_OF]-(x:Infrastructure)<-[r2:USES]-(c:Campaign)-[r3:ATTRIBUTED_TO]->(a:ThreatActor)",
+        ("r1", "x", "r2", "c", "r3", "a"),
+    ),
 )
 
 INDICATOR_ACTOR_PATHS = (
@@ -265,7 +278,12 @@ def search_actors(
 
 
 def actor_profile(
-    store: GraphStore, actor_id: str, *, max_tlp: int, limit: int = 25, timeout_ms: int | None = None
+    store: GraphStore,
+    actor_id: str,
+    *,
+    max_tlp: int,
+    limit: int = 25,
+    timeout_ms: int | None = None,
 ) -> dict[str, Any] | None:
     """Everything an analyst reads first about one actor, or None if not visible."""
     found = _run(store, ACTOR, timeout_ms, id=actor_id, max_tlp=max_tlp)
@@ -274,7 +292,9 @@ def actor_profile(
     args = {"id": actor_id, "max_tlp": max_tlp, "limit": limit}
     used: dict[str, dict[str, Any]] = {}
     for row in _run(store, ACTOR_USES, timeout_ms, id=actor_id, max_tlp=max_tlp):
-        entry = used.setdefault(row["id"], {**{k: v for k, v in row.items() if k != "via"}, "via": []})
+        entry = used.setdefault(
+            row["id"], {**{k: v for k, v in row.items() if k != "via"}, "via": []}
+        )
         if row["via"] not in entry["via"]:
             entry["via"].append(row["via"])
     by_label: dict[str, list[dict[str, Any]]] = {"Malware": [], "Tool": [], "Infrastructure": []}
@@ -294,7 +314,11 @@ def actor_profile(
 
 
 def campaign_profile(
-    store: GraphStore, campaign_id: str, *, max_tlp: int, limit: int = 50,
+    store: GraphStore,
+    campaign_id: str,
+    *,
+    max_tlp: int,
+    limit: int = 50,
     timeout_ms: int | None = None,
 ) -> dict[str, Any] | None:
     """A campaign with its attributions, hypotheses, what it used and targeted, its indicators."""
@@ -315,7 +339,11 @@ def campaign_profile(
 
 
 def indicator_pivot(
-    store: GraphStore, indicator_id: str, *, max_tlp: int, limit: int = 50,
+    store: GraphStore,
+    indicator_id: str,
+    *,
+    max_tlp: int,
+    limit: int = 50,
     timeout_ms: int | None = None,
 ) -> dict[str, Any] | None:
     """What one indicator touches and the paths from it to actors, or None if not visible."""
@@ -323,20 +351,29 @@ def indicator_pivot(
     found = _run(store, INDICATOR, timeout_ms, **args)
     if not found:
         return None
-    paths = sorted(_run(store, INDICATOR_ACTOR_PATHS, timeout_ms, **args),
-                   key=lambda p: (p["hops"], p["actor_name"] or "", p["actor_id"]))
+    paths = sorted(
+        _run(store, INDICATOR_ACTOR_PATHS, timeout_ms, **args),
+        key=lambda p: (p["hops"], p["actor_name"] or "", p["actor_id"]),
+    )
     actors: dict[str, dict[str, Any]] = {}
     for path in paths:
         entry = actors.setdefault(
             path["actor_id"],
-            {"id": path["actor_id"], "name": path["actor_name"], "country": path["country"],
-             "paths": 0, "shortest": path["hops"]},
+            {
+                "id": path["actor_id"],
+                "name": path["actor_name"],
+                "country": path["country"],
+                "paths": 0,
+                "shortest": path["hops"],
+            },
         )
         entry["paths"] += 1
         entry["shortest"] = min(entry["shortest"], path["hops"])
     return {
         "indicator": _clean(found[0]["props"]),
         "neighbours": found[0]["neighbours"],
-        "actors": sorted(actors.values(), key=lambda e: (e["shortest"], -e["paths"], e["name"] or "")),
+        "actors": sorted(
+            actors.values(), key=lambda e: (e["shortest"], -e["paths"], e["name"] or "")
+        ),
         "paths": paths,
     }

@@ -67,8 +67,14 @@ end
 
 def cli(home: Path, *args: str, env: dict[str, str] | None = None) -> str:
     started = time.perf_counter()
-    out = subprocess.run([*CLI, "--home", str(home), *args], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [*CLI, "--home", str(home), *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     print(f"  actorgraph {' '.join(args)[:70]}: {time.perf_counter() - started:.1f} s", flush=True)
     return out
 
@@ -88,10 +94,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_wrk(url: str, method: str, items: Path, *, threads: int, connections: int,
-            duration: int, headers: dict[str, str], script: Path) -> dict[str, float]:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
-           "-s", str(script)]
+def run_wrk(
+    url: str,
+    method: str,
+    items: Path,
+    *,
+    threads: int,
+    connections: int,
+    duration: int,
+    headers: dict[str, str],
+    script: Path,
+) -> dict[str, float]:
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+    ]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
     cmd += [url, "--", method, str(items)]
@@ -99,18 +122,34 @@ def run_wrk(url: str, method: str, items: Path, *, threads: int, connections: in
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
     n, dur_us, errors, p50, p95, p99, pmax, mean = line.split()[1:]
     seconds = int(dur_us) / 1e6
-    return {"requests": int(n), "errors": int(errors), "req_s": int(n) / seconds,
-            "p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(pmax),
-            "mean": float(mean)}
+    return {
+        "requests": int(n),
+        "errors": int(errors),
+        "req_s": int(n) / seconds,
+        "p50": float(p50),
+        "p95": float(p95),
+        "p99": float(p99),
+        "max": float(pmax),
+        "mean": float(mean),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--home", type=Path, help="an actorgraph home with data and a model (default: build one)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--home", type=Path, help="an actorgraph home with data and a model (default: build one)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per scenario (default 15)")
-    parser.add_argument("--connections", default="4,8",
-                        help="concurrent connections, comma-separated for several runs (default 4,8)")
+    parser.add_argument(
+        "--duration", type=int, default=15, help="seconds per scenario (default 15)"
+    )
+    parser.add_argument(
+        "--connections",
+        default="4,8",
+        help="concurrent connections, comma-separated for several runs (default 4,8)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     args = parser.parse_args(argv)
@@ -123,14 +162,35 @@ def main(argv: list[str] | None = None) -> int:
     home = (args.home or tmp / "home").resolve()
     if not (home / "models").exists():
         build_home(home)
-    env = {**os.environ, "ACTORGRAPH_HOME": str(home), "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000000"}
-    key = json.loads(cli(home, "keys", "create", "--role", "admin", "--tlp", "red",
-                         "--name", "benchmark", "--json"))
+    env = {
+        **os.environ,
+        "ACTORGRAPH_HOME": str(home),
+        "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000000",
+    }
+    key = json.loads(
+        cli(
+            home,
+            "keys",
+            "create",
+            "--role",
+            "admin",
+            "--tlp",
+            "red",
+            "--name",
+            "benchmark",
+            "--json",
+        )
+    )
     headers = {"Authorization": f"Bearer {key['key']}", "Content-Type": "application/json"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([*CLI, "serve", "--port", str(port), "--workers", str(args.workers)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", str(args.workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         started = time.perf_counter()
         while True:
@@ -145,12 +205,18 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         print(f"server ready in {time.perf_counter() - started:.1f} s ({args.workers} workers)")
         client = httpx.Client(base_url=base, headers=headers, timeout=30)
-        rows = client.post("/v1/cypher", json={
-            "query": "MATCH (i:Indicator)-[:INDICATES]->() RETURN DISTINCT i.value AS v LIMIT 2000"}).json()["rows"]
+        rows = client.post(
+            "/v1/cypher",
+            json={
+                "query": "MATCH (i:Indicator)-[:INDICATES]->() RETURN DISTINCT i.value AS v LIMIT 2000"
+            },
+        ).json()["rows"]
         values = [r["v"] for r in rows if r["v"]]
         random.Random(7).shuffle(values)
         pivots = tmp / "pivots.txt"
-        pivots.write_text("\n".join(f"/v1/indicators/{quote(v, safe='')}" for v in values[:500]) + "\n")
+        pivots.write_text(
+            "\n".join(f"/v1/indicators/{quote(v, safe='')}" for v in values[:500]) + "\n"
+        )
         bodies_dir = home / "world" / "heldout"
         bodies = sorted(bodies_dir.glob("*.json"))[:200] if bodies_dir.exists() else []
         if not bodies:
@@ -169,13 +235,30 @@ def main(argv: list[str] | None = None) -> int:
             ("attribution", "POST", "/v1/attributions", listing),
             ("indicator pivot", "GET", "/v1/indicators/", pivots),
         ):
-            run_wrk(base + path, method, items, threads=args.threads, connections=connections[0],
-                    duration=3, headers=headers, script=script)  # warm-up
+            run_wrk(
+                base + path,
+                method,
+                items,
+                threads=args.threads,
+                connections=connections[0],
+                duration=3,
+                headers=headers,
+                script=script,
+            )  # warm-up
             for conns in connections:
                 results[(name, conns)] = run_wrk(
-                    base + path, method, items, threads=args.threads, connections=conns,
-                    duration=args.duration, headers=headers, script=script)
-        stats = client.post("/v1/cypher", json={"query": "MATCH (n) RETURN count(n) AS n"}).json()["rows"][0]["n"]
+                    base + path,
+                    method,
+                    items,
+                    threads=args.threads,
+                    connections=conns,
+                    duration=args.duration,
+                    headers=headers,
+                    script=script,
+                )
+        stats = client.post("/v1/cypher", json={"query": "MATCH (n) RETURN count(n) AS n"}).json()[
+            "rows"
+        ][0]["n"]
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -183,18 +266,30 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
 
-    print(f"\nactorgraph API under wrk: {os.cpu_count()} CPUs (server, store and wrk share them), "
-          f"{args.workers} workers, {args.duration} s per run, graph of {stats:,} nodes")
-    print(f"attribution bodies: {len(bodies)} held-out STIX bundles, {min(sizes)}-{max(sizes)} objects; "
-          f"pivots: {min(len(values), 500)} indicators\n")
-    print(f"{'scenario':<16} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'max ms':>8} {'errors':>7}  target")
+    print(
+        f"\nactorgraph API under wrk: {os.cpu_count()} CPUs (server, store and wrk share them), "
+        f"{args.workers} workers, {args.duration} s per run, graph of {stats:,} nodes"
+    )
+    print(
+        f"attribution bodies: {len(bodies)} held-out STIX bundles, {min(sizes)}-{max(sizes)} objects; "
+        f"pivots: {min(len(values), 500)} indicators\n"
+    )
+    print(
+        f"{'scenario':<16} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8} {'errors':>7}  target"
+    )
     targets = {"attribution": ">= 100 req/s, p99 < 150 ms", "indicator pivot": "p99 < 50 ms"}
     for (name, conns), r in results.items():
-        print(f"{name:<16} {conns:>5} {r['req_s']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
-              f"{r['p99']:>8.1f} {r['max']:>8.1f} {r['errors']:>7}  {targets[name]}")
+        print(
+            f"{name:<16} {conns:>5} {r['req_s']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
+            f"{r['p99']:>8.1f} {r['max']:>8.1f} {r['errors']:>7}  {targets[name]}"
+        )
     if args.json:
-        print(json.dumps([{"scenario": n, "connections": c, **r} for (n, c), r in results.items()], indent=2))
+        print(
+            json.dumps(
+                [{"scenario": n, "connections": c, **r} for (n, c), r in results.items()], indent=2
+            )
+        )
     return 0
 
 

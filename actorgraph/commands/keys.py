@@ -12,9 +12,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("keys", help="create, list and revoke API keys for `actorgraph serve`")
     keys = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     create = keys.add_parser("create", help="create a key and print it once")
-    create.add_argument("--role", required=True, choices=ROLES, help="reader < analyst < ingest < admin")
-    create.add_argument("--tlp", default="clear", choices=list(TLP_LEVELS),
-                        help="TLP clearance: objects marked above it are invisible (default: clear)")
+    create.add_argument(
+        "--role", required=True, choices=ROLES, help="reader < analyst < ingest < admin"
+    )
+    create.add_argument(
+        "--tlp",
+        default="clear",
+        choices=list(TLP_LEVELS),
+        help="TLP clearance: objects marked above it are invisible (default: clear)",
+    )
     create.add_argument("--name", help="who or what uses the key")
     create.add_argument("--json", action="store_true", help="machine-readable output")
     listing = keys.add_parser("list", help="list keys (never the keys themselves)")
@@ -32,9 +38,11 @@ def run(args: argparse.Namespace, ctx) -> int:
         if args.json:
             ctx.out({**record.to_dict(), "key": token})
         else:
-            ctx.out(f"{token}\n\nkey id {record.id} ({record.name}): role {record.role}, "
-                    f"TLP clearance {record.tlp}. The key is shown only this once; "
-                    "the server keeps only its hash.")
+            ctx.out(
+                f"{token}\n\nkey id {record.id} ({record.name}): role {record.role}, "
+                f"TLP clearance {record.tlp}. The key is shown only this once; "
+                "the server keeps only its hash."
+            )
         return 0
     if args.keys_command == "list":
         keys = store.list()
@@ -46,10 +54,16 @@ def run(args: argparse.Namespace, ctx) -> int:
             return 0
         lines = [f"{'id':<12}  {'role':<8}  {'tlp':<12}  {'created':<25}  {'status':<8}  name"]
         for k in keys:
-            status = f"revoked" if k.revoked else "active"
-            lines.append(f"{k.id:<12}  {k.role:<8}  {k.tlp:<12}  {k.created:<25}  {status:<8}  {k.name}")
+            status = "revoked" if k.revoked else "active"
+            lines.append(
+                f"{k.id:<12}  {k.role:<8}  {k.tlp:<12}  {k.created:<25}  {status:<8}  {k.name}"
+            )
         ctx.out("\n".join(lines))
         return 0
     record = store.revoke(args.id)
-    ctx.out(record.to_dict() if args.json else f"revoked key {record.id} ({record.name}) at {record.revoked}")
+    ctx.out(
+        record.to_dict()
+        if args.json
+        else f"revoked key {record.id} ({record.name}) at {record.revoked}"
+    )
     return 0

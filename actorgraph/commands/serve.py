@@ -19,9 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
-    p.add_argument("--log-level", default="warning",
-                   choices=["critical", "error", "warning", "info", "debug"])
-    p.add_argument("--no-model", action="store_true", help="serve without loading an attribution model")
+    p.add_argument(
+        "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    p.add_argument(
+        "--no-model", action="store_true", help="serve without loading an attribution model"
+    )
     p.set_defaults(handler=run)
 
 
@@ -38,8 +41,14 @@ def run(args: argparse.Namespace, ctx) -> int:
         from api.main import create_app
 
         app = create_app(settings, store=store, load_model=not args.no_model)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    access_log=False, timeout_graceful_shutdown=10)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
         return 0
     # Workers are fresh processes: hand them this process's settings through the environment.
     for name, value in settings.model_dump(exclude_none=True).items():
@@ -53,7 +62,14 @@ def run(args: argparse.Namespace, ctx) -> int:
             os.environ[f"ACTORGRAPH_{name.upper()}"] = str(value)
     if args.no_model:
         os.environ["ACTORGRAPH_SERVE_NO_MODEL"] = "1"
-    uvicorn.run("api.main:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level, access_log=False,
-                timeout_graceful_shutdown=10)
+    uvicorn.run(
+        "api.main:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
     return 0

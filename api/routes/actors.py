@@ -21,13 +21,20 @@ def search_actors(
     store: StoreDep,
     state: StateDep,
     q: Annotated[str | None, Query(max_length=200, description="name, alias or ATT&CK id")] = None,
-    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2")] = None,
+    country: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ActorsPublic:
     """Actors whose name or alias contains ``q``, optionally from one country, by name."""
     rows, total = reads.search_actors(
-        store, q=q, country=country, max_tlp=key.tlp_level, limit=limit, offset=offset,
+        store,
+        q=q,
+        country=country,
+        max_tlp=key.tlp_level,
+        limit=limit,
+        offset=offset,
         timeout_ms=state.settings.cypher_timeout_ms,
     )
     return ActorsPublic(data=rows, count=total, limit=limit, offset=offset)

@@ -28,7 +28,9 @@ def _activity(body: StixBundle | SimpleActivity) -> Any:
 
 @router.post("", response_model=Attribution, responses={413: PROBLEM, 422: PROBLEM, 503: PROBLEM})
 def attribute(
-    body: Annotated[StixBundle | SimpleActivity, Body(description="a STIX 2.1 bundle, or simple JSON lists")],
+    body: Annotated[
+        StixBundle | SimpleActivity, Body(description="a STIX 2.1 bundle, or simple JSON lists")
+    ],
     key: AnalystKey,
     state: StateDep,
 ) -> dict[str, Any]:
@@ -44,6 +46,10 @@ def attribute(
     if body.persist:
         answer["persisted"] = {"campaign_id": attributor.persist(activity, result)}
     candidates = answer.get("candidates") or []
-    top = "candidate" if candidates and candidates[0].get("score", 0) >= answer.get("unknown", 0) else "unknown"
+    top = (
+        "candidate"
+        if candidates and candidates[0].get("score", 0) >= answer.get("unknown", 0)
+        else "unknown"
+    )
     state.metrics.attributions.inc(top, "yes" if body.persist else "no")
     return answer

@@ -20,8 +20,13 @@ def ingest_bundle(
     key: IngestKey,
     store: StoreDep,
     state: StateDep,
-    bundle: Annotated[dict[str, Any] | list[dict[str, Any]], Body(description="a STIX 2.1 bundle or MISP event JSON")],
-    source: Annotated[str | None, Query(max_length=200, description="provenance name (default: api:<key name>)")] = None,
+    bundle: Annotated[
+        dict[str, Any] | list[dict[str, Any]],
+        Body(description="a STIX 2.1 bundle or MISP event JSON"),
+    ],
+    source: Annotated[
+        str | None, Query(max_length=200, description="provenance name (default: api:<key name>)")
+    ] = None,
     fmt: Annotated[str, Query(pattern="^(auto|stix|misp)$")] = "auto",
 ) -> dict[str, Any]:
     """Validate the whole input, then write it; a refused input writes nothing (422 names the

@@ -30,5 +30,9 @@ def run_cypher(body: CypherRequest, key: CypherKey, store: StoreDep, state: Stat
     )
     cap = state.settings.cypher_row_cap
     columns = list(rows[0]) if rows else []
-    return Rows(columns=columns, rows=json_safe(rows[:cap]), count=min(len(rows), cap),
-                truncated=len(rows) > cap)
+    return Rows(
+        columns=columns,
+        rows=json_safe(rows[:cap]),
+        count=min(len(rows), cap),
+        truncated=len(rows) > cap,
+    )

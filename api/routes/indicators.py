@@ -21,11 +21,16 @@ router = APIRouter(prefix="/v1/indicators", tags=["indicators"], responses=AUTH_
 
 @router.get("/{value:path}", response_model=IndicatorPivot, responses={404: PROBLEM, 422: PROBLEM})
 def pivot(
-    value: Annotated[str, Path(min_length=1, max_length=2048, description="defanged values are accepted (hxxp, [.])")],
+    value: Annotated[
+        str,
+        Path(min_length=1, max_length=2048, description="defanged values are accepted (hxxp, [.])"),
+    ],
     key: ReaderKey,
     store: StoreDep,
     state: StateDep,
-    kind: Annotated[str | None, Query(description=f"one of {', '.join(KINDS)}; guessed when absent")] = None,
+    kind: Annotated[
+        str | None, Query(description=f"one of {', '.join(KINDS)}; guessed when absent")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> IndicatorPivot:
     """Pivot on one indicator (IP, domain, URL, hash, e-mail...). URLs must be percent-encoded."""
@@ -35,11 +40,18 @@ def pivot(
     # A bare hex string could be a file hash or a certificate fingerprint: try both.
     kinds = [norm_kind, *(_SAME_SPELLING.get(norm_kind, ()) if kind is None else ())]
     for candidate in kinds:
-        candidate_value = norm_value if candidate == norm_kind else normalize_indicator(value, candidate)[1]
+        candidate_value = (
+            norm_value if candidate == norm_kind else normalize_indicator(value, candidate)[1]
+        )
         pivot_ = reads.indicator_pivot(
-            store, indicator_id(candidate, candidate_value), max_tlp=key.tlp_level, limit=limit,
+            store,
+            indicator_id(candidate, candidate_value),
+            max_tlp=key.tlp_level,
+            limit=limit,
             timeout_ms=state.settings.cypher_timeout_ms,
         )
         if pivot_ is not None:
             return IndicatorPivot(query=value, kind=candidate, value=candidate_value, **pivot_)
-    raise NotFound(f"no indicator {' or '.join(f'{k}:{norm_value}' for k in kinds)} (from {value!r})")
+    raise NotFound(
+        f"no indicator {' or '.join(f'{k}:{norm_value}' for k in kinds)} (from {value!r})"
+    )

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import ReaderKey, StateDep, StoreDep
 from api.encode import json_safe
-from api.models import QueryParameterPublic, QueryRun, ResearchQueriesPublic, ResearchQueryPublic, Rows
+from api.models import (
+    QueryParameterPublic,
+    QueryRun,
+    ResearchQueriesPublic,
+    ResearchQueryPublic,
+    Rows,
+)
 from api.routes import AUTH_ERRORS, PROBLEM
 from graph.errors import NotFound
 from graph.queries import ResearchQuery, load_library, run_query
@@ -23,8 +29,14 @@ def _public(q: ResearchQuery) -> ResearchQueryPublic:
         category=q.category,
         description=q.description,
         parameters=[
-            QueryParameterPublic(name=p.name, type=p.type, description=p.description,
-                                 example=p.example, default=p.default, required=p.required)
+            QueryParameterPublic(
+                name=p.name,
+                type=p.type,
+                description=p.description,
+                example=p.example,
+                default=p.default,
+                required=p.required,
+            )
             for p in q.parameters
         ],
         returns=list(q.returns),
@@ -68,8 +80,16 @@ def run(
     query = _get(name)
     cap = state.settings.cypher_row_cap
     rows = run_query(
-        store, query, (body or QueryRun()).params,
-        timeout_ms=state.settings.cypher_timeout_ms, row_cap=cap + 1, tlp_clearance=key.tlp_level,
+        store,
+        query,
+        (body or QueryRun()).params,
+        timeout_ms=state.settings.cypher_timeout_ms,
+        row_cap=cap + 1,
+        tlp_clearance=key.tlp_level,
     )
-    return Rows(columns=list(query.returns), rows=json_safe(rows[:cap]),
-                count=min(len(rows), cap), truncated=len(rows) > cap)
+    return Rows(
+        columns=list(query.returns),
+        rows=json_safe(rows[:cap]),
+        count=min(len(rows), cap),
+        truncated=len(rows) > cap,
+    )

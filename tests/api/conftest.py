@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_helpers import ROOT, free_port
+from api_world import load_world
 from fastapi.testclient import TestClient
 
 from actorgraph.settings import Settings
 from api.keys import KeyStore
 from api.main import create_app
 from graph.falkor import FalkorStore
-from api_world import load_world
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # name -> (role, tlp); "revoked" is revoked right after creation.
 KEY_SPECS = {
@@ -37,11 +35,6 @@ KEY_SPECS = {
     "admin_red": ("admin", "red"),
     "revoked": ("admin", "red"),
 }
-
-
-def auth(token: str) -> dict[str, str]:
-    """The Authorization header for a key."""
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +76,13 @@ def keys(api_settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def client(api_settings: Settings, world: FalkorStore, keys: dict[str, str]) -> Iterator[TestClient]:
+def client(
+    api_settings: Settings, world: FalkorStore, keys: dict[str, str]
+) -> Iterator[TestClient]:
     """The app in process, on the module's graph, without an attribution model."""
     app = create_app(api_settings, store=world, load_model=False)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +100,10 @@ def live_server(api_settings: Settings, keys: dict[str, str]) -> Iterator[str]:
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port), "--no-model"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api_helpers import auth
 from api_world import ALPHA, RED_ACTOR
-from conftest import auth
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -34,7 +34,9 @@ def models_dir(world, tmp_path_factory) -> Path:
 def model_client(api_settings, world, keys, models_dir) -> Iterator[TestClient]:
     from gnn.attribute import Attributor
 
-    app = create_app(api_settings, store=world, load_model=lambda: Attributor.load(models_dir, world))
+    app = create_app(
+        api_settings, store=world, load_model=lambda: Attributor.load(models_dir, world)
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -52,14 +54,16 @@ def test_simple_json_is_attributed_like_the_cli(model_client, keys):
 
 
 def test_evidence_and_candidates_respect_clearance(model_client, keys):
-    low = model_client.post("/v1/attributions", json={**ACTIVITY, "top_k": 10},
-                            headers=auth(keys["analyst_clear"]))
+    low = model_client.post(
+        "/v1/attributions", json={**ACTIVITY, "top_k": 10}, headers=auth(keys["analyst_clear"])
+    )
     assert low.status_code == 200, low.text
     text = json.dumps(low.json())
     assert "SECRET" not in text and RED_ACTOR not in text
     assert "KP" not in {c["country"] for c in low.json()["countries"]}
-    high = model_client.post("/v1/attributions", json={**ACTIVITY, "top_k": 10},
-                             headers=auth(keys["analyst_red"]))
+    high = model_client.post(
+        "/v1/attributions", json={**ACTIVITY, "top_k": 10}, headers=auth(keys["analyst_red"])
+    )
     assert RED_ACTOR in json.dumps(high.json())  # the control: red keys do see it
 
 
@@ -67,13 +71,18 @@ def test_stix_bundle_is_accepted(model_client, keys):
     bundle = {
         "type": "bundle",
         "id": "bundle--00000000-0000-4000-8000-0000000000b1",
-        "objects": [{
-            "type": "indicator", "spec_version": "2.1",
-            "id": "indicator--00000000-0000-4000-8000-0000000000b2",
-            "created": "2024-05-01T00:00:00.000Z", "modified": "2024-05-01T00:00:00.000Z",
-            "pattern": "[domain-name:value = 'evil.example']", "pattern_type": "stix",
-            "valid_from": "2024-05-01T00:00:00Z",
-        }],
+        "objects": [
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--00000000-0000-4000-8000-0000000000b2",
+                "created": "2024-05-01T00:00:00.000Z",
+                "modified": "2024-05-01T00:00:00.000Z",
+                "pattern": "[domain-name:value = 'evil.example']",
+                "pattern_type": "stix",
+                "valid_from": "2024-05-01T00:00:00Z",
+            }
+        ],
     }
     r = model_client.post("/v1/attributions", json=bundle, headers=auth(keys["analyst_red"]))
     assert r.status_code == 200, r.text
@@ -101,16 +110,21 @@ def test_malformed_activity_is_422(model_client, keys, body):
 
 
 def test_persist_writes_hypotheses_not_attributions(model_client, keys, world):
-    r = model_client.post("/v1/attributions", json={**ACTIVITY, "persist": True, "name": "api-persist"},
-                          headers=auth(keys["analyst_red"]))
+    r = model_client.post(
+        "/v1/attributions",
+        json={**ACTIVITY, "persist": True, "name": "api-persist"},
+        headers=auth(keys["analyst_red"]),
+    )
     assert r.status_code == 200, r.text
     campaign = r.json()["persisted"]["campaign_id"]
     profile = model_client.get(f"/v1/campaigns/{campaign}", headers=auth(keys["reader_red"])).json()
     assert profile["attributed_to"] == []
     assert profile["hypotheses"][0]["id"] == ALPHA
     assert profile["hypotheses"][0]["model_version"]
-    rels = world.query("MATCH (c:Campaign {id: $id})-[r]->(:ThreatActor) RETURN DISTINCT type(r) AS t",
-                       {"id": campaign})
+    rels = world.query(
+        "MATCH (c:Campaign {id: $id})-[r]->(:ThreatActor) RETURN DISTINCT type(r) AS t",
+        {"id": campaign},
+    )
     assert [row["t"] for row in rels] == ["PREDICTED_ACTOR"]
 
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from api_helpers import auth
 from api_world import ALPHA, C_ALPHA
-from conftest import auth
 from fastapi.testclient import TestClient
 
 ROLE_ORDER = ["reader", "analyst", "ingest", "admin"]
-KEY_ROLE = {"reader_red": "reader", "analyst_red": "analyst", "ingest_red": "ingest", "admin_red": "admin"}
+KEY_ROLE = {
+    "reader_red": "reader",
+    "analyst_red": "analyst",
+    "ingest_red": "ingest",
+    "admin_red": "admin",
+}
 
 # (method, path, json body, least role)
 ENDPOINTS = [
@@ -21,7 +26,12 @@ ENDPOINTS = [
     ("POST", "/v1/attributions", {"malware": ["AlphaLoader"]}, "analyst"),
     ("POST", "/v1/cypher", {"query": "MATCH (n) RETURN count(n) AS n"}, "analyst"),
     # An invalid bundle: an allowed caller gets 422 and nothing is written.
-    ("POST", "/v1/bundles", {"type": "bundle", "id": "bundle--x", "objects": [{"type": "nope"}]}, "ingest"),
+    (
+        "POST",
+        "/v1/bundles",
+        {"type": "bundle", "id": "bundle--x", "objects": [{"type": "nope"}]},
+        "ingest",
+    ),
 ]
 
 
@@ -80,12 +90,18 @@ def test_role_matrix(client, keys, method, path, body, least, key_name):
 
 
 def test_cypher_needs_red_clearance_even_for_analysts(client, keys):
-    r = client.post("/v1/cypher", json={"query": "MATCH (n) RETURN n LIMIT 1"},
-                    headers=auth(keys["analyst_clear"]))
+    r = client.post(
+        "/v1/cypher",
+        json={"query": "MATCH (n) RETURN n LIMIT 1"},
+        headers=auth(keys["analyst_clear"]),
+    )
     assert r.status_code == 403
     assert "red" in r.json()["detail"]
-    r = client.post("/v1/cypher", json={"query": "MATCH (n) RETURN count(n) AS n"},
-                    headers=auth(keys["analyst_red"]))
+    r = client.post(
+        "/v1/cypher",
+        json={"query": "MATCH (n) RETURN count(n) AS n"},
+        headers=auth(keys["analyst_red"]),
+    )
     assert r.status_code == 200, r.text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import auth
+from api_helpers import auth
 
 from api.readonly import check_read_only
 from graph.errors import ReadOnlyViolation
@@ -69,8 +69,12 @@ def test_reads_are_allowed(client, keys, query):
     assert r.json()["count"] >= 1
 
 
-@pytest.mark.parametrize("query", [q for q in WRITES if not any(s in q for s in ("GRAPH.", ";", "dbms."))])
-def test_engine_refuses_writes_even_without_the_keyword_scan(client, keys, world, monkeypatch, query):
+@pytest.mark.parametrize(
+    "query", [q for q in WRITES if not any(s in q for s in ("GRAPH.", ";", "dbms."))]
+)
+def test_engine_refuses_writes_even_without_the_keyword_scan(
+    client, keys, world, monkeypatch, query
+):
     """Defence in depth: with the scan switched off, the read-only path still refuses."""
     monkeypatch.setattr("api.routes.cypher.check_read_only", lambda q: None)
     before = count_nodes(world)
@@ -84,26 +88,39 @@ def test_values_only_travel_as_parameters(client, keys):
     evil = "x') CREATE (:Pwned) //"
     r = client.post(
         "/v1/cypher",
-        json={"query": "MATCH (a:ThreatActor) WHERE a.name = $name RETURN a.name AS n",
-              "params": {"name": evil}},
+        json={
+            "query": "MATCH (a:ThreatActor) WHERE a.name = $name RETURN a.name AS n",
+            "params": {"name": evil},
+        },
         headers=auth(keys["analyst_red"]),
     )
     assert r.status_code == 200 and r.json()["rows"] == []
-    r = client.post("/v1/cypher", json={"query": "RETURN $v AS v", "params": {"v": evil}},
-                    headers=auth(keys["analyst_red"]))
+    r = client.post(
+        "/v1/cypher",
+        json={"query": "RETURN $v AS v", "params": {"v": evil}},
+        headers=auth(keys["analyst_red"]),
+    )
     assert r.json()["rows"] == [{"v": evil}]
 
 
-@pytest.mark.parametrize("params", [{"a b": 1}, {"x`) CREATE (:Pwned) //": 1}, {"ok": {"bad key": 1}}])
+@pytest.mark.parametrize(
+    "params", [{"a b": 1}, {"x`) CREATE (:Pwned) //": 1}, {"ok": {"bad key": 1}}]
+)
 def test_parameter_names_must_be_identifiers(client, keys, params):
-    r = client.post("/v1/cypher", json={"query": "RETURN 1 AS one", "params": params},
-                    headers=auth(keys["analyst_red"]))
+    r = client.post(
+        "/v1/cypher",
+        json={"query": "RETURN 1 AS one", "params": params},
+        headers=auth(keys["analyst_red"]),
+    )
     assert r.status_code == 422, r.text
 
 
 def test_row_cap_truncates(client, keys, api_settings):
-    r = client.post("/v1/cypher", json={"query": "UNWIND range(1, 1000) AS x RETURN x"},
-                    headers=auth(keys["analyst_red"]))
+    r = client.post(
+        "/v1/cypher",
+        json={"query": "UNWIND range(1, 1000) AS x RETURN x"},
+        headers=auth(keys["analyst_red"]),
+    )
     body = r.json()
     assert r.status_code == 200
     assert body["count"] == api_settings.cypher_row_cap == len(body["rows"])
@@ -114,8 +131,10 @@ def test_runaway_query_is_cut_off_and_the_server_keeps_serving(client, keys):
     start = time.monotonic()
     r = client.post(
         "/v1/cypher",
-        json={"query": "UNWIND range(1, 1000000) AS x UNWIND range(1, 1000000) AS y "
-                       "WITH x, y WHERE x * y = -1 RETURN count(*) AS c"},
+        json={
+            "query": "UNWIND range(1, 1000000) AS x UNWIND range(1, 1000000) AS y "
+            "WITH x, y WHERE x * y = -1 RETURN count(*) AS c"
+        },
         headers=auth(keys["analyst_red"]),
     )
     assert r.status_code == 504, r.text
@@ -135,8 +154,9 @@ def test_runaway_query_is_cut_off_and_the_server_keeps_serving(client, keys):
 def test_huge_lists_are_refused_before_the_engine_builds_them(client, keys, query, params):
     # FalkorDB builds a range() list whole before it checks its timeout again.
     start = time.monotonic()
-    r = client.post("/v1/cypher", json={"query": query, "params": params},
-                    headers=auth(keys["analyst_red"]))
+    r = client.post(
+        "/v1/cypher", json={"query": query, "params": params}, headers=auth(keys["analyst_red"])
+    )
     assert r.status_code == 422, r.text
     assert "range(" in r.json()["detail"]
     assert time.monotonic() - start < 1
@@ -144,8 +164,12 @@ def test_huge_lists_are_refused_before_the_engine_builds_them(client, keys, quer
 
 def test_syntax_errors_are_400_and_non_finite_numbers_are_null(client, keys):
     h = auth(keys["analyst_red"])
-    assert client.post("/v1/cypher", json={"query": "MATCH (n RETURN n"}, headers=h).status_code == 400
-    r = client.post("/v1/cypher", json={"query": "RETURN 0.0/0.0 AS nan, 1.0/0.0 AS inf"}, headers=h)
+    assert (
+        client.post("/v1/cypher", json={"query": "MATCH (n RETURN n"}, headers=h).status_code == 400
+    )
+    r = client.post(
+        "/v1/cypher", json={"query": "RETURN 0.0/0.0 AS nan, 1.0/0.0 AS inf"}, headers=h
+    )
     assert r.status_code == 200 and r.json()["rows"] == [{"nan": None, "inf": None}]
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from urllib.parse import quote
 
 import httpx
 import pytest
+from api_helpers import ROOT, auth, free_port
 from api_world import ALPHA
-from conftest import ROOT, auth
 
 INTRUSION_SET = "intrusion-set--11111111-1111-4111-8111-111111111111"
 TS = "2024-06-01T00:00:00.000Z"
@@ -19,17 +21,35 @@ BUNDLE = {
     "type": "bundle",
     "id": "bundle--11111111-1111-4111-8111-111111111100",
     "objects": [
-        {"type": "intrusion-set", "spec_version": "2.1", "id": INTRUSION_SET, "created": TS,
-         "modified": TS, "name": "Live Ingest Group", "aliases": ["LIG"]},
-        {"type": "indicator", "spec_version": "2.1",
-         "id": "indicator--11111111-1111-4111-8111-111111111102", "created": TS, "modified": TS,
-         "pattern": "[domain-name:value = 'live-ingest.example']", "pattern_type": "stix",
-         "valid_from": TS},
-        {"type": "relationship", "spec_version": "2.1",
-         "id": "relationship--11111111-1111-4111-8111-111111111103", "created": TS,
-         "modified": TS, "relationship_type": "indicates",
-         "source_ref": "indicator--11111111-1111-4111-8111-111111111102",
-         "target_ref": INTRUSION_SET},
+        {
+            "type": "intrusion-set",
+            "spec_version": "2.1",
+            "id": INTRUSION_SET,
+            "created": TS,
+            "modified": TS,
+            "name": "Live Ingest Group",
+            "aliases": ["LIG"],
+        },
+        {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": "indicator--11111111-1111-4111-8111-111111111102",
+            "created": TS,
+            "modified": TS,
+            "pattern": "[domain-name:value = 'live-ingest.example']",
+            "pattern_type": "stix",
+            "valid_from": TS,
+        },
+        {
+            "type": "relationship",
+            "spec_version": "2.1",
+            "id": "relationship--11111111-1111-4111-8111-111111111103",
+            "created": TS,
+            "modified": TS,
+            "relationship_type": "indicates",
+            "source_ref": "indicator--11111111-1111-4111-8111-111111111102",
+            "target_ref": INTRUSION_SET,
+        },
     ],
 }
 
@@ -41,8 +61,12 @@ def test_health_and_auth_over_http(live_server, keys):
     r = httpx.get(f"{live_server}/v1/actors/{ALPHA}", headers=auth(keys["reader_clear"]))
     assert r.status_code == 200 and r.json()["actor"]["name"] == "APT Alpha"
     assert httpx.get(f"{live_server}/v1/actors", headers=auth(keys["revoked"])).status_code == 401
-    assert httpx.post(f"{live_server}/v1/bundles", json=BUNDLE,
-                      headers=auth(keys["analyst_red"])).status_code == 403
+    assert (
+        httpx.post(
+            f"{live_server}/v1/bundles", json=BUNDLE, headers=auth(keys["analyst_red"])
+        ).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,8 +86,9 @@ def test_health_and_auth_over_http(live_server, keys):
     ],
 )
 def test_defanged_and_garbage_indicators(live_server, keys, value, status):
-    r = httpx.get(f"{live_server}/v1/indicators/{quote(value, safe='')}",
-                  headers=auth(keys["reader_red"]))
+    r = httpx.get(
+        f"{live_server}/v1/indicators/{quote(value, safe='')}", headers=auth(keys["reader_red"])
+    )
     assert r.status_code == status, r.text
     if status == 200:
         assert r.json()["query"] == value
@@ -76,10 +101,14 @@ def test_ingest_then_read_back(live_server, keys):
     assert r.status_code == 200, r.text
     report = r.json()
     assert report["nodes"].get("ThreatActor") == 1
-    profile = httpx.get(f"{live_server}/v1/actors/{INTRUSION_SET}", headers=auth(keys["reader_clear"]))
+    profile = httpx.get(
+        f"{live_server}/v1/actors/{INTRUSION_SET}", headers=auth(keys["reader_clear"])
+    )
     assert profile.status_code == 200
     assert [i["id"] for i in profile.json()["indicators"]] == ["domain:live-ingest.example"]
-    pivot = httpx.get(f"{live_server}/v1/indicators/live-ingest[.]example", headers=auth(keys["reader_clear"]))
+    pivot = httpx.get(
+        f"{live_server}/v1/indicators/live-ingest[.]example", headers=auth(keys["reader_clear"])
+    )
     assert [a["id"] for a in pivot.json()["actors"]] == [INTRUSION_SET]
 
 
@@ -89,7 +118,9 @@ def test_bad_bundle_names_the_object_and_writes_nothing(live_server, keys, world
     bad["objects"][0]["id"] = "intrusion-set--22222222-2222-4222-8222-222222222222"
     bad["objects"][1]["id"] = "indicator--22222222-2222-4222-8222-222222222202"
     bad["objects"][1]["pattern"] = "[ipv4-addr:value = '999.1.1.1']"
-    bad["objects"][2]["target_ref"] = "intrusion-set--33333333-3333-4333-8333-333333333333"  # dangling
+    bad["objects"][2]["target_ref"] = (
+        "intrusion-set--33333333-3333-4333-8333-333333333333"  # dangling
+    )
     r = httpx.post(f"{live_server}/v1/bundles", json=bad, headers=auth(keys["ingest_red"]))
     assert r.status_code == 422, r.text
     problem = r.json()
@@ -103,8 +134,11 @@ def test_bad_bundle_names_the_object_and_writes_nothing(live_server, keys, world
 )
 def test_malformed_bodies_are_4xx(live_server, keys, content):
     for path in ("/v1/bundles", "/v1/attributions", "/v1/cypher", "/v1/queries/actor_search"):
-        r = httpx.post(f"{live_server}{path}", content=content,
-                       headers={**auth(keys["admin_red"]), "content-type": "application/json"})
+        r = httpx.post(
+            f"{live_server}{path}",
+            content=content,
+            headers={**auth(keys["admin_red"]), "content-type": "application/json"},
+        )
         assert 400 <= r.status_code < 500, (path, content, r.status_code, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
 
@@ -120,7 +154,7 @@ def test_oversized_body_is_413_whole_or_chunked(live_server, keys, api_settings,
 
     def chunks():
         for i in range(0, len(body), 4096):
-            yield body[i:i + 4096]
+            yield body[i : i + 4096]
 
     r = httpx.post(f"{live_server}/v1/bundles", content=chunks(), headers=h)
     assert r.status_code == 413
@@ -131,20 +165,39 @@ def test_oversized_body_is_413_whole_or_chunked(live_server, keys, api_settings,
 def test_key_revoked_with_the_cli_stops_working(live_server, keys, api_settings):
     env = {**os.environ, "ACTORGRAPH_HOME": str(api_settings.home)}
     cli = [sys.executable, "-m", "actorgraph.cli"]
-    out = subprocess.run([*cli, "keys", "create", "--role", "reader", "--name", "cli-test", "--json"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [*cli, "keys", "create", "--role", "reader", "--name", "cli-test", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     created = json.loads(out)
     assert created["role"] == "reader" and created["tlp"] == "clear"
     token = created["key"]
     assert httpx.get(f"{live_server}/v1/actors", headers=auth(token)).status_code == 200
-    listing = subprocess.run([*cli, "keys", "list", "--json"], cwd=ROOT, env=env,
-                             capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        [*cli, "keys", "list", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert token not in listing and created["id"] in listing
-    subprocess.run([*cli, "keys", "revoke", created["id"]], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*cli, "keys", "revoke", created["id"]], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     assert httpx.get(f"{live_server}/v1/actors", headers=auth(token)).status_code == 401
-    bad = subprocess.run([*cli, "keys", "revoke", "000000000000"], cwd=ROOT, env=env,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [*cli, "keys", "revoke", "000000000000"],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "no API key" in bad.stderr
 
 
@@ -161,3 +214,52 @@ def test_metrics_over_http(live_server, keys):
     assert 'route="/v1/indicators/{value:path}"' in text
     assert "actorgraph_http_request_duration_seconds_bucket" in text
     assert "evil" not in text  # raw paths never become label values
+
+
+def test_serve_with_two_workers(api_settings, keys):
+    port = free_port()
+    env = {
+        **os.environ,
+        "ACTORGRAPH_HOME": str(api_settings.home),
+        "ACTORGRAPH_GRAPH": api_settings.graph,
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "actorgraph.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-model",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                "serve --workers 2 did not start"
+            )
+            time.sleep(0.2)
+        with httpx.Client(base_url=base, headers=auth(keys["reader_red"])) as client:
+            statuses = {client.get(f"/v1/actors/{ALPHA}").status_code for _ in range(20)}
+        assert statuses == {200}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

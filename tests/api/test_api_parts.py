@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from conftest import auth
+from api_helpers import auth
 from fastapi.testclient import TestClient
 
 from api.keys import ROLES, KeyStore
@@ -21,7 +21,12 @@ def test_key_store_round_trip(tmp_path):
     record, token = store.create("analyst", tlp="amber+strict", name="alice")
     assert token.startswith(f"agk_{record.id}_")
     key = store.authenticate(token)
-    assert key is not None and key.role == "analyst" and key.tlp == "amber+strict" and key.tlp_level == 3
+    assert (
+        key is not None
+        and key.role == "analyst"
+        and key.tlp == "amber+strict"
+        and key.tlp_level == 3
+    )
     assert key.has_role("reader") and key.has_role("analyst") and not key.has_role("ingest")
     assert store.authenticate(token + "x") is None
     assert store.authenticate(token.replace(record.id, "0" * 12)) is None
@@ -47,7 +52,9 @@ def test_roles_are_ordered():
 
 
 def test_tlp_names():
-    assert [tlp_level(n) for n in ("CLEAR", "white", "TLP:GREEN", "amber", "amber+strict", "red")] == [0, 0, 1, 2, 3, 4]
+    assert [
+        tlp_level(n) for n in ("CLEAR", "white", "TLP:GREEN", "amber", "amber+strict", "red")
+    ] == [0, 0, 1, 2, 3, 4]
     assert tlp_name(3) == "amber+strict"
     with pytest.raises(ValidationError, match="'orange'"):
         tlp_level("orange")

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_helpers import ROOT, free_port
 from api_world import load_world
-from conftest import ROOT, free_port
 
 from api.keys import KeyStore
 from graph import embedded
 from graph.falkor import FalkorStore
 
-pytestmark = pytest.mark.slow  # about 40 s: a server with a model and several hundred generated requests
+pytestmark = (
+    pytest.mark.slow
+)  # about 40 s: a server with a model and several hundred generated requests
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +39,24 @@ def fuzz_target(tmp_path_factory) -> Iterator[tuple[str, str]]:
     try:
         store.ensure_schema()
         load_world(store)
-        artefacts.save(train(export_graph(store), TrainConfig(epochs=10, episodes=2)), home / "models")
+        artefacts.save(
+            train(export_graph(store), TrainConfig(epochs=10, episodes=2)), home / "models"
+        )
         _, token = KeyStore(home / "keys.sqlite").create("admin", tlp="red", name="fuzzer")
         port = free_port()
-        env = {**os.environ, "ACTORGRAPH_HOME": str(home), "ACTORGRAPH_GRAPH": "actorgraph",
-               "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "1000000",
-               "ACTORGRAPH_CYPHER_TIMEOUT_MS": "2000"}
+        env = {
+            **os.environ,
+            "ACTORGRAPH_HOME": str(home),
+            "ACTORGRAPH_GRAPH": "actorgraph",
+            "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "1000000",
+            "ACTORGRAPH_CYPHER_TIMEOUT_MS": "2000",
+        }
         proc = subprocess.Popen(
             [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -76,10 +87,28 @@ def test_openapi_contract_has_no_server_errors(fuzz_target, tmp_path):
         pytest.fail("schemathesis is not installed (pip install 'schemathesis>=4')")
     base, token = fuzz_target
     result = subprocess.run(
-        [st, "run", f"{base}/openapi.json", "--header", f"Authorization: Bearer {token}",
-         "--checks", "not_a_server_error", "--max-examples", "15", "--seed", "7",
-         "--generation-database", "none", "--request-timeout", "10"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        [
+            st,
+            "run",
+            f"{base}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "15",
+            "--seed",
+            "7",
+            "--generation-database",
+            "none",
+            "--request-timeout",
+            "10",
+        ],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    assert "13/13" in result.stdout or "Tested: 13" in result.stdout, result.stdout[-3000:]
+    assert "Tested:" in result.stdout and "Server error" not in result.stdout, result.stdout[-3000:]

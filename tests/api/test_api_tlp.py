@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from api_helpers import auth
 from api_world import ALPHA, AMBER_ACTOR, BRAVO, C_ALPHA, C_BRAVO, C_RED, RED_ACTOR
-from conftest import auth
 
 CLEARANCES = ["reader_clear", "reader_green", "reader_amber", "reader_red"]
 LEVEL = {"reader_clear": 0, "reader_green": 1, "reader_amber": 2, "reader_red": 4}
@@ -60,9 +60,7 @@ def test_actor_profile_never_shows_what_is_above_clearance(client, keys, key):
     assert techniques["T1999"] == (2 if LEVEL[key] >= 4 else 1)
 
 
-@pytest.mark.parametrize(
-    ("actor", "least"), [(BRAVO, 1), (AMBER_ACTOR, 2), (RED_ACTOR, 4)]
-)
+@pytest.mark.parametrize(("actor", "least"), [(BRAVO, 1), (AMBER_ACTOR, 2), (RED_ACTOR, 4)])
 @pytest.mark.parametrize("key", CLEARANCES)
 def test_marked_actor_is_404_below_clearance(client, keys, key, actor, least):
     r = client.get(f"/v1/actors/{actor}", headers=auth(keys[key]))
@@ -76,7 +74,9 @@ def test_campaign_paths(client, keys, key):
     assert alpha.status_code == 200
     assert [a["id"] for a in alpha.json()["attributed_to"]] == [ALPHA]
     assert "SECRET" not in text_of(alpha) or LEVEL[key] >= 4
-    assert client.get(f"/v1/campaigns/{C_BRAVO}", headers=h).status_code == (200 if LEVEL[key] >= 1 else 404)
+    assert client.get(f"/v1/campaigns/{C_BRAVO}", headers=h).status_code == (
+        200 if LEVEL[key] >= 1 else 404
+    )
     red = client.get(f"/v1/campaigns/{C_RED}", headers=h)
     assert red.status_code == (200 if LEVEL[key] >= 4 else 404)
     if LEVEL[key] >= 4:
@@ -128,11 +128,24 @@ def test_marked_indicator_is_404_below_clearance(client, keys, key):
 
 # Parameters that point every library query at the red-marked part of the world.
 _RED_PARAMS = {
-    "actor": "Red Group SECRET-RED", "text": "secret", "value": "secret-red.example",
-    "domain": "secret-red.example", "campaign": "Operation SECRET-RED", "country": "KP",
-    "ip": "203.0.113.7", "since": "1970-01-01", "older_than": "2100-01-01", "kind": "",
-    "min_actors": 1, "max_actors": 50, "min_shared": 1, "min_domains": 1, "max_score": 1.0,
-    "since_epoch": 0, "until_epoch": 4102444800, "until": "2100-01-01",
+    "actor": "Red Group SECRET-RED",
+    "text": "secret",
+    "value": "secret-red.example",
+    "domain": "secret-red.example",
+    "campaign": "Operation SECRET-RED",
+    "country": "KP",
+    "ip": "203.0.113.7",
+    "since": "1970-01-01",
+    "older_than": "2100-01-01",
+    "kind": "",
+    "min_actors": 1,
+    "max_actors": 50,
+    "min_shared": 1,
+    "min_domains": 1,
+    "max_score": 1.0,
+    "since_epoch": 0,
+    "until_epoch": 4102444800,
+    "until": "2100-01-01",
 }
 
 
@@ -164,7 +177,10 @@ def test_research_query_cannot_raise_max_tlp_above_clearance(client, keys):
     listing = client.get("/v1/queries", headers=auth(keys["reader_clear"])).json()
     name = listing["data"][0]["name"]
     example = {p["name"]: p["example"] for p in listing["data"][0]["parameters"]}
-    r = client.post(f"/v1/queries/{name}", json={"params": {**example, "max_tlp": 4}},
-                    headers=auth(keys["reader_clear"]))
+    r = client.post(
+        f"/v1/queries/{name}",
+        json={"params": {**example, "max_tlp": 4}},
+        headers=auth(keys["reader_clear"]),
+    )
     assert r.status_code == 422
     assert "clearance" in r.json()["detail"]
