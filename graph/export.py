@@ -14,7 +14,6 @@ the bundle into an empty store gives back the same nodes and relationships.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,7 +180,7 @@ def in_window(props: dict[str, Any], since: int | None, until: int | None) -> bo
 def _epoch(value: Any) -> int | None:
     try:
         return epoch(value)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
 
 
@@ -195,7 +194,7 @@ def parse_bound(value: str | None, name: str) -> int | None:
         return None
     try:
         return epoch(value)
-    except (ValueError, OverflowError) as exc:
+    except (ValueError, OverflowError, OSError) as exc:
         raise ValidationError(f"{name} {value!r} is not a date (use YYYY-MM-DD)") from exc
 
 
@@ -688,10 +687,12 @@ def _candidate_actor(cand: dict[str, Any], now: str) -> dict[str, Any]:
 def _evidence_note(
     result: dict[str, Any], campaign_id: str, rel_ids: list[str], version: str, now: str
 ) -> dict[str, Any]:
-    lines = [f"actorgraph attribution (model {version})", ""]
+    names = {c.get("actor_id"): c.get("name") for c in result.get("candidates") or []}
+    lines = [f"actorgraph attribution (model {version})", "", "Candidates:"]
     for cand in result.get("candidates") or []:
+        score = float(cand.get("score") or 0)
         lines.append(
-            f"- #{cand.get('rank')}: {cand.get('name')} ({cand.get('country') or '?'}) p={float(cand.get('score') or 0):.3f}"
+            f"- #{cand.get('rank')} {cand.get('name')} ({cand.get('country') or '?'}): p={score:.3f}"
         )
     if result.get("unknown") is not None:
         lines.append(f"- unknown actor: p={float(result['unknown']):.3f}")
@@ -699,9 +700,9 @@ def _evidence_note(
         lines.append(
             f"- country {country.get('country')}: p={float(country.get('score') or 0):.3f}"
         )
-    lines += ["", "Evidence:"]
+    lines += ["", "Evidence (strongest first per candidate):"]
     for item in result.get("evidence") or []:
-        lines.append("- " + _evidence_line(item))
+        lines.append("- " + _evidence_line(item, names))
     return {
         "type": "note",
         "spec_version": "2.1",
@@ -714,11 +715,18 @@ def _evidence_note(
     }
 
 
-def _evidence_line(item: Any) -> str:
+def _evidence_line(item: Any, names: dict[Any, Any]) -> str:
+    """One evidence item (``gnn.evidence``: kind, entity, path, weight, actors_sharing) as text."""
     if not isinstance(item, dict):
         return str(item)
-    parts = [f"{k}={v}" for k, v in item.items() if not isinstance(v, dict | list)]
-    for k, v in item.items():
-        if isinstance(v, list | dict):
-            parts.append(f"{k}={json.dumps(v, default=str)[:400]}")
-    return ", ".join(parts)
+    who = names.get(item.get("actor_id")) or item.get("actor_id") or "?"
+    entity = item.get("entity") if isinstance(item.get("entity"), dict) else {}
+    what = entity.get("name") or entity.get("id") or item.get("input") or ""
+    path = item.get("path")
+    text = " ".join(str(p) for p in path) if isinstance(path, list) else str(path or "")
+    facts = [f"weight {item['weight']}" if "weight" in item else None,
+             f"shared by {item['actors_sharing']} actors" if item.get("actors_sharing") else None,
+             "known hub" if item.get("hub") else None]  # fmt: skip
+    extra = ", ".join(f for f in facts if f)
+    head = f"{who}: {item.get('kind') or 'evidence'} {what}".rstrip()
+    return f"{head}" + (f" ({extra})" if extra else "") + (f": {text}" if text else "")

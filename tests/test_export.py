@@ -164,7 +164,11 @@ def test_attribution_result_as_stix(apt28):
         ],
         "countries": [{"country": "RU", "score": 0.88}],
         "unknown": 0.05,
-        "evidence": [{"actor_id": APT28, "kind": "shared indicator", "path": "domain:mail-gov-ua.example", "weight": 0.6}],
+        "evidence": [{"actor_id": APT28, "kind": "shared_indicator",
+                      "entity": {"id": "domain:mail-gov-ua.example", "label": "Indicator", "name": "mail-gov-ua.example"},
+                      "input": "mail-gov-ua[.]example", "weight": 0.6, "actors_sharing": 1, "hub": False,
+                      "path": ["domain:mail-gov-ua.example", "-INDICATES->", "Campaign:Operation Frozen Inbox",
+                               "-ATTRIBUTED_TO->", "APT28"]}],
     }  # fmt: skip
     bundle = attribution_to_stix(result, now=NOW)
     assert validate(bundle).is_valid
@@ -178,7 +182,11 @@ def test_attribution_result_as_stix(apt28):
     assert rels[0]["confidence"] == 81 and rels[1]["confidence"] == 7
     assert rels[0]["x_actorgraph_model_version"] == "2026-01-01T00-00-00_abc123"
     note = by_type["note"][0]
-    assert "domain:mail-gov-ua.example" in note["content"] and rels[0]["id"] in note["object_refs"]
+    assert rels[0]["id"] in note["object_refs"] and campaign["id"] in note["object_refs"]
+    assert (
+        "- APT28: shared_indicator mail-gov-ua.example (weight 0.6, shared by 1 actors): "
+        "domain:mail-gov-ua.example -INDICATES-> Campaign:Operation Frozen Inbox -ATTRIBUTED_TO-> APT28"
+    ) in note["content"]
     # The same result gives the same ids (a re-export updates, never duplicates, downstream).
     assert attribution_to_stix(result, now=NOW)["objects"] == bundle["objects"]
 

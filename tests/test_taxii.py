@@ -30,6 +30,7 @@ from graph.ingest import ingest_object
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
+CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
 LEVEL_IDS = {level: cid for cid, (level, _) in COLLECTIONS.items()}
 
 
@@ -210,3 +211,7 @@ def test_bad_tokens_and_media_types_in_process(server_home, feed_graph, taxii_ke
         assert (
             client.get(f"{base}/objects/intrusion-set--nope/", headers=headers).status_code == 404
         )
+        versions = client.get(f"{base}/objects/{CAMPAIGN}/versions/", headers=headers).json()
+        assert versions == {"more": False, "versions": ["2024-03-05T12:00:00.000Z"]}
+        for bad in ({"match[version]": "garbage"}, {"added_after": "99999999999999999"}):
+            assert client.get(f"{base}/objects/", params=bad, headers=headers).status_code == 400

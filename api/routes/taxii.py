@@ -259,14 +259,10 @@ def _filtered(
     spec_versions: list[str],
     versions: list[str],
 ) -> list[tuple[str, dict[str, Any]]]:
-    after = None
-    if added_after:
-        try:
-            after = iso(added_after)
-        except ValueError as exc:
-            raise Problem(
-                400, f"added_after {added_after!r} is not a timestamp", slug="bad-request"
-            ) from exc
+    after = _timestamp(added_after, "added_after") if added_after else None
+    wanted = {
+        _timestamp(v, "match[version]") for v in versions if v not in ("last", "first", "all")
+    }
     out = []
     for added, obj in pairs:
         if after and added <= after:
@@ -277,7 +273,6 @@ def _filtered(
             continue
         if spec_versions and obj.get("spec_version", "2.1") not in spec_versions:
             continue
-        wanted = {iso(v) for v in versions if v not in ("last", "first", "all")}
         if (
             versions
             and len(wanted) == len(versions)
@@ -287,6 +282,17 @@ def _filtered(
             continue
         out.append((added, obj))
     return out
+
+
+def _timestamp(value: str, name: str) -> str:
+    """A TAXII timestamp parameter in the canonical form, or 400."""
+    try:
+        parsed = iso(value)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise Problem(400, f"{name} {value[:60]!r} is not a timestamp", slug="bad-request") from exc
+    if parsed is None:
+        raise Problem(400, f"{name} is empty", slug="bad-request")
+    return parsed
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -370,6 +376,30 @@ def get_object(
             404, f"no object {object_id!r} in collection {collection_id!r}", slug="not-found"
         )
     return TaxiiResponse({"more": False, "objects": [page[0][1]]}, headers=_headers(page))
+
+
+@router.get(
+    "/{api_root}/collections/{collection_id}/objects/{object_id}/versions/",
+    response_class=TaxiiResponse,
+)
+def get_versions(
+    api_root: Annotated[str, Path(max_length=64)],
+    collection_id: Annotated[str, Path(max_length=64)],
+    object_id: Annotated[str, Path(max_length=200)],
+    key: TaxiiKey,
+    store: StoreDep,
+) -> TaxiiResponse:
+    """The versions of one object: actorgraph keeps the newest only, so one."""
+    _root(api_root)
+    level = _visible(collection_id, key)
+    page = [p for p in collection_objects(store, level) if p[1]["id"] == object_id]
+    if not page:
+        raise Problem(
+            404, f"no object {object_id!r} in collection {collection_id!r}", slug="not-found"
+        )
+    added, obj = page[0]
+    version = iso(obj.get("modified") or obj.get("created")) or added
+    return TaxiiResponse({"more": False, "versions": [version]}, headers=_headers(page))
 
 
 @router.get("/{api_root}/collections/{collection_id}/manifest/", response_class=TaxiiResponse)
