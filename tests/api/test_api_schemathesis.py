@@ -20,9 +20,7 @@ from api.keys import KeyStore
 from graph import embedded
 from graph.falkor import FalkorStore
 
-pytestmark = (
-    pytest.mark.slow
-)  # about 20 s: a server with a model and ~1,100 generated requests
+pytestmark = pytest.mark.slow  # about 20 s: a server with a model and ~1,100 generated requests
 
 
 @pytest.fixture(scope="module")
