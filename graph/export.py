@@ -605,9 +605,8 @@ def attribution_to_stix(
         ValidationError: the result has no candidates list or a candidate has no ``actor_id``.
     """
     now = now or so.now_stix()
-    candidates = result.get("candidates")
-    if not isinstance(candidates, list):
-        raise ValidationError(f"attribution result without a candidates list: {sorted(result)!r}")
+    _check_result(result)
+    candidates = result["candidates"]
     model = result.get("model") or {}
     version = str(model.get("version") or "unknown")
     objects: dict[str, dict[str, Any]] = {}
@@ -665,6 +664,31 @@ def attribution_to_stix(
     note = _evidence_note(result, campaign["id"], rel_ids, version, now)
     objects[note["id"]] = note
     return _assemble(objects.values(), now)
+
+
+def _check_result(result: Any) -> None:
+    """Refuse anything that is not shaped like ``actorgraph attribute --json`` output."""
+    if not isinstance(result, dict) or not isinstance(result.get("candidates"), list):
+        keys = sorted(result) if isinstance(result, dict) else type(result).__name__
+        raise ValidationError(f"attribution result without a candidates list: {keys!r}")
+
+    def number(value: Any) -> bool:
+        return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+    for cand in result["candidates"]:
+        if (
+            not isinstance(cand, dict)
+            or not number(cand.get("score"))
+            or not number(cand.get("rank"))
+        ):
+            raise ValidationError(f"candidate needs a numeric score and rank: {cand!r:.200}")
+    for country in result.get("countries") or []:
+        if not isinstance(country, dict) or not number(country.get("score")):
+            raise ValidationError(f"country roll-up needs a numeric score: {country!r:.200}")
+    if not number(result.get("unknown")) or not isinstance(result.get("evidence") or [], list):
+        raise ValidationError("'unknown' must be a number and 'evidence' a list")
+    if not isinstance(result.get("model") or {}, dict):
+        raise ValidationError("'model' must be an object with a version")
 
 
 def _candidate_actor(cand: dict[str, Any], now: str) -> dict[str, Any]:

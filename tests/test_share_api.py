@@ -94,3 +94,38 @@ def test_briefing_in_three_formats(share_client):
         ).status_code
         == 422
     )
+
+
+def test_attribution_result_to_stix_over_http(share_client):
+    client, auth = share_client
+    result = {
+        "input": "x.json",
+        "model": {"version": "m1"},
+        "candidates": [{"rank": 1, "actor_id": APT28, "name": "APT28", "score": 0.5}],
+        "countries": [],
+        "unknown": 0.4,
+        "evidence": [],
+    }
+    # Converting needs the analyst role; readers may not.
+    assert (
+        client.post(
+            "/v1/export/attribution", json={"result": result}, headers=auth["red"]
+        ).status_code
+        == 403
+    )
+    keys = KeyStore(client.app.state.actorgraph.settings.home / "keys.sqlite")
+    analyst = {
+        "Authorization": f"Bearer {keys.create('analyst', tlp='red', name='share-analyst')[1]}"
+    }
+    resp = client.post("/v1/export/attribution", json={"result": result}, headers=analyst)
+    assert (
+        resp.status_code == 200
+        and resp.headers["content-type"] == "application/stix+json;version=2.1"
+    )
+    rel = next(o for o in resp.json()["objects"] if o["type"] == "relationship")
+    assert rel["confidence"] == 50 and rel["x_actorgraph_hypothesis"] is True
+    bad = {**result, "candidates": [{"rank": "first", "actor_id": APT28, "score": "high"}]}
+    assert (
+        client.post("/v1/export/attribution", json={"result": bad}, headers=analyst).status_code
+        == 422
+    )

@@ -66,3 +66,33 @@ def test_user_errors_are_clean(home):
         proc = ag(home, *args, check=False)
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.startswith("actorgraph: error:") and "Traceback" not in proc.stderr
+
+
+def test_export_attribution_results_as_stix(home, tmp_path):
+    results = tmp_path / "results.jsonl"
+    line = {
+        "input": "activity.json",
+        "model": {"version": "m1"},
+        "candidates": [
+            {
+                "rank": 1,
+                "actor_id": "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c",
+                "name": "APT28",
+                "score": 0.7,
+            }
+        ],
+        "countries": [{"country": "RU", "score": 0.75}],
+        "unknown": 0.2,
+        "evidence": [],
+    }
+    results.write_text(json.dumps(line) + "\n" + json.dumps({**line, "input": "other.json"}) + "\n")
+    out = tmp_path / "attribution.json"
+    ag(home, "export", "--attribution", str(results), "--out", str(out))
+    objects = json.loads(out.read_text())["objects"]
+    campaigns = [o for o in objects if o["type"] == "campaign"]
+    assert len(campaigns) == 2  # one per attributed input
+    assert sorted(o["confidence"] for o in objects if o["type"] == "relationship") == [70, 70]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    proc = ag(home, "export", "--attribution", str(bad), check=False)
+    assert proc.returncode == 2 and "cannot read attribution results" in proc.stderr

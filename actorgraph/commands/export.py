@@ -1,4 +1,9 @@
-"""``actorgraph export [--actor A] [--since D] [--until D] [--max-tlp L] [--out FILE]``: STIX 2.1 out."""
+"""``actorgraph export [--actor A] [--since D] [--until D] [--max-tlp L] [--out FILE]``: STIX 2.1 out.
+
+``--attribution RESULT.json [--activity BUNDLE.json]`` turns ``actorgraph attribute --json`` output
+(one result per line) into STIX instead: the activity as a campaign, each hypothesis as an
+``attributed-to`` relationship with its confidence, the evidence as a note.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +37,51 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="TLP ceiling: clear, green, amber, amber+strict, red (default red)",
     )
     p.add_argument("--out", type=Path, help="write the bundle here (default: standard output)")
+    p.add_argument(
+        "--attribution",
+        type=Path,
+        metavar="RESULT.json",
+        help="convert `actorgraph attribute --json` output (one result per line) instead",
+    )
+    p.add_argument(
+        "--activity",
+        type=Path,
+        metavar="BUNDLE.json",
+        help="with --attribution: the STIX bundle that was attributed (its objects are included)",
+    )
+    p.add_argument(
+        "--top-k", type=int, default=3, help="with --attribution: hypotheses stated (default 3)"
+    )
     p.set_defaults(handler=run)
+
+
+def attribution_bundle(result_path: Path, activity_path: Path | None, top_k: int) -> dict:
+    """The STIX bundle of every result in an ``attribute --json`` file (one JSON object a line).
+
+    Raises:
+        ValidationError: the file is missing or not attribution results.
+    """
+    from graph.export import attribution_to_stix
+
+    try:
+        lines = [ln for ln in result_path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        results = [json.loads(ln) for ln in lines]
+        if len(results) == 1 and isinstance(results[0], list):
+            results = results[0]
+        activity = json.loads(activity_path.read_text(encoding="utf-8")) if activity_path else None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValidationError(
+            f"cannot read attribution results {str(result_path)!r}: {exc}"
+        ) from exc
+    if not results or not all(isinstance(r, dict) for r in results):
+        raise ValidationError(f"{str(result_path)!r} holds no attribution results")
+    objects: dict[str, dict] = {}
+    bundle_id = None
+    for result in results:
+        bundle = attribution_to_stix(result, activity if len(results) == 1 else None, top_k=top_k)
+        bundle_id = bundle_id or bundle["id"]
+        objects.update((o["id"], o) for o in bundle["objects"])
+    return {"type": "bundle", "id": bundle_id, "objects": list(objects.values())}
 
 
 def parse_tlp(text: str) -> int:
@@ -54,13 +103,16 @@ def parse_tlp(text: str) -> int:
 def run(args: argparse.Namespace, ctx) -> int:
     from graph.export import export_bundle
 
-    bundle = export_bundle(
-        ctx.store(),
-        actor=args.actor,
-        since=args.since,
-        until=args.until,
-        max_tlp=parse_tlp(args.max_tlp),
-    )
+    if args.attribution:
+        bundle = attribution_bundle(args.attribution, args.activity, args.top_k)
+    else:
+        bundle = export_bundle(
+            ctx.store(),
+            actor=args.actor,
+            since=args.since,
+            until=args.until,
+            max_tlp=parse_tlp(args.max_tlp),
+        )
     text = json.dumps(bundle, indent=2, ensure_ascii=False)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

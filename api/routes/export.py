@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
-from api.deps import ReaderKey, StoreDep
+from api.deps import AnalystKey, ReaderKey, StoreDep
 from api.routes import AUTH_ERRORS, PROBLEM
-from graph.export import export_bundle
+from graph.export import attribution_to_stix, export_bundle
 
 router = APIRouter(prefix="/v1/export", tags=["share"], responses=AUTH_ERRORS)
 
@@ -52,4 +52,26 @@ def export(
     markings are kept; nothing above the key's clearance (or a lower ``max_tlp``) is included."""
     ceiling = key.tlp_level if max_tlp is None else min(max_tlp, key.tlp_level)
     bundle = export_bundle(store, actor=actor, since=since, until=until, max_tlp=ceiling)
+    return Response(json.dumps(bundle, ensure_ascii=False), media_type=STIX_MEDIA_TYPE)
+
+
+@router.post(
+    "/attribution",
+    responses={
+        200: {"content": {STIX_MEDIA_TYPE: {}}, "description": "a STIX 2.1 bundle"},
+        422: PROBLEM,
+    },
+)
+def export_attribution(
+    key: AnalystKey,
+    result: Annotated[dict[str, Any], Body(description="one result of POST /v1/attributions")],
+    activity: Annotated[
+        dict[str, Any] | None, Body(description="the STIX bundle that was attributed")
+    ] = None,
+    top_k: Annotated[int, Query(ge=1, le=20)] = 3,
+) -> Response:
+    """An attribution result as STIX 2.1 for OpenCTI, MISP and partners: the activity as a campaign,
+    each hypothesis as an ``attributed-to`` relationship (``confidence`` = calibrated probability in
+    percent, model version and rank as ``x_actorgraph_*``), the evidence as a ``note``."""
+    bundle = attribution_to_stix(result, activity, top_k=top_k)
     return Response(json.dumps(bundle, ensure_ascii=False), media_type=STIX_MEDIA_TYPE)
