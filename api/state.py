@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from api.keys import KeyStore
@@ -84,4 +84,3 @@ class AppState:
     metrics: Metrics
     model: ModelHolder
     owns_store: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)

@@ -119,3 +119,42 @@ def test_openapi_documents_auth_and_problems(client):
     assert "red" in spec["info"]["description"]
     actor = spec["paths"]["/v1/actors/{actor_id}"]["get"]
     assert {"401", "403", "404", "429"} <= set(actor["responses"])
+
+
+def test_store_down_is_503_not_500(api_settings, keys, tmp_path):
+    from graph import embedded
+    from graph.falkor import FalkorStore
+
+    socket_path, _ = embedded.start(tmp_path, auto=False)
+    store = FalkorStore(socket_path, graph="soon-gone")
+    store.ensure_schema()
+    try:
+        with TestClient(create_app(api_settings, store=store, load_model=False)) as c:
+            assert c.get("/v1/actors", headers=auth(keys["reader_red"])).status_code == 200
+            embedded.stop(tmp_path)  # the store goes away under a running server
+            r = c.get("/v1/actors", headers=auth(keys["reader_red"]))
+            assert r.status_code == 503, r.text
+            assert r.json()["type"] == "urn:actorgraph:problem:store-unavailable"
+            ready = c.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["checks"]["store"]["ok"] is False
+            assert c.get("/healthz").status_code == 200
+    finally:
+        store.close()
+        embedded.stop(tmp_path)
+
+
+def test_model_holder_retries_until_a_model_appears():
+    from api.state import ModelHolder
+    from graph.errors import ModelError
+
+    available = []
+
+    def loader():
+        if not available:
+            raise ModelError("no trained model under models/")
+        return "model"
+
+    holder = ModelHolder(loader, retry_s=0.0)
+    assert holder.load() is None and "no trained model" in holder.reason
+    available.append(True)
+    assert holder.get() == "model" and holder.loaded
