@@ -1,16 +1,18 @@
 """How actorgraph's cost grows with its data: ingest, training and attribution vs demo-world size.
 
-    python benchmarks/scale.py --sizes 10000 100000 [--single-query-size 10000] [--no-gnn]
+    python benchmarks/scale.py [--sizes 3000 10000 30000 100000] [--single-query-size 10000]
+                               [--gnn-sizes 3000 10000] [--no-gnn]
 
 For each size (indicators, passed to the demo world's ``--scale``) on a fresh embedded store:
 
 1. generate the demo world (seed 7);
 2. ingest ATT&CK, then the world's training bundle through the batched path
-   (``graph.ingest.ingest_paths``, 5,000 rows per query): STIX objects/s, graph rows/s, peak RSS of
-   the client process and of the FalkorDB server;
+   (``graph.ingest.ingest_paths``, 5,000 rows per query): STIX objects/s, graph rows/s, wall time
+   split into reading (parse + validate) and writing, CPU seconds of the client and the server
+   (robust to other load on a shared machine), peak RSS of both;
 3. at ``--single-query-size`` only, the same bundle through the one-object-per-query path
    (``batch_size=1``) on a second graph of the same server: the baseline, in the same run;
-4. unless ``--no-gnn``: export the graph and train (seconds, peak RSS), then attribute every
+4. at ``--gnn-sizes`` (unless ``--no-gnn``): export the graph and train (seconds, peak RSS), then attribute every
    held-out activity repeatedly, in process with the model warm: latency p50/p95/p99 and
    sequential throughput for the model (without and with evidence look-ups) beside the TF-IDF
    baseline on the same linked inputs.
@@ -47,6 +49,12 @@ def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process so far: robust to other load on the box."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _open(home: Path, graph: str):
     from graph import embedded
     from graph.falkor import FalkorStore
@@ -62,12 +70,13 @@ def worker_generate(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     manifest = generate_world(seed=7, scale=args.size).write(args.out)
     seconds = time.perf_counter() - t0
-    train = Path(args.out) / "train.json"
+    train = [Path(args.out) / f for f in manifest["files"]["train"]]
     return {
         "seconds": round(seconds, 2),
         "indicators": manifest["counts"]["indicators"],
         "objects": manifest["counts"]["objects"],
-        "train_bytes": train.stat().st_size,
+        "train_files": [str(f) for f in train],
+        "train_bytes": sum(f.stat().st_size for f in train),
         "client_peak_rss_mb": _rss_mb(),
     }
 
@@ -86,14 +95,18 @@ def worker_ingest(args: argparse.Namespace) -> dict[str, Any]:
     for p in args.paths:
         with open(p, encoding="utf-8") as fh:
             objects += len(json.load(fh).get("objects", []))
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_s()
     reports = ingest_paths(store, args.paths, batch_size=args.batch_size)
     seconds = time.perf_counter() - t0
     rows = sum(r.n_nodes + r.n_relationships for r in reports)
+    write_seconds = sum(r.seconds for r in reports)
     out.update(
         {
             "batch_size": args.batch_size,
             "seconds": round(seconds, 2),
+            "read_seconds": round(seconds - write_seconds, 2),
+            "write_seconds": round(write_seconds, 2),
+            "client_cpu_seconds": round(_cpu_s() - c0, 2),
             "stix_objects": objects,
             "rows": rows,
             "queries": sum(r.queries for r in reports),
@@ -138,9 +151,10 @@ def worker_gnn(args: argparse.Namespace) -> dict[str, Any]:
     snap = export_graph(store)
     out["export_seconds"] = round(time.perf_counter() - t0, 2)
     out["export_peak_rss_mb"] = _rss_mb()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_s()
     trained = train(snap)
     out["train_seconds"] = round(time.perf_counter() - t0, 2)
+    out["train_cpu_seconds"] = round(_cpu_s() - c0, 2)
     out["train_peak_rss_mb"] = _rss_mb()
     out["train_metrics"] = {k: v for k, v in trained.metrics.items() if isinstance(v, (int, float))}
     attributor = Attributor(trained, store)
@@ -150,23 +164,25 @@ def worker_gnn(args: argparse.Namespace) -> dict[str, Any]:
     # Warm up (first calls pay lazy imports and caches), then measure.
     for act in activities[:3]:
         attributor.attribute(act, evidence=True)
-    model, model_ev, base = [], [], []
+    model, model_ev, base, model_cpu, base_cpu = [], [], [], [], []
     reps = max(1, -(-args.samples // max(1, len(activities))))
     for _ in range(reps):
         for act in activities:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             attributor.attribute(act, evidence=False)
             model.append(time.perf_counter() - t0)
+            model_cpu.append(time.process_time() - c0)
             t0 = time.perf_counter()
             attributor.attribute(act, evidence=True)
             model_ev.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             linked = link(act, attributor.lookup)
             pos = trained.space.pos
             entities = sorted({pos[e] for e in [*linked.matched, *linked.via_context] if e in pos})
             scores = tfidf.scores(entities)
             _best = np.argmax(scores) if len(scores) else None
             base.append(time.perf_counter() - t0)
+            base_cpu.append(time.process_time() - c0)
     sizes = [a.size() for a in activities]
     out.update(
         {
@@ -176,6 +192,9 @@ def worker_gnn(args: argparse.Namespace) -> dict[str, Any]:
             "gnn": _percentiles(model),
             "gnn_with_evidence": _percentiles(model_ev),
             "tfidf": _percentiles(base),
+            # CPU time per call: what the latency would be on an otherwise idle machine.
+            "gnn_cpu": _percentiles(model_cpu),
+            "tfidf_cpu": _percentiles(base_cpu),
             "client_peak_rss_mb": _rss_mb(),
         }
     )
@@ -209,6 +228,13 @@ class ServerRss:
 
     def reset(self) -> None:
         self._peak = self.proc.memory_info().rss
+        t = self.proc.cpu_times()
+        self._cpu0 = t.user + t.system
+
+    def cpu_s(self) -> float:
+        """Server CPU seconds since the last reset."""
+        t = self.proc.cpu_times()
+        return round(t.user + t.system - self._cpu0, 2)
 
     def peak_mb(self) -> float:
         return round(self._peak / 2**20, 1)
@@ -286,11 +312,12 @@ def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any
                 "--batch-size",
                 "5000",
                 "--paths",
-                str(world / "train.json"),
+                *result["generate"].get("train_files", [str(world / "train.json")]),
             ],
             args.timeout,
         )
         result["ingest_batched"]["server_peak_rss_mb"] = rss.peak_mb()
+        result["ingest_batched"]["server_cpu_seconds"] = rss.cpu_s()
         if size == args.single_query_size:
             print(f"[{size}] ingest, one object per query", flush=True)
             rss.reset()
@@ -305,12 +332,13 @@ def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any
                     "--batch-size",
                     "1",
                     "--paths",
-                    str(world / "train.json"),
+                    *result["generate"].get("train_files", [str(world / "train.json")]),
                 ],
                 args.timeout,
             )
             result["ingest_single"]["server_peak_rss_mb"] = rss.peak_mb()
-        if not args.no_gnn:
+            result["ingest_single"]["server_cpu_seconds"] = rss.cpu_s()
+        if not args.no_gnn and size in args.gnn_sizes:
             print(f"[{size}] train and attribute", flush=True)
             rss.reset()
             result["gnn"] = run_worker(
@@ -328,6 +356,7 @@ def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any
                 args.timeout,
             )
             result["gnn"]["server_peak_rss_mb"] = rss.peak_mb()
+            result["gnn"]["server_cpu_seconds"] = rss.cpu_s()
         result["server_final_rss_mb"] = round(rss.proc.memory_info().rss / 2**20, 1)
     finally:
         rss.stop()
@@ -340,57 +369,72 @@ def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any
 
 def print_tables(data: dict[str, Any]) -> None:
     runs = data["runs"]
-    print("\nIngest (ATT&CK already loaded; the world's train.json; fresh store per size)")
+    print("\nIngest (ATT&CK loaded first; then the world's train.json; a fresh store per size)")
     print(
-        "| indicators | path | STIX objects | graph rows | seconds | objects/s | rows/s | client peak RSS MB | server peak RSS MB |"
+        "| indicators | path | STIX objects | graph rows | wall s (read + write) | objects/s "
+        "| rows/s | client CPU s | server CPU s | client peak RSS MB | server peak RSS MB |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    paths = (("ingest_batched", "batched, 5,000 rows/query"), ("ingest_single", "one object/query"))
     for r in runs:
-        for key, name in (
-            ("ingest_batched", "batched (5,000 rows/query)"),
-            ("ingest_single", "one object per query"),
-        ):
+        for key, name in paths:
             x = r.get(key)
             if not x:
                 continue
             if "error" in x:
-                print(f"| {r['size']:,} | {name} | | | | | | | {x['error']} |")
+                print(f"| {r['size']:,} | {name} | {x['error']} | | | | | | | | |")
                 continue
             print(
-                f"| {r['size']:,} | {name} | {x['stix_objects']:,} | {x['rows']:,} | {x['seconds']} | "
-                f"{x['objects_per_s']:,.0f} | {x['rows_per_s']:,.0f} | {x['client_peak_rss_mb']:,.0f} | "
-                f"{x['server_peak_rss_mb']:,.0f} |"
+                f"| {r['size']:,} | {name} | {x['stix_objects']:,} | {x['rows']:,} | "
+                f"{x['seconds']} ({x.get('read_seconds', '?')} + {x.get('write_seconds', '?')}) | "
+                f"{x['objects_per_s']:,.0f} | {x['rows_per_s']:,.0f} | "
+                f"{x.get('client_cpu_seconds', '')} | {x.get('server_cpu_seconds', '')} | "
+                f"{x['client_peak_rss_mb']:,.0f} | {x['server_peak_rss_mb']:,.0f} |"
             )
-    if any("gnn" in r for r in runs):
-        print("\nTraining and attribution (in process, model warm; sequential)")
-        print(
-            "| indicators | graph nodes | export s | train s | train peak RSS MB | method | p50 ms | p95 ms | p99 ms | per s |"
-        )
-        print("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
-        for r in runs:
-            g = r.get("gnn")
-            if not g:
+    if not any("gnn" in r for r in runs):
+        return
+    print("\nTraining and attribution (in process, model warm, one thread, sequential)")
+    print(
+        "| indicators | graph nodes | export s | train s (CPU s) | train peak RSS MB | method "
+        "| p50 ms | p95 ms | p99 ms | per s |"
+    )
+    print("|---:|---:|---:|---|---:|---|---:|---:|---:|---:|")
+    methods = (
+        ("gnn", "GNN"),
+        ("gnn_cpu", "GNN, CPU time"),
+        ("gnn_with_evidence", "GNN + evidence"),
+        ("tfidf", "TF-IDF"),
+        ("tfidf_cpu", "TF-IDF, CPU time"),
+    )
+    for r in runs:
+        g = r.get("gnn")
+        if not g:
+            continue
+        if "error" in g:
+            print(f"| {r['size']:,} | | | | | {g['error']} | | | | |")
+            continue
+        nodes = r["ingest_batched"].get("graph", {}).get("nodes", 0)
+        for key, name in methods:
+            x = g.get(key)
+            if x is None:
                 continue
-            if "error" in g:
-                print(f"| {r['size']:,} | | | | | {g['error']} | | | | |")
-                continue
-            nodes = r["ingest_batched"].get("graph", {}).get("nodes", "")
-            for key, name in (
-                ("gnn", "GNN"),
-                ("gnn_with_evidence", "GNN + evidence"),
-                ("tfidf", "TF-IDF"),
-            ):
-                x = g[key]
-                print(
-                    f"| {r['size']:,} | {nodes:,} | {g['export_seconds']} | {g['train_seconds']} | "
-                    f"{g['train_peak_rss_mb']:,.0f} | {name} | {x['p50_ms']} | {x['p95_ms']} | "
-                    f"{x['p99_ms']} | {x['throughput_per_s']} |"
-                )
+            print(
+                f"| {r['size']:,} | {nodes:,} | {g['export_seconds']} | {g['train_seconds']} "
+                f"({g.get('train_cpu_seconds', '?')}) | {g['train_peak_rss_mb']:,.0f} | {name} | "
+                f"{x['p50_ms']} | {x['p95_ms']} | {x['p99_ms']} | {x['throughput_per_s']} |"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--sizes", type=int, nargs="+", default=[3_000, 10_000, 30_000, 100_000])
+    p.add_argument(
+        "--gnn-sizes",
+        type=int,
+        nargs="*",
+        default=[3_000, 10_000, 30_000],
+        help="sizes at which to train and attribute (training is the slow step)",
+    )
     p.add_argument("--single-query-size", type=int, default=10_000)
     p.add_argument("--no-gnn", action="store_true")
     p.add_argument("--samples", type=int, default=300, help="attributions measured per size")
