@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Self
 
 import pytest
 
@@ -358,3 +359,139 @@ def test_read_only_violation_is_the_reported_class(store: FalkorStore) -> None:
     _fill(store, 1)
     with pytest.raises(ReadOnlyViolation):
         store.query("CREATE (:ThreatActor {id: 'x'})", read_only=True)
+
+
+# -- through the real API process ------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """``actorgraph serve`` on its own store (2,000 indicators), an analyst key cleared for all."""
+    import httpx
+
+    home = tmp_path_factory.mktemp("hostile-api") / "home"
+    assert _ag(home, "store", "start").returncode == 0
+    filled = _ag(
+        home, "cypher", "--write",
+        "UNWIND range(1, 2000) AS i CREATE (:Indicator {id: 'ipv4:10.1.' + toString(i), kind: 'ipv4'})",
+    )  # fmt: skip
+    assert filled.returncode == 0, filled.stderr
+    created = _ag(home, "keys", "create", "--role", "analyst", "--tlp", "red", "--json")
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)["key"]
+    port = _free_port()
+    env = {**os.environ, "ACTORGRAPH_HOME": str(home), "ACTORGRAPH_CYPHER_TIMEOUT_MS": "1500",
+           "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000"}  # fmt: skip
+    env.pop("NEO4J_URI", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port), "--no-model"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, "actorgraph serve exited"
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "actorgraph serve did not answer"
+        time.sleep(0.2)
+    yield {"base": base, "headers": {"Authorization": f"Bearer {key}"}, "pid": proc.pid}
+    proc.terminate()
+    proc.wait(timeout=30)
+    embedded.stop(home)
+
+
+class _Watch:
+    """Polls /healthz and a cheap Cypher read while a hostile request runs; worst latency."""
+
+    def __init__(self, api: dict[str, Any]) -> None:
+        import httpx
+        import psutil
+
+        self.api, self.httpx = api, httpx
+        self.proc = psutil.Process(api["pid"])
+        self.base_rss = self.proc.memory_info().rss
+        self.peak_rss = self.base_rss
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        with self.httpx.Client(
+            base_url=self.api["base"], headers=self.api["headers"], timeout=60
+        ) as c:
+            while not self._stop.is_set():
+                self.peak_rss = max(self.peak_rss, self.proc.memory_info().rss)
+                t0 = time.perf_counter()
+                health = c.get("/healthz")
+                read = c.post("/v1/cypher", json={"query": "MATCH (i:Indicator {id: $id}) RETURN i.kind AS k",
+                                                  "params": {"id": "ipv4:10.1.7"}})  # fmt: skip
+                self.latencies.append(time.perf_counter() - t0)
+                if health.status_code != 200 or read.status_code != 200:
+                    self.errors.append(f"{health.status_code} {read.status_code} {read.text[:200]}")
+                time.sleep(0.05)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        time.sleep(0.3)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
+
+
+def test_api_cartesian_product_is_cut_off_while_others_are_served(api: dict[str, Any]) -> None:
+    import httpx
+
+    with _Watch(api) as watch:
+        t0 = time.perf_counter()
+        r = httpx.post(f"{api['base']}/v1/cypher", headers=api["headers"], timeout=120,
+                       json={"query": "MATCH (a), (b), (c) RETURN count(*) AS n"})  # fmt: skip
+        elapsed = time.perf_counter() - t0
+    assert r.status_code == 504, r.text
+    assert r.json()["type"].endswith("query-timeout")
+    assert elapsed < 10
+    assert not watch.errors, watch.errors[:3]
+    assert len(watch.latencies) >= 3 and max(watch.latencies) < 2.0, max(watch.latencies)
+
+
+def test_api_deep_paths_are_cut_off(api: dict[str, Any]) -> None:
+    import httpx
+
+    r = httpx.post(f"{api['base']}/v1/cypher", headers=api["headers"], timeout=120,
+                   json={"query": "MATCH (a:Indicator) WITH collect(a) AS xs UNWIND xs AS x "
+                                  "UNWIND xs AS y UNWIND xs AS z RETURN count(*) AS n"})  # fmt: skip
+    assert r.status_code in (400, 504), r.text
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 7 finding: POST /v1/cypher (api/routes/cypher.py) and `actorgraph cypher` cut "
+    "rows to the cap only after the store returned them all: `UNWIND range(1, 1000000) AS x UNWIND "
+    "range(1, 2) AS y RETURN x, y` (allowed: each range is within MAX_RANGE) took 27.9 s and raised "
+    "the API process from 119 MB to 892 MB RSS, /healthz up to 1.8 s; ten of those at once would "
+    "take ~9 GB. Fix: cap in the engine, e.g. run `CALL { <query> } RETURN * LIMIT $cap + 1`.",
+)
+def test_api_large_results_are_capped_before_they_are_built(api: dict[str, Any]) -> None:
+    import httpx
+
+    with _Watch(api) as watch:
+        t0 = time.perf_counter()
+        r = httpx.post(f"{api['base']}/v1/cypher", headers=api["headers"], timeout=300,
+                       json={"query": "UNWIND range(1, 300000) AS x UNWIND range(1, 2) AS y RETURN x, y"})  # fmt: skip
+        elapsed = time.perf_counter() - t0
+    assert r.status_code in (200, 400, 504), r.text
+    if r.status_code == 200:
+        assert r.json()["truncated"] and len(r.json()["rows"]) <= 10_000
+    grew_mb = (watch.peak_rss - watch.base_rss) / 2**20
+    assert elapsed < 2.0 and grew_mb < 100, f"{elapsed:.1f} s, API RSS +{grew_mb:.0f} MB"
