@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from graph.errors import ValidationError
 
@@ -29,14 +33,34 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    import uvicorn
-
     if args.workers < 1:
         raise ValidationError(f"--workers must be at least 1, got {args.workers}")
     if not 0 < args.port < 65536:
         raise ValidationError(f"--port must be 1..65535, got {args.port}")
     store = ctx.store()  # starts the embedded server (or reaches Neo4j) before any worker
     settings = ctx.settings
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default handler that
+    # kills this process before the CLI closes the store, leaving an implicitly started
+    # embedded server running. Turn it into a normal exit instead.
+    with _sigterm_exits():
+        return _serve(args, store, settings)
+
+
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+
+
+def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
+    import uvicorn
+
     if args.workers == 1:
         from api.main import create_app
 

@@ -263,3 +263,38 @@ def test_serve_with_two_workers(api_settings, keys):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_sigterm_stops_serve_and_the_store_it_started(tmp_path):
+    from graph import embedded
+
+    port = free_port()
+    env = {**os.environ, "ACTORGRAPH_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port), "--no-model"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code in (
+                    200,
+                    503,
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.2)
+        assert embedded.running(tmp_path)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert not embedded.running(tmp_path)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        embedded.stop(tmp_path)
