@@ -8,7 +8,7 @@
    ``Attributor.attribute`` (with and without evidence queries) beside TF-IDF scoring with the
    same linking. Target: p95 < 50 ms.
 
-    .venv/bin/python benchmarks/attribution.py [--home DIR] [--skip-loco] [--json]
+    .venv/bin/python benchmarks/attribution.py [--home DIR] [--skip-loco] [--gnn-ablation] [--json]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.store import StoreConfig, open_store  # noqa: E402
+from graph.store import StoreConfig, open_store
 
 
 def _store(home: Path, graph: str, world: Path | None):
@@ -72,6 +72,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, default=None)
     ap.add_argument("--skip-loco", action="store_true")
+    ap.add_argument("--gnn-ablation", action="store_true",
+                    help="also run the split with the GraphSAGE encoder switched on")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="ag-bench-attr-"))
@@ -97,6 +99,12 @@ def main() -> int:
         loco = leave_one_campaign_out(export_graph(attack), TrainConfig(), log=log)
         loco["seconds"] = round(time.perf_counter() - t0, 1)
         report["quality"].append(loco)
+        if args.gnn_ablation:
+            t0 = time.perf_counter()
+            ab = leave_one_campaign_out(export_graph(attack), TrainConfig(use_gnn=True), log=log)
+            ab["split"] = "loco+encoder"
+            ab["seconds"] = round(time.perf_counter() - t0, 1)
+            report["quality"].append(ab)
         attack.close()
     store = _store(home, "attack-world", world)
     t0 = time.perf_counter()

@@ -31,7 +31,7 @@ from gnn.dataset import GraphSnapshot
 from gnn.features import FEATURE_NAMES, EntitySpace
 from gnn.hubs import HubList
 from gnn.model import AttributionModel
-from gnn.train import Trained, TrainConfig
+from gnn.train import TrainConfig, Trained
 from graph.errors import ModelError, NotFound
 
 FORMAT = 1
@@ -148,7 +148,7 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
     model = AttributionModel(len(FEATURE_NAMES), None, dim=config.dim, hidden=config.hidden)
     if "entity_emb" in tensors:
         model.query_proj = torch.nn.Linear(config.dim, config.dim)
-        model.scorer[0] = torch.nn.Linear(len(FEATURE_NAMES) + 1, config.hidden)
+        model.scorer[0] = torch.nn.Linear(len(FEATURE_NAMES) + 1, config.hidden or 1)
     model.load_state_dict(tensors["state_dict"])
     model.eval()
     shape = tuple(int(x) for x in tensors["profile_shape"])

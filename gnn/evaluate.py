@@ -14,6 +14,7 @@ vs removed actors and the AUROC of unknown separating them.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -50,7 +51,7 @@ def summarise(ranks: list[int], preds: list[str], truths: list[str],
 
     r = np.array(ranks, dtype=float)
     out: dict[str, Any] = {
-        "n": int(len(r)),
+        "n": len(r),
         "top1": round(float((r == 1).mean()), 4) if len(r) else None,
         "top3": round(float((r <= 3).mean()), 4) if len(r) else None,
         "mrr": round(float((1.0 / r).mean()), 4) if len(r) else None,
@@ -61,7 +62,7 @@ def summarise(ranks: list[int], preds: list[str], truths: list[str],
         conf = np.array(confidences)
         correct = (r == 1).astype(float)
         ece, edges = 0.0, np.linspace(0, 1, 11)
-        for lo, hi in zip(edges[:-1], edges[1:]):
+        for lo, hi in itertools.pairwise(edges):
             sel = (conf > lo) & (conf <= hi)
             if sel.any():
                 ece += sel.mean() * abs(conf[sel].mean() - correct[sel].mean())

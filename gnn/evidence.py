@@ -25,7 +25,7 @@ DIRECT = f"""
 UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})-[r:USES|TARGETS]->(x)
 WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='x')}
-RETURN a.id AS actor, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
        type(r) AS rel, null AS via_id, null AS via_name
 LIMIT 2000
 """
@@ -35,7 +35,7 @@ UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})<-[:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGETS]->(x)
 WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='c')}
       AND {_VISIBLE.format(v='x')}
-RETURN a.id AS actor, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
        type(r) AS rel, c.id AS via_id, c.name AS via_name
 LIMIT 2000
 """
@@ -45,14 +45,14 @@ UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})<-[:ATTRIBUTED_TO]-(c:Campaign)<-[:INDICATES]-(x:Indicator)
 WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='c')}
       AND {_VISIBLE.format(v='x')}
-RETURN a.id AS actor, x.id AS entity, 'Indicator' AS label, x.value AS name,
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, c.id AS via_id, c.name AS via_name
 LIMIT 2000
 UNION
 UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})<-[:INDICATES]-(x:Indicator)
 WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='x')}
-RETURN a.id AS actor, x.id AS entity, 'Indicator' AS label, x.value AS name,
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, null AS via_id, null AS via_name
 LIMIT 2000
 """
@@ -63,7 +63,7 @@ WHERE x.id IN $ids AND NOT y.id IN $hubs AND {_VISIBLE.format(v='x')} AND {_VISI
 MATCH (y)<-[:RESOLVES_TO|HOSTED_ON*1..2]-(i:Indicator)-[:INDICATES]->(c:Campaign)-[:ATTRIBUTED_TO]->(a:ThreatActor)
 WHERE a.id IN $actors AND i.id <> x.id AND {_VISIBLE.format(v='i')} AND {_VISIBLE.format(v='c')}
       AND {_VISIBLE.format(v='a')}
-RETURN DISTINCT a.id AS actor, x.id AS entity, 'Indicator' AS label, x.value AS name,
+RETURN DISTINCT a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'SHARES_INFRASTRUCTURE' AS rel, y.id AS via_id, coalesce(y.name, y.value, y.id) AS via_name
 LIMIT 500
 """
@@ -135,7 +135,7 @@ def evidence_paths(
 
 def _path(kind: str, r: dict[str, Any]) -> list[str]:
     ent = f"{r['label']}:{r['name']}"
-    actor = f"ThreatActor:{r['actor']}"
+    actor = f"ThreatActor:{r.get('actor_name') or r['actor']}"
     if kind == "direct":
         return [ent, f"<-{r['rel']}-", actor]
     if kind == "campaign":

@@ -63,8 +63,10 @@ class AttributionModel(nn.Module):
         super().__init__()
         self.encoder = encoder
         extra = 1 if encoder is not None else 0
-        self.scorer = nn.Sequential(nn.Linear(num_features + extra, hidden), nn.Tanh(),
-                                    nn.Linear(hidden, 1))
+        # hidden=0: a log-linear scorer (fewer ways to overfit the sampled views).
+        self.scorer = (nn.Sequential(nn.Linear(num_features + extra, hidden), nn.Tanh(),
+                                     nn.Linear(hidden, 1)) if hidden
+                       else nn.Sequential(nn.Linear(num_features + extra, 1)))
         self.query_proj = nn.Linear(dim, dim) if encoder is not None else None
         self.unknown = nn.Linear(3, 1)
         # Fitted after training on held-out views (calibration), not by gradient descent.

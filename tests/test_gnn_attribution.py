@@ -72,7 +72,7 @@ def build_world(store, tlp_actor_w: int = 0) -> None:
         own = TECHS[i * 5:(i + 1) * 5]
         for k in range(2):
             cid = f"campaign--{a}{k}"
-            camps.append({"id": cid, "props": {"name": f"Op {a}{k}"}})
+            camps.append({"id": cid, "props": {"name": f"Op {a}{k}", "external_id": f"C09{i}{k}"}})
             attributed.append((cid, f"intrusion-set--{a}"))
             picks = rng.choice(own, size=3, replace=False)
             camp_uses += [(cid, f"attack-pattern--{t}") for t in picks]
@@ -97,12 +97,25 @@ def trained_world(store, tmp_path: Path):
     return store, tmp_path / "models", trained, version
 
 
-def test_training_lowers_the_loss(store):
+@pytest.mark.parametrize("use_gnn", [False, True])
+def test_training_lowers_the_loss(store, use_gnn: bool):
     build_world(store)
-    trained = train(export_graph(store), TrainConfig(seed=1, epochs=40, episodes=4, dim=16))
+    trained = train(export_graph(store), TrainConfig(seed=1, epochs=40, episodes=4, dim=16,
+                                                     hidden=8, use_gnn=use_gnn))
     first, last = np.mean(trained.losses[:4]), np.mean(trained.losses[-4:])
     assert last < first * 0.9, (first, last)
     assert 0.05 <= trained.metrics["temperature"] <= 20
+    assert (trained.entity_emb is not None) == use_gnn
+
+
+def test_encoder_model_round_trips_and_finds_the_planted_signal(store, tmp_path: Path):
+    build_world(store)
+    trained = train(export_graph(store), TrainConfig(seed=3, epochs=40, episodes=4, dim=16, use_gnn=True))
+    artefacts.save(trained, tmp_path / "models")
+    att = Attributor.load(tmp_path / "models", store)
+    assert att.trained.entity_emb is not None
+    res = att.attribute(activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]}))
+    assert res.candidates[0]["actor_id"] == "intrusion-set--X"
 
 
 def test_planted_signal_ranks_its_actor_first(trained_world):

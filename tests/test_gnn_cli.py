@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from test_gnn_attribution import build_world
 
 from actorgraph.cli import main
 from graph.store import StoreConfig, open_store
-from test_gnn_attribution import build_world
 
 
 @pytest.fixture
@@ -53,3 +53,15 @@ def test_attribute_errors_are_clean(home: Path, tmp_path: Path, capsys):
     good.write_text(json.dumps({"malware": ["PlugX"]}))
     assert main(["--home", str(home), "attribute", str(good)]) == 2  # no model trained yet
     assert "actorgraph train" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_evaluate_prints_model_and_baselines_side_by_side(home: Path, capsys):
+    assert main(["--home", str(home), "evaluate", "--epochs", "15", "--json"]) == 0
+    (loco,) = json.loads(capsys.readouterr().out)
+    assert loco["split"] == "attack-loco" and len(loco["folds"]) == 8
+    assert set(loco["metrics"]) == {"model", "tfidf", "overlap"}
+    for m in loco["metrics"].values():
+        assert m["n"] == 8 and 0 <= m["top1"] <= m["top3"] <= 1
+    assert 0 <= loco["metrics"]["model"]["ece"] <= 1
+    assert loco["unknown"]["mean_when_actor_removed"] is not None

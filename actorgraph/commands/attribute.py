@@ -45,8 +45,8 @@ def run(args: argparse.Namespace, ctx) -> int:
 def format_result(res: dict) -> str:
     """A readable table: candidates, countries, unknown, evidence."""
     m = res["model"]
-    lines = [f"== {res['input']}  (model {m['version']}; matched {m.get('matched')}, "
-             f"unmatched {m.get('unmatched')})"]
+    lines = [(f"== {res['input']}  (model {m['version']}; matched {m.get('matched')}, "
+             f"unmatched {m.get('unmatched')})")]
     lines.append(f"  {'rank':<5}{'score':>7}  {'actor':<28}{'country':<8}aliases")
     for c in res["candidates"]:
         aliases = ", ".join(a for a in c["aliases"] if a != c["name"])[:40]

@@ -15,6 +15,7 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="model vs TF-IDF and overlap baselines on the same splits")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--epochs", type=int, default=None, help="training epochs per fold (default: config)")
     p.add_argument("--heldout", type=Path, default=None,
                    help="demo world directory with heldout/*.json and heldout_labels.json")
     p.add_argument("--json", action="store_true")
@@ -28,7 +29,10 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     snap = export_graph(ctx.store())
     log = None if args.json else (lambda line: print(line, file=sys.stderr))
-    results = [leave_one_campaign_out(snap, TrainConfig(seed=args.seed), log=log)]
+    config = TrainConfig(seed=args.seed)
+    if args.epochs is not None:
+        config.epochs = args.epochs
+    results = [leave_one_campaign_out(snap, config, log=log)]
     if args.heldout is not None:
         from gnn import artefacts
         from gnn.evaluate import evaluate_heldout
