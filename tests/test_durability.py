@@ -677,3 +677,66 @@ def test_sigkill_while_saving_never_exposes_a_half_written_version(
     assert result["candidates"] and result["candidates"][0]["name"] == "Actor Y"
     if not caught:
         pytest.skip("the save finished between two polls; nothing was interrupted")
+
+
+RESEARCH = r"""
+import sys, time
+from pathlib import Path
+from graph import embedded
+from graph.falkor import FalkorStore
+from graph.queries import run_query
+store = FalkorStore(embedded.ServerPaths(Path(sys.argv[1]).resolve()).socket, graph="actorgraph")
+deadline, n = time.monotonic() + float(sys.argv[2]), 0
+while time.monotonic() < deadline:
+    run_query(store, "techniques_unique_to_one_actor", {"limit": 20})
+    run_query(store, "actor_pairs_by_shared_malware", {"max_actors": 10, "limit": 20})
+    run_query(store, "campaign_indicators", {"campaign": sys.argv[3], "limit": 50})
+    n += 1
+print(n)
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_ingest_attributions_and_research_queries(
+    trained_home: dict[str, Any], tmp_path: Path
+) -> None:
+    """Ingests, ``actorgraph attribute`` runs and research-library queries in separate
+    processes at once: all succeed, attributions agree with a quiet run, counts add up."""
+    home, activity = trained_home["home"], trained_home["activity"]
+    quiet = _attribute(home, activity)
+    with connect(home) as store:
+        before = store.counts()
+    specs = [Spec(i, 800) for i in range(40, 43)]
+    paths = [s.write(tmp_path) for s in specs]
+    inputs = [str(activity)] * 5
+    procs = [
+        *(ag_background(home, "ingest", str(p), "--json") for p in paths),
+        ag_background(home, "attribute", *inputs, "--json"),
+        ag_background(home, "attribute", *inputs, "--json"),
+        subprocess.Popen(
+            [sys.executable, "-c", RESEARCH, str(home), "6", specs[0].campaign],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        ),
+    ]  # fmt: skip
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err[-2000:]
+        assert "Traceback" not in err
+        outputs.append(out)
+    for out in outputs[3:5]:
+        results = [json.loads(line) for line in out.splitlines()]
+        assert len(results) == len(inputs)
+        for r in results:
+            assert [c["actor_id"] for c in r["candidates"]] == [
+                c["actor_id"] for c in quiet["candidates"]
+            ]
+    assert int(outputs[5].strip()) > 0
+    with connect(home) as store:
+        verdicts = {s.i: verdict(store, s) for s in specs}
+        after = store.counts()
+    assert set(verdicts.values()) == {"complete"}, verdicts
+    added = _expected_counts(specs)
+    for section in ("nodes", "relationships"):
+        for key, n in added[section].items():
+            assert after[section].get(key, 0) - before[section].get(key, 0) == n, (section, key)
