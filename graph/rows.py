@@ -16,7 +16,9 @@ from graph.schema import LABELS as _LABELS
 from graph.schema import REL_TYPES as _REL_TYPES
 
 LABELS = frozenset(_LABELS)
-REL_TYPES = frozenset(_REL_TYPES) - {"PREDICTED_ACTOR"}  # hypotheses are written by gnn only
+# PREDICTED_ACTOR is allowed: readers produce it only from a STIX attributed-to marked
+# x_actorgraph_hypothesis (our own export), so a hypothesis read back stays a hypothesis.
+REL_TYPES = frozenset(_REL_TYPES)
 # Properties that accumulate across sources instead of being replaced.
 LIST_PROPS = ("sources", "stix_ids", "aliases", "aliases_lc")
 

@@ -497,7 +497,13 @@ class _BundleReader:
                     else ((src_label, src_id), (dst_label, dst_id))
                 )
                 edge = dict(props)
-                if rel_type == "ATTRIBUTED_TO":
+                if rel_type == "ATTRIBUTED_TO" and obj.get("x_actorgraph_hypothesis"):
+                    # A model's hypothesis (exported by graph/export.py) stays a hypothesis:
+                    # reading it back must never turn it into an attribution fact.
+                    rel_type = "PREDICTED_ACTOR"
+                    edge.update(score=(obj.get("confidence") or 0) / 100,
+                                model_version=obj.get("x_actorgraph_model_version"))
+                elif rel_type == "ATTRIBUTED_TO":
                     edge["source"] = props["sources"][0]
                 self.batch.add_edge(a[0], rel_type, b[0], a[1], b[1], edge)
                 if rel_type == "ORIGINATES_FROM" and a[0] == "ThreatActor":

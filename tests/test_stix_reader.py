@@ -337,3 +337,19 @@ def test_registrar_name_server_certificate_links_and_actorgraph_properties() -> 
     a = batch.nodes["ThreatActor"][actor["id"]]
     assert (a["country"], a["country_source"]) == ("KP", "derived:alias")
     assert (actor["id"], "country:KP") in batch.edges[("ThreatActor", "ORIGINATES_FROM", "Country")]
+
+
+def test_exported_hypothesis_is_read_back_as_a_hypothesis_not_a_fact(store):
+    """attribution_to_stix marks its attributed-to as a hypothesis: it must become PREDICTED_ACTOR."""
+    from graph.export import attribution_to_stix
+    from graph.ingest import ingest_object
+
+    actor = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
+    store.query("CREATE (:ThreatActor {id: $id, name: 'APT28'})", {"id": actor})
+    result = {"input": "x.json", "model": {"version": "v-test"}, "unknown": 0.1,
+              "candidates": [{"rank": 1, "actor_id": actor, "name": "APT28", "aliases": [],
+                              "country": "RU", "score": 0.8}],
+              "countries": [{"country": "RU", "score": 0.8}], "evidence": []}
+    ingest_object(store, attribution_to_stix(result), "model-output")
+    rels = store.query("MATCH (:Campaign)-[r]->(:ThreatActor) RETURN type(r) AS t, r.score AS s")
+    assert rels == [{"t": "PREDICTED_ACTOR", "s": 0.8}]
