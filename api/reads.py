@@ -125,18 +125,34 @@ LIMIT $limit
 """
 )
 
-# Infrastructure behind the actor's indicators (hosting, registrars, name servers).
-ACTOR_INFRASTRUCTURE = (
-    _ACTOR_INDICATORS
-    + """
-MATCH (i)-[h:HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER]->(x:Infrastructure)
-WHERE coalesce(h.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+# Infrastructure behind the actor's indicators (hosting, registrars, name servers). The hop to
+# the infrastructure sits inside each branch: FalkorDB 4.16 does not bind a variable returned
+# by a CALL {} UNION subquery in a MATCH that follows it, so `CALL {...} MATCH (i)-->(x)`
+# silently matched every indicator of the graph (and ignored their TLP).
+ACTOR_INFRASTRUCTURE = """
+MATCH (a:ThreatActor {id: $id})
+WHERE coalesce(a.tlp_level, 0) <= $max_tlp
+CALL {
+  WITH a
+  MATCH (i:Indicator)-[r:INDICATES]->(a)
+  MATCH (i)-[h:HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER]->(x:Infrastructure)
+  WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
+    AND coalesce(h.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+  RETURN i, h, x
+  UNION
+  WITH a
+  MATCH (i:Indicator)-[r1:INDICATES]->(c:Campaign)-[r2:ATTRIBUTED_TO]->(a)
+  MATCH (i)-[h:HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER]->(x:Infrastructure)
+  WHERE coalesce(r1.tlp_level, 0) <= $max_tlp AND coalesce(c.tlp_level, 0) <= $max_tlp
+    AND coalesce(r2.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
+    AND coalesce(h.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+  RETURN i, h, x
+}
 RETURN x.id AS id, x.kind AS kind, coalesce(x.name, x.value) AS name, type(h) AS relationship,
        count(DISTINCT i) AS indicators
 ORDER BY indicators DESC, x.id
 LIMIT $limit
 """
-)
 
 ACTOR_REPORTS = """
 MATCH (a:ThreatActor {id: $id})-[r:REPORTED_IN]->(rep:Report)

@@ -54,6 +54,10 @@ def test_actor_profile_never_shows_what_is_above_clearance(client, keys, key):
         assert C_RED not in text
     else:
         assert "SECRET-RED-implant" in text and C_RED in text
+    # Only infrastructure behind Alpha's own indicators: AS64500 hosts an IP that indicates
+    # nothing, so it is not Alpha's (a regression: it once listed every indicator's hosting).
+    infra = {i["id"] for i in body["infrastructure"]}
+    assert infra == ({"registrar:secret-red-registrar"} if LEVEL[key] >= 4 else set())
     techniques = {t["external_id"]: t["actors"] for t in body["techniques"]}
     # Bravo (green) also uses T1059: below green the count does not reveal it.
     assert techniques["T1059"] == (2 if LEVEL[key] >= 1 else 1)
