@@ -464,7 +464,7 @@ def test_acknowledged_single_query_writes_survive_server_sigkill(tmp_path: Path)
     """The engine's own guarantee the writer could build on: a query acknowledged before the
     kill is present after restart; one query is all or nothing."""
     home = tmp_path / "home"
-    embedded.start(home)
+    assert ag(home, "store", "start").returncode == 0  # a child process owns the server
     store = connect(home)
     store.ensure_schema()
     acked = 0
@@ -478,7 +478,7 @@ def test_acknowledged_single_query_writes_survive_server_sigkill(tmp_path: Path)
         acked += 1
     os.kill(embedded.status(home)["pid"], signal.SIGKILL)
     store.close()
-    embedded.start(home)
+    assert ag(home, "store", "start").returncode == 0
     with connect(home) as store:
         rows = store.query("MATCH (r:Report) RETURN r.id AS id, r.n AS n")
         per_batch = store.query("MATCH (i:Indicator) RETURN i.batch AS k, count(i) AS c")
