@@ -158,10 +158,10 @@ class Attributor:
                 countries[c] = countries.get(c, 0.0) + float(actor_p[a])
         ev: list[dict[str, Any]] = []
         if evidence and self.store is not None and candidates and visible | context:
-            ev = evidence_paths(
-                self.store, [c["actor_id"] for c in candidates[:3]],
-                {**visible, **context}, self._rarity, max_tlp=max_tlp,
-            )
+            top = [c["actor_id"] for c in candidates[:3]]
+            shortlist, infra = self._shortlist(top, entities)
+            ev = evidence_paths(self.store, top, {**visible, **context}, self._rarity,
+                                max_tlp=max_tlp, shortlist=shortlist, infra_ids=infra)
         return AttributionResult(
             input=input_name or activity.name,
             model={"version": self.version, "matched": len(visible), "via_context": len(context),
@@ -173,6 +173,36 @@ class Attributor:
             evidence=ev,
             linked=linked,
         )
+
+    def _shortlist(self, actors: list[str], entities: list[int], per_actor: int = 8,
+                   max_infra: int = 6) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+        """What the model's profiles say each candidate shares with the activity: the rarest
+        ``per_actor`` entities per actor (looked up as concrete paths in the store), and the
+        indicators that reach an actor only through shared hosting (domain -> IP -> ASN)."""
+        space, idf = self.trained.space, self.trained.idf
+        props = self.trained.snapshot.props
+        prof = self.trained.profile
+        ctx = self.scorer.features.context
+        aidx = self.trained.snapshot.index("actor")
+        ents = np.asarray(entities, dtype=np.int64)
+        shortlist: dict[str, list[tuple[str, str]]] = {}
+        direct: set[int] = set()
+        for actor in actors:
+            row = prof[aidx[actor]]
+            shared = np.intersect1d(ents, row.indices)
+            shared = shared[np.argsort(-idf[shared], kind="stable")][:per_actor]
+            direct.update(shared.tolist())
+            shortlist[actor] = [(space.ids[i], LABEL_OF[props[space.ids[i]]["type"]]) for i in shared]
+        web = [i for i in ents.tolist() if i not in direct and not space.hub_reason.get(i)
+               and space.ids[i].split(":", 1)[0] in ("ipv4", "ipv6", "domain", "url")]
+        if not web:
+            return shortlist, []
+        import scipy.sparse as sp
+
+        x = sp.csr_matrix((np.ones(len(web)), (np.arange(len(web)), web)), shape=(len(web), len(space)))
+        reach = (space.expand(x) @ ctx[[aidx[a] for a in actors]].T).toarray().max(axis=1)
+        hits = [web[k] for k in np.argsort(-reach, kind="stable") if reach[k] > 0][:max_infra]
+        return shortlist, [space.ids[i] for i in hits]
 
     def _rarity(self, entity_id: str) -> dict[str, Any]:
         """How telling an entity is: its weight, how many actors share it, hub warning."""
