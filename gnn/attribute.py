@@ -24,6 +24,7 @@ from gnn.scoring import Scorer
 from gnn.train import Trained
 from graph.errors import ValidationError
 from graph.schema import label as schema_label
+from graph.schema import rel_type as schema_rel
 from graph.store import GraphStore
 
 # Campaign node for a persisted activity, and its hypotheses (one query each, batched).
@@ -38,7 +39,7 @@ PERSIST_USES = """
 UNWIND $rows AS row
 MATCH (c:Campaign {{id: $campaign}})
 MATCH (e:{label} {{id: row.id}})
-MERGE (c)-[r:USES]->(e)
+MERGE (c)-[r:{rel}]->(e)
 ON CREATE SET r.created = $created, r.sources = ['actorgraph-attribution']
 """
 PERSIST_INDICATES = """
@@ -175,7 +176,7 @@ class Attributor:
         )
 
     def _shortlist(self, actors: list[str], entities: list[int], per_actor: int = 8,
-                   max_infra: int = 6) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+                   max_infra: int = 4) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
         """What the model's profiles say each candidate shares with the activity: the rarest
         ``per_actor`` entities per actor (looked up as concrete paths in the store), and the
         indicators that reach an actor only through shared hosting (domain -> IP -> ASN)."""
@@ -237,8 +238,9 @@ class Attributor:
                 by_label.setdefault(LABEL_OF[props[e]["type"]], []).append({"id": e})
         inds = [{"id": e} for e in sorted(linked.matched) if props[e]["type"] == "indicator"]
         for lab, rows_ in by_label.items():
-            self.store.write_batches(PERSIST_USES.format(label=schema_label(lab)), rows_,
-                                     campaign=cid, created=created)
+            rel = "TARGETS" if lab in ("Sector", "Country") else "USES"
+            self.store.write_batches(PERSIST_USES.format(label=schema_label(lab), rel=schema_rel(rel)),
+                                     rows_, campaign=cid, created=created)
         if inds:
             self.store.write_batches(PERSIST_INDICATES, inds, campaign=cid, created=created)
         rows = [{"actor": c["actor_id"], "score": c["score"], "rank": c["rank"]}
