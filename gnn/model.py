@@ -23,7 +23,8 @@ class HeteroSAGE(nn.Module):
     """Mean-aggregation GraphSAGE over typed edges (forward and reverse)."""
 
     def __init__(self, num_nodes: dict[str, int], edge_types: list[EdgeKey], dim: int = 32,
-                 layers: int = 2, learned_types: tuple[str, ...] = ()) -> None:
+                 layers: int = 2, learned_types: tuple[str, ...] = (),
+                 freeze_embeddings: bool = False) -> None:
         super().__init__()
         self.node_types = sorted(num_nodes)
         self.edge_types = list(edge_types)
@@ -33,6 +34,10 @@ class HeteroSAGE(nn.Module):
             t: nn.Parameter(torch.randn(n if t in self.learned_types else 1, dim) * 0.1)
             for t, n in num_nodes.items()
         })
+        if freeze_embeddings:
+            # Fixed random identities: the layers learn to aggregate, not to memorise entities.
+            for t in self.learned_types & set(num_nodes):
+                self.emb[t].requires_grad_(False)
         self.self_lin = nn.ModuleList(
             nn.ModuleDict({t: nn.Linear(dim, dim) for t in self.node_types}) for _ in range(layers)
         )

@@ -65,6 +65,7 @@ class TrainConfig:
     hidden: int = 0
     lr: float = 0.02
     use_gnn: bool = False
+    freeze_embeddings: bool = False
 
 
 @dataclass
@@ -278,7 +279,7 @@ class Trainer:
                 edge_types += [(st, rel, dt), (dt, f"rev_{rel}", st)]
             num_nodes = {t: self.snap.num_nodes(t) for t in self.snap.nodes}
             encoder = HeteroSAGE(num_nodes, edge_types, dim=cfg.dim, layers=cfg.layers,
-                                 learned_types=ENTITY_TYPES)
+                                 learned_types=ENTITY_TYPES, freeze_embeddings=cfg.freeze_embeddings)
         return AttributionModel(len(FEATURE_NAMES), encoder, dim=cfg.dim, hidden=cfg.hidden)
 
     def embeddings(self, model: AttributionModel,
@@ -350,7 +351,7 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
                          "attributed campaigns with at least 3 malware/tools/techniques/indicators)")
     val = trainer.episode(validation=True)
     model = trainer.build_model()
-    opt = Adam(list(model.parameters()), lr=config.lr)
+    opt = Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
     losses: list[float] = []
     for epoch in range(config.epochs):
         batch = episodes[epoch % len(episodes)]

@@ -235,3 +235,17 @@ def test_artefacts_are_versioned_and_latest_is_used(trained_world):
     assert Attributor.load(models, store, version=version).version == version
     with pytest.raises(ModelError, match="no trained model"):
         Attributor.load(models / "empty", store)
+
+
+def test_concurrent_attributions_match_sequential_ones(trained_world):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store, models, _, _ = trained_world
+    att = Attributor.load(models, store)
+    inputs = [{"malware": ["SunSpotX"]}, {"malware": ["WiperY"], "techniques": ["T1016"]},
+              {"indicators": ["104.16.1.1"]}, {"malware": ["TinyZ"], "tools": ["Mimikatz"]}] * 3
+    acts = [activity_from_simple(x) for x in inputs]
+    expected = [att.attribute(a).to_dict() for a in acts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda a: att.attribute(a).to_dict(), acts))
+    assert got == expected
