@@ -202,7 +202,17 @@ def test_key_revoked_with_the_cli_stops_working(live_server, keys, api_settings)
 
 
 def test_keys_are_stored_hashed(api_settings, keys):
-    raw = b"".join(p.read_bytes() for p in api_settings.home.glob("keys.sqlite*"))
+    # Read the raw files (WAL included) in another process: opening and closing a SQLite file
+    # by other means drops this process's POSIX locks on it, which corrupts it under the
+    # connections this process still holds (sqlite.org/howtocorrupt.html, 2.2).
+    reader = (
+        "import sys, pathlib; sys.stdout.buffer.write(b''.join("
+        "p.read_bytes() for p in sorted(pathlib.Path(sys.argv[1]).glob('keys.sqlite*'))))"
+    )
+    raw = subprocess.run(
+        [sys.executable, "-c", reader, str(api_settings.home)], capture_output=True, check=True
+    ).stdout
+    assert len(raw) > 4096
     for token in keys.values():
         assert token.encode() not in raw
         assert token.split("_", 2)[2].encode() not in raw
