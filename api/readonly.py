@@ -178,3 +178,38 @@ def _int_value(arg: str, params: dict[str, object]) -> int | None:
     if ref and ref.group(1) in params:
         raise ValidationError(f"range() bound ${ref.group(1)} must be an integer")
     return None
+
+
+ROW_CAP_PARAM = "actorgraph_row_cap"
+_CAPPED = "CALL {{\n{query}\n}}\nRETURN * LIMIT ${param}"
+
+
+def with_row_cap(cypher: str) -> str:
+    """Wrap a read query so that the engine stops after ``$actorgraph_row_cap`` rows.
+
+    Cutting rows after the store returned them all lets one query build millions of rows
+    (and gigabytes) first. ``CALL { <query> } RETURN * LIMIT $cap`` makes the engine stop
+    early. The columns come back under their own names (``RETURN *`` orders them by name).
+
+    Raises:
+        ValidationError: the text could close the wrapper early (unbalanced braces, an
+            unterminated string, name or comment).
+    """
+    for match in _STRINGS_AND_COMMENTS.finditer(cypher):
+        token = match.group(0)
+        closed = {
+            "'": len(token) >= 2 and token.endswith("'"),
+            '"': len(token) >= 2 and token.endswith('"'),
+            "`": len(token) >= 2 and token.endswith("`"),
+            "/": token.startswith("//") or (len(token) >= 4 and token.endswith("*/")),
+        }[token[0]]
+        if not closed:
+            raise ValidationError(f"unterminated string, name or comment: {token[:40]!r}")
+    depth = 0
+    for ch in strip_literals(cypher):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            raise ValidationError("unbalanced '}' in the query")
+    if depth:
+        raise ValidationError("unbalanced '{' in the query")
+    return _CAPPED.format(query=cypher, param=ROW_CAP_PARAM)

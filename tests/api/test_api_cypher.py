@@ -77,6 +77,8 @@ def test_engine_refuses_writes_even_without_the_keyword_scan(
 ):
     """Defence in depth: with the scan switched off, the read-only path still refuses."""
     monkeypatch.setattr("api.routes.cypher.check_read_only", lambda q: None)
+    if "RETURN" not in query.upper():
+        query += " RETURN 1 AS done"  # ad hoc Cypher must return rows to be run at all
     before = count_nodes(world)
     r = client.post("/v1/cypher", json={"query": query}, headers=auth(keys["admin_red"]))
     assert r.status_code in (400, 403), r.text  # 400: syntax the engine does not know
@@ -160,6 +162,50 @@ def test_huge_lists_are_refused_before_the_engine_builds_them(client, keys, quer
     assert r.status_code == 422, r.text
     assert "range(" in r.json()["detail"]
     assert time.monotonic() - start < 1
+
+
+def test_large_results_are_capped_by_the_engine(client, keys):
+    # Two allowed ranges make two million rows; the engine stops at the cap instead.
+    start = time.monotonic()
+    r = client.post(
+        "/v1/cypher",
+        json={"query": "UNWIND range(1, 1000000) AS x UNWIND range(1, 2) AS y RETURN x, y"},
+        headers=auth(keys["analyst_red"]),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["truncated"] is True and r.json()["count"] == 100
+    assert time.monotonic() - start < 2
+
+
+def test_results_keep_their_order_and_names(client, keys):
+    r = client.post(
+        "/v1/cypher",
+        json={"query": "MATCH (a:ThreatActor) RETURN a.name AS name ORDER BY name DESC"},
+        headers=auth(keys["analyst_red"]),
+    )
+    names = [row["name"] for row in r.json()["rows"]]
+    assert names == sorted(names, reverse=True) and len(names) == 4
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "MATCH (n) RETURN n } RETURN * /*",
+        "MATCH (n) RETURN n /* never closed",
+        "MATCH (n) RETURN n }",
+        "MATCH (n) WHERE n.name = 'open RETURN n",
+    ],
+)
+def test_queries_that_could_escape_the_row_cap_are_refused(client, keys, query):
+    r = client.post("/v1/cypher", json={"query": query}, headers=auth(keys["analyst_red"]))
+    assert r.status_code == 422, r.text
+
+
+def test_a_statement_without_return_is_422(client, keys):
+    r = client.post(
+        "/v1/cypher", json={"query": "CALL db.labels()"}, headers=auth(keys["analyst_red"])
+    )
+    assert r.status_code == 422 and "RETURN" in r.json()["detail"]
 
 
 def test_syntax_errors_are_400_and_non_finite_numbers_are_null(client, keys):
