@@ -22,7 +22,10 @@ from api.bodylimit import BodySizeLimitMiddleware
 from api.keys import KeyStore
 from api.metrics import InstrumentedStore, Metrics, MetricsMiddleware
 from api.ratelimit import RateLimiter
-from api.routes import actors, attributions, bundles, campaigns, cypher, health, indicators, queries
+from api.routes import (
+    actors, attributions, briefings, bundles, campaigns, cypher, export, health, indicators,
+    queries, taxii,
+)  # fmt: skip
 from api.state import AppState, ModelHolder
 from graph.errors import ValidationError
 from graph.store import GraphStore, open_store
@@ -142,7 +145,8 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     app.include_router(health.router)
-    for module in (attributions, bundles, actors, campaigns, indicators, queries, cypher):
+    for module in (attributions, bundles, actors, campaigns, indicators, queries, cypher,
+                   export, briefings, taxii):
         app.include_router(module.router)
     return app
 

@@ -270,13 +270,6 @@ def cli_home(tmp_path: Path) -> Iterator[Path]:
     embedded.stop(home)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7 finding: `actorgraph cypher` applies the row cap after the whole result is "
-    "built and sent (1M rows: 5.4 s, 437 MB client RSS with --timeout-ms 500); the engine timeout "
-    "does not bound result size. Fix: cap server-side, e.g. wrap ad hoc reads as "
-    "`CALL { <query> } RETURN * LIMIT cap+1` (measured 0.3 s for the same query).",
-)
 def test_cli_read_is_bounded_by_row_cap_before_materialising(cli_home: Path) -> None:
     _ag(cli_home, "cypher", "RETURN 1", "--json")  # starts the store outside the timing
     assert _ag(cli_home, "store", "start").returncode == 0
@@ -474,14 +467,6 @@ def test_api_deep_paths_are_cut_off(api: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7 finding: POST /v1/cypher (api/routes/cypher.py) and `actorgraph cypher` cut "
-    "rows to the cap only after the store returned them all: `UNWIND range(1, 1000000) AS x UNWIND "
-    "range(1, 2) AS y RETURN x, y` (allowed: each range is within MAX_RANGE) took 27.9 s and raised "
-    "the API process from 119 MB to 892 MB RSS, /healthz up to 1.8 s; ten of those at once would "
-    "take ~9 GB. Fix: cap in the engine, e.g. run `CALL { <query> } RETURN * LIMIT $cap + 1`.",
-)
 def test_api_large_results_are_capped_before_they_are_built(api: dict[str, Any]) -> None:
     import httpx
 

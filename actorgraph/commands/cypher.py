@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from graph.errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("cypher", help="run a Cypher statement (read-only with a timeout unless --write)")
+    p = sub.add_parser("cypher", help="run a Cypher statement (read-only, with a timeout and a row cap, unless --write)")
     p.add_argument("query", help="one Cypher statement; pass values with --param")
     p.add_argument("--param", action="append", default=[], metavar="K=V",
                    help="a parameter; V is parsed as JSON when it can be (numbers, lists), else a string")
@@ -40,9 +41,14 @@ def run(args: argparse.Namespace, ctx) -> int:
     if args.write:
         rows = store.query(args.query, params)
     else:
+        from graph.guard import run_guarded
+
         timeout = args.timeout_ms or ctx.settings.cypher_timeout_ms
-        rows = store.query(args.query, params, read_only=True, timeout_ms=timeout)
-        rows = rows[: ctx.settings.cypher_row_cap]
+        rows, truncated = run_guarded(store, args.query, params, timeout_ms=timeout,
+                                      row_cap=ctx.settings.cypher_row_cap)
+        if truncated:
+            print(f"actorgraph: output cut at the row cap ({ctx.settings.cypher_row_cap:,} rows; "
+                  "ACTORGRAPH_CYPHER_ROW_CAP)", file=sys.stderr)
     if args.json:
         print(json.dumps(rows, default=str))
     else:

@@ -1,4 +1,6 @@
-"""The first of two guards on ad hoc Cypher: a keyword scan that refuses anything but reads.
+"""Guards on ad hoc Cypher (CLI `actorgraph cypher`, API `POST /v1/cypher`): read-only, bounded, capped.
+
+The first of two guards is a keyword scan that refuses anything but reads.
 
 The second guard is the engine: ad hoc Cypher always runs through
 ``store.query(..., read_only=True)`` (FalkorDB ``GRAPH.RO_QUERY``, a Neo4j read transaction),
@@ -14,7 +16,10 @@ from __future__ import annotations
 
 import re
 
-from graph.errors import ReadOnlyViolation, ValidationError
+from typing import Any
+
+from graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError
+from graph.store import GraphStore
 
 # Clauses and commands that write, administer, or reach outside the graph.
 WRITE_KEYWORDS = (
@@ -141,7 +146,7 @@ def check_bounded(cypher: str, params: dict[str, object] | None = None) -> None:
         values: list[int | None] = []
         for arg in args:
             values.append(_int_value(arg, params))
-            if values[-1] is None and ("*" in arg or "^" in arg or _BIG_NUMBER.search(arg)):
+            if values[-1] is None and _unbounded(arg):
                 raise ValidationError(f"range({', '.join(args)}) may be too long to build", cypher)
         if len(values) >= 2 and values[0] is not None and values[1] is not None:
             step = values[2] if len(values) > 2 and values[2] else 1
@@ -149,6 +154,16 @@ def check_bounded(cypher: str, params: dict[str, object] | None = None) -> None:
                 raise ValidationError(
                     f"range({', '.join(args)}) is longer than {MAX_RANGE:,} elements", cypher
                 )
+
+
+_SUSPECT = re.compile(r"[*^$]|\d[eE][+-]?\d|\bto(?:integer|float)\b|\brange\s*\(", re.IGNORECASE)
+
+
+def _unbounded(arg: str) -> bool:
+    """A bound we cannot evaluate that could still be huge: arithmetic that grows (``*``,
+    ``^``), exponent literals (``1e9``), parameters converted at run time
+    (``toInteger($n)``), nested ranges, or a literal of seven digits or more."""
+    return bool(_SUSPECT.search(arg) or _BIG_NUMBER.search(arg))
 
 
 def _call_args(code: str, start: int) -> list[str]:
@@ -213,3 +228,45 @@ def with_row_cap(cypher: str) -> str:
     if depth:
         raise ValidationError("unbalanced '{' in the query")
     return _CAPPED.format(query=cypher, param=ROW_CAP_PARAM)
+
+
+def run_guarded(
+    store: GraphStore,
+    cypher: str,
+    params: dict[str, Any] | None = None,
+    *,
+    timeout_ms: int,
+    row_cap: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Run researcher-written Cypher read-only, bounded in time and rows.
+
+    Every check of this module, then ``store.query(read_only=True)`` with the engine-side cap.
+
+    Returns:
+        (at most ``row_cap`` rows, whether more rows existed).
+
+    Raises:
+        ReadOnlyViolation: the text writes, calls a procedure, or reaches outside the graph.
+        ValidationError: bad parameter names, an unbounded ``range()``, no final ``RETURN``.
+        QueryTimeout: the engine cut the query off.
+    """
+    params = dict(params or {})
+    check_param_names(params)
+    if ROW_CAP_PARAM in params:
+        raise ValidationError(f"parameter name {ROW_CAP_PARAM!r} is reserved")
+    check_read_only(cypher)
+    check_bounded(cypher, params)
+    try:
+        rows = store.query(
+            with_row_cap(cypher),
+            {**params, ROW_CAP_PARAM: row_cap + 1},
+            read_only=True,
+            timeout_ms=timeout_ms,
+        )
+    except QueryError as exc:
+        if "RETURN *" in str(exc) and not isinstance(exc, QueryTimeout):
+            raise ValidationError(
+                "the query must end with RETURN (ad hoc Cypher returns rows)"
+            ) from exc
+        raise
+    return rows[:row_cap], len(rows) > row_cap
