@@ -202,7 +202,55 @@ def worker_gnn(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-WORKERS = {"generate": worker_generate, "ingest": worker_ingest, "gnn": worker_gnn}
+def worker_write_paths(args: argparse.Namespace) -> dict[str, Any]:
+    """The same validated batch written three ways on fresh graphs of one server: one atomic
+    query, batches of 5,000 rows, and (``--single``) one row per query. Reading is done once,
+    outside the timing; each write is timed with the client's CPU seconds."""
+    import psutil
+
+    from graph.ingest import ingest_attack, read_any
+    from graph.stix_validate import load_json
+    from graph.writer import write_batch
+
+    server = psutil.Process(int(args.server_pid))
+    modes = [("atomic", True, 5000), ("batched", False, 5000)]
+    if args.single:
+        modes.append(("single", False, 1))
+    out: dict[str, Any] = {}
+    for name, atomic, batch_size in modes:
+        store = _open(Path(args.home), f"write-{name}")
+        ingest_attack(store)
+        batches = [read_any(load_json(p), source=Path(p).name, store=store)[0] for p in args.paths]
+        rows = sum(sum(len(v) for v in b.nodes.values()) + sum(len(v) for v in b.edges.values())
+                   for b in batches)  # fmt: skip
+        t = server.cpu_times()
+        s0, t0, c0 = t.user + t.system, time.perf_counter(), _cpu_s()
+        queries = sum(
+            write_batch(store, b, batch_size=batch_size, atomic=atomic).queries for b in batches
+        )
+        seconds = time.perf_counter() - t0
+        t = server.cpu_times()
+        out[name] = {
+            "rows": rows,
+            "queries": queries,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(rows / seconds, 1),
+            "client_cpu_seconds": round(_cpu_s() - c0, 2),
+            "server_cpu_seconds": round(t.user + t.system - s0, 2),
+            "server_rss_mb_after": round(server.memory_info().rss / 2**20, 1),
+        }
+        store.clear()
+        store.close()
+    out["client_peak_rss_mb"] = _rss_mb()
+    return out
+
+
+WORKERS = {
+    "generate": worker_generate,
+    "ingest": worker_ingest,
+    "gnn": worker_gnn,
+    "write-paths": worker_write_paths,
+}
 
 
 # ------------------------------------------------------------------------------ parent
@@ -338,6 +386,19 @@ def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any
             )
             result["ingest_single"]["server_peak_rss_mb"] = rss.peak_mb()
             result["ingest_single"]["server_cpu_seconds"] = rss.cpu_s()
+        if size in args.write_paths_sizes:
+            print(f"[{size}] write paths: atomic vs batched", flush=True)
+            rss.reset()
+            result["write_paths"] = run_worker(
+                "write-paths",
+                [
+                    "--home", str(home), "--server-pid", str(pid),
+                    *(["--single"] if size == args.single_query_size else []),
+                    "--paths", *result["generate"].get("train_files", [str(world / "train.json")]),
+                ],
+                args.timeout,
+            )  # fmt: skip
+            result["write_paths"]["server_peak_rss_mb"] = rss.peak_mb()
         if not args.no_gnn and size in args.gnn_sizes:
             print(f"[{size}] train and attribute", flush=True)
             rss.reset()
@@ -391,6 +452,23 @@ def print_tables(data: dict[str, Any]) -> None:
                 f"{x.get('client_cpu_seconds', '')} | {x.get('server_cpu_seconds', '')} | "
                 f"{x['client_peak_rss_mb']:,.0f} | {x['server_peak_rss_mb']:,.0f} |"
             )
+    if any("write_paths" in r for r in runs):
+        print("\nWrite paths, same validated batch (reading excluded), fresh graph each")
+        print(
+            "| indicators | path | rows | queries | wall s | rows/s | client CPU s | server CPU s |"
+        )
+        print("|---:|---|---:|---:|---:|---:|---:|---:|")
+        for r in runs:
+            w = r.get("write_paths")
+            if not w or "error" in (w or {}):
+                continue
+            for mode in ("atomic", "batched", "single"):
+                x = w.get(mode)
+                if x:
+                    print(
+                        f"| {r['size']:,} | {mode} | {x['rows']:,} | {x['queries']:,} | {x['seconds']} | "
+                        f"{x['rows_per_s']:,.0f} | {x['client_cpu_seconds']} | {x['server_cpu_seconds']} |"
+                    )
     if not any("gnn" in r for r in runs):
         return
     print("\nTraining and attribution (in process, model warm, one thread, sequential)")
@@ -451,6 +529,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=5000)
     p.add_argument("--paths", nargs="*", default=[])
     p.add_argument("--heldout")
+    p.add_argument("--server-pid")
+    p.add_argument("--single", action="store_true")
+    p.add_argument(
+        "--write-paths-size",
+        type=int,
+        default=None,
+        help="also compare atomic / batched / (at --single-query-size) single-row writes here",
+    )
     args = p.parse_args(argv)
     if args.worker:
         print(json.dumps(WORKERS[args.worker](args), default=str))
