@@ -59,6 +59,11 @@ class FalkorStore(GraphStore):
     ) -> list[Row]:
         try:
             result = self._run(cypher, params, read_only, timeout_ms)
+        except QueryError as exc:
+            # Reading a graph nobody has written to yet is an empty result, not an error.
+            if read_only and "empty key" in str(exc):
+                return []
+            raise
         except StoreUnavailable:
             if self.home is None:
                 raise

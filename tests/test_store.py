@@ -162,3 +162,9 @@ def test_restart_after_a_large_ingest_is_fast(tmp_path: Path):
     assert s2.query("MATCH ()-[r:INDICATES]->() RETURN count(r) AS c") == [{"c": 20000}]
     assert time.perf_counter() - t0 < 10  # replaying the raw log took minutes before compaction
     s2.close()
+
+
+def test_reading_a_graph_never_written_is_empty(server):
+    fresh = server.with_graph("never-written")
+    assert fresh.query("MATCH (n) RETURN n", read_only=True) == []
+    fresh.close()
