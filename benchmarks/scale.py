@@ -532,9 +532,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--server-pid")
     p.add_argument("--single", action="store_true")
     p.add_argument(
-        "--write-paths-size",
+        "--write-paths-sizes",
         type=int,
-        default=None,
+        nargs="*",
+        default=[],
         help="also compare atomic / batched / (at --single-query-size) single-row writes here",
     )
     args = p.parse_args(argv)
