@@ -237,7 +237,9 @@ def connect(home: Path) -> FalkorStore:
     return FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph="actorgraph")
 
 
-def wait_for_big_write(home: Path, proc: subprocess.Popen[str], timeout: float = 120) -> bool:
+def wait_for_big_write(
+    home: Path, proc: subprocess.Popen[str], min_bytes: int = 200_000, timeout: float = 120
+) -> bool:
     """Poll the server until a large write query is executing (its client is blocked on a
     ``graph.QUERY`` whose arguments are the bundle), or the ingest ends without one."""
     import redis
@@ -251,7 +253,7 @@ def wait_for_big_write(home: Path, proc: subprocess.Popen[str], timeout: float =
                     if (
                         c.get("cmd") == "graph.QUERY"
                         and "b" in c.get("flags", "")
-                        and int(c.get("argv-mem", 0)) > 200_000
+                        and int(c.get("argv-mem", 0)) > min_bytes
                     ):
                         return True
             except redis.RedisError:
@@ -300,7 +302,8 @@ def _kill_scenario(
             text=True,
             cwd=ROOT,
         )
-    mid_write = wait_for_big_write(home, proc)
+    # A 1,000-row batch is a smaller query than the whole 40,000-row bundle.
+    mid_write = wait_for_big_write(home, proc, 50_000 if batch_size else 200_000)
     server_pid = embedded.status(home)["pid"]
     os.kill(server_pid if victim == "server" else proc.pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=120)
@@ -444,14 +447,6 @@ class TestCliSigkillWithSmallBatches(_KillProperties):
     def run(self, cli_killed_small_batches: dict[str, Any]) -> dict[str, Any]:
         return cli_killed_small_batches
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="issue 7 finding: graph/writer.py writes atomically only when --batch-size >= "
-        "5000 and the bundle has <= ATOMIC_MAX_ROWS (200,000) rows; otherwise one query per "
-        "batch, so a SIGKILL between batches leaves a half bundle (here: a 20,000-indicator "
-        "bundle with --batch-size 1000). Large bundles (the 100k demo world's train.json has "
-        "~650k objects) are therefore not crash-atomic.",
-    )
     def test_interrupted_bundle_is_absent_or_complete(self, run: dict[str, Any]) -> None:
         super().test_interrupted_bundle_is_absent_or_complete(run)
 
