@@ -194,7 +194,10 @@ def _host(host: str, raw: str) -> str:
 def _url(text: str, raw: str) -> str:
     if not _SCHEME.match(text):
         text = "http://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:  # "Invalid IPv6 URL", a bracketed IPv4 address
+        raise InvalidIndicator(raw, f"malformed URL ({exc})") from exc
     scheme = parts.scheme.lower()
     if scheme not in _URL_SCHEMES:
         raise InvalidIndicator(raw, f"unsupported URL scheme {scheme!r}")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from graph.errors import IngestError, InvalidIndicator, StixIngestError
+from graph.errors import ActorgraphError, IngestError, InvalidIndicator, StixIngestError
 from graph.indicators import asn_number, indicator_id, normalize_indicator
 from graph.provenance import iso, seen_props, strictest_tlp, tlp_name, tlp_props
 from graph.rows import IngestBatch
@@ -88,10 +88,21 @@ def read_misp(
     else:
         data, name, where = obj_or_path, source or "misp", origin or source
     events = _events(data, where)
-    prepared = [_prepare(event, where) for event in events]  # validate all before reading
-    batch = IngestBatch(source=name)
-    for event in prepared:
-        _EventReader(batch, event, actor_lookup).read()
+    current = "event"
+    try:
+        prepared = [_prepare(event, where) for event in events]  # validate all before reading
+        batch = IngestBatch(source=name)
+        for event in prepared:
+            current = f"misp-event--{event.get('uuid', '?')}"
+            _EventReader(batch, event, actor_lookup).read()
+    except ActorgraphError:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError, RecursionError) as exc:
+        # pymisp and the reader assume MISP's field types; a field of another shape refuses
+        # the whole input, naming the event, instead of escaping as a Python error.
+        raise StixIngestError(
+            current, f"malformed MISP field ({type(exc).__name__}: {exc})", source=where
+        ) from exc
     return batch
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.countries import country_code, country_name, derive_country
-from graph.errors import InvalidIndicator
+from graph.errors import ActorgraphError, InvalidIndicator, StixIngestError
 from graph.indicators import asn_number, indicator_id, normalize_indicator
 from graph.provenance import (
     TLP_MARKING_IDS,
@@ -168,11 +168,24 @@ def read_objects(
     Raises:
         StixIngestError: an object is invalid or references an unknown id.
     """
-    if validate:
-        if known_ids is None and resolve_ids is not None:
-            known_ids = lambda ids: set(resolve_ids(ids))
-        validate_objects(objects, source=origin or source, known_ids=known_ids)
-    return _BundleReader(source, objects, resolve_ids).read()
+    reader: _BundleReader | None = None
+    try:
+        if validate:
+            if known_ids is None and resolve_ids is not None:
+                known_ids = lambda ids: set(resolve_ids(ids))
+            validate_objects(objects, source=origin or source, known_ids=known_ids)
+        reader = _BundleReader(source, objects, resolve_ids)
+        return reader.read()
+    except ActorgraphError:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError, RecursionError) as exc:
+        # Validation checks presence and the common types; a property of an unexpected shape
+        # deeper in an object ('aliases': [null], 'kill_chain_phases': true) surfaces here.
+        # It refuses the whole bundle like any invalid object, naming the object.
+        where = reader.current if reader is not None and reader.current else "bundle"
+        raise StixIngestError(
+            where, f"malformed property ({type(exc).__name__}: {exc})", source=origin or source
+        ) from exc
 
 
 class _BundleReader:
@@ -195,6 +208,7 @@ class _BundleReader:
         self.actors: dict[str, dict[str, Any]] = {}
         self.sightings: dict[tuple[str, str], dict[str, Any]] = {}
         self.external: dict[str, list[tuple[str, str]]] = {}
+        self.current: str | None = None  # the object being read, for error messages
 
     # ----------------------------------------------------------------- driver
     def read(self) -> IngestBatch:
@@ -204,6 +218,7 @@ class _BundleReader:
             elif obj["type"] == "identity":
                 self.identities[obj["id"]] = obj["name"]
         for obj in self.objects.values():
+            self.current = obj["id"]
             stix_type = obj["type"]
             if obj.get("revoked") or obj.get("x_mitre_deprecated"):
                 self.skipped_ids.add(obj["id"])
@@ -216,6 +231,7 @@ class _BundleReader:
                 self.batch.skip(f"unsupported type {stix_type}")
         self._resolve_external()
         for obj in self.objects.values():
+            self.current = obj["id"]
             if obj["id"] in self.skipped_ids:
                 continue
             if obj["type"] == "relationship":

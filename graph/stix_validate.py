@@ -95,7 +95,11 @@ def load_json(path: str | Path) -> Any:
         return json.loads(raw)
     except OSError as exc:  # includes gzip.BadGzipFile
         raise IngestError(f"cannot read file: {exc}", source=str(path)) from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except EOFError as exc:  # a truncated .gz
+        raise IngestError(f"cannot read file: truncated gzip ({exc})", source=str(path)) from exc
+    except RecursionError as exc:
+        raise IngestError("not valid JSON: nested too deeply", source=str(path)) from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int literals over 4,300 digits
         raise IngestError(f"not valid JSON: {exc}", source=str(path)) from exc
 
 
