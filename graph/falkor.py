@@ -6,16 +6,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from graph import embedded
+import re
+
+from graph import embedded, guard
 from graph.errors import (
     QueryError,
     QueryTimeout,
     ReadOnlyViolation,
     StoreError,
     StoreUnavailable,
+    ValidationError,
 )
 from graph.schema import falkordb_statements
 from graph.store import GraphStore, Row
+
+
+_LOAD_CSV = re.compile(r"\bLOAD\s+CSV\b", re.IGNORECASE)
 
 
 class FalkorStore(GraphStore):
@@ -57,6 +63,15 @@ class FalkorStore(GraphStore):
         read_only: bool = False,
         timeout_ms: int | None = None,
     ) -> list[Row]:
+        # Two engine behaviours no timeout stops (measured, tests/test_hostile_cypher.py):
+        # range() builds its whole list before the timeout is checked (1e9 elements took the
+        # machine's 24 GB), and LOAD CSV fetches https:// URLs even on the read-only path.
+        try:
+            guard.check_bounded(cypher, params)
+        except ValidationError as exc:
+            raise QueryError(f"query refused: {exc}", cypher) from exc
+        if read_only and _LOAD_CSV.search(guard.strip_literals(cypher)):
+            raise ReadOnlyViolation("LOAD CSV is not allowed on a read-only path", cypher)
         try:
             result = self._run(cypher, params, read_only, timeout_ms)
         except QueryError as exc:

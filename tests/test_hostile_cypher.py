@@ -189,16 +189,7 @@ def test_load_csv_cannot_read_files(store: FalkorStore, uri: str) -> None:
     "scheme",
     [
         "http",
-        pytest.param(
-            "https",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 7 finding: FalkorDB's LOAD CSV fetches https:// URLs, even through "
-                "GRAPH.RO_QUERY, so the engine-side read-only guard lets ad hoc Cypher make the "
-                "server open outbound connections (SSRF). The API's keyword scan refuses LOAD; the "
-                "CLI and store paths do not.",
-            ),
-        ),
+        "https",
     ],
 )
 def test_load_csv_does_not_reach_the_network(store: FalkorStore, scheme: str) -> None:
@@ -306,14 +297,6 @@ def _limited_server(home: Path, limit_bytes: int) -> FalkorStore:
     return FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph="hostile")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7 finding: `UNWIND range(1, 1000000000)` on the read-only path with a 1 s "
-    "timeout allocates the whole list before any check; unlimited it took all 24 GB of the "
-    "machine and was OOM-killed after 71 s, under a memory limit the server aborts. Neither the "
-    "timeout nor QUERY_MEM_CAPACITY (checked after the allocation) prevents it. Fix: refuse "
-    "range() with a large span before it reaches the engine, and restart a dead embedded server.",
-)
 def test_range_memory_bomb_does_not_kill_the_server(tmp_path: Path) -> None:
     home = tmp_path / "bomb"
     store = _limited_server(home, 3 << 30)
