@@ -212,5 +212,5 @@ What next:
   actorgraph query actor_profile --examples          # run one with its example parameters
   actorgraph attribute {world}/heldout/activity-0001.json
   actorgraph brief "APT28" --format html --out apt28.html
-  .venv/bin/jupyter lab notebooks/                   # the notebooks (or open them in VS Code)
+  notebooks/*.ipynb                                  # open in Jupyter (pip install jupyterlab) or VS Code
 """
