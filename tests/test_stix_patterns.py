@@ -90,3 +90,40 @@ def test_comparisons_keep_object_path_and_operator() -> None:
 def test_invalid_patterns_raise(pattern: str) -> None:
     with pytest.raises(InvalidIndicator, match="invalid STIX pattern"):
         parse_pattern(pattern)
+
+
+# The fast path for simple patterns must agree with the OASIS parser wherever it applies.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from graph.stix_patterns import _fast_comparisons, _full_comparisons  # noqa: E402
+
+_PATHS = ["ipv4-addr:value", "domain-name:value", "url:value", "email-addr:value",
+          "file:hashes.'SHA-256'", "file:hashes.MD5", "file:hashes.'SHA-1'",
+          "x509-certificate:hashes.'SHA-256'", "email-message:from_ref.value",
+          "network-traffic:dst_ref.value", "process:name"]
+_VALUES = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30).map(
+    lambda v: v.replace("\\", "\\\\").replace("'", "\\'"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PATHS), _VALUES), min_size=1, max_size=4))
+def test_fast_path_agrees_with_the_full_parser(comps):
+    pattern = "[" + " OR ".join(f"{p} = '{v}'" for p, v in comps) + "]"
+    fast = _fast_comparisons(pattern)
+    assert fast is not None, pattern
+    # Same comparisons; the full parser groups them by object type, the fast path keeps the
+    # pattern's order, so compare them as multisets.
+    key = lambda c: (c.object_type, c.path, c.kind or "", str(c.value))  # noqa: E731
+    assert sorted(fast, key=key) == sorted(_full_comparisons(pattern), key=key)
+
+
+@pytest.mark.parametrize("pattern", [
+    "[ipv4-addr:value = '1.2.3.4' AND ipv4-addr:value = '1.2.3.5']",
+    "[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'x.example']",
+    "[domain-name:value = 'x.example'] WITHIN 5 SECONDS",
+    "[autonomous-system:number = 13335]",
+    "[ipv4-addr:value IN ('1.2.3.4', '1.2.3.5')]",
+])
+def test_other_forms_take_the_full_parser(pattern):
+    assert _fast_comparisons(pattern) is None
