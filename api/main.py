@@ -53,7 +53,14 @@ def model_loader(settings: Settings, store: GraphStore) -> Callable[[], Any]:
     """The default way to load the attribution model: the latest under ``<home>/models``."""
 
     def load() -> Any:
+        import torch
+
         from gnn.attribute import Attributor
+
+        # Requests run in parallel threads and each forward pass is tiny: one intra-op thread
+        # per inference avoids OpenMP spin contention (measured under load: p50 27 -> 11.5 ms,
+        # p95 55 -> 30 ms per attribution).
+        torch.set_num_threads(1)
 
         return Attributor.load(settings.models_dir, store)
 
