@@ -112,6 +112,9 @@ def bundle_objects(data: Any, source: str | None) -> list[dict[str, Any]]:
     if not isinstance(data, dict) or data.get("type") != "bundle":
         found = data.get("type") if isinstance(data, dict) else type(data).__name__
         raise IngestError(f"not a STIX bundle (type is {found!r}, expected 'bundle')", source)
+    bundle_id = data.get("id")
+    if not isinstance(bundle_id, str) or not bundle_id.startswith("bundle--"):
+        raise IngestError(f"bundle 'id' must be 'bundle--<uuid>' (got {bundle_id!r})", source)
     objects = data.get("objects", [])
     if not isinstance(objects, list):
         raise IngestError("bundle 'objects' is not a list", source)

@@ -353,3 +353,11 @@ def test_exported_hypothesis_is_read_back_as_a_hypothesis_not_a_fact(store):
     ingest_object(store, attribution_to_stix(result), "model-output")
     rels = store.query("MATCH (:Campaign)-[r]->(:ThreatActor) RETURN type(r) AS t, r.score AS s")
     assert rels == [{"t": "PREDICTED_ACTOR", "s": 0.8}]
+
+
+def test_a_bundle_without_an_id_is_refused():
+    from graph.errors import IngestError
+    from graph.stix_reader import read_stix
+
+    with pytest.raises(IngestError, match="bundle 'id'"):
+        read_stix({"type": "bundle", "objects": []})
