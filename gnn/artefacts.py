@@ -132,8 +132,8 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
     path = resolve_version(models_dir, version)
     try:
         meta = json.loads((path / "meta.json").read_text())
-        config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                for k, v in json.loads((path / "config.json").read_text()).items()})
+        raw_config = json.loads((path / "config.json").read_text())
+        config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw_config.items()})
         metrics = json.loads((path / "metrics.json").read_text())
         rows = json.loads((path / "snapshot.json").read_text())
         tensors = torch.load(path / "model.pt", weights_only=True)
@@ -149,6 +149,10 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
     if "entity_emb" in tensors:
         model.query_proj = torch.nn.Linear(config.dim, config.dim)
         model.scorer[0] = torch.nn.Linear(len(FEATURE_NAMES) + 1, config.hidden or 1)
+        # Only the pre-trained encoder uses gnn_similarity; the joint one (and artefacts older
+        # than the option) always used the cosine.
+        pretrained = raw_config.get("pretrain_gnn", False) and not raw_config.get("use_gnn")
+        model.similarity = raw_config.get("gnn_similarity", "cosine") if pretrained else "cosine"
     model.load_state_dict(tensors["state_dict"])
     model.eval()
     shape = tuple(int(x) for x in tensors["profile_shape"])

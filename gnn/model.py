@@ -73,6 +73,9 @@ class AttributionModel(nn.Module):
                                      nn.Linear(hidden, 1)) if hidden
                        else nn.Sequential(nn.Linear(num_features + extra, 1)))
         self.query_proj = nn.Linear(dim, dim) if encoder is not None else None
+        # "cosine", or "dot": the link-prediction score itself (idf-weighted mean over the
+        # query's entities of <entity, actor>), for an encoder pre-trained on that objective.
+        self.similarity = "cosine"
         self.unknown = nn.Linear(3, 1)
         # Fitted after training on held-out views (calibration), not by gradient descent.
         self.register_buffer("temperature", torch.ones(()))
@@ -81,6 +84,8 @@ class AttributionModel(nn.Module):
     def embed_similarity(self, query_pool: Tensor, actor_emb: Tensor) -> Tensor:
         """Cosine between projected query embeddings (B, d) and actor embeddings (A, d)."""
         assert self.query_proj is not None
+        if self.similarity == "dot":
+            return self.query_proj(query_pool) @ actor_emb.T
         q = nn.functional.normalize(self.query_proj(query_pool), dim=-1)
         a = nn.functional.normalize(actor_emb, dim=-1)
         return q @ a.T

@@ -60,12 +60,25 @@ class TrainConfig:
     layers: int = 2
     # Measured on ATT&CK leave-one-campaign-out (24 folds): the log-linear scorer over rarity
     # features (hidden=0, no encoder) 0.583 top-1 / 0.667 top-3 / 0.647 MRR; with the
-    # GraphSAGE encoder's similarity 0.50-0.54 / 0.58-0.63; with a 16-unit MLP 0.583 / 0.625.
-    # The encoder overfits the few labelled clusters, so it is opt-in (``use_gnn``).
+    # GraphSAGE encoder's similarity trained jointly on the labels (``use_gnn``) 0.50-0.54 /
+    # 0.58-0.63; with a 16-unit MLP 0.583 / 0.625. The jointly trained encoder overfits the few
+    # labelled clusters, so it is opt-in.
     hidden: int = 0
     lr: float = 0.02
     use_gnn: bool = False
     freeze_embeddings: bool = False
+    # The default encoder (``pretrain_gnn``, used when ``use_gnn`` is off): GraphSAGE learns by
+    # link prediction on the "uses" edges (no labels), the scorer trains without it, and one
+    # weight for its similarity is fitted on the validation views. Same LOCO ranks as without it
+    # (4 seeds), unknown-actor AUROC +0.01 on every seed, demo held-out top-3 equal or better.
+    pretrain_gnn: bool = True
+    pretrain_epochs: int = 100
+    # "nearest" (embedding-space overlap with the actor's profile), "cosine" or "dot" (of the
+    # pooled query); chosen by validation NLL gain on ATT&CK and ATT&CK + demo world.
+    gnn_similarity: str = "nearest"
+    weight_decay: float = 0.0
+    entity_dropout: float = 0.0
+    early_stop: bool = False
 
 
 @dataclass
@@ -80,6 +93,7 @@ class Batch:
     q_w: Tensor                    # their weights
     q_batch: Tensor                # view index of each flattened entry
     edges: dict[tuple[str, str, str], Tensor] = field(default_factory=dict)
+    profile: sp.csr_matrix | None = None  # the actor profiles this episode scores against
 
 
 @dataclass
@@ -198,6 +212,7 @@ class Trainer:
                 masked.append(actor if unknown else -1)
         batch = self._batch(views, targets, masked, pf)
         batch.edges = self._edges(removed_items, attributed)
+        batch.profile = prof
         return batch
 
     def _view(self, novel: np.ndarray, known: np.ndarray, full: bool = False) -> np.ndarray:
@@ -270,16 +285,18 @@ class Trainer:
         return np.array([self.space.pos[ids[i]] for i in local], dtype=np.int64)
 
     # -- model --------------------------------------------------------------------------------
+    def build_encoder(self) -> HeteroSAGE:
+        cfg = self.config
+        edge_types = []
+        for st, rel, dt in self.gnn_edges:
+            edge_types += [(st, rel, dt), (dt, f"rev_{rel}", st)]
+        num_nodes = {t: self.snap.num_nodes(t) for t in self.snap.nodes}
+        return HeteroSAGE(num_nodes, edge_types, dim=cfg.dim, layers=cfg.layers,
+                          learned_types=ENTITY_TYPES, freeze_embeddings=cfg.freeze_embeddings)
+
     def build_model(self) -> AttributionModel:
         cfg = self.config
-        encoder = None
-        if cfg.use_gnn:
-            edge_types = []
-            for st, rel, dt in self.gnn_edges:
-                edge_types += [(st, rel, dt), (dt, f"rev_{rel}", st)]
-            num_nodes = {t: self.snap.num_nodes(t) for t in self.snap.nodes}
-            encoder = HeteroSAGE(num_nodes, edge_types, dim=cfg.dim, layers=cfg.layers,
-                                 learned_types=ENTITY_TYPES, freeze_embeddings=cfg.freeze_embeddings)
+        encoder = self.build_encoder() if cfg.use_gnn else None
         return AttributionModel(len(FEATURE_NAMES), encoder, dim=cfg.dim, hidden=cfg.hidden)
 
     def embeddings(self, model: AttributionModel,
@@ -296,7 +313,13 @@ class Trainer:
         emb = self.embeddings(model, batch.edges)
         sim = None
         if emb is not None:
-            pooled = pool_queries(batch.q_idx, batch.q_w, batch.q_batch, emb[0], len(batch.target))
+            q_w = batch.q_w
+            if model.training and self.config.entity_dropout:
+                # Drop matched entities from the pooled query only: the encoder must not hinge
+                # on one memorised entity of a training view.
+                keep = torch.rand(len(q_w)) >= self.config.entity_dropout
+                q_w = q_w * keep
+            pooled = pool_queries(batch.q_idx, q_w, batch.q_batch, emb[0], len(batch.target))
             sim = model.embed_similarity(pooled, emb[1])
         return model(batch.feats, sim, batch.qstats, batch.mask)
 
@@ -350,9 +373,22 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
         raise ModelError("no labelled cluster has enough items to learn from (need actors or "
                          "attributed campaigns with at least 3 malware/tools/techniques/indicators)")
     val = trainer.episode(validation=True)
-    model = trainer.build_model()
-    opt = Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    pretrain = config.pretrain_gnn and not config.use_gnn
+    if pretrain and config.hidden:
+        raise ModelError(f"pretrain_gnn keeps the log-linear scorer: hidden must be 0, got "
+                         f"{config.hidden!r} (or set pretrain_gnn=False)")
+    if pretrain and config.gnn_similarity not in ("cosine", "dot", "nearest"):
+        raise ModelError(f"unknown gnn_similarity {config.gnn_similarity!r} (expected 'nearest', 'cosine' or 'dot')")
+    if pretrain:
+        # Stage 1 is exactly the default scorer (same initial weights for the same seed): the
+        # encoder joins in stage 2, so any difference is the encoder's doing.
+        model = AttributionModel(len(FEATURE_NAMES), None, dim=config.dim, hidden=0)
+    else:
+        model = trainer.build_model()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = Adam(params, lr=config.lr)
     losses: list[float] = []
+    best: tuple[float, dict[str, Tensor]] | None = None
     for epoch in range(config.epochs):
         batch = episodes[epoch % len(episodes)]
         if not len(batch.target):
@@ -360,12 +396,24 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
         model.train()
         opt.zero_grad()
         loss = nn.functional.cross_entropy(trainer.logits(model, batch), batch.target)
+        if config.weight_decay:
+            loss = loss + config.weight_decay * sum((p ** 2).sum() for p in params)
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
+        if config.early_stop and len(val.target):
+            model.eval()
+            with torch.no_grad():
+                vl = float(nn.functional.cross_entropy(trainer.logits(model, val), val.target))
+            if best is None or vl < best[0]:
+                best = (vl, {k: v.clone() for k, v in model.state_dict().items()})
         if log and (epoch % 10 == 0 or epoch == config.epochs - 1):
             log(f"epoch {epoch:3d} loss {float(loss):.4f}")
-    metrics = {"train_seconds": 0.0, "final_loss": losses[-1] if losses else None}
+    if best is not None:
+        model.load_state_dict(best[1])
+    metrics: dict[str, Any] = {"train_seconds": 0.0, "final_loss": losses[-1] if losses else None}
+    if pretrain:
+        model = _add_pretrained_encoder(trainer, model, trainer.build_encoder(), val, metrics, log)
     if len(val.target):
         model.eval()
         with torch.no_grad():
@@ -384,6 +432,57 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
         actor_emb=None if emb is None else emb[1].detach(),
         config=config, metrics=metrics, losses=losses,
     )
+
+
+def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: HeteroSAGE,
+                            val: Batch, metrics: dict[str, Any], log: Any) -> AttributionModel:
+    """Stage 2: link-prediction pre-training, then one fitted weight for the similarity.
+
+    The encoder trains on the validation episode's graph (validation items and campaigns cut),
+    so the similarity of a validation view is as honest as that of a new activity, and its
+    weight is fitted on those views alone. The stage-1 scorer weights are kept unchanged.
+    """
+    from gnn.pretrain import fit_similarity_weight, pretrain_link_prediction
+
+    cfg = trainer.config
+    pl = pretrain_link_prediction(encoder, val.edges, epochs=cfg.pretrain_epochs, lr=0.01,
+                                  seed=cfg.seed, log=log)
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+    model = AttributionModel(len(FEATURE_NAMES), encoder, dim=cfg.dim, hidden=0)
+    model.similarity = cfg.gnn_similarity
+    with torch.no_grad():
+        model.unknown.load_state_dict(base.unknown.state_dict())
+        # Identity projection: the similarity is the plain cosine the pre-training shaped.
+        model.query_proj.weight.copy_(torch.eye(cfg.dim))
+        model.query_proj.bias.zero_()
+        weight = torch.zeros(1, len(FEATURE_NAMES) + 1)
+        weight[0, :-1] = base.scorer[0].weight[0]
+        model.scorer[0].weight.copy_(weight)
+        model.scorer[0].bias.copy_(base.scorer[0].bias)
+    w, gain = 0.0, 0.0
+    if len(val.target):
+        model.eval()
+        with torch.no_grad():
+            ent, act = trainer.embeddings(model, val.edges)
+            if cfg.gnn_similarity == "nearest":
+                from gnn.pretrain import nearest_overlap, profile_pairs
+
+                assert val.profile is not None
+                sim = nearest_overlap(val.q_idx, val.q_w, val.q_batch, len(val.target), ent,
+                                      *profile_pairs(val.profile), trainer.n_actors)
+            else:
+                pooled = pool_queries(val.q_idx, val.q_w, val.q_batch, ent, len(val.target))
+                sim = model.embed_similarity(pooled, act)
+            base_raw = base(val.feats, None, val.qstats, val.mask)
+        w, gain = fit_similarity_weight(base_raw, sim.masked_fill(val.mask, 0.0), val.target)
+        with torch.no_grad():
+            model.scorer[0].weight[0, -1] = w
+    metrics.update({"pretrain_final_loss": round(pl[-1], 4) if pl else None,
+                    "gnn_weight": round(w, 4), "gnn_val_nll_gain": round(gain, 4)})
+    if log:
+        log(f"encoder similarity weight {w:.3f} (validation NLL -{gain:.4f})")
+    return model
 
 
 class Adam:

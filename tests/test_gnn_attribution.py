@@ -101,7 +101,7 @@ def trained_world(store, tmp_path: Path):
 def test_training_lowers_the_loss(store, use_gnn: bool):
     build_world(store)
     trained = train(export_graph(store), TrainConfig(seed=1, epochs=40, episodes=4, dim=16,
-                                                     hidden=8, use_gnn=use_gnn))
+                                                     hidden=8, use_gnn=use_gnn, pretrain_gnn=False))
     first, last = np.mean(trained.losses[:4]), np.mean(trained.losses[-4:])
     assert last < first * 0.9, (first, last)
     assert 0.05 <= trained.metrics["temperature"] <= 20
@@ -249,3 +249,69 @@ def test_concurrent_attributions_match_sequential_ones(trained_world):
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda a: att.attribute(a).to_dict(), acts))
     assert got == expected
+
+
+@pytest.mark.parametrize("similarity", ["cosine", "dot", "nearest"])
+def test_pretrained_encoder_round_trips_and_keeps_the_planted_signal(store, tmp_path: Path,
+                                                                     similarity: str):
+    build_world(store)
+    cfg = TrainConfig(seed=3, epochs=40, episodes=4, dim=16, pretrain_epochs=60,
+                      gnn_similarity=similarity)
+    trained = train(export_graph(store), cfg)
+    assert trained.entity_emb is not None
+    assert trained.metrics["gnn_weight"] >= 0.0
+    # The encoder is frozen after pre-training: nothing in it may still want gradients.
+    assert not any(p.requires_grad for p in trained.model.encoder.parameters())
+    version = artefacts.save(trained, tmp_path / "models")
+    att = Attributor.load(tmp_path / "models", store, version=version)
+    assert att.trained.model.similarity == similarity
+    act = activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]})
+    res = att.attribute(act)
+    assert res.candidates[0]["actor_id"] == "intrusion-set--X"
+    from gnn.scoring import Scorer
+
+    q = [[trained.space.pos["malware--sunspotx"], trained.space.pos["domain:evil-x.example"]]]
+    np.testing.assert_allclose(Scorer(trained).probabilities(q), att.scorer.probabilities(q), atol=1e-6)
+
+
+def test_link_prediction_pretraining_lowers_its_loss(store):
+    from gnn.model import HeteroSAGE
+    from gnn.pretrain import pretrain_link_prediction
+    from gnn.train import Trainer
+
+    build_world(store)
+    trainer = Trainer(export_graph(store), TrainConfig(seed=1, dim=16))
+    encoder = trainer.build_encoder()
+    assert isinstance(encoder, HeteroSAGE)
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as train() does for small graphs: 2 threads only spin here
+    try:
+        losses = pretrain_link_prediction(encoder, trainer._edges({}, None), epochs=80, lr=0.01, seed=1)
+    finally:
+        torch.set_num_threads(threads)
+    assert np.mean(losses[-10:]) < np.mean(losses[:10]) * 0.9, (losses[:3], losses[-3:])
+
+
+def test_bad_encoder_settings_are_clear_errors(store):
+    build_world(store)
+    snap = export_graph(store)
+    with pytest.raises(ModelError, match="gnn_similarity 'bogus'"):
+        train(snap, TrainConfig(gnn_similarity="bogus", epochs=2))
+    with pytest.raises(ModelError, match="hidden must be 0, got 8"):
+        train(snap, TrainConfig(hidden=8, epochs=2))
+
+
+def test_nearest_overlap_takes_the_closest_profile_entity_whatever_the_profile_size():
+    import scipy.sparse as sp
+    import torch
+
+    from gnn.pretrain import nearest_overlap, profile_pairs
+
+    emb = torch.eye(4)  # four unrelated entities
+    # Actor 0 holds entity 0 among three others; actor 1 holds only entity 1; actor 2 nothing.
+    profile = sp.csr_matrix(np.array([[1.0, 0, 1, 1], [0, 1.0, 0, 0], [0, 0, 0, 0]]))
+    sim = nearest_overlap(torch.tensor([0, 1]), torch.tensor([1.0, 1.0]), torch.tensor([0, 1]), 2,
+                          emb, *profile_pairs(profile), 3)
+    torch.testing.assert_close(sim, torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))

@@ -1,0 +1,149 @@
+"""Self-supervised pre-training of the GraphSAGE encoder by link prediction.
+
+Labelled clusters are scarce (a few dozen attributed campaigns), but the graph itself holds
+thousands of "who uses what" edges: actor -> malware/tool/technique and malware/tool ->
+technique. Hiding a random share of those edges and asking the encoder to find them again
+(dot product of the two end embeddings against random negatives of the same type) teaches it
+which entities go together, without touching a label. The encoder then only supplies one
+extra similarity feature to the log-linear scorer (see ``gnn.train``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from gnn.dataset import ENTITY_TYPES
+from gnn.model import HeteroSAGE
+
+EdgeKey = tuple[str, str, str]
+
+
+def supervision_keys(edges: dict[EdgeKey, Tensor]) -> list[EdgeKey]:
+    """Forward "uses" edges worth predicting: actor -> entity and software -> technique."""
+    keys = []
+    for st, rel, dt in edges:
+        if rel.startswith("rev_"):
+            continue
+        if (st == "actor" and dt in ENTITY_TYPES) or (rel == "USES" and st in ("malware", "tool")):
+            keys.append((st, rel, dt))
+    return keys
+
+
+def pretrain_link_prediction(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], epochs: int,
+                             lr: float, seed: int, hide_frac: float = 0.3,
+                             weight_decay: float = 1e-4, log=None) -> list[float]:
+    """Train ``encoder`` in place to predict hidden "uses" edges; returns the loss per epoch.
+
+    Each epoch hides ``hide_frac`` of the supervision edges from message passing (forward and
+    reverse), so an actor's embedding cannot simply copy the entity it is asked about.
+    """
+    from gnn.train import Adam
+
+    gen = torch.Generator().manual_seed(seed)
+    keys = supervision_keys(edges)
+    params = [p for p in encoder.parameters() if p.requires_grad]
+    opt = Adam(params, lr=lr)
+    losses: list[float] = []
+    if not keys:
+        return losses
+    for epoch in range(epochs):
+        msg = dict(edges)
+        targets: list[tuple[EdgeKey, Tensor]] = []
+        for key in keys:
+            ei = edges[key]
+            if ei.shape[1] < 2:
+                continue
+            hide = torch.rand(ei.shape[1], generator=gen) < hide_frac
+            kept = ei[:, ~hide]
+            msg[key] = kept
+            st, rel, dt = key
+            msg[(dt, f"rev_{rel}", st)] = kept.flip(0)
+            targets.append((key, ei[:, hide]))
+        opt.zero_grad()
+        h = encoder(msg)
+        loss = torch.zeros(())
+        n = 0
+        for (st, _, dt), pos in targets:
+            if pos.shape[1] == 0:
+                continue
+            neg_dst = torch.randint(0, encoder.num_nodes[dt], (pos.shape[1],), generator=gen)
+            ps = (h[st][pos[0]] * h[dt][pos[1]]).sum(-1)
+            ns = (h[st][pos[0]] * h[dt][neg_dst]).sum(-1)
+            loss = loss + nn.functional.binary_cross_entropy_with_logits(
+                torch.cat([ps, ns]), torch.cat([torch.ones_like(ps), torch.zeros_like(ns)]),
+                reduction="sum")
+            n += 2 * pos.shape[1]
+        loss = loss / max(n, 1)
+        if weight_decay:
+            loss = loss + weight_decay * sum((p ** 2).sum() for p in params)
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+        if log and (epoch % 25 == 0 or epoch == epochs - 1):
+            log(f"pretrain epoch {epoch:3d} loss {losses[-1]:.4f}")
+    return losses
+
+
+def cosine_similarity(query_pool: Tensor, actor_emb: Tensor) -> Tensor:
+    """(B, A) cosine between pooled query embeddings and actor embeddings."""
+    q = nn.functional.normalize(query_pool, dim=-1)
+    a = nn.functional.normalize(actor_emb, dim=-1)
+    return q @ a.T
+
+
+def fit_similarity_weight(base: Tensor, sim: Tensor, target: Tensor) -> tuple[float, float]:
+    """Weight of the similarity feature added to fixed logits, fitted by NLL on held-out views.
+
+    Returns ``(weight, nll_gain)``: the weight (>= 0, a similarity that hurts gets 0) and how
+    much it lowered the validation NLL (per view), so callers can log whether it helped.
+    """
+    from scipy.optimize import minimize_scalar
+    from scipy.special import logsumexp
+
+    z = base.detach().double().numpy()
+    s = np.concatenate([sim.detach().double().numpy(), np.zeros((len(z), 1))], axis=1)
+    y = target.numpy()
+
+    def nll(w: float) -> float:
+        zz = z + w * s
+        return float(np.mean(logsumexp(zz, axis=1) - zz[np.arange(len(y)), y]))
+
+    best = minimize_scalar(nll, bounds=(0.0, 50.0), method="bounded")
+    w = float(best.x) if best.fun < nll(0.0) else 0.0
+    return w, nll(0.0) - nll(w)
+
+
+def nearest_overlap(q_idx: Tensor, q_w: Tensor, q_batch: Tensor, num_queries: int,
+                    entity_emb: Tensor, prof_rows: Tensor, prof_cols: Tensor,
+                    num_actors: int) -> Tensor:
+    """(B, A) embedding-space overlap: how close each query entity is to the actor's profile.
+
+    For a query entity and an actor, the highest cosine between the entity and any entity of
+    the actor's profile; averaged over the query with rarity weights. It credits near-misses
+    the exact features cannot see (a sibling technique, a related family). A maximum, not a
+    mean: a large profile is neither diluted nor favoured. Actors without a profile get 0.
+
+    Args:
+        q_idx, q_w, q_batch: flattened query entities, their weights and query index.
+        num_queries: B.
+        entity_emb: (E, d) entity embeddings in entity-space order.
+        prof_rows, prof_cols: the actor profiles as (actor, entity) pairs (nnz,).
+        num_actors: A.
+    """
+    e = nn.functional.normalize(entity_emb, dim=-1)
+    sims = e[q_idx] @ e[prof_cols].T                                       # (N, nnz)
+    best = torch.full((len(q_idx), num_actors), -2.0, dtype=sims.dtype)
+    best = best.scatter_reduce(1, prof_rows.expand(len(q_idx), -1), sims, reduce="amax")
+    best = torch.where(best < -1.5, torch.zeros_like(best), best)
+    w = q_w.unsqueeze(-1)
+    out = torch.zeros(num_queries, num_actors, dtype=sims.dtype).index_add_(0, q_batch, best * w)
+    norm = torch.zeros(num_queries, 1, dtype=sims.dtype).index_add_(0, q_batch, w)
+    return out / norm.clamp_min(1e-9)
+
+
+def profile_pairs(profile) -> tuple[Tensor, Tensor]:
+    """(actor, entity) index tensors of a scipy sparse profile matrix."""
+    coo = profile.tocoo()
+    return torch.from_numpy(coo.row.astype(np.int64)), torch.from_numpy(coo.col.astype(np.int64))
