@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
+
 from actorgraph import __version__
 from actorgraph.settings import Settings
 from graph.errors import ActorgraphError
@@ -54,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"actorgraph {__version__}")
     parser.add_argument("--home", type=Path, help="data directory (default: $ACTORGRAPH_HOME or ./.actorgraph)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    import actorgraph.commands as commands
+    from actorgraph import commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"actorgraph.commands.{info.name}")
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         settings = Settings(**({"home": args.home} if args.home else {}))
-    except Exception as exc:  # pydantic ValidationError: bad environment
+    except PydanticValidationError as exc:  # bad environment or .env
         print(f"actorgraph: invalid settings: {exc}", file=sys.stderr)
         return 2
     ctx = Context(settings)

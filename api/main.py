@@ -23,8 +23,17 @@ from api.keys import KeyStore
 from api.metrics import InstrumentedStore, Metrics, MetricsMiddleware
 from api.ratelimit import RateLimiter
 from api.routes import (
-    actors, attributions, briefings, bundles, campaigns, cypher, export, health, indicators,
-    queries, taxii,
+    actors,
+    attributions,
+    briefings,
+    bundles,
+    campaigns,
+    cypher,
+    export,
+    health,
+    indicators,
+    queries,
+    taxii,
 )  # fmt: skip
 from api.state import AppState, ModelHolder
 from graph.errors import ValidationError

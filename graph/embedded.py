@@ -16,10 +16,11 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from graph.errors import StoreUnavailable
 
@@ -95,7 +96,7 @@ def _ping(socket_path: Path, timeout: float = 1.0) -> bool:
         ok = bool(client.ping())
         client.close()
         return ok
-    except Exception:  # any failure means "not answering"
+    except (redis.RedisError, OSError):  # any failure means "not answering"
         return False
 
 
@@ -251,7 +252,7 @@ def compact(socket_path: Path, *, wait_s: float = 60.0, min_bytes: int = 0) -> b
                 return True
             time.sleep(0.05)
         client.close()
-    except Exception:
+    except (redis.RedisError, OSError):
         return False
     return False
 
@@ -271,7 +272,7 @@ def release(home: Path) -> None:
             client = redis.Redis(unix_socket_path=str(paths.socket), socket_timeout=5)
             others = len(client.client_list()) - 1  # this connection is one of them
             client.close()
-        except Exception:
+        except (redis.RedisError, OSError):
             return
         if others <= 0:
             _shutdown(paths, pid, 30.0)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 from pathlib import Path
 from typing import Any
 
-import re
+import redis
 
 from graph import embedded, guard
 from graph.errors import (
@@ -19,7 +21,6 @@ from graph.errors import (
 )
 from graph.schema import falkordb_statements
 from graph.store import GraphStore, Row
-
 
 _LOAD_CSV = re.compile(r"\bLOAD\s+CSV\b", re.IGNORECASE)
 
@@ -107,10 +108,8 @@ class FalkorStore(GraphStore):
 
         assert self.home is not None
         socket_path, _ = embedded.start(self.home, auto=True)
-        try:
+        with contextlib.suppress(redis.RedisError, OSError):  # already gone: nothing to release
             self._db.connection.close()
-        except Exception:
-            pass
         self.socket_path = socket_path
         self._db = falkordb.FalkorDB(unix_socket_path=str(socket_path))
         self._graph = self._db.select_graph(self.graph_name)
@@ -166,10 +165,8 @@ class FalkorStore(GraphStore):
         if self._closed:
             return
         self._closed = True
-        try:
+        with contextlib.suppress(redis.RedisError, OSError):  # already gone: nothing to release
             self._db.connection.close()
-        except Exception:
-            pass
         if self.home is not None:
             embedded.release(self.home)
 
@@ -190,7 +187,8 @@ def _translate(exc: Exception, cypher: str) -> StoreError:
 
 def _plain(value: Any) -> Any:
     """FalkorDB values -> plain Python (nodes, edges, paths become dicts)."""
-    from falkordb import Edge, Node, Path as FPath
+    from falkordb import Edge, Node
+    from falkordb import Path as FPath
 
     if isinstance(value, Node):
         return {"_labels": list(value.labels or []), **(value.properties or {})}

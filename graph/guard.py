@@ -15,7 +15,6 @@ so ``WHERE n.name = 'CREATE'`` is allowed while ``CREATE (n)`` is not.
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 from graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError

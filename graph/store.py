@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 Row = dict[str, Any]
 
@@ -84,7 +84,7 @@ class GraphStore(ABC):
             "relationships": {r["k"]: r["c"] for r in sorted(rels, key=lambda r: r["k"])},
         }
 
-    def __enter__(self) -> GraphStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

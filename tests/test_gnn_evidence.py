@@ -35,7 +35,7 @@ def _world(store, hub_size: int) -> None:
 
 def _infra(store) -> list[dict]:
     matched = {"domain:new1.example": "new1.example", "domain:new2.example": "new2.example"}
-    rarity = lambda _id: {"weight": 1.0, "actors_sharing": 1, "hub": False}  # noqa: E731
+    rarity = lambda _id: {"weight": 1.0, "actors_sharing": 1, "hub": False}
     items = evidence_paths(store, [ACTOR], matched, rarity)
     return [e for e in items if e["kind"] == "shared_infrastructure"]
 

@@ -93,10 +93,10 @@ def test_invalid_patterns_raise(pattern: str) -> None:
 
 
 # The fast path for simple patterns must agree with the OASIS parser wherever it applies.
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from graph.stix_patterns import _fast_comparisons, _full_comparisons  # noqa: E402
+from graph.stix_patterns import _fast_comparisons, _full_comparisons
 
 _PATHS = ["ipv4-addr:value", "domain-name:value", "url:value", "email-addr:value",
           "file:hashes.'SHA-256'", "file:hashes.MD5", "file:hashes.'SHA-1'",
@@ -114,7 +114,7 @@ def test_fast_path_agrees_with_the_full_parser(comps):
     assert fast is not None, pattern
     # Same comparisons; the full parser groups them by object type, the fast path keeps the
     # pattern's order, so compare them as multisets.
-    key = lambda c: (c.object_type, c.path, c.kind or "", str(c.value))  # noqa: E731
+    key = lambda c: (c.object_type, c.path, c.kind or "", str(c.value))
     assert sorted(fast, key=key) == sorted(_full_comparisons(pattern), key=key)
 
 

@@ -13,8 +13,8 @@ from fastapi import APIRouter
 from api.deps import CypherKey, StateDep, StoreDep
 from api.encode import json_safe
 from api.models import CypherRequest, Rows
-from graph.guard import run_guarded
 from api.routes import AUTH_ERRORS, PROBLEM
+from graph.guard import run_guarded
 
 router = APIRouter(prefix="/v1/cypher", tags=["cypher"], responses=AUTH_ERRORS)
 

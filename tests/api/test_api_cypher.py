@@ -7,8 +7,8 @@ import time
 import pytest
 from api_helpers import auth
 
-from graph.guard import check_read_only
 from graph.errors import ReadOnlyViolation
+from graph.guard import check_read_only
 
 WRITES = [
     "CREATE (n:ThreatActor {id: 'x'})",
