@@ -140,9 +140,8 @@ class Attributor:
         actor_p, unknown = probs[:-1], float(probs[-1])
         order = np.argsort(-actor_p, kind="stable")
         candidates = []
-        for rank, a in enumerate(order[:top_k], start=1):
-            if hidden[a]:
-                break
+        shown = [a for a in order if not hidden[a]][:top_k]  # hidden actors are never listed
+        for rank, a in enumerate(shown, start=1):
             p = self.actor_props[a]
             candidates.append({
                 "rank": rank,
