@@ -147,3 +147,53 @@ def profile_pairs(profile) -> tuple[Tensor, Tensor]:
     """(actor, entity) index tensors of a scipy sparse profile matrix."""
     coo = profile.tocoo()
     return torch.from_numpy(coo.row.astype(np.int64)), torch.from_numpy(coo.col.astype(np.int64))
+
+
+class NearestIndex:
+    """``nearest_overlap`` for inference, in numpy over precomputed arrays.
+
+    The closest-profile cosine of an entity to an actor does not depend on the query, so for
+    graphs of moderate size the whole (entities x actors) table is computed once and a query is
+    a row gather plus a weighted mean: no matrix product at request time. (Measured on 2 busy
+    cores: the per-request product took 6-16 ms, 50-300 ms spikes in torch, against 0.4 ms on
+    one idle thread; the table costs E x A x 4 bytes, 3.4 MB for ATT&CK + the demo world.)
+    """
+
+    TABLE_MAX_ENTRIES = 20_000_000
+
+    def __init__(self, entity_emb: Tensor, profile) -> None:
+        e = nn.functional.normalize(entity_emb, dim=-1).numpy().astype(np.float32)
+        csr = profile.tocsr()
+        self.num_actors = csr.shape[0]
+        self.emb = e
+        cols = np.unique(csr.indices)
+        self.col_emb_t = np.ascontiguousarray(e[cols].T)
+        # Profile entries grouped by actor, as positions in ``cols``.
+        self.gather = np.searchsorted(cols, csr.indices).astype(np.int64)
+        counts = np.diff(csr.indptr)
+        self.actors = np.flatnonzero(counts)
+        self.starts = csr.indptr[:-1][self.actors].astype(np.int64)
+        self.table = None
+        if len(self.actors) and len(e) * len(self.actors) <= self.TABLE_MAX_ENTRIES:
+            self.table = np.concatenate([self._best(np.arange(lo, min(lo + 512, len(e))))
+                                         for lo in range(0, len(e), 512)])
+
+    def _best(self, idx: np.ndarray) -> np.ndarray:
+        sims = self.emb[idx] @ self.col_emb_t                                  # (N, C)
+        return np.maximum.reduceat(sims[:, self.gather], self.starts, axis=1)  # (N, A')
+
+    def __call__(self, q_idx: np.ndarray, q_w: np.ndarray, q_batch: np.ndarray,
+                 num_queries: int) -> np.ndarray:
+        """(B, A) float32, like ``nearest_overlap``."""
+        import scipy.sparse as sp
+
+        out = np.zeros((num_queries, self.num_actors), dtype=np.float32)
+        if not len(q_idx) or not len(self.actors):
+            return out
+        best = self.table[q_idx] if self.table is not None else self._best(q_idx)
+        w = q_w.astype(np.float32)
+        pool = sp.csr_matrix((w, (q_batch, np.arange(len(q_idx)))), shape=(num_queries, len(q_idx)))
+        num = np.asarray(pool @ best, dtype=np.float32)
+        norm = np.asarray(pool.sum(axis=1), dtype=np.float32).ravel()
+        out[:, self.actors] = num / np.maximum(norm, 1e-9)[:, None]
+        return out

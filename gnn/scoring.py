@@ -15,7 +15,7 @@ import torch
 
 from gnn.features import PairFeatures
 from gnn.model import AttributionModel, pool_queries
-from gnn.pretrain import nearest_overlap
+from gnn.pretrain import NearestIndex
 from gnn.train import Trained, query_stats
 
 
@@ -30,11 +30,9 @@ class Scorer:
         self.n_entities = len(trained.space)
         # torch modules are not documented as re-entrant; the forward is tiny, so serialise it.
         self._lock = threading.Lock()
-        self._pairs = None
-        if self.model.similarity == "nearest":
-            from gnn.pretrain import profile_pairs
-
-            self._pairs = profile_pairs(trained.profile)
+        self._nearest = None
+        if self.model.similarity == "nearest" and trained.entity_emb is not None:
+            self._nearest = NearestIndex(trained.entity_emb, trained.profile)
 
     def probabilities(self, entity_sets: list[list[int]],
                       hidden_actors: np.ndarray | None = None) -> np.ndarray:
@@ -59,9 +57,8 @@ class Scorer:
                 idx = torch.from_numpy(q.indices.astype(np.int64))
                 batch = torch.from_numpy(np.repeat(np.arange(n), np.diff(q.indptr)).astype(np.int64))
                 w = torch.from_numpy(self.trained.idf[q.indices].astype(np.float32))
-                if self._pairs is not None:
-                    sim = nearest_overlap(idx, w, batch, n, self.trained.entity_emb, *self._pairs,
-                                          self.n_actors)
+                if self._nearest is not None:
+                    sim = torch.from_numpy(self._nearest(idx.numpy(), w.numpy(), batch.numpy(), n))
                 else:
                     pooled = pool_queries(idx, w, batch, self.trained.entity_emb, n)
                     sim = self.model.embed_similarity(pooled, self.trained.actor_emb)

@@ -315,3 +315,27 @@ def test_nearest_overlap_takes_the_closest_profile_entity_whatever_the_profile_s
     sim = nearest_overlap(torch.tensor([0, 1]), torch.tensor([1.0, 1.0]), torch.tensor([0, 1]), 2,
                           emb, *profile_pairs(profile), 3)
     torch.testing.assert_close(sim, torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+
+
+def test_nearest_index_matches_the_torch_overlap():
+    import scipy.sparse as sp
+    import torch
+
+    from gnn.pretrain import NearestIndex, nearest_overlap, profile_pairs
+
+    gen = torch.Generator().manual_seed(0)
+    emb = torch.randn(30, 8, generator=gen)
+    rng = np.random.default_rng(0)
+    dense = (rng.random((6, 30)) < 0.2).astype(float)
+    dense[2] = 0.0  # an actor without profile
+    profile = sp.csr_matrix(dense)
+    q_idx = torch.tensor([0, 5, 7, 29, 3])
+    q_w = torch.tensor([1.0, 2.0, 0.5, 1.0, 3.0])
+    q_batch = torch.tensor([0, 0, 1, 1, 1])
+    want = nearest_overlap(q_idx, q_w, q_batch, 2, emb, *profile_pairs(profile), 6)
+    index = NearestIndex(emb, profile)
+    assert index.table is not None
+    got = index(q_idx.numpy(), q_w.numpy(), q_batch.numpy(), 2)
+    np.testing.assert_allclose(got, want.numpy(), atol=1e-5)
+    index.table = None  # the on-the-fly path of large graphs gives the same numbers
+    np.testing.assert_allclose(index(q_idx.numpy(), q_w.numpy(), q_batch.numpy(), 2), want.numpy(), atol=1e-5)
