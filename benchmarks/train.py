@@ -42,7 +42,9 @@ def load_demo_graph(home: Path, graph: str = "bench") -> tuple[object, Path]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, default=None)
-    ap.add_argument("--gnn", action="store_true", help="add the GraphSAGE encoder")
+    ap.add_argument("--gnn", action="store_true",
+                    help="train the GraphSAGE encoder jointly on the labels (the default model "
+                         "already has the link-prediction pre-trained one)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

@@ -7,8 +7,11 @@
   Message passing is mean aggregation per relation (GraphSAGE), summed over relations, written in
   plain torch (PyG's NeighborLoader extras are not installable here; full batch is cheap).
 - ``AttributionModel`` scores a (query, actor) pair from the rarity-weighted overlap features of
-  ``gnn.features`` plus the cosine between the query's pooled embedding and the actor's, and
-  gives the open set an explicit "unknown" logit from query-level statistics.
+  ``gnn.features`` plus one similarity from the encoder, and gives the open set an explicit
+  "unknown" logit from query-level statistics. The similarity is, by default, the
+  embedding-space overlap of the query with the actor's profile under an encoder pre-trained
+  by link prediction (``gnn.pretrain``, ``similarity = "nearest"``); with an encoder trained
+  jointly on the labels, the cosine between the query's pooled embedding and the actor's.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Built once from a trained model (``Scorer.from_trained``); holds only read-only arrays, so one
 instance serves concurrent requests. Scoring one activity is a sparse dot product against the
-actor profiles plus a pooled embedding lookup: no message passing at request time.
+actor profiles plus a lookup in the encoder's precomputed (entity x actor) similarity table (or
+a pooled embedding for a jointly trained encoder): no message passing at request time.
 """
 
 from __future__ import annotations

@@ -12,6 +12,12 @@ part of what is known and asks the model to find it again:
 
 A fixed validation split (15 % of each actor's items, some campaigns) is never a training query;
 temperature and the unknown shift are fitted on it and its ECE is reported.
+
+The GraphSAGE encoder enters in one of two ways. By default (``pretrain_gnn``) it is
+pre-trained by link prediction on the validation episode's graph (``gnn.pretrain``: no labels,
+so it cannot overfit the few labelled clusters) and adds one similarity whose weight is fitted
+on the validation views, on top of the scorer trained without it. With ``use_gnn`` it is
+trained jointly with the scorer on the sampled views (measured to overfit; kept for ablations).
 """
 
 from __future__ import annotations
