@@ -371,8 +371,10 @@ def test_row_cap_and_timeout_are_applied(small: FalkorStore) -> None:
     # run_query itself must pass the timeout and the read-only flag, whatever the file says.
     heavy = GOOD.model_copy(
         update={
-            "query": "UNWIND range(1, 2000000) AS x WITH x WHERE x % 7 = 0 "
-            "RETURN count(x) AS n LIMIT 1",
+            # Two allowed ranges whose product (10^9) no engine finishes in 1 ms; a single
+            # range over 1,000,000 would be refused by the guard before reaching the engine.
+            "query": "UNWIND range(1, 1000000) AS x UNWIND range(1, 1000) AS y "
+            "WITH x WHERE (x + y) % 7 = 0 RETURN count(x) AS n LIMIT 1",
             "parameters": [],
         }
     )
