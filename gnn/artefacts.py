@@ -34,7 +34,8 @@ from gnn.model import AttributionModel
 from gnn.train import TrainConfig, Trained
 from graph.errors import ModelError, NotFound
 
-FORMAT = 1
+# 2: two per-campaign features (``gnn.features.CampaignMatch``); format 1 weights do not fit.
+FORMAT = 2
 
 
 def save(trained: Trained, models_dir: Path, version: str | None = None,

@@ -5,7 +5,9 @@ malware, tool, technique, targeted sector or country). An actor's *profile* is w
 attributed campaigns use, indicate or target. Both sides are expanded through graph context
 (malware -> its techniques, sub-technique -> technique, domain -> IP -> ASN, hash -> malware),
 weighted by rarity (IDF over actors) and damped for known hubs. The features of a (query, actor)
-pair are overlap scores per channel; the model learns how to weigh them.
+pair are overlap scores per channel, plus the query's best match among the actor's attributed
+campaigns kept apart (a campaign is compared with campaigns, not only with the actor-wide union);
+the model learns how to weigh them.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ CLUSTER_RELS: tuple[tuple[str, str], ...] = (("USES", "out"), ("TARGETS", "out")
 FEATURE_NAMES: tuple[str, ...] = tuple(
     [f"{v}_{c}_{n}" for v in ("direct", "context") for c in CHANNELS for n in ("cos", "sqrt")]
     + ["all_cos", "all_sqrt", "ctx_all_cos", "ctx_all_sqrt", "max_rare", "n_shared", "log_profile"]
+    + ["campaign_cos", "ctx_campaign_cos"]
 )
 
 
@@ -145,9 +148,15 @@ def idf_weights(expanded_profiles: sp.csr_matrix, hub: np.ndarray) -> np.ndarray
 
 
 class PairFeatures:
-    """Computes the (query, actor) feature tensor for fixed profiles and weights."""
+    """Computes the (query, actor) feature tensor for fixed profiles and weights.
 
-    def __init__(self, space: EntitySpace, prof: sp.csr_matrix, idf: np.ndarray) -> None:
+    ``camp_items`` and ``attributed`` (campaigns x entities, campaigns x actors) give the
+    per-campaign features; without them those two features are zero.
+    """
+
+    def __init__(self, space: EntitySpace, prof: sp.csr_matrix, idf: np.ndarray,
+                 camp_items: sp.csr_matrix | None = None,
+                 attributed: sp.csr_matrix | None = None) -> None:
         self.space = space
         self.idf = idf
         self.direct = prof.tocsr()
@@ -158,6 +167,7 @@ class PairFeatures:
         self._dense_cw = self._cw.toarray().astype(np.float32)
         self.log_profile = np.log1p(np.asarray(self.direct.sum(axis=1)).ravel())
         self.idf_max = float(idf.max()) if len(idf) else 1.0
+        self.campaigns = CampaignMatch(space, idf, prof.shape[0], camp_items, attributed)
 
     def __call__(self, queries: sp.csr_matrix) -> np.ndarray:
         """Features of shape (B, A, F) for B query rows (binary or weighted, width E)."""
@@ -174,6 +184,7 @@ class PairFeatures:
         max_rare, n_shared = self._max_rare(q_context)
         feats.extend([max_rare, n_shared])
         feats.append(np.broadcast_to(self.log_profile[None, :], max_rare.shape))
+        feats.extend(self.campaigns(q_direct, q_context))
         return np.stack(feats, axis=-1).astype(np.float32)
 
     def _max_rare(self, q: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -190,6 +201,44 @@ class PairFeatures:
             # Count shared entities weighted by rarity, so a dozen common techniques add little.
             n_shared[i] = np.log1p((block > 0).astype(np.float32) @ (self.idf[idx] / self.idf_max) ** 2)
         return max_rare, n_shared
+
+
+class CampaignMatch:
+    """Best match of a query among each actor's attributed campaigns, kept apart.
+
+    A new campaign is the same kind of object as the actor's earlier campaigns; its closest one
+    (rarity-weighted cosine, on direct items and through context) is evidence that the
+    actor-wide union, dominated by many common techniques, washes out. Zero for an actor
+    without attributed campaigns.
+    """
+
+    def __init__(self, space: EntitySpace, idf: np.ndarray, n_actors: int,
+                 camp_items: sp.csr_matrix | None, attributed: sp.csr_matrix | None) -> None:
+        self.idf, self.n_actors = idf, n_actors
+        # (campaign, actor) pairs grouped by actor: a max per group is a max per actor.
+        pairs = (sp.coo_matrix(attributed) if camp_items is not None and attributed is not None
+                 else sp.coo_matrix((0, n_actors)))
+        keep = pairs.data > 0
+        order = np.lexsort((pairs.row[keep], pairs.col[keep]))
+        self.camp, actor = pairs.row[keep][order], pairs.col[keep][order]
+        self.actors, self.starts = np.unique(actor, return_index=True)
+        if not len(self.camp):
+            return
+        assert camp_items is not None
+        items = camp_items[self.camp].tocsr()
+        self._dw = items.multiply(idf).tocsr()
+        self._cw = space.expand(items).multiply(idf).tocsr()
+
+    def __call__(self, q_direct: sp.csr_matrix, q_context: sp.csr_matrix) -> list[np.ndarray]:
+        """[direct, context] maxima of shape (B, A)."""
+        b = q_direct.shape[0]
+        out = [np.zeros((b, self.n_actors), dtype=np.float32) for _ in range(2)]
+        if not len(self.camp):
+            return out
+        for o, q, camps in zip(out, (q_direct, q_context), (self._dw, self._cw)):
+            cos = _cos_sqrt(q.multiply(self.idf).tocsr(), camps)[0]  # (B, attributed pairs)
+            o[:, self.actors] = np.maximum.reduceat(cos, self.starts, axis=1)
+        return out
 
 
 def _cos_sqrt(q: sp.csr_matrix, p: sp.csr_matrix) -> list[np.ndarray]:

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from gnn.features import PairFeatures
+from gnn.features import PairFeatures, attribution_matrix, cluster_items
 from gnn.model import AttributionModel, pool_queries
 from gnn.pretrain import NearestIndex
 from gnn.train import Trained, query_stats
@@ -26,7 +26,10 @@ class Scorer:
     def __init__(self, trained: Trained) -> None:
         self.trained = trained
         self.model: AttributionModel = trained.model.eval()
-        self.features = PairFeatures(trained.space, trained.profile, trained.idf)
+        snap, space = trained.snapshot, trained.space
+        camps = cluster_items(snap, space, "campaign") if trained.config.campaign_features else None
+        self.features = PairFeatures(space, trained.profile, trained.idf, camps,
+                                     attribution_matrix(snap))
         self.n_actors = trained.snapshot.num_nodes("actor")
         self.n_entities = len(trained.space)
         # torch modules are not documented as re-entrant; the forward is tiny, so serialise it.

@@ -10,6 +10,9 @@ part of what is known and asks the model to find it again:
 - a share of views is marked *unknown*: their true actor is removed from the candidates, so the
   model learns to say "none of these" when the remaining evidence is weak.
 
+Campaign queries are what the model is for, but actor-item queries outnumber them about 15 to 1;
+by default each kind carries half of an episode's loss (``campaign_loss_share``).
+
 A fixed validation split (15 % of each actor's items, some campaigns) is never a training query;
 temperature and the unknown shift are fitted on it and its ECE is reported.
 
@@ -64,7 +67,8 @@ class TrainConfig:
     val_frac: float = 0.15
     dim: int = 32
     layers: int = 2
-    # Measured on ATT&CK leave-one-campaign-out (24 folds): the log-linear scorer over rarity
+    # Measured on ATT&CK leave-one-campaign-out (24 folds), before the campaign features and
+    # the campaign loss share below: the log-linear scorer over rarity
     # features (hidden=0, no encoder) 0.583 top-1 / 0.667 top-3 / 0.647 MRR; with the
     # GraphSAGE encoder's similarity trained jointly on the labels (``use_gnn``) 0.50-0.54 /
     # 0.58-0.63; with a 16-unit MLP 0.583 / 0.625. The jointly trained encoder overfits the few
@@ -85,6 +89,13 @@ class TrainConfig:
     weight_decay: float = 0.0
     entity_dropout: float = 0.0
     early_stop: bool = False
+    # Share of an episode's loss carried by the campaign-query views (None: by their count,
+    # about 1 in 15 views on ATT&CK), and the per-campaign features (best match among the
+    # actor's other attributed campaigns, ``gnn.features.CampaignMatch``). Together, ATT&CK
+    # LOCO top-1/top-3/MRR 0.583/0.667/0.647 -> 0.625/0.708/0.688 at seed 7, 0.583/0.667/0.645
+    # -> 0.625/0.667/0.682 at seed 11; unknown AUROC up on both (benchmarks/RESULTS.md).
+    campaign_loss_share: float | None = 0.5
+    campaign_features: bool = True
 
 
 @dataclass
@@ -100,6 +111,7 @@ class Batch:
     q_batch: Tensor                # view index of each flattened entry
     edges: dict[tuple[str, str, str], Tensor] = field(default_factory=dict)
     profile: sp.csr_matrix | None = None  # the actor profiles this episode scores against
+    weight: Tensor | None = None   # (B,) per-view loss weight (mean 1), None = uniform
 
 
 @dataclass
@@ -202,13 +214,14 @@ class Trainer:
         kept = kept.tocsr()
         kept.eliminate_zeros()
         prof = profiles(kept, self.camp_items, attributed)
-        pf = PairFeatures(self.space, prof, self.idf)
+        pf = PairFeatures(self.space, prof, self.idf,
+                          self.camp_items if cfg.campaign_features else None, attributed)
 
-        views, targets, masked = [], [], []
+        views, targets, masked, of_campaign = [], [], [], []
         n_views = 1 if validation else cfg.views
-        for items, actor, known in (
-            [(q, a, prof[a].indices) for q, a in actor_queries]
-            + [(q, a, np.zeros(0, dtype=np.int64)) for q, a in camp_queries]
+        for items, actor, known, is_campaign in (
+            [(q, a, prof[a].indices, False) for q, a in actor_queries]
+            + [(q, a, np.zeros(0, dtype=np.int64), True) for q, a in camp_queries]
         ):
             for _ in range(n_views):
                 v = self._view(items, known, full=validation and not len(known))
@@ -216,7 +229,9 @@ class Trainer:
                 views.append(v)
                 targets.append(self.n_actors if unknown else actor)
                 masked.append(actor if unknown else -1)
+                of_campaign.append(is_campaign)
         batch = self._batch(views, targets, masked, pf)
+        batch.weight = _loss_weights(np.array(of_campaign, dtype=bool), cfg.campaign_loss_share)
         batch.edges = self._edges(removed_items, attributed)
         batch.profile = prof
         return batch
@@ -330,6 +345,17 @@ class Trainer:
         return model(batch.feats, sim, batch.qstats, batch.mask)
 
 
+def _loss_weights(of_campaign: np.ndarray, share: float | None) -> Tensor | None:
+    """Per-view weights (mean 1) giving campaign views ``share`` of the loss, or None."""
+    n_camp = int(of_campaign.sum())
+    if share is None or n_camp in (0, len(of_campaign)):
+        return None
+    if not 0.0 < share < 1.0:
+        raise ModelError(f"'campaign_loss_share' (got {share!r}) must lie strictly between 0 and 1")
+    w = np.where(of_campaign, share / n_camp, (1.0 - share) / (len(of_campaign) - n_camp))
+    return torch.from_numpy((w * len(of_campaign)).astype(np.float32))
+
+
 def query_stats(feats: Tensor, n_items: Tensor, mask: Tensor | None = None) -> Tensor:
     """Query-level inputs of the unknown logit: size, best overall overlap, best rare match."""
     ctx_cos = feats[..., FEATURE_NAMES.index("ctx_all_cos")]
@@ -401,7 +427,9 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
             continue
         model.train()
         opt.zero_grad()
-        loss = nn.functional.cross_entropy(trainer.logits(model, batch), batch.target)
+        per_view = nn.functional.cross_entropy(trainer.logits(model, batch), batch.target,
+                                               reduction="none")
+        loss = per_view.mean() if batch.weight is None else (per_view * batch.weight).mean()
         if config.weight_decay:
             loss = loss + config.weight_decay * sum((p ** 2).sum() for p in params)
         loss.backward()

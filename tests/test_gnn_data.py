@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from gnn.baselines import OverlapBaseline, TfidfBaseline
 from gnn.dataset import GraphSnapshot
 from gnn.evaluate import rank_of
-from gnn.features import EntitySpace
+from gnn.features import (
+    FEATURE_NAMES,
+    EntitySpace,
+    PairFeatures,
+    attribution_matrix,
+    cluster_items,
+    idf_weights,
+    profiles,
+)
 from gnn.hubs import HubList
+from gnn.train import _loss_weights
+from graph.errors import ModelError
 
 NODES = [
     {"id": "a1", "type": "actor", "name": "A1", "country": None},
@@ -61,6 +72,44 @@ def test_baselines_rank_rare_overlap_first_and_ties_count_against():
         s = baseline.scores(q)
         assert rank_of(s, snap.index("actor")["a1"]) == 1
     assert rank_of(np.array([0.0, 0.0, 0.0]), 0) == 3
+
+
+def test_campaign_match_is_the_best_of_the_actors_own_campaigns():
+    nodes = [{"id": f"a{i}", "type": "actor", "name": f"A{i}"} for i in (1, 2, 3)]
+    nodes += [{"id": f"c{i}", "type": "campaign", "name": f"C{i}"} for i in (1, 2, 3)]
+    nodes += [{"id": f"t{i}", "type": "technique", "external_id": f"T100{i}"} for i in range(1, 6)]
+    edges = [{"src": c, "rel": "ATTRIBUTED_TO", "dst": a} for c, a in (("c1", "a1"), ("c2", "a1"), ("c3", "a2"))]
+    edges += [{"src": c, "rel": "USES", "dst": t}
+              for c, t in (("c1", "t1"), ("c1", "t2"), ("c2", "t3"), ("c3", "t4"), ("c3", "t1"))]
+    edges += [{"src": "a3", "rel": "USES", "dst": "t1"}, {"src": "a3", "rel": "USES", "dst": "t2"},
+              {"src": "a1", "rel": "USES", "dst": "t5"}]
+    snap = GraphSnapshot.from_rows(nodes, edges)
+    space = EntitySpace.build(snap, HubList())
+    camps, attributed = cluster_items(snap, space, "campaign"), attribution_matrix(snap)
+    prof = profiles(cluster_items(snap, space, "actor"), camps, attributed)
+    idf = idf_weights(space.expand(prof), space.hub)
+    query = sp.csr_matrix(np.eye(len(space))[[space.pos["t1"]]] + np.eye(len(space))[[space.pos["t2"]]])
+    col = FEATURE_NAMES.index("campaign_cos")
+    with_camps = PairFeatures(space, prof, idf, camps, attributed)(query)[0]
+    a = snap.index("actor")
+    # a1's first campaign is exactly the query; its other campaign (t3) does not dilute it.
+    assert with_camps[a["a1"], col] == pytest.approx(1.0, abs=1e-6)
+    assert 0.0 < with_camps[a["a2"], col] < 1.0  # shares t1 with c3
+    assert with_camps[a["a3"], col] == 0.0  # no attributed campaign, however close its profile
+    assert with_camps[a["a3"], FEATURE_NAMES.index("all_cos")] > 0.9
+    without = PairFeatures(space, prof, idf)(query)[0]
+    assert not without[:, col:col + 2].any()
+    np.testing.assert_allclose(without[:, :col], with_camps[:, :col])
+
+
+def test_campaign_loss_share_weights_views_by_kind():
+    w = _loss_weights(np.array([True, False, False, False]), 0.5)
+    assert w is not None and w.tolist() == pytest.approx([2.0, 2 / 3, 2 / 3, 2 / 3])
+    assert float(w.mean()) == pytest.approx(1.0)
+    assert _loss_weights(np.array([True, False]), None) is None
+    assert _loss_weights(np.array([False, False]), 0.5) is None  # nothing to balance
+    with pytest.raises(ModelError, match="campaign_loss_share"):
+        _loss_weights(np.array([True, False]), 1.5)
 
 
 @pytest.mark.slow
