@@ -217,10 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         pivots.write_text(
             "\n".join(f"/v1/indicators/{quote(v, safe='')}" for v in values[:500]) + "\n"
         )
-        bodies_dir = home / "world" / "heldout"
-        bodies = sorted(bodies_dir.glob("*.json"))[:200] if bodies_dir.exists() else []
+        # `actorgraph demo` writes world/seed<N>-<scale>/, `generate-world` world/ by default.
+        bodies = sorted((home / "world").glob("**/heldout/*.json"))[:200]
         if not bodies:
-            print(f"no held-out bundles under {bodies_dir}", file=sys.stderr)
+            print(f"no held-out bundles under {home / 'world'}", file=sys.stderr)
             return 1
         listing = tmp / "bodies.txt"
         listing.write_text("\n".join(str(p) for p in bodies) + "\n")
