@@ -86,9 +86,9 @@ def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
             os.environ[f"ACTORGRAPH_{name.upper()}"] = str(value)
     if args.no_model:
         os.environ["ACTORGRAPH_SERVE_NO_MODEL"] = "1"
-    # One request is one small sparse product: BLAS/OpenMP thread pools in every worker only
-    # spin against each other and the store on a few cores (one run each, 2 cores, 8
-    # connections: attribution 29 -> 56 req/s, p99 537 -> 389 ms). Set before the workers
+    # A request is a few small sparse products: BLAS/OpenMP thread pools in every worker would
+    # only oversubscribe the cores that the workers and the store already share (torch is
+    # pinned to one thread in the model loader for the same reason). Set before the workers
     # import numpy; a user's own setting wins.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
