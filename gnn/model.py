@@ -5,7 +5,8 @@
   from a learned per-type vector only, so an actor's embedding is what its neighbourhood says
   (inductive: a new activity is embedded from the entities it matched, without retraining).
   Message passing is mean aggregation per relation (GraphSAGE), summed over relations, written in
-  plain torch (PyG's NeighborLoader extras are not installable here; full batch is cheap).
+  plain torch (PyG's NeighborLoader extras are not installable here). Full batch by default;
+  ``gnn.sampling`` gives the same weights sampled neighbourhoods for graphs that do not fit.
 - ``AttributionModel`` scores a (query, actor) pair from the rarity-weighted overlap features of
   ``gnn.features`` plus one similarity from the encoder, and gives the open set an explicit
   "unknown" logit from query-level statistics. The similarity is, by default, the

@@ -83,6 +83,11 @@ class TrainConfig:
     # (4 seeds), unknown-actor AUROC +0.01 on every seed, demo held-out top-3 equal or better.
     pretrain_gnn: bool = True
     pretrain_epochs: int = 100
+    # None: full batch. An integer: mini-batches of that many hidden edges over sampled
+    # neighbourhoods (``gnn.sampling``; fan-out per layer in ``pretrain_fanouts``, default 10),
+    # for graphs whose full batch does not fit in memory; measured 40-80x the CPU per epoch.
+    pretrain_batch_size: int | None = None
+    pretrain_fanouts: tuple[int, ...] | None = None
     # "nearest" (embedding-space overlap with the actor's profile), "cosine" or "dot" (of the
     # pooled query); chosen by validation NLL gain on ATT&CK and ATT&CK + demo world.
     gnn_similarity: str = "nearest"
@@ -480,7 +485,8 @@ def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: H
 
     cfg = trainer.config
     pl = pretrain_link_prediction(encoder, val.edges, epochs=cfg.pretrain_epochs, lr=0.01,
-                                  seed=cfg.seed, log=log)
+                                  seed=cfg.seed, log=log, batch_size=cfg.pretrain_batch_size,
+                                  fanouts=cfg.pretrain_fanouts)
     for p in encoder.parameters():
         p.requires_grad_(False)
     model = AttributionModel(len(FEATURE_NAMES), encoder, dim=cfg.dim, hidden=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,23 @@ def test_training_lowers_the_loss(store, use_gnn: bool):
     assert last < first * 0.9, (first, last)
     assert 0.05 <= trained.metrics["temperature"] <= 20
     assert (trained.entity_emb is not None) == use_gnn
+
+
+def test_minibatch_pretraining_trains_a_usable_model(store, tmp_path: Path):
+    # The neighbour-sampling path end to end: config -> pre-training -> saved artefact -> answer.
+    build_world(store)
+    config = TrainConfig(seed=3, epochs=40, episodes=4, dim=16, pretrain_epochs=5,
+                         pretrain_batch_size=8, pretrain_fanouts=(3, 3))
+    snap = export_graph(store)
+    trained = train(snap, config)
+    assert trained.entity_emb is not None
+    full = train(snap, TrainConfig(**{**asdict(config), "pretrain_batch_size": None}))
+    assert trained.metrics["pretrain_final_loss"] != full.metrics["pretrain_final_loss"]
+    artefacts.save(trained, tmp_path / "models")
+    att = Attributor.load(tmp_path / "models", store)
+    assert att.trained.config.pretrain_fanouts == (3, 3)
+    res = att.attribute(activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]}))
+    assert res.candidates[0]["actor_id"] == "intrusion-set--X"
 
 
 def test_encoder_model_round_trips_and_finds_the_planted_signal(store, tmp_path: Path):

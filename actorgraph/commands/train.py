@@ -11,8 +11,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same model)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: config)")
     p.add_argument("--gnn", action="store_true",
-                   help="add the hetero GraphSAGE encoder's similarity (off by default: it lowered "
-                        "leave-one-campaign-out accuracy on ATT&CK, see gnn/train.py)")
+                   help="train the hetero GraphSAGE encoder jointly with the labels instead of "
+                        "pre-training it by link prediction (the default; joint training "
+                        "overfits the few labelled campaigns, see gnn/train.py)")
+    p.add_argument("--minibatch", type=int, default=None, metavar="EDGES",
+                   help="pre-train the encoder on mini-batches of EDGES hidden edges over sampled "
+                        "neighbourhoods, for graphs whose full batch does not fit in memory "
+                        "(slower per epoch; default: full batch)")
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(handler=run)
 
@@ -22,7 +27,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     from gnn.dataset import export_graph
     from gnn.train import TrainConfig, train
 
-    config = TrainConfig(seed=args.seed, use_gnn=args.gnn)
+    config = TrainConfig(seed=args.seed, use_gnn=args.gnn, pretrain_batch_size=args.minibatch)
     if args.epochs is not None:
         config.epochs = args.epochs
     snap = export_graph(ctx.store())
