@@ -161,7 +161,6 @@ class PairFeatures:
         self.idf = idf
         self.direct = prof.tocsr()
         self.context = space.expand(prof)
-        self.bounds = [np.searchsorted(space.channel, c) for c in range(len(CHANNELS) + 1)]
         self._dw = self.direct.multiply(idf).tocsr()
         self._cw = self.context.multiply(idf).tocsr()
         self._dense_cw = self._cw.toarray().astype(np.float32)
@@ -231,8 +230,8 @@ class CampaignMatch:
             return
         assert camp_items is not None
         items = camp_items[self.camp].tocsr()
-        self._sides = (_Side(items.multiply(idf).tocsr()),
-                       _Side(space.expand(items).multiply(idf).tocsr()))
+        self._cosines = (_Cosine(items.multiply(idf).tocsr()),
+                         _Cosine(space.expand(items).multiply(idf).tocsr()))
 
     def __call__(self, qw_direct: sp.csr_matrix, qw_context: sp.csr_matrix) -> list[np.ndarray]:
         """[direct, context] maxima of shape (B, A), for rarity-weighted query rows."""
@@ -240,8 +239,8 @@ class CampaignMatch:
         out = [np.zeros((b, self.n_actors), dtype=np.float32) for _ in range(2)]
         if not len(self.camp):
             return out
-        for o, qw, side in zip(out, (qw_direct, qw_context), self._sides):
-            cos = side.cos_sqrt(qw)[0]  # (B, attributed pairs)
+        for o, qw, cosine in zip(out, (qw_direct, qw_context), self._cosines):
+            cos = cosine(qw)  # (B, attributed pairs)
             o[:, self.actors] = np.maximum.reduceat(cos, self.starts, axis=1)
         return out
 
@@ -287,18 +286,14 @@ def _safe(norm: np.ndarray) -> np.ndarray:
     return np.where(norm == 0, 1.0, norm)
 
 
-class _Side:
+class _Cosine:
     """The fixed (profile) side of a rarity-weighted cosine: transposed and normed once."""
 
     def __init__(self, p: sp.csr_matrix) -> None:
         self.t = p.T.tocsr()
-        pn = np.sqrt(np.asarray(p.multiply(p).sum(axis=1)).ravel())[None, :]
-        self.norm = np.where(pn == 0, 1.0, pn)
-        self.sqrt_norm = np.sqrt(self.norm)
+        self.norm = _safe(np.sqrt(np.asarray(p.multiply(p).sum(axis=1)).ravel()))[None, :]
 
-    def cos_sqrt(self, q: sp.csr_matrix) -> list[np.ndarray]:
-        """[cosine, dot / (|q| sqrt|p|)] of each query row against each profile row."""
-        dot = (q @ self.t).toarray()
-        qn = np.sqrt(np.asarray(q.multiply(q).sum(axis=1)).ravel())[:, None]
-        qn[qn == 0] = 1.0
-        return [dot / (qn * self.norm), dot / (qn * self.sqrt_norm)]
+    def __call__(self, q: sp.csr_matrix) -> np.ndarray:
+        """(B, P) cosine of each query row against each profile row."""
+        qn = _safe(np.sqrt(np.asarray(q.multiply(q).sum(axis=1)).ravel()))[:, None]
+        return (q @ self.t).toarray() / (qn * self.norm)
