@@ -52,13 +52,24 @@ class HeteroSAGE(nn.Module):
 
     def forward(self, edge_index_dict: dict[EdgeKey, Tensor]) -> dict[str, Tensor]:
         h = {t: self.emb[t].expand(self.num_nodes[t], -1) for t in self.node_types}
-        for layer, (self_lin, rel_lin) in enumerate(zip(self.self_lin, self.rel_lin)):
-            out = {t: self_lin[t](h[t]) for t in self.node_types}
-            for et, ei in edge_index_dict.items():
+        return self.propagate(h, [(edge_index_dict, self.num_nodes)] * len(self.self_lin))
+
+    def propagate(self, h: dict[str, Tensor],
+                  layers: list[tuple[dict[EdgeKey, Tensor], dict[str, int]]]) -> dict[str, Tensor]:
+        """Run the layers from input features ``h``; one ``(edges, sizes)`` per layer.
+
+        A layer computes outputs for the first ``sizes[t]`` nodes of each type (all of them in
+        full batch; fewer on a sampled sub-graph, where later layers need fewer nodes) from
+        ``edges``, whose destinations must lie among those nodes.
+        """
+        for layer, ((self_lin, rel_lin), (edges, size)) in enumerate(
+                zip(zip(self.self_lin, self.rel_lin), layers)):
+            out = {t: self_lin[t](h[t][:size[t]]) for t in self.node_types}
+            for et, ei in edges.items():
                 src, _, dst = et
                 if ei.numel() == 0 or _key(et) not in rel_lin:
                     continue
-                out[dst] = out[dst] + _mean(rel_lin[_key(et)](h[src])[ei[0]], ei[1], self.num_nodes[dst])
+                out[dst] = out[dst] + _mean(rel_lin[_key(et)](h[src])[ei[0]], ei[1], size[dst])
             last = layer == len(self.self_lin) - 1
             h = {t: (v if last else torch.relu(v)) for t, v in out.items()}
         return h

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gnn.model import HeteroSAGE, _key, _mean
+from gnn.model import HeteroSAGE
 
 EdgeKey = tuple[str, str, str]
 
@@ -188,16 +188,10 @@ def embed_sampled(encoder: HeteroSAGE, sub: SampledGraph) -> dict[str, Tensor]:
         ids = sub.node_ids.get(t, torch.zeros(0, dtype=torch.long))
         emb = encoder.emb[t]
         h[t] = emb[ids] if t in encoder.learned_types else emb.expand(len(ids), -1)
-    for layer, (self_lin, rel_lin) in enumerate(zip(encoder.self_lin, encoder.rel_lin)):
+    layers = []
+    for layer in range(hops):
         keep = hops - 1 - layer  # outputs needed: nodes of hops 0..keep
         size = {t: sub.node_offsets[t][keep] if t in sub.node_offsets else 0 for t in h}
-        out = {t: self_lin[t](h[t][:size[t]]) for t in encoder.node_types}
-        for et, ei in sub.edges.items():
-            src, _, dst = et
-            ei = ei[:, :sub.edge_offsets[et][keep]]
-            if ei.numel() == 0 or _key(et) not in rel_lin:
-                continue
-            out[dst] = out[dst] + _mean(rel_lin[_key(et)](h[src])[ei[0]], ei[1], size[dst])
-        last = layer == hops - 1
-        h = {t: (v if last else torch.relu(v)) for t, v in out.items()}
-    return h
+        edges = {et: ei[:, :sub.edge_offsets[et][keep]] for et, ei in sub.edges.items()}
+        layers.append((edges, size))
+    return encoder.propagate(h, layers)
