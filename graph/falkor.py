@@ -73,20 +73,24 @@ class FalkorStore(GraphStore):
             raise QueryError(f"query refused: {exc}", cypher) from exc
         if read_only and _LOAD_CSV.search(guard.strip_literals(cypher)):
             raise ReadOnlyViolation("LOAD CSV is not allowed on a read-only path", cypher)
-        try:
-            result = self._run(cypher, params, read_only, timeout_ms)
-        except QueryError as exc:
-            # Reading a graph nobody has written to yet is an empty result, not an error.
-            if read_only and "empty key" in str(exc):
-                return []
-            raise
-        except StoreUnavailable:
-            if self.home is None:
+        # Writes queue on the server's write lock (see embedded.write_lock for the measured
+        # engine race it avoids); reads run in parallel.
+        with contextlib.nullcontext() if read_only else embedded.write_lock(self.socket_path):
+            try:
+                result = self._run(cypher, params, read_only, timeout_ms)
+            except QueryError as exc:
+                # Reading a graph nobody has written to yet is an empty result, not an error.
+                if read_only and "empty key" in str(exc):
+                    return []
                 raise
-            # The embedded server died (OOM kill, crash): start it again from its log once and
-            # retry. Every write actorgraph sends is an idempotent MERGE, so a retry is safe.
-            self._restart()
-            result = self._run(cypher, params, read_only, timeout_ms)
+            except StoreUnavailable:
+                if self.home is None:
+                    raise
+                # The embedded server died (OOM kill, crash): start it again from its log once
+                # and retry. Every write actorgraph sends is an idempotent MERGE, so a retry is
+                # safe.
+                self._restart()
+                result = self._run(cypher, params, read_only, timeout_ms)
         header = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
         header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
         return [
@@ -141,8 +145,11 @@ class FalkorStore(GraphStore):
         except Exception as exc:
             raise StoreUnavailable(f"FalkorDB at {self.socket_path} does not answer: {exc}") from exc
         latency_ms = (time.perf_counter() - t0) * 1000
-        nodes = self.query("MATCH (n) RETURN count(n) AS c")[0]["c"]
-        rels = self.query("MATCH ()-[r]->() RETURN count(r) AS c")[0]["c"]
+        # Read-only: a health check must not queue behind a long ingest on the write lock.
+        nodes = sum(r["c"] for r in self.query("MATCH (n) RETURN count(n) AS c", read_only=True))
+        rels = sum(
+            r["c"] for r in self.query("MATCH ()-[r]->() RETURN count(r) AS c", read_only=True)
+        )
         return {
             "backend": self.backend,
             "graph": self.graph_name,

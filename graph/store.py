@@ -77,8 +77,10 @@ class GraphStore(ABC):
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Counts per label and per relationship type."""
-        labels = self.query("MATCH (n) UNWIND labels(n) AS l RETURN l AS k, count(*) AS c")
-        rels = self.query("MATCH ()-[r]->() RETURN type(r) AS k, count(*) AS c")
+        labels = self.query(
+            "MATCH (n) UNWIND labels(n) AS l RETURN l AS k, count(*) AS c", read_only=True
+        )
+        rels = self.query("MATCH ()-[r]->() RETURN type(r) AS k, count(*) AS c", read_only=True)
         return {
             "nodes": {r["k"]: r["c"] for r in sorted(labels, key=lambda r: r["k"])},
             "relationships": {r["k"]: r["c"] for r in sorted(rels, key=lambda r: r["k"])},

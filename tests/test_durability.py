@@ -558,6 +558,7 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
             assert "Traceback" not in err
         with connect(home) as store:
             verdicts = {s.i: verdict(store, s) for s in specs}
+            states = {s.i: state(store, s) for s in specs}
             counts = store.counts()
             hyp = store.query(
                 "MATCH (:Campaign)-[r:PREDICTED_ACTOR]->(:ThreatActor) RETURN count(r) AS c"
@@ -567,7 +568,7 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
             )
     finally:
         embedded.stop(home)
-    assert set(verdicts.values()) == {"complete"}, verdicts
+    assert set(verdicts.values()) == {"complete"}, (verdicts, states, dup)
     expected = _expected_counts(specs)
     expected["nodes"]["Campaign"] += 300
     expected["nodes"]["ThreatActor"] += 1
@@ -575,6 +576,54 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
     assert counts == {k: dict(sorted(v.items())) for k, v in expected.items()}
     assert hyp == [{"c": 300}]
     assert dup == [{"d": 0}]
+
+
+def _write_bundle(job: tuple[str, str, dict[str, Any]]) -> int:
+    """Ingest ``bundle`` into ``graph`` over a connection of its own (picklable for a pool)."""
+    from graph.ingest import ingest_object
+
+    socket_path, graph, bundle = job
+    with FalkorStore(Path(socket_path), graph=graph) as s:
+        return ingest_object(s, bundle, "race.json").n_relationships
+
+
+@pytest.mark.parametrize("workers", ["threads", "processes"])
+def test_one_bundle_written_at_once_by_many_writers_has_no_duplicate_relationships(
+    server: FalkorStore, workers: str
+) -> None:
+    """The race behind a CI failure: FalkorDB lets concurrent copies of
+    ``MERGE (a)-[r]->(b) SET r...`` each create ``r`` (measured: duplicates in 11 of 15 rounds
+    of four clients). The store's write lock queues writers, threads and processes alike.
+    With the lock disabled, six runs of 8 rounds each (3 with threads, 3 with processes) all
+    failed, with duplicated relationships in 1 to 3 rounds each; 16 rounds make a miss
+    unlikely (about 1 % at that rate)."""
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = Spec(60, 300)
+    bundle = spec.bundle()
+    bad = []
+    pool = (
+        ThreadPoolExecutor(4)
+        if workers == "threads"
+        else multiprocessing.get_context("fork").Pool(4)
+    )
+    with pool:
+        for k in range(16):
+            graph = f"race-{workers}-{uuid.uuid4().hex[:8]}"
+            with server.with_graph(graph) as s:
+                s.ensure_schema()
+                list(pool.map(_write_bundle, [(str(server.socket_path), graph, bundle)] * 4))
+                got = state(s, spec)
+                pairs = s.query(
+                    "MATCH (a)-[r]->(b) WITH a, b, type(r) AS t, count(r) AS c WHERE c > 1 "
+                    "RETURN count(*) AS n",
+                    read_only=True,
+                )[0]["n"]
+                s.clear()
+            if got != spec.expected() or pairs:
+                bad.append((k, got, pairs))
+    assert not bad, bad
 
 
 # ------------------------------------------------------------------------ training
@@ -726,8 +775,9 @@ def test_concurrent_ingest_attributions_and_research_queries(
     assert int(outputs[5].strip()) > 0
     with connect(home) as store:
         verdicts = {s.i: verdict(store, s) for s in specs}
+        states = {s.i: state(store, s) for s in specs}
         after = store.counts()
-    assert set(verdicts.values()) == {"complete"}, verdicts
+    assert set(verdicts.values()) == {"complete"}, (verdicts, states)
     added = _expected_counts(specs)
     for section in ("nodes", "relationships"):
         for key, n in added[section].items():

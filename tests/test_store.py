@@ -167,3 +167,64 @@ def test_reading_a_graph_never_written_is_empty(server):
     fresh = server.with_graph("never-written")
     assert fresh.query("MATCH (n) RETURN n", read_only=True) == []
     fresh.close()
+
+
+def test_a_busy_server_is_waited_for_never_doubled(tmp_path: Path):
+    """A live server that is slow to answer (stopped here with SIGSTOP for 2.5 s; on a loaded
+    CI machine a long write or a starved process does the same) is waited for. Starting a
+    second server on the same data directory would split the clients between two servers and
+    lose the writes of one of them: this happened once in CI as a half-present bundle."""
+    import os
+    import signal
+    import threading
+
+    home = tmp_path / "busy"
+    embedded.start(home, auto=False)
+    pid = embedded.status(home)["pid"]
+    with FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph="g") as s:
+        s.query("CREATE (:Sector {id: 'before'})")
+    os.kill(pid, signal.SIGSTOP)
+    wake = threading.Timer(2.5, os.kill, (pid, signal.SIGCONT))
+    wake.start()
+    try:
+        _, started = embedded.start(home, auto=True, wait_s=30)
+    finally:
+        wake.join()
+        os.kill(pid, signal.SIGCONT)
+    assert not started
+    assert embedded.status(home)["pid"] == pid
+    with FalkorStore.embedded(home, graph="g") as s:
+        s.query("CREATE (:Sector {id: 'after'})")
+        assert s.query("MATCH (x:Sector) RETURN x.id AS id ORDER BY id") == [
+            {"id": "after"}, {"id": "before"}
+        ]
+    embedded.stop(home)
+    assert not embedded.running(home)
+    titles = []
+    for p in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            titles.append(Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace"))
+        except OSError:
+            pass  # exited meanwhile
+    assert not [t for t in titles if "redis-server" in t and str(home.resolve()) in t]
+
+
+def test_a_stuck_server_is_reported_not_replaced(tmp_path: Path):
+    """A live server that never answers within ``wait_s``: a clear StoreUnavailable naming
+    it, and the server is left alone (its data is not opened by a second one)."""
+    import os
+    import signal
+
+    from graph.errors import StoreUnavailable
+
+    home = tmp_path / "stuck"
+    embedded.start(home, auto=False)
+    pid = embedded.status(home)["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(StoreUnavailable, match=str(pid)):
+            embedded.start(home, auto=True, wait_s=1.5)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert embedded.status(home)["pid"] == pid
+    embedded.stop(home)
