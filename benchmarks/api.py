@@ -88,6 +88,33 @@ def build_home(home: Path) -> None:
     cli(home, "train", "--json")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc; 0 elsewhere)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def server_pids(server: subprocess.Popen[bytes], home: Path) -> tuple[list[int], list[int]]:
+    """(the API's processes: uvicorn parent and workers, the embedded FalkorDB server)."""
+    api = [server.pid]
+    for entry in Path("/proc").iterdir() if Path("/proc").exists() else []:
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == server.pid:
+                api.append(int(entry.name))
+    store = home / "falkordb.pid"
+    return api, ([int(store.read_text())] if store.exists() else [])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -246,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
                 script=script,
             )  # warm-up
             for conns in connections:
-                results[(name, conns)] = run_wrk(
+                api_pids, store_pids = server_pids(server, home)
+                before = cpu_seconds(api_pids), cpu_seconds(store_pids)
+                results[(name, conns)] = r = run_wrk(
                     base + path,
                     method,
                     items,
@@ -256,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
                     headers=headers,
                     script=script,
                 )
+                # CPU per request, the quantity that caps throughput on a shared machine.
+                n = max(r["requests"], 1)
+                r["api_cpu_ms"] = (cpu_seconds(api_pids) - before[0]) * 1000 / n
+                r["store_cpu_ms"] = (cpu_seconds(store_pids) - before[1]) * 1000 / n
         stats = client.post("/v1/cypher", json={"query": "MATCH (n) RETURN count(n) AS n"}).json()[
             "rows"
         ][0]["n"]
@@ -276,13 +309,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{'scenario':<16} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'max ms':>8} {'errors':>7}  target"
+        f"{'max ms':>8} {'errors':>7} {'CPU ms/req (api+store)':>23}  target"
     )
     targets = {"attribution": ">= 100 req/s, p99 < 150 ms", "indicator pivot": "p99 < 50 ms"}
     for (name, conns), r in results.items():
         print(
             f"{name:<16} {conns:>5} {r['req_s']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
-            f"{r['p99']:>8.1f} {r['max']:>8.1f} {r['errors']:>7}  {targets[name]}"
+            f"{r['p99']:>8.1f} {r['max']:>8.1f} {r['errors']:>7} "
+            f"{r['api_cpu_ms']:>14.1f} + {r['store_cpu_ms']:>4.1f}  {targets[name]}"
         )
     if args.json:
         print(
