@@ -76,6 +76,19 @@ def model_loader(settings: Settings, store: GraphStore) -> Callable[[], Any]:
     return load
 
 
+def newest_version(settings: Settings) -> Callable[[], str | None]:
+    """The name of the newest complete model version under ``<home>/models`` (None if none):
+    what the model holder compares with the loaded one to pick up a new ``actorgraph train``."""
+
+    def newest() -> str | None:
+        from gnn.artefacts import list_versions
+
+        versions = list_versions(settings.models_dir)
+        return versions[-1].get("version") if versions else None
+
+    return newest
+
+
 def check_safe(settings: Settings, keys_path: Any) -> None:
     """Refuse settings that are unsafe outside development.
 
@@ -121,8 +134,11 @@ def create_app(
         if owns:
             inner.ensure_schema()
         instrumented = InstrumentedStore(inner, metrics)
+        latest = None
         if load_model is True:
             loader = model_loader(settings, instrumented)
+            if settings.api_model_check_s > 0:
+                latest = newest_version(settings)
         else:
             loader = load_model or None
         state = AppState(
@@ -131,7 +147,7 @@ def create_app(
             keys=KeyStore(keys_path),
             limiter=RateLimiter(settings.api_rate_limit_per_minute),
             metrics=metrics,
-            model=ModelHolder(loader),
+            model=ModelHolder(loader, latest=latest, check_s=settings.api_model_check_s),
             owns_store=owns,
         )
         if state.model.load() is None:

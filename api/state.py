@@ -19,23 +19,44 @@ log = logging.getLogger("actorgraph.api")
 
 
 class ModelHolder:
-    """Loads the attribution model once; retries later when there is none yet.
+    """Holds the attribution model: loads it once, and swaps in newer versions as they appear.
 
     A server started before the first ``actorgraph train`` picks the model up without a
-    restart: while none is loaded, a request retries the load at most every ``retry_s``.
+    restart: while none is loaded, a request retries the load at most every ``retry_s``. Once
+    one is loaded, a request checks at most every ``check_s`` whether ``latest`` names another
+    version; if so, that version loads in a background thread while requests keep using the
+    current one, and replaces it when complete (TensorFlow Serving polls its model directory
+    the same way). A version that fails to load is logged, left aside and not tried again; the
+    current model keeps serving.
 
     Args:
-        loader: returns a loaded ``Attributor``; raises when there is none.
-        retry_s: the least time between two load attempts.
+        loader: returns a loaded ``Attributor`` (the latest version); raises when there is none.
+        retry_s: the least time between two load attempts while no model is loaded.
+        latest: returns the name of the newest complete version, or None; without it, the
+            first loaded model serves until restart.
+        check_s: the least time between two ``latest`` checks.
     """
 
-    def __init__(self, loader: Callable[[], Any] | None, retry_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        loader: Callable[[], Any] | None,
+        retry_s: float = 30.0,
+        *,
+        latest: Callable[[], str | None] | None = None,
+        check_s: float = 10.0,
+    ) -> None:
         self._loader = loader
         self._retry_s = retry_s
+        self._latest = latest
+        self._check_s = check_s
         self._model: Any = None
         self._last_try = -float("inf")
+        self._last_check = -float("inf")
+        self._loading: str | None = None  # the version a background load is reading
+        self._failed: set[str] = set()
         self._lock = threading.Lock()
         self.reason = "no attribution model is loaded"
+        self.reload_error: str | None = None
 
     def load(self) -> Any:
         """Try to load now (at start-up); returns the model or None."""
@@ -60,12 +81,52 @@ class ModelHolder:
 
     def get(self) -> Any:
         """The loaded model, or None (``reason`` says why)."""
-        if self._model is not None:
-            return self._model
+        model = self._model
+        if model is not None:
+            if self._latest is not None and time.monotonic() - self._last_check >= self._check_s:
+                self._maybe_reload(model)
+            return model
         with self._lock:
             if self._model is None and time.monotonic() - self._last_try >= self._retry_s:
                 self._load_locked()
         return self._model
+
+    def _maybe_reload(self, current: Any) -> None:
+        with self._lock:
+            if time.monotonic() - self._last_check < self._check_s or self._loading:
+                return
+            self._last_check = time.monotonic()
+        assert self._latest is not None
+        try:
+            newest = self._latest()
+        except OSError as exc:  # an unreadable models directory must not fail a request
+            log.warning("checking for a newer attribution model failed: %s", exc)
+            return
+        if not newest or newest == getattr(current, "version", None) or newest in self._failed:
+            return
+        with self._lock:
+            if self._loading:
+                return
+            self._loading = newest
+        threading.Thread(
+            target=self._reload, args=(newest,), name="model-reload", daemon=True
+        ).start()
+
+    def _reload(self, newest: str) -> None:
+        try:
+            assert self._loader is not None
+            model = self._loader()
+        except Exception as exc:  # a corrupt artefact must not stop the server
+            log.exception("attribution model %s could not be loaded, keeping the current one",
+                          newest)
+            self._failed.add(newest)
+            self.reload_error = f"{newest}: {type(exc).__name__}: {exc}"
+        else:
+            self._model = model  # one reference swap: requests in flight keep the old model
+            self.reload_error = None
+            log.info("attribution model %s loaded", getattr(model, "version", newest))
+        finally:
+            self._loading = None
 
     @property
     def loaded(self) -> bool:

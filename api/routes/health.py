@@ -35,6 +35,8 @@ def readyz(state: StateDep) -> JSONResponse:
         checks["model"] = {"ok": False, "error": state.model.reason}
     else:
         checks["model"] = {"ok": True, "version": getattr(model, "version", None)}
+        if state.model.reload_error:  # a newer version exists but could not be loaded
+            checks["model"]["reload_error"] = state.model.reload_error
     body = Health(status="ok" if ok else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
