@@ -21,7 +21,7 @@ from api import problems
 from api.bodylimit import BodySizeLimitMiddleware
 from api.keys import KeyStore
 from api.metrics import InstrumentedStore, Metrics, MetricsMiddleware
-from api.ratelimit import RateLimiter
+from api.ratelimit import SharedRateLimiter
 from api.routes import (
     actors,
     attributions,
@@ -145,7 +145,7 @@ def create_app(
             settings=settings,
             store=instrumented,
             keys=KeyStore(keys_path),
-            limiter=RateLimiter(settings.api_rate_limit_per_minute),
+            limiter=SharedRateLimiter(settings.api_rate_limit_per_minute, keys_path),
             metrics=metrics,
             model=ModelHolder(loader, latest=latest, check_s=settings.api_model_check_s),
             owns_store=owns,

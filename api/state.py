@@ -11,7 +11,7 @@ from typing import Any
 
 from api.keys import KeyStore
 from api.metrics import Metrics
-from api.ratelimit import RateLimiter
+from api.ratelimit import RateLimiter, SharedRateLimiter
 from graph.errors import ActorgraphError
 from graph.store import GraphStore
 
@@ -141,7 +141,7 @@ class AppState:
     settings: Any
     store: GraphStore
     keys: KeyStore
-    limiter: RateLimiter
+    limiter: RateLimiter | SharedRateLimiter
     metrics: Metrics
     model: ModelHolder
     owns_store: bool = False

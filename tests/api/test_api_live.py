@@ -227,11 +227,19 @@ def test_metrics_over_http(live_server, keys):
 
 
 def test_serve_with_two_workers(api_settings, keys):
+    """Two workers answer, and share one rate limit per key: 25 per minute in total, where
+    per-worker buckets would let up to 50 through."""
+    from api.keys import KeyStore
+
+    _, limited = KeyStore(api_settings.home / "keys.sqlite").create(
+        "reader", tlp="red", name="two-workers"
+    )
     port = free_port()
     env = {
         **os.environ,
         "ACTORGRAPH_HOME": str(api_settings.home),
         "ACTORGRAPH_GRAPH": api_settings.graph,
+        "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "25",
     }
     proc = subprocess.Popen(
         [
@@ -266,6 +274,15 @@ def test_serve_with_two_workers(api_settings, keys):
         with httpx.Client(base_url=base, headers=auth(keys["reader_red"])) as client:
             statuses = {client.get(f"/v1/actors/{ALPHA}").status_code for _ in range(20)}
         assert statuses == {200}
+        # A new connection per request, so both workers take some of them.
+        started = time.monotonic()
+        codes = [
+            httpx.get(f"{base}/v1/actors/{ALPHA}", headers=auth(limited), timeout=10).status_code
+            for _ in range(50)
+        ]
+        refills = (time.monotonic() - started) / 2.4  # one token per 2.4 s at 25 per minute
+        assert 25 <= codes.count(200) <= 25 + refills + 1, (codes, refills)
+        assert set(codes) == {200, 429}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 from api_helpers import auth
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.keys import ROLES, KeyStore
 from api.main import create_app
 from api.metrics import Histogram, Metrics
-from api.ratelimit import RateLimiter
+from api.ratelimit import RateLimiter, SharedRateLimiter
 from api.tlp import tlp_level, tlp_name
 from graph.errors import NotFound, ValidationError
 
@@ -70,6 +71,44 @@ def test_token_bucket_refills_over_time():
     now[0] += 1.0
     assert limiter.acquire("k") == 0.0
     assert limiter.acquire("k") > 0
+
+
+def test_shared_bucket_is_one_bucket_for_every_limiter_on_the_file(tmp_path):
+    """Two limiters on one file (two workers) draw from the same bucket; refill and waits as
+    the in-memory one."""
+    KeyStore(tmp_path / "keys.sqlite")
+    now = [1000.0]
+    a, b = (SharedRateLimiter(60, tmp_path / "keys.sqlite", clock=lambda: now[0]) for _ in "ab")
+    assert all(x.acquire("k") == 0.0 for x in [a, b] * 30)  # 60 between them
+    assert 0.9 < a.acquire("k") <= 1.0 and 0.9 < b.acquire("k") <= 1.0
+    assert b.acquire("other") == 0.0  # per key
+    now[0] += 1.0
+    assert a.acquire("k") == 0.0
+    assert b.acquire("k") > 0
+    now[0] += 3600.0  # a long idle time refills to the burst size, not beyond
+    assert sum(a.acquire("k") == 0.0 for _ in range(100)) == 60
+    assert SharedRateLimiter(0, tmp_path / "keys.sqlite").acquire("k") == 0.0  # disabled
+
+
+def _frozen_clock() -> float:
+    return 1000.0  # no refill while the processes start at different times
+
+
+def _take_many(job: tuple[str, int]) -> int:
+    path, n = job
+    limiter = SharedRateLimiter(40, Path(path), clock=_frozen_clock)
+    return sum(limiter.acquire("shared-key") == 0.0 for _ in range(n))
+
+
+def test_shared_bucket_holds_across_processes(tmp_path):
+    """Three processes asking 30 times each against 40 per minute: 40 pass in total, not 90
+    (with the in-memory limiter each process would pass its 30)."""
+    import multiprocessing
+
+    KeyStore(tmp_path / "keys.sqlite")
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        allowed = pool.map(_take_many, [(str(tmp_path / "keys.sqlite"), 30)] * 3)
+    assert sum(allowed) == 40, allowed
 
 
 def test_histogram_buckets_are_cumulative():
