@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     api_rate_limit_per_minute: int = Field(default=6000, ge=1)
     api_cors_origins: list[str] = Field(default_factory=list)
+    # Set by `actorgraph serve --workers N` for its workers: where they share metrics.
+    api_metrics_dir: Path | None = None
     # How often (at most) the API looks for a newer model version to swap in; 0: never.
     api_model_check_s: float = Field(default=10.0, ge=0)
 

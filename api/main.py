@@ -125,7 +125,7 @@ def create_app(
     settings = settings or Settings()
     keys_path = settings.home / "keys.sqlite"
     check_safe(settings, keys_path)
-    metrics = Metrics()
+    metrics = Metrics(share_dir=settings.api_metrics_dir)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

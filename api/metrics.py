@@ -5,15 +5,22 @@ Counters and histograms with labels, thread-safe, rendered by ``Metrics.render()
 the raw path, so indicator values do not become label values), and ``InstrumentedStore``
 times every store call, so store latency includes the Attributor's queries too.
 
-Each server worker process keeps its own numbers; scrape each worker, or run one.
+With ``actorgraph serve --workers N`` the workers share their numbers through a directory
+(``Metrics(share_dir=...)``): each writes its own to ``metrics-<pid>.json`` every second and
+``render()`` sums every worker's file, so a scrape that reaches any worker sees the whole
+server (at most about a second behind for the other workers).
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import json
+import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -66,6 +73,16 @@ class Counter:
         """The current value of one series (0 if never incremented)."""
         return self._values.get(labels, 0.0)
 
+    def dump(self) -> list[list[Any]]:
+        """``[[labels, value], ...]``, JSON-ready."""
+        with self._lock:
+            return [[list(k), v] for k, v in self._values.items()]
+
+    def add(self, dumped: list[list[Any]]) -> None:
+        """Add another process's ``dump()`` to this counter."""
+        for labels, value in dumped:
+            self.inc(*labels, amount=float(value))
+
     def render(self) -> Iterable[str]:
         yield f"# HELP {self.name} {self.help}"
         yield f"# TYPE {self.name} counter"
@@ -106,6 +123,21 @@ class Histogram:
         series = self._series.get(labels)
         return int(series[-1]) if series else 0
 
+    def dump(self) -> list[list[Any]]:
+        """``[[labels, [bucket counts..., +Inf, sum, count]], ...]``, JSON-ready."""
+        with self._lock:
+            return [[list(k), list(v)] for k, v in self._series.items()]
+
+    def add(self, dumped: list[list[Any]]) -> None:
+        """Add another process's ``dump()`` (same buckets) to this histogram."""
+        with self._lock:
+            for labels, other in dumped:
+                if len(other) != len(self.buckets) + 3:
+                    continue  # written with other buckets: not comparable
+                series = self._series.setdefault(tuple(labels), [0.0] * len(other))
+                for i, v in enumerate(other):
+                    series[i] += float(v)
+
     def render(self) -> Iterable[str]:
         yield f"# HELP {self.name} {self.help}"
         yield f"# TYPE {self.name} histogram"
@@ -125,9 +157,17 @@ class Histogram:
 
 
 class Metrics:
-    """The API's metrics registry (one per app)."""
+    """The API's metrics registry (one per app).
 
-    def __init__(self) -> None:
+    Args:
+        share_dir: a directory the workers of one server share; None for a lone process.
+        flush_s: how often a worker writes its numbers there.
+        worker: this worker's name in that directory (default: its pid).
+    """
+
+    def __init__(
+        self, share_dir: Path | None = None, flush_s: float = 1.0, worker: str | None = None
+    ) -> None:
         self.requests = Counter(
             "actorgraph_http_requests_total",
             "HTTP requests by method, route template and status code.",
@@ -160,15 +200,16 @@ class Metrics:
             ("outcome",),
         )
         self.started = time.time()
+        self.share_dir = Path(share_dir) if share_dir else None
+        if self.share_dir is not None:
+            self.share_dir.mkdir(parents=True, exist_ok=True)
+            self._own = self.share_dir / f"metrics-{worker or os.getpid()}.json"
+            threading.Thread(
+                target=self._flush_every, args=(flush_s,), name="metrics-flush", daemon=True
+            ).start()
 
-    def render(self) -> str:
-        """All metrics in the Prometheus text format."""
-        lines: list[str] = [
-            "# HELP actorgraph_process_start_time_seconds Start time of this worker (unix).",
-            "# TYPE actorgraph_process_start_time_seconds gauge",
-            f"actorgraph_process_start_time_seconds {self.started:.3f}",
-        ]
-        for metric in (
+    def _all(self) -> tuple[Counter | Histogram, ...]:
+        return (
             self.requests,
             self.latency,
             self.attributions,
@@ -176,7 +217,54 @@ class Metrics:
             self.store_errors,
             self.rate_limited,
             self.ingested,
-        ):
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        """This process's numbers, JSON-ready."""
+        return {
+            "pid": os.getpid(),
+            "started": self.started,
+            "metrics": {m.name: m.dump() for m in self._all()},
+        }
+
+    def flush(self) -> None:
+        """Write this worker's numbers to the shared directory (replaced whole, never torn)."""
+        if self.share_dir is None:
+            return
+        tmp = self._own.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.snapshot()))
+        os.replace(tmp, self._own)
+
+    def _flush_every(self, seconds: float) -> None:
+        while True:
+            time.sleep(seconds)
+            with contextlib.suppress(OSError):  # a removed directory at shutdown
+                self.flush()
+
+    def render(self) -> str:
+        """All metrics in the Prometheus text format: of every worker sharing the directory,
+        summed, or of this process alone."""
+        snapshots = [self.snapshot()]
+        if self.share_dir is not None:
+            for path in sorted(self.share_dir.glob("metrics-*.json")):
+                if path == self._own:
+                    continue
+                with contextlib.suppress(OSError, ValueError):
+                    snapshots.append(json.loads(path.read_text()))
+        total = Metrics() if len(snapshots) > 1 else self
+        if total is not self:
+            for snap in snapshots:
+                for metric in total._all():
+                    metric.add(snap["metrics"].get(metric.name, []))
+        lines: list[str] = [
+            "# HELP actorgraph_process_start_time_seconds Start time of each worker (unix).",
+            "# TYPE actorgraph_process_start_time_seconds gauge",
+        ]
+        lines += [
+            f'actorgraph_process_start_time_seconds{{pid="{snap["pid"]}"}} {snap["started"]:.3f}'
+            for snap in snapshots
+        ]
+        for metric in total._all():
             lines.extend(metric.render())
         return "\n".join(lines) + "\n"
 

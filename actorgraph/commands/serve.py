@@ -3,7 +3,10 @@
 With one worker the app runs in this process on the store this command opened. With several,
 this process opens (and so starts) the embedded store first, then each uvicorn worker builds
 the app from the same settings (exported to ``ACTORGRAPH_*``) and attaches to that server;
-each worker loads the model once.
+each worker loads the model (and swaps in newer versions, ``api.state.ModelHolder``). The
+workers share the per-key rate limit (``keys.sqlite``) and sum their metrics through
+``<home>/run/metrics-*/`` (removed when the server stops), so neither depends on which worker
+a request reaches.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from graph.errors import ValidationError
@@ -92,14 +96,30 @@ def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
     # import numpy; a user's own setting wins.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
-    uvicorn.run(
-        "api.main:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    # The workers sum their metrics through a directory of this run's own (api/metrics.py), so
+    # a scrape that reaches any worker reports the whole server.
+    import shutil
+    import tempfile
+
+    shared = Path(tempfile.mkdtemp(prefix="metrics-", dir=_run_dir(settings.home)))
+    os.environ["ACTORGRAPH_API_METRICS_DIR"] = str(shared)
+    try:
+        uvicorn.run(
+            "api.main:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
     return 0
+
+
+def _run_dir(home: Path) -> Path:
+    run = Path(home) / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    return run

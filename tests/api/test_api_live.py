@@ -283,6 +283,21 @@ def test_serve_with_two_workers(api_settings, keys):
         refills = (time.monotonic() - started) / 2.4  # one token per 2.4 s at 25 per minute
         assert 25 <= codes.count(200) <= 25 + refills + 1, (codes, refills)
         assert set(codes) == {200, 429}
+        # Whichever worker answers a scrape reports both workers' requests (each writes its
+        # numbers every second).
+        time.sleep(2.5)
+        series = 'actorgraph_http_requests_total{method="GET",route="/v1/actors/{actor_id}"'
+        want = {"200": 20 + codes.count(200), "429": codes.count(429)}
+        for _ in range(6):
+            text = httpx.get(f"{base}/metrics", timeout=10).text
+            got = {
+                status: float(line.rsplit(" ", 1)[1])
+                for status in want
+                for line in text.splitlines()
+                if line.startswith(f'{series},status="{status}"}}')
+            }
+            assert got == want, text
+            assert text.count("actorgraph_process_start_time_seconds{pid=") == 2
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -128,6 +128,30 @@ def test_metric_labels_are_escaped():
     assert 'route="a\\"b\\\\c\\nd"' in m.render()
 
 
+def test_workers_sharing_a_directory_report_the_sum(tmp_path):
+    """Two registries on one directory (two workers): each renders both, counters and
+    histogram buckets summed; a lone registry renders its own."""
+    a, b = (Metrics(share_dir=tmp_path, flush_s=3600, worker=w) for w in "ab")
+    a.requests.inc("GET", "/v1/actors", "200", amount=3)
+    b.requests.inc("GET", "/v1/actors", "200", amount=4)
+    b.requests.inc("GET", "/v1/actors", "429")
+    a.latency.observe(0.002, "GET", "/v1/actors")
+    b.latency.observe(0.2, "GET", "/v1/actors")
+    a.flush()
+    b.flush()
+    for m in (a, b):
+        text = m.render()
+        assert 'route="/v1/actors",status="200"} 7' in text
+        assert 'route="/v1/actors",status="429"} 1' in text
+        assert 'duration_seconds_bucket{method="GET",route="/v1/actors",le="0.0025"} 1' in text
+        assert 'duration_seconds_count{method="GET",route="/v1/actors"} 2' in text
+    a.requests.inc("GET", "/v1/actors", "200")  # not flushed yet: a sees it, b does not
+    assert 'status="200"} 8' in a.render() and 'status="200"} 7' in b.render()
+    alone = Metrics()
+    alone.requests.inc("GET", "/x", "200")
+    assert 'status="200"} 1' in alone.render()
+
+
 def test_rate_limit_answers_429_with_retry_after(api_settings, world, keys):
     settings = api_settings.model_copy(update={"api_rate_limit_per_minute": 3})
     with TestClient(create_app(settings, store=world, load_model=False)) as c:
