@@ -71,9 +71,33 @@ def model_loader(settings: Settings, store: GraphStore) -> Callable[[], Any]:
         # p95 55 -> 30 ms per attribution).
         torch.set_num_threads(1)
 
-        return Attributor.load(settings.models_dir, store)
+        return load_newest_loadable(settings.models_dir, store, Attributor.load)
 
     return load
+
+
+def load_newest_loadable(models_dir: Any, store: Any, load: Callable[..., Any]) -> Any:
+    """The newest model version that loads, newest first: a version that fails (a corrupt or
+    incompatible artefact) is logged and skipped, so one bad version does not leave the server
+    without a model while an older one works.
+
+    Raises:
+        ModelError: no version exists, or none loads (the newest one's error).
+    """
+    from gnn.artefacts import list_versions
+
+    versions = [m["version"] for m in reversed(list_versions(models_dir))]
+    if not versions:
+        return load(models_dir, store)  # raises the "run actorgraph train" error
+    first: Exception | None = None
+    for version in versions:
+        try:
+            return load(models_dir, store, version)
+        except Exception as exc:  # any artefact error: try the previous version
+            log.exception("model version %s could not be loaded", version)
+            first = first or exc
+    assert first is not None
+    raise first
 
 
 def newest_version(settings: Settings) -> Callable[[], str | None]:

@@ -122,9 +122,16 @@ class ModelHolder:
             self._failed.add(newest)
             self.reload_error = f"{newest}: {type(exc).__name__}: {exc}"
         else:
+            got = getattr(model, "version", newest)
+            if got != newest:  # the loader skipped the newest version: it does not load
+                self._failed.add(newest)
+                self.reload_error = f"{newest}: could not be loaded; serving {got}"
+                if got == getattr(self._model, "version", None):
+                    return
+            else:
+                self.reload_error = None
             self._model = model  # one reference swap: requests in flight keep the old model
-            self.reload_error = None
-            log.info("attribution model %s loaded", getattr(model, "version", newest))
+            log.info("attribution model %s loaded", got)
         finally:
             self._loading = None
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from dataclasses import asdict
@@ -138,7 +139,8 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
         metrics = json.loads((path / "metrics.json").read_text())
         rows = json.loads((path / "snapshot.json").read_text())
         tensors = torch.load(path / "model.pt", weights_only=True)
-    except (OSError, json.JSONDecodeError, TypeError, RuntimeError, KeyError) as exc:
+    except (OSError, json.JSONDecodeError, TypeError, RuntimeError, KeyError, ValueError,
+            EOFError, pickle.UnpicklingError) as exc:  # torch.load of a damaged file: the last two
         raise ModelError(f"corrupt model artefact {str(path)!r}: {exc}") from exc
     if meta.get("format") != FORMAT:
         raise ModelError(f"model artefact {str(path)!r} has format {meta.get('format')!r}, expected {FORMAT}")

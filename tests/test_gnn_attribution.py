@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -253,6 +254,16 @@ def test_artefacts_are_versioned_and_latest_is_used(trained_world):
     assert Attributor.load(models, store, version=version).version == version
     with pytest.raises(ModelError, match="no trained model"):
         Attributor.load(models / "empty", store)
+
+
+@pytest.mark.parametrize("damage", [b"not a model", b"", b"PK\x03\x04truncated"])
+def test_a_damaged_model_file_is_a_model_error_naming_it(trained_world, damage: bytes):
+    store, models, trained, _ = trained_world
+    version = artefacts.save(trained, models, version=f"damaged-{len(damage)}")
+    (models / version / "model.pt").write_bytes(damage)
+    with pytest.raises(ModelError, match=f"corrupt model artefact .*{version}"):
+        Attributor.load(models, store, version=version)
+    shutil.rmtree(models / version)
 
 
 def test_concurrent_attributions_match_sequential_ones(trained_world):

@@ -90,6 +90,25 @@ def test_a_version_that_fails_to_load_is_skipped_and_the_current_one_serves():
     assert holder.reload_error is None
 
 
+def test_a_loader_that_falls_back_to_an_older_version_marks_the_newest_failed():
+    """The default loader skips a version that does not load and returns the previous one:
+    the holder keeps the current model, reports the newest as failed and stops trying it."""
+    loads = []
+
+    def loader() -> Any:
+        loads.append(1)
+        return SimpleNamespace(version="v1")  # v2 is broken: the loader falls back to v1
+
+    holder = ModelHolder(loader, latest=lambda: "v2", check_s=0.0)
+    first = holder.load()
+    holder.get()
+    assert _wait(lambda: holder.reload_error is not None)
+    assert holder.reload_error == "v2: could not be loaded; serving v1"
+    assert all(holder.get() is first for _ in range(20))  # not swapped for an equal copy
+    time.sleep(0.2)
+    assert len(loads) == 2  # start-up, and one try of v2
+
+
 def test_checks_are_rate_limited():
     v = _Versions("v1")
     holder = ModelHolder(v.loader, latest=v.latest, check_s=3600.0)
@@ -170,3 +189,23 @@ def test_the_running_api_swaps_in_a_new_version_and_survives_a_corrupt_one(train
         assert "29990202T000000000000Z-corrupt0" in ready(c)["reload_error"]
         assert version(c) == "29990101T000000000000Z-newer000"  # still answering, same model
         assert c.get("/readyz").status_code == 200
+
+
+def test_a_corrupt_newest_version_at_start_up_serves_the_previous_one(trained):
+    from gnn.artefacts import list_versions
+
+    home, models = trained["home"], trained["home"] / "models"
+    previous = [m["version"] for m in list_versions(models) if "corrupt" not in m["version"]][-1]
+    _copy_version(models, trained["v1"], "30000101T000000000000Z-corrupt1", "3000-01-01T00:00:00Z")
+    (models / "30000101T000000000000Z-corrupt1" / "model.pt").write_bytes(b"not a model")
+    settings = Settings(home=home, env="development", api_model_check_s=0.2,
+                        api_rate_limit_per_minute=100_000)  # fmt: skip
+    _, token = KeyStore(home / "keys.sqlite").create("analyst", tlp="red", name="fallback")
+    with TestClient(create_app(settings)) as c:
+        ready = c.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["model"]["version"] == previous
+        r = c.post("/v1/attributions", json={"malware": ["WiperY"]}, headers=auth(token))
+        assert r.status_code == 200 and r.json()["model"]["version"] == previous
+        assert _wait(lambda: "corrupt1" in (
+            c.get("/readyz").json()["checks"]["model"].get("reload_error") or ""))
