@@ -22,7 +22,28 @@ class _Bucket:
     updated: float
 
 
-class RateLimiter:
+class _TokenBucket:
+    """The bucket arithmetic both limiters share: capacity, refill rate, clock, waits."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float]) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.clock = clock
+
+    @property
+    def enabled(self) -> bool:
+        """False when the limit is switched off."""
+        return self.capacity > 0
+
+    def _refilled(self, tokens: float, updated: float, now: float) -> float:
+        return min(self.capacity, tokens + max(0.0, now - updated) * self.rate)
+
+    def _wait(self, tokens: float) -> float:
+        """Seconds until a bucket holding ``tokens`` (< 1) has one."""
+        return max(0.0, (1.0 - tokens) / self.rate)
+
+
+class RateLimiter(_TokenBucket):
     """Allow ``per_minute`` requests per key per minute, with bursts of that size.
 
     Args:
@@ -31,16 +52,9 @@ class RateLimiter:
     """
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
+        super().__init__(per_minute, clock)
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
-
-    @property
-    def enabled(self) -> bool:
-        """False when the limit is switched off."""
-        return self.capacity > 0
 
     def acquire(self, key: str) -> float:
         """Take one token for ``key``.
@@ -55,12 +69,12 @@ class RateLimiter:
             bucket = self._buckets.get(key)
             if bucket is None:
                 bucket = self._buckets[key] = _Bucket(self.capacity, now)
-            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.tokens = self._refilled(bucket.tokens, bucket.updated, now)
             bucket.updated = now
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
                 return 0.0
-            return (1.0 - bucket.tokens) / self.rate
+            return self._wait(bucket.tokens)
 
 
 _BUCKETS = """CREATE TABLE IF NOT EXISTS rate_buckets (
@@ -79,7 +93,7 @@ WHERE min(:cap, tokens + max(0, :now - updated) * :rate) >= 1
 RETURNING tokens"""
 
 
-class SharedRateLimiter:
+class SharedRateLimiter(_TokenBucket):
     """``RateLimiter``'s bucket, shared by every process that opens the same SQLite file.
 
     Args:
@@ -91,18 +105,11 @@ class SharedRateLimiter:
     def __init__(
         self, per_minute: int, path: Path, clock: Callable[[], float] = time.time
     ) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
+        super().__init__(per_minute, clock)
         self.path = Path(path)
         self._local = threading.local()
         if self.enabled:
             self._db().execute(_BUCKETS)
-
-    @property
-    def enabled(self) -> bool:
-        """False when the limit is switched off."""
-        return self.capacity > 0
 
     def _db(self) -> sqlite3.Connection:
         # One autocommit connection per thread: each statement is its own transaction.
@@ -132,5 +139,4 @@ class SharedRateLimiter:
         row = db.execute(
             "SELECT tokens, updated FROM rate_buckets WHERE key_id = ?", (key,)
         ).fetchone()
-        tokens = min(self.capacity, row[0] + max(0.0, now - row[1]) * self.rate) if row else 0.0
-        return max(0.0, (1.0 - tokens) / self.rate)
+        return self._wait(self._refilled(row[0], row[1], now) if row else 0.0)
