@@ -89,28 +89,24 @@ def build_home(home: Path) -> None:
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds the processes have used so far (Linux /proc; 0 elsewhere)."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds the processes have used so far (psutil, as benchmarks/scale.py)."""
+    import psutil
+
+    total = 0.0
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:  # exited
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        total += times.user + times.system
     return total
 
 
 def server_pids(server: subprocess.Popen[bytes], home: Path) -> tuple[list[int], list[int]]:
     """(the API's processes: uvicorn parent and workers, the embedded FalkorDB server)."""
-    api = [server.pid]
-    for entry in Path("/proc").iterdir() if Path("/proc").exists() else []:
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == server.pid:
-                api.append(int(entry.name))
+    import psutil
+
+    api = [server.pid, *(c.pid for c in psutil.Process(server.pid).children())]
     store = home / "falkordb.pid"
     return api, ([int(store.read_text())] if store.exists() else [])
 
