@@ -251,8 +251,9 @@ class Metrics:
                     continue
                 with contextlib.suppress(OSError, ValueError):
                     snapshots.append(json.loads(path.read_text()))
-        total = Metrics() if len(snapshots) > 1 else self
-        if total is not self:
+        total = self
+        if len(snapshots) > 1:
+            total = Metrics()  # a scratch registry for the sum
             for snap in snapshots:
                 for metric in total._all():
                     metric.add(snap["metrics"].get(metric.name, []))
