@@ -16,7 +16,10 @@ from graph.store import GraphStore
 _bearer = HTTPBearer(auto_error=False, description="an API key from `actorgraph keys create`")
 
 
-def get_state(request: Request) -> AppState:
+# Dependencies that only read attributes are ``async def``: FastAPI runs a plain ``def``
+# dependency in the thread pool, one thread hand-off each per request. The key check stays
+# ``def``: it reads SQLite, which must not block the event loop.
+async def get_state(request: Request) -> AppState:
     """The app's state object."""
     return request.app.state.actorgraph
 
@@ -24,7 +27,7 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_store(state: StateDep) -> GraphStore:
+async def get_store(state: StateDep) -> GraphStore:
     """The graph store (instrumented for metrics)."""
     return state.store
 
@@ -78,7 +81,7 @@ CurrentKey = Annotated[ApiKey, Depends(get_current_key)]
 def require_role(role: str):
     """A dependency that lets only keys of ``role`` or a more privileged role through (else 403)."""
 
-    def check(key: CurrentKey) -> ApiKey:
+    async def check(key: CurrentKey) -> ApiKey:
         if not key.has_role(role):
             raise Problem(
                 403,
@@ -96,7 +99,7 @@ IngestKey = Annotated[ApiKey, Depends(require_role("ingest"))]
 AdminKey = Annotated[ApiKey, Depends(require_role("admin"))]
 
 
-def require_full_clearance(key: AnalystKey) -> ApiKey:
+async def require_full_clearance(key: AnalystKey) -> ApiKey:
     """Ad hoc Cypher cannot be TLP-filtered reliably, so only keys cleared for red may run it."""
     if not cleared_for_everything(key.tlp_level):
         raise Problem(

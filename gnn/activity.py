@@ -98,7 +98,7 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
     """
     from graph.stix_reader import read_stix
 
-    batch = read_stix(bundle, source=name, known_ids=lambda ids: set(ids))
+    batch = read_stix(bundle, source=name, known_ids=lambda ids: set(ids), provenance=False)
     if batch.rejected:
         bad = batch.rejected[0]
         raise InvalidIndicator(bad.value, f"{bad.reason} (object {bad.object_id})")

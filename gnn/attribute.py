@@ -94,6 +94,11 @@ class Attributor:
         self.actor_ids = snap.nodes.get("actor", [])
         self.actor_props = [snap.props[a] for a in self.actor_ids]
         self.actor_tlp = np.array([p.get("tlp_level") or 0 for p in self.actor_props])
+        # Country roll-up as one bincount (a Python loop over every actor cost more).
+        codes = [p.get("country") for p in self.actor_props]
+        self.country_names = sorted({c for c in codes if c})
+        where = {c: i for i, c in enumerate(self.country_names)}
+        self.actor_country = np.array([where.get(c, -1) if c else -1 for c in codes], dtype=np.int64)
         self.lookup = EntityLookup(snap, trained.space.ids)
         self.version = str(trained.metrics.get("version", "unsaved"))
         self.df = np.asarray((trained.space.expand(trained.profile) > 0).sum(axis=0)).ravel()
@@ -154,11 +159,10 @@ class Attributor:
                 "country": p.get("country"),
                 "score": round(float(actor_p[a]), 6),
             })
-        countries: dict[str, float] = {}
-        for a in np.nonzero(actor_p > 0)[0]:
-            c = self.actor_props[a].get("country")
-            if c and not hidden[a]:
-                countries[c] = countries.get(c, 0.0) + float(actor_p[a])
+        keep = (self.actor_country >= 0) & ~hidden & (actor_p > 0)
+        sums = np.bincount(self.actor_country[keep], weights=actor_p[keep],
+                           minlength=len(self.country_names))
+        countries = {self.country_names[i]: float(sums[i]) for i in np.flatnonzero(sums > 0)}
         ev: list[dict[str, Any]] = []
         if evidence and self.store is not None and candidates and visible | context:
             top = [c["actor_id"] for c in candidates[:3]]
@@ -191,8 +195,8 @@ class Attributor:
         shortlist: dict[str, list[tuple[str, str]]] = {}
         direct: set[int] = set()
         for actor in actors:
-            row = prof[aidx[actor]]
-            shared = np.intersect1d(ents, row.indices)
+            r = aidx[actor]  # the row's columns straight from CSR: no scipy row object per actor
+            shared = np.intersect1d(ents, prof.indices[prof.indptr[r]:prof.indptr[r + 1]])
             shared = shared[np.argsort(-idf[shared], kind="stable")][:per_actor]
             direct.update(shared.tolist())
             shortlist[actor] = [(space.ids[i], LABEL_OF[props[space.ids[i]]["type"]]) for i in shared]

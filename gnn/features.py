@@ -96,6 +96,38 @@ class EntitySpace:
             out = _maximum(out, frontier)
         return out
 
+    def expand_row(self, idx: np.ndarray, val: np.ndarray, hops: int = 2) -> tuple[np.ndarray, np.ndarray]:
+        """``expand`` of one row given as sorted (indices, values), without building sparse
+        matrices: for a single request scipy's per-object bookkeeping cost more than the
+        arithmetic (py-spy, 2026-12-01). Same hops, weights and cap."""
+        out_i, out_v = idx, val.astype(np.float64)
+        f_i, f_v = out_i, out_v
+        for _ in range(hops):
+            f_i, f_v = _sum_by_column(*_row_times(self.context, f_i, f_v))
+            if not len(f_i):
+                break
+            out_i, inv = np.unique(np.concatenate([out_i, f_i]), return_inverse=True)
+            best = np.zeros(len(out_i))
+            np.maximum.at(best, inv, np.concatenate([out_v, f_v]))
+            out_v = np.minimum(best, 1.0)
+        return out_i, out_v
+
+
+def _row_times(m: sp.csr_matrix, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of a sparse row (idx, val) times CSR ``m``: (column, value) pairs in the row's
+    order, columns repeated; ``np.bincount`` over them is the product."""
+    starts = m.indptr[idx]
+    lengths = m.indptr[idx + 1] - starts
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    pos = offsets + np.arange(int(lengths.sum()))
+    return m.indices[pos], m.data[pos] * np.repeat(val, lengths)
+
+
+def _sum_by_column(cols: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sparse result of ``_row_times``: sorted columns and their sums."""
+    uniq, inv = np.unique(cols, return_inverse=True)
+    return uniq, np.bincount(inv, weights=vals, minlength=len(uniq))
+
 
 def _maximum(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
     out = a.maximum(b)
@@ -173,22 +205,39 @@ class PairFeatures:
         self.campaigns = CampaignMatch(space, idf, prof.shape[0], camp_items, attributed)
 
     def __call__(self, queries: sp.csr_matrix) -> np.ndarray:
-        """Features of shape (B, A, F) for B query rows (binary or weighted, width E)."""
+        """Features of shape (B, A, F) for B query rows (binary or weighted, width E).
+
+        One row (an API request) takes a numpy path over its indices; batches (training,
+        evaluation) take sparse products. Both end in the same arithmetic (``_assemble``).
+        """
         q_direct = queries.tocsr().astype(np.float64)
+        if q_direct.shape[0] == 1:
+            return self.one(q_direct.indices.astype(np.int64), q_direct.data)[None]
         q_context = self.space.expand(q_direct)
-        feats = []
         weighted = [q.multiply(self.idf).tocsr() for q in (q_direct, q_context)]
-        per_channel, whole = [], []
-        for qw, side in zip(weighted, self._sides):
-            channels, total = side.cos_sqrt(qw)
-            per_channel.extend(channels)
-            whole.extend(total)
-        feats.extend(per_channel)
-        feats.extend(whole)
-        max_rare, n_shared = self._max_rare(q_context)
+        sides = [side.cos_sqrt(qw) for qw, side in zip(weighted, self._sides)]
+        rare = self._max_rare(q_context)
+        return self._assemble(sides, rare, self.campaigns(*weighted))
+
+    def one(self, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
+        """Features (A, F) of one query row given as (entity indices, values), no duplicates."""
+        order = np.argsort(idx, kind="stable")
+        rows = [(idx[order], val[order])]
+        rows.append(self.space.expand_row(*rows[0]))
+        weighted = [(i, v * self.idf[i]) for i, v in rows]
+        sides = [side.cos_sqrt_row(*qw) for qw, side in zip(weighted, self._sides)]
+        max_rare, n_shared = self._rare_row(*rows[1])
+        return self._assemble(sides, (max_rare[None], n_shared[None]),
+                              self.campaigns.row(*weighted))[0]
+
+    def _assemble(self, sides: list[tuple[list[np.ndarray], list[np.ndarray]]],
+                  rare: tuple[np.ndarray, np.ndarray], campaigns: list[np.ndarray]) -> np.ndarray:
+        feats = [f for channels, _ in sides for f in channels]
+        feats.extend(f for _, whole in sides for f in whole)
+        max_rare, n_shared = rare
         feats.extend([max_rare, n_shared])
         feats.append(np.broadcast_to(self.log_profile[None, :], max_rare.shape))
-        feats.extend(self.campaigns(*weighted))
+        feats.extend(campaigns)
         return np.stack(feats, axis=-1).astype(np.float32)
 
     def _max_rare(self, q: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -197,14 +246,18 @@ class PairFeatures:
         n_shared = np.zeros((b, a), dtype=np.float32)
         for i in range(b):
             lo, hi = q.indptr[i], q.indptr[i + 1]
-            if lo == hi:
-                continue
-            idx, val = q.indices[lo:hi], q.data[lo:hi].astype(np.float32)
-            block = self._dense_cw[:, idx] * val[None, :]
-            max_rare[i] = block.max(axis=1) / self.idf_max
-            # Count shared entities weighted by rarity, so a dozen common techniques add little.
-            n_shared[i] = np.log1p((block > 0).astype(np.float32) @ (self.idf[idx] / self.idf_max) ** 2)
+            if lo != hi:
+                max_rare[i], n_shared[i] = self._rare_row(q.indices[lo:hi], q.data[lo:hi])
         return max_rare, n_shared
+
+    def _rare_row(self, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not len(idx):
+            a = self._dense_cw.shape[0]
+            return np.zeros(a, dtype=np.float32), np.zeros(a, dtype=np.float32)
+        block = self._dense_cw[:, idx] * val.astype(np.float32)[None, :]
+        # Count shared entities weighted by rarity, so a dozen common techniques add little.
+        return (block.max(axis=1) / self.idf_max,
+                np.log1p((block > 0).astype(np.float32) @ (self.idf[idx] / self.idf_max) ** 2))
 
 
 class CampaignMatch:
@@ -235,13 +288,23 @@ class CampaignMatch:
 
     def __call__(self, qw_direct: sp.csr_matrix, qw_context: sp.csr_matrix) -> list[np.ndarray]:
         """[direct, context] maxima of shape (B, A), for rarity-weighted query rows."""
-        b = qw_direct.shape[0]
-        out = [np.zeros((b, self.n_actors), dtype=np.float32) for _ in range(2)]
         if not len(self.camp):
-            return out
-        for o, qw, cosine in zip(out, (qw_direct, qw_context), self._cosines):
-            cos = cosine(qw)  # (B, attributed pairs)
-            o[:, self.actors] = np.maximum.reduceat(cos, self.starts, axis=1)
+            return self._per_actor([np.zeros((qw_direct.shape[0], 0))] * 2)
+        return self._per_actor([cosine(qw) for qw, cosine in zip((qw_direct, qw_context), self._cosines)])
+
+    def row(self, direct: tuple[np.ndarray, np.ndarray],
+            context: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+        """``__call__`` for one query row given as (indices, rarity-weighted values)."""
+        if not len(self.camp):
+            return self._per_actor([np.zeros((1, 0))] * 2)
+        return self._per_actor([cosine.row(*qw) for qw, cosine in zip((direct, context), self._cosines)])
+
+    def _per_actor(self, cosines: list[np.ndarray]) -> list[np.ndarray]:
+        """(B, attributed pairs) cosines -> per-actor maxima (B, A); zero without campaigns."""
+        out = [np.zeros((len(cos), self.n_actors), dtype=np.float32) for cos in cosines]
+        if len(self.camp):
+            for o, cos in zip(out, cosines):
+                o[:, self.actors] = np.maximum.reduceat(cos, self.starts, axis=1)
         return out
 
 
@@ -264,12 +327,23 @@ class _ChannelSide:
         sq = (p.multiply(p) @ self.indicator).toarray()  # (A, C)
         self.norm = _safe(np.sqrt(sq.T))                     # (C, A)
         self.whole_norm = _safe(np.sqrt(sq.sum(axis=1)))     # (A,)
+        self.channel = channel
 
     def cos_sqrt(self, q: sp.csr_matrix) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Per channel [cosine, dot / (|q| sqrt|p|)] pairs, then the same over all channels."""
         b = q.shape[0]
         dots = (q @ self.layout).toarray().reshape(b, self.n_channels, self.n_actors)
         q_sq = np.asarray((q.multiply(q) @ self.indicator).todense())  # (B, C)
+        return self._from_dots(dots, q_sq)
+
+    def cos_sqrt_row(self, idx: np.ndarray, w: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``cos_sqrt`` of one query row given as (indices, weights)."""
+        cols, vals = _row_times(self.layout, idx, w)
+        dots = np.bincount(cols, weights=vals, minlength=self.layout.shape[1])
+        q_sq = np.bincount(self.channel[idx], weights=w * w, minlength=self.n_channels)
+        return self._from_dots(dots.reshape(1, self.n_channels, self.n_actors), q_sq[None, :])
+
+    def _from_dots(self, dots: np.ndarray, q_sq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         q_norm = _safe(np.sqrt(q_sq))[:, :, None]
         channels: list[np.ndarray] = []
         for c in range(self.n_channels):
@@ -297,3 +371,9 @@ class _Cosine:
         """(B, P) cosine of each query row against each profile row."""
         qn = _safe(np.sqrt(np.asarray(q.multiply(q).sum(axis=1)).ravel()))[:, None]
         return (q @ self.t).toarray() / (qn * self.norm)
+
+    def row(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """(1, P) cosine of one query row given as (indices, weights)."""
+        cols, vals = _row_times(self.t, idx, w)
+        dots = np.bincount(cols, weights=vals, minlength=self.t.shape[1])
+        return dots[None, :] / (_safe(np.sqrt(np.sum(w * w))) * self.norm)

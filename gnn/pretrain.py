@@ -286,8 +286,11 @@ class NearestIndex:
             return out
         best = self.table[q_idx] if self.table is not None else self._best(q_idx)
         w = q_w.astype(np.float32)
-        pool = sp.csr_matrix((w, (q_batch, np.arange(len(q_idx)))), shape=(num_queries, len(q_idx)))
-        num = np.asarray(pool @ best, dtype=np.float32)
-        norm = np.asarray(pool.sum(axis=1), dtype=np.float32).ravel()
+        if num_queries == 1:  # one request: a weighted sum, no sparse pooling matrix
+            num, norm = (w @ best)[None, :], np.array([w.sum()], dtype=np.float32)
+        else:
+            pool = sp.csr_matrix((w, (q_batch, np.arange(len(q_idx)))), shape=(num_queries, len(q_idx)))
+            num = np.asarray(pool @ best, dtype=np.float32)
+            norm = np.asarray(pool.sum(axis=1), dtype=np.float32).ravel()
         out[:, self.actors] = num / np.maximum(norm, 1e-9)[:, None]
         return out

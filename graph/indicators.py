@@ -47,6 +47,9 @@ _REFANG_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\[@\]|\(@\)|\{@\}|\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}", re.IGNORECASE), "@"),
 ]
 
+# Every rule above needs one of these: a bracket, a backslash, or the "xp" of hxxp/fxp.
+_MAYBE_DEFANGED = re.compile(r"[\[({\\]|xp", re.IGNORECASE)
+
 
 def refang(text: str) -> str:
     """Undo common defanging (``hxxp``, ``[.]``, ``(.)``, ``{.}``, ``[:]``, ``[at]`` ...).
@@ -57,6 +60,8 @@ def refang(text: str) -> str:
     Returns:
         The text with every defanging convention replaced by the character it hides.
     """
+    if not _MAYBE_DEFANGED.search(text):  # most values: one scan instead of nine substitutions
+        return text
     for pattern, replacement in _REFANG_RULES:
         text = pattern.sub(replacement, text)
     return text

@@ -52,7 +52,8 @@ class Comparison:
     value: str | int
 
 
-def parse_pattern(pattern: str) -> list[tuple[str | None, str | int]]:
+def parse_pattern(pattern: str, comparisons: list[Comparison] | None = None
+                  ) -> list[tuple[str | None, str | int]]:
     """The ``(kind, raw value)`` pairs a STIX pattern names, in pattern order, deduplicated.
 
     ``kind`` is an indicator kind (``ipv4``, ``domain``, ``sha256`` ...) or ``None`` when
@@ -60,6 +61,7 @@ def parse_pattern(pattern: str) -> list[tuple[str | None, str | int]]:
 
     Args:
         pattern: a STIX 2.1 pattern string.
+        comparisons: its ``pattern_comparisons``, when already computed (validation does).
 
     Returns:
         The observable values, one per ``=`` comparison and per member of an ``IN`` set.
@@ -69,7 +71,7 @@ def parse_pattern(pattern: str) -> list[tuple[str | None, str | int]]:
     """
     seen: set[tuple[str | None, str | int]] = set()
     out: list[tuple[str | None, str | int]] = []
-    for comp in pattern_comparisons(pattern):
+    for comp in comparisons if comparisons is not None else pattern_comparisons(pattern):
         key = (comp.kind, comp.value)
         if key not in seen:
             seen.add(key)

@@ -119,3 +119,53 @@ def test_to_hetero_data_has_reverse_edges():
     assert data["actor"].num_nodes == 2
     assert data["actor", "uses", "malware"].edge_index.shape == (2, 3)
     assert data["malware", "rev_uses", "actor"].edge_index.shape == (2, 3)
+
+
+def _context_graph(seed: int = 3) -> GraphSnapshot:
+    """Actors, campaigns and entities with context edges of every kind the features follow."""
+    rng = np.random.default_rng(seed)
+    nodes = [{"id": f"a{i}", "type": "actor", "name": f"A{i}"} for i in range(6)]
+    nodes += [{"id": f"c{i}", "type": "campaign", "name": f"C{i}"} for i in range(8)]
+    kinds = {"technique": 12, "malware": 6, "tool": 3, "indicator": 20, "infrastructure": 5, "sector": 3}
+    ents = {k: [f"{k}{i}" for i in range(n)] for k, n in kinds.items()}
+    nodes += [{"id": e, "type": k, "name": e} for k, ids in ents.items() for e in ids]
+    edges = [{"src": f"c{i}", "rel": "ATTRIBUTED_TO", "dst": f"a{i % 5}"} for i in range(8)]
+    everything = [e for ids in ents.values() for e in ids]
+    for owner in [f"a{i}" for i in range(6)] + [f"c{i}" for i in range(8)]:
+        for e in rng.choice(everything, size=8, replace=False):
+            rel = "TARGETS" if e.startswith("sector") else "USES"
+            if e.startswith("indicator"):
+                edges.append({"src": e, "rel": "INDICATES", "dst": owner})
+            else:
+                edges.append({"src": owner, "rel": rel, "dst": e})
+    for i in range(0, 20, 2):  # domain -> IP -> hosting, hash -> malware
+        edges.append({"src": f"indicator{i}", "rel": "RESOLVES_TO", "dst": f"indicator{i + 1}"})
+        edges.append({"src": f"indicator{i + 1}", "rel": "HOSTED_ON", "dst": f"infrastructure{i % 5}"})
+    edges += [{"src": f"malware{i}", "rel": "USES", "dst": f"technique{2 * i}"} for i in range(6)]
+    edges += [{"src": f"technique{i}", "rel": "SUBTECHNIQUE_OF", "dst": f"technique{i + 6}"} for i in range(6)]
+    return GraphSnapshot.from_rows(nodes, edges)
+
+
+def test_one_query_row_gives_exactly_the_batch_features():
+    # The API scores one activity at a time through a numpy path; training and evaluation use
+    # sparse batches. Both must give the same numbers, bit for bit.
+    snap = _context_graph()
+    space = EntitySpace.build(snap, HubList())
+    camps, attributed = cluster_items(snap, space, "campaign"), attribution_matrix(snap)
+    prof = profiles(cluster_items(snap, space, "actor"), camps, attributed)
+    pf = PairFeatures(space, prof, idf_weights(space.expand(prof), space.hub), camps, attributed)
+    rng = np.random.default_rng(0)
+    n = len(space)
+    rows = [rng.choice(n, size=k, replace=False) for k in (0, 1, 3, 7, 15, n)]
+    batch = sp.csr_matrix((np.ones(sum(map(len, rows))),
+                           (np.repeat(np.arange(len(rows)), [len(r) for r in rows]), np.concatenate(rows))),
+                          shape=(len(rows), n))
+    together = pf(batch)
+    expanded = space.expand(batch)
+    for i, r in enumerate(rows):
+        np.testing.assert_array_equal(pf(batch[i]), together[i:i + 1])
+        idx, val = space.expand_row(np.sort(r).astype(np.int64), np.ones(len(r)))
+        ref = expanded[i]
+        assert idx.tolist() == sorted(ref.indices.tolist())
+        np.testing.assert_array_equal(val, ref.toarray()[0, idx])
+    assert together[3:].any()  # the queries did share something with the actors

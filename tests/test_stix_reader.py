@@ -361,3 +361,19 @@ def test_a_bundle_without_an_id_is_refused():
 
     with pytest.raises(IngestError, match="bundle 'id'"):
         read_stix({"type": "bundle", "objects": []})
+
+
+def test_reading_without_provenance_gives_the_same_rows_without_provenance(batch) -> None:
+    # Attribution reads input it never writes, without provenance; it must see the same graph.
+    light = read_stix(APT28, provenance=False)
+    assert light.rejected == batch.rejected
+    assert {k: set(v) for k, v in light.nodes.items()} == {k: set(v) for k, v in batch.nodes.items()}
+    assert {k: set(v) for k, v in light.edges.items()} == {k: set(v) for k, v in batch.edges.items()}
+    dropped = {"created", "modified", "confidence", "tlp", "tlp_level", "stix_id", "stix_ids", "sources"}
+    for label, by_id in batch.nodes.items():
+        for node_id, props in by_id.items():
+            light_props = light.nodes[label][node_id]
+            assert {k: v for k, v in light_props.items() if k not in dropped} == \
+                {k: v for k, v in props.items() if k not in dropped}
+            assert "tlp_level" not in light_props and "created" not in light_props
+    assert any("tlp_level" in p for by_id in batch.nodes.values() for p in by_id.values())

@@ -20,10 +20,12 @@ _OPTIONS = {"top_k", "persist"}
 def _activity(body: StixBundle | SimpleActivity) -> Any:
     from gnn.activity import activity_from_simple, activity_from_stix
 
-    data = body.model_dump(exclude=_OPTIONS, exclude_none=True)
     if isinstance(body, StixBundle):
-        return activity_from_stix(data)
-    return activity_from_simple(data)
+        # The validated objects as they are: model_dump would copy every object once more
+        # (same dict: exclude_none only ever dropped top-level extras).
+        extra = {k: v for k, v in (body.model_extra or {}).items() if v is not None}
+        return activity_from_stix({**extra, "type": body.type, "id": body.id, "objects": body.objects})
+    return activity_from_simple(body.model_dump(exclude=_OPTIONS, exclude_none=True))
 
 
 @router.post("", response_model=Attribution, responses={413: PROBLEM, 422: PROBLEM, 503: PROBLEM})
