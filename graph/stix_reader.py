@@ -472,6 +472,8 @@ class _BundleReader:
     # ------------------------------------------------------------------ edges
     def _resolve_external(self) -> None:
         """Look up, in one call, references outside the bundle that need the store's ids."""
+        if not self.resolve:  # nothing to look them up in (attribution input, tests)
+            return
         wanted: set[str] = set()
         for obj in self.objects.values():
             for ref in _edge_refs(obj):
@@ -480,7 +482,7 @@ class _BundleReader:
                     prefix not in DIRECT_LABELS or prefix == "infrastructure"
                 ):
                     wanted.add(ref)
-        if wanted and self.resolve:
+        if wanted:
             self.external = self.resolve(wanted)
 
     def nodes_of(self, ref: str) -> list[tuple[str, str]]:
