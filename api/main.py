@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import stat
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -128,6 +129,9 @@ def check_safe(settings: Settings, keys_path: Any) -> None:
         )
 
 
+SWITCH_INTERVAL_S = 0.001
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -153,6 +157,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Requests compute in pool threads while the event loop thread waits for the GIL to
+        # read the next body or send a response; Python's default 5 ms switch interval made
+        # it wait that long per hand-off. 1 ms, attribution under wrk (2 workers, 4
+        # connections, three paired runs): p99 122/224/170 ms -> 90/148/140 ms.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         owns = store is None
         inner = store if store is not None else open_store(settings.store_config())
         if owns:

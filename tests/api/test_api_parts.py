@@ -221,3 +221,18 @@ def test_model_holder_retries_until_a_model_appears():
     assert holder.load() is None and "no trained model" in holder.reason
     available.append(True)
     assert holder.get() == "model" and holder.loaded
+
+
+def test_the_server_hands_the_gil_over_every_millisecond(api_settings, world):
+    # The event loop waits for the GIL between compute threads; see SWITCH_INTERVAL_S.
+    import sys
+
+    from api.main import SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    try:
+        with TestClient(create_app(api_settings, store=world, load_model=False)):
+            assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S) == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)
