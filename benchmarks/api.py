@@ -164,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--home", type=Path, help="an actorgraph home with data and a model (default: build one)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (default 2)")
+    # Two workers per core: a worker computes behind its GIL and also waits on the store, and
+    # wrk's keep-alive connections split unevenly over few workers (RESULTS.md: 2 workers gave
+    # 73-132 req/s at 4 connections, 4 workers 121-173).
+    parser.add_argument("--workers", type=int, default=4, help="uvicorn workers (default 4)")
     parser.add_argument(
         "--duration", type=int, default=15, help="seconds per scenario (default 15)"
     )
