@@ -35,6 +35,20 @@ class _TokenBucket:
         """False when the limit is switched off."""
         return self.capacity > 0
 
+    def acquire(self, key: str) -> float:
+        """Take one token for ``key``.
+
+        Returns:
+            0.0 when the request may proceed, else the seconds until a token is available.
+        """
+        if not self.enabled:
+            return 0.0
+        return self._take(key, self.clock())
+
+    def _take(self, key: str, now: float) -> float:
+        """``acquire`` for an enabled limit at time ``now``: where the buckets live."""
+        raise NotImplementedError
+
     def _refilled(self, tokens: float, updated: float, now: float) -> float:
         return min(self.capacity, tokens + max(0.0, now - updated) * self.rate)
 
@@ -56,15 +70,7 @@ class RateLimiter(_TokenBucket):
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, key: str) -> float:
-        """Take one token for ``key``.
-
-        Returns:
-            0.0 when the request may proceed, else the seconds until a token is available.
-        """
-        if not self.enabled:
-            return 0.0
-        now = self.clock()
+    def _take(self, key: str, now: float) -> float:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
@@ -123,15 +129,7 @@ class SharedRateLimiter(_TokenBucket):
             db.execute("PRAGMA synchronous=NORMAL")
         return db
 
-    def acquire(self, key: str) -> float:
-        """Take one token for ``key``.
-
-        Returns:
-            0.0 when the request may proceed, else the seconds until a token is available.
-        """
-        if not self.enabled:
-            return 0.0
-        now = self.clock()
+    def _take(self, key: str, now: float) -> float:
         params = {"key": key, "cap": self.capacity, "rate": self.rate, "now": now}
         db = self._db()
         if db.execute(_TAKE, params).fetchone() is not None:
