@@ -36,7 +36,9 @@ from gnn.train import TrainConfig, Trained
 from graph.errors import ModelError, NotFound
 
 # 2: two per-campaign features (``gnn.features.CampaignMatch``); format 1 weights do not fit.
-FORMAT = 2
+# 3: cosine norms floored (``gnn.features.NORM_FLOOR``): format 2 weights were fitted on
+#    feature values that hub-only matches no longer produce, so such models are retrained.
+FORMAT = 3
 
 
 def save(trained: Trained, models_dir: Path, version: str | None = None,
@@ -148,10 +150,12 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
     space = EntitySpace.build(snap, hubs or HubList.load())
     if hash_ids(space.ids) != int(tensors["entity_ids_hash"][0]):
         raise ModelError(f"model artefact {str(path)!r}: entity vocabulary does not match its snapshot")
-    model = AttributionModel(len(FEATURE_NAMES), None, dim=config.dim, hidden=config.hidden)
+    model = AttributionModel(len(FEATURE_NAMES), None, dim=config.dim, hidden=config.hidden,
+                             query_norm=config.query_norm)
     if "entity_emb" in tensors:
         model.query_proj = torch.nn.Linear(config.dim, config.dim)
-        model.scorer[0] = torch.nn.Linear(len(FEATURE_NAMES) + 1, config.hidden or 1)
+        inputs = AttributionModel.scorer_inputs(len(FEATURE_NAMES), config.query_norm)
+        model.scorer[0] = torch.nn.Linear(inputs + 1, config.hidden or 1)
         # Only the pre-trained encoder uses gnn_similarity; the joint one (and artefacts older
         # than the option) always used the cosine.
         pretrained = raw_config.get("pretrain_gnn", False) and not raw_config.get("use_gnn")

@@ -8,7 +8,8 @@
   plain torch (PyG's NeighborLoader extras are not installable here). Full batch by default;
   ``gnn.sampling`` gives the same weights sampled neighbourhoods for graphs that do not fit.
 - ``AttributionModel`` scores a (query, actor) pair from the rarity-weighted overlap features of
-  ``gnn.features`` plus one similarity from the encoder, and gives the open set an explicit
+  ``gnn.features`` (raw, and min-max scaled over the query's candidates: ``query_normalise``)
+  plus one similarity from the encoder, and gives the open set an explicit
   "unknown" logit from query-level statistics. The similarity is, by default, the
   embedding-space overlap of the query with the actor's profile under an encoder pre-trained
   by link prediction (``gnn.pretrain``, ``similarity = "nearest"``); with an encoder trained
@@ -79,10 +80,15 @@ class AttributionModel(nn.Module):
     """Scores queries against actors; returns logits over ``[actors..., unknown]``."""
 
     def __init__(self, num_features: int, encoder: HeteroSAGE | None, dim: int = 32,
-                 hidden: int = 16) -> None:
+                 hidden: int = 16, query_norm: bool = False) -> None:
         super().__init__()
         self.encoder = encoder
         extra = 1 if encoder is not None else 0
+        # query_norm: each feature also enters min-max scaled over the query's candidates
+        # (``query_normalise``), so the scorer can weigh "best of the candidates on this
+        # channel" apart from the raw overlap, whose scale grows with the query's size.
+        self.query_norm = query_norm
+        num_features = self.scorer_inputs(num_features, query_norm)
         # hidden=0: a log-linear scorer (fewer ways to overfit the sampled views).
         self.scorer = (nn.Sequential(nn.Linear(num_features + extra, hidden), nn.Tanh(),
                                      nn.Linear(hidden, 1)) if hidden
@@ -105,8 +111,13 @@ class AttributionModel(nn.Module):
         a = nn.functional.normalize(actor_emb, dim=-1)
         return q @ a.T
 
+    @staticmethod
+    def scorer_inputs(num_features: int, query_norm: bool) -> int:
+        """Width of the scorer's input for ``num_features`` pair features (before ``sim``)."""
+        return 2 * num_features if query_norm else num_features
+
     def forward(self, feats: Tensor, sim: Tensor | None, qstats: Tensor,
-                mask: Tensor | None = None) -> Tensor:
+                mask: Tensor | None = None, norm_mask: Tensor | None = None) -> Tensor:
         """Raw logits (B, A + 1) before temperature.
 
         Args:
@@ -114,7 +125,11 @@ class AttributionModel(nn.Module):
             sim: (B, A) embedding similarity, or None without an encoder.
             qstats: (B, 3) query statistics for the unknown logit.
             mask: (B, A) bool, True where an actor is NOT a candidate.
+            norm_mask: actors left out of the query-level scaling only (default: ``mask``);
+                inference passes hidden actors here, so no visible score depends on them.
         """
+        if self.query_norm:
+            feats = torch.cat([feats, query_normalise(feats, mask if norm_mask is None else norm_mask)], dim=-1)
         x = feats if sim is None else torch.cat([feats, sim.unsqueeze(-1)], dim=-1)
         logits = self.scorer(x).squeeze(-1)
         if mask is not None:
@@ -127,6 +142,28 @@ class AttributionModel(nn.Module):
         """Apply the fitted unknown shift and temperature; softmax of this sums to 1."""
         shifted = torch.cat([raw[:, :-1], raw[:, -1:] + self.unknown_shift], dim=-1)
         return shifted / self.temperature
+
+
+def query_normalise(feats: Tensor, mask: Tensor | None) -> Tensor:
+    """Each feature min-max scaled over the query's candidate actors (B, A, F) -> (B, A, F).
+
+    Learning-to-rank's query-level normalisation (as in the LETOR benchmarks): what separates
+    candidates is their order on a feature within one query, while the raw values grow with the
+    query's size (a 55-technique campaign overlaps every large actor). Actors under ``mask`` take
+    no part in the scaling (and get values clipped to [0, 1]); a feature equal for every
+    candidate scales to 0.
+    """
+    if feats.shape[1] == 0:
+        return feats
+    if mask is None:
+        hi, lo = feats.max(dim=1, keepdim=True).values, feats.min(dim=1, keepdim=True).values
+    else:
+        m = mask.unsqueeze(-1)
+        hi = feats.masked_fill(m, float("-inf")).max(dim=1, keepdim=True).values
+        lo = feats.masked_fill(m, float("inf")).min(dim=1, keepdim=True).values
+    span = hi - lo
+    scaled = (feats - lo) / span.clamp_min(1e-12)
+    return torch.where(span > 0, scaled, torch.zeros_like(feats)).clamp(0.0, 1.0)
 
 
 def pool_queries(query_idx: Tensor, query_w: Tensor, batch: Tensor, entity_emb: Tensor,

@@ -74,7 +74,10 @@ class Scorer:
                 else:
                     pooled = pool_queries(idx, w, batch, self.trained.entity_emb, n)
                     sim = self.model.embed_similarity(pooled, self.trained.actor_emb)
-            raw = self.model(feats, sim, query_stats(feats, sizes))
+            hidden = None
+            if hidden_actors is not None and hidden_actors.any():
+                hidden = torch.from_numpy(np.broadcast_to(hidden_actors, (n, len(hidden_actors))).copy())
+            raw = self.model(feats, sim, query_stats(feats, sizes), norm_mask=hidden)
             # An empty query carries no evidence at all: all mass to unknown.
             probs = torch.softmax(self.model.calibrated(raw), -1).numpy().astype(np.float64)
         empty = sizes.numpy() == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +137,21 @@ def test_encoder_model_round_trips_and_finds_the_planted_signal(store, tmp_path:
     assert res.candidates[0]["actor_id"] == "intrusion-set--X"
 
 
+@pytest.mark.parametrize("query_norm", [False, True])
+def test_query_norm_model_round_trips(store, tmp_path: Path, query_norm: bool):
+    from gnn.scoring import Scorer
+
+    build_world(store)
+    trained = train(export_graph(store), replace(CONFIG, query_norm=query_norm))
+    width = trained.model.scorer[0].in_features
+    version = artefacts.save(trained, tmp_path / "models")
+    att = Attributor.load(tmp_path / "models", store, version=version)
+    assert att.trained.model.query_norm is query_norm and att.trained.model.scorer[0].in_features == width
+    q = [[trained.space.pos["malware--sunspotx"], trained.space.pos["domain:evil-x.example"]]]
+    np.testing.assert_allclose(Scorer(trained).probabilities(q), att.scorer.probabilities(q), atol=1e-6)
+    assert int(np.argmax(att.scorer.probabilities(q)[0][:-1])) == trained.snapshot.index("actor")["intrusion-set--X"]
+
+
 def test_planted_signal_ranks_its_actor_first(trained_world):
     store, models, _, _ = trained_world
     att = Attributor.load(models, store)
@@ -244,6 +259,25 @@ def test_tlp_hides_actors_above_clearance(store, tmp_path: Path):
     assert sum(c["score"] for c in low.candidates) + low.unknown == pytest.approx(1.0, abs=1e-4)
 
 
+def test_leave_one_campaign_out_in_processes_gives_the_serial_rows(store):
+    # The multi-seed LOCO benchmark spreads folds over processes; that must change the time
+    # taken, never a rank or a probability.
+    from gnn.evaluate import leave_one_campaign_out
+
+    build_world(store)
+    snap = export_graph(store)
+    campaigns = sorted(snap.labels())[:3]
+    serial = leave_one_campaign_out(snap, CONFIG, campaigns=campaigns)
+    parallel = leave_one_campaign_out(snap, CONFIG, campaigns=campaigns, jobs=2)
+
+    def timeless(result):
+        return [{k: v for k, v in f.items() if k != "train_seconds"} for f in result["folds"]]
+
+    assert timeless(parallel) == timeless(serial)
+    assert [f["campaign"] for f in serial["folds"]] == [snap.props[c]["name"] for c in campaigns]
+    assert parallel["metrics"] == serial["metrics"] and parallel["unknown"] == serial["unknown"]
+
+
 def test_artefacts_are_versioned_and_latest_is_used(trained_world):
     store, models, trained, version = trained_world
     meta = json.loads((models / version / "meta.json").read_text())
@@ -254,6 +288,19 @@ def test_artefacts_are_versioned_and_latest_is_used(trained_world):
     assert Attributor.load(models, store, version=version).version == version
     with pytest.raises(ModelError, match="no trained model"):
         Attributor.load(models / "empty", store)
+
+
+def test_a_model_of_an_older_feature_format_is_refused(trained_world):
+    # Format 2 weights were fitted on features whose cosines let hub-only matches score 1.0:
+    # serving them beside today's features would be silently wrong, so they must retrain.
+    store, models, trained, _ = trained_world
+    version = artefacts.save(trained, models, version="old-format")
+    meta_path = models / version / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "format": artefacts.FORMAT - 1}))
+    with pytest.raises(ModelError, match=f"has format {artefacts.FORMAT - 1}, expected {artefacts.FORMAT}"):
+        Attributor.load(models, store, version=version)
+    shutil.rmtree(models / version)
 
 
 @pytest.mark.parametrize("damage", [b"not a model", b"", b"PK\x03\x04truncated"])

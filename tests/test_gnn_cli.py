@@ -57,7 +57,7 @@ def test_attribute_errors_are_clean(home: Path, tmp_path: Path, capsys):
 
 @pytest.mark.slow
 def test_evaluate_prints_model_and_baselines_side_by_side(home: Path, capsys):
-    assert main(["--home", str(home), "evaluate", "--epochs", "15", "--json"]) == 0
+    assert main(["--home", str(home), "evaluate", "--epochs", "15", "--jobs", "2", "--json"]) == 0
     (loco,) = json.loads(capsys.readouterr().out)
     assert loco["split"] == "attack-loco" and len(loco["folds"]) == 8
     assert set(loco["metrics"]) == {"model", "tfidf", "overlap"}

@@ -102,6 +102,58 @@ def test_campaign_match_is_the_best_of_the_actors_own_campaigns():
     np.testing.assert_allclose(without[:, :col], with_camps[:, :col])
 
 
+def test_a_hub_alone_does_not_make_a_channel_or_campaign_match():
+    # Cosines are scale-free: with the hub damping inside the norms, a channel whose only
+    # shared item is Mimikatz scored 1.0, as much as a shared rare malware (measured on ATT&CK:
+    # Whitefly, whose only software is Mimikatz, topped the Triton campaign's candidates).
+    nodes = [{"id": f"a{i}", "type": "actor", "name": f"A{i}"} for i in (1, 2)]
+    nodes += [{"id": "c1", "type": "campaign", "name": "C1"},
+              {"id": "mimi", "type": "tool", "name": "Mimikatz"},
+              {"id": "rare", "type": "malware", "name": "RareRAT"},
+              {"id": "t1", "type": "technique", "external_id": "T1001"}]
+    edges = [{"src": "a1", "rel": "USES", "dst": "mimi"}, {"src": "a1", "rel": "USES", "dst": "t1"},
+             {"src": "a2", "rel": "USES", "dst": "rare"}, {"src": "a2", "rel": "USES", "dst": "mimi"},
+             {"src": "c1", "rel": "USES", "dst": "mimi"}, {"src": "c1", "rel": "ATTRIBUTED_TO", "dst": "a1"}]
+    snap = GraphSnapshot.from_rows(nodes, edges)
+    a = snap.index("actor")
+    sw, camp = FEATURE_NAMES.index("direct_software_cos"), FEATURE_NAMES.index("campaign_cos")
+
+    def features(hubs: HubList, query: list[str]) -> np.ndarray:
+        space = EntitySpace.build(snap, hubs)
+        camps, attributed = cluster_items(snap, space, "campaign"), attribution_matrix(snap)
+        prof = profiles(cluster_items(snap, space, "actor"), camps, attributed)
+        pf = PairFeatures(space, prof, idf_weights(space.expand(prof), space.hub), camps, attributed)
+        q = sp.csr_matrix((np.ones(len(query)), ([0] * len(query), [space.pos[e] for e in query])),
+                          shape=(1, len(space)))
+        batch = pf(sp.vstack([q, q]).tocsr())[0]
+        np.testing.assert_array_equal(pf(q)[0], batch)  # the one-row path agrees
+        return batch
+
+    listed = features(HubList.load(), ["mimi"])
+    assert 0.0 < listed[a["a1"], sw] < 0.01 and 0.0 < listed[a["a1"], camp] < 0.01
+    unlisted = features(HubList(), ["mimi"])  # the same tool, not on the warning list
+    assert unlisted[a["a1"], sw] == pytest.approx(1.0) and unlisted[a["a1"], camp] == pytest.approx(1.0)
+    rare = features(HubList.load(), ["rare"])  # a rare malware still counts in full
+    assert rare[a["a2"], sw] > 0.99
+
+
+def test_query_normalise_scales_over_the_candidates_only():
+    import torch
+
+    from gnn.model import query_normalise
+
+    # 1 query, 4 actors, 2 features; actor 3 is hidden (not a candidate), feature 1 is flat.
+    feats = torch.tensor([[[0.2, 5.0], [0.6, 5.0], [0.4, 5.0], [9.0, 5.0]]])
+    mask = torch.tensor([[False, False, False, True]])
+    out = query_normalise(feats, mask)
+    assert out[0, :3, 0].tolist() == pytest.approx([0.0, 1.0, 0.5])
+    assert out[0, 3, 0] == 1.0  # the hidden actor is clipped, and moved nobody else's value
+    assert not out[..., 1].any()  # equal for every candidate: carries nothing
+    unmasked = query_normalise(feats, None)[0, :, 0]
+    assert unmasked.tolist() == pytest.approx([0.0, 0.4 / 8.8, 0.2 / 8.8, 1.0])
+    assert query_normalise(feats[:, :0], None).shape == (1, 0, 2)
+
+
 def test_campaign_loss_share_weights_views_by_kind():
     w = _loss_weights(np.array([True, False, False, False]), 0.5)
     assert w is not None and w.tolist() == pytest.approx([2.0, 2 / 3, 2 / 3, 2 / 3])
