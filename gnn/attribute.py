@@ -98,7 +98,7 @@ class Attributor:
         codes = [p.get("country") for p in self.actor_props]
         self.country_names = sorted({c for c in codes if c})
         where = {c: i for i, c in enumerate(self.country_names)}
-        self.actor_country = np.array([where.get(c, -1) if c else -1 for c in codes], dtype=np.int64)
+        self.actor_country = np.array([where.get(c, -1) for c in codes], dtype=np.int64)
         self.lookup = EntityLookup(snap, trained.space.ids)
         self.version = str(trained.metrics.get("version", "unsaved"))
         self.df = np.asarray((trained.space.expand(trained.profile) > 0).sum(axis=0)).ravel()

@@ -62,7 +62,7 @@ class Scorer:
             q.data[:] = 1.0
             indices, indptr = q.indices, q.indptr
             feats = torch.from_numpy(self.features(q))
-        sizes = torch.tensor([len(set(s)) for s in entity_sets], dtype=torch.float32)
+        sizes = torch.from_numpy(np.diff(indptr).astype(np.float32))  # distinct entities per query
         with self._lock, torch.no_grad():
             sim = None
             if self.trained.entity_emb is not None and self.trained.actor_emb is not None:
@@ -76,7 +76,7 @@ class Scorer:
                     sim = self.model.embed_similarity(pooled, self.trained.actor_emb)
             hidden = None
             if hidden_actors is not None and hidden_actors.any():
-                hidden = torch.from_numpy(np.broadcast_to(hidden_actors, (n, len(hidden_actors))).copy())
+                hidden = torch.from_numpy(np.asarray(hidden_actors, dtype=bool)).expand(n, -1)
             raw = self.model(feats, sim, query_stats(feats, sizes), norm_mask=hidden)
             # An empty query carries no evidence at all: all mass to unknown.
             probs = torch.softmax(self.model.calibrated(raw), -1).numpy().astype(np.float64)
