@@ -19,8 +19,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from actorgraph import __version__
 from actorgraph.settings import Settings
-from graph.errors import ActorgraphError
-from graph.store import GraphStore, open_store
+from actorgraph.graph.errors import ActorgraphError
+from actorgraph.graph.store import GraphStore, open_store
 
 
 class Context:

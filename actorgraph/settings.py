@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from graph.store import StoreConfig
+from actorgraph.graph.store import StoreConfig
 
 
 class Settings(BaseSettings):

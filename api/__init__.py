@@ -13,7 +13,7 @@ __all__ = ["create_app"]
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
-        from api.main import create_app
+        from actorgraph.api.main import create_app
 
         return create_app
     raise AttributeError(f"module 'api' has no attribute {name!r}")

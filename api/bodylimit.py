@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import problem_response
+from actorgraph.api.problems import problem_response
 
 
 class _TooLarge(HTTPException):

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.keys import ApiKey
-from api.problems import Problem
-from api.state import AppState
-from api.tlp import cleared_for_everything
-from graph.store import GraphStore
+from actorgraph.api.keys import ApiKey
+from actorgraph.api.problems import Problem
+from actorgraph.api.state import AppState
+from actorgraph.api.tlp import cleared_for_everything
+from actorgraph.graph.store import GraphStore
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `actorgraph keys create`")
 

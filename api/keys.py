@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from api.tlp import tlp_level, tlp_name
-from graph.errors import NotFound, ValidationError
+from actorgraph.api.tlp import tlp_level, tlp_name
+from actorgraph.graph.errors import NotFound, ValidationError
 
 ROLES: tuple[str, ...] = ("reader", "analyst", "ingest", "admin")
 """Ordered from least to most privileged; each role has every right of the ones before it."""

@@ -18,12 +18,12 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from actorgraph import __version__
 from actorgraph.settings import Settings
-from api import problems
-from api.bodylimit import BodySizeLimitMiddleware
-from api.keys import KeyStore
-from api.metrics import InstrumentedStore, Metrics, MetricsMiddleware
-from api.ratelimit import SharedRateLimiter
-from api.routes import (
+from actorgraph.api import problems
+from actorgraph.api.bodylimit import BodySizeLimitMiddleware
+from actorgraph.api.keys import KeyStore
+from actorgraph.api.metrics import InstrumentedStore, Metrics, MetricsMiddleware
+from actorgraph.api.ratelimit import SharedRateLimiter
+from actorgraph.api.routes import (
     actors,
     attributions,
     briefings,
@@ -36,9 +36,9 @@ from api.routes import (
     queries,
     taxii,
 )  # fmt: skip
-from api.state import AppState, ModelHolder
-from graph.errors import ValidationError
-from graph.store import GraphStore, open_store
+from actorgraph.api.state import AppState, ModelHolder
+from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.store import GraphStore, open_store
 
 log = logging.getLogger("actorgraph.api")
 
@@ -65,7 +65,7 @@ def model_loader(settings: Settings, store: GraphStore) -> Callable[[], Any]:
     def load() -> Any:
         import torch
 
-        from gnn.attribute import Attributor
+        from actorgraph.gnn.attribute import Attributor
 
         # Requests run in parallel threads and each forward pass is tiny: one intra-op thread
         # per inference avoids OpenMP spin contention (measured under load: p50 27 -> 11.5 ms,
@@ -85,7 +85,7 @@ def load_newest_loadable(models_dir: Any, store: Any, load: Callable[..., Any]) 
     Raises:
         ModelError: no version exists, or none loads (the newest one's error).
     """
-    from gnn.artefacts import list_versions
+    from actorgraph.gnn.artefacts import list_versions
 
     versions = [m["version"] for m in reversed(list_versions(models_dir))]
     if not versions:
@@ -106,7 +106,7 @@ def newest_version(settings: Settings) -> Callable[[], str | None]:
     what the model holder compares with the loaded one to pick up a new ``actorgraph train``."""
 
     def newest() -> str | None:
-        from gnn.artefacts import list_versions
+        from actorgraph.gnn.artefacts import list_versions
 
         versions = list_versions(settings.models_dir)
         return versions[-1].get("version") if versions else None

@@ -25,8 +25,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph.errors import ActorgraphError
-from graph.store import GraphStore, Row
+from actorgraph.graph.errors import ActorgraphError
+from actorgraph.graph.store import GraphStore, Row
 
 LATENCY_BUCKETS = (
     0.001,

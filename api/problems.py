@@ -19,8 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
-from graph import errors
-
+from actorgraph.graph import errors
 log = logging.getLogger("actorgraph.api")
 
 PROBLEM_JSON = "application/problem+json"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.store import GraphStore, Row
+from actorgraph.graph.store import GraphStore, Row
 
 _HIDDEN_PROPERTIES = frozenset({"name_lc", "aliases_lc"})
 

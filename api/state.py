@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from api.keys import KeyStore
-from api.metrics import Metrics
-from api.ratelimit import RateLimiter, SharedRateLimiter
-from graph.errors import ActorgraphError
-from graph.store import GraphStore
+from actorgraph.api.keys import KeyStore
+from actorgraph.api.metrics import Metrics
+from actorgraph.api.ratelimit import RateLimiter, SharedRateLimiter
+from actorgraph.graph.errors import ActorgraphError
+from actorgraph.graph.store import GraphStore
 
 log = logging.getLogger("actorgraph.api")
 

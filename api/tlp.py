@@ -6,7 +6,7 @@ A key's clearance is one of these levels; every read path shows only objects who
 
 from __future__ import annotations
 
-from graph.errors import ValidationError
+from actorgraph.graph.errors import ValidationError
 
 TLP_LEVELS: dict[str, int] = {"clear": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
 TLP_NAMES: dict[int, str] = {level: name for name, level in TLP_LEVELS.items()}

@@ -30,11 +30,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.store import StoreConfig, open_store
+from actorgraph.graph.store import StoreConfig, open_store
 
 
 def _store(home: Path, graph: str, world: Path | None):
-    from graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.graph.ingest import ingest_attack, ingest_paths
 
     store = open_store(StoreConfig(home=home, graph=graph))
     store.ensure_schema()
@@ -47,7 +47,7 @@ def _store(home: Path, graph: str, world: Path | None):
 
 def _clusters(trained, n: int, size: int, seed: int) -> list:
     """Synthetic 200-object activities: 60 % from one actor's profile, 40 % random entities."""
-    from gnn.activity import Activity
+    from actorgraph.gnn.activity import Activity
 
     rng = np.random.default_rng(seed)
     prof = trained.profile.tocsr()
@@ -104,16 +104,15 @@ def main() -> int:
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="ag-bench-attr-"))
 
-    from gnn import artefacts
-    from gnn.activity import link
-    from gnn.attribute import Attributor
-    from gnn.baselines import TfidfBaseline
-    from gnn.dataset import export_graph
-    from gnn.evaluate import evaluate_heldout, format_table, leave_one_campaign_out
-    from gnn.train import TrainConfig, train
-    from gnn.world_split import load_heldout
-    from graph.world import generate_world
-
+    from actorgraph.gnn import artefacts
+    from actorgraph.gnn.activity import link
+    from actorgraph.gnn.attribute import Attributor
+    from actorgraph.gnn.baselines import TfidfBaseline
+    from actorgraph.gnn.dataset import export_graph
+    from actorgraph.gnn.evaluate import evaluate_heldout, format_table, leave_one_campaign_out
+    from actorgraph.gnn.train import TrainConfig, train
+    from actorgraph.gnn.world_split import load_heldout
+    from actorgraph.world import generate_world
     world = home / "world"
     if not (world / "train.json").exists():
         generate_world(seed=7, scale="small").write(world)

@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.attack import read_attack
-from graph.falkor import FalkorStore
-from graph.rows import IngestBatch
-from graph.writer import write_batch
+from actorgraph.graph.formats.attack import read_attack
+from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.graph.formats.rows import IngestBatch
+from actorgraph.graph.ingest.writer import write_batch
 
 
 def sample(batch: IngestBatch, limit: int) -> IngestBatch:

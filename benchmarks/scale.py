@@ -56,8 +56,8 @@ def _cpu_s() -> float:
 
 
 def _open(home: Path, graph: str):
-    from graph import embedded
-    from graph.falkor import FalkorStore
+    from actorgraph.graph.store import embedded
+    from actorgraph.graph.store.falkor import FalkorStore
 
     store = FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph=graph)
     store.ensure_schema()
@@ -65,8 +65,7 @@ def _open(home: Path, graph: str):
 
 
 def worker_generate(args: argparse.Namespace) -> dict[str, Any]:
-    from graph.world import generate_world
-
+    from actorgraph.world import generate_world
     t0 = time.perf_counter()
     manifest = generate_world(seed=7, scale=args.size).write(args.out)
     seconds = time.perf_counter() - t0
@@ -82,7 +81,7 @@ def worker_generate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def worker_ingest(args: argparse.Namespace) -> dict[str, Any]:
-    from graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.graph.ingest import ingest_attack, ingest_paths
 
     store = _open(Path(args.home), args.graph)
     out: dict[str, Any] = {}
@@ -139,11 +138,11 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 def worker_gnn(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
-    from gnn.activity import link, load_activity
-    from gnn.attribute import Attributor
-    from gnn.baselines import TfidfBaseline
-    from gnn.dataset import export_graph
-    from gnn.train import train
+    from actorgraph.gnn.activity import link, load_activity
+    from actorgraph.gnn.attribute import Attributor
+    from actorgraph.gnn.baselines import TfidfBaseline
+    from actorgraph.gnn.dataset import export_graph
+    from actorgraph.gnn.train import train
 
     store = _open(Path(args.home), args.graph)
     out: dict[str, Any] = {}
@@ -208,9 +207,9 @@ def worker_write_paths(args: argparse.Namespace) -> dict[str, Any]:
     outside the timing; each write is timed with the client's CPU seconds."""
     import psutil
 
-    from graph.ingest import ingest_attack, read_any
-    from graph.stix_validate import load_json
-    from graph.writer import write_batch
+    from actorgraph.graph.ingest import ingest_attack, read_any
+    from actorgraph.graph.formats.stix_validate import load_json
+    from actorgraph.graph.ingest.writer import write_batch
 
     server = psutil.Process(int(args.server_pid))
     modes = [("atomic", True, 5000), ("batched", False, 5000)]
@@ -332,8 +331,7 @@ def machine() -> dict[str, Any]:
 
 
 def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from graph import embedded
-
+    from actorgraph.graph.store import embedded
     world = work / f"world-{size}"
     home = work / f"home-{size}"
     shutil.rmtree(world, ignore_errors=True)

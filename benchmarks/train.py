@@ -18,16 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graph.store import StoreConfig, open_store
+from actorgraph.graph.store import StoreConfig, open_store
 
 TARGET_S = 180.0
 
 
 def load_demo_graph(home: Path, graph: str = "bench") -> tuple[object, Path]:
     """A store holding ATT&CK + the small demo world; returns (store, world directory)."""
-    from graph.ingest import ingest_attack, ingest_paths
-    from graph.world import generate_world
-
+    from actorgraph.graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.world import generate_world
     store = open_store(StoreConfig(home=home, graph=graph))
     store.ensure_schema()
     world = home / "world"
@@ -50,9 +49,9 @@ def main() -> int:
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="ag-bench-train-"))
 
-    from gnn import artefacts
-    from gnn.dataset import export_graph
-    from gnn.train import TrainConfig, train
+    from actorgraph.gnn import artefacts
+    from actorgraph.gnn.dataset import export_graph
+    from actorgraph.gnn.train import TrainConfig, train
 
     t0 = time.perf_counter()
     store, _ = load_demo_graph(home)

@@ -91,9 +91,9 @@ def _cpu_s() -> float:
 def worker(args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
-    from gnn.dataset import ENTITY_TYPES
-    from gnn.model import HeteroSAGE
-    from gnn.pretrain import pretrain_link_prediction, supervision_keys
+    from actorgraph.gnn.dataset import ENTITY_TYPES
+    from actorgraph.gnn.model import HeteroSAGE
+    from actorgraph.gnn.pretrain import pretrain_link_prediction, supervision_keys
 
     torch.set_num_threads(args.threads)
     nodes, edges = synthetic_graph(args.nodes, args.edges_per_node)
@@ -120,7 +120,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         row["losses"] = [round(x, 4) for x in losses]
         if batch:
             # The first epoch's hidden edges, drawn exactly as the run drew them (seed 1).
-            from gnn.pretrain import _hide_targets
+            from actorgraph.gnn.pretrain import _hide_targets
 
             _, hidden = _hide_targets(edges, supervision_keys(edges), 0.3,
                                       torch.Generator().manual_seed(1))
@@ -138,8 +138,8 @@ def _sampling_cost(encoder, edges, nodes, args, sup: int) -> dict[str, Any]:
     """Mean sub-graph size and sampling time of a few batches like the training ones."""
     import torch
 
-    from gnn.pretrain import supervision_keys
-    from gnn.sampling import NeighborSampler
+    from actorgraph.gnn.pretrain import supervision_keys
+    from actorgraph.gnn.sampling import NeighborSampler
 
     gen = torch.Generator().manual_seed(2)
     t0 = time.perf_counter()

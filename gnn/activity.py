@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gnn.dataset import GraphSnapshot
-from graph.errors import IngestError, InvalidIndicator, ValidationError
-from graph.indicators import indicator_id, normalize_indicator
+from actorgraph.gnn.dataset import GraphSnapshot
+from actorgraph.graph.errors import IngestError, InvalidIndicator, ValidationError
+from actorgraph.graph.formats.indicators import indicator_id, normalize_indicator
 
 SIMPLE_KEYS = ("indicators", "malware", "tools", "techniques", "infrastructure", "targets")
 
@@ -96,7 +96,7 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
         IngestError / StixIngestError: the bundle is invalid (the message names the object).
         InvalidIndicator: an indicator pattern or observable holds an invalid value.
     """
-    from graph.stix_reader import read_stix
+    from actorgraph.graph.formats.stix_reader import read_stix
 
     batch = read_stix(bundle, source=name, known_ids=lambda ids: set(ids), provenance=False)
     if batch.rejected:

@@ -28,12 +28,12 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from gnn.dataset import GraphSnapshot
-from gnn.features import FEATURE_NAMES, EntitySpace
-from gnn.hubs import HubList
-from gnn.model import AttributionModel
-from gnn.train import TrainConfig, Trained
-from graph.errors import ModelError, NotFound
+from actorgraph.gnn.dataset import GraphSnapshot
+from actorgraph.gnn.features import FEATURE_NAMES, EntitySpace
+from actorgraph.gnn.hubs import HubList
+from actorgraph.gnn.model import AttributionModel
+from actorgraph.gnn.train import TrainConfig, Trained
+from actorgraph.graph.errors import ModelError, NotFound
 
 # 2: two per-campaign features (``gnn.features.CampaignMatch``); format 1 weights do not fit.
 # 3: cosine norms floored (``gnn.features.NORM_FLOOR``): format 2 weights were fitted on

@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from gnn import artefacts
-from gnn.activity import Activity, EntityLookup, LinkedActivity, link
-from gnn.evidence import evidence_paths
-from gnn.scoring import Scorer
-from gnn.train import Trained
-from graph.errors import ValidationError
-from graph.schema import label as schema_label
-from graph.schema import rel_type as schema_rel
-from graph.store import GraphStore
+from actorgraph.gnn import artefacts
+from actorgraph.gnn.activity import Activity, EntityLookup, LinkedActivity, link
+from actorgraph.gnn.evidence import evidence_paths
+from actorgraph.gnn.scoring import Scorer
+from actorgraph.gnn.train import Trained
+from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.schema import label as schema_label
+from actorgraph.graph.schema import rel_type as schema_rel
+from actorgraph.graph.store import GraphStore
 
 # Campaign node for a persisted activity, and its hypotheses (one query each, batched).
 PERSIST_CAMPAIGN = """

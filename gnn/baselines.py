@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from gnn.dataset import GraphSnapshot
-from gnn.features import EntitySpace, attribution_matrix, cluster_items, profiles
-from gnn.hubs import HubList
+from actorgraph.gnn.dataset import GraphSnapshot
+from actorgraph.gnn.features import EntitySpace, attribution_matrix, cluster_items, profiles
+from actorgraph.gnn.hubs import HubList
 
 
 class _ProfileBaseline:

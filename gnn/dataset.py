@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from graph.errors import ModelError
-from graph.store import GraphStore
+from actorgraph.graph.errors import ModelError
+from actorgraph.graph.store import GraphStore
 
 # Store label -> PyG node type (lowercase nouns, as in the architecture sketch).
 NODE_TYPES: dict[str, str] = {

@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from gnn.activity import Activity, EntityLookup, link
-from gnn.baselines import OverlapBaseline, TfidfBaseline
-from gnn.dataset import GraphSnapshot
-from gnn.features import cluster_items
-from gnn.hubs import HubList
-from gnn.scoring import Scorer
-from gnn.train import TrainConfig, Trained, train
+from actorgraph.gnn.activity import Activity, EntityLookup, link
+from actorgraph.gnn.baselines import OverlapBaseline, TfidfBaseline
+from actorgraph.gnn.dataset import GraphSnapshot
+from actorgraph.gnn.features import cluster_items
+from actorgraph.gnn.hubs import HubList
+from actorgraph.gnn.scoring import Scorer
+from actorgraph.gnn.train import TrainConfig, Trained, train
 
 METHODS = ("model", "tfidf", "overlap")
 
@@ -231,7 +231,7 @@ def evaluate_heldout(trained: Trained, clusters: list[tuple[Activity, str]]) -> 
 
 
 def _campaign_entities(snap: GraphSnapshot, campaign: str) -> list[str]:
-    from gnn.features import EntitySpace
+    from actorgraph.gnn.features import EntitySpace
 
     space = EntitySpace.build(snap, HubList())
     row = cluster_items(snap, space, "campaign")[snap.index("campaign")[campaign]]

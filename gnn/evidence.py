@@ -18,8 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from graph.schema import label as schema_label
-from graph.store import GraphStore
+from actorgraph.graph.schema import label as schema_label
+from actorgraph.graph.store import GraphStore
 
 # Shared by all attributions of the process; the store client is thread-safe (connection pool).
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence")

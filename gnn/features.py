@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from gnn.dataset import ENTITY_TYPES, GraphSnapshot
-from gnn.hubs import HubList
+from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
+from actorgraph.gnn.hubs import HubList
 
 # Channels group entity types whose overlaps mean different things to an analyst.
 CHANNELS: tuple[str, ...] = ("technique", "software", "infrastructure", "target")

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from graph.errors import ModelError
+from actorgraph.graph.errors import ModelError
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "shared_infrastructure.yml"
 

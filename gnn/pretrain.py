@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from gnn.dataset import ENTITY_TYPES
-from gnn.model import HeteroSAGE
+from actorgraph.gnn.dataset import ENTITY_TYPES
+from actorgraph.gnn.model import HeteroSAGE
 
 EdgeKey = tuple[str, str, str]
 
@@ -53,7 +53,7 @@ def pretrain_link_prediction(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], 
         fanouts: in-neighbours sampled per node and relation at each hop, one per encoder
             layer (default 10 each); only with ``batch_size``.
     """
-    from gnn.train import Adam
+    from actorgraph.gnn.train import Adam
 
     gen = torch.Generator().manual_seed(seed)
     keys = supervision_keys(edges)
@@ -115,7 +115,7 @@ def _pretrain_sampled(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], keys: l
                       hide_frac: float, weight_decay: float, log, batch_size: int,
                       fanouts: tuple[int, ...] | None) -> list[float]:
     """``pretrain_link_prediction`` over mini-batches of hidden edges (neighbour sampling)."""
-    from gnn.sampling import NeighborSampler, embed_sampled
+    from actorgraph.gnn.sampling import NeighborSampler, embed_sampled
 
     if batch_size < 1:
         raise ValueError(f"'batch_size' (got {batch_size}) must be a positive number of edges")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gnn.model import HeteroSAGE
+from actorgraph.gnn.model import HeteroSAGE
 
 EdgeKey = tuple[str, str, str]
 

@@ -14,10 +14,10 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from gnn.features import PairFeatures, attribution_matrix, cluster_items
-from gnn.model import AttributionModel, pool_queries
-from gnn.pretrain import NearestIndex
-from gnn.train import Trained, query_stats
+from actorgraph.gnn.features import PairFeatures, attribution_matrix, cluster_items
+from actorgraph.gnn.model import AttributionModel, pool_queries
+from actorgraph.gnn.pretrain import NearestIndex
+from actorgraph.gnn.train import Trained, query_stats
 
 
 class Scorer:

@@ -35,8 +35,8 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 
-from gnn.dataset import ENTITY_TYPES, GraphSnapshot
-from gnn.features import (
+from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
+from actorgraph.gnn.features import (
     FEATURE_NAMES,
     EntitySpace,
     PairFeatures,
@@ -45,9 +45,9 @@ from gnn.features import (
     idf_weights,
     profiles,
 )
-from gnn.hubs import HubList
-from gnn.model import AttributionModel, HeteroSAGE, pool_queries
-from graph.errors import ModelError
+from actorgraph.gnn.hubs import HubList
+from actorgraph.gnn.model import AttributionModel, HeteroSAGE, pool_queries
+from actorgraph.graph.errors import ModelError
 
 GNN_RELS_SKIPPED = ("ORIGINATES_FROM",)
 
@@ -490,7 +490,7 @@ def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: H
     so the similarity of a validation view is as honest as that of a new activity, and its
     weight is fitted on those views alone. The stage-1 scorer weights are kept unchanged.
     """
-    from gnn.pretrain import fit_similarity_weight, pretrain_link_prediction
+    from actorgraph.gnn.pretrain import fit_similarity_weight, pretrain_link_prediction
 
     cfg = trainer.config
     pl = pretrain_link_prediction(encoder, val.edges, epochs=cfg.pretrain_epochs, lr=0.01,
@@ -515,7 +515,7 @@ def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: H
         with torch.no_grad():
             ent, act = trainer.embeddings(model, val.edges)
             if cfg.gnn_similarity == "nearest":
-                from gnn.pretrain import nearest_overlap, profile_pairs
+                from actorgraph.gnn.pretrain import nearest_overlap, profile_pairs
 
                 assert val.profile is not None
                 sim = nearest_overlap(val.q_idx, val.q_w, val.q_batch, len(val.target), ent,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gnn.activity import Activity, load_activity
-from graph.errors import IngestError
+from actorgraph.gnn.activity import Activity, load_activity
+from actorgraph.graph.errors import IngestError
 
 
 def load_heldout(world_dir: Path) -> list[tuple[Activity, str]]:

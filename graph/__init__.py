@@ -1,6 +1,10 @@
-"""Graph layer: the store interface, schema, threat-intel formats and ingestion."""
+"""The graph layer: store, schema, formats, ingestion, the research library and reports.
 
-from graph.errors import ActorgraphError
-from graph.store import GraphStore, StoreConfig, open_store
+Subpackages by job, imports pointing down only (``docs/ARCHITECTURE.md``):
+``reports``, ``ingest`` -> ``formats``, ``library``, ``store`` -> ``errors``, ``schema``.
+"""
+
+from actorgraph.graph.errors import ActorgraphError
+from actorgraph.graph.store import GraphStore, StoreConfig, open_store
 
 __all__ = ["ActorgraphError", "GraphStore", "StoreConfig", "open_store"]

@@ -8,8 +8,8 @@ query string checks it with ``label()`` / ``rel_type()`` first.
 
 from __future__ import annotations
 
-from cypher import CYPHER_DIR
-from graph.errors import ValidationError
+from actorgraph.cypher import CYPHER_DIR
+from actorgraph.graph.errors import ValidationError
 
 LABELS: tuple[str, ...] = (
     "ThreatActor", "Campaign", "Indicator", "Infrastructure", "Malware", "Tool",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from graph import embedded
-from graph.falkor import FalkorStore
+from actorgraph.graph.store import embedded
+from actorgraph.graph.store.falkor import FalkorStore
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
 

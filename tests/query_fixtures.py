@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from graph.schema import label, rel_type
-from graph.store import GraphStore
+from actorgraph.graph.schema import label, rel_type
+from actorgraph.graph.store import GraphStore
 
 SECRET = "secret"
 SRC = ["test-fixture"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from actorgraph.settings import Settings
-from api.main import create_app
-from api.routes import briefings, export, taxii
+from actorgraph.api.main import create_app
+from actorgraph.api.routes import briefings, export, taxii
 
 
 def with_share_routes(application: FastAPI) -> FastAPI:

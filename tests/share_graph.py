@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from graph.schema import label as quote_label
-from graph.schema import rel_type as quote_rel
+from actorgraph.graph.schema import label as quote_label
+from actorgraph.graph.schema import rel_type as quote_rel
 
 A28 = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
 A29 = "intrusion-set--899ce53f-13a0-479b-a0e4-67d46e241542"

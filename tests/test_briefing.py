@@ -9,14 +9,14 @@ from html.parser import HTMLParser
 import pytest
 from share_graph import A28, build
 
-from graph.briefing import (
+from actorgraph.graph.reports.briefing import (
     build_briefing,
     classify_aliases,
     rarity_label,
     render_html,
     render_markdown,
 )
-from graph.errors import NotFound
+from actorgraph.graph.errors import NotFound
 
 
 @pytest.fixture

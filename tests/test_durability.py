@@ -36,8 +36,8 @@ from typing import Any
 
 import pytest
 
-from graph import embedded
-from graph.falkor import FalkorStore
+from actorgraph.graph.store import embedded
+from actorgraph.graph.store.falkor import FalkorStore
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = uuid.UUID("6f1c0f3e-7d0a-4b43-9a43-0d1a5e5b7a11")
@@ -267,9 +267,9 @@ def wait_for_big_write(
 LIBRARY_INGEST = r"""
 import sys
 from pathlib import Path
-from graph import embedded
-from graph.falkor import FalkorStore
-from graph.ingest import ingest_paths
+from actorgraph.graph.store import embedded
+from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.graph.ingest import ingest_paths
 # A client without ``home``: it does not restart a dead server, so nothing retries the write.
 store = FalkorStore(embedded.ServerPaths(Path(sys.argv[1]).resolve()).socket, graph="actorgraph")
 ingest_paths(store, [sys.argv[2]])
@@ -483,8 +483,8 @@ def test_acknowledged_single_query_writes_survive_server_sigkill(tmp_path: Path)
 READER = r"""
 import sys, time
 from pathlib import Path
-from graph import embedded
-from graph.falkor import FalkorStore
+from actorgraph.graph.store import embedded
+from actorgraph.graph.store.falkor import FalkorStore
 store = FalkorStore(embedded.ServerPaths(Path(sys.argv[1]).resolve()).socket, graph="actorgraph")
 deadline, n, last = time.monotonic() + float(sys.argv[2]), 0, -1
 while time.monotonic() < deadline:
@@ -500,8 +500,8 @@ print(n)
 HYPOTHESES = r"""
 import sys
 from pathlib import Path
-from graph import embedded
-from graph.falkor import FalkorStore
+from actorgraph.graph.store import embedded
+from actorgraph.graph.store.falkor import FalkorStore
 store = FalkorStore(embedded.ServerPaths(Path(sys.argv[1]).resolve()).socket, graph="actorgraph")
 rounds = int(sys.argv[2])
 for k in range(rounds):
@@ -580,7 +580,7 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
 
 def _write_bundle(job: tuple[str, str, dict[str, Any]]) -> int:
     """Ingest ``bundle`` into ``graph`` over a connection of its own (picklable for a pool)."""
-    from graph.ingest import ingest_object
+    from actorgraph.graph.ingest import ingest_object
 
     socket_path, graph, bundle = job
     with FalkorStore(Path(socket_path), graph=graph) as s:
@@ -632,7 +632,7 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     """A store holding the attribution tests' small world and one trained model version."""
     from test_gnn_attribution import build_world
 
-    from graph.store import StoreConfig, open_store
+    from actorgraph.graph.store import StoreConfig, open_store
 
     tmp = tmp_path_factory.mktemp("train-kill")
     home = tmp / "home"
@@ -723,9 +723,9 @@ def test_sigkill_while_saving_never_exposes_a_half_written_version(
 RESEARCH = r"""
 import sys, time
 from pathlib import Path
-from graph import embedded
-from graph.falkor import FalkorStore
-from graph.queries import run_query
+from actorgraph.graph.store import embedded
+from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.graph.library.queries import run_query
 store = FalkorStore(embedded.ServerPaths(Path(sys.argv[1]).resolve()).socket, graph="actorgraph")
 deadline, n = time.monotonic() + float(sys.argv[2]), 0
 while time.monotonic() < deadline:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from stix2validator import ValidationOptions, validate_instance
 
-from graph.errors import NotFound, ValidationError
-from graph.export import attribution_to_stix, export_bundle, resolve_actor
-from graph.ingest import ingest_object
-from graph.stix_out import TLP2_IDS
+from actorgraph.graph.errors import NotFound, ValidationError
+from actorgraph.graph.reports.export import attribution_to_stix, export_bundle, resolve_actor
+from actorgraph.graph.ingest import ingest_object
+from actorgraph.graph.formats.stix_out import TLP2_IDS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
 NOW = "2026-01-01T00:00:00.000Z"
@@ -194,9 +194,8 @@ def test_attribution_result_as_stix(apt28):
 @pytest.mark.slow
 def test_round_trip_of_attack_and_the_demo_world(server, tmp_path):
     """The real demo data: every node, relationship and key property survives export + ingest."""
-    from graph.ingest import ingest_attack, ingest_paths
-    from graph.world import generate_world
-
+    from actorgraph.graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.world import generate_world
     src = server.with_graph(f"rt-world-{uuid.uuid4().hex[:8]}")
     dst = server.with_graph(f"rt-world-{uuid.uuid4().hex[:8]}")
     try:

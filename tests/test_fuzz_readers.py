@@ -27,10 +27,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from graph.errors import ActorgraphError, InvalidIndicator
-from graph.indicators import KINDS, normalize_indicator
-from graph.ingest import ingest_object, ingest_paths
-from graph.stix_patterns import parse_pattern
+from actorgraph.graph.errors import ActorgraphError, InvalidIndicator
+from actorgraph.graph.formats.indicators import KINDS, normalize_indicator
+from actorgraph.graph.ingest import ingest_object, ingest_paths
+from actorgraph.graph.formats.stix_patterns import parse_pattern
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PROPERTY = settings(
@@ -565,7 +565,7 @@ def test_fuzzed_inputs_never_write_partially(store) -> None:
 
 def _unclean_errors(seeds: list[tuple[str, Any]], n: int) -> list[str]:
     """Read (no store) ``n`` mutants; list those that raise anything but an ActorgraphError."""
-    from graph.ingest import read_any
+    from actorgraph.graph.ingest import read_any
 
     found: dict[str, str] = {}
     for k, name, mutant, what in _mutants(seeds, 1, n):

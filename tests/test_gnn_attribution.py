@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gnn import artefacts
-from gnn.activity import activity_from_simple, activity_from_stix, load_activity
-from gnn.attribute import Attributor
-from gnn.dataset import export_graph
-from gnn.train import TrainConfig, train
-from graph.errors import IngestError, InvalidIndicator, ModelError, ValidationError
+from actorgraph.gnn import artefacts
+from actorgraph.gnn.activity import activity_from_simple, activity_from_stix, load_activity
+from actorgraph.gnn.attribute import Attributor
+from actorgraph.gnn.dataset import export_graph
+from actorgraph.gnn.train import TrainConfig, train
+from actorgraph.graph.errors import IngestError, InvalidIndicator, ModelError, ValidationError
 
 # Four actors; X owns a rare malware and a unique C2 domain; everyone shares hubs.
 ACTORS = {"X": "CN", "Y": "RU", "Z": "IR", "W": "KP"}
@@ -139,7 +139,7 @@ def test_encoder_model_round_trips_and_finds_the_planted_signal(store, tmp_path:
 
 @pytest.mark.parametrize("query_norm", [False, True])
 def test_query_norm_model_round_trips(store, tmp_path: Path, query_norm: bool):
-    from gnn.scoring import Scorer
+    from actorgraph.gnn.scoring import Scorer
 
     build_world(store)
     trained = train(export_graph(store), replace(CONFIG, query_norm=query_norm))
@@ -193,7 +193,7 @@ def test_same_seed_same_result(store):
     snap = export_graph(store)
     a, b = train(snap, CONFIG), train(snap, CONFIG)
     assert a.losses == pytest.approx(b.losses, rel=1e-5)
-    from gnn.scoring import Scorer
+    from actorgraph.gnn.scoring import Scorer
 
     q = [[a.space.pos["malware--plugx"], a.space.pos["attack-pattern--T1015"]]]
     np.testing.assert_allclose(Scorer(a).probabilities(q), Scorer(b).probabilities(q), rtol=1e-5)
@@ -262,7 +262,7 @@ def test_tlp_hides_actors_above_clearance(store, tmp_path: Path):
 def test_leave_one_campaign_out_in_processes_gives_the_serial_rows(store):
     # The multi-seed LOCO benchmark spreads folds over processes; that must change the time
     # taken, never a rank or a probability.
-    from gnn.evaluate import leave_one_campaign_out
+    from actorgraph.gnn.evaluate import leave_one_campaign_out
 
     build_world(store)
     snap = export_graph(store)
@@ -344,16 +344,16 @@ def test_pretrained_encoder_round_trips_and_keeps_the_planted_signal(store, tmp_
     act = activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]})
     res = att.attribute(act)
     assert res.candidates[0]["actor_id"] == "intrusion-set--X"
-    from gnn.scoring import Scorer
+    from actorgraph.gnn.scoring import Scorer
 
     q = [[trained.space.pos["malware--sunspotx"], trained.space.pos["domain:evil-x.example"]]]
     np.testing.assert_allclose(Scorer(trained).probabilities(q), att.scorer.probabilities(q), atol=1e-6)
 
 
 def test_link_prediction_pretraining_lowers_its_loss(store):
-    from gnn.model import HeteroSAGE
-    from gnn.pretrain import pretrain_link_prediction
-    from gnn.train import Trainer
+    from actorgraph.gnn.model import HeteroSAGE
+    from actorgraph.gnn.pretrain import pretrain_link_prediction
+    from actorgraph.gnn.train import Trainer
 
     build_world(store)
     trainer = Trainer(export_graph(store), TrainConfig(seed=1, dim=16))
@@ -383,7 +383,7 @@ def test_nearest_overlap_takes_the_closest_profile_entity_whatever_the_profile_s
     import scipy.sparse as sp
     import torch
 
-    from gnn.pretrain import nearest_overlap, profile_pairs
+    from actorgraph.gnn.pretrain import nearest_overlap, profile_pairs
 
     emb = torch.eye(4)  # four unrelated entities
     # Actor 0 holds entity 0 among three others; actor 1 holds only entity 1; actor 2 nothing.
@@ -397,7 +397,7 @@ def test_nearest_index_matches_the_torch_overlap():
     import scipy.sparse as sp
     import torch
 
-    from gnn.pretrain import NearestIndex, nearest_overlap, profile_pairs
+    from actorgraph.gnn.pretrain import NearestIndex, nearest_overlap, profile_pairs
 
     gen = torch.Generator().manual_seed(0)
     emb = torch.randn(30, 8, generator=gen)

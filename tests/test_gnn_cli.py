@@ -9,7 +9,7 @@ import pytest
 from test_gnn_attribution import build_world
 
 from actorgraph.cli import main
-from graph.store import StoreConfig, open_store
+from actorgraph.graph.store import StoreConfig, open_store
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from gnn.baselines import OverlapBaseline, TfidfBaseline
-from gnn.dataset import GraphSnapshot
-from gnn.evaluate import rank_of
-from gnn.features import (
+from actorgraph.gnn.baselines import OverlapBaseline, TfidfBaseline
+from actorgraph.gnn.dataset import GraphSnapshot
+from actorgraph.gnn.evaluate import rank_of
+from actorgraph.gnn.features import (
     FEATURE_NAMES,
     EntitySpace,
     PairFeatures,
@@ -18,9 +18,9 @@ from gnn.features import (
     idf_weights,
     profiles,
 )
-from gnn.hubs import HubList
-from gnn.train import _loss_weights
-from graph.errors import ModelError
+from actorgraph.gnn.hubs import HubList
+from actorgraph.gnn.train import _loss_weights
+from actorgraph.graph.errors import ModelError
 
 NODES = [
     {"id": "a1", "type": "actor", "name": "A1", "country": None},
@@ -140,7 +140,7 @@ def test_a_hub_alone_does_not_make_a_channel_or_campaign_match():
 def test_query_normalise_scales_over_the_candidates_only():
     import torch
 
-    from gnn.model import query_normalise
+    from actorgraph.gnn.model import query_normalise
 
     # 1 query, 4 actors, 2 features; actor 3 is hidden (not a candidate), feature 1 is flat.
     feats = torch.tensor([[[0.2, 5.0], [0.6, 5.0], [0.4, 5.0], [9.0, 5.0]]])

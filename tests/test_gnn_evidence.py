@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gnn.evidence import INFRA_MAX_FANOUT, evidence_paths
+from actorgraph.gnn.evidence import INFRA_MAX_FANOUT, evidence_paths
 
 ACTOR = "intrusion-set--00000000-0000-4000-8000-000000000001"
 

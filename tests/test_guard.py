@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.errors import ReadOnlyViolation, ValidationError
-from graph.guard import check_bounded, check_read_only, run_guarded
+from actorgraph.graph.errors import ReadOnlyViolation, ValidationError
+from actorgraph.graph.library.guard import check_bounded, check_read_only, run_guarded
 
 
 @pytest.mark.parametrize("q", [

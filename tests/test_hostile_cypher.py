@@ -25,9 +25,9 @@ from typing import Any, Self
 
 import pytest
 
-from graph import embedded
-from graph.errors import ActorgraphError, QueryError, QueryTimeout, ReadOnlyViolation
-from graph.falkor import FalkorStore
+from actorgraph.graph.store import embedded
+from actorgraph.graph.errors import ActorgraphError, QueryError, QueryTimeout, ReadOnlyViolation
+from actorgraph.graph.store.falkor import FalkorStore
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Indicator refanging, normalisation and validation (graph/indicators.py)."""
+"""Indicator refanging, normalisation and validation (graph/formats/indicators.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.errors import InvalidIndicator
-from graph.indicators import defang, indicator_id, normalize_indicator, refang
+from actorgraph.graph.errors import InvalidIndicator
+from actorgraph.graph.formats.indicators import defang, indicator_id, normalize_indicator, refang
 
 
 @pytest.mark.parametrize(

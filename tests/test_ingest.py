@@ -1,4 +1,4 @@
-"""Ingest into the real embedded store: idempotency, refusals, newer-modified-wins (graph/ingest.py)."""
+"""Ingest into the real embedded store: idempotency, refusals, newer-modified-wins (graph/ingest/pipeline.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from graph.errors import IngestError, StixIngestError
-from graph.ingest import ingest_object, ingest_paths
-from graph.rows import IngestBatch
-from graph.writer import resolve_stix_ids, write_batch
+from actorgraph.graph.errors import IngestError, StixIngestError
+from actorgraph.graph.ingest import ingest_object, ingest_paths
+from actorgraph.graph.formats.rows import IngestBatch
+from actorgraph.graph.ingest.writer import resolve_stix_ids, write_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 STIX = ROOT / "tests" / "fixtures" / "stix"
@@ -173,7 +173,7 @@ def test_misp_claim_attaches_to_the_existing_actor_by_alias(store) -> None:
 
 
 def test_one_row_per_query_path_gives_the_same_graph(store, server) -> None:
-    from graph.stix_reader import read_stix
+    from actorgraph.graph.formats.stix_reader import read_stix
 
     batch = read_stix(APT28)
     report = write_batch(store, batch, batch_size=1)

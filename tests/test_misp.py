@@ -1,4 +1,4 @@
-"""MISP events -> graph rows and into the store (graph/misp_reader.py)."""
+"""MISP events -> graph rows and into the store (graph/formats/misp_reader.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import IngestError, StixIngestError
-from graph.ingest import ingest_object, ingest_paths
-from graph.misp_reader import read_misp
+from actorgraph.graph.errors import IngestError, StixIngestError
+from actorgraph.graph.ingest import ingest_object, ingest_paths
+from actorgraph.graph.formats.misp_reader import read_misp
 
 MISP = Path(__file__).parent / "fixtures" / "misp"
 EVENT = MISP / "apt28_phishing_event.json"

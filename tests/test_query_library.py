@@ -17,10 +17,10 @@ import pytest
 import yaml
 from query_fixtures import FIXTURE_PARAMS, SECRET, build_small_world, suggest_examples
 
-from cypher import QUERIES_DIR
-from graph import queries as ql
-from graph.errors import NotFound, QueryTimeout, ReadOnlyViolation, ValidationError
-from graph.falkor import FalkorStore
+from actorgraph.cypher import QUERIES_DIR
+from actorgraph.graph.library import queries as ql
+from actorgraph.graph.errors import NotFound, QueryTimeout, ReadOnlyViolation, ValidationError
+from actorgraph.graph.store.falkor import FalkorStore
 
 FILES = sorted(QUERIES_DIR.glob("*.yml"))
 IDS = [f.stem for f in FILES]
@@ -539,9 +539,8 @@ CREATE (c)-[:PREDICTED_ACTOR {score: row.score, rank: row.rank, model_version: $
 @pytest.fixture(scope="module")
 def demo(server: FalkorStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FalkorStore]:
     """ATT&CK plus the small demo world, loaded once, with a few stand-in model hypotheses."""
-    from graph.ingest import ingest_attack, ingest_paths
-    from graph.world import generate_world
-
+    from actorgraph.graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.world import generate_world
     out = tmp_path_factory.mktemp("world")
     generate_world(seed=7, scale="small").write(out)
     s = server.with_graph(f"qlib-demo-{uuid.uuid4().hex[:8]}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gnn.model import HeteroSAGE
-from gnn.pretrain import pretrain_link_prediction
-from gnn.sampling import NeighborSampler, embed_sampled
+from actorgraph.gnn.model import HeteroSAGE
+from actorgraph.gnn.pretrain import pretrain_link_prediction
+from actorgraph.gnn.sampling import NeighborSampler, embed_sampled
 
 NUM_NODES = {"actor": 8, "campaign": 4, "malware": 12, "technique": 10}
 

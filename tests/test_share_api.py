@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from share_app import with_share_routes
 
 from actorgraph.settings import Settings
-from api.keys import KeyStore
-from api.main import create_app
-from graph.ingest import ingest_object
+from actorgraph.api.keys import KeyStore
+from actorgraph.api.main import create_app
+from actorgraph.graph.ingest import ingest_object
 
 FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
 APT28 = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"

@@ -1,11 +1,11 @@
-"""STIX 2.1 pattern parsing into observable values (graph/stix_patterns.py)."""
+"""STIX 2.1 pattern parsing into observable values (graph/formats/stix_patterns.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from graph.errors import InvalidIndicator
-from graph.stix_patterns import parse_pattern, pattern_comparisons
+from actorgraph.graph.errors import InvalidIndicator
+from actorgraph.graph.formats.stix_patterns import parse_pattern, pattern_comparisons
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_invalid_patterns_raise(pattern: str) -> None:
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.stix_patterns import _fast_comparisons, _full_comparisons
+from actorgraph.graph.formats.stix_patterns import _fast_comparisons, _full_comparisons
 
 _PATHS = ["ipv4-addr:value", "domain-name:value", "url:value", "email-addr:value",
           "file:hashes.'SHA-256'", "file:hashes.MD5", "file:hashes.'SHA-1'",

@@ -1,4 +1,4 @@
-"""STIX 2.1 bundles -> graph rows (graph/stix_reader.py, graph/stix_validate.py); no store needed."""
+"""STIX 2.1 bundles -> graph rows (graph/formats/stix_reader.py, graph/formats/stix_validate.py); no store needed."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from graph.errors import IngestError, StixIngestError
-from graph.stix_reader import read_stix
-from graph.stix_validate import iter_inputs
+from actorgraph.graph.errors import IngestError, StixIngestError
+from actorgraph.graph.formats.stix_reader import read_stix
+from actorgraph.graph.formats.stix_validate import iter_inputs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stix"
 APT28 = FIXTURES / "apt28_campaign.json"
@@ -287,7 +287,7 @@ def test_reading_does_not_modify_the_input() -> None:
 
 
 def test_registrar_name_server_certificate_links_and_actorgraph_properties() -> None:
-    """The custom verbs and ``x_actorgraph_*`` properties that graph/stix_out.py writes."""
+    """The custom verbs and ``x_actorgraph_*`` properties that graph/formats/stix_out.py writes."""
     domain = {
         "type": "domain-name",
         "spec_version": "2.1",
@@ -341,8 +341,8 @@ def test_registrar_name_server_certificate_links_and_actorgraph_properties() -> 
 
 def test_exported_hypothesis_is_read_back_as_a_hypothesis_not_a_fact(store):
     """attribution_to_stix marks its attributed-to as a hypothesis: it must become PREDICTED_ACTOR."""
-    from graph.export import attribution_to_stix
-    from graph.ingest import ingest_object
+    from actorgraph.graph.reports.export import attribution_to_stix
+    from actorgraph.graph.ingest import ingest_object
 
     actor = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
     store.query("CREATE (:ThreatActor {id: $id, name: 'APT28'})", {"id": actor})
@@ -356,8 +356,8 @@ def test_exported_hypothesis_is_read_back_as_a_hypothesis_not_a_fact(store):
 
 
 def test_a_bundle_without_an_id_is_refused():
-    from graph.errors import IngestError
-    from graph.stix_reader import read_stix
+    from actorgraph.graph.errors import IngestError
+    from actorgraph.graph.formats.stix_reader import read_stix
 
     with pytest.raises(IngestError, match="bundle 'id'"):
         read_stix({"type": "bundle", "objects": []})

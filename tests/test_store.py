@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from graph import embedded
-from graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError
-from graph.falkor import FalkorStore
-from graph.schema import label, tlp_level
+from actorgraph.graph.store import embedded
+from actorgraph.graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError
+from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.graph.schema import label, tlp_level
 
 
 def test_query_returns_plain_rows(store):
@@ -118,8 +118,8 @@ def test_two_processes_share_one_server(tmp_path: Path):
 
 def test_neo4j_backend_is_selected_and_fails_cleanly_without_a_server():
     """No Neo4j runs here: selecting it must give a clear StoreUnavailable, not a traceback."""
-    from graph.errors import StoreUnavailable
-    from graph.store import StoreConfig, open_store
+    from actorgraph.graph.errors import StoreUnavailable
+    from actorgraph.graph.store import StoreConfig, open_store
 
     with pytest.raises(StoreUnavailable, match="Neo4j"):
         open_store(StoreConfig(neo4j_uri="bolt://127.0.0.1:1", neo4j_password="x"))
@@ -215,7 +215,7 @@ def test_a_stuck_server_is_reported_not_replaced(tmp_path: Path):
     import os
     import signal
 
-    from graph.errors import StoreUnavailable
+    from actorgraph.graph.errors import StoreUnavailable
 
     home = tmp_path / "stuck"
     embedded.start(home, auto=False)

@@ -8,8 +8,8 @@ import json
 import pytest
 from share_graph import A28, C3, build
 
-from graph.errors import NotFound, ValidationError
-from graph.takedown import build_takedown, write_takedown
+from actorgraph.graph.errors import NotFound, ValidationError
+from actorgraph.graph.reports.takedown import build_takedown, write_takedown
 
 
 @pytest.fixture

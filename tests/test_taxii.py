@@ -22,11 +22,11 @@ from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from actorgraph.settings import Settings
-from api.keys import KeyStore
-from api.main import create_app
-from api.routes.taxii import COLLECTIONS, TAXII_MEDIA_TYPE, clear_cache
-from graph.export import export_bundle
-from graph.ingest import ingest_object
+from actorgraph.api.keys import KeyStore
+from actorgraph.api.main import create_app
+from actorgraph.api.routes.taxii import COLLECTIONS, TAXII_MEDIA_TYPE, clear_cache
+from actorgraph.graph.reports.export import export_bundle
+from actorgraph.graph.ingest import ingest_object
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"

@@ -10,11 +10,11 @@ import pytest
 import stix2
 
 from actorgraph.cli import main as cli_main
-from graph.errors import ValidationError
-from graph.world import generate_world, resolve_scale
-from graph.world.actors import ACTORS
-from graph.world.attack import load_catalog
-from graph.world.stix import TLP_IDS
+from actorgraph.graph.errors import ValidationError
+from actorgraph.world import generate_world, resolve_scale
+from actorgraph.world.actors import ACTORS
+from actorgraph.world.attack import load_catalog
+from actorgraph.world.stix import TLP_IDS
 
 ATTACK_PREFIXES = ("intrusion-set--", "malware--", "tool--", "attack-pattern--")
 REF_PROPS = ("source_ref", "target_ref", "created_by_ref")
@@ -208,7 +208,7 @@ def test_every_reference_resolves_in_the_bundle_or_in_attack(small):
 
 
 def test_values_are_valid_indicators_and_the_project_reader_accepts_them(small):
-    from graph.stix_reader import read_stix
+    from actorgraph.graph.formats.stix_reader import read_stix
 
     out, meta = small
     attack_ids = set(load_catalog().by_id)
@@ -275,7 +275,7 @@ def test_cli_generate_world(tmp_path, capsys):
 
 
 def test_world_ingests_into_the_store_after_attack(store, small):
-    from graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.graph.ingest import ingest_attack, ingest_paths
 
     out, meta = small
     ingest_attack(store)
@@ -299,7 +299,7 @@ def test_world_ingests_into_the_store_after_attack(store, small):
 
 
 def test_false_flags_plant_another_actors_signature_malware(small):
-    from graph.world.stix import sdo_id
+    from actorgraph.world.stix import sdo_id
 
     out, meta = small
     catalog = load_catalog()

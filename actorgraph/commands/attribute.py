@@ -23,9 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from gnn.activity import load_activity
-    from gnn.attribute import Attributor
-    from graph.errors import ValidationError
+    from actorgraph.gnn.activity import load_activity
+    from actorgraph.gnn.attribute import Attributor
+    from actorgraph.graph.errors import ValidationError
 
     if args.top_k < 1:
         raise ValidationError(f"--top-k must be at least 1 (got {args.top_k})")

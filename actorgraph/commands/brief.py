@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from graph.briefing import build_briefing, render_html, render_markdown
+    from actorgraph.graph.reports.briefing import build_briefing, render_html, render_markdown
 
     brief = build_briefing(ctx.store(), args.actor, max_tlp=parse_tlp(args.max_tlp))
     if args.format == "json":

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from graph.errors import ValidationError
+from actorgraph.graph.errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     if args.write:
         rows = store.query(args.query, params)
     else:
-        from graph.guard import run_guarded
+        from actorgraph.graph.library.guard import run_guarded
 
         timeout = args.timeout_ms or ctx.settings.cypher_timeout_ms
         rows, truncated = run_guarded(store, args.query, params, timeout_ms=timeout,

@@ -62,9 +62,8 @@ def progress(items: Iterable[T], total: int, label: str, width: int = 30) -> Ite
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from graph.ingest import ingest_attack, ingest_paths
-    from graph.world import generate_world
-
+    from actorgraph.graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.world import generate_world
     home: Path = ctx.settings.home
     world_dir = home / "world" / f"seed{args.seed}-{args.scale}"
     state_path = home / "demo_state.json"
@@ -116,8 +115,8 @@ def run(args: argparse.Namespace, ctx) -> int:
         "Train the attribution model (or reuse it when the graph is unchanged)",
         lambda: _train_or_reuse(ctx, args.seed), lambda t: t[1])
 
-    from gnn.attribute import Attributor
-    from gnn.world_split import load_heldout
+    from actorgraph.gnn.attribute import Attributor
+    from actorgraph.gnn.world_split import load_heldout
 
     attributor = Attributor.load(ctx.settings.home / "models", store, version=version)
     heldout = load_heldout(world_dir)
@@ -128,7 +127,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
         shown = _pick_examples(labels, args.show)
         for rel in shown:
-            from gnn.activity import load_activity
+            from actorgraph.gnn.activity import load_activity
 
             result = attributor.attribute(load_activity(world_dir / rel), top_k=5, input_name=rel)
             truth = labels[rel]
@@ -142,7 +141,7 @@ def run(args: argparse.Namespace, ctx) -> int:
               lambda n: f"{n} activities shown")
 
     def compare() -> dict[str, Any]:
-        from gnn.evaluate import evaluate_heldout, format_table
+        from actorgraph.gnn.evaluate import evaluate_heldout, format_table
 
         result = evaluate_heldout(trained, heldout)
         print(format_table([result]))
@@ -159,15 +158,15 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _count(store, label: str) -> int:
-    from graph.schema import label as quote
+    from actorgraph.graph.schema import label as quote
 
     return store.query(f"MATCH (n:{quote(label)}) RETURN count(n) AS c", read_only=True)[0]["c"]
 
 
 def _train_or_reuse(ctx, seed: int) -> tuple[Any, str, str]:
-    from gnn import artefacts
-    from gnn.dataset import export_graph
-    from gnn.train import TrainConfig, train
+    from actorgraph.gnn import artefacts
+    from actorgraph.gnn.dataset import export_graph
+    from actorgraph.gnn.train import TrainConfig, train
 
     models = ctx.settings.home / "models"
     snap = export_graph(ctx.store())

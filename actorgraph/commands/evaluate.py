@@ -25,9 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from gnn.dataset import export_graph
-    from gnn.evaluate import format_table, leave_one_campaign_out
-    from gnn.train import TrainConfig
+    from actorgraph.gnn.dataset import export_graph
+    from actorgraph.gnn.evaluate import format_table, leave_one_campaign_out
+    from actorgraph.gnn.train import TrainConfig
 
     snap = export_graph(ctx.store())
     log = None if args.json else (lambda line: print(line, file=sys.stderr))
@@ -36,9 +36,9 @@ def run(args: argparse.Namespace, ctx) -> int:
         config.epochs = args.epochs
     results = [leave_one_campaign_out(snap, config, log=log, jobs=max(1, args.jobs))]
     if args.heldout is not None:
-        from gnn import artefacts
-        from gnn.evaluate import evaluate_heldout
-        from gnn.world_split import load_heldout
+        from actorgraph.gnn import artefacts
+        from actorgraph.gnn.evaluate import evaluate_heldout
+        from actorgraph.gnn.world_split import load_heldout
 
         trained = artefacts.load(ctx.settings.home / "models")
         results.append(evaluate_heldout(trained, load_heldout(args.heldout)))

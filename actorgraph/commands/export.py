@@ -11,8 +11,8 @@ import argparse
 import json
 from pathlib import Path
 
-from graph.errors import ValidationError
-from graph.provenance import tlp_name
+from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.formats.provenance import tlp_name
 
 TLP_CHOICES = ("clear", "white", "green", "amber", "amber+strict", "red")
 TLP_ORDER = {"clear": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
@@ -61,7 +61,7 @@ def attribution_bundle(result_path: Path, activity_path: Path | None, top_k: int
     Raises:
         ValidationError: the file is missing or not attribution results.
     """
-    from graph.export import attribution_to_stix
+    from actorgraph.graph.reports.export import attribution_to_stix
 
     try:
         lines = [ln for ln in result_path.read_text(encoding="utf-8").splitlines() if ln.strip()]
@@ -101,7 +101,7 @@ def parse_tlp(text: str) -> int:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from graph.export import export_bundle
+    from actorgraph.graph.reports.export import export_bundle
 
     if args.attribution:
         bundle = attribution_bundle(args.attribution, args.activity, args.top_k)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from graph.errors import IngestError, ValidationError
+from actorgraph.graph.errors import IngestError, ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Any) -> int:
-    from graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.graph.ingest import ingest_attack, ingest_paths
 
     if not args.paths and not args.attack:
         raise ValidationError("give one or more PATHs to ingest, or --attack")

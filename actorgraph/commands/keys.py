@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from api.keys import ROLES, KeyStore
-from api.tlp import TLP_LEVELS
+from actorgraph.api.keys import ROLES, KeyStore
+from actorgraph.api.tlp import TLP_LEVELS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from graph.errors import ValidationError
+from actorgraph.graph.errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,8 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Any) -> int:
-    from graph import queries
-
+    from actorgraph.graph.library import queries
     if args.export:
         args.export.write_text(queries.export_library_json(), encoding="utf-8")
         ctx.out(f"wrote {len(queries.load_library())} queries to {args.export}")
@@ -144,8 +143,7 @@ def rows_to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 def _list(args: argparse.Namespace, ctx: Any) -> int:
-    from graph import queries
-
+    from actorgraph.graph.library import queries
     library = queries.load_library()
     if args.category and args.category not in queries.CATEGORIES:
         raise ValidationError(

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from graph.errors import ValidationError
+from actorgraph.graph.errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,7 +66,7 @@ def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
     import uvicorn
 
     if args.workers == 1:
-        from api.main import create_app
+        from actorgraph.api.main import create_app
 
         app = create_app(settings, store=store, load_model=not args.no_model)
         uvicorn.run(
@@ -105,7 +105,7 @@ def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
     os.environ["ACTORGRAPH_API_METRICS_DIR"] = str(shared)
     try:
         uvicorn.run(
-            "api.main:app_from_env",
+            "actorgraph.api.main:app_from_env",
             factory=True,
             host=args.host,
             port=args.port,

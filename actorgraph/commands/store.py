@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from graph import embedded
-from graph.errors import ValidationError
+from actorgraph.graph.store import embedded
+from actorgraph.graph.errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         return 0
     info = embedded.status(home)
     if info["running"]:
-        from graph.falkor import FalkorStore
+        from actorgraph.graph.store.falkor import FalkorStore
 
         store = FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph=ctx.settings.graph)
         info.update({k: v for k, v in store.health().items() if k in ("nodes", "relationships", "ping_ms", "graph")})

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from actorgraph.commands.export import parse_tlp
-from graph.errors import ValidationError
+from actorgraph.graph.errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from graph.takedown import build_takedown, write_takedown
+    from actorgraph.graph.reports.takedown import build_takedown, write_takedown
 
     if bool(args.actor) == bool(args.campaign):
         raise ValidationError("give an ACTOR or --campaign ID (exactly one)")

@@ -23,9 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from gnn import artefacts
-    from gnn.dataset import export_graph
-    from gnn.train import TrainConfig, train
+    from actorgraph.gnn import artefacts
+    from actorgraph.gnn.dataset import export_graph
+    from actorgraph.gnn.train import TrainConfig, train
 
     config = TrainConfig(seed=args.seed, use_gnn=args.gnn, pretrain_batch_size=args.minibatch)
     if args.epochs is not None:

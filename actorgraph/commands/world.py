@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from graph.world import generate_world  # imported here: other commands start without it
+    from actorgraph.world import generate_world  # imported here: other commands start without it
 
     out = args.out or Path(ctx.settings.home) / "world"
     started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.models import Problem
+from actorgraph.api.models import Problem
 
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 

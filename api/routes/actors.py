@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api import reads
-from api.deps import ReaderKey, StateDep, StoreDep
-from api.models import ActorProfile, ActorsPublic
-from api.routes import AUTH_ERRORS, PROBLEM
-from graph.errors import NotFound
+from actorgraph.api import reads
+from actorgraph.api.deps import ReaderKey, StateDep, StoreDep
+from actorgraph.api.models import ActorProfile, ActorsPublic
+from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.errors import NotFound
 
 router = APIRouter(prefix="/v1/actors", tags=["actors"], responses=AUTH_ERRORS)
 

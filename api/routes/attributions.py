@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from api.deps import AnalystKey, StateDep
-from api.encode import json_safe
-from api.models import Attribution, SimpleActivity, StixBundle
-from api.problems import Problem
-from api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.api.deps import AnalystKey, StateDep
+from actorgraph.api.encode import json_safe
+from actorgraph.api.models import Attribution, SimpleActivity, StixBundle
+from actorgraph.api.problems import Problem
+from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
 
 router = APIRouter(prefix="/v1/attributions", tags=["attribution"], responses=AUTH_ERRORS)
 
@@ -18,7 +18,7 @@ _OPTIONS = {"top_k", "persist"}
 
 
 def _activity(body: StixBundle | SimpleActivity) -> Any:
-    from gnn.activity import activity_from_simple, activity_from_stix
+    from actorgraph.gnn.activity import activity_from_simple, activity_from_stix
 
     if isinstance(body, StixBundle):
         # The validated objects as they are: model_dump would copy every object once more

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from api.deps import ReaderKey, StoreDep
-from api.encode import json_safe
-from api.routes import AUTH_ERRORS, PROBLEM
-from graph.briefing import build_briefing, render_html, render_markdown
+from actorgraph.api.deps import ReaderKey, StoreDep
+from actorgraph.api.encode import json_safe
+from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.reports.briefing import build_briefing, render_html, render_markdown
 
 router = APIRouter(prefix="/v1/actors", tags=["actors"], responses=AUTH_ERRORS)
 

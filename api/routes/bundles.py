@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
-from api.deps import IngestKey, StateDep, StoreDep
-from api.models import IngestReport
-from api.routes import AUTH_ERRORS, PROBLEM
-from graph.errors import IngestError, StixIngestError
-from graph.ingest import ingest_object
+from actorgraph.api.deps import IngestKey, StateDep, StoreDep
+from actorgraph.api.models import IngestReport
+from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.errors import IngestError, StixIngestError
+from actorgraph.graph.ingest import ingest_object
 
 router = APIRouter(prefix="/v1/bundles", tags=["ingest"], responses=AUTH_ERRORS)
 

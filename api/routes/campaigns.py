@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api import reads
-from api.deps import ReaderKey, StateDep, StoreDep
-from api.models import CampaignProfile
-from api.routes import AUTH_ERRORS, PROBLEM
-from graph.errors import NotFound
+from actorgraph.api import reads
+from actorgraph.api.deps import ReaderKey, StateDep, StoreDep
+from actorgraph.api.models import CampaignProfile
+from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.errors import NotFound
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"], responses=AUTH_ERRORS)
 

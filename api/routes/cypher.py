@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CypherKey, StateDep, StoreDep
-from api.encode import json_safe
-from api.models import CypherRequest, Rows
-from api.routes import AUTH_ERRORS, PROBLEM
-from graph.guard import run_guarded
+from actorgraph.api.deps import CypherKey, StateDep, StoreDep
+from actorgraph.api.encode import json_safe
+from actorgraph.api.models import CypherRequest, Rows
+from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.library.guard import run_guarded
 
 router = APIRouter(prefix="/v1/cypher", tags=["cypher"], responses=AUTH_ERRORS)
 

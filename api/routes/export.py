@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
-from api.deps import AnalystKey, ReaderKey, StoreDep
-from api.routes import AUTH_ERRORS, PROBLEM
-from graph.export import attribution_to_stix, export_bundle
+from actorgraph.api.deps import AnalystKey, ReaderKey, StoreDep
+from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.reports.export import attribution_to_stix, export_bundle
 
 router = APIRouter(prefix="/v1/export", tags=["share"], responses=AUTH_ERRORS)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from api.deps import StateDep
-from api.models import Health
-from graph.errors import ActorgraphError
+from actorgraph.api.deps import StateDep
+from actorgraph.api.models import Health
+from actorgraph.graph.errors import ActorgraphError
 
 router = APIRouter(tags=["operations"])
 

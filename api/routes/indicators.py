@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api import reads
-from api.deps import ReaderKey, StateDep, StoreDep
-from api.models import IndicatorPivot
-from api.routes import AUTH_ERRORS, PROBLEM
-from graph.errors import NotFound, ValidationError
-from graph.indicators import KINDS, indicator_id, normalize_indicator
+from actorgraph.api import reads
+from actorgraph.api.deps import ReaderKey, StateDep, StoreDep
+from actorgraph.api.models import IndicatorPivot
+from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.errors import NotFound, ValidationError
+from actorgraph.graph.formats.indicators import KINDS, indicator_id, normalize_indicator
 
 # Kinds whose values are spelled alike, so a value alone cannot tell them apart.
 _SAME_SPELLING = {"sha256": ("x509",), "sha1": ("x509",), "md5": ("x509",)}

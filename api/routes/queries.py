@@ -6,18 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import ReaderKey, StateDep, StoreDep
-from api.encode import json_safe
-from api.models import (
+from actorgraph.api.deps import ReaderKey, StateDep, StoreDep
+from actorgraph.api.encode import json_safe
+from actorgraph.api.models import (
     QueryParameterPublic,
     QueryRun,
     ResearchQueriesPublic,
     ResearchQueryPublic,
     Rows,
 )
-from api.routes import AUTH_ERRORS, PROBLEM
-from graph.errors import NotFound
-from graph.queries import ResearchQuery, load_library, run_query
+from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.errors import NotFound
+from actorgraph.graph.library.queries import ResearchQuery, load_library, run_query
 
 router = APIRouter(prefix="/v1/queries", tags=["queries"], responses=AUTH_ERRORS)
 

@@ -28,12 +28,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.deps import StateDep, StoreDep
-from api.keys import ApiKey
-from api.problems import Problem
-from graph.export import export_bundle
-from graph.provenance import iso
-from graph.store import GraphStore
+from actorgraph.api.deps import StateDep, StoreDep
+from actorgraph.api.keys import ApiKey
+from actorgraph.api.problems import Problem
+from actorgraph.graph.reports.export import export_bundle
+from actorgraph.graph.formats.provenance import iso
+from actorgraph.graph.store import GraphStore
 
 router = APIRouter(prefix="/taxii2", tags=["taxii"])
 

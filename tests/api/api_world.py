@@ -7,7 +7,7 @@ checked for leaks. Names that must never be seen below a clearance contain ``SEC
 
 from __future__ import annotations
 
-from graph.store import GraphStore
+from actorgraph.graph.store import GraphStore
 
 ALPHA = "intrusion-set--00000000-0000-4000-8000-00000000000a"
 BRAVO = "intrusion-set--00000000-0000-4000-8000-00000000000b"

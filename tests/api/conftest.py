@@ -19,9 +19,9 @@ from api_world import load_world
 from fastapi.testclient import TestClient
 
 from actorgraph.settings import Settings
-from api.keys import KeyStore
-from api.main import create_app
-from graph.falkor import FalkorStore
+from actorgraph.api.keys import KeyStore
+from actorgraph.api.main import create_app
+from actorgraph.graph.store.falkor import FalkorStore
 
 # name -> (role, tlp); "revoked" is revoked right after creation.
 KEY_SPECS = {

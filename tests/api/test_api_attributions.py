@@ -11,7 +11,7 @@ from api_helpers import auth
 from api_world import ALPHA, RED_ACTOR
 from fastapi.testclient import TestClient
 
-from api.main import create_app
+from actorgraph.api.main import create_app
 
 pytestmark = pytest.mark.slow  # trains a tiny model (about 10 s with the imports)
 
@@ -21,9 +21,9 @@ ACTIVITY = {"malware": ["AlphaLoader"], "techniques": ["T1999"], "indicators": [
 
 @pytest.fixture(scope="module")
 def models_dir(world, tmp_path_factory) -> Path:
-    from gnn import artefacts
-    from gnn.dataset import export_graph
-    from gnn.train import TrainConfig, train
+    from actorgraph.gnn import artefacts
+    from actorgraph.gnn.dataset import export_graph
+    from actorgraph.gnn.train import TrainConfig, train
 
     out = tmp_path_factory.mktemp("models")
     artefacts.save(train(export_graph(world), TrainConfig(epochs=10, episodes=2)), out)
@@ -32,7 +32,7 @@ def models_dir(world, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def model_client(api_settings, world, keys, models_dir) -> Iterator[TestClient]:
-    from gnn.attribute import Attributor
+    from actorgraph.gnn.attribute import Attributor
 
     app = create_app(
         api_settings, store=world, load_model=lambda: Attributor.load(models_dir, world)

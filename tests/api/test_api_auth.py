@@ -106,7 +106,7 @@ def test_cypher_needs_red_clearance_even_for_analysts(client, keys):
 
 
 def test_revocation_takes_effect_at_the_next_request(client, api_settings):
-    from api.keys import KeyStore
+    from actorgraph.api.keys import KeyStore
 
     store = KeyStore(api_settings.home / "keys.sqlite")
     record, token = store.create("reader", tlp="clear", name="soon-revoked")

@@ -7,8 +7,8 @@ import time
 import pytest
 from api_helpers import auth
 
-from graph.errors import ReadOnlyViolation
-from graph.guard import check_read_only
+from actorgraph.graph.errors import ReadOnlyViolation
+from actorgraph.graph.library.guard import check_read_only
 
 WRITES = [
     "CREATE (n:ThreatActor {id: 'x'})",
@@ -76,7 +76,7 @@ def test_engine_refuses_writes_even_without_the_keyword_scan(
     client, keys, world, monkeypatch, query
 ):
     """Defence in depth: with the scan switched off, the read-only path still refuses."""
-    monkeypatch.setattr("graph.guard.check_read_only", lambda q: None)
+    monkeypatch.setattr("actorgraph.graph.library.guard.check_read_only", lambda q: None)
     if "RETURN" not in query.upper():
         query += " RETURN 1 AS done"  # ad hoc Cypher must return rows to be run at all
     before = count_nodes(world)

@@ -229,7 +229,7 @@ def test_metrics_over_http(live_server, keys):
 def test_serve_with_two_workers(api_settings, keys):
     """Two workers answer, and share one rate limit per key: 25 per minute in total, where
     per-worker buckets would let up to 50 through."""
-    from api.keys import KeyStore
+    from actorgraph.api.keys import KeyStore
 
     _, limited = KeyStore(api_settings.home / "keys.sqlite").create(
         "reader", tlp="red", name="two-workers"
@@ -308,8 +308,7 @@ def test_serve_with_two_workers(api_settings, keys):
 
 
 def test_sigterm_stops_serve_and_the_store_it_started(tmp_path):
-    from graph import embedded
-
+    from actorgraph.graph.store import embedded
     port = free_port()
     env = {**os.environ, "ACTORGRAPH_HOME": str(tmp_path)}
     proc = subprocess.Popen(

@@ -20,11 +20,11 @@ from api_helpers import ROOT, auth
 from fastapi.testclient import TestClient
 
 from actorgraph.settings import Settings
-from api.keys import KeyStore
-from api.main import create_app
-from api.state import ModelHolder
-from graph import embedded
-from graph.errors import ModelError
+from actorgraph.api.keys import KeyStore
+from actorgraph.api.main import create_app
+from actorgraph.api.state import ModelHolder
+from actorgraph.graph.store import embedded
+from actorgraph.graph.errors import ModelError
 
 
 def _wait(predicate, timeout: float = 30.0) -> bool:
@@ -133,7 +133,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     """A home holding the attribution tests' small world and one trained model version."""
     from test_gnn_attribution import build_world
 
-    from graph.store import StoreConfig, open_store
+    from actorgraph.graph.store import StoreConfig, open_store
 
     home = tmp_path_factory.mktemp("reload") / "home"
     embedded.start(home, auto=False)
@@ -192,7 +192,7 @@ def test_the_running_api_swaps_in_a_new_version_and_survives_a_corrupt_one(train
 
 
 def test_a_corrupt_newest_version_at_start_up_serves_the_previous_one(trained):
-    from gnn.artefacts import list_versions
+    from actorgraph.gnn.artefacts import list_versions
 
     home, models = trained["home"], trained["home"] / "models"
     previous = [m["version"] for m in list_versions(models) if "corrupt" not in m["version"]][-1]

@@ -9,12 +9,12 @@ import pytest
 from api_helpers import auth
 from fastapi.testclient import TestClient
 
-from api.keys import ROLES, KeyStore
-from api.main import create_app
-from api.metrics import Histogram, Metrics
-from api.ratelimit import RateLimiter, SharedRateLimiter
-from api.tlp import tlp_level, tlp_name
-from graph.errors import NotFound, ValidationError
+from actorgraph.api.keys import ROLES, KeyStore
+from actorgraph.api.main import create_app
+from actorgraph.api.metrics import Histogram, Metrics
+from actorgraph.api.ratelimit import RateLimiter, SharedRateLimiter
+from actorgraph.api.tlp import tlp_level, tlp_name
+from actorgraph.graph.errors import NotFound, ValidationError
 
 
 def test_key_store_round_trip(tmp_path):
@@ -185,8 +185,8 @@ def test_openapi_documents_auth_and_problems(client):
 
 
 def test_store_down_is_503_not_500(api_settings, keys, tmp_path):
-    from graph import embedded
-    from graph.falkor import FalkorStore
+    from actorgraph.graph.store import embedded
+    from actorgraph.graph.store.falkor import FalkorStore
 
     socket_path, _ = embedded.start(tmp_path, auto=False)
     store = FalkorStore(socket_path, graph="soon-gone")
@@ -207,8 +207,8 @@ def test_store_down_is_503_not_500(api_settings, keys, tmp_path):
 
 
 def test_model_holder_retries_until_a_model_appears():
-    from api.state import ModelHolder
-    from graph.errors import ModelError
+    from actorgraph.api.state import ModelHolder
+    from actorgraph.graph.errors import ModelError
 
     available = []
 
@@ -227,7 +227,7 @@ def test_the_server_hands_the_gil_over_every_millisecond(api_settings, world):
     # The event loop waits for the GIL between compute threads; see SWITCH_INTERVAL_S.
     import sys
 
-    from api.main import SWITCH_INTERVAL_S
+    from actorgraph.api.main import SWITCH_INTERVAL_S
 
     before = sys.getswitchinterval()
     sys.setswitchinterval(0.005)

@@ -16,9 +16,9 @@ import pytest
 from api_helpers import ROOT, free_port
 from api_world import load_world
 
-from api.keys import KeyStore
-from graph import embedded
-from graph.falkor import FalkorStore
+from actorgraph.api.keys import KeyStore
+from actorgraph.graph.store import embedded
+from actorgraph.graph.store.falkor import FalkorStore
 
 pytestmark = pytest.mark.slow  # about 20 s: a server with a model and ~1,100 generated requests
 
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.slow  # about 20 s: a server with a model and ~1,100 ge
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory) -> Iterator[tuple[str, str]]:
     """Its own data directory (store, trained model, key) and `actorgraph serve` on it."""
-    from gnn import artefacts
-    from gnn.dataset import export_graph
-    from gnn.train import TrainConfig, train
+    from actorgraph.gnn import artefacts
+    from actorgraph.gnn.dataset import export_graph
+    from actorgraph.gnn.train import TrainConfig, train
 
     home = tmp_path_factory.mktemp("fuzz-home")
     socket_path, _ = embedded.start(home, auto=False)

@@ -1,0 +1,221 @@
+"""Load STIX input and validate a whole bundle before anything of it is used.
+
+A bundle is refused as a whole (``IngestError`` for the file, ``StixIngestError`` naming the
+object) when it is not JSON, not a bundle, has an object without its required properties or
+with an unparseable pattern or timestamp, or references an id that is neither in the bundle
+nor (per the caller's ``known_ids``) already in the store. Invalid indicator *values* are not a
+bundle error: the reader lists them as rejected.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from actorgraph.graph.errors import IngestError, InvalidIndicator, StixIngestError
+from actorgraph.graph.formats.provenance import TLP_MARKING_IDS, iso
+from actorgraph.graph.formats.stix_patterns import Comparison, pattern_comparisons
+
+SDO_SRO = {
+    "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
+    "indicator", "infrastructure", "intrusion-set", "location", "malware", "malware-analysis",
+    "note", "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
+    "relationship", "sighting",
+}  # fmt: skip
+
+# Required properties beyond type/id (STIX 2.1 part 4-6), for the types actorgraph reads.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "attack-pattern": ("name",),
+    "campaign": ("name",),
+    "intrusion-set": ("name",),
+    "threat-actor": ("name",),
+    "malware": (),
+    "tool": ("name",),
+    "indicator": ("pattern", "valid_from"),
+    "infrastructure": ("name",),
+    "identity": ("name",),
+    "location": (),
+    "report": ("name", "published"),
+    "relationship": ("relationship_type", "source_ref", "target_ref"),
+    "sighting": ("sighting_of_ref",),
+    "ipv4-addr": ("value",),
+    "ipv6-addr": ("value",),
+    "domain-name": ("value",),
+    "url": ("value",),
+    "email-addr": ("value",),
+    "autonomous-system": ("number",),
+}
+# Required only in STIX 2.1 (a 2.0 object has no spec_version and lacks them).
+REQUIRED_21: dict[str, tuple[str, ...]] = {
+    "malware": ("is_family",),
+    "indicator": ("pattern_type",),
+    "report": ("object_refs",),
+}
+TIMESTAMPS = ("created", "modified", "valid_from", "valid_until", "first_seen", "last_seen",
+              "published", "start_time", "stop_time")  # fmt: skip
+
+# Reference properties whose targets must exist (in the bundle or the store).
+_REF_PROPS = ("source_ref", "target_ref", "sighting_of_ref")
+_REF_LIST_PROPS = ("object_refs", "resolves_to_refs", "belongs_to_refs")
+_LIST_PROPS = (*_REF_LIST_PROPS, "object_marking_refs")
+
+
+def iter_inputs(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Expand files and directories into the input files they hold (``.json``, ``.json.gz``).
+
+    Raises:
+        IngestError: a path does not exist.
+    """
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and p.name.endswith((".json", ".json.gz"))
+            )
+        elif path.is_file():
+            yield path
+        else:
+            raise IngestError("no such file or directory", source=str(path))
+
+
+def load_json(path: str | Path) -> Any:
+    """Read a ``.json`` or ``.json.gz`` file.
+
+    Raises:
+        IngestError: unreadable, not gzip when named so, or not valid JSON.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        if path.name.endswith(".gz") or raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        return json.loads(raw)
+    except OSError as exc:  # includes gzip.BadGzipFile
+        raise IngestError(f"cannot read file: {exc}", source=str(path)) from exc
+    except EOFError as exc:  # a truncated .gz
+        raise IngestError(f"cannot read file: truncated gzip ({exc})", source=str(path)) from exc
+    except RecursionError as exc:
+        raise IngestError("not valid JSON: nested too deeply", source=str(path)) from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int literals over 4,300 digits
+        raise IngestError(f"not valid JSON: {exc}", source=str(path)) from exc
+
+
+def bundle_objects(data: Any, source: str | None) -> list[dict[str, Any]]:
+    """The objects of a STIX bundle.
+
+    Raises:
+        IngestError: ``data`` is not a STIX bundle.
+    """
+    if not isinstance(data, dict) or data.get("type") != "bundle":
+        found = data.get("type") if isinstance(data, dict) else type(data).__name__
+        raise IngestError(f"not a STIX bundle (type is {found!r}, expected 'bundle')", source)
+    bundle_id = data.get("id")
+    if not isinstance(bundle_id, str) or not bundle_id.startswith("bundle--"):
+        raise IngestError(f"bundle 'id' must be 'bundle--<uuid>' (got {bundle_id!r})", source)
+    objects = data.get("objects", [])
+    if not isinstance(objects, list):
+        raise IngestError("bundle 'objects' is not a list", source)
+    return objects
+
+
+def validate_objects(
+    objects: list[Any],
+    *,
+    source: str | None,
+    known_ids: Callable[[set[str]], set[str]] | None = None,
+) -> dict[str, list[Comparison]]:
+    """Check every object; raise on the first invalid one (nothing is written before this).
+
+    Returns:
+        The comparisons of every indicator pattern it parsed, by pattern: the reader uses them
+        instead of parsing each pattern a second time.
+
+    Raises:
+        StixIngestError: an object is invalid or references an unknown id.
+    """
+    present: set[str] = set()
+    patterns: dict[str, list[Comparison]] = {}
+    for index, obj in enumerate(objects):
+        _check_object(obj, index, source, patterns)
+        present.add(obj["id"])
+    dangling: dict[str, tuple[str, str]] = {}  # ref -> (object id, property)
+    for obj in objects:
+        for ref, prop in _refs(obj):
+            if ref not in present and ref not in TLP_MARKING_IDS and ref not in dangling:
+                dangling[ref] = (obj["id"], prop)
+    known = known_ids(set(dangling)) if dangling and known_ids else set()
+    for ref, (object_id, prop) in dangling.items():
+        if ref not in known:
+            raise StixIngestError(
+                object_id, f"{prop} {ref!r} is neither in the bundle nor in the store", source
+            )
+    return patterns
+
+
+def _check_object(obj: Any, index: int, source: str | None,
+                  patterns: dict[str, list[Comparison]]) -> None:
+    if not isinstance(obj, dict):
+        raise StixIngestError(f"objects[{index}]", f"not a JSON object ({type(obj).__name__})", source)
+    stix_type, stix_id = obj.get("type"), obj.get("id")
+    if not isinstance(stix_type, str) or not stix_type:
+        raise StixIngestError(stix_id if isinstance(stix_id, str) else f"objects[{index}]",
+                              "missing required property 'type'", source)  # fmt: skip
+    if not isinstance(stix_id, str) or not stix_id:
+        raise StixIngestError(f"objects[{index}]", f"{stix_type} object missing required property 'id'", source)
+    prefix, sep, suffix = stix_id.partition("--")
+    if not sep or prefix != stix_type or not _is_uuid(suffix):
+        raise StixIngestError(stix_id, f"id is not '{stix_type}--<uuid>'", source)
+    for prop in _required(stix_type, obj.get("spec_version") == "2.1"):
+        if obj.get(prop) in (None, ""):
+            raise StixIngestError(stix_id, f"missing required property {prop!r}", source)
+    for prop in TIMESTAMPS:
+        if prop in obj:
+            try:
+                iso(obj[prop])  # cached: a bundle repeats a few timestamps many times
+            except (ValueError, TypeError, OverflowError):
+                raise StixIngestError(
+                    stix_id, f"{prop} is not a timestamp: {obj[prop]!r}", source
+                ) from None
+    if stix_type == "indicator" and obj.get("pattern_type", "stix") == "stix":
+        try:
+            patterns[obj["pattern"]] = pattern_comparisons(obj["pattern"])
+        except InvalidIndicator as exc:
+            raise StixIngestError(stix_id, exc.reason, source) from exc
+    for prop in _LIST_PROPS:
+        if prop in obj and not isinstance(obj[prop], list):
+            raise StixIngestError(stix_id, f"{prop} is not a list", source)
+
+
+@functools.cache
+def _required(stix_type: str, spec_21: bool) -> tuple[str, ...]:
+    """Required properties of a type (computed once per type: this runs for every object)."""
+    required: tuple[str, ...] = REQUIRED.get(stix_type, ())
+    if stix_type in SDO_SRO:
+        required = ("created", "modified", *required)
+    if spec_21:
+        required = (*required, *REQUIRED_21.get(stix_type, ()))
+    return required
+
+
+def _refs(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    for prop in _REF_PROPS:
+        if isinstance(obj.get(prop), str):
+            yield obj[prop], prop
+    for prop in _REF_LIST_PROPS:
+        for ref in obj.get(prop) or []:
+            if isinstance(ref, str):
+                yield ref, prop
+
+
+# STIX 2.1 ids end in the canonical 8-4-4-4-12 hex form (uuid.UUID also took other hyphen
+# placements, and cost 7 us an object).
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
+
+def _is_uuid(text: str) -> bool:
+    return _UUID.match(text) is not None

@@ -1,0 +1,1 @@
+"""Analyst products built from the graph: STIX export, briefings, takedown packages."""

@@ -1,0 +1,134 @@
+"""The store interface every other module uses, and the one way to open a store.
+
+Two implementations: ``FalkorStore`` (embedded default, graph/store/falkor.py) and ``Neo4jStore``
+(graph/store/neo4j.py). Both take the same Cypher (the portable subset in
+shared/falkordb-cypher.md) and return rows as plain Python: ``list[dict[str, Any]]`` whose values
+are str/int/float/bool/None, lists, dicts, and for graph values:
+
+- a node  -> ``{"_labels": [...], **properties}``
+- a relationship -> ``{"_type": "USES", **properties}``
+- a path  -> ``{"nodes": [node, ...], "relationships": [rel, ...]}``
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+Row = dict[str, Any]
+
+DEFAULT_BATCH = 5000
+
+
+class GraphStore(ABC):
+    """A Cypher property graph: run queries, write in batches, manage the schema."""
+
+    backend: str = "abstract"
+
+    @abstractmethod
+    def query(
+        self,
+        cypher: str,
+        params: dict[str, Any] | None = None,
+        *,
+        read_only: bool = False,
+        timeout_ms: int | None = None,
+    ) -> list[Row]:
+        """Run one parameterised Cypher statement and return its rows.
+
+        Args:
+            cypher: one statement; values only through ``$params``.
+            params: parameter values.
+            read_only: run on the engine's read-only path; a write raises ``ReadOnlyViolation``.
+            timeout_ms: cut a read off after this many milliseconds (``QueryTimeout``).
+        """
+
+    def write_batches(
+        self, cypher: str, rows: Sequence[Row], *, batch_size: int = DEFAULT_BATCH, **params: Any
+    ) -> int:
+        """Run ``cypher`` (which reads ``UNWIND $rows AS row``) over ``rows`` in batches.
+
+        Returns the number of rows sent. Each batch is one query, so one atomic unit.
+        """
+        sent = 0
+        for chunk in chunks(rows, batch_size):
+            self.query(cypher, {"rows": chunk, **params})
+            sent += len(chunk)
+        return sent
+
+    @abstractmethod
+    def ensure_schema(self) -> None:
+        """Create indexes and constraints (idempotent)."""
+
+    @abstractmethod
+    def health(self) -> dict[str, Any]:
+        """Backend facts: reachable, latency, node and relationship counts."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every node and relationship of this graph (tests, `demo --fresh`)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections (and stop an embedded server this process started)."""
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Counts per label and per relationship type."""
+        labels = self.query(
+            "MATCH (n) UNWIND labels(n) AS l RETURN l AS k, count(*) AS c", read_only=True
+        )
+        rels = self.query("MATCH ()-[r]->() RETURN type(r) AS k, count(*) AS c", read_only=True)
+        return {
+            "nodes": {r["k"]: r["c"] for r in sorted(labels, key=lambda r: r["k"])},
+            "relationships": {r["k"]: r["c"] for r in sorted(rels, key=lambda r: r["k"])},
+        }
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """How to open a store. Built from settings at the edges (CLI, API), never from env here."""
+
+    home: Path = Path(".actorgraph")
+    graph: str = "actorgraph"
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    neo4j_database: str = "neo4j"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def open_store(config: StoreConfig) -> GraphStore:
+    """Open Neo4j when ``neo4j_uri`` is set, else the embedded FalkorDB under ``home``."""
+    if config.neo4j_uri:
+        from actorgraph.graph.store.neo4j import Neo4jStore
+
+        return Neo4jStore(
+            config.neo4j_uri,
+            user=config.neo4j_user,
+            password=config.neo4j_password,
+            database=config.neo4j_database,
+        )
+    from actorgraph.graph.store.falkor import FalkorStore
+
+    return FalkorStore.embedded(config.home, graph=config.graph)
+
+
+def chunks(rows: Sequence[Row] | Iterable[Row], size: int) -> Iterator[list[Row]]:
+    """Yield lists of at most ``size`` rows."""
+    buf: list[Row] = []
+    for row in rows:
+        buf.append(row)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
