@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from tests.helpers.paths import NOTEBOOKS
 # notebook -> fewest image outputs it must produce (one per plot the issue asks for)
 MIN_IMAGES = {
     "01_explore_the_graph.ipynb": 3,  # schema bars, overlap heat map, indicator subgraph

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import auth
-from api_world import ALPHA, RED_ACTOR
+from tests.helpers.api_helpers import auth
+from tests.helpers.api_world import ALPHA, RED_ACTOR
 from fastapi.testclient import TestClient
 
 from actorgraph.api.main import create_app

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import auth
-from api_world import ALPHA, C_ALPHA
+from tests.helpers.api_helpers import auth
+from tests.helpers.api_world import ALPHA, C_ALPHA
 from fastapi.testclient import TestClient
 
 ROLE_ORDER = ["reader", "analyst", "ingest", "admin"]

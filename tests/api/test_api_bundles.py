@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from api_helpers import auth
+from tests.helpers.api_helpers import auth
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+from tests.helpers.paths import FIXTURES
 
 
 def count(store) -> tuple[int, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from api_helpers import auth
+from tests.helpers.api_helpers import auth
 
 from actorgraph.graph.errors import ReadOnlyViolation
 from actorgraph.graph.library.guard import check_read_only

@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from api_helpers import ROOT, auth, free_port
-from api_world import ALPHA
+from tests.helpers.api_helpers import ROOT, auth, free_port
+from tests.helpers.api_world import ALPHA
 
 INTRUSION_SET = "intrusion-set--11111111-1111-4111-8111-111111111111"
 TS = "2024-06-01T00:00:00.000Z"

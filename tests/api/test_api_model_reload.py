@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from api_helpers import ROOT, auth
+from tests.helpers.api_helpers import ROOT, auth
 from fastapi.testclient import TestClient
 
 from actorgraph.settings import Settings
@@ -131,7 +131,7 @@ def test_without_latest_the_first_model_serves_until_restart():
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A home holding the attribution tests' small world and one trained model version."""
-    from test_gnn_attribution import build_world
+    from tests.gnn.test_gnn_attribution import build_world
 
     from actorgraph.graph.store import StoreConfig, open_store
 

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from api_helpers import auth
+from tests.helpers.api_helpers import auth
 from fastapi.testclient import TestClient
 
 from actorgraph.api.keys import ROLES, KeyStore

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import ROOT, free_port
-from api_world import load_world
+from tests.helpers.api_helpers import ROOT, free_port
+from tests.helpers.api_world import load_world
 
 from actorgraph.api.keys import KeyStore
 from actorgraph.graph.store import embedded

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from api_helpers import auth
-from api_world import ALPHA, AMBER_ACTOR, BRAVO, C_ALPHA, C_BRAVO, C_RED, RED_ACTOR
+from tests.helpers.api_helpers import auth
+from tests.helpers.api_world import ALPHA, AMBER_ACTOR, BRAVO, C_ALPHA, C_BRAVO, C_RED, RED_ACTOR
 
 CLEARANCES = ["reader_clear", "reader_green", "reader_amber", "reader_red"]
 LEVEL = {"reader_clear": 0, "reader_green": 1, "reader_amber": 2, "reader_red": 4}

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_gnn_attribution import build_world
+from tests.gnn.test_gnn_attribution import build_world
 
 from actorgraph.cli import main
 from actorgraph.graph.store import StoreConfig, open_store

@@ -29,7 +29,7 @@ from actorgraph.graph.store import embedded
 from actorgraph.graph.errors import ActorgraphError, QueryError, QueryTimeout, ReadOnlyViolation
 from actorgraph.graph.store.falkor import FalkorStore
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.paths import ROOT
 
 
 def _fill(store: FalkorStore, nodes: int = 2000) -> None:

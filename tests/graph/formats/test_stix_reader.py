@@ -14,7 +14,9 @@ from actorgraph.graph.errors import IngestError, StixIngestError
 from actorgraph.graph.formats.stix_reader import read_stix
 from actorgraph.graph.formats.stix_validate import iter_inputs
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stix"
+from tests.helpers import paths
+
+FIXTURES = paths.FIXTURES / "stix"
 APT28 = FIXTURES / "apt28_campaign.json"
 ACTOR = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
 CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"

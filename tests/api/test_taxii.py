@@ -17,7 +17,7 @@ import httpx
 import pytest
 import requests
 from fastapi.testclient import TestClient
-from share_app import with_share_routes
+from tests.helpers.share_app import with_share_routes
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
@@ -28,8 +28,8 @@ from actorgraph.api.routes.taxii import COLLECTIONS, TAXII_MEDIA_TYPE, clear_cac
 from actorgraph.graph.reports.export import export_bundle
 from actorgraph.graph.ingest import ingest_object
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
+from tests.helpers.paths import ROOT
+from tests.helpers.paths import APT28_BUNDLE as FIXTURE
 CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
 LEVEL_IDS = {level: cid for cid, (level, _) in COLLECTIONS.items()}
 

@@ -7,7 +7,7 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from share_graph import A28, build
+from tests.helpers.share_graph import A28, build
 
 from actorgraph.graph.reports.briefing import (
     build_briefing,

@@ -15,7 +15,7 @@ from actorgraph.graph.reports.export import attribution_to_stix, export_bundle, 
 from actorgraph.graph.ingest import ingest_object
 from actorgraph.graph.formats.stix_out import TLP2_IDS
 
-FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
+from tests.helpers.paths import APT28_BUNDLE as FIXTURE
 NOW = "2026-01-01T00:00:00.000Z"
 APT28 = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
 CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"

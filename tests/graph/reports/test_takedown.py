@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from share_graph import A28, C3, build
+from tests.helpers.share_graph import A28, C3, build
 
 from actorgraph.graph.errors import NotFound, ValidationError
 from actorgraph.graph.reports.takedown import build_takedown, write_takedown

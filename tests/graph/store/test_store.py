@@ -12,6 +12,7 @@ from actorgraph.graph.store import embedded
 from actorgraph.graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.schema import label, tlp_level
+from tests.helpers.paths import ROOT
 
 
 def test_query_returns_plain_rows(store):
@@ -107,7 +108,7 @@ def test_two_processes_share_one_server(tmp_path: Path):
     )
     embedded.start(home, auto=False)
     procs = [subprocess.run([sys.executable, "-c", code, str(home), f"s{i}"], capture_output=True,
-                            text=True, check=True, cwd=Path(__file__).parent.parent) for i in range(3)]
+                            text=True, check=True, cwd=ROOT) for i in range(3)]
     pids = {p.stdout.strip() for p in procs}
     assert len(pids) == 1
     s = FalkorStore.embedded(home, graph="g")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
+from tests.helpers.paths import ROOT
+from tests.helpers.paths import APT28_BUNDLE as FIXTURE
 
 
 def ag(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

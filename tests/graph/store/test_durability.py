@@ -39,7 +39,7 @@ import pytest
 from actorgraph.graph.store import embedded
 from actorgraph.graph.store.falkor import FalkorStore
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.paths import ROOT
 NS = uuid.UUID("6f1c0f3e-7d0a-4b43-9a43-0d1a5e5b7a11")
 TS = "2025-03-01T00:00:00.000Z"
 
@@ -630,7 +630,7 @@ def test_one_bundle_written_at_once_by_many_writers_has_no_duplicate_relationshi
 @pytest.fixture(scope="module")
 def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A store holding the attribution tests' small world and one trained model version."""
-    from test_gnn_attribution import build_world
+    from tests.gnn.test_gnn_attribution import build_world
 
     from actorgraph.graph.store import StoreConfig, open_store
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.paths import ROOT
 
 
 def ag(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

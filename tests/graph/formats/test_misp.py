@@ -12,7 +12,9 @@ from actorgraph.graph.errors import IngestError, StixIngestError
 from actorgraph.graph.ingest import ingest_object, ingest_paths
 from actorgraph.graph.formats.misp_reader import read_misp
 
-MISP = Path(__file__).parent / "fixtures" / "misp"
+from tests.helpers import paths
+
+MISP = paths.FIXTURES / "misp"
 EVENT = MISP / "apt28_phishing_event.json"
 CAMPAIGN = "misp-event--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e0f"
 

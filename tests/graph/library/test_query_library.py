@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from query_fixtures import FIXTURE_PARAMS, SECRET, build_small_world, suggest_examples
+from tests.helpers.query_fixtures import FIXTURE_PARAMS, SECRET, build_small_world, suggest_examples
 
 from actorgraph.cypher import QUERIES_DIR
 from actorgraph.graph.library import queries as ql

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from share_app import with_share_routes
+from tests.helpers.share_app import with_share_routes
 
 from actorgraph.settings import Settings
 from actorgraph.api.keys import KeyStore
 from actorgraph.api.main import create_app
 from actorgraph.graph.ingest import ingest_object
 
-FIXTURE = Path(__file__).parent / "fixtures" / "stix" / "apt28_campaign.json"
+from tests.helpers.paths import APT28_BUNDLE as FIXTURE
 APT28 = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
 CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
 RED_C2 = "infrastructure--d09c50cf-5bab-465e-9e2d-543912148b73"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.paths import ROOT  # noqa: F401 (re-exported)
 
 
 def auth(token: str) -> dict[str, str]:

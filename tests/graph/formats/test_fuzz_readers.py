@@ -32,7 +32,7 @@ from actorgraph.graph.formats.indicators import KINDS, normalize_indicator
 from actorgraph.graph.ingest import ingest_object, ingest_paths
 from actorgraph.graph.formats.stix_patterns import parse_pattern
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from tests.helpers.paths import FIXTURES
 PROPERTY = settings(
     derandomize=True,
     database=None,
