@@ -1,10 +1,11 @@
-# actorgraph: `make demo` runs the main job on the embedded store, `make test` runs the tests.
+# actorgraph: `make demo` runs the main job on the embedded store, `make test` runs the tests,
+# `make lint` the checks CI runs first (`make -k lint` reports every check, not only the first).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint lint-ruff lint-format lint-types lint-imports bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,10 +27,26 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
+lint: lint-ruff lint-format lint-types lint-imports
+
+lint-ruff: install
+	$(BIN)/ruff check .
+
+lint-format: install
+	$(BIN)/ruff format --check --output-format concise .
+
+# mypy and import-linter cannot see the package-dir layout through the editable install:
+# tools/lint_tree.py stages the package as installed under build/lint/ and names source files.
+lint-types: install
+	$(BIN)/python tools/lint_tree.py mypy
+
+lint-imports: install
+	$(BIN)/python tools/lint_tree.py imports
+
 bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/attribution.py
 
 clean:
 	-$(BIN)/actorgraph store stop
-	rm -rf .actorgraph
+	rm -rf .actorgraph build/lint

@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from actorgraph.api.keys import ApiKey
 from actorgraph.api.problems import Problem
 from actorgraph.api.state import AppState
-from actorgraph.api.tlp import cleared_for_everything
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import TLP
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `actorgraph keys create`")
 
@@ -101,7 +101,7 @@ AdminKey = Annotated[ApiKey, Depends(require_role("admin"))]
 
 async def require_full_clearance(key: AnalystKey) -> ApiKey:
     """Ad hoc Cypher cannot be TLP-filtered reliably, so only keys cleared for red may run it."""
-    if not cleared_for_everything(key.tlp_level):
+    if key.tlp_level < TLP.RED:
         raise Problem(
             403,
             f"ad hoc Cypher needs TLP clearance 'red'; key {key.id} is cleared for {key.tlp!r}",

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from actorgraph.api.tlp import tlp_level, tlp_name
 from actorgraph.graph.errors import NotFound, ValidationError
+from actorgraph.graph.tlp import TLP
 
 ROLES: tuple[str, ...] = ("reader", "analyst", "ingest", "admin")
 """Ordered from least to most privileged; each role has every right of the ones before it."""
@@ -58,7 +58,7 @@ class ApiKey:
     @property
     def tlp(self) -> str:
         """The clearance as a TLP 2.0 name."""
-        return tlp_name(self.tlp_level)
+        return TLP.parse(self.tlp_level).label
 
     def has_role(self, role: str) -> bool:
         """True when this key's role is ``role`` or a more privileged one."""
@@ -120,7 +120,7 @@ class KeyStore:
             ValidationError: unknown role or TLP level.
         """
         check_role(role)
-        level = tlp_level(tlp)
+        level = int(TLP.parse(tlp))
         key_id = secrets.token_hex(6)
         token = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
         record = ApiKey(

@@ -68,8 +68,7 @@ def model_loader(settings: Settings, store: GraphStore) -> Callable[[], Any]:
         from actorgraph.gnn.attribute import Attributor
 
         # Requests run in parallel threads and each forward pass is tiny: one intra-op thread
-        # per inference avoids OpenMP spin contention (measured under load: p50 27 -> 11.5 ms,
-        # p95 55 -> 30 ms per attribution).
+        # per inference avoids OpenMP spin contention.
         torch.set_num_threads(1)
 
         return load_newest_loadable(settings.models_dir, store, Attributor.load)
@@ -158,9 +157,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Requests compute in pool threads while the event loop thread waits for the GIL to
-        # read the next body or send a response; Python's default 5 ms switch interval made
-        # it wait that long per hand-off. 1 ms, attribution under wrk (2 workers, 4
-        # connections, three paired runs): p99 122/224/170 ms -> 90/148/140 ms.
+        # read the next body or send a response; Python's default 5 ms switch interval makes
+        # it wait that long per hand-off (benchmarks/RESULTS.md has the latencies).
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         owns = store is None
         inner = store if store is not None else open_store(settings.store_config())

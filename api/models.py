@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass, fields
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from actorgraph.graph.attribution import AttributionResult
 
 # -- shared --------------------------------------------------------------------------------------
 
@@ -168,20 +171,27 @@ class StixBundle(BaseModel):
     persist: bool = False
 
 
-class Attribution(BaseModel):
-    """Same shape as one line of ``actorgraph attribute --json`` (plus ``persisted``)."""
+@dataclass(frozen=True, kw_only=True)
+class Persisted:
+    """The campaign written for ``persist: true``, holding the activity and its hypotheses."""
 
-    model_config = ConfigDict(extra="allow")
+    campaign_id: str
 
-    input: str | None = None
-    model: dict[str, Any]
-    candidates: list[dict[str, Any]]
-    countries: list[dict[str, Any]]
-    unknown: float
-    evidence: list[dict[str, Any]]
-    persisted: dict[str, Any] | None = Field(
-        default=None, description="the campaign written when persist was true"
-    )
+
+@dataclass(frozen=True, kw_only=True)
+class Attribution(AttributionResult):
+    """One attribution result, the same as one line of ``actorgraph attribute --json``, plus
+    ``persisted``. The fields are those of ``actorgraph.graph.attribution.AttributionResult``."""
+
+    persisted: Annotated[
+        Persisted | None, Field(description="the campaign written when persist was true")
+    ] = None
+
+    @classmethod
+    def of(cls, result: AttributionResult, persisted: Persisted | None = None) -> Attribution:
+        """The answer for one result (``persisted`` when the activity was stored)."""
+        own = {f.name: getattr(result, f.name) for f in fields(AttributionResult)}
+        return cls(**own, persisted=persisted)
 
 
 class IngestReport(BaseModel):

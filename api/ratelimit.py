@@ -125,7 +125,7 @@ class SharedRateLimiter(_TokenBucket):
                 self.path, timeout=5.0, isolation_level=None, check_same_thread=False
             )
             # No fsync per request: a bucket lost in a power cut only refills early
-            # (measured: 251 us per request with fsync, see benchmarks/RESULTS.md).
+            # (fsync's cost per request: benchmarks/RESULTS.md).
             db.execute("PRAGMA synchronous=NORMAL")
         return db
 

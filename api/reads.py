@@ -2,10 +2,10 @@
 
 Every statement is a module constant with ``$params``. TLP is enforced in the Cypher itself:
 each node and relationship a statement returns or walks through is filtered with
-``coalesce(x.tlp_level, 0) <= $max_tlp``, so an object above the caller's clearance is
-invisible (an actor above it answers 404, exactly like a missing one). The runners return
-plain dicts shaped for ``api.models``; they return None for "not found" and leave HTTP to
-the routes.
+``visible("x")`` (``coalesce(x.tlp_level, 0) <= $max_tlp``), so an object above the caller's
+clearance is invisible (an actor above it answers 404, exactly like a missing one). The runners
+return plain dicts shaped for ``api.models``; they return None for "not found" and leave HTTP
+to the routes.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from actorgraph.graph.store import GraphStore, Row
+from actorgraph.graph.tlp import visible, visible_all
 
 _HIDDEN_PROPERTIES = frozenset({"name_lc", "aliases_lc"})
 
-SEARCH_ACTORS = """
+SEARCH_ACTORS = f"""
 MATCH (a:ThreatActor)
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp
+WHERE {visible("a")}
   AND ($country IS NULL OR a.country = $country)
   AND ($q IS NULL OR toLower(a.name) CONTAINS $q
        OR any(alias IN coalesce(a.aliases, []) WHERE toLower(alias) CONTAINS $q)
@@ -29,9 +30,9 @@ ORDER BY toLower(a.name), a.id
 SKIP $offset LIMIT $limit
 """
 
-COUNT_ACTORS = """
+COUNT_ACTORS = f"""
 MATCH (a:ThreatActor)
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp
+WHERE {visible("a")}
   AND ($country IS NULL OR a.country = $country)
   AND ($q IS NULL OR toLower(a.name) CONTAINS $q
        OR any(alias IN coalesce(a.aliases, []) WHERE toLower(alias) CONTAINS $q)
@@ -39,16 +40,16 @@ WHERE coalesce(a.tlp_level, 0) <= $max_tlp
 RETURN count(a) AS count
 """
 
-ACTOR = """
-MATCH (a:ThreatActor {id: $id})
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp
+ACTOR = f"""
+MATCH (a:ThreatActor {{id: $id}})
+WHERE {visible("a")}
 RETURN properties(a) AS props
 """
 
-ACTOR_CAMPAIGNS = """
-MATCH (c:Campaign)-[r:ATTRIBUTED_TO]->(a:ThreatActor {id: $id})
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
-  AND coalesce(c.tlp_level, 0) <= $max_tlp
+ACTOR_CAMPAIGNS = f"""
+MATCH (c:Campaign)-[r:ATTRIBUTED_TO]->(a:ThreatActor {{id: $id}})
+WHERE {visible_all("a", "r")}
+  AND {visible("c")}
 RETURN c.id AS id, c.name AS name, c.external_id AS external_id, c.first_seen AS first_seen,
        c.last_seen AS last_seen, r.confidence AS confidence
 ORDER BY coalesce(c.first_seen, '') DESC, c.id
@@ -56,41 +57,41 @@ LIMIT $limit
 """
 
 # What the actor uses, directly or through a campaign attributed to it.
-ACTOR_USES = """
-MATCH (a:ThreatActor {id: $id})-[u:USES]->(x)
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp AND coalesce(u.tlp_level, 0) <= $max_tlp
-  AND coalesce(x.tlp_level, 0) <= $max_tlp AND (x:Malware OR x:Tool OR x:Infrastructure)
+ACTOR_USES = f"""
+MATCH (a:ThreatActor {{id: $id}})-[u:USES]->(x)
+WHERE {visible_all("a", "u")}
+  AND {visible("x")} AND (x:Malware OR x:Tool OR x:Infrastructure)
 RETURN labels(x)[0] AS label, x.id AS id, x.name AS name, x.external_id AS external_id,
        x.kind AS kind, x.value AS value, 'direct' AS via
 UNION ALL
-MATCH (a:ThreatActor {id: $id})<-[r:ATTRIBUTED_TO]-(c:Campaign)-[u:USES]->(x)
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
-  AND coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(u.tlp_level, 0) <= $max_tlp
-  AND coalesce(x.tlp_level, 0) <= $max_tlp AND (x:Malware OR x:Tool OR x:Infrastructure)
+MATCH (a:ThreatActor {{id: $id}})<-[r:ATTRIBUTED_TO]-(c:Campaign)-[u:USES]->(x)
+WHERE {visible_all("a", "r")}
+  AND {visible_all("c", "u")}
+  AND {visible("x")} AND (x:Malware OR x:Tool OR x:Infrastructure)
 RETURN labels(x)[0] AS label, x.id AS id, x.name AS name, x.external_id AS external_id,
        x.kind AS kind, x.value AS value, c.id AS via
 """
 
 # Techniques of the actor and its campaigns, rarest first: `actors` counts the visible actors
 # that use the technique directly, so a technique only this actor uses comes first.
-ACTOR_TECHNIQUES = """
-MATCH (a:ThreatActor {id: $id})
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp
-CALL {
+ACTOR_TECHNIQUES = f"""
+MATCH (a:ThreatActor {{id: $id}})
+WHERE {visible("a")}
+CALL {{
   WITH a
   MATCH (a)-[u:USES]->(t:Technique)
-  WHERE coalesce(u.tlp_level, 0) <= $max_tlp AND coalesce(t.tlp_level, 0) <= $max_tlp
+  WHERE {visible_all("u", "t")}
   RETURN t
   UNION
   WITH a
   MATCH (a)<-[r:ATTRIBUTED_TO]-(c:Campaign)-[u:USES]->(t:Technique)
-  WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(c.tlp_level, 0) <= $max_tlp
-    AND coalesce(u.tlp_level, 0) <= $max_tlp AND coalesce(t.tlp_level, 0) <= $max_tlp
+  WHERE {visible_all("r", "c")}
+    AND {visible_all("u", "t")}
   RETURN t
-}
+}}
 WITH DISTINCT t
 OPTIONAL MATCH (o:ThreatActor)-[u2:USES]->(t)
-WHERE coalesce(o.tlp_level, 0) <= $max_tlp AND coalesce(u2.tlp_level, 0) <= $max_tlp
+WHERE {visible_all("o", "u2")}
 WITH t, count(DISTINCT o) AS actors
 RETURN t.id AS id, t.external_id AS external_id, t.name AS name, t.tactics AS tactics, actors
 ORDER BY actors ASC, t.external_id
@@ -98,21 +99,21 @@ LIMIT $limit
 """
 
 # Indicators that point at the actor or at one of its campaigns.
-_ACTOR_INDICATORS = """
-MATCH (a:ThreatActor {id: $id})
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp
-CALL {
+_ACTOR_INDICATORS = f"""
+MATCH (a:ThreatActor {{id: $id}})
+WHERE {visible("a")}
+CALL {{
   WITH a
   MATCH (i:Indicator)-[r:INDICATES]->(a)
-  WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
+  WHERE {visible_all("r", "i")}
   RETURN i, 'direct' AS via
   UNION
   WITH a
   MATCH (i:Indicator)-[r1:INDICATES]->(c:Campaign)-[r2:ATTRIBUTED_TO]->(a)
-  WHERE coalesce(r1.tlp_level, 0) <= $max_tlp AND coalesce(c.tlp_level, 0) <= $max_tlp
-    AND coalesce(r2.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
+  WHERE {visible_all("r1", "c")}
+    AND {visible_all("r2", "i")}
   RETURN i, c.id AS via
-}
+}}
 """
 
 ACTOR_INDICATORS = (
@@ -129,51 +130,51 @@ LIMIT $limit
 # the infrastructure sits inside each branch: FalkorDB 4.16 does not bind a variable returned
 # by a CALL {} UNION subquery in a MATCH that follows it, so `CALL {...} MATCH (i)-->(x)`
 # silently matched every indicator of the graph (and ignored their TLP).
-ACTOR_INFRASTRUCTURE = """
-MATCH (a:ThreatActor {id: $id})
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp
-CALL {
+ACTOR_INFRASTRUCTURE = f"""
+MATCH (a:ThreatActor {{id: $id}})
+WHERE {visible("a")}
+CALL {{
   WITH a
   MATCH (i:Indicator)-[r:INDICATES]->(a)
   MATCH (i)-[h:HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER]->(x:Infrastructure)
-  WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
-    AND coalesce(h.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+  WHERE {visible_all("r", "i")}
+    AND {visible_all("h", "x")}
   RETURN i, h, x
   UNION
   WITH a
   MATCH (i:Indicator)-[r1:INDICATES]->(c:Campaign)-[r2:ATTRIBUTED_TO]->(a)
   MATCH (i)-[h:HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER]->(x:Infrastructure)
-  WHERE coalesce(r1.tlp_level, 0) <= $max_tlp AND coalesce(c.tlp_level, 0) <= $max_tlp
-    AND coalesce(r2.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
-    AND coalesce(h.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+  WHERE {visible_all("r1", "c")}
+    AND {visible_all("r2", "i")}
+    AND {visible_all("h", "x")}
   RETURN i, h, x
-}
+}}
 RETURN x.id AS id, x.kind AS kind, coalesce(x.name, x.value) AS name, type(h) AS relationship,
        count(DISTINCT i) AS indicators
 ORDER BY indicators DESC, x.id
 LIMIT $limit
 """
 
-ACTOR_REPORTS = """
-MATCH (a:ThreatActor {id: $id})-[r:REPORTED_IN]->(rep:Report)
-WHERE coalesce(a.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
-  AND coalesce(rep.tlp_level, 0) <= $max_tlp
+ACTOR_REPORTS = f"""
+MATCH (a:ThreatActor {{id: $id}})-[r:REPORTED_IN]->(rep:Report)
+WHERE {visible_all("a", "r")}
+  AND {visible("rep")}
 RETURN rep.id AS id, rep.name AS name, rep.published AS published, rep.url AS url
 ORDER BY coalesce(rep.published, '') DESC
 LIMIT $limit
 """
 
-CAMPAIGN = """
-MATCH (c:Campaign {id: $id})
-WHERE coalesce(c.tlp_level, 0) <= $max_tlp
+CAMPAIGN = f"""
+MATCH (c:Campaign {{id: $id}})
+WHERE {visible("c")}
 RETURN properties(c) AS props
 """
 
 # Attributions and the model's hypotheses, side by side.
-CAMPAIGN_ACTORS = """
-MATCH (c:Campaign {id: $id})-[r:ATTRIBUTED_TO|PREDICTED_ACTOR]->(a:ThreatActor)
-WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
-  AND coalesce(a.tlp_level, 0) <= $max_tlp
+CAMPAIGN_ACTORS = f"""
+MATCH (c:Campaign {{id: $id}})-[r:ATTRIBUTED_TO|PREDICTED_ACTOR]->(a:ThreatActor)
+WHERE {visible_all("c", "r")}
+  AND {visible("a")}
 RETURN type(r) AS relationship, a.id AS id, a.name AS name, a.country AS country,
        r.confidence AS confidence, r.score AS score, r.rank AS rank,
        r.model_version AS model_version
@@ -181,20 +182,20 @@ ORDER BY relationship, coalesce(r.rank, 0), a.name
 LIMIT $limit
 """
 
-CAMPAIGN_LINKS = """
-MATCH (c:Campaign {id: $id})-[r:USES|TARGETS]->(x)
-WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
-  AND coalesce(x.tlp_level, 0) <= $max_tlp
+CAMPAIGN_LINKS = f"""
+MATCH (c:Campaign {{id: $id}})-[r:USES|TARGETS]->(x)
+WHERE {visible_all("c", "r")}
+  AND {visible("x")}
 RETURN type(r) AS relationship, labels(x)[0] AS label, x.id AS id,
        coalesce(x.name, x.value) AS name, x.external_id AS external_id, x.kind AS kind
 ORDER BY relationship, label, name
 LIMIT $limit
 """
 
-CAMPAIGN_INDICATORS = """
-MATCH (i:Indicator)-[r:INDICATES]->(c:Campaign {id: $id})
-WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
-  AND coalesce(i.tlp_level, 0) <= $max_tlp
+CAMPAIGN_INDICATORS = f"""
+MATCH (i:Indicator)-[r:INDICATES]->(c:Campaign {{id: $id}})
+WHERE {visible_all("c", "r")}
+  AND {visible("i")}
 RETURN i.id AS id, i.kind AS kind, i.value AS value, i.first_seen AS first_seen,
        i.last_seen AS last_seen
 ORDER BY coalesce(i.last_seen, i.first_seen, '') DESC, i.id
@@ -202,28 +203,24 @@ LIMIT $limit
 """
 
 # The indicator and what it touches, in one round trip.
-INDICATOR = """
-MATCH (i:Indicator {id: $id})
-WHERE coalesce(i.tlp_level, 0) <= $max_tlp
+INDICATOR = f"""
+MATCH (i:Indicator {{id: $id}})
+WHERE {visible("i")}
 OPTIONAL MATCH (i)-[r]-(n)
-WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(n.tlp_level, 0) <= $max_tlp
+WHERE {visible_all("r", "n")}
 WITH i, r, n
 ORDER BY type(r), labels(n)[0], n.id
 WITH i, collect(CASE WHEN n IS NULL THEN NULL ELSE
-       {relationship: type(r), outgoing: startNode(r).id = i.id, label: labels(n)[0],
-        id: n.id, name: coalesce(n.name, n.value), kind: n.kind} END) AS neighbours
+       {{relationship: type(r), outgoing: startNode(r).id = i.id, label: labels(n)[0],
+        id: n.id, name: coalesce(n.name, n.value), kind: n.kind}} END) AS neighbours
 RETURN properties(i) AS props, neighbours[0..$limit] AS neighbours
 """
 
 
-def _tlp(*names: str) -> str:
-    return " AND ".join(f"coalesce({n}.tlp_level, 0) <= $max_tlp" for n in names)
-
-
 # The ways an indicator leads to an actor, shortest first. Explicit directed patterns rather
 # than an undirected variable-length walk: a walk also reaches every actor that shares a
-# commodity tool or technique with the indicator's campaign (27 actors per indicator on the
-# demo graph, 57 ms), which is noise, not a pivot. These take ~1 ms.
+# commodity tool or technique with the indicator's campaign, which is noise, not a pivot, and
+# is much slower.
 _PIVOT_BRANCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("(i)-[r1:INDICATES]->(a:ThreatActor)", ("r1", "a")),
     (
@@ -245,10 +242,10 @@ _PIVOT_BRANCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 INDICATOR_ACTOR_PATHS = (
     "MATCH (i:Indicator {id: $id})\n"
-    "WHERE coalesce(i.tlp_level, 0) <= $max_tlp\n"
+    f"WHERE {visible('i')}\n"
     "CALL {\n"
     + "\n  UNION ALL\n".join(
-        f"  WITH i MATCH p = {pattern} WHERE {_tlp(*names)} RETURN p LIMIT $limit"
+        f"  WITH i MATCH p = {pattern} WHERE {visible_all(*names)} RETURN p LIMIT $limit"
         for pattern, names in _PIVOT_BRANCHES
     )
     + "\n}\n"

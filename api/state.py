@@ -145,9 +145,9 @@ class ModelHolder:
 
 
 def freeze_heap() -> None:
-    """Put every object alive now (a loaded model is ~230k of them) out of the cyclic
-    collector's reach. Each full collection walked them all: 180 ms, during which every request
-    of the worker waited (measured 2026-12-01); after ``gc.freeze`` it takes microseconds.
+    """Put every object alive now (a loaded model is hundreds of thousands) out of the cyclic
+    collector's reach, so that a full collection, during which every request of the worker
+    waits, does not walk them (benchmarks/RESULTS.md has the timings).
     Objects of an earlier model are unfrozen first, so that a swap does not keep them: those
     still in use by a request in flight are frozen again and released at the next swap.
     """

@@ -28,9 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from actorgraph.graph.store import StoreConfig, open_store
+from actorgraph.graph.tlp import TLP
 
 
 def _store(home: Path, graph: str, world: Path | None):
@@ -155,14 +154,14 @@ def main() -> int:
     tfidf = TfidfBaseline(attributor.trained.snapshot, attributor.trained.space)
     clusters = _clusters(attributor.trained, n=60, size=200, seed=1)
     for act in clusters[:5]:  # warm-up
-        attributor.attribute(act)
+        attributor.attribute(act, max_tlp=TLP.RED)
     timings: dict[str, list[float]] = {"model+evidence": [], "model": [], "tfidf": []}
     for act in clusters:
         t0 = time.perf_counter()
-        attributor.attribute(act)
+        attributor.attribute(act, max_tlp=TLP.RED)
         timings["model+evidence"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        attributor.attribute(act, evidence=False)
+        attributor.attribute(act, max_tlp=TLP.RED, evidence=False)
         timings["model"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         linked = link(act, attributor.lookup)

@@ -22,8 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from actorgraph.graph.formats.attack import read_attack
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.formats.rows import IngestBatch

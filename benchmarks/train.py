@@ -16,8 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from actorgraph.graph.store import StoreConfig, open_store
 
 TARGET_S = 180.0

@@ -4,6 +4,7 @@ Each version directory holds:
 
 - ``meta.json``      version, created (UTC ISO-8601), data fingerprint, counts
 - ``config.json``    the training configuration
+- ``model.json``     the model's shapes (``gnn.model.ModelConfig``): the model is built from it
 - ``metrics.json``   training and validation metrics (and evaluation results when run)
 - ``snapshot.json``  the graph the model was trained on (nodes and edges, for names and linking)
 - ``model.pt``       tensors only (``torch.load(weights_only=True)``): weights, embeddings,
@@ -28,17 +29,21 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from actorgraph.gnn.config import TrainConfig
 from actorgraph.gnn.dataset import GraphSnapshot
 from actorgraph.gnn.features import FEATURE_NAMES, EntitySpace
 from actorgraph.gnn.hubs import HubList
-from actorgraph.gnn.model import AttributionModel
-from actorgraph.gnn.train import TrainConfig, Trained
+from actorgraph.gnn.model import AttributionModel, ModelConfig
+from actorgraph.gnn.trained import Trained
 from actorgraph.graph.errors import ModelError, NotFound
 
+# Raised whenever saved weights would not fit, or would mean something else, under today's
+# code; older artefacts are refused with a message and must be retrained.
 # 2: two per-campaign features (``gnn.features.CampaignMatch``); format 1 weights do not fit.
 # 3: cosine norms floored (``gnn.features.NORM_FLOOR``): format 2 weights were fitted on
-#    feature values that hub-only matches no longer produce, so such models are retrained.
-FORMAT = 3
+#    feature values that hub-only matches no longer produce.
+# 4: the model's shapes stored in ``model.json``, from which the model is built.
+FORMAT = 4
 
 
 def save(trained: Trained, models_dir: Path, version: str | None = None,
@@ -69,6 +74,7 @@ def save(trained: Trained, models_dir: Path, version: str | None = None,
         }
         _write_json(tmp / "meta.json", meta)
         _write_json(tmp / "config.json", asdict(trained.config))
+        _write_json(tmp / "model.json", asdict(trained.model.config))
         _write_json(tmp / "metrics.json", trained.metrics)
         nodes, edges = trained.snapshot.to_rows()
         _write_json(tmp / "snapshot.json", {"nodes": nodes, "edges": edges})
@@ -95,7 +101,7 @@ def save(trained: Trained, models_dir: Path, version: str | None = None,
 
 def list_versions(models_dir: Path) -> list[dict[str, Any]]:
     """Metadata of every complete version, oldest first."""
-    out = []
+    out: list[dict[str, Any]] = []
     if not models_dir.is_dir():
         return out
     for d in models_dir.iterdir():
@@ -118,7 +124,8 @@ def resolve_version(models_dir: Path, version: str | None = None) -> Path:
         path = models_dir / version
         if not (path / "model.pt").exists():
             known = [m["version"] for m in list_versions(models_dir)]
-            raise NotFound(f"model version {version!r} not found in {str(models_dir)!r} (known: {known})")
+            raise NotFound(f"model version {version!r} not found in {str(models_dir)!r} "
+                           f"(known: {known})")
         return path
     versions = list_versions(models_dir)
     if not versions:
@@ -130,57 +137,52 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
     """Load a version (latest by default) back into a ``Trained`` ready for scoring.
 
     Raises:
-        ModelError: missing or corrupt artefact (the message names the file).
+        ModelError: missing or corrupt artefact (the message names the file), or one written
+            in another format.
         NotFound: the named version does not exist.
     """
     path = resolve_version(models_dir, version)
     try:
         meta = json.loads((path / "meta.json").read_text())
-        raw_config = json.loads((path / "config.json").read_text())
-        config = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw_config.items()})
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"corrupt model artefact {str(path)!r}: {exc}") from exc
+    if meta.get("format") != FORMAT:
+        raise ModelError(f"model artefact {str(path)!r} has format {meta.get('format')!r}, "
+                         f"expected {FORMAT}")
+    try:
+        # JSON has no tuples: the tuple-valued settings come back as lists.
+        settings: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in
+                                    json.loads((path / "config.json").read_text()).items()}
+        config = TrainConfig(**settings)
+        model_config = ModelConfig(**json.loads((path / "model.json").read_text()))
         metrics = json.loads((path / "metrics.json").read_text())
         rows = json.loads((path / "snapshot.json").read_text())
         tensors = torch.load(path / "model.pt", weights_only=True)
+        model = AttributionModel(model_config)
+        model.load_state_dict(tensors["state_dict"])
     except (OSError, json.JSONDecodeError, TypeError, RuntimeError, KeyError, ValueError,
-            EOFError, pickle.UnpicklingError) as exc:  # torch.load of a damaged file: the last two
+            ModelError, EOFError, pickle.UnpicklingError) as exc:  # the last two: torch.load
         raise ModelError(f"corrupt model artefact {str(path)!r}: {exc}") from exc
-    if meta.get("format") != FORMAT:
-        raise ModelError(f"model artefact {str(path)!r} has format {meta.get('format')!r}, expected {FORMAT}")
+    if (model_config.similarity is None) != ("entity_emb" not in tensors):
+        raise ModelError(f"corrupt model artefact {str(path)!r}: similarity "
+                         f"{model_config.similarity!r} does not match the stored embeddings")
+    model.eval()
     snap = GraphSnapshot.from_rows(rows["nodes"], rows["edges"])
     space = EntitySpace.build(snap, hubs or HubList.load())
     if hash_ids(space.ids) != int(tensors["entity_ids_hash"][0]):
-        raise ModelError(f"model artefact {str(path)!r}: entity vocabulary does not match its snapshot")
-    model = AttributionModel(len(FEATURE_NAMES), None, dim=config.dim, hidden=config.hidden,
-                             query_norm=config.query_norm)
-    if "entity_emb" in tensors:
-        model.query_proj = torch.nn.Linear(config.dim, config.dim)
-        inputs = AttributionModel.scorer_inputs(len(FEATURE_NAMES), config.query_norm)
-        model.scorer[0] = torch.nn.Linear(inputs + 1, config.hidden or 1)
-        # Only the pre-trained encoder uses gnn_similarity; the joint one (and artefacts older
-        # than the option) always used the cosine.
-        pretrained = raw_config.get("pretrain_gnn", False) and not raw_config.get("use_gnn")
-        model.similarity = raw_config.get("gnn_similarity", "cosine") if pretrained else "cosine"
-    model.load_state_dict(tensors["state_dict"])
-    model.eval()
+        raise ModelError(f"model artefact {str(path)!r}: entity vocabulary does not match its "
+                         "snapshot")
     shape = tuple(int(x) for x in tensors["profile_shape"])
     indices = tensors["profile_indices"].numpy()
-    profile = sp.csr_matrix((np.ones(len(indices)), indices, tensors["profile_indptr"].numpy()), shape=shape)
-    trained = Trained(
+    profile = sp.csr_matrix((np.ones(len(indices)), indices, tensors["profile_indptr"].numpy()),
+                            shape=shape)
+    return Trained(
         model=model, snapshot=snap, space=space, profile=profile, idf=tensors["idf"].numpy(),
-        entity_emb=tensors.get("entity_emb"), actor_emb=tensors.get("actor_emb"),
-        config=config, metrics=metrics, losses=[],
+        entity_emb=tensors.get("entity_emb"), actor_emb=tensors.get("actor_emb"), config=config,
+        metrics={**metrics, "version": meta["version"], "created": meta["created"],
+                 "data_fingerprint": meta["data_fingerprint"]},
+        losses=[],
     )
-    trained.metrics = {**metrics, "version": meta["version"], "created": meta["created"],
-                       "data_fingerprint": meta["data_fingerprint"]}
-    return trained
-
-
-def update_metrics(models_dir: Path, version: str, extra: dict[str, Any]) -> None:
-    """Merge evaluation results into a version's ``metrics.json``."""
-    path = resolve_version(models_dir, version) / "metrics.json"
-    metrics = json.loads(path.read_text())
-    metrics.update(extra)
-    _write_json(path, metrics)
 
 
 def hash_ids(ids: list[str]) -> int:

@@ -32,7 +32,8 @@ NODE_TYPES: dict[str, str] = {
 ENTITY_TYPES: tuple[str, ...] = (
     "indicator", "infrastructure", "malware", "tool", "technique", "sector", "country",
 )
-# Hypotheses and bookkeeping never feed the model (PREDICTED_ACTOR would be training on our own output).
+# Hypotheses and bookkeeping never feed the model (PREDICTED_ACTOR would be training on our own
+# output).
 SKIPPED_RELS: tuple[str, ...] = ("PREDICTED_ACTOR", "REPORTED_IN", "SIGHTED_IN")
 
 EXPORT_NODES = """
@@ -208,5 +209,6 @@ def export_graph(store: GraphStore) -> GraphSnapshot:
     edges = store.query(EXPORT_EDGES, {"skipped": list(SKIPPED_RELS)}, read_only=True)
     snap = GraphSnapshot.from_rows(nodes, edges)
     if not snap.num_nodes("actor"):
-        raise ModelError("the store holds no ThreatActor: ingest data first (actorgraph ingest --attack)")
+        raise ModelError("the store holds no ThreatActor: ingest data first "
+                         "(actorgraph ingest --attack)")
     return snap

@@ -23,11 +23,13 @@ import numpy as np
 
 from actorgraph.gnn.activity import Activity, EntityLookup, link
 from actorgraph.gnn.baselines import OverlapBaseline, TfidfBaseline
+from actorgraph.gnn.config import TrainConfig
 from actorgraph.gnn.dataset import GraphSnapshot
 from actorgraph.gnn.features import cluster_items
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.scoring import Scorer
-from actorgraph.gnn.train import TrainConfig, Trained, train
+from actorgraph.gnn.train import train
+from actorgraph.gnn.trained import Trained
 
 METHODS = ("model", "tfidf", "overlap")
 
@@ -98,10 +100,12 @@ def leave_one_campaign_out(
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn, not fork: a child forked after torch ran a parallel op hangs in its first op
-        # (the OpenMP pool is not fork-safe; measured: a test run blocked in query_normalise).
+        # (the OpenMP pool is not fork-safe: a test run blocked in query_normalise that way).
         # The snapshot is sent once per worker, not once per fold.
-        with ProcessPoolExecutor(min(jobs, len(campaigns)), mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_set_fold_inputs, initargs=(snap, config, hubs)) as pool:
+        with ProcessPoolExecutor(min(jobs, len(campaigns)),
+                                 mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_set_fold_inputs,
+                                 initargs=(snap, config, hubs)) as pool:
             for row in pool.map(_fold_in_worker, campaigns):
                 folds.append(row)
                 _log_fold(row, log)
@@ -112,14 +116,16 @@ def leave_one_campaign_out(
     return summarise_loco(folds)
 
 
-def loco_fold(snap: GraphSnapshot, campaign: str, config: TrainConfig, hubs: HubList) -> dict[str, Any]:
+def loco_fold(snap: GraphSnapshot, campaign: str, config: TrainConfig,
+              hubs: HubList) -> dict[str, Any]:
     """One fold: train without ``campaign``, attribute its profile; the fold's row."""
     truth = snap.labels()[campaign]
     fold = snap.without_campaign(campaign)
     t0 = time.perf_counter()
     trained = train(fold, config, hubs)
     train_seconds = time.perf_counter() - t0
-    entities = [fold_id for fold_id in _campaign_entities(snap, campaign) if fold_id in trained.space.pos]
+    entities = [fold_id for fold_id in _campaign_entities(snap, campaign)
+                if fold_id in trained.space.pos]
     q = [trained.space.pos[e] for e in entities]
     actors = fold.nodes["actor"]
     ti = fold.index("actor")[truth]
@@ -157,7 +163,8 @@ def summarise_loco(folds: list[dict[str, Any]]) -> dict[str, Any]:
         "metrics": metrics,
         "unknown": {
             "mean_when_actor_known": round(float(np.mean(unk_known)), 4) if unk_known else None,
-            "mean_when_actor_removed": round(float(np.mean(unk_removed)), 4) if unk_removed else None,
+            "mean_when_actor_removed": (round(float(np.mean(unk_removed)), 4) if unk_removed
+                                        else None),
             "auroc_removed_vs_known": auroc(unk_removed, unk_known),
         },
         "train_seconds_mean": round(float(np.mean(train_times)), 2) if train_times else None,
@@ -213,18 +220,21 @@ def evaluate_heldout(trained: Trained, clusters: list[tuple[Activity, str]]) -> 
             continue
         unk_known.append(float(probs[-1]))
         ti = aidx[truth]
-        for m, scores in (("model", probs[:-1]), ("tfidf", tfidf.scores(q)), ("overlap", overlap.scores(q))):
+        for m, scores in (("model", probs[:-1]), ("tfidf", tfidf.scores(q)),
+                          ("overlap", overlap.scores(q))):
             ranks[m].append(rank_of(scores, ti))
             preds[m].append(actors[int(np.argmax(scores))])
         truths.append(truth)
         conf.append(float(probs[:-1].max()))
     return {
         "split": "heldout",
-        "metrics": {m: summarise(ranks[m], preds[m], truths, conf if m == "model" else None) for m in METHODS},
+        "metrics": {m: summarise(ranks[m], preds[m], truths, conf if m == "model" else None)
+                    for m in METHODS},
         "unknown": {
             "n_unknown_clusters": len(unk_unknown),
             "mean_when_actor_known": round(float(np.mean(unk_known)), 4) if unk_known else None,
-            "mean_when_actor_unknown": round(float(np.mean(unk_unknown)), 4) if unk_unknown else None,
+            "mean_when_actor_unknown": (round(float(np.mean(unk_unknown)), 4) if unk_unknown
+                                        else None),
             "auroc_unknown_vs_known": auroc(unk_unknown, unk_known),
         },
     }
@@ -240,7 +250,8 @@ def _campaign_entities(snap: GraphSnapshot, campaign: str) -> list[str]:
 
 def format_table(results: list[dict[str, Any]]) -> str:
     """Side-by-side text table of the splits' metrics."""
-    lines = [f"{'split':<14}{'method':<10}{'n':>4}{'top1':>8}{'top3':>8}{'mrr':>8}{'macroF1':>9}{'ece':>8}"]
+    lines = [f"{'split':<14}{'method':<10}{'n':>4}{'top1':>8}{'top3':>8}{'mrr':>8}"
+             f"{'macroF1':>9}{'ece':>8}"]
     for res in results:
         for m in METHODS:
             x = res["metrics"][m]

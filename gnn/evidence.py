@@ -9,7 +9,7 @@ Path kinds (each a query below, all candidates and entities in one round-trip pe
 - infrastructure: (indicator)-[:RESOLVES_TO|HOSTED_ON*1..2]->(shared)<-[...]-(indicator of the
   actor's campaign): shared IPs, ASNs, hosting; known hubs are excluded.
 
-Every node on a path must be at or below the requester's TLP clearance.
+Every node on a path must be at or below the requester's TLP clearance (``$max_tlp``).
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ from typing import Any
 
 from actorgraph.graph.schema import label as schema_label
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import visible, visible_all
 
 # Shared by all attributions of the process; the store client is thread-safe (connection pool).
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence")
 
-_VISIBLE = "coalesce({v}.tlp_level, 0) <= $clearance"
-
 DIRECT = f"""
 UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})-[r:USES|TARGETS]->(x)
-WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='x')}
+WHERE x.id IN $ids AND {visible_all("a", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
        type(r) AS rel, null AS via_id, null AS via_name
 LIMIT 2000
@@ -38,8 +37,8 @@ LIMIT 2000
 CAMPAIGN = f"""
 UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})<-[:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGETS]->(x)
-WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='c')}
-      AND {_VISIBLE.format(v='x')}
+WHERE x.id IN $ids AND {visible_all("a", "c")}
+      AND {visible("x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
        type(r) AS rel, c.id AS via_id, c.name AS via_name
 LIMIT 2000
@@ -48,15 +47,15 @@ LIMIT 2000
 INDICATOR = f"""
 UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})<-[:ATTRIBUTED_TO]-(c:Campaign)<-[:INDICATES]-(x:Indicator)
-WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='c')}
-      AND {_VISIBLE.format(v='x')}
+WHERE x.id IN $ids AND {visible_all("a", "c")}
+      AND {visible("x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, c.id AS via_id, c.name AS via_name
 LIMIT 2000
 UNION
 UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})<-[:INDICATES]-(x:Indicator)
-WHERE x.id IN $ids AND {_VISIBLE.format(v='a')} AND {_VISIBLE.format(v='x')}
+WHERE x.id IN $ids AND {visible_all("a", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, null AS via_id, null AS via_name
 LIMIT 2000
@@ -67,13 +66,13 @@ LIMIT 2000
 # attribution on a 30k-indicator graph. Nodes above $max_fanout inbound links are skipped.
 INFRASTRUCTURE = f"""
 MATCH (x:Indicator)-[:RESOLVES_TO|HOSTED_ON*1..2]->(y)
-WHERE x.id IN $ids AND NOT y.id IN $hubs AND {_VISIBLE.format(v='x')} AND {_VISIBLE.format(v='y')}
+WHERE x.id IN $ids AND NOT y.id IN $hubs AND {visible_all("x", "y")}
 WITH DISTINCT x, y
 WITH x, y, size([(y)<-[:RESOLVES_TO|HOSTED_ON]-(z) | z]) AS fanout
 WHERE fanout <= $max_fanout
 MATCH (y)<-[:RESOLVES_TO|HOSTED_ON*1..2]-(i:Indicator)-[:INDICATES]->(c:Campaign)-[:ATTRIBUTED_TO]->(a:ThreatActor)
-WHERE a.id IN $actors AND i.id <> x.id AND {_VISIBLE.format(v='i')} AND {_VISIBLE.format(v='c')}
-      AND {_VISIBLE.format(v='a')}
+WHERE a.id IN $actors AND i.id <> x.id AND {visible_all("i", "c")}
+      AND {visible("a")}
 RETURN DISTINCT a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'SHARES_INFRASTRUCTURE' AS rel, y.id AS via_id, coalesce(y.name, y.value, y.id) AS via_name
 LIMIT 500
@@ -120,7 +119,7 @@ WHERE {vis_a} AND {vis_x}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, null AS via_id, null AS via_name, 'indicator' AS path_kind
 """
-_VIS = {f"vis_{v}": _VISIBLE.format(v=v) for v in ("a", "x", "c")}
+_VIS = {f"vis_{v}": visible(v) for v in ("a", "x", "c")}
 
 
 def pair_query(label: str) -> str:
@@ -143,7 +142,8 @@ def evidence_paths(
     actor_ids: list[str],
     matched: dict[str, str],
     rarity: Callable[[str], dict[str, Any]],
-    max_tlp: int = 4,
+    *,
+    max_tlp: int,
     per_actor: int = 8,
     shortlist: dict[str, list[tuple[str, str]]] | None = None,
     infra_ids: list[str] | None = None,
@@ -165,7 +165,7 @@ def evidence_paths(
         Items ``{"actor_id", "kind", "entity": {"id", "label", "name"}, "input", "path",
         "weight", "actors_sharing", "hub"}``; ``path`` is a readable list of steps.
     """
-    params = {"actors": actor_ids, "clearance": max_tlp}
+    params = {"actors": actor_ids, "max_tlp": max_tlp}
     rows: list[tuple[str, dict[str, Any]]] = []
     if shortlist is None:
         params["ids"] = sorted(matched)
@@ -182,7 +182,8 @@ def evidence_paths(
                 by_label.setdefault(label, []).append({"a": actor, "x": entity})
         if by_label:
             # One round-trip: the labels' pair queries joined by UNION ALL, each with its own list.
-            parts, qparams = [], {"clearance": max_tlp}
+            parts: list[str] = []
+            qparams: dict[str, Any] = {"max_tlp": max_tlp}
             for k, label in enumerate(sorted(by_label)):
                 parts.append(pair_query(label).replace("$pairs", f"$pairs{k}"))
                 qparams[f"pairs{k}"] = by_label[label]

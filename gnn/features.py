@@ -41,7 +41,9 @@ CONTEXT_WEIGHTS: dict[str, float] = {
     "INDICATES": 0.7,        # hash -> malware family
     "BELONGS_TO": 0.5,
 }
-CLUSTER_RELS: tuple[tuple[str, str], ...] = (("USES", "out"), ("TARGETS", "out"), ("INDICATES", "in"))
+CLUSTER_RELS: tuple[tuple[str, str], ...] = (
+    ("USES", "out"), ("TARGETS", "out"), ("INDICATES", "in"),
+)
 # The smallest rarity weight of an ordinary entity (``idf_weights``: log(1) + 1, an entity
 # every actor uses); only hub-damped weights fall below it. Cosine norms are floored here.
 NORM_FLOOR = 1.0
@@ -99,10 +101,11 @@ class EntitySpace:
             out = _maximum(out, frontier)
         return out
 
-    def expand_row(self, idx: np.ndarray, val: np.ndarray, hops: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    def expand_row(self, idx: np.ndarray, val: np.ndarray,
+                   hops: int = 2) -> tuple[np.ndarray, np.ndarray]:
         """``expand`` of one row given as sorted (indices, values), without building sparse
-        matrices: for a single request scipy's per-object bookkeeping cost more than the
-        arithmetic (py-spy, 2026-12-01). Same hops, weights and cap."""
+        matrices: for a single request scipy's per-object bookkeeping costs more than the
+        arithmetic. Same hops, weights and cap."""
         out_i, out_v = idx, val.astype(np.float64)
         f_i, f_v = out_i, out_v
         for _ in range(hops):
@@ -142,7 +145,8 @@ def cluster_items(snap: GraphSnapshot, space: EntitySpace, node_type: str) -> sp
     """(nodes of ``node_type``) x E binary matrix of what each actor or campaign directly uses,
     targets, or is indicated by."""
     n = snap.num_nodes(node_type)
-    rows, cols = [], []
+    rows: list[int] = []
+    cols: list[int] = []
     for (st, rel, dt), ei in snap.edges.items():
         for want, direction in CLUSTER_RELS:
             if rel != want:
@@ -218,7 +222,7 @@ class PairFeatures:
             return self.one(q_direct.indices.astype(np.int64), q_direct.data)[None]
         q_context = self.space.expand(q_direct)
         weighted = [q.multiply(self.idf).tocsr() for q in (q_direct, q_context)]
-        sides = [side.cos_sqrt(qw) for qw, side in zip(weighted, self._sides)]
+        sides = [side.cos_sqrt(qw) for qw, side in zip(weighted, self._sides, strict=True)]
         rare = self._max_rare(q_context)
         return self._assemble(sides, rare, self.campaigns(*weighted))
 
@@ -228,7 +232,7 @@ class PairFeatures:
         rows = [(idx[order], val[order])]
         rows.append(self.space.expand_row(*rows[0]))
         weighted = [(i, v * self.idf[i]) for i, v in rows]
-        sides = [side.cos_sqrt_row(*qw) for qw, side in zip(weighted, self._sides)]
+        sides = [side.cos_sqrt_row(*qw) for qw, side in zip(weighted, self._sides, strict=True)]
         max_rare, n_shared = self._rare_row(*rows[1])
         return self._assemble(sides, (max_rare[None], n_shared[None]),
                               self.campaigns.row(*weighted))[0]
@@ -293,20 +297,24 @@ class CampaignMatch:
         """[direct, context] maxima of shape (B, A), for rarity-weighted query rows."""
         if not len(self.camp):
             return self._per_actor([np.zeros((qw_direct.shape[0], 0))] * 2)
-        return self._per_actor([cosine(qw) for qw, cosine in zip((qw_direct, qw_context), self._cosines)])
+        queries = (qw_direct, qw_context)
+        return self._per_actor([cosine(qw)
+                                for qw, cosine in zip(queries, self._cosines, strict=True)])
 
     def row(self, direct: tuple[np.ndarray, np.ndarray],
             context: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
         """``__call__`` for one query row given as (indices, rarity-weighted values)."""
         if not len(self.camp):
             return self._per_actor([np.zeros((1, 0))] * 2)
-        return self._per_actor([cosine.row(*qw) for qw, cosine in zip((direct, context), self._cosines)])
+        rows = (direct, context)
+        return self._per_actor([cosine.row(*qw)
+                                for qw, cosine in zip(rows, self._cosines, strict=True)])
 
     def _per_actor(self, cosines: list[np.ndarray]) -> list[np.ndarray]:
         """(B, attributed pairs) cosines -> per-actor maxima (B, A); zero without campaigns."""
         out = [np.zeros((len(cos), self.n_actors), dtype=np.float32) for cos in cosines]
         if len(self.camp):
-            for o, cos in zip(out, cosines):
+            for o, cos in zip(out, cosines, strict=True):
                 o[:, self.actors] = np.maximum.reduceat(cos, self.starts, axis=1)
         return out
 
@@ -339,14 +347,16 @@ class _ChannelSide:
         q_sq = np.asarray((q.multiply(q) @ self.indicator).todense())  # (B, C)
         return self._from_dots(dots, q_sq)
 
-    def cos_sqrt_row(self, idx: np.ndarray, w: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def cos_sqrt_row(self, idx: np.ndarray,
+                     w: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """``cos_sqrt`` of one query row given as (indices, weights)."""
         cols, vals = _row_times(self.layout, idx, w)
         dots = np.bincount(cols, weights=vals, minlength=self.layout.shape[1])
         q_sq = np.bincount(self.channel[idx], weights=w * w, minlength=self.n_channels)
         return self._from_dots(dots.reshape(1, self.n_channels, self.n_actors), q_sq[None, :])
 
-    def _from_dots(self, dots: np.ndarray, q_sq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def _from_dots(self, dots: np.ndarray,
+                   q_sq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         q_norm = _safe(np.sqrt(q_sq))[:, :, None]
         channels: list[np.ndarray] = []
         for c in range(self.n_channels):

@@ -51,14 +51,16 @@ class HubList:
             return cls(
                 asns={int(k): str(v) for k, v in (raw.get("asns") or {}).items()},
                 providers=[str(p).lower() for p in raw.get("hosting_providers") or []],
-                networks=[ipaddress.ip_network(str(n), strict=False) for n in raw.get("ip_ranges") or []],
+                networks=[ipaddress.ip_network(str(n), strict=False)
+                          for n in raw.get("ip_ranges") or []],
                 sinkhole_domains=[str(d).lower() for d in raw.get("sinkhole_domains") or []],
                 sinkhole_names=[str(d).lower() for d in raw.get("sinkhole_names") or []],
                 software={str(s).lower() for s in raw.get("software") or []},
                 techniques={str(t).upper() for t in raw.get("techniques") or []},
             )
         except (OSError, yaml.YAMLError, ValueError, AttributeError) as exc:
-            raise ModelError(f"cannot read the shared-infrastructure list {str(path)!r}: {exc}") from exc
+            raise ModelError(f"cannot read the shared-infrastructure list {str(path)!r}: "
+                             f"{exc}") from exc
 
     def reason(self, node_id: str, props: dict[str, Any]) -> str | None:
         """Why an entity is a known hub (a short phrase), or ``None`` when it is not listed."""
@@ -68,7 +70,8 @@ class HubList:
         name = str(props.get("name") or "").lower()
         if ntype in ("malware", "tool"):
             names = {name, *(str(a).lower() for a in props.get("aliases") or [])}
-            if names & self.software or str(props.get("external_id") or "").lower() in self.software:
+            external_id = str(props.get("external_id") or "").lower()
+            if names & self.software or external_id in self.software:
                 return "commodity tool"
         elif ntype == "technique":
             xid = str(props.get("external_id") or "").upper()
@@ -84,8 +87,8 @@ class HubList:
                     return "shared CDN / public resolver / sinkhole address"
             elif kind == "domain" and self._sinkhole_domain(value):
                 return "sinkhole"
-            elif kind == "asn" and _asn(value) in self.asns:
-                return f"shared hosting ASN ({self.asns[_asn(value)]})"
+            elif kind == "asn" and (number := _asn(value)) is not None and number in self.asns:
+                return f"shared hosting ASN ({self.asns[number]})"
         elif ntype == "infrastructure":
             asn = props.get("asn") or _asn(value) or _asn(node_id.removeprefix("asn:"))
             if kind == "asn" and asn in self.asns:
@@ -95,7 +98,8 @@ class HubList:
                 return "sinkhole"
             if kind == "name_server" and self._sinkhole_domain(value or node_id.split(":", 1)[-1]):
                 return "sinkhole"
-            if kind in ("hosting_provider", "cdn", "asn") and any(p in text for p in self.providers):
+            if (kind in ("hosting_provider", "cdn", "asn")
+                    and any(p in text for p in self.providers)):
                 return "shared hosting provider"
         return None
 

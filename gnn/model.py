@@ -11,15 +11,23 @@
   ``gnn.features`` (raw, and min-max scaled over the query's candidates: ``query_normalise``)
   plus one similarity from the encoder, and gives the open set an explicit
   "unknown" logit from query-level statistics. The similarity is, by default, the
-  embedding-space overlap of the query with the actor's profile under an encoder pre-trained
-  by link prediction (``gnn.pretrain``, ``similarity = "nearest"``); with an encoder trained
+  embedding-space overlap of the query with the actor's profile (``gnn.nearest``) under an
+  encoder pre-trained by link prediction (``gnn.pretrain``); with an encoder trained
   jointly on the labels, the cosine between the query's pooled embedding and the actor's.
+- ``ModelConfig`` holds every shape of the scorer; the trainer decides it, the model is built
+  from it once (in training and when an artefact is loaded) and the artefact stores it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import cast
+
 import torch
 from torch import Tensor, nn
+
+from actorgraph.gnn.features import FEATURE_NAMES
+from actorgraph.graph.errors import ModelError
 
 EdgeKey = tuple[str, str, str]
 
@@ -63,8 +71,9 @@ class HeteroSAGE(nn.Module):
         full batch; fewer on a sampled sub-graph, where later layers need fewer nodes) from
         ``edges``, whose destinations must lie among those nodes.
         """
-        for layer, ((self_lin, rel_lin), (edges, size)) in enumerate(
-                zip(zip(self.self_lin, self.rel_lin), layers)):
+        blocks = zip(self.self_lin, self.rel_lin, layers, strict=True)
+        for layer, (own, rel, (edges, size)) in enumerate(blocks):
+            self_lin, rel_lin = cast(nn.ModuleDict, own), cast(nn.ModuleDict, rel)
             out = {t: self_lin[t](h[t][:size[t]]) for t in self.node_types}
             for et, ei in edges.items():
                 src, _, dst = et
@@ -76,45 +85,107 @@ class HeteroSAGE(nn.Module):
         return h
 
 
-class AttributionModel(nn.Module):
-    """Scores queries against actors; returns logits over ``[actors..., unknown]``."""
+SIMILARITIES = ("cosine", "dot", "nearest")
 
-    def __init__(self, num_features: int, encoder: HeteroSAGE | None, dim: int = 32,
-                 hidden: int = 16, query_norm: bool = False) -> None:
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Every shape of an ``AttributionModel``, decided by the trainer and stored with the model.
+
+    Attributes:
+        num_features: pair features per (query, actor) from ``gnn.features``.
+        query_norm: each feature also enters min-max scaled over the query's candidates
+            (``query_normalise``), so the scorer can weigh "best of the candidates on this
+            channel" apart from the raw overlap, whose scale grows with the query's size.
+        hidden: width of the scorer's hidden layer; 0 gives a log-linear scorer (fewer ways
+            to overfit the sampled views).
+        similarity: the encoder's one extra scorer input, or None for a model without it:
+            "cosine" (of the projected, pooled query with the actor's embedding), "dot" (the
+            link-prediction score itself, for an encoder pre-trained on that objective) or
+            "nearest" (``gnn.nearest``: embedding-space overlap with the actor's profile).
+        dim: width of the encoder's embeddings (the query projection is ``dim x dim``).
+    """
+
+    num_features: int
+    query_norm: bool = False
+    hidden: int = 0
+    similarity: str | None = None
+    dim: int = 32
+
+    def __post_init__(self) -> None:
+        if self.num_features < 1:
+            raise ModelError(f"'num_features' (got {self.num_features!r}) must be at least 1")
+        if self.hidden < 0:
+            raise ModelError(f"'hidden' (got {self.hidden!r}) must be 0 or a positive width")
+        if self.similarity is not None and self.similarity not in SIMILARITIES:
+            raise ModelError(f"'similarity' (got {self.similarity!r}) must be one of "
+                             f"{SIMILARITIES} or None")
+
+    @property
+    def scorer_inputs(self) -> int:
+        """Width of the scorer's input: the features (twice with ``query_norm``) and the
+        similarity, if any."""
+        width = 2 * self.num_features if self.query_norm else self.num_features
+        return width + (1 if self.similarity is not None else 0)
+
+
+class AttributionModel(nn.Module):
+    """Scores queries against actors; returns logits over ``[actors..., unknown]``.
+
+    Args:
+        config: every shape of the model.
+        encoder: the GraphSAGE encoder while training (kept in the module so its weights train
+            or stay frozen with it); None at inference, where its embeddings are precomputed.
+            Only a model with a ``config.similarity`` takes one.
+    """
+
+    temperature: Tensor
+    unknown_shift: Tensor
+
+    def __init__(self, config: ModelConfig, encoder: HeteroSAGE | None = None) -> None:
         super().__init__()
+        if encoder is not None and config.similarity is None:
+            raise ModelError("an encoder needs a 'similarity' in the model config (got None)")
+        self.config = config
         self.encoder = encoder
-        extra = 1 if encoder is not None else 0
-        # query_norm: each feature also enters min-max scaled over the query's candidates
-        # (``query_normalise``), so the scorer can weigh "best of the candidates on this
-        # channel" apart from the raw overlap, whose scale grows with the query's size.
-        self.query_norm = query_norm
-        num_features = self.scorer_inputs(num_features, query_norm)
-        # hidden=0: a log-linear scorer (fewer ways to overfit the sampled views).
-        self.scorer = (nn.Sequential(nn.Linear(num_features + extra, hidden), nn.Tanh(),
-                                     nn.Linear(hidden, 1)) if hidden
-                       else nn.Sequential(nn.Linear(num_features + extra, 1)))
-        self.query_proj = nn.Linear(dim, dim) if encoder is not None else None
-        # "cosine", or "dot": the link-prediction score itself (idf-weighted mean over the
-        # query's entities of <entity, actor>), for an encoder pre-trained on that objective.
-        self.similarity = "cosine"
+        # Built in this order (scorer, projection, unknown head): the order fixes which
+        # initial weights a seed gives.
+        inputs = config.scorer_inputs
+        self.scorer = (nn.Sequential(nn.Linear(inputs, config.hidden), nn.Tanh(),
+                                     nn.Linear(config.hidden, 1)) if config.hidden
+                       else nn.Sequential(nn.Linear(inputs, 1)))
+        self.query_proj = (nn.Linear(config.dim, config.dim) if config.similarity is not None
+                           else None)
         self.unknown = nn.Linear(3, 1)
         # Fitted after training on held-out views (calibration), not by gradient descent.
         self.register_buffer("temperature", torch.ones(()))
         self.register_buffer("unknown_shift", torch.zeros(()))
 
+    @property
+    def input_layer(self) -> nn.Linear:
+        """The scorer's first layer: one weight per input (per hidden unit), the similarity's
+        last."""
+        return cast(nn.Linear, self.scorer[0])
+
+    @property
+    def query_norm(self) -> bool:
+        """Whether features also enter min-max scaled over the query's candidates."""
+        return self.config.query_norm
+
+    @property
+    def similarity(self) -> str | None:
+        """How encoder embeddings become the similarity input (None: no such input)."""
+        return self.config.similarity
+
     def embed_similarity(self, query_pool: Tensor, actor_emb: Tensor) -> Tensor:
-        """Cosine between projected query embeddings (B, d) and actor embeddings (A, d)."""
+        """Similarity of projected query embeddings (B, d) with actor embeddings (A, d): their
+        cosine, or their dot product for ``similarity == "dot"``."""
         assert self.query_proj is not None
         if self.similarity == "dot":
             return self.query_proj(query_pool) @ actor_emb.T
         q = nn.functional.normalize(self.query_proj(query_pool), dim=-1)
         a = nn.functional.normalize(actor_emb, dim=-1)
         return q @ a.T
-
-    @staticmethod
-    def scorer_inputs(num_features: int, query_norm: bool) -> int:
-        """Width of the scorer's input for ``num_features`` pair features (before ``sim``)."""
-        return 2 * num_features if query_norm else num_features
 
     def forward(self, feats: Tensor, sim: Tensor | None, qstats: Tensor,
                 mask: Tensor | None = None, norm_mask: Tensor | None = None) -> Tensor:
@@ -129,7 +200,8 @@ class AttributionModel(nn.Module):
                 inference passes hidden actors here, so no visible score depends on them.
         """
         if self.query_norm:
-            feats = torch.cat([feats, query_normalise(feats, mask if norm_mask is None else norm_mask)], dim=-1)
+            scale_mask = mask if norm_mask is None else norm_mask
+            feats = torch.cat([feats, query_normalise(feats, scale_mask)], dim=-1)
         x = feats if sim is None else torch.cat([feats, sim.unsqueeze(-1)], dim=-1)
         logits = self.scorer(x).squeeze(-1)
         if mask is not None:
@@ -166,6 +238,27 @@ def query_normalise(feats: Tensor, mask: Tensor | None) -> Tensor:
     return torch.where(span > 0, scaled, torch.zeros_like(feats)).clamp(0.0, 1.0)
 
 
+def query_stats(feats: Tensor, n_items: Tensor, mask: Tensor | None = None) -> Tensor:
+    """Query-level inputs of the unknown logit: size, best overall overlap, best rare match.
+
+    Args:
+        feats: (B, A, F) pair features, in ``gnn.features.FEATURE_NAMES`` order.
+        n_items: (B,) distinct entities per query.
+        mask: (B, A) bool, True where an actor is not a candidate (its overlaps count as 0).
+
+    Returns:
+        (B, 3): ``log1p(n_items)``, the best ``ctx_all_cos`` and the best ``max_rare``.
+    """
+    ctx_cos = feats[..., FEATURE_NAMES.index("ctx_all_cos")]
+    rare = feats[..., FEATURE_NAMES.index("max_rare")]
+    if mask is not None:
+        ctx_cos = ctx_cos.masked_fill(mask, 0.0)
+        rare = rare.masked_fill(mask, 0.0)
+    best = ctx_cos.max(dim=-1).values if ctx_cos.shape[-1] else torch.zeros(len(n_items))
+    best_rare = rare.max(dim=-1).values if rare.shape[-1] else torch.zeros(len(n_items))
+    return torch.stack([torch.log1p(n_items), best, best_rare], dim=-1)
+
+
 def pool_queries(query_idx: Tensor, query_w: Tensor, batch: Tensor, entity_emb: Tensor,
                  num_queries: int) -> Tensor:
     """Weighted mean of entity embeddings per query (a new activity node's SAGE aggregation)."""
@@ -178,7 +271,8 @@ def pool_queries(query_idx: Tensor, query_w: Tensor, batch: Tensor, entity_emb: 
 
 def _mean(msg: Tensor, index: Tensor, size: int) -> Tensor:
     out = torch.zeros(size, msg.shape[1], dtype=msg.dtype).index_add_(0, index, msg)
-    deg = torch.zeros(size, dtype=msg.dtype).index_add_(0, index, torch.ones_like(index, dtype=msg.dtype))
+    ones = torch.ones_like(index, dtype=msg.dtype)
+    deg = torch.zeros(size, dtype=msg.dtype).index_add_(0, index, ones)
     return out / deg.clamp_min(1.0).unsqueeze(-1)
 
 

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from actorgraph.gnn.dataset import ENTITY_TYPES
 from actorgraph.gnn.model import HeteroSAGE
+from actorgraph.gnn.optim import Adam
 
 EdgeKey = tuple[str, str, str]
 
@@ -47,14 +48,12 @@ def pretrain_link_prediction(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], 
             (``gnn.sampling``): activations follow the sampled sub-graph, while parameters,
             gradients and optimiser state (the entity embedding table) still follow the graph.
             Not chosen automatically: it changes the optimisation (many steps per epoch,
-            sampled neighbourhoods), and measured on 200k nodes / 1M edges it cost 40-80x the
-            CPU per epoch to save about 0.6 GB of a 1.3 GB peak (benchmarks/RESULTS.md,
-            "Training: full batch vs mini-batch").
+            sampled neighbourhoods) and costs far more CPU per epoch than the memory it saves
+            is worth at the sizes measured (benchmarks/RESULTS.md, "Training: full batch vs
+            mini-batch").
         fanouts: in-neighbours sampled per node and relation at each hop, one per encoder
             layer (default 10 each); only with ``batch_size``.
     """
-    from actorgraph.gnn.train import Adam
-
     gen = torch.Generator().manual_seed(seed)
     keys = supervision_keys(edges)
     params = [p for p in encoder.parameters() if p.requires_grad]
@@ -92,8 +91,9 @@ def pretrain_link_prediction(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], 
     return losses
 
 
-def _hide_targets(edges: dict[EdgeKey, Tensor], keys: list[EdgeKey], hide_frac: float,
-                  gen: torch.Generator) -> tuple[dict[EdgeKey, Tensor], list[tuple[EdgeKey, Tensor]]]:
+def _hide_targets(
+    edges: dict[EdgeKey, Tensor], keys: list[EdgeKey], hide_frac: float, gen: torch.Generator,
+) -> tuple[dict[EdgeKey, Tensor], list[tuple[EdgeKey, Tensor]]]:
     """One epoch's message-passing graph and the hidden edges to predict, per key."""
     msg = dict(edges)
     targets: list[tuple[EdgeKey, Tensor]] = []
@@ -111,7 +111,7 @@ def _hide_targets(edges: dict[EdgeKey, Tensor], keys: list[EdgeKey], hide_frac: 
 
 
 def _pretrain_sampled(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], keys: list[EdgeKey],
-                      epochs: int, opt, params: list[Tensor], gen: torch.Generator,
+                      epochs: int, opt: Adam, params: list[nn.Parameter], gen: torch.Generator,
                       hide_frac: float, weight_decay: float, log, batch_size: int,
                       fanouts: tuple[int, ...] | None) -> list[float]:
     """``pretrain_link_prediction`` over mini-batches of hidden edges (neighbour sampling)."""
@@ -180,13 +180,6 @@ def _pretrain_sampled(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], keys: l
     return losses
 
 
-def cosine_similarity(query_pool: Tensor, actor_emb: Tensor) -> Tensor:
-    """(B, A) cosine between pooled query embeddings and actor embeddings."""
-    q = nn.functional.normalize(query_pool, dim=-1)
-    a = nn.functional.normalize(actor_emb, dim=-1)
-    return q @ a.T
-
-
 def fit_similarity_weight(base: Tensor, sim: Tensor, target: Tensor) -> tuple[float, float]:
     """Weight of the similarity feature added to fixed logits, fitted by NLL on held-out views.
 
@@ -207,90 +200,3 @@ def fit_similarity_weight(base: Tensor, sim: Tensor, target: Tensor) -> tuple[fl
     best = minimize_scalar(nll, bounds=(0.0, 50.0), method="bounded")
     w = float(best.x) if best.fun < nll(0.0) else 0.0
     return w, nll(0.0) - nll(w)
-
-
-def nearest_overlap(q_idx: Tensor, q_w: Tensor, q_batch: Tensor, num_queries: int,
-                    entity_emb: Tensor, prof_rows: Tensor, prof_cols: Tensor,
-                    num_actors: int) -> Tensor:
-    """(B, A) embedding-space overlap: how close each query entity is to the actor's profile.
-
-    For a query entity and an actor, the highest cosine between the entity and any entity of
-    the actor's profile; averaged over the query with rarity weights. It credits near-misses
-    the exact features cannot see (a sibling technique, a related family). A maximum, not a
-    mean: a large profile is neither diluted nor favoured. Actors without a profile get 0.
-
-    Args:
-        q_idx, q_w, q_batch: flattened query entities, their weights and query index.
-        num_queries: B.
-        entity_emb: (E, d) entity embeddings in entity-space order.
-        prof_rows, prof_cols: the actor profiles as (actor, entity) pairs (nnz,).
-        num_actors: A.
-    """
-    e = nn.functional.normalize(entity_emb, dim=-1)
-    sims = e[q_idx] @ e[prof_cols].T                                       # (N, nnz)
-    best = torch.full((len(q_idx), num_actors), -2.0, dtype=sims.dtype)
-    best = best.scatter_reduce(1, prof_rows.expand(len(q_idx), -1), sims, reduce="amax")
-    best = torch.where(best < -1.5, torch.zeros_like(best), best)
-    w = q_w.unsqueeze(-1)
-    out = torch.zeros(num_queries, num_actors, dtype=sims.dtype).index_add_(0, q_batch, best * w)
-    norm = torch.zeros(num_queries, 1, dtype=sims.dtype).index_add_(0, q_batch, w)
-    return out / norm.clamp_min(1e-9)
-
-
-def profile_pairs(profile) -> tuple[Tensor, Tensor]:
-    """(actor, entity) index tensors of a scipy sparse profile matrix."""
-    coo = profile.tocoo()
-    return torch.from_numpy(coo.row.astype(np.int64)), torch.from_numpy(coo.col.astype(np.int64))
-
-
-class NearestIndex:
-    """``nearest_overlap`` for inference, in numpy over precomputed arrays.
-
-    The closest-profile cosine of an entity to an actor does not depend on the query, so for
-    graphs of moderate size the whole (entities x actors) table is computed once and a query is
-    a row gather plus a weighted mean: no matrix product at request time. (Measured on 2 busy
-    cores: the per-request product took 6-16 ms, 50-300 ms spikes in torch, against 0.4 ms on
-    one idle thread; the table costs E x A x 4 bytes, 3.4 MB for ATT&CK + the demo world.)
-    """
-
-    TABLE_MAX_ENTRIES = 20_000_000
-
-    def __init__(self, entity_emb: Tensor, profile) -> None:
-        e = nn.functional.normalize(entity_emb, dim=-1).numpy().astype(np.float32)
-        csr = profile.tocsr()
-        self.num_actors = csr.shape[0]
-        self.emb = e
-        cols = np.unique(csr.indices)
-        self.col_emb_t = np.ascontiguousarray(e[cols].T)
-        # Profile entries grouped by actor, as positions in ``cols``.
-        self.gather = np.searchsorted(cols, csr.indices).astype(np.int64)
-        counts = np.diff(csr.indptr)
-        self.actors = np.flatnonzero(counts)
-        self.starts = csr.indptr[:-1][self.actors].astype(np.int64)
-        self.table = None
-        if len(self.actors) and len(e) * len(self.actors) <= self.TABLE_MAX_ENTRIES:
-            self.table = np.concatenate([self._best(np.arange(lo, min(lo + 512, len(e))))
-                                         for lo in range(0, len(e), 512)])
-
-    def _best(self, idx: np.ndarray) -> np.ndarray:
-        sims = self.emb[idx] @ self.col_emb_t                                  # (N, C)
-        return np.maximum.reduceat(sims[:, self.gather], self.starts, axis=1)  # (N, A')
-
-    def __call__(self, q_idx: np.ndarray, q_w: np.ndarray, q_batch: np.ndarray,
-                 num_queries: int) -> np.ndarray:
-        """(B, A) float32, like ``nearest_overlap``."""
-        import scipy.sparse as sp
-
-        out = np.zeros((num_queries, self.num_actors), dtype=np.float32)
-        if not len(q_idx) or not len(self.actors):
-            return out
-        best = self.table[q_idx] if self.table is not None else self._best(q_idx)
-        w = q_w.astype(np.float32)
-        if num_queries == 1:  # one request: a weighted sum, no sparse pooling matrix
-            num, norm = (w @ best)[None, :], np.array([w.sum()], dtype=np.float32)
-        else:
-            pool = sp.csr_matrix((w, (q_batch, np.arange(len(q_idx)))), shape=(num_queries, len(q_idx)))
-            num = np.asarray(pool @ best, dtype=np.float32)
-            norm = np.asarray(pool.sum(axis=1), dtype=np.float32).ravel()
-        out[:, self.actors] = num / np.maximum(norm, 1e-9)[:, None]
-        return out

@@ -66,9 +66,11 @@ class NeighborSampler:
     """
 
     def __init__(self, edges: dict[EdgeKey, Tensor], num_nodes: dict[str, int],
-                 fanouts: tuple[int, ...] | list[int], generator: torch.Generator | None = None) -> None:
+                 fanouts: tuple[int, ...] | list[int],
+                 generator: torch.Generator | None = None) -> None:
         if not fanouts or any(k == 0 or k < -1 for k in fanouts):
-            raise ValueError(f"'fanouts' (got {tuple(fanouts)}) must be positive or -1, one per hop")
+            raise ValueError(f"'fanouts' (got {tuple(fanouts)}) must be positive or -1, "
+                             "one per hop")
         self.fanouts = tuple(int(k) for k in fanouts)
         self.num_nodes = dict(num_nodes)
         self.gen = generator if generator is not None else torch.Generator().manual_seed(0)
@@ -95,7 +97,8 @@ class NeighborSampler:
         frontier: dict[str, Tensor] = {}
         for t, ids in seeds.items():
             if t not in self.num_nodes:
-                raise ValueError(f"seed node type {t!r} is not in the graph ({sorted(self.num_nodes)})")
+                raise ValueError(f"seed node type {t!r} is not in the graph "
+                                 f"({sorted(self.num_nodes)})")
             uniq, inverse = torch.unique(ids.long(), return_inverse=True)
             self._local[t][uniq] = torch.arange(len(uniq))
             node_parts[t].append(uniq)

@@ -15,9 +15,9 @@ import scipy.sparse as sp
 import torch
 
 from actorgraph.gnn.features import PairFeatures, attribution_matrix, cluster_items
-from actorgraph.gnn.model import AttributionModel, pool_queries
-from actorgraph.gnn.pretrain import NearestIndex
-from actorgraph.gnn.train import Trained, query_stats
+from actorgraph.gnn.model import AttributionModel, pool_queries, query_stats
+from actorgraph.gnn.nearest import NearestIndex
+from actorgraph.gnn.trained import Trained
 
 
 class Scorer:
@@ -56,7 +56,8 @@ class Scorer:
             feats = torch.from_numpy(self.features.one(indices, np.ones(len(indices)))[None])
         else:
             rows = np.repeat(np.arange(n), [len(s) for s in entity_sets])
-            cols = np.concatenate([np.asarray(s, dtype=np.int64) for s in entity_sets]) if n else np.zeros(0, np.int64)
+            cols = (np.concatenate([np.asarray(s, dtype=np.int64) for s in entity_sets]) if n
+                    else np.zeros(0, np.int64))
             q = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, self.n_entities))
             q.sum_duplicates()
             q.data[:] = 1.0

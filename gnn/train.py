@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 
+from actorgraph.gnn.config import TrainConfig
 from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
 from actorgraph.gnn.features import (
     FEATURE_NAMES,
@@ -46,68 +47,20 @@ from actorgraph.gnn.features import (
     profiles,
 )
 from actorgraph.gnn.hubs import HubList
-from actorgraph.gnn.model import AttributionModel, HeteroSAGE, pool_queries
+from actorgraph.gnn.model import (
+    AttributionModel,
+    HeteroSAGE,
+    ModelConfig,
+    pool_queries,
+    query_stats,
+)
+from actorgraph.gnn.nearest import nearest_overlap, profile_pairs
+from actorgraph.gnn.optim import Adam
+from actorgraph.gnn.pretrain import fit_similarity_weight, pretrain_link_prediction
+from actorgraph.gnn.trained import Trained
 from actorgraph.graph.errors import ModelError
 
 GNN_RELS_SKIPPED = ("ORIGINATES_FROM",)
-
-
-@dataclass
-class TrainConfig:
-    """Hyper-parameters; stored with every artefact."""
-
-    seed: int = 7
-    epochs: int = 60
-    episodes: int = 6
-    views: int = 3
-    query_frac: tuple[float, float] = (0.3, 0.6)
-    view_frac: tuple[float, float] = (0.4, 1.0)
-    campaign_query_prob: float = 0.5
-    unknown_frac: float = 0.2
-    val_frac: float = 0.15
-    dim: int = 32
-    layers: int = 2
-    # Measured on ATT&CK leave-one-campaign-out (24 folds), before the campaign features and
-    # the campaign loss share below: the log-linear scorer over rarity
-    # features (hidden=0, no encoder) 0.583 top-1 / 0.667 top-3 / 0.647 MRR; with the
-    # GraphSAGE encoder's similarity trained jointly on the labels (``use_gnn``) 0.50-0.54 /
-    # 0.58-0.63; with a 16-unit MLP 0.583 / 0.625. The jointly trained encoder overfits the few
-    # labelled clusters, so it is opt-in.
-    hidden: int = 0
-    lr: float = 0.02
-    use_gnn: bool = False
-    freeze_embeddings: bool = False
-    # The default encoder (``pretrain_gnn``, used when ``use_gnn`` is off): GraphSAGE learns by
-    # link prediction on the "uses" edges (no labels), the scorer trains without it, and one
-    # weight for its similarity is fitted on the validation views. Same LOCO ranks as without it
-    # (4 seeds), unknown-actor AUROC +0.01 on every seed, demo held-out top-3 equal or better.
-    pretrain_gnn: bool = True
-    pretrain_epochs: int = 100
-    # None: full batch. An integer: mini-batches of that many hidden edges over sampled
-    # neighbourhoods (``gnn.sampling``; fan-out per layer in ``pretrain_fanouts``, default 10),
-    # for graphs whose full batch does not fit in memory; measured 40-80x the CPU per epoch.
-    pretrain_batch_size: int | None = None
-    pretrain_fanouts: tuple[int, ...] | None = None
-    # "nearest" (embedding-space overlap with the actor's profile), "cosine" or "dot" (of the
-    # pooled query); chosen by validation NLL gain on ATT&CK and ATT&CK + demo world.
-    gnn_similarity: str = "nearest"
-    weight_decay: float = 0.0
-    entity_dropout: float = 0.0
-    early_stop: bool = False
-    # Share of an episode's loss carried by the campaign-query views (None: by their count,
-    # about 1 in 15 views on ATT&CK), and the per-campaign features (best match among the
-    # actor's other attributed campaigns, ``gnn.features.CampaignMatch``). Together, ATT&CK
-    # LOCO top-1/top-3/MRR 0.583/0.667/0.647 -> 0.625/0.708/0.688 at seed 7, 0.583/0.667/0.645
-    # -> 0.625/0.667/0.682 at seed 11; unknown AUROC up on both (benchmarks/RESULTS.md).
-    campaign_loss_share: float | None = 0.5
-    campaign_features: bool = True
-    # Every feature also enters min-max scaled over the query's candidates (LETOR's query-level
-    # normalisation, ``gnn.model.query_normalise``). ATT&CK LOCO, 10 seeds (1-5 compared with
-    # four other variants, 6-10 run once afterwards to confirm): top-3 0.683 -> 0.721 mean,
-    # >= 0.70 at 9 of 10 seeds (without: 2 of 5); top-1 0.617 -> 0.558 and MRR 0.670 -> 0.648,
-    # demo held-out top-1 0.974 -> 0.947 at 3 of 5 seeds; LOCO ECE 0.19 -> 0.14
-    # (benchmarks/RESULTS.md, stop 12). False gives the model without it.
-    query_norm: bool = True
 
 
 @dataclass
@@ -126,32 +79,18 @@ class Batch:
     weight: Tensor | None = None   # (B,) per-view loss weight (mean 1), None = uniform
 
 
-@dataclass
-class Trained:
-    """A trained model with everything inference needs (no store required to score)."""
-
-    model: AttributionModel
-    snapshot: GraphSnapshot
-    space: EntitySpace
-    profile: sp.csr_matrix
-    idf: np.ndarray
-    entity_emb: Tensor | None
-    actor_emb: Tensor | None
-    config: TrainConfig
-    metrics: dict[str, Any]
-    losses: list[float]
-
-
 class Trainer:
     """Holds the fixed matrices of one snapshot and runs episodes over them."""
 
-    def __init__(self, snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None = None) -> None:
+    def __init__(self, snap: GraphSnapshot, config: TrainConfig,
+                 hubs: HubList | None = None) -> None:
         if not snap.num_nodes("actor"):
             raise ModelError("no ThreatActor in the training graph")
         self.snap, self.config = snap, config
         self.space = EntitySpace.build(snap, hubs or HubList.load())
         if not len(self.space):
-            raise ModelError("no entities (malware, tools, techniques, indicators) in the training graph")
+            raise ModelError("no entities (malware, tools, techniques, indicators) in the "
+                             "training graph")
         self.actor_items = cluster_items(snap, self.space, "actor")
         self.camp_items = cluster_items(snap, self.space, "campaign")
         self.attributed = attribution_matrix(snap)
@@ -174,7 +113,8 @@ class Trainer:
                 k = max(1, round(frac * len(items)))
                 self.val_items[a] = np.sort(self.rng.choice(items, size=k, replace=False))
         n_val = round(frac * len(self.labelled)) if len(self.labelled) >= 4 else 0
-        self.val_camps = set(self.rng.choice(self.labelled, size=n_val, replace=False).tolist()) if n_val else set()
+        self.val_camps = (set(self.rng.choice(self.labelled, size=n_val, replace=False).tolist())
+                          if n_val else set())
 
     def _entity_perm(self) -> np.ndarray:
         """Space index -> row in the concatenation of encoder outputs over ENTITY_TYPES."""
@@ -277,7 +217,8 @@ class Trainer:
                 mask[i, m] = True
         return Batch(
             feats=feats,
-            qstats=query_stats(feats, torch.tensor([len(v) for v in views], dtype=torch.float32), mask),
+            qstats=query_stats(feats, torch.tensor([len(v) for v in views], dtype=torch.float32),
+                               mask),
             mask=mask,
             target=torch.tensor(targets, dtype=torch.long),
             q_idx=torch.from_numpy(cols.astype(np.int64)),
@@ -327,11 +268,19 @@ class Trainer:
         return HeteroSAGE(num_nodes, edge_types, dim=cfg.dim, layers=cfg.layers,
                           learned_types=ENTITY_TYPES, freeze_embeddings=cfg.freeze_embeddings)
 
-    def build_model(self) -> AttributionModel:
+    def model_config(self, similarity: str | None) -> ModelConfig:
+        """The model's shapes under this configuration, with an encoder similarity or none."""
         cfg = self.config
-        encoder = self.build_encoder() if cfg.use_gnn else None
-        return AttributionModel(len(FEATURE_NAMES), encoder, dim=cfg.dim, hidden=cfg.hidden,
-                                query_norm=cfg.query_norm)
+        return ModelConfig(num_features=len(FEATURE_NAMES), query_norm=cfg.query_norm,
+                           hidden=cfg.hidden, similarity=similarity, dim=cfg.dim)
+
+    def build_model(self) -> AttributionModel:
+        """The model trained by gradient descent: with the jointly trained encoder under
+        ``use_gnn``, else the scorer alone (stage 1 of ``pretrain_gnn``)."""
+        if self.config.use_gnn:
+            encoder = self.build_encoder()  # before the scorer: the seed's draws in that order
+            return AttributionModel(self.model_config("cosine"), encoder)
+        return AttributionModel(self.model_config(None))
 
     def embeddings(self, model: AttributionModel,
                    edges: dict[tuple[str, str, str], Tensor]) -> tuple[Tensor, Tensor] | None:
@@ -369,18 +318,6 @@ def _loss_weights(of_campaign: np.ndarray, share: float | None) -> Tensor | None
     return torch.from_numpy((w * len(of_campaign)).astype(np.float32))
 
 
-def query_stats(feats: Tensor, n_items: Tensor, mask: Tensor | None = None) -> Tensor:
-    """Query-level inputs of the unknown logit: size, best overall overlap, best rare match."""
-    ctx_cos = feats[..., FEATURE_NAMES.index("ctx_all_cos")]
-    rare = feats[..., FEATURE_NAMES.index("max_rare")]
-    if mask is not None:
-        ctx_cos = ctx_cos.masked_fill(mask, 0.0)
-        rare = rare.masked_fill(mask, 0.0)
-    best = ctx_cos.max(dim=-1).values if ctx_cos.shape[-1] else torch.zeros(len(n_items))
-    best_rare = rare.max(dim=-1).values if rare.shape[-1] else torch.zeros(len(n_items))
-    return torch.stack([torch.log1p(n_items), best, best_rare], dim=-1)
-
-
 def train(snap: GraphSnapshot, config: TrainConfig | None = None,
           hubs: HubList | None = None, log: Any = None) -> Trained:
     """Train and calibrate on a snapshot.
@@ -399,8 +336,7 @@ def train(snap: GraphSnapshot, config: TrainConfig | None = None,
     """
     config = config or TrainConfig()
     threads = torch.get_num_threads()
-    # Graphs here are small: extra OpenMP threads only spin against each other (measured: a
-    # 20-node test graph took 10 s with 2 threads on a busy 2-core machine, 1 s with one).
+    # On small graphs extra OpenMP threads only spin against each other on a busy machine.
     if sum(len(v) for v in snap.nodes.values()) < 50_000:
         torch.set_num_threads(1)
     try:
@@ -416,21 +352,19 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
     episodes = [trainer.episode() for _ in range(config.episodes)]
     if not any(len(ep.target) for ep in episodes):
         raise ModelError("no labelled cluster has enough items to learn from (need actors or "
-                         "attributed campaigns with at least 3 malware/tools/techniques/indicators)")
+                         "attributed campaigns with at least 3 malware/tools/techniques/"
+                         "indicators)")
     val = trainer.episode(validation=True)
     pretrain = config.pretrain_gnn and not config.use_gnn
     if pretrain and config.hidden:
         raise ModelError(f"pretrain_gnn keeps the log-linear scorer: hidden must be 0, got "
                          f"{config.hidden!r} (or set pretrain_gnn=False)")
     if pretrain and config.gnn_similarity not in ("cosine", "dot", "nearest"):
-        raise ModelError(f"unknown gnn_similarity {config.gnn_similarity!r} (expected 'nearest', 'cosine' or 'dot')")
-    if pretrain:
-        # Stage 1 is exactly the default scorer (same initial weights for the same seed): the
-        # encoder joins in stage 2, so any difference is the encoder's doing.
-        model = AttributionModel(len(FEATURE_NAMES), None, dim=config.dim, hidden=0,
-                                 query_norm=config.query_norm)
-    else:
-        model = trainer.build_model()
+        raise ModelError(f"unknown gnn_similarity {config.gnn_similarity!r} "
+                         "(expected 'nearest', 'cosine' or 'dot')")
+    # With pretrain_gnn, stage 1 is exactly the default scorer (same initial weights for the
+    # same seed): the encoder joins in stage 2, so any difference is the encoder's doing.
+    model = trainer.build_model()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = Adam(params, lr=config.lr)
     losses: list[float] = []
@@ -456,7 +390,7 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
             if best is None or vl < best[0]:
                 best = (vl, {k: v.clone() for k, v in model.state_dict().items()})
         if log and (epoch % 10 == 0 or epoch == config.epochs - 1):
-            log(f"epoch {epoch:3d} loss {float(loss):.4f}")
+            log(f"epoch {epoch:3d} loss {losses[-1]:.4f}")
     if best is not None:
         model.load_state_dict(best[1])
     metrics: dict[str, Any] = {"train_seconds": 0.0, "final_loss": losses[-1] if losses else None}
@@ -490,33 +424,31 @@ def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: H
     so the similarity of a validation view is as honest as that of a new activity, and its
     weight is fitted on those views alone. The stage-1 scorer weights are kept unchanged.
     """
-    from actorgraph.gnn.pretrain import fit_similarity_weight, pretrain_link_prediction
-
     cfg = trainer.config
     pl = pretrain_link_prediction(encoder, val.edges, epochs=cfg.pretrain_epochs, lr=0.01,
                                   seed=cfg.seed, log=log, batch_size=cfg.pretrain_batch_size,
                                   fanouts=cfg.pretrain_fanouts)
     for p in encoder.parameters():
         p.requires_grad_(False)
-    model = AttributionModel(len(FEATURE_NAMES), encoder, dim=cfg.dim, hidden=0, query_norm=cfg.query_norm)
-    model.similarity = cfg.gnn_similarity
+    model = AttributionModel(trainer.model_config(cfg.gnn_similarity), encoder)
+    assert model.query_proj is not None
     with torch.no_grad():
         model.unknown.load_state_dict(base.unknown.state_dict())
         # Identity projection: the similarity is the plain cosine the pre-training shaped.
         model.query_proj.weight.copy_(torch.eye(cfg.dim))
         model.query_proj.bias.zero_()
-        weight = torch.zeros(1, AttributionModel.scorer_inputs(len(FEATURE_NAMES), cfg.query_norm) + 1)
-        weight[0, :-1] = base.scorer[0].weight[0]
-        model.scorer[0].weight.copy_(weight)
-        model.scorer[0].bias.copy_(base.scorer[0].bias)
+        weight = torch.zeros(1, model.config.scorer_inputs)
+        weight[0, :-1] = base.input_layer.weight[0]
+        model.input_layer.weight.copy_(weight)
+        model.input_layer.bias.copy_(base.input_layer.bias)
     w, gain = 0.0, 0.0
     if len(val.target):
         model.eval()
         with torch.no_grad():
-            ent, act = trainer.embeddings(model, val.edges)
+            emb = trainer.embeddings(model, val.edges)
+            assert emb is not None
+            ent, act = emb
             if cfg.gnn_similarity == "nearest":
-                from actorgraph.gnn.pretrain import nearest_overlap, profile_pairs
-
                 assert val.profile is not None
                 sim = nearest_overlap(val.q_idx, val.q_w, val.q_batch, len(val.target), ent,
                                       *profile_pairs(val.profile), trainer.n_actors)
@@ -526,40 +458,12 @@ def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: H
             base_raw = base(val.feats, None, val.qstats, val.mask)
         w, gain = fit_similarity_weight(base_raw, sim.masked_fill(val.mask, 0.0), val.target)
         with torch.no_grad():
-            model.scorer[0].weight[0, -1] = w
+            model.input_layer.weight[0, -1] = w
     metrics.update({"pretrain_final_loss": round(pl[-1], 4) if pl else None,
                     "gnn_weight": round(w, 4), "gnn_val_nll_gain": round(gain, 4)})
     if log:
         log(f"encoder similarity weight {w:.3f} (validation NLL -{gain:.4f})")
     return model
-
-
-class Adam:
-    """Plain Adam. ``torch.optim`` imports torch._dynamo on first use (4.7 s measured here),
-    longer than a whole training run on the demo graph."""
-
-    def __init__(self, params: list[Tensor], lr: float, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
-        self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.t += 1
-        b1, b2 = self.betas
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            m.mul_(b1).add_(p.grad, alpha=1 - b1)
-            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-            m_hat = m / (1 - b1**self.t)
-            v_hat = v / (1 - b2**self.t)
-            p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))
 
 
 def calibrate(model: AttributionModel, raw: Tensor, target: Tensor) -> dict[str, float]:
@@ -603,7 +507,3 @@ def expected_calibration_error(probs: Tensor, target: Tensor, bins: int = 10) ->
         if sel.any():
             ece += float(sel.float().mean() * (conf[sel].mean() - correct[sel].mean()).abs())
     return ece
-
-
-def config_dict(config: TrainConfig) -> dict[str, Any]:
-    return asdict(config)

@@ -3,7 +3,8 @@
 The DDL lives as data in ``cypher/schema.cypher`` (Neo4j 5) and ``cypher/schema.falkordb.cypher``
 (FalkorDB, whose uniqueness constraints are a server command, not Cypher). Label and type names are
 whitelisted here because Cypher cannot take them as parameters: code that puts a label into a
-query string checks it with ``label()`` / ``rel_type()`` first.
+query string checks it with ``label()`` / ``rel_type()`` first. TLP levels live in
+``actorgraph.graph.tlp``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ REL_TYPES: tuple[str, ...] = (
     "RELATED_TO", "BELONGS_TO", "LOCATED_AT", "SIGHTED_IN",
 )
 
-TLP_LEVELS: dict[str, int] = {"clear": 0, "white": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
-
 
 def label(name: str) -> str:
     """Return ``name`` backtick-quoted if it is a known label, else raise ValidationError."""
@@ -38,18 +37,6 @@ def rel_type(name: str) -> str:
     if name not in REL_TYPES:
         raise ValidationError(f"unknown relationship type {name!r}")
     return f"`{name}`"
-
-
-def tlp_level(value: str | int | None) -> int:
-    """TLP name (1.0 or 2.0 spelling) or level -> 0..4."""
-    if value is None:
-        return 0
-    if isinstance(value, int) and 0 <= value <= 4:
-        return value
-    key = str(value).strip().lower().removeprefix("tlp:")
-    if key not in TLP_LEVELS:
-        raise ValidationError(f"unknown TLP level {value!r}; expected clear, green, amber, amber+strict or red")
-    return TLP_LEVELS[key]
 
 
 def _statements(filename: str) -> list[str]:

@@ -629,11 +629,3 @@ NOISE_TLDS = ("com", "xyz", "top", "shop", "online", "icu")
 
 # Commodity tools that many actors reach for; their public builds share hashes across actors.
 COMMODITY_SOFTWARE = ("Cobalt Strike", "Mimikatz", "PsExec", "Impacket", "AdFind", "Sliver")
-
-
-def actor_by_name(name: str) -> ActorProfile:
-    """The profile of actor ``name`` (exact ATT&CK name)."""
-    for actor in ACTORS:
-        if actor.name == name:
-            return actor
-    raise KeyError(name)

@@ -2,13 +2,17 @@
 
 Each PATH is a STIX 2.1 bundle or the simple JSON ``{"indicators": [...], "malware": [...],
 "tools": [...], "techniques": [...]}``. With ``--json``: one JSON object per input, one per line,
-in input order.
+in input order (``AttributionResult.to_json``; ``AttributionResult.from_json`` reads it back).
+The command line is the operator's own view of the graph: it attributes at full clearance.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from actorgraph.graph.attribution import AttributionResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,8 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-k", type=int, default=5, help="candidates to list (default 5)")
     p.add_argument("--json", action="store_true", help="one JSON object per input per line")
     p.add_argument("--model", default=None, help="model version (default: latest)")
-    p.add_argument("--persist", action="store_true",
-                   help="store the activity and its PREDICTED_ACTOR hypotheses")
+    p.add_argument(
+        "--persist",
+        action="store_true",
+        help="store the activity and its PREDICTED_ACTOR hypotheses",
+    )
     p.set_defaults(handler=run)
 
 
@@ -26,41 +33,48 @@ def run(args: argparse.Namespace, ctx) -> int:
     from actorgraph.gnn.activity import load_activity
     from actorgraph.gnn.attribute import Attributor
     from actorgraph.graph.errors import ValidationError
+    from actorgraph.graph.tlp import TLP
 
     if args.top_k < 1:
         raise ValidationError(f"--top-k must be at least 1 (got {args.top_k})")
     activities = [load_activity(p) for p in args.paths]  # refuse bad input before any work
     attributor = Attributor.load(ctx.settings.home / "models", ctx.store(), version=args.model)
-    for path, activity in zip(args.paths, activities):
-        result = attributor.attribute(activity, top_k=args.top_k, input_name=path)
+    for path, activity in zip(args.paths, activities, strict=True):
+        result = attributor.attribute(activity, max_tlp=TLP.RED, top_k=args.top_k, input_name=path)
         if args.persist:
             attributor.persist(activity, result)
         if args.json:
-            print(json.dumps(result.to_dict(), sort_keys=False), flush=True)
+            print(result.to_json(), flush=True)
         else:
-            ctx.out(format_result(result.to_dict()))
+            ctx.out(format_result(result))
     return 0
 
 
-def format_result(res: dict) -> str:
+def format_result(res: AttributionResult) -> str:
     """A readable table: candidates, countries, unknown, evidence."""
-    m = res["model"]
-    lines = [(f"== {res['input']}  (model {m['version']}; matched {m.get('matched')}, "
-             f"unmatched {m.get('unmatched')})")]
-    lines.append(f"  {'rank':<5}{'score':>7}  {'actor':<28}{'country':<8}aliases")
-    for c in res["candidates"]:
-        aliases = ", ".join(a for a in c["aliases"] if a != c["name"])[:40]
-        lines.append(f"  {c['rank']:<5}{c['score']:>7.3f}  {c['name'] or c['actor_id']:<28}"
-                     f"{c['country'] or '-':<8}{aliases}")
-    lines.append(f"  unknown actor: {res['unknown']:.3f}")
-    if res["countries"]:
-        lines.append("  countries: " + ", ".join(f"{c['country']} {c['score']:.3f}" for c in res["countries"][:5]))
-    names = {c["actor_id"]: c["name"] for c in res["candidates"]}
-    if res["evidence"]:
+    m = res.model
+    lines = [
+        f"== {res.input}  (model {m.version}; matched {m.matched}, unmatched {m.unmatched})",
+        f"  {'rank':<5}{'score':>7}  {'actor':<28}{'country':<8}aliases",
+    ]
+    for c in res.candidates:
+        aliases = ", ".join(a for a in c.aliases if a != c.name)[:40]
+        lines.append(
+            f"  {c.rank:<5}{c.score:>7.3f}  {c.name or c.actor_id:<28}"
+            f"{c.country or '-':<8}{aliases}"
+        )
+    lines.append(f"  unknown actor: {res.unknown:.3f}")
+    if res.countries:
+        top = res.countries[:5]
+        lines.append("  countries: " + ", ".join(f"{c.country} {c.score:.3f}" for c in top))
+    names = {c.actor_id: c.name for c in res.candidates}
+    if res.evidence:
         lines.append("  evidence:")
-        for e in res["evidence"]:
-            hub = f"  [hub: {e['hub']}]" if e["hub"] else ""
-            lines.append(f"    {names.get(e['actor_id'], e['actor_id'])[:24]:<24} {e['kind']:<22} "
-                         f"{e['entity']['name']!s:<30} w={e['weight']:.2f} "
-                         f"shared by {e['actors_sharing']}{hub}")
+        for e in res.evidence:
+            hub = f"  [hub: {e.hub}]" if e.hub else ""
+            who = names.get(e.actor_id) or e.actor_id
+            lines.append(
+                f"    {who[:24]:<24} {e.kind:<22} {e.entity.name!s:<30} w={e.weight:.2f} "
+                f"shared by {e.actors_sharing}{hub}"
+            )
     return "\n".join(lines)

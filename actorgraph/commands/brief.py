@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from actorgraph.commands.export import parse_tlp
+from actorgraph.graph.tlp import TLP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     from actorgraph.graph.reports.briefing import build_briefing, render_html, render_markdown
 
-    brief = build_briefing(ctx.store(), args.actor, max_tlp=parse_tlp(args.max_tlp))
+    brief = build_briefing(ctx.store(), args.actor, max_tlp=TLP.parse(args.max_tlp))
     if args.format == "json":
         import json
 

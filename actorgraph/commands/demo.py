@@ -124,15 +124,17 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     def attribute_some() -> int:
         from actorgraph.commands.attribute import format_result
+        from actorgraph.graph.tlp import TLP
 
         shown = _pick_examples(labels, args.show)
         for rel in shown:
             from actorgraph.gnn.activity import load_activity
 
-            result = attributor.attribute(load_activity(world_dir / rel), top_k=5, input_name=rel)
+            activity = load_activity(world_dir / rel)
+            result = attributor.attribute(activity, max_tlp=TLP.RED, top_k=5, input_name=rel)
             truth = labels[rel]
             print()
-            print(format_result(result.to_dict()))
+            print(format_result(result))
             print(f"  (demo truth: {truth.get('actor_name') or 'unknown actor'}"
                   f" — {truth.get('label', '')})")
         return len(shown)
@@ -171,7 +173,8 @@ def _train_or_reuse(ctx, seed: int) -> tuple[Any, str, str]:
     models = ctx.settings.home / "models"
     snap = export_graph(ctx.store())
     for meta in reversed(artefacts.list_versions(models) if models.exists() else []):
-        if meta.get("data_fingerprint") == snap.fingerprint():
+        if (meta.get("data_fingerprint") == snap.fingerprint()
+                and meta.get("format") == artefacts.FORMAT):
             version = meta["version"]
             return artefacts.load(models, version), f"reused model {version}", version
     trained = train(snap, TrainConfig(seed=seed), log=lambda line: print("   ", line, flush=True))

@@ -12,10 +12,7 @@ import json
 from pathlib import Path
 
 from actorgraph.graph.errors import ValidationError
-from actorgraph.graph.formats.provenance import tlp_name
-
-TLP_CHOICES = ("clear", "white", "green", "amber", "amber+strict", "red")
-TLP_ORDER = {"clear": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
+from actorgraph.graph.tlp import TLP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-tlp",
         default="red",
-        help="TLP ceiling: clear, green, amber, amber+strict, red (default red)",
+        help="TLP ceiling: clear, green, amber, amber+strict, red or 0..4 (default red)",
     )
     p.add_argument("--out", type=Path, help="write the bundle here (default: standard output)")
     p.add_argument(
@@ -61,7 +58,8 @@ def attribution_bundle(result_path: Path, activity_path: Path | None, top_k: int
     Raises:
         ValidationError: the file is missing or not attribution results.
     """
-    from actorgraph.graph.reports.export import attribution_to_stix
+    from actorgraph.graph.attribution import AttributionResult
+    from actorgraph.graph.reports.attribution_stix import attribution_to_stix
 
     try:
         lines = [ln for ln in result_path.read_text(encoding="utf-8").splitlines() if ln.strip()]
@@ -75,29 +73,14 @@ def attribution_bundle(result_path: Path, activity_path: Path | None, top_k: int
         ) from exc
     if not results or not all(isinstance(r, dict) for r in results):
         raise ValidationError(f"{str(result_path)!r} holds no attribution results")
+    typed = [AttributionResult.from_dict(r) for r in results]
     objects: dict[str, dict] = {}
     bundle_id = None
-    for result in results:
-        bundle = attribution_to_stix(result, activity if len(results) == 1 else None, top_k=top_k)
+    for result in typed:
+        bundle = attribution_to_stix(result, activity if len(typed) == 1 else None, top_k=top_k)
         bundle_id = bundle_id or bundle["id"]
         objects.update((o["id"], o) for o in bundle["objects"])
     return {"type": "bundle", "id": bundle_id, "objects": list(objects.values())}
-
-
-def parse_tlp(text: str) -> int:
-    """The level (0..4) of a TLP name or number given on the command line.
-
-    Raises:
-        ValidationError: not a TLP level.
-    """
-    if text.strip().isdigit() and 0 <= int(text) <= 4:
-        return int(text)
-    name = tlp_name(text)
-    if name is None:
-        raise ValidationError(
-            f"--max-tlp {text!r} is not a TLP level ({', '.join(TLP_ORDER)} or 0..4)"
-        )
-    return TLP_ORDER[name]
 
 
 def run(args: argparse.Namespace, ctx) -> int:
@@ -111,7 +94,7 @@ def run(args: argparse.Namespace, ctx) -> int:
             actor=args.actor,
             since=args.since,
             until=args.until,
-            max_tlp=parse_tlp(args.max_tlp),
+            max_tlp=TLP.parse(args.max_tlp),
         )
     text = json.dumps(bundle, indent=2, ensure_ascii=False)
     if args.out:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from actorgraph.api.keys import ROLES, KeyStore
-from actorgraph.api.tlp import TLP_LEVELS
+from actorgraph.graph.tlp import NAMES as TLP_NAMES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.add_argument(
         "--tlp",
         default="clear",
-        choices=list(TLP_LEVELS),
+        choices=TLP_NAMES,
         help="TLP clearance: objects marked above it are invisible (default: clear)",
     )
     create.add_argument("--name", help="who or what uses the key")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.tlp import TLP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,10 +58,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--max-tlp",
-        type=int,
         default=None,
-        metavar="0..4",
-        help="hide objects marked above this TLP level (0 clear .. 4 red; default 4)",
+        metavar="LEVEL",
+        help="hide objects marked above this TLP level (clear .. red or 0..4; default red)",
     )
     p.add_argument("--timeout-ms", type=int, default=None, help="read timeout (default: settings)")
     fmt = p.add_mutually_exclusive_group()
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     params: dict[str, Any] = query.example_params() if args.examples else {}
     params.update(parse_pairs(args.param))
     if args.max_tlp is not None:
-        params["max_tlp"] = args.max_tlp
+        params["max_tlp"] = int(TLP.parse(args.max_tlp))
     store = ctx.store()  # opened (maybe started) before the clock starts
     started = time.perf_counter()
     rows = queries.run_query(

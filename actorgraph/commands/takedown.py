@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from actorgraph.commands.export import parse_tlp
 from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.tlp import TLP
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         raise ValidationError("give an ACTOR or --campaign ID (exactly one)")
     package = build_takedown(
         ctx.store(), actor=args.actor, campaign=args.campaign, since=args.since,
-        max_tlp=parse_tlp(args.max_tlp), hub_actors=args.hub_actors,
+        max_tlp=TLP.parse(args.max_tlp), hub_actors=args.hub_actors,
     )  # fmt: skip
     summary = package.summary()
     if args.out:

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from actorgraph.api.deps import AnalystKey, StateDep
-from actorgraph.api.encode import json_safe
-from actorgraph.api.models import Attribution, SimpleActivity, StixBundle
+from actorgraph.api.models import Attribution, Persisted, SimpleActivity, StixBundle
 from actorgraph.api.problems import Problem
 from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
 
@@ -24,7 +23,9 @@ def _activity(body: StixBundle | SimpleActivity) -> Any:
         # The validated objects as they are: model_dump would copy every object once more
         # (same dict: exclude_none only ever dropped top-level extras).
         extra = {k: v for k, v in (body.model_extra or {}).items() if v is not None}
-        return activity_from_stix({**extra, "type": body.type, "id": body.id, "objects": body.objects})
+        return activity_from_stix(
+            {**extra, "type": body.type, "id": body.id, "objects": body.objects}
+        )
     return activity_from_simple(body.model_dump(exclude=_OPTIONS, exclude_none=True))
 
 
@@ -35,7 +36,7 @@ def attribute(
     ],
     key: AnalystKey,
     state: StateDep,
-) -> dict[str, Any]:
+) -> Attribution:
     """Rank known actors for the activity, with calibrated scores, a country roll-up, an
     "unknown actor" score and the evidence paths, all within the key's TLP clearance.
     ``persist: true`` stores the activity and its ``PREDICTED_ACTOR`` hypotheses."""
@@ -43,15 +44,11 @@ def attribute(
     if attributor is None:
         raise Problem(503, state.model.reason, slug="no-model")
     activity = _activity(body)
-    result = attributor.attribute(activity, top_k=body.top_k, max_tlp=key.tlp_level)
-    answer = json_safe(result.to_dict())
+    result = attributor.attribute(activity, max_tlp=key.tlp_level, top_k=body.top_k)
+    persisted = None
     if body.persist:
-        answer["persisted"] = {"campaign_id": attributor.persist(activity, result)}
-    candidates = answer.get("candidates") or []
-    top = (
-        "candidate"
-        if candidates and candidates[0].get("score", 0) >= answer.get("unknown", 0)
-        else "unknown"
-    )
+        persisted = Persisted(campaign_id=attributor.persist(activity, result))
+    best = result.candidates[0].score if result.candidates else None
+    top = "candidate" if best is not None and best >= result.unknown else "unknown"
     state.metrics.attributions.inc(top, "yes" if body.persist else "no")
-    return answer
+    return Attribution.of(result, persisted)

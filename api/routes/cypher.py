@@ -2,7 +2,7 @@
 
 Arbitrary Cypher cannot be TLP-filtered reliably (a query can read any property of any
 node), so it is refused to keys cleared below red. Writes are refused twice: by a keyword
-scan (``graph.guard``) and by the engine's read-only path. A timeout and a row cap bound
+scan (``graph.library.guard``) and by the engine's read-only path. A timeout and a row cap bound
 what one query may cost.
 """
 

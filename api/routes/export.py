@@ -10,7 +10,9 @@ from fastapi.responses import Response
 
 from actorgraph.api.deps import AnalystKey, ReaderKey, StoreDep
 from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
-from actorgraph.graph.reports.export import attribution_to_stix, export_bundle
+from actorgraph.graph.attribution import AttributionResult
+from actorgraph.graph.reports.attribution_stix import attribution_to_stix
+from actorgraph.graph.reports.export import export_bundle
 
 router = APIRouter(prefix="/v1/export", tags=["share"], responses=AUTH_ERRORS)
 
@@ -64,7 +66,7 @@ def export(
 )
 def export_attribution(
     key: AnalystKey,
-    result: Annotated[dict[str, Any], Body(description="one result of POST /v1/attributions")],
+    result: Annotated[AttributionResult, Body(description="one result of POST /v1/attributions")],
     activity: Annotated[
         dict[str, Any] | None, Body(description="the STIX bundle that was attributed")
     ] = None,

@@ -7,7 +7,7 @@ clearance. A key sees and reads only the collections at or below its own clearan
 may read. Authentication: ``Authorization: Bearer <key>``, or HTTP Basic with the key as the
 password (what most TAXII clients offer).
 
-Objects come from ``graph.export`` (the whole graph within the level) and are cached for
+Objects come from ``graph.reports.export`` (the whole graph within the level) and are cached for
 ``CACHE_SECONDS``. TAXII's ``date_added`` is the object's ``modified`` time (actorgraph keeps
 no separate arrival time; an observable without timestamps takes that of the newest object
 that refers to it). Pagination: ``limit`` plus an opaque ``next`` token; ``added_after`` and
@@ -31,9 +31,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from actorgraph.api.deps import StateDep, StoreDep
 from actorgraph.api.keys import ApiKey
 from actorgraph.api.problems import Problem
-from actorgraph.graph.reports.export import export_bundle
 from actorgraph.graph.formats.provenance import iso
+from actorgraph.graph.reports.export import export_bundle
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import TLP
 
 router = APIRouter(prefix="/taxii2", tags=["taxii"])
 
@@ -43,10 +44,10 @@ API_ROOT = "api"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 CACHE_SECONDS = 60.0
-LEVELS = ("clear", "green", "amber", "amber+strict", "red")
 _NS = uuid.UUID("2f0f6d7e-7a53-5d1c-9a8e-3b1f4c2d6e70")
-COLLECTIONS = {
-    str(uuid.uuid5(_NS, f"tlp:{name}")): (level, name) for level, name in enumerate(LEVELS)
+# Collection id -> (level, TLP 2.0 name); the ids are stable uuid5s of the names.
+COLLECTIONS: dict[str, tuple[TLP, str]] = {
+    str(uuid.uuid5(_NS, f"tlp:{level.label}")): (level, level.label) for level in TLP
 }
 _EPOCH = "1970-01-01T00:00:00.000Z"
 

@@ -107,14 +107,6 @@ def normalize_indicator(value: str, kind: str | None = None) -> tuple[str, str]:
     return kind, _NORMALISERS[kind](text, raw)
 
 
-def try_normalize(value: str, kind: str | None = None) -> tuple[str, str] | None:
-    """Like :func:`normalize_indicator` but returns ``None`` for invalid values."""
-    try:
-        return normalize_indicator(value, kind)
-    except InvalidIndicator:
-        return None
-
-
 def _detect(text: str, raw: str) -> str:
     lowered = text.lower()
     if _SCHEME.match(text):

@@ -18,9 +18,10 @@ from typing import Any
 
 from actorgraph.graph.errors import ActorgraphError, IngestError, InvalidIndicator, StixIngestError
 from actorgraph.graph.formats.indicators import asn_number, indicator_id, normalize_indicator
-from actorgraph.graph.formats.provenance import iso, seen_props, strictest_tlp, tlp_name, tlp_props
+from actorgraph.graph.formats.provenance import iso, seen_props
 from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.formats.stix_validate import load_json
+from actorgraph.graph.tlp import TLP, marking
 
 # Looks actors up by lower-cased names/aliases: returns name -> ThreatActor node id.
 ActorLookup = Callable[[list[str]], dict[str, str]]
@@ -168,7 +169,7 @@ class _EventReader:
     def read(self) -> None:
         ev = self.event
         modified = iso(getattr(ev, "timestamp", None))
-        self.base = {"sources": [self.source], "modified": modified, **tlp_props(self.tlp)}
+        self.base = {"sources": [self.source], "modified": modified, **marking(self.tlp)}
         self.batch.add_node(
             "Campaign",
             self.campaign_id,
@@ -211,7 +212,9 @@ class _EventReader:
             return []
         out = []
         attr_id = f"indicator--{attr.uuid}"
-        tlp = _tags_tlp(attr.tags) or self.tlp
+        tlp = _tags_tlp(attr.tags)
+        if tlp is None:  # TLP.CLEAR is falsy: an attribute tagged clear stays clear
+            tlp = self.tlp
         for kind, raw in pairs:
             detect = kind == "ip"
             node = self._indicator(attr, attr_id, None if detect else kind, raw, tlp, detect=detect)
@@ -220,7 +223,7 @@ class _EventReader:
         return out
 
     def _indicator(
-        self, attr: Any, attr_id: str, kind: str | None, raw: str, tlp: str | None, *, detect: bool
+        self, attr: Any, attr_id: str, kind: str | None, raw: str, tlp: TLP | None, *, detect: bool
     ) -> tuple[str, str] | None:
         try:
             kind, value = normalize_indicator(raw, kind)
@@ -231,7 +234,7 @@ class _EventReader:
             return None
         props = {
             **self.base,
-            **tlp_props(tlp),
+            **marking(tlp),
             "stix_ids": [attr_id],
             "modified": iso(getattr(attr, "timestamp", None)) or self.base["modified"],
             "kind": kind,
@@ -308,9 +311,9 @@ class _EventReader:
         return actor_id
 
 
-def _tags_tlp(tags: Any) -> str | None:
+def _tags_tlp(tags: Any) -> TLP | None:
     names = [str(getattr(t, "name", "")) for t in tags or []]
-    return strictest_tlp([tlp_name(n) for n in names if n.lower().startswith("tlp:")])
+    return TLP.strictest(n for n in names if n.lower().startswith("tlp:"))
 
 
 def _int(value: Any) -> int | None:

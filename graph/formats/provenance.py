@@ -1,8 +1,9 @@
-"""Provenance values shared by the readers: timestamps and TLP markings.
+"""Provenance values shared by the readers: timestamps and the well-known TLP marking ids.
 
 Timestamps are stored as ISO-8601 strings in one canonical form
 (``2024-05-01T10:20:30.000Z``) so that string order is time order, which is what the
 writer's "newer ``modified`` wins" comparison relies on; range queries get ``*_epoch`` twins.
+TLP names and levels themselves live in ``actorgraph.graph.tlp``.
 """
 
 from __future__ import annotations
@@ -11,45 +12,21 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-TLP_LEVELS = {"clear": 0, "green": 1, "amber": 2, "amber+strict": 3, "red": 4}
+from actorgraph.graph.tlp import TLP
 
 # The well-known marking-definition ids of TLP 1.0 (STIX 2.1 spec) and TLP 2.0 (OASIS
 # extension), so bundles that only reference them still resolve.
-TLP_MARKING_IDS = {
-    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "clear",  # TLP 1.0 WHITE
-    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
-    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
-    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
-    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": "clear",  # TLP 2.0
-    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": "green",
-    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": "amber",
-    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": "amber+strict",
-    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": "red",
+TLP_MARKING_IDS: dict[str, TLP] = {
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": TLP.CLEAR,  # TLP 1.0 WHITE
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": TLP.GREEN,
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": TLP.AMBER,
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": TLP.RED,
+    "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487": TLP.CLEAR,  # TLP 2.0
+    "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb": TLP.GREEN,
+    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": TLP.AMBER,
+    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": TLP.AMBER_STRICT,
+    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": TLP.RED,
 }
-
-
-def tlp_name(text: str | None) -> str | None:
-    """Canonical TLP name from ``TLP:AMBER+STRICT``, ``tlp:white``, ``amber`` ...; else None."""
-    if not text:
-        return None
-    value = text.strip().lower()
-    value = value.removeprefix("tlp:").removeprefix("tlp ").strip().replace("_", "+")
-    if value == "white":
-        return "clear"
-    if value in ("amber strict", "amber-strict"):
-        return "amber+strict"
-    return value if value in TLP_LEVELS else None
-
-
-def strictest_tlp(names: list[str | None]) -> str | None:
-    """The most restrictive of several TLP names (an object marked green and amber is amber)."""
-    valid = [n for n in names if n in TLP_LEVELS]
-    return max(valid, key=TLP_LEVELS.__getitem__) if valid else None
-
-
-def tlp_props(name: str | None) -> dict[str, Any]:
-    """``{"tlp": name, "tlp_level": n}`` or ``{}`` when unmarked (unmarked reads as clear)."""
-    return {"tlp": name, "tlp_level": TLP_LEVELS[name]} if name else {}
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -79,7 +56,7 @@ def iso(value: Any) -> str | None:
     """Canonical ISO-8601 string (UTC, milliseconds, ``Z``) of a timestamp; None when absent."""
     if isinstance(value, str):
         # Bundles repeat the same few created/modified strings thousands of times, and this
-        # ran twice per object: parsing each one again was 15 % of reading a bundle.
+        # runs twice per object, so parsed strings are cached.
         return _iso_text(value)
     return _format(parse_time(value))
 

@@ -39,7 +39,7 @@ class Rejected:
 
 @dataclass
 class IngestBatch:
-    """Validated rows of one input, ready for ``graph.writer.write_batch``.
+    """Validated rows of one input, ready for ``graph.ingest.writer.write_batch``.
 
     Attributes:
         source: the input's name (a file, ``mitre-attack``, a MISP event).
@@ -69,9 +69,6 @@ class IngestBatch:
             by_id[node_id] = merged = merge_props({}, props)
             return merged
         return merge_props(existing, props)
-
-    def has_node(self, label: str, node_id: str) -> bool:
-        return node_id in self.nodes.get(label, {})
 
     def add_edge(
         self,
@@ -104,18 +101,6 @@ class IngestBatch:
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
-
-    def merge(self, other: IngestBatch) -> None:
-        """Fold another batch into this one (same merge rules as adding its rows)."""
-        for label, by_id in other.nodes.items():
-            for node_id, props in by_id.items():
-                self.add_node(label, node_id, props)
-        for (src_label, rel, dst_label), group in other.edges.items():
-            for (src, dst), props in group.items():
-                self.add_edge(src_label, rel, dst_label, src, dst, props)
-        self.rejected.extend(other.rejected)
-        for reason, n in other.skipped.items():
-            self.skip(reason, n)
 
     def node_counts(self) -> dict[str, int]:
         return {label: len(by_id) for label, by_id in sorted(self.nodes.items()) if by_id}

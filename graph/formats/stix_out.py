@@ -1,4 +1,4 @@
-"""Graph nodes and relationships -> STIX 2.1 objects: the inverse of ``graph.stix_reader``.
+"""Graph nodes and relationships -> STIX 2.1 objects: the inverse of ``formats.stix_reader``.
 
 Each builder takes a node as the store returns it (``{"_labels": [...], **props}``) and returns
 plain STIX dicts. Where the model kept the original STIX id it is reused (``id`` for most labels,
@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actorgraph.graph.formats.provenance import iso
+from actorgraph.graph.tlp import TLP
 
 # Namespace of actorgraph's deterministic ids, and STIX's own namespace for observables (SCOs).
 ACTORGRAPH_NS = uuid.UUID("6c1d1a52-31c6-5a8e-9a3e-7d0b1e6f4a10")
@@ -31,7 +32,6 @@ TLP2_IDS: dict[str, str] = {
     "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
     "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
 }
-TLP_BY_LEVEL = ("clear", "green", "amber", "amber+strict", "red")
 
 # The identity ATT&CK objects are created by; the reader maps it back to source ``mitre-attack``.
 MITRE_IDENTITY = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
@@ -102,8 +102,8 @@ def tlp_of(props: dict[str, Any]) -> str | None:
     if name in TLP2_IDS:
         return name
     level = props.get("tlp_level")
-    if isinstance(level, int) and 0 < level < len(TLP_BY_LEVEL):
-        return TLP_BY_LEVEL[level]
+    if isinstance(level, int) and TLP.CLEAR < level <= TLP.RED:
+        return TLP(level).label
     return None
 
 
@@ -353,7 +353,6 @@ _VALUE_TYPES = {
     "url": "url",
     "email": "email-addr",
 }
-OBSERVABLE_TYPES = (*_VALUE_TYPES.values(), "file", "x509-certificate")
 
 
 def _quote(value: str) -> str:

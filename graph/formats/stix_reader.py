@@ -1,4 +1,4 @@
-"""STIX 2.1 bundles -> ``IngestBatch`` rows of the actorgraph model (cypher/schema.md).
+"""STIX 2.1 bundles -> ``IngestBatch`` rows of the actorgraph model (cypher/README.md).
 
 The whole bundle is validated first (graph/formats/stix_validate.py); then objects become nodes and
 relationships become edges:
@@ -27,17 +27,12 @@ from typing import Any
 from actorgraph.graph.formats.countries import country_code, country_name, derive_country
 from actorgraph.graph.errors import ActorgraphError, InvalidIndicator, StixIngestError
 from actorgraph.graph.formats.indicators import asn_number, indicator_id, normalize_indicator
-from actorgraph.graph.formats.provenance import (
-    TLP_MARKING_IDS,
-    iso,
-    seen_props,
-    strictest_tlp,
-    tlp_name,
-    tlp_props,
-)
+from actorgraph.graph.formats.provenance import TLP_MARKING_IDS, iso, seen_props
 from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.formats.stix_patterns import Comparison, parse_pattern
+from actorgraph.graph.formats.stix_relationships import graph_relationship
 from actorgraph.graph.formats.stix_validate import bundle_objects, load_json, validate_objects
+from actorgraph.graph.tlp import TLP, marking
 
 KnownIds = Callable[[set[str]], set[str]]
 ResolveIds = Callable[[set[str]], dict[str, list[tuple[str, str]]]]
@@ -70,35 +65,13 @@ _INFRA_KINDS = {
     "bulletproof": "bulletproof_hoster", "bulletproof-hosting": "bulletproof_hoster",
     "vps": "vps", "anonymization": "vps",
 }  # fmt: skip
-# Infrastructure kinds of the graph model (cypher/schema.md); ``x_actorgraph_kind`` may name one.
+# Infrastructure kinds of the graph model (cypher/README.md); ``x_actorgraph_kind`` may name one.
 INFRA_KINDS = frozenset(
     {"asn", "hosting_provider", "registrar", "name_server", "certificate", "c2_server",
      "bulletproof_hoster", "cdn", "sinkhole", "vps", "other"}
 )  # fmt: skip
 _ATTACK_SOURCES = ("mitre-attack", "mitre-mobile-attack", "mitre-ics-attack")
 
-# STIX relationship_type -> graph type, for relationships between modelled nodes.
-_REL_TYPES = {
-    "uses": "USES",
-    "indicates": "INDICATES",
-    "resolves-to": "RESOLVES_TO",
-    "belongs-to": "HOSTED_ON",
-    "hosted-on": "HOSTED_ON",
-    "communicates-with": "COMMUNICATES_WITH",
-    "beacons-to": "COMMUNICATES_WITH",
-    "exfiltrates-to": "COMMUNICATES_WITH",
-    "targets": "TARGETS",
-    "originates-from": "ORIGINATES_FROM",
-    "subtechnique-of": "SUBTECHNIQUE_OF",
-    "variant-of": "VARIANT_OF",
-    "consists-of": "CONSISTS_OF",
-    # STIX 2.1 has no verbs for these; graph/formats/stix_out.py and the demo world use these names.
-    "registered-with": "REGISTERED_WITH",
-    "uses-name-server": "USES_NAMESERVER",
-    "uses-nameserver": "USES_NAMESERVER",
-    "presents-certificate": "PRESENTS_CERT",
-    "presents-cert": "PRESENTS_CERT",
-}
 # Relationship types that connect nothing actorgraph models, or restate a skip.
 _IGNORED_RELS = {"revoked-by", "mitigates", "detects"}
 
@@ -122,7 +95,7 @@ def read_stix(
             to those are not dangling. ``None``: only the bundle counts.
         resolve_ids: maps STIX ids in the store to their ``(label, node id)`` pairs, for
             references to indicators, observables, locations and identities outside the
-            bundle (see ``graph.writer.resolve_stix_ids``). Also serves as ``known_ids``.
+            bundle (see ``graph.ingest.writer.resolve_stix_ids``). Also serves as ``known_ids``.
         origin: where the input came from, for error messages (default: the path, or
             ``source`` for parsed input).
         provenance: ``False`` leaves out the provenance properties (timestamps, TLP,
@@ -256,33 +229,34 @@ class _BundleReader:
 
     # ------------------------------------------------------------- provenance
     def _marking(self, obj: dict[str, Any]) -> None:
-        name = None
+        level = None
         if obj.get("definition_type") == "tlp":
-            name = tlp_name((obj.get("definition") or {}).get("tlp"))
+            level = TLP.lookup((obj.get("definition") or {}).get("tlp"))
         for ext in (obj.get("extensions") or {}).values():
             if isinstance(ext, dict) and "tlp_2_0" in ext:
-                name = tlp_name(ext["tlp_2_0"])
-        name = name or tlp_name(obj.get("name"))
-        if name:
-            self.markings[obj["id"]] = name
+                level = TLP.lookup(ext["tlp_2_0"])
+        if level is None:  # TLP.CLEAR is falsy: test for None, not truth
+            level = TLP.lookup(obj.get("name"))
+        if level is not None:
+            self.markings[obj["id"]] = level
 
     def source_of(self, obj: dict[str, Any]) -> str:
         name = self.identities.get(obj.get("created_by_ref") or "")
         if name and _attack_ref(obj) and name == "The MITRE Corporation":
-            return "mitre-attack"  # same provenance as graph.attack for the same objects
+            return "mitre-attack"  # same provenance as graph.formats.attack
         return name or self.batch.source
 
     def prov(self, obj: dict[str, Any], *, with_stix_id: bool = True) -> dict[str, Any]:
         if not self.provenance:
             return {"stix_ids": [obj["id"]], "sources": [self.batch.source]}  # read back below
-        tlp = strictest_tlp([self.markings.get(m) for m in obj.get("object_marking_refs") or []])
+        tlp = TLP.strictest(self.markings.get(m) for m in obj.get("object_marking_refs") or [])
         props: dict[str, Any] = {
             "stix_ids": [obj["id"]],
             "sources": [self.source_of(obj)],
             "created": iso(obj.get("created")),
             "modified": iso(obj.get("modified")),
             "confidence": obj.get("confidence"),
-            **tlp_props(tlp),
+            **marking(tlp),
         }
         if with_stix_id:
             props["stix_id"] = obj["id"]
@@ -517,7 +491,7 @@ class _BundleReader:
         props = self.edge_props(obj)
         for src_label, src_id in sources:
             for dst_label, dst_id in targets:
-                mapped = _map_relationship(rel, src_label, dst_label)
+                mapped = graph_relationship(rel, src_label, dst_label)
                 if mapped is None:
                     self.batch.skip(f"relationship {rel} {src_label}->{dst_label}")
                     continue
@@ -529,7 +503,7 @@ class _BundleReader:
                 )
                 edge = dict(props)
                 if rel_type == "ATTRIBUTED_TO" and obj.get("x_actorgraph_hypothesis"):
-                    # A model's hypothesis (exported by graph/reports/export.py) stays a hypothesis:
+                    # A model's hypothesis (graph/reports/attribution_stix.py) stays a hypothesis:
                     # reading it back must never turn it into an attribution fact.
                     rel_type = "PREDICTED_ACTOR"
                     edge.update(score=(obj.get("confidence") or 0) / 100,
@@ -634,27 +608,6 @@ _NODE_HANDLERS: dict[str, Callable[[_BundleReader, dict[str, Any]], None]] = {
     "file": _BundleReader._observable,
     "x509-certificate": _BundleReader._observable,
 }
-
-
-def _map_relationship(rel: str, src_label: str, dst_label: str) -> tuple[str, bool] | None:
-    """Graph type for a STIX relationship between two labels, and whether to reverse it."""
-    if rel == "indicates" and src_label != "Indicator":
-        return "RELATED_TO", False  # an AS number in a pattern is Infrastructure, not Indicator
-    if rel == "hosts":
-        return "HOSTED_ON", True
-    if rel == "attributed-to":
-        if src_label == "Campaign" and dst_label == "ThreatActor":
-            return "ATTRIBUTED_TO", False
-        return "RELATED_TO", False  # intrusion-set -> threat-actor and other pairs
-    if rel == "located-at":
-        if src_label == "ThreatActor" and dst_label == "Country":
-            return "ORIGINATES_FROM", False
-        return "RELATED_TO", False
-    if rel == "targets" and dst_label not in ("Sector", "Country"):
-        return "RELATED_TO", False
-    if rel == "originates-from" and dst_label != "Country":
-        return None
-    return _REL_TYPES.get(rel, "RELATED_TO"), False
 
 
 def _edge_refs(obj: dict[str, Any]) -> list[str]:

@@ -212,8 +212,8 @@ def _refs(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 yield ref, prop
 
 
-# STIX 2.1 ids end in the canonical 8-4-4-4-12 hex form (uuid.UUID also took other hyphen
-# placements, and cost 7 us an object).
+# STIX 2.1 ids end in the canonical 8-4-4-4-12 hex form; uuid.UUID also accepts other hyphen
+# placements, and costs more.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 

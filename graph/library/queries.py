@@ -4,7 +4,7 @@ One file per query (BloodHound's layout), validated by a strict schema. ``load_l
 the whole library when one file is wrong, so a broken query never reaches a user: duplicate names
 or GUIDs, a missing ``LIMIT``, a ``$param`` used but not declared (or declared but unused), a value
 written into the query where a parameter belongs, a write clause, or Cypher outside the subset that
-runs on both Neo4j 5 and FalkorDB (``shared/falkordb-cypher.md``).
+runs on both Neo4j 5 and FalkorDB (``docs/falkordb-cypher.md``).
 
 ``$max_tlp`` is reserved: every query filters the nodes it walks with
 ``coalesce(x.tlp_level, 0) <= $max_tlp`` and ``run_query`` fills it from the caller's clearance,
@@ -29,8 +29,10 @@ from pydantic import ValidationError as PydanticValidationError
 from actorgraph.cypher import CYPHER_DIR, QUERIES_DIR
 from actorgraph.graph.errors import NotFound, ValidationError
 from actorgraph.graph.formats.indicators import KINDS as INDICATOR_KINDS
-from actorgraph.graph.schema import LABELS, REL_TYPES, TLP_LEVELS
+from actorgraph.graph.lexer import find_write, split_literals
+from actorgraph.graph.schema import LABELS, REL_TYPES
 from actorgraph.graph.store import GraphStore, Row
+from actorgraph.graph.tlp import SPELLINGS as TLP_SPELLINGS
 
 ParamType = Literal["string", "integer", "float", "boolean", "list"]
 
@@ -62,7 +64,7 @@ _INFRA_KINDS = (
 )  # fmt: skip
 _OUTPUT_WORDS = ("", " ", ", ", ":", " -> ", "|")
 ALLOWED_STRING_LITERALS = frozenset(
-    (*INDICATOR_KINDS, *_INFRA_KINDS, *LABELS, *REL_TYPES, *TLP_LEVELS, *_OUTPUT_WORDS)
+    (*INDICATOR_KINDS, *_INFRA_KINDS, *LABELS, *REL_TYPES, *TLP_SPELLINGS, *_OUTPUT_WORDS)
 )
 # Numbers that are constants of the model (TLP levels, hop counts, seconds per day, percent),
 # not thresholds a user would want to tune.
@@ -92,9 +94,6 @@ _NOT_PORTABLE: tuple[tuple[str, str], ...] = (
     ),
     (r"\|\s*:", "[:A|:B] (removed in Neo4j 5); write [:A|B]"),
     (r";", "several statements"),
-)
-_WRITES = re.compile(
-    r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|DROP|FOREACH|LOAD\s+CSV)\b", re.IGNORECASE
 )
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _NUMBER = re.compile(r"(?<![\w$.])(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?![\w])")
@@ -134,10 +133,6 @@ class ResearchQuery(BaseModel):
     query: str = Field(min_length=20)
     returns: list[str] = Field(min_length=1)
     revision: int = Field(ge=1)
-
-    def parameter(self, name: str) -> QueryParameter | None:
-        """The declared parameter called ``name``, or None."""
-        return next((p for p in self.parameters if p.name == name), None)
 
     def example_params(self) -> dict[str, Any]:
         """The example value of every declared parameter."""
@@ -217,8 +212,8 @@ def lint_query(q: ResearchQuery) -> list[str]:
         problems.append("query must end with LIMIT $limit or LIMIT <n>")
     if _top_level_union(code):
         problems.append("UNION outside CALL {} (the final LIMIT would bind only its last branch)")
-    if m := _WRITES.search(code):
-        problems.append(f"write clause {m.group(0)!r} in a research query")
+    if write := find_write(q.query):
+        problems.append(f"write clause {str(write)!r} in a research query")
     for pattern, what in _NOT_PORTABLE:
         if re.search(pattern, code, re.IGNORECASE):
             problems.append(f"not portable to both engines: {what}")
@@ -247,41 +242,6 @@ def lint_query(q: ResearchQuery) -> list[str]:
         except ValidationError as exc:
             problems.append(f"parameter {p.name!r}: bad example or default: {exc}")
     return problems
-
-
-def split_literals(cypher: str) -> tuple[str, list[str]]:
-    """Cypher without comments and with each string literal replaced by ``''``, and the literals.
-
-    A tokenizer, not a regex, so that quotes inside comments or other strings cannot fool it.
-    """
-    out: list[str] = []
-    strings: list[str] = []
-    i, n = 0, len(cypher)
-    while i < n:
-        ch = cypher[i]
-        if cypher.startswith("//", i):
-            j = cypher.find("\n", i)
-            i = n if j < 0 else j
-        elif cypher.startswith("/*", i):
-            j = cypher.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        elif ch in "'\"`":
-            j, buf = i + 1, []
-            while j < n and cypher[j] != ch:
-                if cypher[j] == "\\" and j + 1 < n:
-                    j += 1
-                buf.append(cypher[j])
-                j += 1
-            if ch == "`":
-                out.append(cypher[i : j + 1])
-            else:
-                out.append("''")
-                strings.append("".join(buf))
-            i = j + 1
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out), strings
 
 
 def _top_level_union(code: str) -> bool:

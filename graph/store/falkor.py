@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 import redis
 
-from actorgraph.graph.store import embedded
-
-from actorgraph.graph.library import guard
 from actorgraph.graph.errors import (
     QueryError,
     QueryTimeout,
     ReadOnlyViolation,
     StoreError,
     StoreUnavailable,
-    ValidationError,
 )
 from actorgraph.graph.schema import falkordb_statements
-from actorgraph.graph.store import GraphStore, Row
-
-_LOAD_CSV = re.compile(r"\bLOAD\s+CSV\b", re.IGNORECASE)
+from actorgraph.graph.store import GraphStore, Row, embedded
 
 
 class FalkorStore(GraphStore):
@@ -67,17 +60,9 @@ class FalkorStore(GraphStore):
         read_only: bool = False,
         timeout_ms: int | None = None,
     ) -> list[Row]:
-        # Two engine behaviours no timeout stops (measured, tests/test_hostile_cypher.py):
-        # range() builds its whole list before the timeout is checked (1e9 elements took the
-        # machine's 24 GB), and LOAD CSV fetches https:// URLs even on the read-only path.
-        try:
-            guard.check_bounded(cypher, params)
-        except ValidationError as exc:
-            raise QueryError(f"query refused: {exc}", cypher) from exc
-        if read_only and _LOAD_CSV.search(guard.strip_literals(cypher)):
-            raise ReadOnlyViolation("LOAD CSV is not allowed on a read-only path", cypher)
-        # Writes queue on the server's write lock (see embedded.write_lock for the measured
-        # engine race it avoids); reads run in parallel.
+        self._check_query(cypher, params, read_only=read_only)
+        # Writes queue on the server's write lock (see embedded.write_lock for the engine race
+        # it avoids); reads run in parallel.
         with contextlib.nullcontext() if read_only else embedded.write_lock(self.socket_path):
             try:
                 result = self._run(cypher, params, read_only, timeout_ms)
@@ -196,8 +181,7 @@ def _translate(exc: Exception, cypher: str) -> StoreError:
 
 
 # Values that need no conversion; most cells of a result are these. Checked first because
-# _plain runs once per cell: the import and isinstance chain below were 1.6 ms of an API
-# attribution's 24 evidence rows (cProfile, 2026-12-01).
+# _plain runs once per cell and the import and isinstance chain below is slow by comparison.
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 

@@ -32,6 +32,7 @@ class Neo4jStore(GraphStore):
 
     def query(self, cypher: str, params: dict[str, Any] | None = None, *, read_only: bool = False,
               timeout_ms: int | None = None) -> list[Row]:
+        self._check_query(cypher, params, read_only=read_only)
         neo4j = self._neo4j
         q = neo4j.Query(cypher, timeout=(timeout_ms / 1000) if timeout_ms else None)
 

@@ -3,25 +3,20 @@ an in-process TestClient, and a real ``actorgraph serve`` process on a free loca
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from tests.helpers.api_helpers import ROOT, free_port
-from tests.helpers.api_world import load_world
 from fastapi.testclient import TestClient
 
-from actorgraph.settings import Settings
 from actorgraph.api.keys import KeyStore
 from actorgraph.api.main import create_app
 from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.settings import Settings
+from tests.helpers.api_world import API_WORLD
+from tests.helpers.graphs import write_graph
+from tests.helpers.server import serve
 
 # name -> (role, tlp); "revoked" is revoked right after creation.
 KEY_SPECS = {
@@ -39,10 +34,10 @@ KEY_SPECS = {
 
 @pytest.fixture(scope="module")
 def world(server: FalkorStore) -> Iterator[FalkorStore]:
-    """A graph holding the tiny world of tests/api/api_world.py, shared by one test module."""
+    """A graph holding the tiny world of tests/helpers/api_world.py, shared by one test module."""
     s = server.with_graph(f"api-{uuid.uuid4().hex[:12]}")
     s.ensure_schema()
-    load_world(s)
+    write_graph(s, API_WORLD)
     yield s
     s.clear()
     s.close()
@@ -88,42 +83,12 @@ def client(
 @pytest.fixture(scope="module")
 def live_server(api_settings: Settings, keys: dict[str, str]) -> Iterator[str]:
     """A real ``actorgraph serve`` process on a free port; yields its base URL."""
-    port = free_port()
     env = {
-        **os.environ,
-        "ACTORGRAPH_HOME": str(api_settings.home),
         "ACTORGRAPH_GRAPH": api_settings.graph,
         "ACTORGRAPH_API_MAX_BODY_BYTES": str(api_settings.api_max_body_bytes),
         "ACTORGRAPH_CYPHER_ROW_CAP": str(api_settings.cypher_row_cap),
         "ACTORGRAPH_CYPHER_TIMEOUT_MS": str(api_settings.cypher_timeout_ms),
         "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port), "--no-model"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            pytest.fail(f"actorgraph serve exited with {proc.returncode}:\n{out}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("actorgraph serve did not answer within 60 s")
-        time.sleep(0.1)
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with serve(api_settings.home, "--no-model", env=env) as server:
+        yield server.base

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,8 +11,11 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from tests.helpers.api_helpers import ROOT, auth, free_port
+
+from tests.helpers.api_helpers import auth
 from tests.helpers.api_world import ALPHA
+from tests.helpers.paths import ROOT
+from tests.helpers.server import serve
 
 INTRUSION_SET = "intrusion-set--11111111-1111-4111-8111-111111111111"
 TS = "2024-06-01T00:00:00.000Z"
@@ -234,43 +236,9 @@ def test_serve_with_two_workers(api_settings, keys):
     _, limited = KeyStore(api_settings.home / "keys.sqlite").create(
         "reader", tlp="red", name="two-workers"
     )
-    port = free_port()
-    env = {
-        **os.environ,
-        "ACTORGRAPH_HOME": str(api_settings.home),
-        "ACTORGRAPH_GRAPH": api_settings.graph,
-        "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "25",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "actorgraph.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--no-model",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (
-                "serve --workers 2 did not start"
-            )
-            time.sleep(0.2)
+    env = {"ACTORGRAPH_GRAPH": api_settings.graph, "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "25"}
+    with serve(api_settings.home, "--workers", "2", "--no-model", env=env) as server:
+        base = server.base
         with httpx.Client(base_url=base, headers=auth(keys["reader_red"])) as client:
             statuses = {client.get(f"/v1/actors/{ALPHA}").status_code for _ in range(20)}
         assert statuses == {200}
@@ -298,44 +266,15 @@ def test_serve_with_two_workers(api_settings, keys):
             }
             assert got == want, text
             assert text.count("actorgraph_process_start_time_seconds{pid=") == 2
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_sigterm_stops_serve_and_the_store_it_started(tmp_path):
     from actorgraph.graph.store import embedded
-    port = free_port()
-    env = {**os.environ, "ACTORGRAPH_HOME": str(tmp_path)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port), "--no-model"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code in (
-                    200,
-                    503,
-                ):
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
-        assert embedded.running(tmp_path)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
-        assert not embedded.running(tmp_path)
+        with serve(tmp_path, "--no-model") as server:
+            assert embedded.running(tmp_path)
+            assert server.stop() == 0
+            assert not embedded.running(tmp_path)
     finally:
-        if proc.poll() is None:
-            proc.kill()
         embedded.stop(tmp_path)

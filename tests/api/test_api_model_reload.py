@@ -16,15 +16,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from tests.helpers.api_helpers import ROOT, auth
 from fastapi.testclient import TestClient
 
-from actorgraph.settings import Settings
 from actorgraph.api.keys import KeyStore
 from actorgraph.api.main import create_app
 from actorgraph.api.state import ModelHolder
-from actorgraph.graph.store import embedded
 from actorgraph.graph.errors import ModelError
+from actorgraph.graph.store import embedded
+from actorgraph.settings import Settings
+from tests.helpers.api_helpers import auth
+from tests.helpers.paths import ROOT
 
 
 def _wait(predicate, timeout: float = 30.0) -> bool:
@@ -131,9 +132,8 @@ def test_without_latest_the_first_model_serves_until_restart():
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A home holding the attribution tests' small world and one trained model version."""
-    from tests.gnn.test_gnn_attribution import build_world
-
     from actorgraph.graph.store import StoreConfig, open_store
+    from tests.helpers.attribution_world import build_world
 
     home = tmp_path_factory.mktemp("reload") / "home"
     embedded.start(home, auto=False)

@@ -13,8 +13,8 @@ from actorgraph.api.keys import ROLES, KeyStore
 from actorgraph.api.main import create_app
 from actorgraph.api.metrics import Histogram, Metrics
 from actorgraph.api.ratelimit import RateLimiter, SharedRateLimiter
-from actorgraph.api.tlp import tlp_level, tlp_name
 from actorgraph.graph.errors import NotFound, ValidationError
+from actorgraph.graph.tlp import TLP
 
 
 def test_key_store_round_trip(tmp_path):
@@ -54,11 +54,11 @@ def test_roles_are_ordered():
 
 def test_tlp_names():
     assert [
-        tlp_level(n) for n in ("CLEAR", "white", "TLP:GREEN", "amber", "amber+strict", "red")
+        TLP.parse(n) for n in ("CLEAR", "white", "TLP:GREEN", "amber", "amber+strict", "red")
     ] == [0, 0, 1, 2, 3, 4]
-    assert tlp_name(3) == "amber+strict"
+    assert TLP.parse(3).label == "amber+strict"
     with pytest.raises(ValidationError, match="'orange'"):
-        tlp_level("orange")
+        TLP.parse("orange")
 
 
 def test_token_bucket_refills_over_time():

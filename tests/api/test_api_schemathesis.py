@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.helpers.api_helpers import ROOT, free_port
-from tests.helpers.api_world import load_world
 
 from actorgraph.api.keys import KeyStore
 from actorgraph.graph.store import embedded
 from actorgraph.graph.store.falkor import FalkorStore
+from tests.helpers.api_world import API_WORLD
+from tests.helpers.graphs import write_graph
+from tests.helpers.server import serve
 
 pytestmark = pytest.mark.slow  # about 20 s: a server with a model and ~1,100 generated requests
 
@@ -33,48 +31,23 @@ def fuzz_target(tmp_path_factory) -> Iterator[tuple[str, str]]:
     home = tmp_path_factory.mktemp("fuzz-home")
     socket_path, _ = embedded.start(home, auto=False)
     store = FalkorStore(socket_path, graph="actorgraph")
-    proc = None
     try:
         store.ensure_schema()
-        load_world(store)
+        write_graph(store, API_WORLD)
         artefacts.save(
             train(export_graph(store), TrainConfig(epochs=10, episodes=2)), home / "models"
         )
         _, token = KeyStore(home / "keys.sqlite").create("admin", tlp="red", name="fuzzer")
-        port = free_port()
         env = {
-            **os.environ,
-            "ACTORGRAPH_HOME": str(home),
             "ACTORGRAPH_GRAPH": "actorgraph",
             "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "1000000",
             "ACTORGRAPH_CYPHER_TIMEOUT_MS": "2000",
         }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, "actorgraph serve exited"
-            assert time.monotonic() < deadline, "the server was not ready within 90 s"
-            time.sleep(0.2)
-        yield base, token
+        with serve(home, env=env, ready_within=90) as server:
+            ready = httpx.get(f"{server.base}/readyz", timeout=10)
+            assert ready.status_code == 200, ready.text  # the model is loaded
+            yield server.base, token
     finally:
-        if proc is not None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
         store.close()
         embedded.stop(home)
 

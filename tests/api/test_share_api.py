@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.helpers.share_app import with_share_routes
 
 from actorgraph.settings import Settings
 from actorgraph.api.keys import KeyStore
@@ -32,7 +31,7 @@ def share_client(server, server_home):
         for tlp in ("clear", "amber", "red")
     }
     settings = Settings(home=server_home, graph=graph.graph_name, api_rate_limit_per_minute=100_000)
-    app = with_share_routes(create_app(settings, store=graph, load_model=False))
+    app = create_app(settings, store=graph, load_model=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, {k: {"Authorization": f"Bearer {v}"} for k, v in tokens.items()}
     graph.clear()

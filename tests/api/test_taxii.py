@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import requests
 from fastapi.testclient import TestClient
-from tests.helpers.share_app import with_share_routes
 from taxii2client.exceptions import TAXIIServiceException
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
-from actorgraph.settings import Settings
 from actorgraph.api.keys import KeyStore
 from actorgraph.api.main import create_app
 from actorgraph.api.routes.taxii import COLLECTIONS, TAXII_MEDIA_TYPE, clear_cache
-from actorgraph.graph.reports.export import export_bundle
 from actorgraph.graph.ingest import ingest_object
-
-from tests.helpers.paths import ROOT
+from actorgraph.graph.reports.export import export_bundle
+from actorgraph.settings import Settings
 from tests.helpers.paths import APT28_BUNDLE as FIXTURE
+from tests.helpers.server import serve
+
 CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
 LEVEL_IDS = {level: cid for cid, (level, _) in COLLECTIONS.items()}
 
@@ -64,49 +56,15 @@ def taxii_keys(server_home) -> dict[str, str]:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def taxii_server(server_home, feed_graph, taxii_keys) -> Iterator[str]:
-    """A real uvicorn process serving the app (with the share routers) on a free port."""
-    port = _free_port()
+    """A real ``actorgraph serve`` process (the share routers included) on a free port."""
     env = {
-        **os.environ,
-        "ACTORGRAPH_HOME": str(server_home),
         "ACTORGRAPH_GRAPH": feed_graph.graph_name,
         "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "share_app:app", "--factory", "--app-dir", "tests",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            pytest.fail(f"server exited with {proc.returncode}:\n{out}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("server did not answer within 60 s")
-        time.sleep(0.1)
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with serve(server_home, "--no-model", env=env) as server:
+        yield server.base
 
 
 def test_discovery_api_root_and_collections_per_clearance(taxii_server, taxii_keys):
@@ -184,7 +142,7 @@ def test_bad_tokens_and_media_types_in_process(server_home, feed_graph, taxii_ke
     settings = Settings(
         home=server_home, graph=feed_graph.graph_name, api_rate_limit_per_minute=100_000
     )
-    app = with_share_routes(create_app(settings, store=feed_graph, load_model=False))
+    app = create_app(settings, store=feed_graph, load_model=False)
     clear_cache()
     headers = {"Authorization": f"Bearer {taxii_keys['red']}", "Accept": TAXII_MEDIA_TYPE}
     with TestClient(app, raise_server_exceptions=False) as client:

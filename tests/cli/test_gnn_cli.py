@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.gnn.test_gnn_attribution import build_world
 
 from actorgraph.cli import main
 from actorgraph.graph.store import StoreConfig, open_store
+from tests.helpers.attribution_world import build_world
 
 
 @pytest.fixture

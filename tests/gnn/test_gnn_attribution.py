@@ -16,77 +16,8 @@ from actorgraph.gnn.attribute import Attributor
 from actorgraph.gnn.dataset import export_graph
 from actorgraph.gnn.train import TrainConfig, train
 from actorgraph.graph.errors import IngestError, InvalidIndicator, ModelError, ValidationError
-
-# Four actors; X owns a rare malware and a unique C2 domain; everyone shares hubs.
-ACTORS = {"X": "CN", "Y": "RU", "Z": "IR", "W": "KP"}
-TECHS = [f"T10{i:02d}" for i in range(10, 30)] + ["T1059"]
-NODE = "UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n += row.props"
-EDGE = ("UNWIND $rows AS row MATCH (a:{src} {{id: row.s}}) MATCH (b:{dst} {{id: row.d}}) "
-        "MERGE (a)-[:{rel}]->(b)")
-
-
-def _nodes(store, label: str, rows: list[dict]) -> None:
-    store.write_batches(NODE.format(label=label), rows)
-
-
-def _edges(store, src: str, rel: str, dst: str, pairs: list[tuple[str, str]]) -> None:
-    store.write_batches(EDGE.format(src=src, rel=rel, dst=dst), [{"s": s, "d": d} for s, d in pairs])
-
-
-def build_world(store, tlp_actor_w: int = 0) -> None:
-    """4 actors, 8 campaigns, 21 techniques, rare + shared malware, commodity tool, hub infra."""
-    _nodes(store, "ThreatActor", [
-        {"id": f"intrusion-set--{a}", "props": {"name": f"Actor {a}", "aliases": [f"{a}-alias"],
-                                                 "country": c, "tlp_level": tlp_actor_w if a == "W" else 0}}
-        for a, c in ACTORS.items()])
-    _nodes(store, "Technique", [{"id": f"attack-pattern--{t}", "props": {"external_id": t, "name": t}}
-                                for t in TECHS])
-    _nodes(store, "Malware", [
-        {"id": "malware--sunspotx", "props": {"name": "SunSpotX", "aliases": ["SunSpotX"]}},
-        {"id": "malware--plugx", "props": {"name": "PlugX", "aliases": ["PlugX", "Korplug"]}},
-        {"id": "malware--wiper", "props": {"name": "WiperY", "aliases": []}},
-        {"id": "malware--tinyz", "props": {"name": "TinyZ", "aliases": []}},
-    ])
-    _nodes(store, "Tool", [{"id": "tool--mimikatz", "props": {"name": "Mimikatz", "aliases": ["Mimikatz"],
-                                                              "external_id": "S0002"}}])
-    _nodes(store, "Indicator", [
-        {"id": "domain:evil-x.example", "props": {"kind": "domain", "value": "evil-x.example"}},
-        {"id": "ipv4:104.16.1.1", "props": {"kind": "ipv4", "value": "104.16.1.1"}},
-        {"id": "ipv4:203.0.113.9", "props": {"kind": "ipv4", "value": "203.0.113.9"}},
-        {"id": "domain:y-c2.example", "props": {"kind": "domain", "value": "y-c2.example"}},
-    ])
-    _nodes(store, "Infrastructure", [{"id": "asn:AS13335", "props": {"kind": "asn", "name": "Cloudflare",
-                                                                     "value": "AS13335", "asn": 13335}}])
-    rng = np.random.default_rng(0)
-    uses = []
-    for i, a in enumerate(ACTORS):
-        own = TECHS[i * 5:(i + 1) * 5]
-        for t in own + ["T1059"]:
-            uses.append((f"intrusion-set--{a}", f"attack-pattern--{t}"))
-    _edges(store, "ThreatActor", "USES", "Technique", uses)
-    _edges(store, "ThreatActor", "USES", "Malware", [
-        ("intrusion-set--X", "malware--sunspotx"), ("intrusion-set--X", "malware--plugx"),
-        ("intrusion-set--Y", "malware--plugx"), ("intrusion-set--Y", "malware--wiper"),
-        ("intrusion-set--Z", "malware--tinyz"), ("intrusion-set--W", "malware--plugx")])
-    _edges(store, "ThreatActor", "USES", "Tool", [(f"intrusion-set--{a}", "tool--mimikatz") for a in ACTORS])
-    camps, attributed, camp_uses, camp_inds = [], [], [], []
-    for i, a in enumerate(ACTORS):
-        own = TECHS[i * 5:(i + 1) * 5]
-        for k in range(2):
-            cid = f"campaign--{a}{k}"
-            camps.append({"id": cid, "props": {"name": f"Op {a}{k}", "external_id": f"C09{i}{k}"}})
-            attributed.append((cid, f"intrusion-set--{a}"))
-            picks = rng.choice(own, size=3, replace=False)
-            camp_uses += [(cid, f"attack-pattern--{t}") for t in picks]
-            camp_inds.append(("ipv4:104.16.1.1", cid))  # everyone sits behind the CDN
-    camp_inds += [("domain:evil-x.example", "campaign--X0"), ("domain:y-c2.example", "campaign--Y0")]
-    _nodes(store, "Campaign", camps)
-    _edges(store, "Campaign", "ATTRIBUTED_TO", "ThreatActor", attributed)
-    _edges(store, "Campaign", "USES", "Technique", camp_uses)
-    _edges(store, "Indicator", "INDICATES", "Campaign", camp_inds)
-    _edges(store, "Indicator", "RESOLVES_TO", "Indicator", [("domain:evil-x.example", "ipv4:203.0.113.9")])
-    _edges(store, "Indicator", "HOSTED_ON", "Infrastructure", [("ipv4:104.16.1.1", "asn:AS13335")])
-
+from actorgraph.graph.tlp import TLP
+from tests.helpers.attribution_world import build_world
 
 CONFIG = TrainConfig(seed=3, epochs=40, episodes=4, dim=16)
 
@@ -123,8 +54,9 @@ def test_minibatch_pretraining_trains_a_usable_model(store, tmp_path: Path):
     artefacts.save(trained, tmp_path / "models")
     att = Attributor.load(tmp_path / "models", store)
     assert att.trained.config.pretrain_fanouts == (3, 3)
-    res = att.attribute(activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]}))
-    assert res.candidates[0]["actor_id"] == "intrusion-set--X"
+    act = activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]})
+    res = att.attribute(act, max_tlp=TLP.RED)
+    assert res.candidates[0].actor_id == "intrusion-set--X"
 
 
 def test_encoder_model_round_trips_and_finds_the_planted_signal(store, tmp_path: Path):
@@ -133,8 +65,9 @@ def test_encoder_model_round_trips_and_finds_the_planted_signal(store, tmp_path:
     artefacts.save(trained, tmp_path / "models")
     att = Attributor.load(tmp_path / "models", store)
     assert att.trained.entity_emb is not None
-    res = att.attribute(activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]}))
-    assert res.candidates[0]["actor_id"] == "intrusion-set--X"
+    act = activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]})
+    res = att.attribute(act, max_tlp=TLP.RED)
+    assert res.candidates[0].actor_id == "intrusion-set--X"
 
 
 @pytest.mark.parametrize("query_norm", [False, True])
@@ -157,11 +90,11 @@ def test_planted_signal_ranks_its_actor_first(trained_world):
     att = Attributor.load(models, store)
     act = activity_from_simple({"malware": ["sunspotx"], "indicators": ["evil-x[.]example"],
                                 "techniques": ["T1059"]})
-    res = att.attribute(act, top_k=4)
-    assert res.candidates[0]["name"] == "Actor X"
-    assert res.candidates[0]["score"] > res.candidates[1]["score"]
-    assert res.countries[0]["country"] == "CN"
-    kinds = {(e["actor_id"], e["kind"]) for e in res.evidence}
+    res = att.attribute(act, max_tlp=TLP.RED, top_k=4)
+    assert res.candidates[0].name == "Actor X"
+    assert res.candidates[0].score > res.candidates[1].score
+    assert res.countries[0].country == "CN"
+    kinds = {(e.actor_id, e.kind) for e in res.evidence}
     assert ("intrusion-set--X", "shared_malware") in kinds
     assert ("intrusion-set--X", "shared_indicator") in kinds
 
@@ -169,22 +102,23 @@ def test_planted_signal_ranks_its_actor_first(trained_world):
 def test_hub_only_match_is_not_a_confident_attribution(trained_world):
     store, models, _, _ = trained_world
     att = Attributor.load(models, store)
-    res = att.attribute(activity_from_simple({"indicators": ["104.16.1.1"], "tools": ["Mimikatz"]}), top_k=4)
-    top = res.candidates[0]["score"]
+    act = activity_from_simple({"indicators": ["104.16.1.1"], "tools": ["Mimikatz"]})
+    res = att.attribute(act, max_tlp=TLP.RED, top_k=4)
+    top = res.candidates[0].score
     assert res.unknown > top and top < 0.5, res.to_dict()
-    hubs = [e for e in res.evidence if e["hub"]]
-    assert hubs and all(e["weight"] < 0.1 for e in hubs)
+    hubs = [e for e in res.evidence if e.hub]
+    assert hubs and all(e.weight < 0.1 for e in hubs)
 
 
 def test_probabilities_and_unknown_sum_to_one(trained_world):
     store, models, _, _ = trained_world
     att = Attributor.load(models, store)
     for simple in ({"malware": ["PlugX"]}, {"techniques": ["T1010", "T1016"]}, {"tools": ["nothing-known"]}):
-        res = att.attribute(activity_from_simple(simple), top_k=10)
+        res = att.attribute(activity_from_simple(simple), max_tlp=TLP.RED, top_k=10)
         assert len(res.candidates) == 4
-        assert sum(c["score"] for c in res.candidates) + res.unknown == pytest.approx(1.0, abs=1e-4)
-        assert all(0 <= c["score"] <= 1 for c in res.candidates)
-    empty = att.attribute(activity_from_simple({"tools": ["nothing-known"]}))
+        assert sum(c.score for c in res.candidates) + res.unknown == pytest.approx(1.0, abs=1e-4)
+        assert all(0 <= c.score <= 1 for c in res.candidates)
+    empty = att.attribute(activity_from_simple({"tools": ["nothing-known"]}), max_tlp=TLP.RED)
     assert empty.unknown == pytest.approx(1.0)
 
 
@@ -228,15 +162,15 @@ def test_stix_bundle_input_links_by_name_and_pattern(trained_world):
          "valid_from": "2026-01-01T00:00:00Z"},
     ]}
     act = activity_from_stix(bundle, name="b.json")
-    res = Attributor.load(models, store).attribute(act)
-    assert res.candidates[0]["actor_id"] == "intrusion-set--X"
+    res = Attributor.load(models, store).attribute(act, max_tlp=TLP.RED)
+    assert res.candidates[0].actor_id == "intrusion-set--X"
 
 
 def test_persist_writes_hypotheses_only(trained_world):
     store, models, _, version = trained_world
     att = Attributor.load(models, store)
     act = activity_from_simple({"malware": ["SunSpotX"], "name": "new op"})
-    res = att.attribute(act, top_k=2)
+    res = att.attribute(act, max_tlp=TLP.RED, top_k=2)
     cid = att.persist(act, res, created="2026-11-30T00:00:00Z")
     rows = store.query("MATCH (c:Campaign {id: $id})-[r]->(a:ThreatActor) RETURN type(r) AS t, "
                        "r.rank AS rank, r.model_version AS v ORDER BY rank", {"id": cid})
@@ -253,10 +187,10 @@ def test_tlp_hides_actors_above_clearance(store, tmp_path: Path):
     act = activity_from_simple({"malware": ["PlugX"]})
     full = att.attribute(act, top_k=4, max_tlp=4)
     low = att.attribute(act, top_k=4, max_tlp=1)
-    assert "intrusion-set--W" in {c["actor_id"] for c in full.candidates}
-    assert "intrusion-set--W" not in {c["actor_id"] for c in low.candidates}
-    assert all(e["actor_id"] != "intrusion-set--W" for e in low.evidence)
-    assert sum(c["score"] for c in low.candidates) + low.unknown == pytest.approx(1.0, abs=1e-4)
+    assert "intrusion-set--W" in {c.actor_id for c in full.candidates}
+    assert "intrusion-set--W" not in {c.actor_id for c in low.candidates}
+    assert all(e.actor_id != "intrusion-set--W" for e in low.evidence)
+    assert sum(c.score for c in low.candidates) + low.unknown == pytest.approx(1.0, abs=1e-4)
 
 
 def test_leave_one_campaign_out_in_processes_gives_the_serial_rows(store):
@@ -321,9 +255,9 @@ def test_concurrent_attributions_match_sequential_ones(trained_world):
     inputs = [{"malware": ["SunSpotX"]}, {"malware": ["WiperY"], "techniques": ["T1016"]},
               {"indicators": ["104.16.1.1"]}, {"malware": ["TinyZ"], "tools": ["Mimikatz"]}] * 3
     acts = [activity_from_simple(x) for x in inputs]
-    expected = [att.attribute(a).to_dict() for a in acts]
+    expected = [att.attribute(a, max_tlp=TLP.RED).to_dict() for a in acts]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        got = list(pool.map(lambda a: att.attribute(a).to_dict(), acts))
+        got = list(pool.map(lambda a: att.attribute(a, max_tlp=TLP.RED).to_dict(), acts))
     assert got == expected
 
 
@@ -342,8 +276,8 @@ def test_pretrained_encoder_round_trips_and_keeps_the_planted_signal(store, tmp_
     att = Attributor.load(tmp_path / "models", store, version=version)
     assert att.trained.model.similarity == similarity
     act = activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]})
-    res = att.attribute(act)
-    assert res.candidates[0]["actor_id"] == "intrusion-set--X"
+    res = att.attribute(act, max_tlp=TLP.RED)
+    assert res.candidates[0].actor_id == "intrusion-set--X"
     from actorgraph.gnn.scoring import Scorer
 
     q = [[trained.space.pos["malware--sunspotx"], trained.space.pos["domain:evil-x.example"]]]
@@ -383,7 +317,7 @@ def test_nearest_overlap_takes_the_closest_profile_entity_whatever_the_profile_s
     import scipy.sparse as sp
     import torch
 
-    from actorgraph.gnn.pretrain import nearest_overlap, profile_pairs
+    from actorgraph.gnn.nearest import nearest_overlap, profile_pairs
 
     emb = torch.eye(4)  # four unrelated entities
     # Actor 0 holds entity 0 among three others; actor 1 holds only entity 1; actor 2 nothing.
@@ -397,7 +331,7 @@ def test_nearest_index_matches_the_torch_overlap():
     import scipy.sparse as sp
     import torch
 
-    from actorgraph.gnn.pretrain import NearestIndex, nearest_overlap, profile_pairs
+    from actorgraph.gnn.nearest import NearestIndex, nearest_overlap, profile_pairs
 
     gen = torch.Generator().manual_seed(0)
     emb = torch.randn(30, 8, generator=gen)
@@ -415,3 +349,16 @@ def test_nearest_index_matches_the_torch_overlap():
     np.testing.assert_allclose(got, want.numpy(), atol=1e-5)
     index.table = None  # the on-the-fly path of large graphs gives the same numbers
     np.testing.assert_allclose(index(q_idx.numpy(), q_w.numpy(), q_batch.numpy(), 2), want.numpy(), atol=1e-5)
+
+
+def test_the_result_is_typed_and_the_clearance_is_required(trained_world):
+    from actorgraph.graph.attribution import AttributionResult
+
+    store, models, _, _ = trained_world
+    att = Attributor.load(models, store)
+    act = activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]})
+    with pytest.raises(TypeError, match="max_tlp"):
+        att.attribute(act)  # no default: forgetting the clearance must not show everything
+    res = att.attribute(act, max_tlp=TLP.RED)
+    assert isinstance(res, AttributionResult) and res.evidence
+    assert AttributionResult.from_json(res.to_json()) == res

@@ -34,8 +34,10 @@ NODES = [
 EDGES = [
     {"src": "a1", "rel": "USES", "dst": "m1"}, {"src": "a1", "rel": "USES", "dst": "m2"},
     {"src": "a2", "rel": "USES", "dst": "m2"}, {"src": "c1", "rel": "ATTRIBUTED_TO", "dst": "a2"},
-    {"src": "c1", "rel": "USES", "dst": "t1"}, {"src": "a1", "rel": "ORIGINATES_FROM", "dst": "country:RU"},
-    {"src": "c1", "rel": "PREDICTED_ACTOR", "dst": "a1"}, {"src": "a1", "rel": "USES", "dst": "missing"},
+    {"src": "c1", "rel": "USES", "dst": "t1"},
+    {"src": "a1", "rel": "ORIGINATES_FROM", "dst": "country:RU"},
+    {"src": "c1", "rel": "PREDICTED_ACTOR", "dst": "a1"},
+    {"src": "a1", "rel": "USES", "dst": "missing"},
 ]
 
 
@@ -53,13 +55,16 @@ def test_snapshot_rows_labels_fingerprint_and_leave_one_out():
 def test_hub_list_flags_shared_infrastructure_not_ordinary_values():
     hubs = HubList.load()
     assert hubs.reason("ipv4:8.8.8.8", {"type": "indicator", "kind": "ipv4", "value": "8.8.8.8"})
-    assert hubs.reason("ipv4:104.16.3.4", {"type": "indicator", "kind": "ipv4", "value": "104.16.3.4"})
+    assert hubs.reason("ipv4:104.16.3.4",
+                       {"type": "indicator", "kind": "ipv4", "value": "104.16.3.4"})
     assert hubs.reason("asn:AS13335", {"type": "infrastructure", "kind": "asn", "value": "AS13335"})
     assert hubs.reason("x", {"type": "tool", "name": "Cobalt Strike", "aliases": []})
     assert hubs.reason("x", {"type": "technique", "external_id": "T1059.001"})
-    assert hubs.reason("domain:a.sinkhole.shadowserver.org",
-                       {"type": "indicator", "kind": "domain", "value": "a.sinkhole.shadowserver.org"})
-    assert hubs.reason("ipv4:203.0.113.5", {"type": "indicator", "kind": "ipv4", "value": "203.0.113.5"}) is None
+    sinkhole = "a.sinkhole.shadowserver.org"
+    assert hubs.reason(f"domain:{sinkhole}",
+                       {"type": "indicator", "kind": "domain", "value": sinkhole})
+    assert hubs.reason("ipv4:203.0.113.5",
+                       {"type": "indicator", "kind": "ipv4", "value": "203.0.113.5"}) is None
     assert hubs.reason("x", {"type": "malware", "name": "SunSpotX", "aliases": []}) is None
     assert 0 < hubs.weight("x", {"type": "tool", "name": "mimikatz"}) < 0.1
 
@@ -78,7 +83,8 @@ def test_campaign_match_is_the_best_of_the_actors_own_campaigns():
     nodes = [{"id": f"a{i}", "type": "actor", "name": f"A{i}"} for i in (1, 2, 3)]
     nodes += [{"id": f"c{i}", "type": "campaign", "name": f"C{i}"} for i in (1, 2, 3)]
     nodes += [{"id": f"t{i}", "type": "technique", "external_id": f"T100{i}"} for i in range(1, 6)]
-    edges = [{"src": c, "rel": "ATTRIBUTED_TO", "dst": a} for c, a in (("c1", "a1"), ("c2", "a1"), ("c3", "a2"))]
+    edges = [{"src": c, "rel": "ATTRIBUTED_TO", "dst": a}
+             for c, a in (("c1", "a1"), ("c2", "a1"), ("c3", "a2"))]
     edges += [{"src": c, "rel": "USES", "dst": t}
               for c, t in (("c1", "t1"), ("c1", "t2"), ("c2", "t3"), ("c3", "t4"), ("c3", "t1"))]
     edges += [{"src": "a3", "rel": "USES", "dst": "t1"}, {"src": "a3", "rel": "USES", "dst": "t2"},
@@ -88,7 +94,8 @@ def test_campaign_match_is_the_best_of_the_actors_own_campaigns():
     camps, attributed = cluster_items(snap, space, "campaign"), attribution_matrix(snap)
     prof = profiles(cluster_items(snap, space, "actor"), camps, attributed)
     idf = idf_weights(space.expand(prof), space.hub)
-    query = sp.csr_matrix(np.eye(len(space))[[space.pos["t1"]]] + np.eye(len(space))[[space.pos["t2"]]])
+    eye = np.eye(len(space))
+    query = sp.csr_matrix(eye[[space.pos["t1"]]] + eye[[space.pos["t2"]]])
     col = FEATURE_NAMES.index("campaign_cos")
     with_camps = PairFeatures(space, prof, idf, camps, attributed)(query)[0]
     a = snap.index("actor")
@@ -112,8 +119,10 @@ def test_a_hub_alone_does_not_make_a_channel_or_campaign_match():
               {"id": "rare", "type": "malware", "name": "RareRAT"},
               {"id": "t1", "type": "technique", "external_id": "T1001"}]
     edges = [{"src": "a1", "rel": "USES", "dst": "mimi"}, {"src": "a1", "rel": "USES", "dst": "t1"},
-             {"src": "a2", "rel": "USES", "dst": "rare"}, {"src": "a2", "rel": "USES", "dst": "mimi"},
-             {"src": "c1", "rel": "USES", "dst": "mimi"}, {"src": "c1", "rel": "ATTRIBUTED_TO", "dst": "a1"}]
+             {"src": "a2", "rel": "USES", "dst": "rare"},
+             {"src": "a2", "rel": "USES", "dst": "mimi"},
+             {"src": "c1", "rel": "USES", "dst": "mimi"},
+             {"src": "c1", "rel": "ATTRIBUTED_TO", "dst": "a1"}]
     snap = GraphSnapshot.from_rows(nodes, edges)
     a = snap.index("actor")
     sw, camp = FEATURE_NAMES.index("direct_software_cos"), FEATURE_NAMES.index("campaign_cos")
@@ -122,7 +131,8 @@ def test_a_hub_alone_does_not_make_a_channel_or_campaign_match():
         space = EntitySpace.build(snap, hubs)
         camps, attributed = cluster_items(snap, space, "campaign"), attribution_matrix(snap)
         prof = profiles(cluster_items(snap, space, "actor"), camps, attributed)
-        pf = PairFeatures(space, prof, idf_weights(space.expand(prof), space.hub), camps, attributed)
+        idf = idf_weights(space.expand(prof), space.hub)
+        pf = PairFeatures(space, prof, idf, camps, attributed)
         q = sp.csr_matrix((np.ones(len(query)), ([0] * len(query), [space.pos[e] for e in query])),
                           shape=(1, len(space)))
         batch = pf(sp.vstack([q, q]).tocsr())[0]
@@ -132,7 +142,8 @@ def test_a_hub_alone_does_not_make_a_channel_or_campaign_match():
     listed = features(HubList.load(), ["mimi"])
     assert 0.0 < listed[a["a1"], sw] < 0.01 and 0.0 < listed[a["a1"], camp] < 0.01
     unlisted = features(HubList(), ["mimi"])  # the same tool, not on the warning list
-    assert unlisted[a["a1"], sw] == pytest.approx(1.0) and unlisted[a["a1"], camp] == pytest.approx(1.0)
+    assert unlisted[a["a1"], sw] == pytest.approx(1.0)
+    assert unlisted[a["a1"], camp] == pytest.approx(1.0)
     rare = features(HubList.load(), ["rare"])  # a rare malware still counts in full
     assert rare[a["a2"], sw] > 0.99
 
@@ -178,7 +189,8 @@ def _context_graph(seed: int = 3) -> GraphSnapshot:
     rng = np.random.default_rng(seed)
     nodes = [{"id": f"a{i}", "type": "actor", "name": f"A{i}"} for i in range(6)]
     nodes += [{"id": f"c{i}", "type": "campaign", "name": f"C{i}"} for i in range(8)]
-    kinds = {"technique": 12, "malware": 6, "tool": 3, "indicator": 20, "infrastructure": 5, "sector": 3}
+    kinds = {"technique": 12, "malware": 6, "tool": 3, "indicator": 20, "infrastructure": 5,
+             "sector": 3}
     ents = {k: [f"{k}{i}" for i in range(n)] for k, n in kinds.items()}
     nodes += [{"id": e, "type": k, "name": e} for k, ids in ents.items() for e in ids]
     edges = [{"src": f"c{i}", "rel": "ATTRIBUTED_TO", "dst": f"a{i % 5}"} for i in range(8)]
@@ -192,9 +204,11 @@ def _context_graph(seed: int = 3) -> GraphSnapshot:
                 edges.append({"src": owner, "rel": rel, "dst": e})
     for i in range(0, 20, 2):  # domain -> IP -> hosting, hash -> malware
         edges.append({"src": f"indicator{i}", "rel": "RESOLVES_TO", "dst": f"indicator{i + 1}"})
-        edges.append({"src": f"indicator{i + 1}", "rel": "HOSTED_ON", "dst": f"infrastructure{i % 5}"})
+        edges.append({"src": f"indicator{i + 1}", "rel": "HOSTED_ON",
+                      "dst": f"infrastructure{i % 5}"})
     edges += [{"src": f"malware{i}", "rel": "USES", "dst": f"technique{2 * i}"} for i in range(6)]
-    edges += [{"src": f"technique{i}", "rel": "SUBTECHNIQUE_OF", "dst": f"technique{i + 6}"} for i in range(6)]
+    edges += [{"src": f"technique{i}", "rel": "SUBTECHNIQUE_OF", "dst": f"technique{i + 6}"}
+              for i in range(6)]
     return GraphSnapshot.from_rows(nodes, edges)
 
 
@@ -209,8 +223,8 @@ def test_one_query_row_gives_exactly_the_batch_features():
     rng = np.random.default_rng(0)
     n = len(space)
     rows = [rng.choice(n, size=k, replace=False) for k in (0, 1, 3, 7, 15, n)]
-    batch = sp.csr_matrix((np.ones(sum(map(len, rows))),
-                           (np.repeat(np.arange(len(rows)), [len(r) for r in rows]), np.concatenate(rows))),
+    row_of = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    batch = sp.csr_matrix((np.ones(sum(map(len, rows))), (row_of, np.concatenate(rows))),
                           shape=(len(rows), n))
     together = pf(batch)
     expanded = space.expand(batch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actorgraph.gnn.evidence import INFRA_MAX_FANOUT, evidence_paths
+from actorgraph.graph.tlp import TLP
 
 ACTOR = "intrusion-set--00000000-0000-4000-8000-000000000001"
 
@@ -36,7 +37,7 @@ def _world(store, hub_size: int) -> None:
 def _infra(store) -> list[dict]:
     matched = {"domain:new1.example": "new1.example", "domain:new2.example": "new2.example"}
     rarity = lambda _id: {"weight": 1.0, "actors_sharing": 1, "hub": False}
-    items = evidence_paths(store, [ACTOR], matched, rarity)
+    items = evidence_paths(store, [ACTOR], matched, rarity, max_tlp=TLP.RED)
     return [e for e in items if e["kind"] == "shared_infrastructure"]
 
 

@@ -144,7 +144,8 @@ def test_full_fanout_gives_the_full_batch_embeddings(fanout):
     for t, ids in seeds.items():
         torch.testing.assert_close(out[t][sub.seed_index[t]], full[t][ids], atol=1e-6, rtol=1e-5)
     # A smaller fan-out samples a smaller graph, and the seeds still get embeddings.
-    small = NeighborSampler(edges, NUM_NODES, (1, 1), torch.Generator().manual_seed(1)).sample(seeds)
+    small = NeighborSampler(edges, NUM_NODES, (1, 1),
+                            torch.Generator().manual_seed(1)).sample(seeds)
     assert small.num_edges < sub.num_edges
     with torch.no_grad():
         assert embed_sampled(encoder, small)["actor"].shape == (2, 8)

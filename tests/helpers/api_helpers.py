@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-from pathlib import Path
-
-from tests.helpers.paths import ROOT  # noqa: F401 (re-exported)
-
 
 def auth(token: str) -> dict[str, str]:
     """The Authorization header for a key."""
     return {"Authorization": f"Bearer {token}"}
-
-
-def free_port() -> int:
-    """A TCP port free on localhost right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -1,4 +1,4 @@
-"""A small, hand-made graph in the shape of ``cypher/schema.md`` for the query-library tests.
+"""A small, hand-made graph in the shape of ``cypher/README.md`` for the query-library tests.
 
 Real ATT&CK names (APT28, Sandworm Team, T1059.001, Mimikatz, Cobalt Strike) with a tiny invented
 indicator layer built so that every research query has something to find: shared hosting, a hub
@@ -10,33 +10,47 @@ objects (Grid Strike -> APT28), to check that relationships' markings are honour
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
-from actorgraph.graph.schema import label, rel_type
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import TLP, visible
+from tests.helpers.graphs import FixtureGraph, Node, Rel, node, rel
 
 SECRET = "secret"
 SRC = ["test-fixture"]
 
 
-def _n(label_: str, id_: str, **props: Any) -> tuple[str, dict[str, Any]]:
-    return label_, {"id": id_, "sources": SRC, **props}
+def _n(label: str, id_: str, **props: Any) -> Node:
+    return node(label, id_, sources=SRC, **props)
 
 
-def _ind(kind: str, value: str, **props: Any) -> tuple[str, dict[str, Any]]:
+def _ind(kind: str, value: str, **props: Any) -> Node:
     return _n("Indicator", f"{kind}:{value}", kind=kind, value=value, **props)
 
 
-def _infra(kind: str, name: str, **props: Any) -> tuple[str, dict[str, Any]]:
+def _infra(kind: str, name: str, **props: Any) -> Node:
     return _n("Infrastructure", f"{kind}:{name}", kind=kind, name=name, value=name, **props)
+
+
+def _rel(src: str, type_: str, dst: str, **props: Any) -> Rel:
+    return rel(src, type_, dst, sources=SRC, **props)
 
 
 def _seen(first: str, last: str) -> dict[str, Any]:
     return {"first_seen": first, "last_seen": last}
 
 
-NODES: list[tuple[str, dict[str, Any]]] = [
+def _guess(score: float, rank: int) -> dict[str, Any]:
+    """A model hypothesis's properties (a ``PREDICTED_ACTOR`` relationship)."""
+    return {
+        "score": score,
+        "rank": rank,
+        "model_version": "test-1",
+        "created": "2024-01-01T00:00:00Z",
+    }
+
+
+NODES: list[Node] = [
     _n(
         "ThreatActor",
         "intrusion-set--apt28",
@@ -94,8 +108,7 @@ NODES: list[tuple[str, dict[str, Any]]] = [
         name="Secret Red Actor",
         country="RU",
         aliases=["Fancy Bear"],
-        tlp="red",
-        tlp_level=4,
+        tlp=TLP.RED,
     ),
     _n("Country", "country:RU", code="RU", name="Russia"),
     _n("Country", "country:CN", code="CN", name="China"),
@@ -196,8 +209,7 @@ NODES: list[tuple[str, dict[str, Any]]] = [
         **_seen("2021-05-01T00:00:00Z", "2021-06-01T00:00:00Z"),
         first_seen_epoch=1619827200,
         last_seen_epoch=1622505600,
-        tlp="red",
-        tlp_level=4,
+        tlp=TLP.RED,
     ),
     _ind(
         "domain",
@@ -217,8 +229,7 @@ NODES: list[tuple[str, dict[str, Any]]] = [
     _ind(
         "domain",
         "secret-c2.example",
-        tlp="red",
-        tlp_level=4,
+        tlp=TLP.RED,
         confidence=30,
         **_seen("2021-05-01T00:00:00Z", "2021-06-01T00:00:00Z"),
     ),
@@ -235,123 +246,99 @@ NODES: list[tuple[str, dict[str, Any]]] = [
     _infra("registrar", "namecheap"),
     _infra("registrar", "regru"),
     _infra("name_server", "ns1.sharedns.example"),
-    (
-        "Report",
-        {"id": "report--unsourced", "name": "Hand-written note"},
-    ),  # no provenance on purpose
+    node("Report", "report--unsourced", name="Hand-written note"),  # no provenance on purpose
 ]
 
-RELS: list[tuple[str, str, str, dict[str, Any]]] = [
-    ("intrusion-set--apt28", "ORIGINATES_FROM", "country:RU", {}),
-    ("intrusion-set--sandworm", "ORIGINATES_FROM", "country:RU", {}),
-    ("intrusion-set--apt41", "ORIGINATES_FROM", "country:CN", {}),
-    ("intrusion-set--sandworm", "TARGETS", "sector:energy", {}),
-    ("campaign--apt28-2021", "TARGETS", "sector:government", {}),
-    ("attack-pattern--t1059-001", "SUBTECHNIQUE_OF", "attack-pattern--t1059", {}),
+RELS: list[Rel] = [
+    _rel("intrusion-set--apt28", "ORIGINATES_FROM", "country:RU"),
+    _rel("intrusion-set--sandworm", "ORIGINATES_FROM", "country:RU"),
+    _rel("intrusion-set--apt41", "ORIGINATES_FROM", "country:CN"),
+    _rel("intrusion-set--sandworm", "TARGETS", "sector:energy"),
+    _rel("campaign--apt28-2021", "TARGETS", "sector:government"),
+    _rel("attack-pattern--t1059-001", "SUBTECHNIQUE_OF", "attack-pattern--t1059"),
     # what the actors use (ATT&CK-style)
-    ("intrusion-set--apt28", "USES", "malware--xagent", {}),
-    ("intrusion-set--apt28", "USES", "tool--mimikatz", {}),
-    ("intrusion-set--apt28", "USES", "attack-pattern--t1566-001", {}),
-    ("intrusion-set--apt28", "USES", "attack-pattern--t1059-001", {}),
-    ("intrusion-set--apt28", "USES", "attack-pattern--t1105", {}),
-    ("intrusion-set--sandworm", "USES", "malware--industroyer", {}),
-    ("intrusion-set--sandworm", "USES", "tool--mimikatz", {}),
-    ("intrusion-set--sandworm", "USES", "attack-pattern--t1561-002", {}),
-    ("intrusion-set--sandworm", "USES", "attack-pattern--t1059-001", {}),
-    ("intrusion-set--sandworm", "USES", "attack-pattern--t1105", {}),
-    ("intrusion-set--apt41", "USES", "malware--cobaltstrike", {}),
-    ("intrusion-set--apt41", "USES", "malware--plugx", {}),
-    ("intrusion-set--apt41", "USES", "tool--mimikatz", {}),
-    ("intrusion-set--apt41", "USES", "tool--psexec", {}),
-    ("intrusion-set--apt41", "USES", "attack-pattern--t1105", {}),
-    ("intrusion-set--apt41", "USES", "attack-pattern--t1071-001", {}),
-    ("intrusion-set--mustang", "USES", "malware--plugx", {}),
-    ("intrusion-set--mustang", "USES", "tool--psexec", {}),
-    ("intrusion-set--mustang", "USES", "attack-pattern--t1071-001", {}),
-    ("intrusion-set--fin7", "USES", "malware--cobaltstrike", {}),
-    ("intrusion-set--fin7", "USES", "attack-pattern--t1059-001", {}),
-    ("intrusion-set--secret-actor", "USES", "malware--xagent", {}),
-    ("malware--cobaltstrike", "USES", "attack-pattern--t1059-001", {}),
-    ("campaign--apt28-2021", "USES", "malware--cobaltstrike", {}),
+    _rel("intrusion-set--apt28", "USES", "malware--xagent"),
+    _rel("intrusion-set--apt28", "USES", "tool--mimikatz"),
+    _rel("intrusion-set--apt28", "USES", "attack-pattern--t1566-001"),
+    _rel("intrusion-set--apt28", "USES", "attack-pattern--t1059-001"),
+    _rel("intrusion-set--apt28", "USES", "attack-pattern--t1105"),
+    _rel("intrusion-set--sandworm", "USES", "malware--industroyer"),
+    _rel("intrusion-set--sandworm", "USES", "tool--mimikatz"),
+    _rel("intrusion-set--sandworm", "USES", "attack-pattern--t1561-002"),
+    _rel("intrusion-set--sandworm", "USES", "attack-pattern--t1059-001"),
+    _rel("intrusion-set--sandworm", "USES", "attack-pattern--t1105"),
+    _rel("intrusion-set--apt41", "USES", "malware--cobaltstrike"),
+    _rel("intrusion-set--apt41", "USES", "malware--plugx"),
+    _rel("intrusion-set--apt41", "USES", "tool--mimikatz"),
+    _rel("intrusion-set--apt41", "USES", "tool--psexec"),
+    _rel("intrusion-set--apt41", "USES", "attack-pattern--t1105"),
+    _rel("intrusion-set--apt41", "USES", "attack-pattern--t1071-001"),
+    _rel("intrusion-set--mustang", "USES", "malware--plugx"),
+    _rel("intrusion-set--mustang", "USES", "tool--psexec"),
+    _rel("intrusion-set--mustang", "USES", "attack-pattern--t1071-001"),
+    _rel("intrusion-set--fin7", "USES", "malware--cobaltstrike"),
+    _rel("intrusion-set--fin7", "USES", "attack-pattern--t1059-001"),
+    _rel("intrusion-set--secret-actor", "USES", "malware--xagent"),
+    _rel("malware--cobaltstrike", "USES", "attack-pattern--t1059-001"),
+    _rel("campaign--apt28-2021", "USES", "malware--cobaltstrike"),
     # attributions, and the model's hypotheses
-    ("campaign--apt28-2021", "ATTRIBUTED_TO", "intrusion-set--apt28", {"confidence": 85}),
-    ("campaign--sandworm-2022", "ATTRIBUTED_TO", "intrusion-set--sandworm", {"confidence": 90}),
-    ("campaign--apt41-2020", "ATTRIBUTED_TO", "intrusion-set--apt41", {"confidence": 70}),
-    (
+    _rel("campaign--apt28-2021", "ATTRIBUTED_TO", "intrusion-set--apt28", confidence=85),
+    _rel("campaign--sandworm-2022", "ATTRIBUTED_TO", "intrusion-set--sandworm", confidence=90),
+    _rel("campaign--apt41-2020", "ATTRIBUTED_TO", "intrusion-set--apt41", confidence=70),
+    _rel(
         "campaign--secret",
         "ATTRIBUTED_TO",
         "intrusion-set--apt28",
-        {"confidence": 60, "tlp_level": 4},
+        confidence=60,
+        tlp_level=TLP.RED,
     ),
     # a red claim between two clear objects: only the relationship's marking hides it
-    (
+    _rel(
         "campaign--sandworm-2022",
         "ATTRIBUTED_TO",
         "intrusion-set--apt28",
-        {"confidence": 20, "tlp_level": 4},
+        confidence=20,
+        tlp_level=TLP.RED,
     ),
-    (
-        "campaign--apt41-2020",
-        "PREDICTED_ACTOR",
-        "intrusion-set--mustang",
-        {"score": 0.55, "rank": 1, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"},
-    ),
-    (
-        "campaign--apt41-2020",
-        "PREDICTED_ACTOR",
-        "intrusion-set--apt41",
-        {"score": 0.35, "rank": 2, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"},
-    ),
-    (
-        "campaign--unattributed-1",
-        "PREDICTED_ACTOR",
-        "intrusion-set--mustang",
-        {"score": 0.7, "rank": 1, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"},
-    ),
-    (
-        "campaign--unattributed-1",
-        "PREDICTED_ACTOR",
-        "intrusion-set--apt41",
-        {"score": 0.2, "rank": 2, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"},
-    ),
-    (
-        "campaign--unattributed-1",
-        "PREDICTED_ACTOR",
-        "intrusion-set--apt28",
-        {"score": 0.1, "rank": 3, "model_version": "test-1", "created": "2024-01-01T00:00:00Z"},
-    ),
+    _rel("campaign--apt41-2020", "PREDICTED_ACTOR", "intrusion-set--mustang", **_guess(0.55, 1)),
+    _rel("campaign--apt41-2020", "PREDICTED_ACTOR", "intrusion-set--apt41", **_guess(0.35, 2)),
+    _rel("campaign--unattributed-1", "PREDICTED_ACTOR", "intrusion-set--mustang", **_guess(0.7, 1)),
+    _rel("campaign--unattributed-1", "PREDICTED_ACTOR", "intrusion-set--apt41", **_guess(0.2, 2)),
+    _rel("campaign--unattributed-1", "PREDICTED_ACTOR", "intrusion-set--apt28", **_guess(0.1, 3)),
     # indicators -> campaigns / malware
-    ("domain:mail-update.example", "INDICATES", "campaign--apt28-2021", {}),
-    ("domain:login-portal.example", "INDICATES", "campaign--apt28-2021", {}),
-    ("domain:grid-status.example", "INDICATES", "campaign--sandworm-2022", {}),
-    ("domain:cdn-assets.example", "INDICATES", "campaign--apt41-2020", {}),
-    ("domain:panda-news.example", "INDICATES", "campaign--unattributed-1", {}),
-    ("domain:secret-c2.example", "INDICATES", "campaign--secret", {}),
-    ("domain:secret-c2.example", "INDICATES", "intrusion-set--secret-actor", {}),
-    ("sha256:" + "a" * 64, "INDICATES", "malware--xagent", {}),
-    ("sha256:" + "a" * 64, "INDICATES", "campaign--apt28-2021", {}),
+    _rel("domain:mail-update.example", "INDICATES", "campaign--apt28-2021"),
+    _rel("domain:login-portal.example", "INDICATES", "campaign--apt28-2021"),
+    _rel("domain:grid-status.example", "INDICATES", "campaign--sandworm-2022"),
+    _rel("domain:cdn-assets.example", "INDICATES", "campaign--apt41-2020"),
+    _rel("domain:panda-news.example", "INDICATES", "campaign--unattributed-1"),
+    _rel("domain:secret-c2.example", "INDICATES", "campaign--secret"),
+    _rel("domain:secret-c2.example", "INDICATES", "intrusion-set--secret-actor"),
+    _rel("sha256:" + "a" * 64, "INDICATES", "malware--xagent"),
+    _rel("sha256:" + "a" * 64, "INDICATES", "campaign--apt28-2021"),
     # DNS, hosting, registration, certificates
-    ("domain:mail-update.example", "RESOLVES_TO", "ipv4:203.0.113.10", {}),
-    ("domain:login-portal.example", "RESOLVES_TO", "ipv4:203.0.113.10", {}),
-    ("domain:secret-c2.example", "RESOLVES_TO", "ipv4:203.0.113.10", {}),
-    ("domain:grid-status.example", "RESOLVES_TO", "ipv4:203.0.113.20", {}),
-    ("domain:login-portal.example", "RESOLVES_TO", "ipv4:198.51.100.1", {}),
-    ("domain:grid-status.example", "RESOLVES_TO", "ipv4:198.51.100.1", {}),
-    ("domain:cdn-assets.example", "RESOLVES_TO", "ipv4:198.51.100.1", {}),
-    ("domain:panda-news.example", "RESOLVES_TO", "ipv4:198.51.100.1", {}),
-    ("ipv4:203.0.113.10", "HOSTED_ON", "asn:AS64500", {}),
-    ("ipv4:203.0.113.20", "HOSTED_ON", "asn:AS64500", {}),
-    ("asn:AS64500", "HOSTED_ON", "hosting_provider:Evil Hosting Ltd", {}),
-    ("ipv4:198.51.100.1", "HOSTED_ON", "asn:AS64501", {}),
-    ("asn:AS64501", "HOSTED_ON", "hosting_provider:BigCloud", {}),
-    ("domain:mail-update.example", "REGISTERED_WITH", "registrar:namecheap", {}),
-    ("domain:grid-status.example", "REGISTERED_WITH", "registrar:namecheap", {}),
-    ("domain:login-portal.example", "REGISTERED_WITH", "registrar:regru", {}),
-    ("domain:mail-update.example", "USES_NAMESERVER", "name_server:ns1.sharedns.example", {}),
-    ("domain:grid-status.example", "USES_NAMESERVER", "name_server:ns1.sharedns.example", {}),
-    ("ipv4:203.0.113.10", "PRESENTS_CERT", "x509:" + "ab" * 20, {}),
-    ("ipv4:203.0.113.20", "PRESENTS_CERT", "x509:" + "ab" * 20, {}),
+    _rel("domain:mail-update.example", "RESOLVES_TO", "ipv4:203.0.113.10"),
+    _rel("domain:login-portal.example", "RESOLVES_TO", "ipv4:203.0.113.10"),
+    _rel("domain:secret-c2.example", "RESOLVES_TO", "ipv4:203.0.113.10"),
+    _rel("domain:grid-status.example", "RESOLVES_TO", "ipv4:203.0.113.20"),
+    _rel("domain:login-portal.example", "RESOLVES_TO", "ipv4:198.51.100.1"),
+    _rel("domain:grid-status.example", "RESOLVES_TO", "ipv4:198.51.100.1"),
+    _rel("domain:cdn-assets.example", "RESOLVES_TO", "ipv4:198.51.100.1"),
+    _rel("domain:panda-news.example", "RESOLVES_TO", "ipv4:198.51.100.1"),
+    _rel("ipv4:203.0.113.10", "HOSTED_ON", "asn:AS64500"),
+    _rel("ipv4:203.0.113.20", "HOSTED_ON", "asn:AS64500"),
+    _rel("asn:AS64500", "HOSTED_ON", "hosting_provider:Evil Hosting Ltd"),
+    _rel("ipv4:198.51.100.1", "HOSTED_ON", "asn:AS64501"),
+    _rel("asn:AS64501", "HOSTED_ON", "hosting_provider:BigCloud"),
+    _rel("domain:mail-update.example", "REGISTERED_WITH", "registrar:namecheap"),
+    _rel("domain:grid-status.example", "REGISTERED_WITH", "registrar:namecheap"),
+    _rel("domain:login-portal.example", "REGISTERED_WITH", "registrar:regru"),
+    _rel("domain:mail-update.example", "USES_NAMESERVER", "name_server:ns1.sharedns.example"),
+    _rel("domain:grid-status.example", "USES_NAMESERVER", "name_server:ns1.sharedns.example"),
+    _rel("ipv4:203.0.113.10", "PRESENTS_CERT", "x509:" + "ab" * 20),
+    _rel("ipv4:203.0.113.20", "PRESENTS_CERT", "x509:" + "ab" * 20),
 ]
+
+QUERY_WORLD = FixtureGraph(NODES, RELS)
 
 # Parameters that find something in this graph, per query (the YAML examples target the demo data).
 FIXTURE_PARAMS: dict[str, dict[str, Any]] = {
@@ -381,55 +368,36 @@ FIXTURE_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 
-def build_small_world(store: GraphStore) -> None:
-    """Write the graph above into ``store`` (empty): batched, one query per label and type."""
-    labels_of = {props["id"]: lab for lab, props in NODES}
-    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for lab, props in NODES:
-        by_label[lab].append(props)
-    for lab, rows in by_label.items():
-        store.write_batches(f"UNWIND $rows AS row CREATE (n:{label(lab)}) SET n = row", rows)
-    by_shape: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for src, typ, dst, props in RELS:
-        shape = (labels_of[src], typ, labels_of[dst])
-        by_shape[shape].append({"s": src, "t": dst, "props": {"sources": SRC, **props}})
-    for (ls, typ, lt), rows in by_shape.items():
-        store.write_batches(
-            f"UNWIND $rows AS row MATCH (a:{label(ls)} {{id: row.s}}) MATCH (b:{label(lt)} {{id: row.t}}) "
-            f"CREATE (a)-[r:{rel_type(typ)}]->(b) SET r = row.props",
-            rows,
-        )
-
-
 def suggest_examples(store: GraphStore, actor: str = "APT28") -> dict[str, Any]:
     """Example values that exist in ``store`` (the demo data), for when a demo-world change breaks
     the examples of the query files: one of ``actor``'s campaigns with its domain, IP, URL and hash.
     """
     q = store.query
+    green = int(TLP.GREEN)  # the examples are published: nothing above green
     campaign = q(
         "MATCH (c:Campaign)-[:ATTRIBUTED_TO]->(:ThreatActor {name: $actor}) "
-        "WHERE coalesce(c.tlp_level, 0) <= 1 "
+        f"WHERE {visible('c')} "
         "WITH c, size([(i:Indicator)-[:INDICATES]->(c) | i]) AS n WHERE n > 0 "
         "RETURN c.name AS name, c.first_seen AS first_seen ORDER BY n DESC, name LIMIT 1",
-        {"actor": actor},
+        {"actor": actor, "max_tlp": green},
     )
     if not campaign:
         return {}
     name = campaign[0]["name"]
     resolved = q(
         "MATCH (d:Indicator)-[:INDICATES]->(:Campaign {name: $c}) "
-        "WHERE d.kind = 'domain' AND coalesce(d.tlp_level, 0) <= 1 "
-        "MATCH (d)-[:RESOLVES_TO]->(ip:Indicator) WHERE coalesce(ip.tlp_level, 0) <= 1 "
+        f"WHERE d.kind = 'domain' AND {visible('d')} "
+        f"MATCH (d)-[:RESOLVES_TO]->(ip:Indicator) WHERE {visible('ip')} "
         "RETURN d.value AS domain, ip.value AS ip ORDER BY domain, ip LIMIT 1",
-        {"c": name},
+        {"c": name, "max_tlp": green},
     )
     by_kind = {
         r["kind"]: r["value"]
         for r in q(
             "MATCH (i:Indicator)-[:INDICATES]->(:Campaign {name: $c}) "
-            "WHERE coalesce(i.tlp_level, 0) <= 1 "
+            f"WHERE {visible('i')} "
             "RETURN i.kind AS kind, min(i.value) AS value",
-            {"c": name},
+            {"c": name, "max_tlp": green},
         )
     }
     year = int(str(campaign[0]["first_seen"])[:4]) if campaign[0]["first_seen"] else None

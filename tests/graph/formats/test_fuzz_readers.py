@@ -1,9 +1,9 @@
 """Hostile input to the readers: property tests and a mutation fuzz run of STIX and MISP ingest.
 
-tests/test_indicators.py already checks idempotency, refang(defang(x)), IPv4 round trips,
-out-of-range octets, case and trailing dots, and hex lengths; this file adds what those leave
-open: totality (any text, any kind, any type gives a value or ``InvalidIndicator``, never
-another exception), the shape of every normalised value, spelling-invariance for IPv6,
+tests/graph/formats/test_indicators.py already checks idempotency, refang(defang(x)), IPv4
+round trips, out-of-range octets, case and trailing dots, and hex lengths; this file adds what
+those leave open: totality (any text, any kind, any type gives a value or ``InvalidIndicator``,
+never another exception), the shape of every normalised value, spelling-invariance for IPv6,
 hashes, ASNs and IDNs, and STIX patterns generated from their grammar.
 
 The fuzz run mutates real bundles (tests/fixtures and a synthetic one) and ingests each mutant

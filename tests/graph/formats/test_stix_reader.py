@@ -343,7 +343,8 @@ def test_registrar_name_server_certificate_links_and_actorgraph_properties() -> 
 
 def test_exported_hypothesis_is_read_back_as_a_hypothesis_not_a_fact(store):
     """attribution_to_stix marks its attributed-to as a hypothesis: it must become PREDICTED_ACTOR."""
-    from actorgraph.graph.reports.export import attribution_to_stix
+    from actorgraph.graph.attribution import AttributionResult
+    from actorgraph.graph.reports.attribution_stix import attribution_to_stix
     from actorgraph.graph.ingest import ingest_object
 
     actor = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
@@ -352,7 +353,7 @@ def test_exported_hypothesis_is_read_back_as_a_hypothesis_not_a_fact(store):
               "candidates": [{"rank": 1, "actor_id": actor, "name": "APT28", "aliases": [],
                               "country": "RU", "score": 0.8}],
               "countries": [{"country": "RU", "score": 0.8}], "evidence": []}
-    ingest_object(store, attribution_to_stix(result), "model-output")
+    ingest_object(store, attribution_to_stix(AttributionResult.from_dict(result)), "model-output")
     rels = store.query("MATCH (:Campaign)-[r]->(:ThreatActor) RETURN type(r) AS t, r.score AS s")
     assert rels == [{"t": "PREDICTED_ACTOR", "s": 0.8}]
 

@@ -1,11 +1,21 @@
-"""graph.guard: the checks every researcher-written Cypher passes before the engine sees it."""
+"""actorgraph.graph.library.guard: the checks researcher-written Cypher passes before the engine."""
 
 from __future__ import annotations
 
 import pytest
 
-from actorgraph.graph.errors import ReadOnlyViolation, ValidationError
-from actorgraph.graph.library.guard import check_bounded, check_read_only, run_guarded
+from actorgraph.graph.errors import QueryError, ReadOnlyViolation, ValidationError
+from actorgraph.graph.library.guard import (
+    check_bounded,
+    check_read_only,
+    run_guarded,
+    with_row_cap,
+)
+from actorgraph.graph.library.queries import lint_query, load_library
+from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.graph.store.neo4j import Neo4jStore
+
+LIBRARY = load_library()
 
 
 @pytest.mark.parametrize("q", [
@@ -34,7 +44,10 @@ def test_ranges_that_could_exhaust_memory_are_refused(q, params):
 
 
 def test_ordinary_queries_pass_and_run_capped(store):
-    store.query("UNWIND range(1, 50) AS i CREATE (:Malware {id: toString(i), name: 'CREATE ' + toString(i)})")
+    store.query(
+        "UNWIND range(1, 50) AS i "
+        "CREATE (:Malware {id: toString(i), name: 'CREATE ' + toString(i)})"
+    )
     q = "MATCH (m:Malware) WHERE m.name STARTS WITH 'CREATE' RETURN m.id AS id ORDER BY id"
     check_read_only(q)  # the word inside a string literal is not a clause
     rows, truncated = run_guarded(store, q, timeout_ms=2000, row_cap=10)
@@ -42,3 +55,46 @@ def test_ordinary_queries_pass_and_run_capped(store):
     rows, truncated = run_guarded(store, "UNWIND range(0, size([1,2,3]) - 1) AS i RETURN i",
                                   timeout_ms=2000, row_cap=10)
     assert [r["i"] for r in rows] == [0, 1, 2] and not truncated
+
+
+def test_a_string_whose_closing_quote_is_escaped_is_unterminated():
+    # 'abc\' is still open: wrapping it would let the string run into the wrapper's text.
+    with pytest.raises(ValidationError, match="unterminated"):
+        with_row_cap("RETURN 'abc\\' AS x")
+    assert "RETURN 'abc\\\\' AS x" in with_row_cap("RETURN 'abc\\\\' AS x")
+
+
+@pytest.mark.parametrize("q", [
+    "MATCH (a) WITH a/**/SET a.x = 1 RETURN a LIMIT 1",
+    "MATCH (a) RETURN a.`x\\` SET a.y = 1 //` LIMIT 1",
+    "USE other MATCH (a) RETURN a LIMIT 1",
+    "CALL db.idx.fulltext.createNodeIndex('ThreatActor', 'name') RETURN 1 LIMIT 1",
+    "LOAD\nCSV FROM $u AS row RETURN row LIMIT 1",
+])
+def test_the_guard_and_the_query_library_refuse_the_same_writes(q):
+    with pytest.raises(ReadOnlyViolation):
+        check_read_only(q)
+    bad = LIBRARY["actor_profile"].model_copy(update={"query": q})
+    assert any("write clause" in p for p in lint_query(bad)), lint_query(bad)
+
+
+@pytest.mark.parametrize("q", [
+    "MATCH (a) WHERE a.name = 'CREATE' RETURN a.set AS s, $merge AS m LIMIT 1",
+    "MATCH (a) RETURN a.`SET` AS `DELETE` LIMIT 1",
+])
+def test_the_guard_and_the_query_library_allow_the_same_reads(q):
+    check_read_only(q)
+    ok = LIBRARY["actor_profile"].model_copy(update={"query": q})
+    assert not any("write clause" in p for p in lint_query(ok)), lint_query(ok)
+
+
+@pytest.mark.parametrize("backend", [FalkorStore, Neo4jStore])
+@pytest.mark.parametrize(("q", "error"), [
+    ("UNWIND range(1, 1000000000) AS x RETURN count(x)", QueryError),
+    ("LOAD CSV FROM $uri AS row RETURN row", ReadOnlyViolation),
+])
+def test_every_backend_refuses_before_its_engine(backend, q, error):
+    # A store with no connection at all: reaching the engine would fail with AttributeError.
+    unconnected = object.__new__(backend)
+    with pytest.raises(error, match=r"query refused|LOAD CSV is not allowed"):
+        unconnected.query(q, {"uri": "https://example.org/x.csv"}, read_only=True)

@@ -28,8 +28,8 @@ import pytest
 from actorgraph.graph.store import embedded
 from actorgraph.graph.errors import ActorgraphError, QueryError, QueryTimeout, ReadOnlyViolation
 from actorgraph.graph.store.falkor import FalkorStore
-
 from tests.helpers.paths import ROOT
+from tests.helpers.server import serve
 
 
 def _fill(store: FalkorStore, nodes: int = 2000) -> None:
@@ -298,7 +298,7 @@ def test_cli_read_is_bounded_by_row_cap_before_materialising(cli_home: Path) -> 
 
 
 START_SERVER = (
-    "import sys; from pathlib import Path; from graph import embedded; "
+    "import sys; from pathlib import Path; from actorgraph.graph.store import embedded; "
     "embedded.start(Path(sys.argv[1]))"
 )
 
@@ -360,17 +360,9 @@ def test_read_only_violation_is_the_reported_class(store: FalkorStore) -> None:
 
 
 # -- through the real API process ------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """``actorgraph serve`` on its own store (2,000 indicators), an analyst key cleared for all."""
-    import httpx
-
     home = tmp_path_factory.mktemp("hostile-api") / "home"
     assert _ag(home, "store", "start").returncode == 0
     filled = _ag(
@@ -381,28 +373,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     created = _ag(home, "keys", "create", "--role", "analyst", "--tlp", "red", "--json")
     assert created.returncode == 0, created.stderr
     key = json.loads(created.stdout)["key"]
-    port = _free_port()
-    env = {**os.environ, "ACTORGRAPH_HOME": str(home), "ACTORGRAPH_CYPHER_TIMEOUT_MS": "1500",
-           "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000"}  # fmt: skip
-    env.pop("NEO4J_URI", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port), "--no-model"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, "actorgraph serve exited"
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "actorgraph serve did not answer"
-        time.sleep(0.2)
-    yield {"base": base, "headers": {"Authorization": f"Bearer {key}"}, "pid": proc.pid}
-    proc.terminate()
-    proc.wait(timeout=30)
+    env = {"ACTORGRAPH_CYPHER_TIMEOUT_MS": "1500", "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000"}
+    with serve(home, "--no-model", env=env) as server:
+        headers = {"Authorization": f"Bearer {key}"}
+        yield {"base": server.base, "headers": headers, "pid": server.pid}
     embedded.stop(home)
 
 

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.helpers.query_fixtures import FIXTURE_PARAMS, SECRET, build_small_world, suggest_examples
 
 from actorgraph.cypher import QUERIES_DIR
 from actorgraph.graph.library import queries as ql
 from actorgraph.graph.errors import NotFound, QueryTimeout, ReadOnlyViolation, ValidationError
 from actorgraph.graph.store.falkor import FalkorStore
+from tests.helpers.graphs import write_graph
+from tests.helpers.query_fixtures import FIXTURE_PARAMS, QUERY_WORLD, SECRET, suggest_examples
 
 FILES = sorted(QUERIES_DIR.glob("*.yml"))
 IDS = [f.stem for f in FILES]
@@ -32,7 +33,7 @@ def small(server: FalkorStore) -> Iterator[FalkorStore]:
     """The hand-made graph, built once for the module (queries only read it)."""
     s = server.with_graph(f"qlib-small-{uuid.uuid4().hex[:8]}")
     s.ensure_schema()
-    build_small_world(s)
+    write_graph(s, QUERY_WORLD)
     yield s
     s.clear()
     s.close()

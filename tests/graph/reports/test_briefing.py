@@ -7,7 +7,6 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from tests.helpers.share_graph import A28, build
 
 from actorgraph.graph.reports.briefing import (
     build_briefing,
@@ -17,11 +16,13 @@ from actorgraph.graph.reports.briefing import (
     render_markdown,
 )
 from actorgraph.graph.errors import NotFound
+from tests.helpers.graphs import write_graph
+from tests.helpers.share_graph import A28, SHARE_WORLD
 
 
 @pytest.fixture
 def graph(store):
-    build(store)
+    write_graph(store, SHARE_WORLD)
     return store
 
 

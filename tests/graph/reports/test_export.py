@@ -11,9 +11,13 @@ import pytest
 from stix2validator import ValidationOptions, validate_instance
 
 from actorgraph.graph.errors import NotFound, ValidationError
-from actorgraph.graph.reports.export import attribution_to_stix, export_bundle, resolve_actor
+from actorgraph.graph.attribution import AttributionResult
+from actorgraph.graph.reports.attribution_stix import attribution_to_stix
+from actorgraph.graph.reports.export import export_bundle
+from actorgraph.graph.reports.selection import resolve_actor
 from actorgraph.graph.ingest import ingest_object
 from actorgraph.graph.formats.stix_out import TLP2_IDS
+from actorgraph.graph.tlp import TLP
 
 from tests.helpers.paths import APT28_BUNDLE as FIXTURE
 NOW = "2026-01-01T00:00:00.000Z"
@@ -68,7 +72,7 @@ def apt28(store):
 
 
 def test_whole_graph_export_is_valid_stix(apt28):
-    bundle = export_bundle(apt28, now=NOW)
+    bundle = export_bundle(apt28, max_tlp=TLP.RED, now=NOW)
     results = validate(bundle)
     assert results.is_valid, [str(e) for e in results.errors]
     ids = [o["id"] for o in bundle["objects"]]
@@ -81,7 +85,7 @@ def test_whole_graph_export_is_valid_stix(apt28):
 
 def test_round_trip_into_an_empty_store_reproduces_the_graph(apt28, server):
     before = graph_facts(apt28)
-    bundle = export_bundle(apt28, now=NOW)
+    bundle = export_bundle(apt28, max_tlp=TLP.RED, now=NOW)
     other = server.with_graph(f"{apt28.graph_name}-rt")
     other.ensure_schema()
     try:
@@ -91,7 +95,7 @@ def test_round_trip_into_an_empty_store_reproduces_the_graph(apt28, server):
         assert after[1] == before[1]  # key properties of every node
         assert after[2] == before[2]  # every relationship, by its ends and type
         # Exporting the re-ingested graph gives the same objects again (stable ids).
-        again = export_bundle(other, now=NOW)
+        again = export_bundle(other, max_tlp=TLP.RED, now=NOW)
         assert {o["id"] for o in again["objects"]} - {o["id"] for o in bundle["objects"]} <= {
             o["id"] for o in again["objects"] if o["type"] == "identity"
         }
@@ -101,7 +105,7 @@ def test_round_trip_into_an_empty_store_reproduces_the_graph(apt28, server):
 
 
 def test_tlp_ceiling_drops_objects_and_relationships_above_clearance(apt28):
-    full = export_bundle(apt28, now=NOW)
+    full = export_bundle(apt28, max_tlp=TLP.RED, now=NOW)
     green = export_bundle(apt28, max_tlp=1, now=NOW)
     assert validate(green).is_valid
     ids = {o["id"] for o in green["objects"]}
@@ -122,7 +126,7 @@ def test_tlp_ceiling_drops_objects_and_relationships_above_clearance(apt28):
 
 
 def test_actor_selection_holds_its_campaigns_malware_techniques_and_indicators(apt28):
-    bundle = export_bundle(apt28, actor="fancy bear", now=NOW)
+    bundle = export_bundle(apt28, actor="fancy bear", max_tlp=TLP.RED, now=NOW)
     assert validate(bundle).is_valid
     types = {o["type"] for o in bundle["objects"]}
     assert {
@@ -138,17 +142,17 @@ def test_actor_selection_holds_its_campaigns_malware_techniques_and_indicators(a
 
 
 def test_time_window_excludes_campaigns_outside_it(apt28):
-    inside = export_bundle(apt28, actor=APT28, since="2020-01-01", now=NOW)
-    outside = export_bundle(apt28, actor=APT28, since="2099-01-01", now=NOW)
+    inside = export_bundle(apt28, actor=APT28, since="2020-01-01", max_tlp=TLP.RED, now=NOW)
+    outside = export_bundle(apt28, actor=APT28, since="2099-01-01", max_tlp=TLP.RED, now=NOW)
     assert CAMPAIGN in {o["id"] for o in inside["objects"]}
     assert CAMPAIGN not in {o["id"] for o in outside["objects"]}
     with pytest.raises(ValidationError, match="not a date"):
-        export_bundle(apt28, since="last tuesday")
+        export_bundle(apt28, since="last tuesday", max_tlp=TLP.RED)
 
 
 def test_unknown_actor_and_actor_above_clearance_are_not_found(apt28):
     with pytest.raises(NotFound, match="nobody"):
-        resolve_actor(apt28, "nobody")
+        resolve_actor(apt28, "nobody", max_tlp=TLP.RED)
     with pytest.raises(NotFound):
         export_bundle(apt28, actor=APT28, max_tlp=0)  # APT28 is green
 
@@ -166,11 +170,11 @@ def test_attribution_result_as_stix(apt28):
         "unknown": 0.05,
         "evidence": [{"actor_id": APT28, "kind": "shared_indicator",
                       "entity": {"id": "domain:mail-gov-ua.example", "label": "Indicator", "name": "mail-gov-ua.example"},
-                      "input": "mail-gov-ua[.]example", "weight": 0.6, "actors_sharing": 1, "hub": False,
+                      "input": "mail-gov-ua[.]example", "weight": 0.6, "actors_sharing": 1, "hub": None,
                       "path": ["domain:mail-gov-ua.example", "-INDICATES->", "Campaign:Operation Frozen Inbox",
                                "-ATTRIBUTED_TO->", "APT28"]}],
     }  # fmt: skip
-    bundle = attribution_to_stix(result, now=NOW)
+    bundle = attribution_to_stix(AttributionResult.from_dict(result), now=NOW)
     assert validate(bundle).is_valid
     by_type: dict[str, list] = {}
     for obj in bundle["objects"]:
@@ -188,7 +192,8 @@ def test_attribution_result_as_stix(apt28):
         "domain:mail-gov-ua.example -INDICATES-> Campaign:Operation Frozen Inbox -ATTRIBUTED_TO-> APT28"
     ) in note["content"]
     # The same result gives the same ids (a re-export updates, never duplicates, downstream).
-    assert attribution_to_stix(result, now=NOW)["objects"] == bundle["objects"]
+    again = attribution_to_stix(AttributionResult.from_dict(result), now=NOW)
+    assert again["objects"] == bundle["objects"]
 
 
 @pytest.mark.slow
@@ -205,7 +210,7 @@ def test_round_trip_of_attack_and_the_demo_world(server, tmp_path):
         generate_world(seed=3, scale=600).write(tmp_path / "world")
         ingest_paths(src, sorted((tmp_path / "world").glob("train*.json")))
         before = graph_facts(src)
-        bundle = export_bundle(src, now=NOW)
+        bundle = export_bundle(src, max_tlp=TLP.RED, now=NOW)
         ingest_object(dst, bundle, "export")
         after = graph_facts(dst)
         assert after[0] == before[0]

@@ -6,15 +6,17 @@ import csv
 import json
 
 import pytest
-from tests.helpers.share_graph import A28, C3, build
 
 from actorgraph.graph.errors import NotFound, ValidationError
 from actorgraph.graph.reports.takedown import build_takedown, write_takedown
+from actorgraph.graph.tlp import TLP
+from tests.helpers.graphs import write_graph
+from tests.helpers.share_graph import A28, C3, SHARE_WORLD
 
 
 @pytest.fixture
 def graph(store):
-    build(store)
+    write_graph(store, SHARE_WORLD)
     return store
 
 
@@ -90,16 +92,16 @@ def test_nothing_above_clearance_appears_even_among_exclusions(graph):
 
 
 def test_campaign_scope_and_errors(graph):
-    pkg = build_takedown(graph, campaign=C3)
+    pkg = build_takedown(graph, campaign=C3, max_tlp=TLP.RED)
     assert pkg.actor["name"] == "APT29"
     assert {e["value"] for e in pkg.excluded} == {"198.51.100.7"}
     assert pkg.items == []
     with pytest.raises(NotFound, match="nobody"):
-        build_takedown(graph, actor="nobody")
+        build_takedown(graph, actor="nobody", max_tlp=TLP.RED)
     with pytest.raises(ValidationError, match="exactly one"):
-        build_takedown(graph)
+        build_takedown(graph, max_tlp=TLP.RED)
     with pytest.raises(NotFound, match="campaign--nope"):
-        build_takedown(graph, campaign="campaign--nope")
+        build_takedown(graph, campaign="campaign--nope", max_tlp=TLP.RED)
 
 
 def test_files_per_recipient_and_summary(graph, tmp_path):

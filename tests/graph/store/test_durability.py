@@ -630,9 +630,8 @@ def test_one_bundle_written_at_once_by_many_writers_has_no_duplicate_relationshi
 @pytest.fixture(scope="module")
 def trained_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A store holding the attribution tests' small world and one trained model version."""
-    from tests.gnn.test_gnn_attribution import build_world
-
     from actorgraph.graph.store import StoreConfig, open_store
+    from tests.helpers.attribution_world import build_world
 
     tmp = tmp_path_factory.mktemp("train-kill")
     home = tmp / "home"

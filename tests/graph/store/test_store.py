@@ -11,7 +11,8 @@ import pytest
 from actorgraph.graph.store import embedded
 from actorgraph.graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError
 from actorgraph.graph.store.falkor import FalkorStore
-from actorgraph.graph.schema import label, tlp_level
+from actorgraph.graph.schema import label
+from actorgraph.graph.tlp import TLP
 from tests.helpers.paths import ROOT
 
 
@@ -76,9 +77,9 @@ def test_label_whitelist_and_tlp():
     assert label("Campaign") == "`Campaign`"
     with pytest.raises(ValidationError, match="unknown label"):
         label("Campaign`) DETACH DELETE (x")
-    assert [tlp_level(x) for x in ("TLP:CLEAR", "white", "green", "amber", "amber+strict", "red")] == [0, 0, 1, 2, 3, 4]
+    assert [TLP.parse(x) for x in ("TLP:CLEAR", "white", "green", "amber", "amber+strict", "red")] == [0, 0, 1, 2, 3, 4]
     with pytest.raises(ValidationError):
-        tlp_level("purple")
+        TLP.parse("purple")
 
 
 def test_embedded_lifecycle_attach_persist_and_lock(tmp_path: Path):
@@ -101,7 +102,7 @@ def test_embedded_lifecycle_attach_persist_and_lock(tmp_path: Path):
 def test_two_processes_share_one_server(tmp_path: Path):
     home = tmp_path / "h2"
     code = (
-        "import sys; from graph.falkor import FalkorStore; from graph import embedded;"
+        "import sys; from actorgraph.graph.store.falkor import FalkorStore; from actorgraph.graph.store import embedded;"
         "s = FalkorStore.embedded(sys.argv[1], graph='g');"
         "s.query('CREATE (:Sector {id: $i})', {'i': sys.argv[2]});"
         "print(embedded.status(sys.argv[1])['pid']); s.close()"

@@ -1,0 +1,59 @@
+"""The training configuration, stored with every model artefact.
+
+Its own module so that inference (``gnn.artefacts``, ``gnn.scoring``) can read a stored
+configuration without importing the trainer. The measurements behind the defaults are in
+``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of ``gnn.train.train``; stored with every artefact."""
+
+    seed: int = 7
+    epochs: int = 60
+    episodes: int = 6
+    views: int = 3
+    query_frac: tuple[float, float] = (0.3, 0.6)
+    view_frac: tuple[float, float] = (0.4, 1.0)
+    campaign_query_prob: float = 0.5
+    unknown_frac: float = 0.2
+    val_frac: float = 0.15
+    dim: int = 32
+    layers: int = 2
+    # A log-linear scorer by default (hidden=0): a hidden layer, like an encoder trained jointly
+    # on the labels (``use_gnn``), overfits the few labelled clusters, so both are opt-in.
+    hidden: int = 0
+    lr: float = 0.02
+    use_gnn: bool = False
+    freeze_embeddings: bool = False
+    # The default encoder (``pretrain_gnn``, used when ``use_gnn`` is off): GraphSAGE learns by
+    # link prediction on the "uses" edges (no labels to overfit), the scorer trains without it,
+    # and one weight for its similarity is fitted on the validation views.
+    pretrain_gnn: bool = True
+    pretrain_epochs: int = 100
+    # None: full batch. An integer: mini-batches of that many hidden edges over sampled
+    # neighbourhoods (``gnn.sampling``; fan-out per layer in ``pretrain_fanouts``, default 10),
+    # for graphs whose full batch does not fit in memory, at many times the CPU per epoch.
+    pretrain_batch_size: int | None = None
+    pretrain_fanouts: tuple[int, ...] | None = None
+    # "nearest" (embedding-space overlap with the actor's profile), "cosine" or "dot" (of the
+    # pooled query); chosen by validation NLL gain on ATT&CK and ATT&CK + demo world.
+    gnn_similarity: str = "nearest"
+    weight_decay: float = 0.0
+    entity_dropout: float = 0.0
+    early_stop: bool = False
+    # Share of an episode's loss carried by the campaign-query views (None: by their count,
+    # about 1 in 15 views on ATT&CK), so the scorer is fitted to the task it serves and not
+    # only to the actor-item proxy; and the per-campaign features (best match among the
+    # actor's other attributed campaigns, ``gnn.features.CampaignMatch``).
+    campaign_loss_share: float | None = 0.5
+    campaign_features: bool = True
+    # Every feature also enters min-max scaled over the query's candidates (LETOR's query-level
+    # normalisation, ``gnn.model.query_normalise``): it trades some top-1 for top-3 on ATT&CK
+    # leave-one-campaign-out. False gives the model without it.
+    query_norm: bool = True
