@@ -18,9 +18,9 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from actorgraph import __version__
-from actorgraph.settings import Settings
 from actorgraph.graph.errors import ActorgraphError
 from actorgraph.graph.store import GraphStore, open_store
+from actorgraph.settings import Settings
 
 
 class Context:
@@ -54,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Graph-based threat-actor attribution: ingest, query, train, attribute, serve.",
     )
     parser.add_argument("--version", action="version", version=f"actorgraph {__version__}")
-    parser.add_argument("--home", type=Path, help="data directory (default: $ACTORGRAPH_HOME or ./.actorgraph)")
+    parser.add_argument(
+        "--home", type=Path, help="data directory (default: $ACTORGRAPH_HOME or ./.actorgraph)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from actorgraph import commands
 

@@ -16,14 +16,26 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ACTORGRAPH_", env_file=".env", extra="ignore")
 
-    home: Path = Field(default=Path(".actorgraph"), description="data directory of the embedded store, models, keys")
+    home: Path = Field(
+        default=Path(".actorgraph"),
+        description="data directory of the embedded store, models, keys",
+    )
     graph: str = Field(default="actorgraph", description="graph name")
     env: Literal["development", "production"] = "development"
 
-    neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI", "ACTORGRAPH_NEO4J_URI"))
-    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "ACTORGRAPH_NEO4J_USER"))
-    neo4j_password: str = Field(default="", validation_alias=AliasChoices("NEO4J_PASSWORD", "ACTORGRAPH_NEO4J_PASSWORD"))
-    neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "ACTORGRAPH_NEO4J_DATABASE"))
+    neo4j_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_URI", "ACTORGRAPH_NEO4J_URI")
+    )
+    neo4j_user: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "ACTORGRAPH_NEO4J_USER")
+    )
+    neo4j_password: str = Field(
+        default="", validation_alias=AliasChoices("NEO4J_PASSWORD", "ACTORGRAPH_NEO4J_PASSWORD")
+    )
+    neo4j_database: str = Field(
+        default="neo4j",
+        validation_alias=AliasChoices("NEO4J_DATABASE", "ACTORGRAPH_NEO4J_DATABASE"),
+    )
 
     cypher_timeout_ms: int = Field(default=5000, ge=1, le=600_000)
     cypher_row_cap: int = Field(default=10_000, ge=1, le=1_000_000)

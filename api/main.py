@@ -17,7 +17,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from actorgraph import __version__
-from actorgraph.settings import Settings
 from actorgraph.api import problems
 from actorgraph.api.bodylimit import BodySizeLimitMiddleware
 from actorgraph.api.keys import KeyStore
@@ -39,6 +38,7 @@ from actorgraph.api.routes import (
 from actorgraph.api.state import AppState, ModelHolder
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.store import GraphStore, open_store
+from actorgraph.settings import Settings
 
 log = logging.getLogger("actorgraph.api")
 
@@ -135,7 +135,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     store: GraphStore | None = None,
-    load_model: Callable[[], Any] | None | bool = True,
+    load_model: Callable[[], Any] | bool | None = True,
 ) -> FastAPI:
     """Build the API.
 
@@ -208,8 +208,18 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     app.include_router(health.router)
-    for module in (attributions, bundles, actors, campaigns, indicators, queries, cypher,
-                   export, briefings, taxii):
+    for module in (
+        attributions,
+        bundles,
+        actors,
+        campaigns,
+        indicators,
+        queries,
+        cypher,
+        export,
+        briefings,
+        taxii,
+    ):
         app.include_router(module.router)
     return app
 

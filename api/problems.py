@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from actorgraph.graph import errors
+
 log = logging.getLogger("actorgraph.api")
 
 PROBLEM_JSON = "application/problem+json"

@@ -108,9 +108,7 @@ class SharedRateLimiter(_TokenBucket):
         clock: seconds since the epoch (shared by processes; tests pass a fake one).
     """
 
-    def __init__(
-        self, per_minute: int, path: Path, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, per_minute: int, path: Path, clock: Callable[[], float] = time.time) -> None:
         super().__init__(per_minute, clock)
         self.path = Path(path)
         self._local = threading.local()

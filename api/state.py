@@ -119,8 +119,9 @@ class ModelHolder:
             assert self._loader is not None
             model = self._loader()
         except Exception as exc:  # a corrupt artefact must not stop the server
-            log.exception("attribution model %s could not be loaded, keeping the current one",
-                          newest)
+            log.exception(
+                "attribution model %s could not be loaded, keeping the current one", newest
+            )
             self._failed.add(newest)
             self.reload_error = f"{newest}: {type(exc).__name__}: {exc}"
         else:

@@ -61,8 +61,13 @@ def _clusters(trained, n: int, size: int, seed: int) -> list:
         act = Activity(name="bench")
         for j in set(own.tolist() + rest.tolist()):
             t = props[ids[j]]["type"]
-            bucket = {"indicator": act.indicators, "malware": act.malware, "tool": act.tools,
-                      "technique": act.techniques, "infrastructure": act.infrastructure}.get(t, act.targets)
+            bucket = {
+                "indicator": act.indicators,
+                "malware": act.malware,
+                "tool": act.tools,
+                "technique": act.techniques,
+                "infrastructure": act.infrastructure,
+            }.get(t, act.targets)
             bucket.append(ids[j])
         out.append(act)
     return out
@@ -79,25 +84,35 @@ def _across_seeds(runs: list[dict]) -> dict:
     out["seeds_top3_ge_0.70"] = sum(r["metrics"]["model"]["top3"] >= 0.7 for r in runs)
     out["seeds_never_below_tfidf"] = sum(
         all(r["metrics"]["model"][k] >= r["metrics"]["tfidf"][k] for k in ("top1", "top3", "mrr"))
-        for r in runs)
+        for r in runs
+    )
     return out
 
 
 def _pct(xs: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(float(np.percentile(xs, 50)) * 1e3, 2),
-            "p95_ms": round(float(np.percentile(xs, 95)) * 1e3, 2)}
+    return {
+        "p50_ms": round(float(np.percentile(xs, 50)) * 1e3, 2),
+        "p95_ms": round(float(np.percentile(xs, 95)) * 1e3, 2),
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, default=None)
     ap.add_argument("--skip-loco", action="store_true")
-    ap.add_argument("--gnn-ablation", action="store_true",
-                    help="also run the split without any encoder and with the jointly trained one")
-    ap.add_argument("--config", default="{}",
-                    help='TrainConfig overrides as JSON, e.g. \'{"use_gnn": false}\'')
-    ap.add_argument("--seeds", default=None,
-                    help="comma-separated seeds: the LOCO split once per seed, with the mean")
+    ap.add_argument(
+        "--gnn-ablation",
+        action="store_true",
+        help="also run the split without any encoder and with the jointly trained one",
+    )
+    ap.add_argument(
+        "--config", default="{}", help="TrainConfig overrides as JSON, e.g. '{\"use_gnn\": false}'"
+    )
+    ap.add_argument(
+        "--seeds",
+        default=None,
+        help="comma-separated seeds: the LOCO split once per seed, with the mean",
+    )
     ap.add_argument("--jobs", type=int, default=1, help="processes for the LOCO folds")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -112,6 +127,7 @@ def main() -> int:
     from actorgraph.gnn.train import TrainConfig, train
     from actorgraph.gnn.world_split import load_heldout
     from actorgraph.world import generate_world
+
     world = home / "world"
     if not (world / "train.json").exists():
         generate_world(seed=7, scale="small").write(world)
@@ -124,20 +140,25 @@ def main() -> int:
         for seed in seeds:
             cfg = {**overrides, **({} if seed is None else {"seed": seed})}
             t0 = time.perf_counter()
-            loco = leave_one_campaign_out(export_graph(attack), TrainConfig(**cfg), log=log,
-                                          jobs=args.jobs)
+            loco = leave_one_campaign_out(
+                export_graph(attack), TrainConfig(**cfg), log=log, jobs=args.jobs
+            )
             loco["seconds"] = round(time.perf_counter() - t0, 1)
             if seed is not None:
                 loco["split"] = f"loco seed {seed}"
             report["quality"].append(loco)
         if len(seeds) > 1:
-            report["loco_seeds"] = _across_seeds(report["quality"][-len(seeds):])
+            report["loco_seeds"] = _across_seeds(report["quality"][-len(seeds) :])
         if args.gnn_ablation:
             # The same folds without the encoder, and with it trained jointly on the labels.
-            for split, cfg in (("loco-features", {"use_gnn": False, "pretrain_gnn": False}),
-                               ("loco+joint", {"use_gnn": True})):
+            for split, cfg in (
+                ("loco-features", {"use_gnn": False, "pretrain_gnn": False}),
+                ("loco+joint", {"use_gnn": True}),
+            ):
                 t0 = time.perf_counter()
-                ab = leave_one_campaign_out(export_graph(attack), TrainConfig(**{**overrides, **cfg}), log=log)
+                ab = leave_one_campaign_out(
+                    export_graph(attack), TrainConfig(**{**overrides, **cfg}), log=log
+                )
                 ab["split"] = split
                 ab["seconds"] = round(time.perf_counter() - t0, 1)
                 report["quality"].append(ab)
@@ -179,7 +200,9 @@ def main() -> int:
         print("LOCO over seeds: " + ", ".join(f"{k}={v}" for k, v in report["loco_seeds"].items()))
     print(f"train (ATT&CK + small demo world): {report['train_seconds_attack_plus_world']} s")
     for k, v in report["latency_200_objects"].items():
-        print(f"attribution of a 200-object cluster, {k:<15} p50 {v['p50_ms']:7.2f} ms   p95 {v['p95_ms']:7.2f} ms")
+        print(
+            f"attribution of a 200-object cluster, {k:<15} p50 {v['p50_ms']:7.2f} ms   p95 {v['p95_ms']:7.2f} ms"
+        )
     return 0
 
 

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 from actorgraph.graph.formats.attack import read_attack
-from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.ingest.writer import write_batch
+from actorgraph.graph.store.falkor import FalkorStore
 
 
 def sample(batch: IngestBatch, limit: int) -> IngestBatch:

@@ -65,6 +65,7 @@ def _open(home: Path, graph: str):
 
 def worker_generate(args: argparse.Namespace) -> dict[str, Any]:
     from actorgraph.world import generate_world
+
     t0 = time.perf_counter()
     manifest = generate_world(seed=7, scale=args.size).write(args.out)
     seconds = time.perf_counter() - t0
@@ -207,8 +208,8 @@ def worker_write_paths(args: argparse.Namespace) -> dict[str, Any]:
     outside the timing; each write is timed with the client's CPU seconds."""
     import psutil
 
-    from actorgraph.graph.ingest import ingest_attack, read_any
     from actorgraph.graph.formats.stix_validate import load_json
+    from actorgraph.graph.ingest import ingest_attack, read_any
     from actorgraph.graph.ingest.writer import write_batch
 
     server = psutil.Process(int(args.server_pid))
@@ -269,7 +270,7 @@ class ServerRss:
         while not self._stop.is_set():
             try:
                 self._peak = max(self._peak, self.proc.memory_info().rss)
-            except Exception:  # noqa: BLE001 - the server exited: stop sampling
+            except Exception:
                 return
             time.sleep(0.1)
 
@@ -332,6 +333,7 @@ def machine() -> dict[str, Any]:
 
 def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     from actorgraph.graph.store import embedded
+
     world = work / f"world-{size}"
     home = work / f"home-{size}"
     shutil.rmtree(world, ignore_errors=True)

@@ -25,6 +25,7 @@ def load_demo_graph(home: Path, graph: str = "bench") -> tuple[object, Path]:
     """A store holding ATT&CK + the small demo world; returns (store, world directory)."""
     from actorgraph.graph.ingest import ingest_attack, ingest_paths
     from actorgraph.world import generate_world
+
     store = open_store(StoreConfig(home=home, graph=graph))
     store.ensure_schema()
     world = home / "world"
@@ -39,9 +40,12 @@ def load_demo_graph(home: Path, graph: str = "bench") -> tuple[object, Path]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--home", type=Path, default=None)
-    ap.add_argument("--gnn", action="store_true",
-                    help="train the GraphSAGE encoder jointly on the labels (the default model "
-                         "already has the link-prediction pre-trained one)")
+    ap.add_argument(
+        "--gnn",
+        action="store_true",
+        help="train the GraphSAGE encoder jointly on the labels (the default model "
+        "already has the link-prediction pre-trained one)",
+    )
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -77,16 +81,22 @@ def main() -> int:
         "within_target": t_export + t_train + t_save < TARGET_S,
         "gnn": args.gnn,
         "version": version,
-        "validation": {k: trained.metrics.get(k) for k in
-                       ("val_views", "val_top1", "val_ece_before", "val_ece", "temperature")},
+        "validation": {
+            k: trained.metrics.get(k)
+            for k in ("val_views", "val_top1", "val_ece_before", "val_ece", "temperature")
+        },
     }
     if args.json:
         print(json.dumps(out, indent=1))
     else:
-        print(f"graph: {out['nodes']} nodes by type, {out['edges']} edges, "
-              f"{out['labelled_campaigns']} labelled campaigns")
-        print(f"export {t_export:.2f} s   train {t_train:.2f} s   save {t_save:.2f} s   "
-              f"(target: under {TARGET_S:.0f} s)  -> {'OK' if out['within_target'] else 'TOO SLOW'}")
+        print(
+            f"graph: {out['nodes']} nodes by type, {out['edges']} edges, "
+            f"{out['labelled_campaigns']} labelled campaigns"
+        )
+        print(
+            f"export {t_export:.2f} s   train {t_train:.2f} s   save {t_save:.2f} s   "
+            f"(target: under {TARGET_S:.0f} s)  -> {'OK' if out['within_target'] else 'TOO SLOW'}"
+        )
         print(f"validation: {out['validation']}")
     return 0
 

@@ -39,8 +39,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "train_minibatch.json"
 
 # Share of the nodes per type, and of the forward edges per relation.
-NODE_SHARES = {"indicator": 0.55, "campaign": 0.10, "malware": 0.12, "technique": 0.10,
-               "tool": 0.05, "actor": 0.08}
+NODE_SHARES = {
+    "indicator": 0.55,
+    "campaign": 0.10,
+    "malware": 0.12,
+    "technique": 0.10,
+    "tool": 0.05,
+    "actor": 0.08,
+}
 EDGE_SHARES = {
     ("indicator", "INDICATES", "malware"): 0.25,
     ("indicator", "INDICATES", "campaign"): 0.15,
@@ -97,13 +103,19 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     nodes, edges = synthetic_graph(args.nodes, args.edges_per_node)
     torch.manual_seed(0)
-    encoder = HeteroSAGE(nodes, list(edges), dim=args.dim, layers=len(args.fanouts),
-                         learned_types=ENTITY_TYPES)
-    forward_edges = sum(ei.shape[1] for (_, rel, _), ei in edges.items() if not rel.startswith("rev_"))
+    encoder = HeteroSAGE(
+        nodes, list(edges), dim=args.dim, layers=len(args.fanouts), learned_types=ENTITY_TYPES
+    )
+    forward_edges = sum(
+        ei.shape[1] for (_, rel, _), ei in edges.items() if not rel.startswith("rev_")
+    )
     sup = sum(edges[k].shape[1] for k in supervision_keys(edges))
     row: dict[str, Any] = {
-        "mode": args.mode, "nodes": sum(nodes.values()), "edges": forward_edges,
-        "message_edges": 2 * forward_edges, "supervision_edges": sup,
+        "mode": args.mode,
+        "nodes": sum(nodes.values()),
+        "edges": forward_edges,
+        "message_edges": 2 * forward_edges,
+        "supervision_edges": sup,
         "base_peak_rss_mb": _peak_mb(),
     }
     cpu0, t0 = _cpu_s(), time.perf_counter()
@@ -113,16 +125,24 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         epochs = 1
     else:
         batch = args.batch_size if args.mode == "mini" else None
-        losses = pretrain_link_prediction(encoder, edges, epochs=args.epochs, lr=0.01, seed=1,
-                                          batch_size=batch, fanouts=tuple(args.fanouts))
+        losses = pretrain_link_prediction(
+            encoder,
+            edges,
+            epochs=args.epochs,
+            lr=0.01,
+            seed=1,
+            batch_size=batch,
+            fanouts=tuple(args.fanouts),
+        )
         epochs = len(losses)
         row["losses"] = [round(x, 4) for x in losses]
         if batch:
             # The first epoch's hidden edges, drawn exactly as the run drew them (seed 1).
             from actorgraph.gnn.pretrain import _hide_targets
 
-            _, hidden = _hide_targets(edges, supervision_keys(edges), 0.3,
-                                      torch.Generator().manual_seed(1))
+            _, hidden = _hide_targets(
+                edges, supervision_keys(edges), 0.3, torch.Generator().manual_seed(1)
+            )
             row["steps_per_epoch"] = -(-sum(p.shape[1] for _, p in hidden) // batch)
     row["epoch_s"] = round((time.perf_counter() - t0) / epochs, 3)
     row["epoch_cpu_s"] = round((_cpu_s() - cpu0) / epochs, 3)
@@ -154,8 +174,9 @@ def _sampling_cost(encoder, edges, nodes, args, sup: int) -> dict[str, Any]:
             ei = edges[key]
             pick = torch.randint(0, ei.shape[1], (per_key,), generator=gen)
             seeds.setdefault(st, []).append(ei[0, pick])
-            seeds.setdefault(dt, []).append(torch.cat([ei[1, pick],
-                                                       torch.randint(0, nodes[dt], (per_key,), generator=gen)]))
+            seeds.setdefault(dt, []).append(
+                torch.cat([ei[1, pick], torch.randint(0, nodes[dt], (per_key,), generator=gen)])
+            )
         t0 = time.perf_counter()
         sub = sampler.sample({t: torch.cat(v) for t, v in seeds.items()})
         secs.append(time.perf_counter() - t0)
@@ -169,13 +190,31 @@ def _sampling_cost(encoder, edges, nodes, args, sup: int) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ driver
-def run_one(args: argparse.Namespace, nodes: int, mode: str, epochs: int,
-            mini: str = "1024:10,10") -> dict[str, Any]:
+def run_one(
+    args: argparse.Namespace, nodes: int, mode: str, epochs: int, mini: str = "1024:10,10"
+) -> dict[str, Any]:
     batch, fanouts = mini.split(":")
-    cmd = [sys.executable, __file__, "--worker", "--mode", mode, "--nodes", str(nodes),
-           "--epochs", str(epochs), "--edges-per-node", str(args.edges_per_node),
-           "--batch-size", batch, "--threads", str(args.threads),
-           "--dim", str(args.dim), "--fanouts", *fanouts.split(",")]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--mode",
+        mode,
+        "--nodes",
+        str(nodes),
+        "--epochs",
+        str(epochs),
+        "--edges-per-node",
+        str(args.edges_per_node),
+        "--batch-size",
+        batch,
+        "--threads",
+        str(args.threads),
+        "--dim",
+        str(args.dim),
+        "--fanouts",
+        *fanouts.split(","),
+    ]
     t0 = time.perf_counter()
     out = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=args.timeout)
     if out.returncode:
@@ -190,13 +229,17 @@ def run_one(args: argparse.Namespace, nodes: int, mode: str, epochs: int,
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ("| nodes | edges (fwd) | mode | epoch s | epoch CPU s | steps/epoch | CPU s/step "
-            "| sub-graph nodes / edges | peak RSS MB | after graph + encoder MB |")
+    head = (
+        "| nodes | edges (fwd) | mode | epoch s | epoch CPU s | steps/epoch | CPU s/step "
+        "| sub-graph nodes / edges | peak RSS MB | after graph + encoder MB |"
+    )
     lines = [head, "|" + "---:|" * 2 + "---|" + "---:|" * 7]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['target_nodes']:,} | | {r['mode']} | failed: {r['error'][-80:]} "
-                         "| | | | | | |")
+            lines.append(
+                f"| {r['target_nodes']:,} | | {r['mode']} | failed: {r['error'][-80:]} "
+                "| | | | | | |"
+            )
             continue
         steps = r.get("steps_per_epoch", 1 if r["mode"] == "full" else "-")
         if r["mode"] == "mini":
@@ -206,9 +249,11 @@ def table(rows: list[dict[str, Any]]) -> str:
             label = {"full": "full batch", "embed": "embed all (no grad)"}[r["mode"]]
             sub = f"{r['nodes']:,} / {r['message_edges']:,}"
         per_step = round(r["epoch_cpu_s"] / steps, 3) if steps != "-" else "-"
-        lines.append(f"| {r['nodes']:,} | {r['edges']:,} | {label} | {r['epoch_s']} | "
-                     f"{r['epoch_cpu_s']} | {steps} | {per_step} | {sub} | "
-                     f"{r['peak_rss_mb']:,.0f} | {r['base_peak_rss_mb']:,.0f} |")
+        lines.append(
+            f"| {r['nodes']:,} | {r['edges']:,} | {label} | {r['epoch_s']} | "
+            f"{r['epoch_cpu_s']} | {steps} | {per_step} | {sub} | "
+            f"{r['peak_rss_mb']:,.0f} | {r['base_peak_rss_mb']:,.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -216,13 +261,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 200_000])
     ap.add_argument("--edges-per-node", type=float, default=5.0)
-    ap.add_argument("--mini", nargs="+", default=["1024:10,10", "256:5,5"],
-                    help="mini-batch settings, BATCH_SIZE:FANOUT,FANOUT (one run each)")
+    ap.add_argument(
+        "--mini",
+        nargs="+",
+        default=["1024:10,10", "256:5,5"],
+        help="mini-batch settings, BATCH_SIZE:FANOUT,FANOUT (one run each)",
+    )
     ap.add_argument("--batch-size", type=int, default=1024, help=argparse.SUPPRESS)
     ap.add_argument("--fanouts", type=int, nargs="+", default=[10, 10], help=argparse.SUPPRESS)
     ap.add_argument("--dim", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads per run (1: CPU seconds are the work, not spinning)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads per run (1: CPU seconds are the work, not spinning)",
+    )
     ap.add_argument("--epochs", type=int, default=3, help="full-batch epochs per run")
     ap.add_argument("--mini-epochs", type=int, default=1, help="mini-batch epochs per run")
     ap.add_argument("--timeout", type=float, default=900.0)
@@ -250,18 +303,31 @@ def main() -> int:
         "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "machine": {"nproc": os.cpu_count(), "python": platform.python_version(),
-                    "torch": torch.__version__, "platform": platform.platform()},
-        "settings": {"edges_per_node": args.edges_per_node, "mini": args.mini,
-                     "dim": args.dim, "threads": args.threads, "weight_decay": 1e-4,
-                     "full_epochs": args.epochs, "mini_epochs": args.mini_epochs,
-                     "hide_frac": 0.3, "lr": 0.01},
+        "machine": {
+            "nproc": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "edges_per_node": args.edges_per_node,
+            "mini": args.mini,
+            "dim": args.dim,
+            "threads": args.threads,
+            "weight_decay": 1e-4,
+            "full_epochs": args.epochs,
+            "mini_epochs": args.mini_epochs,
+            "hide_frac": 0.3,
+            "lr": 0.01,
+        },
         "rows": rows,
     }
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(table(rows))
-    print(f"\n{started} -> {result['finished']}, load average {result['load_average_before']} -> "
-          f"{result['load_average_after']}; results in {args.out}")
+    print(
+        f"\n{started} -> {result['finished']}, load average {result['load_average_before']} -> "
+        f"{result['load_average_after']}; results in {args.out}"
+    )
     return 0
 
 

@@ -4,6 +4,23 @@ Import submodules directly (``from actorgraph.gnn.attribute import Attributor``)
 torch_geometric, which is slow to import and only needed for ``GraphSnapshot.to_hetero_data``.
 """
 
-__all__ = ["activity", "artefacts", "attribute", "baselines", "config", "dataset", "evaluate",
-           "evidence", "features", "hubs", "model", "nearest", "optim", "pretrain", "sampling",
-           "scoring", "train", "trained"]
+__all__ = [
+    "activity",
+    "artefacts",
+    "attribute",
+    "baselines",
+    "config",
+    "dataset",
+    "evaluate",
+    "evidence",
+    "features",
+    "hubs",
+    "model",
+    "nearest",
+    "optim",
+    "pretrain",
+    "sampling",
+    "scoring",
+    "train",
+    "trained",
+]

@@ -53,8 +53,8 @@ class LinkedActivity:
     """An activity after exact-match linking: known entity ids, and what matched nothing."""
 
     activity: Activity
-    matched: dict[str, str]          # entity id -> the input value that matched it
-    via_context: dict[str, str]      # entity id -> the new input value it was reached from
+    matched: dict[str, str]  # entity id -> the input value that matched it
+    via_context: dict[str, str]  # entity id -> the new input value it was reached from
     unmatched: list[str]
 
 
@@ -122,7 +122,9 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
             act.context.extend((s, rel, d) for s, d in pairs)
     # Indicators of the activity pointing at its campaign are the activity itself, not context.
     if not act.size():
-        raise ValidationError(f"bundle {name!r} holds no indicator, malware, tool, technique or infrastructure")
+        raise ValidationError(
+            f"bundle {name!r} holds no indicator, malware, tool, technique or infrastructure"
+        )
     return act
 
 
@@ -181,8 +183,12 @@ def link(activity: Activity, lookup: EntityLookup) -> LinkedActivity:
     matched: dict[str, str] = {}
     unmatched: list[str] = []
     groups = {
-        "indicators": "indicator", "malware": "software", "tools": "software",
-        "techniques": "technique", "infrastructure": "infrastructure", "targets": "target",
+        "indicators": "indicator",
+        "malware": "software",
+        "tools": "software",
+        "techniques": "technique",
+        "infrastructure": "infrastructure",
+        "targets": "target",
     }
     seen_raw: set[str] = set()
     for attr, group in groups.items():

@@ -46,8 +46,9 @@ from actorgraph.graph.errors import ModelError, NotFound
 FORMAT = 4
 
 
-def save(trained: Trained, models_dir: Path, version: str | None = None,
-         created: datetime | None = None) -> str:
+def save(
+    trained: Trained, models_dir: Path, version: str | None = None, created: datetime | None = None
+) -> str:
     """Write a trained model as a new version; returns the version name.
 
     The directory is written under a temporary name and renamed, so a crash never leaves a
@@ -80,8 +81,9 @@ def save(trained: Trained, models_dir: Path, version: str | None = None,
         _write_json(tmp / "snapshot.json", {"nodes": nodes, "edges": edges})
         prof = trained.profile.tocsr()
         tensors: dict[str, Any] = {
-            "state_dict": {k: v for k, v in trained.model.state_dict().items()
-                           if not k.startswith("encoder.")},
+            "state_dict": {
+                k: v for k, v in trained.model.state_dict().items() if not k.startswith("encoder.")
+            },
             "idf": torch.from_numpy(trained.idf.astype(np.float64)),
             "profile_indptr": torch.from_numpy(prof.indptr.astype(np.int64)),
             "profile_indices": torch.from_numpy(prof.indices.astype(np.int64)),
@@ -124,8 +126,9 @@ def resolve_version(models_dir: Path, version: str | None = None) -> Path:
         path = models_dir / version
         if not (path / "model.pt").exists():
             known = [m["version"] for m in list_versions(models_dir)]
-            raise NotFound(f"model version {version!r} not found in {str(models_dir)!r} "
-                           f"(known: {known})")
+            raise NotFound(
+                f"model version {version!r} not found in {str(models_dir)!r} (known: {known})"
+            )
         return path
     versions = list_versions(models_dir)
     if not versions:
@@ -147,12 +150,15 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"corrupt model artefact {str(path)!r}: {exc}") from exc
     if meta.get("format") != FORMAT:
-        raise ModelError(f"model artefact {str(path)!r} has format {meta.get('format')!r}, "
-                         f"expected {FORMAT}")
+        raise ModelError(
+            f"model artefact {str(path)!r} has format {meta.get('format')!r}, expected {FORMAT}"
+        )
     try:
         # JSON has no tuples: the tuple-valued settings come back as lists.
-        settings: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in
-                                    json.loads((path / "config.json").read_text()).items()}
+        settings: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in json.loads((path / "config.json").read_text()).items()
+        }
         config = TrainConfig(**settings)
         model_config = ModelConfig(**json.loads((path / "model.json").read_text()))
         metrics = json.loads((path / "metrics.json").read_text())
@@ -160,27 +166,50 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
         tensors = torch.load(path / "model.pt", weights_only=True)
         model = AttributionModel(model_config)
         model.load_state_dict(tensors["state_dict"])
-    except (OSError, json.JSONDecodeError, TypeError, RuntimeError, KeyError, ValueError,
-            ModelError, EOFError, pickle.UnpicklingError) as exc:  # the last two: torch.load
+    except (
+        OSError,
+        json.JSONDecodeError,
+        TypeError,
+        RuntimeError,
+        KeyError,
+        ValueError,
+        ModelError,
+        EOFError,
+        pickle.UnpicklingError,
+    ) as exc:  # the last two: torch.load
         raise ModelError(f"corrupt model artefact {str(path)!r}: {exc}") from exc
     if (model_config.similarity is None) != ("entity_emb" not in tensors):
-        raise ModelError(f"corrupt model artefact {str(path)!r}: similarity "
-                         f"{model_config.similarity!r} does not match the stored embeddings")
+        raise ModelError(
+            f"corrupt model artefact {str(path)!r}: similarity "
+            f"{model_config.similarity!r} does not match the stored embeddings"
+        )
     model.eval()
     snap = GraphSnapshot.from_rows(rows["nodes"], rows["edges"])
     space = EntitySpace.build(snap, hubs or HubList.load())
     if hash_ids(space.ids) != int(tensors["entity_ids_hash"][0]):
-        raise ModelError(f"model artefact {str(path)!r}: entity vocabulary does not match its "
-                         "snapshot")
+        raise ModelError(
+            f"model artefact {str(path)!r}: entity vocabulary does not match its snapshot"
+        )
     shape = tuple(int(x) for x in tensors["profile_shape"])
     indices = tensors["profile_indices"].numpy()
-    profile = sp.csr_matrix((np.ones(len(indices)), indices, tensors["profile_indptr"].numpy()),
-                            shape=shape)
+    profile = sp.csr_matrix(
+        (np.ones(len(indices)), indices, tensors["profile_indptr"].numpy()), shape=shape
+    )
     return Trained(
-        model=model, snapshot=snap, space=space, profile=profile, idf=tensors["idf"].numpy(),
-        entity_emb=tensors.get("entity_emb"), actor_emb=tensors.get("actor_emb"), config=config,
-        metrics={**metrics, "version": meta["version"], "created": meta["created"],
-                 "data_fingerprint": meta["data_fingerprint"]},
+        model=model,
+        snapshot=snap,
+        space=space,
+        profile=profile,
+        idf=tensors["idf"].numpy(),
+        entity_emb=tensors.get("entity_emb"),
+        actor_emb=tensors.get("actor_emb"),
+        config=config,
+        metrics={
+            **metrics,
+            "version": meta["version"],
+            "created": meta["created"],
+            "data_fingerprint": meta["data_fingerprint"],
+        },
         losses=[],
     )
 

@@ -21,14 +21,18 @@ class _ProfileBaseline:
 
     def __init__(self, snap: GraphSnapshot, space: EntitySpace | None = None) -> None:
         self.space = space or EntitySpace.build(snap, HubList())
-        self.profile = profiles(cluster_items(snap, self.space, "actor"),
-                                cluster_items(snap, self.space, "campaign"),
-                                attribution_matrix(snap)).tocsr()
+        self.profile = profiles(
+            cluster_items(snap, self.space, "actor"),
+            cluster_items(snap, self.space, "campaign"),
+            attribution_matrix(snap),
+        ).tocsr()
 
     def _query(self, entities: list[int]) -> sp.csr_matrix:
         cols = np.unique(np.asarray(entities, dtype=np.int64))
-        return sp.csr_matrix((np.ones(len(cols)), (np.zeros(len(cols), dtype=np.int64), cols)),
-                             shape=(1, len(self.space)))
+        return sp.csr_matrix(
+            (np.ones(len(cols)), (np.zeros(len(cols), dtype=np.int64), cols)),
+            shape=(1, len(self.space)),
+        )
 
     def scores(self, entities: list[int]) -> np.ndarray:
         """(A,) similarity of one query (entity-space indices) to every actor."""

@@ -30,7 +30,13 @@ NODE_TYPES: dict[str, str] = {
 }
 # Entity types: what an activity can share with an actor (everything but actors and campaigns).
 ENTITY_TYPES: tuple[str, ...] = (
-    "indicator", "infrastructure", "malware", "tool", "technique", "sector", "country",
+    "indicator",
+    "infrastructure",
+    "malware",
+    "tool",
+    "technique",
+    "sector",
+    "country",
 )
 # Hypotheses and bookkeeping never feed the model (PREDICTED_ACTOR would be training on our own
 # output).
@@ -209,6 +215,7 @@ def export_graph(store: GraphStore) -> GraphSnapshot:
     edges = store.query(EXPORT_EDGES, {"skipped": list(SKIPPED_RELS)}, read_only=True)
     snap = GraphSnapshot.from_rows(nodes, edges)
     if not snap.num_nodes("actor"):
-        raise ModelError("the store holds no ThreatActor: ingest data first "
-                         "(actorgraph ingest --attack)")
+        raise ModelError(
+            "the store holds no ThreatActor: ingest data first (actorgraph ingest --attack)"
+        )
     return snap

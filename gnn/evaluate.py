@@ -46,8 +46,9 @@ def attack_campaigns(snap: GraphSnapshot) -> list[str]:
     return sorted(c for c in labels if str(snap.props[c].get("external_id") or "").startswith("C0"))
 
 
-def summarise(ranks: list[int], preds: list[str], truths: list[str],
-              confidences: list[float] | None = None) -> dict[str, Any]:
+def summarise(
+    ranks: list[int], preds: list[str], truths: list[str], confidences: list[float] | None = None
+) -> dict[str, Any]:
     """top-1, top-3, MRR, macro-F1 (and ECE when confidences are given)."""
     from sklearn.metrics import f1_score
 
@@ -57,8 +58,16 @@ def summarise(ranks: list[int], preds: list[str], truths: list[str],
         "top1": round(float((r == 1).mean()), 4) if len(r) else None,
         "top3": round(float((r <= 3).mean()), 4) if len(r) else None,
         "mrr": round(float((1.0 / r).mean()), 4) if len(r) else None,
-        "macro_f1": round(float(f1_score(truths, preds, labels=sorted(set(truths)),
-                                         average="macro", zero_division=0)), 4) if len(r) else None,
+        "macro_f1": round(
+            float(
+                f1_score(
+                    truths, preds, labels=sorted(set(truths)), average="macro", zero_division=0
+                )
+            ),
+            4,
+        )
+        if len(r)
+        else None,
     }
     if confidences is not None and len(r):
         conf = np.array(confidences)
@@ -81,8 +90,11 @@ def auroc(positive: list[float], negative: list[float]) -> float | None:
 
 
 def leave_one_campaign_out(
-    snap: GraphSnapshot, config: TrainConfig | None = None, hubs: HubList | None = None,
-    campaigns: list[str] | None = None, log: Callable[[str], None] | None = None,
+    snap: GraphSnapshot,
+    config: TrainConfig | None = None,
+    hubs: HubList | None = None,
+    campaigns: list[str] | None = None,
+    log: Callable[[str], None] | None = None,
     jobs: int = 1,
 ) -> dict[str, Any]:
     """Run the LOCO split; returns per-method metrics, unknown behaviour, per-fold rows, timing.
@@ -102,10 +114,12 @@ def leave_one_campaign_out(
         # spawn, not fork: a child forked after torch ran a parallel op hangs in its first op
         # (the OpenMP pool is not fork-safe: a test run blocked in query_normalise that way).
         # The snapshot is sent once per worker, not once per fold.
-        with ProcessPoolExecutor(min(jobs, len(campaigns)),
-                                 mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_set_fold_inputs,
-                                 initargs=(snap, config, hubs)) as pool:
+        with ProcessPoolExecutor(
+            min(jobs, len(campaigns)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_set_fold_inputs,
+            initargs=(snap, config, hubs),
+        ) as pool:
             for row in pool.map(_fold_in_worker, campaigns):
                 folds.append(row)
                 _log_fold(row, log)
@@ -116,16 +130,18 @@ def leave_one_campaign_out(
     return summarise_loco(folds)
 
 
-def loco_fold(snap: GraphSnapshot, campaign: str, config: TrainConfig,
-              hubs: HubList) -> dict[str, Any]:
+def loco_fold(
+    snap: GraphSnapshot, campaign: str, config: TrainConfig, hubs: HubList
+) -> dict[str, Any]:
     """One fold: train without ``campaign``, attribute its profile; the fold's row."""
     truth = snap.labels()[campaign]
     fold = snap.without_campaign(campaign)
     t0 = time.perf_counter()
     trained = train(fold, config, hubs)
     train_seconds = time.perf_counter() - t0
-    entities = [fold_id for fold_id in _campaign_entities(snap, campaign)
-                if fold_id in trained.space.pos]
+    entities = [
+        fold_id for fold_id in _campaign_entities(snap, campaign) if fold_id in trained.space.pos
+    ]
     q = [trained.space.pos[e] for e in entities]
     actors = fold.nodes["actor"]
     ti = fold.index("actor")[truth]
@@ -134,12 +150,17 @@ def loco_fold(snap: GraphSnapshot, campaign: str, config: TrainConfig,
     hidden = np.zeros(len(actors), dtype=bool)
     hidden[ti] = True
     removed = scorer.probabilities([q], hidden_actors=hidden)[0]
-    row: dict[str, Any] = {"campaign": snap.props[campaign].get("name"),
-                           "truth": snap.props[truth].get("name"), "n_entities": len(q),
-                           "truth_id": truth}
-    for m, scores in (("model", probs[:-1]),
-                      ("tfidf", TfidfBaseline(fold, trained.space).scores(q)),
-                      ("overlap", OverlapBaseline(fold, trained.space).scores(q))):
+    row: dict[str, Any] = {
+        "campaign": snap.props[campaign].get("name"),
+        "truth": snap.props[truth].get("name"),
+        "n_entities": len(q),
+        "truth_id": truth,
+    }
+    for m, scores in (
+        ("model", probs[:-1]),
+        ("tfidf", TfidfBaseline(fold, trained.space).scores(q)),
+        ("overlap", OverlapBaseline(fold, trained.space).scores(q)),
+    ):
         row[f"{m}_rank"] = rank_of(scores, ti)
         row[f"{m}_top"] = actors[int(np.argmax(scores))]
     row["confidence"] = float(probs[:-1].max())
@@ -152,9 +173,15 @@ def loco_fold(snap: GraphSnapshot, campaign: str, config: TrainConfig,
 def summarise_loco(folds: list[dict[str, Any]]) -> dict[str, Any]:
     """The LOCO result (metrics per method, unknown behaviour, timing) from fold rows."""
     truths = [f["truth_id"] for f in folds]
-    metrics = {m: summarise([f[f"{m}_rank"] for f in folds], [f[f"{m}_top"] for f in folds], truths,
-                            [f["confidence"] for f in folds] if m == "model" else None)
-               for m in METHODS}
+    metrics = {
+        m: summarise(
+            [f[f"{m}_rank"] for f in folds],
+            [f[f"{m}_top"] for f in folds],
+            truths,
+            [f["confidence"] for f in folds] if m == "model" else None,
+        )
+        for m in METHODS
+    }
     unk_known = [f["unknown"] for f in folds]
     unk_removed = [f["unknown_if_removed"] for f in folds]
     train_times = [f["train_seconds"] for f in folds]
@@ -163,8 +190,9 @@ def summarise_loco(folds: list[dict[str, Any]]) -> dict[str, Any]:
         "metrics": metrics,
         "unknown": {
             "mean_when_actor_known": round(float(np.mean(unk_known)), 4) if unk_known else None,
-            "mean_when_actor_removed": (round(float(np.mean(unk_removed)), 4) if unk_removed
-                                        else None),
+            "mean_when_actor_removed": (
+                round(float(np.mean(unk_removed)), 4) if unk_removed else None
+            ),
             "auroc_removed_vs_known": auroc(unk_removed, unk_known),
         },
         "train_seconds_mean": round(float(np.mean(train_times)), 2) if train_times else None,
@@ -188,8 +216,10 @@ def _fold_in_worker(campaign: str) -> dict[str, Any]:
 
 def _log_fold(row: dict[str, Any], log: Callable[[str], None] | None) -> None:
     if log:
-        log(f"{row['campaign']:<40} truth {row['truth']:<24} model #{row['model_rank']:<4} "
-            f"tfidf #{row['tfidf_rank']:<4} overlap #{row['overlap_rank']}")
+        log(
+            f"{row['campaign']:<40} truth {row['truth']:<24} model #{row['model_rank']:<4} "
+            f"tfidf #{row['tfidf_rank']:<4} overlap #{row['overlap_rank']}"
+        )
 
 
 def evaluate_heldout(trained: Trained, clusters: list[tuple[Activity, str]]) -> dict[str, Any]:
@@ -220,21 +250,27 @@ def evaluate_heldout(trained: Trained, clusters: list[tuple[Activity, str]]) -> 
             continue
         unk_known.append(float(probs[-1]))
         ti = aidx[truth]
-        for m, scores in (("model", probs[:-1]), ("tfidf", tfidf.scores(q)),
-                          ("overlap", overlap.scores(q))):
+        for m, scores in (
+            ("model", probs[:-1]),
+            ("tfidf", tfidf.scores(q)),
+            ("overlap", overlap.scores(q)),
+        ):
             ranks[m].append(rank_of(scores, ti))
             preds[m].append(actors[int(np.argmax(scores))])
         truths.append(truth)
         conf.append(float(probs[:-1].max()))
     return {
         "split": "heldout",
-        "metrics": {m: summarise(ranks[m], preds[m], truths, conf if m == "model" else None)
-                    for m in METHODS},
+        "metrics": {
+            m: summarise(ranks[m], preds[m], truths, conf if m == "model" else None)
+            for m in METHODS
+        },
         "unknown": {
             "n_unknown_clusters": len(unk_unknown),
             "mean_when_actor_known": round(float(np.mean(unk_known)), 4) if unk_known else None,
-            "mean_when_actor_unknown": (round(float(np.mean(unk_unknown)), 4) if unk_unknown
-                                        else None),
+            "mean_when_actor_unknown": (
+                round(float(np.mean(unk_unknown)), 4) if unk_unknown else None
+            ),
             "auroc_unknown_vs_known": auroc(unk_unknown, unk_known),
         },
     }
@@ -250,13 +286,17 @@ def _campaign_entities(snap: GraphSnapshot, campaign: str) -> list[str]:
 
 def format_table(results: list[dict[str, Any]]) -> str:
     """Side-by-side text table of the splits' metrics."""
-    lines = [f"{'split':<14}{'method':<10}{'n':>4}{'top1':>8}{'top3':>8}{'mrr':>8}"
-             f"{'macroF1':>9}{'ece':>8}"]
+    lines = [
+        f"{'split':<14}{'method':<10}{'n':>4}{'top1':>8}{'top3':>8}{'mrr':>8}"
+        f"{'macroF1':>9}{'ece':>8}"
+    ]
     for res in results:
         for m in METHODS:
             x = res["metrics"][m]
-            lines.append(f"{res['split']:<14}{m:<10}{x['n']:>4}{_f(x['top1'])}{_f(x['top3'])}"
-                         f"{_f(x['mrr'])}{_f(x['macro_f1'], 9)}{_f(x.get('ece'))}")
+            lines.append(
+                f"{res['split']:<14}{m:<10}{x['n']:>4}{_f(x['top1'])}{_f(x['top3'])}"
+                f"{_f(x['mrr'])}{_f(x['macro_f1'], 9)}{_f(x.get('ece'))}"
+            )
         u = res.get("unknown") or {}
         lines.append(f"{'':<14}unknown: " + ", ".join(f"{k}={v}" for k, v in u.items()))
     return "\n".join(lines)

@@ -130,9 +130,15 @@ def pair_query(label: str) -> str:
     return PAIRS.format(label=schema_label(name), name=name, **_VIS)
 
 
-KIND = {"Malware": "shared_malware", "Tool": "shared_tool", "Technique": "shared_technique",
-        "Indicator": "shared_indicator", "Infrastructure": "shared_infrastructure",
-        "Sector": "shared_target", "Country": "shared_target"}
+KIND = {
+    "Malware": "shared_malware",
+    "Tool": "shared_tool",
+    "Technique": "shared_technique",
+    "Indicator": "shared_indicator",
+    "Infrastructure": "shared_infrastructure",
+    "Sector": "shared_target",
+    "Country": "shared_target",
+}
 # A path through a campaign or shared hosting says less than the actor's own use of the entity.
 PATH_FACTOR = {"direct": 1.0, "campaign": 0.9, "indicator": 1.0, "infrastructure": 0.6}
 
@@ -171,7 +177,9 @@ def evidence_paths(
         params["ids"] = sorted(matched)
         for name, cypher in (("direct", DIRECT), ("campaign", CAMPAIGN), ("indicator", INDICATOR)):
             rows += [(name, r) for r in store.query(cypher, params, read_only=True)]
-        infra = [i for i in sorted(matched) if i.split(":", 1)[0] in ("ipv4", "ipv6", "domain", "url")]
+        infra = [
+            i for i in sorted(matched) if i.split(":", 1)[0] in ("ipv4", "ipv6", "domain", "url")
+        ]
     else:
         infra = sorted(infra_ids or [])
         # The shared-hosting walk is the slowest lookup: run it beside the pair lookups.
@@ -203,7 +211,9 @@ def evidence_paths(
             continue
         best[key] = {
             "actor_id": r["actor"],
-            "kind": "shared_infrastructure" if kind == "infrastructure" else KIND.get(r["label"], "shared_entity"),
+            "kind": "shared_infrastructure"
+            if kind == "infrastructure"
+            else KIND.get(r["label"], "shared_entity"),
             "entity": {"id": r["entity"], "label": r["label"], "name": r["name"]},
             "input": matched.get(r["entity"]),
             "path": _path(kind, r),
@@ -214,17 +224,26 @@ def evidence_paths(
     order = {a: i for i, a in enumerate(actor_ids)}
     out: list[dict[str, Any]] = []
     for actor in actor_ids:
-        items = sorted((v for (a, _), v in best.items() if a == actor),
-                       key=lambda v: (-v["weight"], v["entity"]["id"]))
+        items = sorted(
+            (v for (a, _), v in best.items() if a == actor),
+            key=lambda v: (-v["weight"], v["entity"]["id"]),
+        )
         out += items[:per_actor]
     return sorted(out, key=lambda v: (order[v["actor_id"]], -v["weight"], v["entity"]["id"]))
 
 
-def _infrastructure(store: GraphStore, params: dict[str, Any], ids: list[str],
-                    rarity: Callable[[str], dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+def _infrastructure(
+    store: GraphStore,
+    params: dict[str, Any],
+    ids: list[str],
+    rarity: Callable[[str], dict[str, Any]],
+) -> list[tuple[str, dict[str, Any]]]:
     hubs = [i for i in ids if rarity(i).get("hub")]
-    found = store.query(INFRASTRUCTURE, {**params, "ids": ids, "hubs": hubs,
-                                         "max_fanout": INFRA_MAX_FANOUT}, read_only=True)
+    found = store.query(
+        INFRASTRUCTURE,
+        {**params, "ids": ids, "hubs": hubs, "max_fanout": INFRA_MAX_FANOUT},
+        read_only=True,
+    )
     return [("infrastructure", r) for r in found]
 
 
@@ -234,10 +253,31 @@ def _path(kind: str, r: dict[str, Any]) -> list[str]:
     if kind == "direct":
         return [ent, f"<-{r['rel']}-", actor]
     if kind == "campaign":
-        return [ent, f"<-{r['rel']}-", f"Campaign:{r['via_name'] or r['via_id']}", "-ATTRIBUTED_TO->", actor]
+        return [
+            ent,
+            f"<-{r['rel']}-",
+            f"Campaign:{r['via_name'] or r['via_id']}",
+            "-ATTRIBUTED_TO->",
+            actor,
+        ]
     if kind == "indicator":
         if r["via_id"]:
-            return [ent, "-INDICATES->", f"Campaign:{r['via_name'] or r['via_id']}", "-ATTRIBUTED_TO->", actor]
+            return [
+                ent,
+                "-INDICATES->",
+                f"Campaign:{r['via_name'] or r['via_id']}",
+                "-ATTRIBUTED_TO->",
+                actor,
+            ]
         return [ent, "-INDICATES->", actor]
-    return [ent, "-RESOLVES_TO|HOSTED_ON->", f"{r['via_name']}", "<-RESOLVES_TO|HOSTED_ON-",
-            "Indicator", "-INDICATES->", "Campaign", "-ATTRIBUTED_TO->", actor]
+    return [
+        ent,
+        "-RESOLVES_TO|HOSTED_ON->",
+        f"{r['via_name']}",
+        "<-RESOLVES_TO|HOSTED_ON-",
+        "Indicator",
+        "-INDICATES->",
+        "Campaign",
+        "-ATTRIBUTED_TO->",
+        actor,
+    ]

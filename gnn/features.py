@@ -23,12 +23,17 @@ from actorgraph.gnn.hubs import HubList
 # Channels group entity types whose overlaps mean different things to an analyst.
 CHANNELS: tuple[str, ...] = ("technique", "software", "infrastructure", "target")
 CHANNEL_OF: dict[str, int] = {
-    "technique": 0, "malware": 1, "tool": 1, "indicator": 2, "infrastructure": 2,
-    "sector": 3, "country": 3,
+    "technique": 0,
+    "malware": 1,
+    "tool": 1,
+    "indicator": 2,
+    "infrastructure": 2,
+    "sector": 3,
+    "country": 3,
 }
 # Context edges (entity -> entity) and how much of a match travels along them.
 CONTEXT_WEIGHTS: dict[str, float] = {
-    "USES": 0.3,             # malware/tool -> technique
+    "USES": 0.3,  # malware/tool -> technique
     "SUBTECHNIQUE_OF": 0.5,
     "RESOLVES_TO": 0.7,
     "HOSTED_ON": 0.5,
@@ -38,11 +43,13 @@ CONTEXT_WEIGHTS: dict[str, float] = {
     "COMMUNICATES_WITH": 0.5,
     "CONSISTS_OF": 0.7,
     "VARIANT_OF": 0.5,
-    "INDICATES": 0.7,        # hash -> malware family
+    "INDICATES": 0.7,  # hash -> malware family
     "BELONGS_TO": 0.5,
 }
 CLUSTER_RELS: tuple[tuple[str, str], ...] = (
-    ("USES", "out"), ("TARGETS", "out"), ("INDICATES", "in"),
+    ("USES", "out"),
+    ("TARGETS", "out"),
+    ("INDICATES", "in"),
 )
 # The smallest rarity weight of an ordinary entity (``idf_weights``: log(1) + 1, an entity
 # every actor uses); only hub-damped weights fall below it. Cosine norms are floored here.
@@ -59,10 +66,10 @@ class EntitySpace:
     """The entity vocabulary of a snapshot, ordered by channel, with context and hub weights."""
 
     ids: list[str]
-    channel: np.ndarray          # (E,) channel index per entity
-    hub: np.ndarray              # (E,) multiplier from the warning list (1.0 or small)
+    channel: np.ndarray  # (E,) channel index per entity
+    hub: np.ndarray  # (E,) multiplier from the warning list (1.0 or small)
     hub_reason: dict[int, str]
-    context: sp.csr_matrix       # (E, E) weighted context edges
+    context: sp.csr_matrix  # (E, E) weighted context edges
     pos: dict[str, int]
 
     @classmethod
@@ -72,8 +79,9 @@ class EntitySpace:
         pos = {nid: i for i, nid in enumerate(ids)}
         channel = np.array([CHANNEL_OF[snap.props[n]["type"]] for n in ids], dtype=np.int64)
         reasons = {i: r for i, n in enumerate(ids) if (r := hubs.reason(n, snap.props[n]))}
-        hub = np.array([hubs.weight(n, snap.props[n]) if i in reasons else 1.0
-                        for i, n in enumerate(ids)])
+        hub = np.array(
+            [hubs.weight(n, snap.props[n]) if i in reasons else 1.0 for i, n in enumerate(ids)]
+        )
         rows, cols, vals = [], [], []
         for (st, rel, dt), ei in snap.edges.items():
             if st not in CHANNEL_OF or dt not in CHANNEL_OF or rel not in CONTEXT_WEIGHTS:
@@ -101,8 +109,9 @@ class EntitySpace:
             out = _maximum(out, frontier)
         return out
 
-    def expand_row(self, idx: np.ndarray, val: np.ndarray,
-                   hops: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    def expand_row(
+        self, idx: np.ndarray, val: np.ndarray, hops: int = 2
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``expand`` of one row given as sorted (indices, values), without building sparse
         matrices: for a single request scipy's per-object bookkeeping costs more than the
         arithmetic. Same hops, weights and cap."""
@@ -171,8 +180,9 @@ def attribution_matrix(snap: GraphSnapshot) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(ei.shape[1]), (ei[0], ei[1])), shape=shape)
 
 
-def profiles(actor_items: sp.csr_matrix, camp_items: sp.csr_matrix,
-             attributed: sp.csr_matrix) -> sp.csr_matrix:
+def profiles(
+    actor_items: sp.csr_matrix, camp_items: sp.csr_matrix, attributed: sp.csr_matrix
+) -> sp.csr_matrix:
     """Actor profiles: own items plus the items of its attributed campaigns (binary)."""
     p = (actor_items + attributed.T.tocsr() @ camp_items).tocsr()
     p.data[:] = 1.0
@@ -193,9 +203,14 @@ class PairFeatures:
     per-campaign features; without them those two features are zero.
     """
 
-    def __init__(self, space: EntitySpace, prof: sp.csr_matrix, idf: np.ndarray,
-                 camp_items: sp.csr_matrix | None = None,
-                 attributed: sp.csr_matrix | None = None) -> None:
+    def __init__(
+        self,
+        space: EntitySpace,
+        prof: sp.csr_matrix,
+        idf: np.ndarray,
+        camp_items: sp.csr_matrix | None = None,
+        attributed: sp.csr_matrix | None = None,
+    ) -> None:
         self.space = space
         self.idf = idf
         self.direct = prof.tocsr()
@@ -234,11 +249,16 @@ class PairFeatures:
         weighted = [(i, v * self.idf[i]) for i, v in rows]
         sides = [side.cos_sqrt_row(*qw) for qw, side in zip(weighted, self._sides, strict=True)]
         max_rare, n_shared = self._rare_row(*rows[1])
-        return self._assemble(sides, (max_rare[None], n_shared[None]),
-                              self.campaigns.row(*weighted))[0]
+        return self._assemble(
+            sides, (max_rare[None], n_shared[None]), self.campaigns.row(*weighted)
+        )[0]
 
-    def _assemble(self, sides: list[tuple[list[np.ndarray], list[np.ndarray]]],
-                  rare: tuple[np.ndarray, np.ndarray], campaigns: list[np.ndarray]) -> np.ndarray:
+    def _assemble(
+        self,
+        sides: list[tuple[list[np.ndarray], list[np.ndarray]]],
+        rare: tuple[np.ndarray, np.ndarray],
+        campaigns: list[np.ndarray],
+    ) -> np.ndarray:
         feats = [f for channels, _ in sides for f in channels]
         feats.extend(f for _, whole in sides for f in whole)
         max_rare, n_shared = rare
@@ -263,8 +283,10 @@ class PairFeatures:
             return np.zeros(a, dtype=np.float32), np.zeros(a, dtype=np.float32)
         block = self._dense_cw[:, idx] * val.astype(np.float32)[None, :]
         # Count shared entities weighted by rarity, so a dozen common techniques add little.
-        return (block.max(axis=1) / self.idf_max,
-                np.log1p((block > 0).astype(np.float32) @ (self.idf[idx] / self.idf_max) ** 2))
+        return (
+            block.max(axis=1) / self.idf_max,
+            np.log1p((block > 0).astype(np.float32) @ (self.idf[idx] / self.idf_max) ** 2),
+        )
 
 
 class CampaignMatch:
@@ -276,12 +298,21 @@ class CampaignMatch:
     without attributed campaigns.
     """
 
-    def __init__(self, space: EntitySpace, idf: np.ndarray, n_actors: int,
-                 camp_items: sp.csr_matrix | None, attributed: sp.csr_matrix | None) -> None:
+    def __init__(
+        self,
+        space: EntitySpace,
+        idf: np.ndarray,
+        n_actors: int,
+        camp_items: sp.csr_matrix | None,
+        attributed: sp.csr_matrix | None,
+    ) -> None:
         self.idf, self.n_actors = idf, n_actors
         # (campaign, actor) pairs grouped by actor: a max per group is a max per actor.
-        pairs = (sp.coo_matrix(attributed) if camp_items is not None and attributed is not None
-                 else sp.coo_matrix((0, n_actors)))
+        pairs = (
+            sp.coo_matrix(attributed)
+            if camp_items is not None and attributed is not None
+            else sp.coo_matrix((0, n_actors))
+        )
         keep = pairs.data > 0
         order = np.lexsort((pairs.row[keep], pairs.col[keep]))
         self.camp, actor = pairs.row[keep][order], pairs.col[keep][order]
@@ -290,25 +321,30 @@ class CampaignMatch:
             return
         assert camp_items is not None
         items = camp_items[self.camp].tocsr()
-        self._cosines = (_Cosine(items.multiply(idf).tocsr()),
-                         _Cosine(space.expand(items).multiply(idf).tocsr()))
+        self._cosines = (
+            _Cosine(items.multiply(idf).tocsr()),
+            _Cosine(space.expand(items).multiply(idf).tocsr()),
+        )
 
     def __call__(self, qw_direct: sp.csr_matrix, qw_context: sp.csr_matrix) -> list[np.ndarray]:
         """[direct, context] maxima of shape (B, A), for rarity-weighted query rows."""
         if not len(self.camp):
             return self._per_actor([np.zeros((qw_direct.shape[0], 0))] * 2)
         queries = (qw_direct, qw_context)
-        return self._per_actor([cosine(qw)
-                                for qw, cosine in zip(queries, self._cosines, strict=True)])
+        return self._per_actor(
+            [cosine(qw) for qw, cosine in zip(queries, self._cosines, strict=True)]
+        )
 
-    def row(self, direct: tuple[np.ndarray, np.ndarray],
-            context: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    def row(
+        self, direct: tuple[np.ndarray, np.ndarray], context: tuple[np.ndarray, np.ndarray]
+    ) -> list[np.ndarray]:
         """``__call__`` for one query row given as (indices, rarity-weighted values)."""
         if not len(self.camp):
             return self._per_actor([np.zeros((1, 0))] * 2)
         rows = (direct, context)
-        return self._per_actor([cosine.row(*qw)
-                                for qw, cosine in zip(rows, self._cosines, strict=True)])
+        return self._per_actor(
+            [cosine.row(*qw) for qw, cosine in zip(rows, self._cosines, strict=True)]
+        )
 
     def _per_actor(self, cosines: list[np.ndarray]) -> list[np.ndarray]:
         """(B, attributed pairs) cosines -> per-actor maxima (B, A); zero without campaigns."""
@@ -330,14 +366,16 @@ class _ChannelSide:
         coo = p.tocoo()
         self.n_actors, self.n_channels = p.shape[0], n_channels
         cols = channel[coo.col] * self.n_actors + coo.row
-        self.layout = sp.csr_matrix((coo.data, (coo.col, cols)),
-                                    shape=(p.shape[1], n_channels * self.n_actors))
+        self.layout = sp.csr_matrix(
+            (coo.data, (coo.col, cols)), shape=(p.shape[1], n_channels * self.n_actors)
+        )
         self.indicator = sp.csr_matrix(
             (np.ones(len(channel)), (np.arange(len(channel)), channel)),
-            shape=(len(channel), n_channels))
+            shape=(len(channel), n_channels),
+        )
         sq = (p.multiply(p) @ self.indicator).toarray()  # (A, C)
-        self.norm = _safe(np.sqrt(sq.T))                     # (C, A)
-        self.whole_norm = _safe(np.sqrt(sq.sum(axis=1)))     # (A,)
+        self.norm = _safe(np.sqrt(sq.T))  # (C, A)
+        self.whole_norm = _safe(np.sqrt(sq.sum(axis=1)))  # (A,)
         self.channel = channel
 
     def cos_sqrt(self, q: sp.csr_matrix) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -347,16 +385,18 @@ class _ChannelSide:
         q_sq = np.asarray((q.multiply(q) @ self.indicator).todense())  # (B, C)
         return self._from_dots(dots, q_sq)
 
-    def cos_sqrt_row(self, idx: np.ndarray,
-                     w: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def cos_sqrt_row(
+        self, idx: np.ndarray, w: np.ndarray
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """``cos_sqrt`` of one query row given as (indices, weights)."""
         cols, vals = _row_times(self.layout, idx, w)
         dots = np.bincount(cols, weights=vals, minlength=self.layout.shape[1])
         q_sq = np.bincount(self.channel[idx], weights=w * w, minlength=self.n_channels)
         return self._from_dots(dots.reshape(1, self.n_channels, self.n_actors), q_sq[None, :])
 
-    def _from_dots(self, dots: np.ndarray,
-                   q_sq: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def _from_dots(
+        self, dots: np.ndarray, q_sq: np.ndarray
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         q_norm = _safe(np.sqrt(q_sq))[:, :, None]
         channels: list[np.ndarray] = []
         for c in range(self.n_channels):

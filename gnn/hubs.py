@@ -51,16 +51,18 @@ class HubList:
             return cls(
                 asns={int(k): str(v) for k, v in (raw.get("asns") or {}).items()},
                 providers=[str(p).lower() for p in raw.get("hosting_providers") or []],
-                networks=[ipaddress.ip_network(str(n), strict=False)
-                          for n in raw.get("ip_ranges") or []],
+                networks=[
+                    ipaddress.ip_network(str(n), strict=False) for n in raw.get("ip_ranges") or []
+                ],
                 sinkhole_domains=[str(d).lower() for d in raw.get("sinkhole_domains") or []],
                 sinkhole_names=[str(d).lower() for d in raw.get("sinkhole_names") or []],
                 software={str(s).lower() for s in raw.get("software") or []},
                 techniques={str(t).upper() for t in raw.get("techniques") or []},
             )
         except (OSError, yaml.YAMLError, ValueError, AttributeError) as exc:
-            raise ModelError(f"cannot read the shared-infrastructure list {str(path)!r}: "
-                             f"{exc}") from exc
+            raise ModelError(
+                f"cannot read the shared-infrastructure list {str(path)!r}: {exc}"
+            ) from exc
 
     def reason(self, node_id: str, props: dict[str, Any]) -> str | None:
         """Why an entity is a known hub (a short phrase), or ``None`` when it is not listed."""
@@ -98,8 +100,9 @@ class HubList:
                 return "sinkhole"
             if kind == "name_server" and self._sinkhole_domain(value or node_id.split(":", 1)[-1]):
                 return "sinkhole"
-            if (kind in ("hosting_provider", "cdn", "asn")
-                    and any(p in text for p in self.providers)):
+            if kind in ("hosting_provider", "cdn", "asn") and any(
+                p in text for p in self.providers
+            ):
                 return "shared hosting provider"
         return None
 

@@ -35,18 +35,26 @@ EdgeKey = tuple[str, str, str]
 class HeteroSAGE(nn.Module):
     """Mean-aggregation GraphSAGE over typed edges (forward and reverse)."""
 
-    def __init__(self, num_nodes: dict[str, int], edge_types: list[EdgeKey], dim: int = 32,
-                 layers: int = 2, learned_types: tuple[str, ...] = (),
-                 freeze_embeddings: bool = False) -> None:
+    def __init__(
+        self,
+        num_nodes: dict[str, int],
+        edge_types: list[EdgeKey],
+        dim: int = 32,
+        layers: int = 2,
+        learned_types: tuple[str, ...] = (),
+        freeze_embeddings: bool = False,
+    ) -> None:
         super().__init__()
         self.node_types = sorted(num_nodes)
         self.edge_types = list(edge_types)
         self.num_nodes = dict(num_nodes)
         self.learned_types = set(learned_types)
-        self.emb = nn.ParameterDict({
-            t: nn.Parameter(torch.randn(n if t in self.learned_types else 1, dim) * 0.1)
-            for t, n in num_nodes.items()
-        })
+        self.emb = nn.ParameterDict(
+            {
+                t: nn.Parameter(torch.randn(n if t in self.learned_types else 1, dim) * 0.1)
+                for t, n in num_nodes.items()
+            }
+        )
         if freeze_embeddings:
             # Fixed random identities: the layers learn to aggregate, not to memorise entities.
             for t in self.learned_types & set(num_nodes):
@@ -63,8 +71,9 @@ class HeteroSAGE(nn.Module):
         h = {t: self.emb[t].expand(self.num_nodes[t], -1) for t in self.node_types}
         return self.propagate(h, [(edge_index_dict, self.num_nodes)] * len(self.self_lin))
 
-    def propagate(self, h: dict[str, Tensor],
-                  layers: list[tuple[dict[EdgeKey, Tensor], dict[str, int]]]) -> dict[str, Tensor]:
+    def propagate(
+        self, h: dict[str, Tensor], layers: list[tuple[dict[EdgeKey, Tensor], dict[str, int]]]
+    ) -> dict[str, Tensor]:
         """Run the layers from input features ``h``; one ``(edges, sizes)`` per layer.
 
         A layer computes outputs for the first ``sizes[t]`` nodes of each type (all of them in
@@ -74,7 +83,7 @@ class HeteroSAGE(nn.Module):
         blocks = zip(self.self_lin, self.rel_lin, layers, strict=True)
         for layer, (own, rel, (edges, size)) in enumerate(blocks):
             self_lin, rel_lin = cast(nn.ModuleDict, own), cast(nn.ModuleDict, rel)
-            out = {t: self_lin[t](h[t][:size[t]]) for t in self.node_types}
+            out = {t: self_lin[t](h[t][: size[t]]) for t in self.node_types}
             for et, ei in edges.items():
                 src, _, dst = et
                 if ei.numel() == 0 or _key(et) not in rel_lin:
@@ -118,8 +127,9 @@ class ModelConfig:
         if self.hidden < 0:
             raise ModelError(f"'hidden' (got {self.hidden!r}) must be 0 or a positive width")
         if self.similarity is not None and self.similarity not in SIMILARITIES:
-            raise ModelError(f"'similarity' (got {self.similarity!r}) must be one of "
-                             f"{SIMILARITIES} or None")
+            raise ModelError(
+                f"'similarity' (got {self.similarity!r}) must be one of {SIMILARITIES} or None"
+            )
 
     @property
     def scorer_inputs(self) -> int:
@@ -151,11 +161,14 @@ class AttributionModel(nn.Module):
         # Built in this order (scorer, projection, unknown head): the order fixes which
         # initial weights a seed gives.
         inputs = config.scorer_inputs
-        self.scorer = (nn.Sequential(nn.Linear(inputs, config.hidden), nn.Tanh(),
-                                     nn.Linear(config.hidden, 1)) if config.hidden
-                       else nn.Sequential(nn.Linear(inputs, 1)))
-        self.query_proj = (nn.Linear(config.dim, config.dim) if config.similarity is not None
-                           else None)
+        self.scorer = (
+            nn.Sequential(nn.Linear(inputs, config.hidden), nn.Tanh(), nn.Linear(config.hidden, 1))
+            if config.hidden
+            else nn.Sequential(nn.Linear(inputs, 1))
+        )
+        self.query_proj = (
+            nn.Linear(config.dim, config.dim) if config.similarity is not None else None
+        )
         self.unknown = nn.Linear(3, 1)
         # Fitted after training on held-out views (calibration), not by gradient descent.
         self.register_buffer("temperature", torch.ones(()))
@@ -187,8 +200,14 @@ class AttributionModel(nn.Module):
         a = nn.functional.normalize(actor_emb, dim=-1)
         return q @ a.T
 
-    def forward(self, feats: Tensor, sim: Tensor | None, qstats: Tensor,
-                mask: Tensor | None = None, norm_mask: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        feats: Tensor,
+        sim: Tensor | None,
+        qstats: Tensor,
+        mask: Tensor | None = None,
+        norm_mask: Tensor | None = None,
+    ) -> Tensor:
         """Raw logits (B, A + 1) before temperature.
 
         Args:
@@ -259,8 +278,9 @@ def query_stats(feats: Tensor, n_items: Tensor, mask: Tensor | None = None) -> T
     return torch.stack([torch.log1p(n_items), best, best_rare], dim=-1)
 
 
-def pool_queries(query_idx: Tensor, query_w: Tensor, batch: Tensor, entity_emb: Tensor,
-                 num_queries: int) -> Tensor:
+def pool_queries(
+    query_idx: Tensor, query_w: Tensor, batch: Tensor, entity_emb: Tensor, num_queries: int
+) -> Tensor:
     """Weighted mean of entity embeddings per query (a new activity node's SAGE aggregation)."""
     w = query_w.unsqueeze(-1)
     out = torch.zeros(num_queries, entity_emb.shape[1], dtype=entity_emb.dtype)

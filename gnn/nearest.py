@@ -14,9 +14,16 @@ import torch
 from torch import Tensor, nn
 
 
-def nearest_overlap(q_idx: Tensor, q_w: Tensor, q_batch: Tensor, num_queries: int,
-                    entity_emb: Tensor, prof_rows: Tensor, prof_cols: Tensor,
-                    num_actors: int) -> Tensor:
+def nearest_overlap(
+    q_idx: Tensor,
+    q_w: Tensor,
+    q_batch: Tensor,
+    num_queries: int,
+    entity_emb: Tensor,
+    prof_rows: Tensor,
+    prof_cols: Tensor,
+    num_actors: int,
+) -> Tensor:
     """(B, A) embedding-space overlap: how close each query entity is to the actor's profile.
 
     For a query entity and an actor, the highest cosine between the entity and any entity of
@@ -32,7 +39,7 @@ def nearest_overlap(q_idx: Tensor, q_w: Tensor, q_batch: Tensor, num_queries: in
         num_actors: A.
     """
     e = nn.functional.normalize(entity_emb, dim=-1)
-    sims = e[q_idx] @ e[prof_cols].T                                       # (N, nnz)
+    sims = e[q_idx] @ e[prof_cols].T  # (N, nnz)
     best = torch.full((len(q_idx), num_actors), -2.0, dtype=sims.dtype)
     best = best.scatter_reduce(1, prof_rows.expand(len(q_idx), -1), sims, reduce="amax")
     best = torch.where(best < -1.5, torch.zeros_like(best), best)
@@ -74,15 +81,17 @@ class NearestIndex:
         self.starts = csr.indptr[:-1][self.actors].astype(np.int64)
         self.table = None
         if len(self.actors) and len(e) * len(self.actors) <= self.TABLE_MAX_ENTRIES:
-            self.table = np.concatenate([self._best(np.arange(lo, min(lo + 512, len(e))))
-                                         for lo in range(0, len(e), 512)])
+            self.table = np.concatenate(
+                [self._best(np.arange(lo, min(lo + 512, len(e)))) for lo in range(0, len(e), 512)]
+            )
 
     def _best(self, idx: np.ndarray) -> np.ndarray:
-        sims = self.emb[idx] @ self.col_emb_t                                  # (N, C)
+        sims = self.emb[idx] @ self.col_emb_t  # (N, C)
         return np.maximum.reduceat(sims[:, self.gather], self.starts, axis=1)  # (N, A')
 
-    def __call__(self, q_idx: np.ndarray, q_w: np.ndarray, q_batch: np.ndarray,
-                 num_queries: int) -> np.ndarray:
+    def __call__(
+        self, q_idx: np.ndarray, q_w: np.ndarray, q_batch: np.ndarray, num_queries: int
+    ) -> np.ndarray:
         """(B, A) float32, like ``nearest_overlap``."""
         out = np.zeros((num_queries, self.num_actors), dtype=np.float32)
         if not len(q_idx) or not len(self.actors):
@@ -92,8 +101,9 @@ class NearestIndex:
         if num_queries == 1:  # one request: a weighted sum, no sparse pooling matrix
             num, norm = (w @ best)[None, :], np.array([w.sum()], dtype=np.float32)
         else:
-            pool = sp.csr_matrix((w, (q_batch, np.arange(len(q_idx)))),
-                                 shape=(num_queries, len(q_idx)))
+            pool = sp.csr_matrix(
+                (w, (q_batch, np.arange(len(q_idx)))), shape=(num_queries, len(q_idx))
+            )
             num = np.asarray(pool @ best, dtype=np.float32)
             norm = np.asarray(pool.sum(axis=1), dtype=np.float32).ravel()
         out[:, self.actors] = num / np.maximum(norm, 1e-9)[:, None]

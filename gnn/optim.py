@@ -22,8 +22,13 @@ class Adam:
         eps: added to the denominator for numerical stability.
     """
 
-    def __init__(self, params: Sequence[Tensor], lr: float,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        params: Sequence[Tensor],
+        lr: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
         self.params, self.lr, self.betas, self.eps, self.t = list(params), lr, betas, eps, 0
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params]

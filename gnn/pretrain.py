@@ -32,10 +32,18 @@ def supervision_keys(edges: dict[EdgeKey, Tensor]) -> list[EdgeKey]:
     return keys
 
 
-def pretrain_link_prediction(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], epochs: int,
-                             lr: float, seed: int, hide_frac: float = 0.3,
-                             weight_decay: float = 1e-4, log=None, batch_size: int | None = None,
-                             fanouts: tuple[int, ...] | None = None) -> list[float]:
+def pretrain_link_prediction(
+    encoder: HeteroSAGE,
+    edges: dict[EdgeKey, Tensor],
+    epochs: int,
+    lr: float,
+    seed: int,
+    hide_frac: float = 0.3,
+    weight_decay: float = 1e-4,
+    log=None,
+    batch_size: int | None = None,
+    fanouts: tuple[int, ...] | None = None,
+) -> list[float]:
     """Train ``encoder`` in place to predict hidden "uses" edges; returns the loss per epoch.
 
     Each epoch hides ``hide_frac`` of the supervision edges from message passing (forward and
@@ -62,8 +70,20 @@ def pretrain_link_prediction(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], 
     if not keys:
         return losses
     if batch_size is not None:
-        return _pretrain_sampled(encoder, edges, keys, epochs, opt, params, gen, hide_frac,
-                                 weight_decay, log, batch_size, fanouts)
+        return _pretrain_sampled(
+            encoder,
+            edges,
+            keys,
+            epochs,
+            opt,
+            params,
+            gen,
+            hide_frac,
+            weight_decay,
+            log,
+            batch_size,
+            fanouts,
+        )
     for epoch in range(epochs):
         msg, targets = _hide_targets(edges, keys, hide_frac, gen)
         opt.zero_grad()
@@ -77,12 +97,14 @@ def pretrain_link_prediction(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], 
             ps = (h[st][pos[0]] * h[dt][pos[1]]).sum(-1)
             ns = (h[st][pos[0]] * h[dt][neg_dst]).sum(-1)
             loss = loss + nn.functional.binary_cross_entropy_with_logits(
-                torch.cat([ps, ns]), torch.cat([torch.ones_like(ps), torch.zeros_like(ns)]),
-                reduction="sum")
+                torch.cat([ps, ns]),
+                torch.cat([torch.ones_like(ps), torch.zeros_like(ns)]),
+                reduction="sum",
+            )
             n += 2 * pos.shape[1]
         loss = loss / max(n, 1)
         if weight_decay:
-            loss = loss + weight_decay * sum((p ** 2).sum() for p in params)
+            loss = loss + weight_decay * sum((p**2).sum() for p in params)
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
@@ -92,7 +114,10 @@ def pretrain_link_prediction(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], 
 
 
 def _hide_targets(
-    edges: dict[EdgeKey, Tensor], keys: list[EdgeKey], hide_frac: float, gen: torch.Generator,
+    edges: dict[EdgeKey, Tensor],
+    keys: list[EdgeKey],
+    hide_frac: float,
+    gen: torch.Generator,
 ) -> tuple[dict[EdgeKey, Tensor], list[tuple[EdgeKey, Tensor]]]:
     """One epoch's message-passing graph and the hidden edges to predict, per key."""
     msg = dict(edges)
@@ -110,10 +135,20 @@ def _hide_targets(
     return msg, targets
 
 
-def _pretrain_sampled(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], keys: list[EdgeKey],
-                      epochs: int, opt: Adam, params: list[nn.Parameter], gen: torch.Generator,
-                      hide_frac: float, weight_decay: float, log, batch_size: int,
-                      fanouts: tuple[int, ...] | None) -> list[float]:
+def _pretrain_sampled(
+    encoder: HeteroSAGE,
+    edges: dict[EdgeKey, Tensor],
+    keys: list[EdgeKey],
+    epochs: int,
+    opt: Adam,
+    params: list[nn.Parameter],
+    gen: torch.Generator,
+    hide_frac: float,
+    weight_decay: float,
+    log,
+    batch_size: int,
+    fanouts: tuple[int, ...] | None,
+) -> list[float]:
     """``pretrain_link_prediction`` over mini-batches of hidden edges (neighbour sampling)."""
     from actorgraph.gnn.sampling import NeighborSampler, embed_sampled
 
@@ -121,21 +156,25 @@ def _pretrain_sampled(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], keys: l
         raise ValueError(f"'batch_size' (got {batch_size}) must be a positive number of edges")
     fanouts = tuple(fanouts) if fanouts is not None else (10,) * len(encoder.self_lin)
     if len(fanouts) != len(encoder.self_lin):
-        raise ValueError(f"'fanouts' (got {fanouts}) needs one entry per encoder layer "
-                         f"({len(encoder.self_lin)})")
+        raise ValueError(
+            f"'fanouts' (got {fanouts}) needs one entry per encoder layer ({len(encoder.self_lin)})"
+        )
     losses: list[float] = []
     for epoch in range(epochs):
         msg, targets = _hide_targets(edges, keys, hide_frac, gen)
         targets = [(k, pos) for k, pos in targets if pos.shape[1]]
         sampler = NeighborSampler(msg, encoder.num_nodes, fanouts, gen)
-        which = torch.cat([torch.full((pos.shape[1],), i) for i, (_, pos) in enumerate(targets)]
-                          or [torch.zeros(0, dtype=torch.long)])
-        column = torch.cat([torch.arange(pos.shape[1]) for _, pos in targets]
-                           or [torch.zeros(0, dtype=torch.long)])
+        which = torch.cat(
+            [torch.full((pos.shape[1],), i) for i, (_, pos) in enumerate(targets)]
+            or [torch.zeros(0, dtype=torch.long)]
+        )
+        column = torch.cat(
+            [torch.arange(pos.shape[1]) for _, pos in targets] or [torch.zeros(0, dtype=torch.long)]
+        )
         order = torch.randperm(len(which), generator=gen)
         total, n_total = 0.0, 0
         for lo in range(0, len(order), batch_size):
-            sel = order[lo:lo + batch_size]
+            sel = order[lo : lo + batch_size]
             # Per key: positive (src, dst), negative dst; seeds are every end point of the batch.
             parts = []  # (src type, dst type, edges, first src seed, first dst seed)
             seeds: dict[str, list[Tensor]] = {}
@@ -160,16 +199,18 @@ def _pretrain_sampled(encoder: HeteroSAGE, edges: dict[EdgeKey, Tensor], keys: l
             loss = torch.zeros(())
             n = 0
             for st, dt, m, s_at, d_at in parts:
-                hs, hd = h[st][s_at:s_at + m], h[dt][d_at:d_at + 2 * m]
+                hs, hd = h[st][s_at : s_at + m], h[dt][d_at : d_at + 2 * m]
                 ps = (hs * hd[:m]).sum(-1)
                 ns = (hs * hd[m:]).sum(-1)
                 loss = loss + nn.functional.binary_cross_entropy_with_logits(
-                    torch.cat([ps, ns]), torch.cat([torch.ones_like(ps), torch.zeros_like(ns)]),
-                    reduction="sum")
+                    torch.cat([ps, ns]),
+                    torch.cat([torch.ones_like(ps), torch.zeros_like(ns)]),
+                    reduction="sum",
+                )
                 n += 2 * m
             loss = loss / max(n, 1)
             if weight_decay:
-                loss = loss + weight_decay * sum((p ** 2).sum() for p in params)
+                loss = loss + weight_decay * sum((p**2).sum() for p in params)
             loss.backward()
             opt.step()
             total += float(loss.detach()) * n

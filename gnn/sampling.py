@@ -65,12 +65,17 @@ class NeighborSampler:
         generator: the random source (seed it for reproducible batches).
     """
 
-    def __init__(self, edges: dict[EdgeKey, Tensor], num_nodes: dict[str, int],
-                 fanouts: tuple[int, ...] | list[int],
-                 generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        edges: dict[EdgeKey, Tensor],
+        num_nodes: dict[str, int],
+        fanouts: tuple[int, ...] | list[int],
+        generator: torch.Generator | None = None,
+    ) -> None:
         if not fanouts or any(k == 0 or k < -1 for k in fanouts):
-            raise ValueError(f"'fanouts' (got {tuple(fanouts)}) must be positive or -1, "
-                             "one per hop")
+            raise ValueError(
+                f"'fanouts' (got {tuple(fanouts)}) must be positive or -1, one per hop"
+            )
         self.fanouts = tuple(int(k) for k in fanouts)
         self.num_nodes = dict(num_nodes)
         self.gen = generator if generator is not None else torch.Generator().manual_seed(0)
@@ -97,8 +102,9 @@ class NeighborSampler:
         frontier: dict[str, Tensor] = {}
         for t, ids in seeds.items():
             if t not in self.num_nodes:
-                raise ValueError(f"seed node type {t!r} is not in the graph "
-                                 f"({sorted(self.num_nodes)})")
+                raise ValueError(
+                    f"seed node type {t!r} is not in the graph ({sorted(self.num_nodes)})"
+                )
             uniq, inverse = torch.unique(ids.long(), return_inverse=True)
             self._local[t][uniq] = torch.arange(len(uniq))
             node_parts[t].append(uniq)
@@ -124,25 +130,31 @@ class NeighborSampler:
                     count[src] += len(fresh)
                     node_parts[src].append(fresh)
                     new.setdefault(src, []).append(fresh)
-                    edge_parts[key].append(torch.stack([self._local[src][src_ids],
-                                                        self._local[dst][nodes][dst_pos]]))
+                    edge_parts[key].append(
+                        torch.stack([self._local[src][src_ids], self._local[dst][nodes][dst_pos]])
+                    )
                     edge_offsets[key].append(done + len(src_ids))
                 frontier = {t: torch.cat(v) for t, v in new.items()}
                 for t in self.num_nodes:
                     node_offsets[t].append(count[t])
-            node_ids = {t: torch.cat(v) if v else torch.zeros(0, dtype=torch.long)
-                        for t, v in node_parts.items()}
+            node_ids = {
+                t: torch.cat(v) if v else torch.zeros(0, dtype=torch.long)
+                for t, v in node_parts.items()
+            }
         finally:
             for t, parts in node_parts.items():
                 for p in parts:
                     self._local[t][p] = -1
-        edges = {k: torch.cat(v, 1) if v else torch.zeros(2, 0, dtype=torch.long)
-                 for k, v in edge_parts.items()}
+        edges = {
+            k: torch.cat(v, 1) if v else torch.zeros(2, 0, dtype=torch.long)
+            for k, v in edge_parts.items()
+        }
         return SampledGraph(node_ids, edges, node_offsets, edge_offsets, seed_index)
 
 
-def _sample_in_neighbours(rowptr: Tensor, col: Tensor, nodes: Tensor, k: int,
-                          gen: torch.Generator) -> tuple[Tensor, Tensor]:
+def _sample_in_neighbours(
+    rowptr: Tensor, col: Tensor, nodes: Tensor, k: int, gen: torch.Generator
+) -> tuple[Tensor, Tensor]:
     """Up to ``k`` in-neighbours of each node, uniformly without replacement.
 
     Returns ``(position of the destination in nodes, source id)`` per sampled edge. Nodes of
@@ -184,8 +196,10 @@ def embed_sampled(encoder: HeteroSAGE, sub: SampledGraph) -> dict[str, Tensor]:
     """
     hops = len(encoder.self_lin)
     if any(len(v) != hops + 1 for v in sub.node_offsets.values()):
-        raise ValueError(f"the sub-graph has {len(next(iter(sub.node_offsets.values()))) - 1} "
-                         f"hops, the encoder {hops} layers")
+        raise ValueError(
+            f"the sub-graph has {len(next(iter(sub.node_offsets.values()))) - 1} "
+            f"hops, the encoder {hops} layers"
+        )
     h = {}
     for t in encoder.node_types:
         ids = sub.node_ids.get(t, torch.zeros(0, dtype=torch.long))
@@ -195,6 +209,6 @@ def embed_sampled(encoder: HeteroSAGE, sub: SampledGraph) -> dict[str, Tensor]:
     for layer in range(hops):
         keep = hops - 1 - layer  # outputs needed: nodes of hops 0..keep
         size = {t: sub.node_offsets[t][keep] if t in sub.node_offsets else 0 for t in h}
-        edges = {et: ei[:, :sub.edge_offsets[et][keep]] for et, ei in sub.edges.items()}
+        edges = {et: ei[:, : sub.edge_offsets[et][keep]] for et, ei in sub.edges.items()}
         layers.append((edges, size))
     return encoder.propagate(h, layers)

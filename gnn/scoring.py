@@ -28,8 +28,9 @@ class Scorer:
         self.model: AttributionModel = trained.model.eval()
         snap, space = trained.snapshot, trained.space
         camps = cluster_items(snap, space, "campaign") if trained.config.campaign_features else None
-        self.features = PairFeatures(space, trained.profile, trained.idf, camps,
-                                     attribution_matrix(snap))
+        self.features = PairFeatures(
+            space, trained.profile, trained.idf, camps, attribution_matrix(snap)
+        )
         self.n_actors = trained.snapshot.num_nodes("actor")
         self.n_entities = len(trained.space)
         # torch modules are not documented as re-entrant; the forward is tiny, so serialise it.
@@ -38,8 +39,9 @@ class Scorer:
         if self.model.similarity == "nearest" and trained.entity_emb is not None:
             self._nearest = NearestIndex(trained.entity_emb, trained.profile)
 
-    def probabilities(self, entity_sets: list[list[int]],
-                      hidden_actors: np.ndarray | None = None) -> np.ndarray:
+    def probabilities(
+        self, entity_sets: list[list[int]], hidden_actors: np.ndarray | None = None
+    ) -> np.ndarray:
         """(B, A + 1) calibrated probabilities; the last column is "unknown".
 
         Args:
@@ -56,8 +58,11 @@ class Scorer:
             feats = torch.from_numpy(self.features.one(indices, np.ones(len(indices)))[None])
         else:
             rows = np.repeat(np.arange(n), [len(s) for s in entity_sets])
-            cols = (np.concatenate([np.asarray(s, dtype=np.int64) for s in entity_sets]) if n
-                    else np.zeros(0, np.int64))
+            cols = (
+                np.concatenate([np.asarray(s, dtype=np.int64) for s in entity_sets])
+                if n
+                else np.zeros(0, np.int64)
+            )
             q = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, self.n_entities))
             q.sum_duplicates()
             q.data[:] = 1.0

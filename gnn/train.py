@@ -67,30 +67,32 @@ GNN_RELS_SKIPPED = ("ORIGINATES_FROM",)
 class Batch:
     """One episode's views, ready for the model."""
 
-    feats: Tensor                  # (B, A, F)
-    qstats: Tensor                 # (B, 3)
-    mask: Tensor                   # (B, A) True = not a candidate
-    target: Tensor                 # (B,) actor index, or A for "unknown"
-    q_idx: Tensor                  # flattened entity indices of all views
-    q_w: Tensor                    # their weights
-    q_batch: Tensor                # view index of each flattened entry
+    feats: Tensor  # (B, A, F)
+    qstats: Tensor  # (B, 3)
+    mask: Tensor  # (B, A) True = not a candidate
+    target: Tensor  # (B,) actor index, or A for "unknown"
+    q_idx: Tensor  # flattened entity indices of all views
+    q_w: Tensor  # their weights
+    q_batch: Tensor  # view index of each flattened entry
     edges: dict[tuple[str, str, str], Tensor] = field(default_factory=dict)
     profile: sp.csr_matrix | None = None  # the actor profiles this episode scores against
-    weight: Tensor | None = None   # (B,) per-view loss weight (mean 1), None = uniform
+    weight: Tensor | None = None  # (B,) per-view loss weight (mean 1), None = uniform
 
 
 class Trainer:
     """Holds the fixed matrices of one snapshot and runs episodes over them."""
 
-    def __init__(self, snap: GraphSnapshot, config: TrainConfig,
-                 hubs: HubList | None = None) -> None:
+    def __init__(
+        self, snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None = None
+    ) -> None:
         if not snap.num_nodes("actor"):
             raise ModelError("no ThreatActor in the training graph")
         self.snap, self.config = snap, config
         self.space = EntitySpace.build(snap, hubs or HubList.load())
         if not len(self.space):
-            raise ModelError("no entities (malware, tools, techniques, indicators) in the "
-                             "training graph")
+            raise ModelError(
+                "no entities (malware, tools, techniques, indicators) in the training graph"
+            )
         self.actor_items = cluster_items(snap, self.space, "actor")
         self.camp_items = cluster_items(snap, self.space, "campaign")
         self.attributed = attribution_matrix(snap)
@@ -113,8 +115,11 @@ class Trainer:
                 k = max(1, round(frac * len(items)))
                 self.val_items[a] = np.sort(self.rng.choice(items, size=k, replace=False))
         n_val = round(frac * len(self.labelled)) if len(self.labelled) >= 4 else 0
-        self.val_camps = (set(self.rng.choice(self.labelled, size=n_val, replace=False).tolist())
-                          if n_val else set())
+        self.val_camps = (
+            set(self.rng.choice(self.labelled, size=n_val, replace=False).tolist())
+            if n_val
+            else set()
+        )
 
     def _entity_perm(self) -> np.ndarray:
         """Space index -> row in the concatenation of encoder outputs over ENTITY_TYPES."""
@@ -149,8 +154,11 @@ class Trainer:
             actor_queries.append((novel, a))
         attributed = self.attributed.tolil(copy=True)
         for c in self.labelled:
-            is_query = (c in self.val_camps) if validation else (
-                c not in self.val_camps and rng.random() < cfg.campaign_query_prob)
+            is_query = (
+                (c in self.val_camps)
+                if validation
+                else (c not in self.val_camps and rng.random() < cfg.campaign_query_prob)
+            )
             if not is_query:
                 continue
             items = self.camp_items[c].indices
@@ -166,15 +174,19 @@ class Trainer:
         kept = kept.tocsr()
         kept.eliminate_zeros()
         prof = profiles(kept, self.camp_items, attributed)
-        pf = PairFeatures(self.space, prof, self.idf,
-                          self.camp_items if cfg.campaign_features else None, attributed)
+        pf = PairFeatures(
+            self.space,
+            prof,
+            self.idf,
+            self.camp_items if cfg.campaign_features else None,
+            attributed,
+        )
 
         views, targets, masked, of_campaign = [], [], [], []
         n_views = 1 if validation else cfg.views
-        for items, actor, known, is_campaign in (
-            [(q, a, prof[a].indices, False) for q, a in actor_queries]
-            + [(q, a, np.zeros(0, dtype=np.int64), True) for q, a in camp_queries]
-        ):
+        for items, actor, known, is_campaign in [
+            (q, a, prof[a].indices, False) for q, a in actor_queries
+        ] + [(q, a, np.zeros(0, dtype=np.int64), True) for q, a in camp_queries]:
             for _ in range(n_views):
                 v = self._view(items, known, full=validation and not len(known))
                 unknown = rng.random() < cfg.unknown_frac
@@ -204,8 +216,9 @@ class Trainer:
                 v = np.concatenate([v, rng.choice(known, size=n_known, replace=False)])
         return np.unique(v)
 
-    def _batch(self, views: list[np.ndarray], targets: list[int], masked: list[int],
-               pf: PairFeatures) -> Batch:
+    def _batch(
+        self, views: list[np.ndarray], targets: list[int], masked: list[int], pf: PairFeatures
+    ) -> Batch:
         n, e = len(views), len(self.space)
         rows = np.repeat(np.arange(n), [len(v) for v in views])
         cols = np.concatenate(views) if views else np.zeros(0, dtype=np.int64)
@@ -217,8 +230,9 @@ class Trainer:
                 mask[i, m] = True
         return Batch(
             feats=feats,
-            qstats=query_stats(feats, torch.tensor([len(v) for v in views], dtype=torch.float32),
-                               mask),
+            qstats=query_stats(
+                feats, torch.tensor([len(v) for v in views], dtype=torch.float32), mask
+            ),
             mask=mask,
             target=torch.tensor(targets, dtype=torch.long),
             q_idx=torch.from_numpy(cols.astype(np.int64)),
@@ -226,12 +240,14 @@ class Trainer:
             q_batch=torch.from_numpy(rows.astype(np.int64)),
         )
 
-    def _edges(self, removed_items: dict[int, np.ndarray],
-               attributed: sp.csr_matrix | None) -> dict[tuple[str, str, str], Tensor]:
+    def _edges(
+        self, removed_items: dict[int, np.ndarray], attributed: sp.csr_matrix | None
+    ) -> dict[tuple[str, str, str], Tensor]:
         """Encoder edges of an episode: what it hid is cut, so no query leaks into its actor."""
         e = len(self.space)
-        codes = np.array(sorted(int(a) * e + int(i) for a, q in removed_items.items() for i in q),
-                         dtype=np.int64)
+        codes = np.array(
+            sorted(int(a) * e + int(i) for a, q in removed_items.items() for i in q), dtype=np.int64
+        )
         out: dict[tuple[str, str, str], Tensor] = {}
         for key in self.gnn_edges:
             st, rel, dt = key
@@ -265,14 +281,25 @@ class Trainer:
         for st, rel, dt in self.gnn_edges:
             edge_types += [(st, rel, dt), (dt, f"rev_{rel}", st)]
         num_nodes = {t: self.snap.num_nodes(t) for t in self.snap.nodes}
-        return HeteroSAGE(num_nodes, edge_types, dim=cfg.dim, layers=cfg.layers,
-                          learned_types=ENTITY_TYPES, freeze_embeddings=cfg.freeze_embeddings)
+        return HeteroSAGE(
+            num_nodes,
+            edge_types,
+            dim=cfg.dim,
+            layers=cfg.layers,
+            learned_types=ENTITY_TYPES,
+            freeze_embeddings=cfg.freeze_embeddings,
+        )
 
     def model_config(self, similarity: str | None) -> ModelConfig:
         """The model's shapes under this configuration, with an encoder similarity or none."""
         cfg = self.config
-        return ModelConfig(num_features=len(FEATURE_NAMES), query_norm=cfg.query_norm,
-                           hidden=cfg.hidden, similarity=similarity, dim=cfg.dim)
+        return ModelConfig(
+            num_features=len(FEATURE_NAMES),
+            query_norm=cfg.query_norm,
+            hidden=cfg.hidden,
+            similarity=similarity,
+            dim=cfg.dim,
+        )
 
     def build_model(self) -> AttributionModel:
         """The model trained by gradient descent: with the jointly trained encoder under
@@ -282,8 +309,9 @@ class Trainer:
             return AttributionModel(self.model_config("cosine"), encoder)
         return AttributionModel(self.model_config(None))
 
-    def embeddings(self, model: AttributionModel,
-                   edges: dict[tuple[str, str, str], Tensor]) -> tuple[Tensor, Tensor] | None:
+    def embeddings(
+        self, model: AttributionModel, edges: dict[tuple[str, str, str], Tensor]
+    ) -> tuple[Tensor, Tensor] | None:
         """(entity embeddings in space order, actor embeddings) or None without an encoder."""
         if model.encoder is None:
             return None
@@ -318,8 +346,12 @@ def _loss_weights(of_campaign: np.ndarray, share: float | None) -> Tensor | None
     return torch.from_numpy((w * len(of_campaign)).astype(np.float32))
 
 
-def train(snap: GraphSnapshot, config: TrainConfig | None = None,
-          hubs: HubList | None = None, log: Any = None) -> Trained:
+def train(
+    snap: GraphSnapshot,
+    config: TrainConfig | None = None,
+    hubs: HubList | None = None,
+    log: Any = None,
+) -> Trained:
     """Train and calibrate on a snapshot.
 
     Args:
@@ -351,17 +383,23 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
     trainer = Trainer(snap, config, hubs)
     episodes = [trainer.episode() for _ in range(config.episodes)]
     if not any(len(ep.target) for ep in episodes):
-        raise ModelError("no labelled cluster has enough items to learn from (need actors or "
-                         "attributed campaigns with at least 3 malware/tools/techniques/"
-                         "indicators)")
+        raise ModelError(
+            "no labelled cluster has enough items to learn from (need actors or "
+            "attributed campaigns with at least 3 malware/tools/techniques/"
+            "indicators)"
+        )
     val = trainer.episode(validation=True)
     pretrain = config.pretrain_gnn and not config.use_gnn
     if pretrain and config.hidden:
-        raise ModelError(f"pretrain_gnn keeps the log-linear scorer: hidden must be 0, got "
-                         f"{config.hidden!r} (or set pretrain_gnn=False)")
+        raise ModelError(
+            f"pretrain_gnn keeps the log-linear scorer: hidden must be 0, got "
+            f"{config.hidden!r} (or set pretrain_gnn=False)"
+        )
     if pretrain and config.gnn_similarity not in ("cosine", "dot", "nearest"):
-        raise ModelError(f"unknown gnn_similarity {config.gnn_similarity!r} "
-                         "(expected 'nearest', 'cosine' or 'dot')")
+        raise ModelError(
+            f"unknown gnn_similarity {config.gnn_similarity!r} "
+            "(expected 'nearest', 'cosine' or 'dot')"
+        )
     # With pretrain_gnn, stage 1 is exactly the default scorer (same initial weights for the
     # same seed): the encoder joins in stage 2, so any difference is the encoder's doing.
     model = trainer.build_model()
@@ -375,11 +413,12 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
             continue
         model.train()
         opt.zero_grad()
-        per_view = nn.functional.cross_entropy(trainer.logits(model, batch), batch.target,
-                                               reduction="none")
+        per_view = nn.functional.cross_entropy(
+            trainer.logits(model, batch), batch.target, reduction="none"
+        )
         loss = per_view.mean() if batch.weight is None else (per_view * batch.weight).mean()
         if config.weight_decay:
-            loss = loss + config.weight_decay * sum((p ** 2).sum() for p in params)
+            loss = loss + config.weight_decay * sum((p**2).sum() for p in params)
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
@@ -409,15 +448,27 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
     metrics["n_entities"] = len(trainer.space)
     metrics["n_labelled_campaigns"] = len(trainer.labelled)
     return Trained(
-        model=model, snapshot=snap, space=trainer.space, profile=trainer.profile, idf=trainer.idf,
+        model=model,
+        snapshot=snap,
+        space=trainer.space,
+        profile=trainer.profile,
+        idf=trainer.idf,
         entity_emb=None if emb is None else emb[0].detach(),
         actor_emb=None if emb is None else emb[1].detach(),
-        config=config, metrics=metrics, losses=losses,
+        config=config,
+        metrics=metrics,
+        losses=losses,
     )
 
 
-def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: HeteroSAGE,
-                            val: Batch, metrics: dict[str, Any], log: Any) -> AttributionModel:
+def _add_pretrained_encoder(
+    trainer: Trainer,
+    base: AttributionModel,
+    encoder: HeteroSAGE,
+    val: Batch,
+    metrics: dict[str, Any],
+    log: Any,
+) -> AttributionModel:
     """Stage 2: link-prediction pre-training, then one fitted weight for the similarity.
 
     The encoder trains on the validation episode's graph (validation items and campaigns cut),
@@ -425,9 +476,16 @@ def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: H
     weight is fitted on those views alone. The stage-1 scorer weights are kept unchanged.
     """
     cfg = trainer.config
-    pl = pretrain_link_prediction(encoder, val.edges, epochs=cfg.pretrain_epochs, lr=0.01,
-                                  seed=cfg.seed, log=log, batch_size=cfg.pretrain_batch_size,
-                                  fanouts=cfg.pretrain_fanouts)
+    pl = pretrain_link_prediction(
+        encoder,
+        val.edges,
+        epochs=cfg.pretrain_epochs,
+        lr=0.01,
+        seed=cfg.seed,
+        log=log,
+        batch_size=cfg.pretrain_batch_size,
+        fanouts=cfg.pretrain_fanouts,
+    )
     for p in encoder.parameters():
         p.requires_grad_(False)
     model = AttributionModel(trainer.model_config(cfg.gnn_similarity), encoder)
@@ -450,8 +508,15 @@ def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: H
             ent, act = emb
             if cfg.gnn_similarity == "nearest":
                 assert val.profile is not None
-                sim = nearest_overlap(val.q_idx, val.q_w, val.q_batch, len(val.target), ent,
-                                      *profile_pairs(val.profile), trainer.n_actors)
+                sim = nearest_overlap(
+                    val.q_idx,
+                    val.q_w,
+                    val.q_batch,
+                    len(val.target),
+                    ent,
+                    *profile_pairs(val.profile),
+                    trainer.n_actors,
+                )
             else:
                 pooled = pool_queries(val.q_idx, val.q_w, val.q_batch, ent, len(val.target))
                 sim = model.embed_similarity(pooled, act)
@@ -459,8 +524,13 @@ def _add_pretrained_encoder(trainer: Trainer, base: AttributionModel, encoder: H
         w, gain = fit_similarity_weight(base_raw, sim.masked_fill(val.mask, 0.0), val.target)
         with torch.no_grad():
             model.input_layer.weight[0, -1] = w
-    metrics.update({"pretrain_final_loss": round(pl[-1], 4) if pl else None,
-                    "gnn_weight": round(w, 4), "gnn_val_nll_gain": round(gain, 4)})
+    metrics.update(
+        {
+            "pretrain_final_loss": round(pl[-1], 4) if pl else None,
+            "gnn_weight": round(w, 4),
+            "gnn_val_nll_gain": round(gain, 4),
+        }
+    )
     if log:
         log(f"encoder similarity weight {w:.3f} (validation NLL -{gain:.4f})")
     return model

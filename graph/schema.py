@@ -13,15 +13,39 @@ from actorgraph.cypher import CYPHER_DIR
 from actorgraph.graph.errors import ValidationError
 
 LABELS: tuple[str, ...] = (
-    "ThreatActor", "Campaign", "Indicator", "Infrastructure", "Malware", "Tool",
-    "Technique", "Country", "Sector", "Report",
+    "ThreatActor",
+    "Campaign",
+    "Indicator",
+    "Infrastructure",
+    "Malware",
+    "Tool",
+    "Technique",
+    "Country",
+    "Sector",
+    "Report",
 )
 
 REL_TYPES: tuple[str, ...] = (
-    "ATTRIBUTED_TO", "PREDICTED_ACTOR", "USES", "INDICATES", "RESOLVES_TO", "HOSTED_ON",
-    "REGISTERED_WITH", "USES_NAMESERVER", "PRESENTS_CERT", "COMMUNICATES_WITH", "TARGETS",
-    "ORIGINATES_FROM", "SUBTECHNIQUE_OF", "REPORTED_IN", "VARIANT_OF", "CONSISTS_OF",
-    "RELATED_TO", "BELONGS_TO", "LOCATED_AT", "SIGHTED_IN",
+    "ATTRIBUTED_TO",
+    "PREDICTED_ACTOR",
+    "USES",
+    "INDICATES",
+    "RESOLVES_TO",
+    "HOSTED_ON",
+    "REGISTERED_WITH",
+    "USES_NAMESERVER",
+    "PRESENTS_CERT",
+    "COMMUNICATES_WITH",
+    "TARGETS",
+    "ORIGINATES_FROM",
+    "SUBTECHNIQUE_OF",
+    "REPORTED_IN",
+    "VARIANT_OF",
+    "CONSISTS_OF",
+    "RELATED_TO",
+    "BELONGS_TO",
+    "LOCATED_AT",
+    "SIGHTED_IN",
 )
 
 

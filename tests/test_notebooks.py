@@ -18,6 +18,7 @@ import nbformat
 import pytest
 
 from tests.helpers.paths import NOTEBOOKS
+
 # notebook -> fewest image outputs it must produce (one per plot the issue asks for)
 MIN_IMAGES = {
     "01_explore_the_graph.ipynb": 3,  # schema bars, overlap heat map, indicator subgraph

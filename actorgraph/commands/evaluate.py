@@ -15,11 +15,21 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="model vs TF-IDF and overlap baselines on the same splits")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--epochs", type=int, default=None, help="training epochs per fold (default: config)")
-    p.add_argument("--heldout", type=Path, default=None,
-                   help="demo world directory with heldout/*.json and heldout_labels.json")
-    p.add_argument("--jobs", type=int, default=1,
-                   help="train the leave-one-out folds in N processes (same numbers, ~1/N the time)")
+    p.add_argument(
+        "--epochs", type=int, default=None, help="training epochs per fold (default: config)"
+    )
+    p.add_argument(
+        "--heldout",
+        type=Path,
+        default=None,
+        help="demo world directory with heldout/*.json and heldout_labels.json",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="train the leave-one-out folds in N processes (same numbers, ~1/N the time)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
 

@@ -71,6 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, ctx: Any) -> int:
     from actorgraph.graph.library import queries
+
     if args.export:
         args.export.write_text(queries.export_library_json(), encoding="utf-8")
         ctx.out(f"wrote {len(queries.load_library())} queries to {args.export}")
@@ -144,6 +145,7 @@ def rows_to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 def _list(args: argparse.Namespace, ctx: Any) -> int:
     from actorgraph.graph.library import queries
+
     library = queries.load_library()
     if args.category and args.category not in queries.CATEGORIES:
         raise ValidationError(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from actorgraph.graph.store import embedded
 from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.store import embedded
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     if ctx.settings.neo4j_uri:
-        raise ValidationError("NEO4J_URI is set: the store is Neo4j, which actorgraph does not start or stop")
+        raise ValidationError(
+            "NEO4J_URI is set: the store is Neo4j, which actorgraph does not start or stop"
+        )
     home = ctx.settings.home
     if args.action == "start":
         socket, started = embedded.start(home, auto=False)
@@ -31,12 +33,27 @@ def run(args: argparse.Namespace, ctx) -> int:
         from actorgraph.graph.store.falkor import FalkorStore
 
         store = FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph=ctx.settings.graph)
-        info.update({k: v for k, v in store.health().items() if k in ("nodes", "relationships", "ping_ms", "graph")})
+        info.update(
+            {
+                k: v
+                for k, v in store.health().items()
+                if k in ("nodes", "relationships", "ping_ms", "graph")
+            }
+        )
         store.close()
     if args.json:
         ctx.out(info)
     else:
-        for key in ("running", "pid", "socket", "home", "data_bytes", "graph", "nodes", "relationships"):
+        for key in (
+            "running",
+            "pid",
+            "socket",
+            "home",
+            "data_bytes",
+            "graph",
+            "nodes",
+            "relationships",
+        ):
             if key in info:
                 ctx.out(f"{key:>14}: {info[key]}")
     return 0 if info["running"] else 3

@@ -10,14 +10,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train the attribution model on the store's graph")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same model)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: config)")
-    p.add_argument("--gnn", action="store_true",
-                   help="train the hetero GraphSAGE encoder jointly with the labels instead of "
-                        "pre-training it by link prediction (the default; joint training "
-                        "overfits the few labelled campaigns, see gnn/train.py)")
-    p.add_argument("--minibatch", type=int, default=None, metavar="EDGES",
-                   help="pre-train the encoder on mini-batches of EDGES hidden edges over sampled "
-                        "neighbourhoods, for graphs whose full batch does not fit in memory "
-                        "(slower per epoch; default: full batch)")
+    p.add_argument(
+        "--gnn",
+        action="store_true",
+        help="train the hetero GraphSAGE encoder jointly with the labels instead of "
+        "pre-training it by link prediction (the default; joint training "
+        "overfits the few labelled campaigns, see gnn/train.py)",
+    )
+    p.add_argument(
+        "--minibatch",
+        type=int,
+        default=None,
+        metavar="EDGES",
+        help="pre-train the encoder on mini-batches of EDGES hidden edges over sampled "
+        "neighbourhoods, for graphs whose full batch does not fit in memory "
+        "(slower per epoch; default: full batch)",
+    )
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(handler=run)
 

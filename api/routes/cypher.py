@@ -27,8 +27,9 @@ def run_cypher(body: CypherRequest, key: CypherKey, store: StoreDep, state: Stat
     alias with ``AS``). It runs inside ``CALL { ... } RETURN * LIMIT cap + 1``, so the engine
     stops at the cap instead of building the whole result first."""
     cap = state.settings.cypher_row_cap
-    rows, truncated = run_guarded(store, body.query, body.params,
-                                  timeout_ms=state.settings.cypher_timeout_ms, row_cap=cap)
+    rows, truncated = run_guarded(
+        store, body.query, body.params, timeout_ms=state.settings.cypher_timeout_ms, row_cap=cap
+    )
     columns = list(rows[0]) if rows else []
     return Rows(
         columns=columns,

@@ -53,8 +53,9 @@ class Comparison:
     value: str | int
 
 
-def parse_pattern(pattern: str, comparisons: list[Comparison] | None = None
-                  ) -> list[tuple[str | None, str | int]]:
+def parse_pattern(
+    pattern: str, comparisons: list[Comparison] | None = None
+) -> list[tuple[str | None, str | int]]:
     """The ``(kind, raw value)`` pairs a STIX pattern names, in pattern order, deduplicated.
 
     ``kind`` is an indicator kind (``ipv4``, ``domain``, ``sha256`` ...) or ``None`` when
@@ -88,13 +89,14 @@ def parse_pattern(pattern: str, comparisons: list[Comparison] | None = None
 # through the full parser. Mixed object types joined by AND go there too: that rule is the
 # parser's.
 _FAST_PATH_PART = r"(?:[A-Za-z0-9_]+|'[A-Za-z0-9_-]+')"
-_FAST_COMP = (
-    rf"([a-z0-9][a-z0-9-]*):([a-z0-9_]+(?:\.{_FAST_PATH_PART}|\[(?:\*|\d+)\])*)\s*=\s*'((?:[^'\\]|\\['\\])*)'"
-)
+_FAST_COMP = rf"([a-z0-9][a-z0-9-]*):([a-z0-9_]+(?:\.{_FAST_PATH_PART}|\[(?:\*|\d+)\])*)\s*=\s*'((?:[^'\\]|\\['\\])*)'"
 _FAST_COMP_RE = re.compile(_FAST_COMP)
 _FAST_PATTERN = re.compile(
-    r"^\[\s*" + _FAST_COMP.replace("(", "(?:").replace("(?:?:", "(?:")
-    + r"(?:\s+(?:OR|AND)\s+" + _FAST_COMP.replace("(", "(?:").replace("(?:?:", "(?:") + r")*\s*\]$"
+    r"^\[\s*"
+    + _FAST_COMP.replace("(", "(?:").replace("(?:?:", "(?:")
+    + r"(?:\s+(?:OR|AND)\s+"
+    + _FAST_COMP.replace("(", "(?:").replace("(?:?:", "(?:")
+    + r")*\s*\]$"
 )
 
 
@@ -104,7 +106,7 @@ def _fast_comparisons(pattern: str) -> list[Comparison] | None:
     if not _FAST_PATTERN.match(text):
         return None
     found = list(_FAST_COMP_RE.finditer(text))
-    joins = {text[a.end():b.start()].strip() for a, b in itertools.pairwise(found)}
+    joins = {text[a.end() : b.start()].strip() for a, b in itertools.pairwise(found)}
     if "AND" in joins and len({m.group(1) for m in found}) > 1:
         return None
     out: list[Comparison] = []
@@ -156,7 +158,7 @@ def _full_comparisons(pattern: str) -> list[Comparison]:
     return out
 
 
-def _kind_of(object_type: str, path_parts: list) -> str | None | bool:
+def _kind_of(object_type: str, path_parts: list) -> str | bool | None:
     """The indicator kind of an object path; ``False`` when actorgraph does not model it."""
     if len(path_parts) == 2 and path_parts[0] == "hashes":
         algorithm = str(path_parts[1]).lower()

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from actorgraph.graph.formats.countries import country_code, country_name, derive_country
 from actorgraph.graph.errors import ActorgraphError, InvalidIndicator, StixIngestError
+from actorgraph.graph.formats.countries import country_code, country_name, derive_country
 from actorgraph.graph.formats.indicators import asn_number, indicator_id, normalize_indicator
 from actorgraph.graph.formats.provenance import TLP_MARKING_IDS, iso, seen_props
 from actorgraph.graph.formats.rows import IngestBatch
@@ -118,7 +118,11 @@ def read_stix(
         where, data, name = origin or source, obj_or_path, source or "inline"
     objects = bundle_objects(data, where)
     return read_objects(
-        objects, source=name, known_ids=known_ids, resolve_ids=resolve_ids, origin=where,
+        objects,
+        source=name,
+        known_ids=known_ids,
+        resolve_ids=resolve_ids,
+        origin=where,
         provenance=provenance,
     )
 
@@ -172,8 +176,14 @@ def read_objects(
 class _BundleReader:
     """Two passes over a validated bundle: objects to nodes, then references to edges."""
 
-    def __init__(self, source: str, objects: list[dict[str, Any]], resolve: ResolveIds | None,
-                 patterns: dict[str, list[Comparison]], provenance: bool = True):
+    def __init__(
+        self,
+        source: str,
+        objects: list[dict[str, Any]],
+        resolve: ResolveIds | None,
+        patterns: dict[str, list[Comparison]],
+        provenance: bool = True,
+    ):
         self.batch = IngestBatch(source=source)
         self.provenance = provenance
         self.resolve = resolve
@@ -280,7 +290,9 @@ class _BundleReader:
             "external_id": _external_id(obj),
             **seen_props(obj.get("first_seen"), obj.get("last_seen")),
         }
-        country = country_code(obj.get("x_actorgraph_country"))  # written by graph/formats/stix_out.py
+        country = country_code(
+            obj.get("x_actorgraph_country")
+        )  # written by graph/formats/stix_out.py
         if country:
             props["country"] = country
             props["country_source"] = obj.get("x_actorgraph_country_source") or "stix"
@@ -506,8 +518,10 @@ class _BundleReader:
                     # A model's hypothesis (graph/reports/attribution_stix.py) stays a hypothesis:
                     # reading it back must never turn it into an attribution fact.
                     rel_type = "PREDICTED_ACTOR"
-                    edge.update(score=(obj.get("confidence") or 0) / 100,
-                                model_version=obj.get("x_actorgraph_model_version"))
+                    edge.update(
+                        score=(obj.get("confidence") or 0) / 100,
+                        model_version=obj.get("x_actorgraph_model_version"),
+                    )
                 elif rel_type == "ATTRIBUTED_TO":
                     edge["source"] = props["sources"][0]
                 self.batch.add_edge(a[0], rel_type, b[0], a[1], b[1], edge)

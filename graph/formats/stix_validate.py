@@ -157,16 +157,21 @@ def validate_objects(
     return patterns
 
 
-def _check_object(obj: Any, index: int, source: str | None,
-                  patterns: dict[str, list[Comparison]]) -> None:
+def _check_object(
+    obj: Any, index: int, source: str | None, patterns: dict[str, list[Comparison]]
+) -> None:
     if not isinstance(obj, dict):
-        raise StixIngestError(f"objects[{index}]", f"not a JSON object ({type(obj).__name__})", source)
+        raise StixIngestError(
+            f"objects[{index}]", f"not a JSON object ({type(obj).__name__})", source
+        )
     stix_type, stix_id = obj.get("type"), obj.get("id")
     if not isinstance(stix_type, str) or not stix_type:
         raise StixIngestError(stix_id if isinstance(stix_id, str) else f"objects[{index}]",
                               "missing required property 'type'", source)  # fmt: skip
     if not isinstance(stix_id, str) or not stix_id:
-        raise StixIngestError(f"objects[{index}]", f"{stix_type} object missing required property 'id'", source)
+        raise StixIngestError(
+            f"objects[{index}]", f"{stix_type} object missing required property 'id'", source
+        )
     prefix, sep, suffix = stix_id.partition("--")
     if not sep or prefix != stix_type or not _is_uuid(suffix):
         raise StixIngestError(stix_id, f"id is not '{stix_type}--<uuid>'", source)

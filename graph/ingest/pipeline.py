@@ -15,8 +15,13 @@ from typing import Any
 from actorgraph.graph.errors import IngestError, ValidationError
 from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.formats.stix_validate import iter_inputs, load_json
+from actorgraph.graph.ingest.writer import (
+    DEFAULT_BATCH_SIZE,
+    IngestReport,
+    resolve_stix_ids,
+    write_batch,
+)
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.ingest.writer import DEFAULT_BATCH_SIZE, IngestReport, resolve_stix_ids, write_batch
 
 FORMATS = ("auto", "stix", "misp")
 

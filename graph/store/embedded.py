@@ -237,32 +237,50 @@ def start(home: Path, *, auto: bool = False, wait_s: float = 30.0) -> tuple[Path
         redis_server, module = _binaries()
         args = [
             redis_server,
-            "--port", "0",
-            "--unixsocket", str(paths.socket),
-            "--unixsocketperm", "700",
-            "--dir", str(paths.data_dir),
-            "--appendonly", "yes",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(paths.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(paths.data_dir),
+            "--appendonly",
+            "yes",
             # fsync before every write is acknowledged: a power cut loses nothing that was
             # reported as written. actorgraph's writes are few and large (one query per
             # bundle), so the cost is small (benchmarks/RESULTS.md).
-            "--appendfsync", "always",
+            "--appendfsync",
+            "always",
             # Replaying logged queries is slow (the module re-plans each one while loading),
             # so rewriting the log into an RDB snapshot early keeps restarts fast.
-            "--aof-use-rdb-preamble", "yes",
-            "--auto-aof-rewrite-percentage", "25",
-            "--auto-aof-rewrite-min-size", "4mb",
-            "--save", "",
-            "--pidfile", str(paths.pidfile),
-            "--logfile", str(paths.logfile),
-            "--daemonize", "no",
-            "--protected-mode", "yes",
-            "--loadmodule", module,
+            "--aof-use-rdb-preamble",
+            "yes",
+            "--auto-aof-rewrite-percentage",
+            "25",
+            "--auto-aof-rewrite-min-size",
+            "4mb",
+            "--save",
+            "",
+            "--pidfile",
+            str(paths.pidfile),
+            "--logfile",
+            str(paths.logfile),
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--loadmodule",
+            module,
         ]
         # A new session: Ctrl-C in the terminal of the process that started it must not kill
         # the server under other clients; it is stopped explicitly (stop/release).
         proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
@@ -377,7 +395,11 @@ def status(home: Path) -> dict[str, Any]:
     paths = ServerPaths(Path(home).resolve())
     pid = _read_pid(paths)
     alive = pid is not None and _pid_alive(pid) and _ping(paths.socket)
-    size = sum(f.stat().st_size for f in paths.data_dir.rglob("*") if f.is_file()) if paths.data_dir.exists() else 0
+    size = (
+        sum(f.stat().st_size for f in paths.data_dir.rglob("*") if f.is_file())
+        if paths.data_dir.exists()
+        else 0
+    )
     return {
         "running": alive,
         "pid": pid if alive else None,

@@ -26,8 +26,14 @@ class FalkorStore(GraphStore):
 
     backend = "falkordb"
 
-    def __init__(self, socket_path: Path, *, graph: str = "actorgraph", home: Path | None = None,
-                 owns_server: bool = False) -> None:
+    def __init__(
+        self,
+        socket_path: Path,
+        *,
+        graph: str = "actorgraph",
+        home: Path | None = None,
+        owns_server: bool = False,
+    ) -> None:
         import falkordb
 
         self.socket_path = Path(socket_path)
@@ -86,8 +92,9 @@ class FalkorStore(GraphStore):
             for row in (result.result_set or [])
         ]
 
-    def _run(self, cypher: str, params: dict[str, Any] | None, read_only: bool,
-             timeout_ms: int | None) -> Any:
+    def _run(
+        self, cypher: str, params: dict[str, Any] | None, read_only: bool, timeout_ms: int | None
+    ) -> Any:
         try:
             if read_only:
                 return self._graph.ro_query(cypher, params, timeout=timeout_ms)
@@ -131,7 +138,9 @@ class FalkorStore(GraphStore):
         try:
             self._db.connection.ping()
         except Exception as exc:
-            raise StoreUnavailable(f"FalkorDB at {self.socket_path} does not answer: {exc}") from exc
+            raise StoreUnavailable(
+                f"FalkorDB at {self.socket_path} does not answer: {exc}"
+            ) from exc
         latency_ms = (time.perf_counter() - t0) * 1000
         # Read-only: a health check must not queue behind a long ingest on the write lock.
         nodes = sum(r["c"] for r in self.query("MATCH (n) RETURN count(n) AS c", read_only=True))

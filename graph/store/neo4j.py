@@ -11,7 +11,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from actorgraph.graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, StoreError, StoreUnavailable
+from actorgraph.graph.errors import (
+    QueryError,
+    QueryTimeout,
+    ReadOnlyViolation,
+    StoreError,
+    StoreUnavailable,
+)
 from actorgraph.graph.schema import neo4j_statements
 from actorgraph.graph.store import GraphStore, Row
 
@@ -30,8 +36,14 @@ class Neo4jStore(GraphStore):
         except Exception as exc:
             raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {exc}") from exc
 
-    def query(self, cypher: str, params: dict[str, Any] | None = None, *, read_only: bool = False,
-              timeout_ms: int | None = None) -> list[Row]:
+    def query(
+        self,
+        cypher: str,
+        params: dict[str, Any] | None = None,
+        *,
+        read_only: bool = False,
+        timeout_ms: int | None = None,
+    ) -> list[Row]:
         self._check_query(cypher, params, read_only=read_only)
         neo4j = self._neo4j
         q = neo4j.Query(cypher, timeout=(timeout_ms / 1000) if timeout_ms else None)
@@ -51,8 +63,14 @@ class Neo4jStore(GraphStore):
             code = exc.code or ""
             if "TransactionTimedOut" in code or "Timeout" in code:
                 raise QueryTimeout(f"query timed out: {exc.message}", cypher) from exc
-            if "ForbiddenOnReadOnlyDatabase" in code or "AccessMode" in code or "WriteOnReadOnly" in code:
-                raise ReadOnlyViolation(f"write refused on a read-only path: {exc.message}", cypher) from exc
+            if (
+                "ForbiddenOnReadOnlyDatabase" in code
+                or "AccessMode" in code
+                or "WriteOnReadOnly" in code
+            ):
+                raise ReadOnlyViolation(
+                    f"write refused on a read-only path: {exc.message}", cypher
+                ) from exc
             raise QueryError(f"query failed: {exc.message}", cypher) from exc
 
     def ensure_schema(self) -> None:
@@ -63,8 +81,14 @@ class Neo4jStore(GraphStore):
         t0 = time.perf_counter()
         nodes = self.query("MATCH (n) RETURN count(n) AS c")[0]["c"]
         rels = self.query("MATCH ()-[r]->() RETURN count(r) AS c")[0]["c"]
-        return {"backend": self.backend, "database": self.database, "reachable": True,
-                "ping_ms": round((time.perf_counter() - t0) * 1000, 3), "nodes": nodes, "relationships": rels}
+        return {
+            "backend": self.backend,
+            "database": self.database,
+            "reachable": True,
+            "ping_ms": round((time.perf_counter() - t0) * 1000, 3),
+            "nodes": nodes,
+            "relationships": rels,
+        }
 
     def clear(self) -> None:
         self.query("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
@@ -84,8 +108,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Relationship):
         return {"_type": value.type, **dict(value)}
     if isinstance(value, Path):
-        return {"nodes": [_plain(n) for n in value.nodes],
-                "relationships": [_plain(r) for r in value.relationships]}
+        return {
+            "nodes": [_plain(n) for n in value.nodes],
+            "relationships": [_plain(r) for r in value.relationships],
+        }
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
+
 from tests.helpers.api_helpers import auth
 from tests.helpers.api_world import ALPHA, C_ALPHA
-from fastapi.testclient import TestClient
 
 ROLE_ORDER = ["reader", "analyst", "ingest", "admin"]
 KEY_ROLE = {

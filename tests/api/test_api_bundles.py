@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from tests.helpers.api_helpers import auth
 
+from tests.helpers.api_helpers import auth
 from tests.helpers.paths import FIXTURES
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from tests.helpers.api_helpers import auth
 
 from actorgraph.graph.errors import ReadOnlyViolation
 from actorgraph.graph.library.guard import check_read_only
+from tests.helpers.api_helpers import auth
 
 WRITES = [
     "CREATE (n:ThreatActor {id: 'x'})",

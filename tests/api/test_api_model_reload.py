@@ -207,8 +207,11 @@ def test_a_corrupt_newest_version_at_start_up_serves_the_previous_one(trained):
         assert ready.json()["checks"]["model"]["version"] == previous
         r = c.post("/v1/attributions", json={"malware": ["WiperY"]}, headers=auth(token))
         assert r.status_code == 200 and r.json()["model"]["version"] == previous
-        assert _wait(lambda: "corrupt1" in (
-            c.get("/readyz").json()["checks"]["model"].get("reload_error") or ""))
+        assert _wait(
+            lambda: (
+                "corrupt1" in (c.get("/readyz").json()["checks"]["model"].get("reload_error") or "")
+            )
+        )
 
 
 def test_a_loaded_model_is_kept_out_of_the_cyclic_collector():

@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.helpers.api_helpers import auth
 from fastapi.testclient import TestClient
 
 from actorgraph.api.keys import ROLES, KeyStore
@@ -15,6 +14,7 @@ from actorgraph.api.metrics import Histogram, Metrics
 from actorgraph.api.ratelimit import RateLimiter, SharedRateLimiter
 from actorgraph.graph.errors import NotFound, ValidationError
 from actorgraph.graph.tlp import TLP
+from tests.helpers.api_helpers import auth
 
 
 def test_key_store_round_trip(tmp_path):
@@ -233,6 +233,8 @@ def test_the_server_hands_the_gil_over_every_millisecond(api_settings, world):
     sys.setswitchinterval(0.005)
     try:
         with TestClient(create_app(api_settings, store=world, load_model=False)):
-            assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S) == pytest.approx(0.001)
+            assert (
+                sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S) == pytest.approx(0.001)
+            )
     finally:
         sys.setswitchinterval(before)

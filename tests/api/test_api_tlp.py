@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tests.helpers.api_helpers import auth
 from tests.helpers.api_world import ALPHA, AMBER_ACTOR, BRAVO, C_ALPHA, C_BRAVO, C_RED, RED_ACTOR
 

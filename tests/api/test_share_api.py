@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from actorgraph.settings import Settings
 from actorgraph.api.keys import KeyStore
 from actorgraph.api.main import create_app
 from actorgraph.graph.ingest import ingest_object
-
+from actorgraph.settings import Settings
 from tests.helpers.paths import APT28_BUNDLE as FIXTURE
+
 APT28 = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
 CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
 RED_C2 = "infrastructure--d09c50cf-5bab-465e-9e2d-543912148b73"

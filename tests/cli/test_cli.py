@@ -16,8 +16,15 @@ from tests.helpers.paths import ROOT
 def ag(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ACTORGRAPH_HOME": str(home)}
     env.pop("NEO4J_URI", None)
-    proc = subprocess.run([sys.executable, "-m", "actorgraph.cli", *args], check=False, capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "actorgraph.cli", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
     return proc
@@ -31,8 +38,16 @@ def home(tmp_path: Path):
 
 
 def test_cypher_write_then_read_json(home: Path):
-    ag(home, "cypher", "CREATE (:ThreatActor {id: $id, name: $name})", "--param", "id=intrusion-set--x",
-       "--param", "name=APT 28 'quoted'", "--write")
+    ag(
+        home,
+        "cypher",
+        "CREATE (:ThreatActor {id: $id, name: $name})",
+        "--param",
+        "id=intrusion-set--x",
+        "--param",
+        "name=APT 28 'quoted'",
+        "--write",
+    )
     out = ag(home, "cypher", "MATCH (a:ThreatActor) RETURN a.id AS id, a.name AS name", "--json")
     assert json.loads(out.stdout) == [{"id": "intrusion-set--x", "name": "APT 28 'quoted'"}]
 
@@ -41,7 +56,9 @@ def test_cypher_is_read_only_by_default(home: Path):
     proc = ag(home, "cypher", "CREATE (:ThreatActor {id: 'x'})", check=False)
     assert proc.returncode != 0
     assert "read-only" in proc.stderr and "Traceback" not in proc.stderr
-    assert json.loads(ag(home, "cypher", "MATCH (n) RETURN count(n) AS c", "--json").stdout) == [{"c": 0}]
+    assert json.loads(ag(home, "cypher", "MATCH (n) RETURN count(n) AS c", "--json").stdout) == [
+        {"c": 0}
+    ]
 
 
 def test_bad_param_and_syntax_errors_are_clean(home: Path):
@@ -53,10 +70,20 @@ def test_bad_param_and_syntax_errors_are_clean(home: Path):
 
 def test_stats_json_and_store_lifecycle(home: Path):
     ag(home, "store", "start")
-    ag(home, "cypher", "UNWIND range(1, 3) AS i CREATE (:Malware {id: toString(i)})-[:USES]->(:Technique {id: 't' + toString(i)})", "--write")
+    ag(
+        home,
+        "cypher",
+        "UNWIND range(1, 3) AS i CREATE (:Malware {id: toString(i)})-[:USES]->(:Technique {id: 't' + toString(i)})",
+        "--write",
+    )
     stats = json.loads(ag(home, "stats", "--json").stdout)
     assert stats == {"nodes": {"Malware": 3, "Technique": 3}, "relationships": {"USES": 3}}
     status = json.loads(ag(home, "store", "status", "--json").stdout)
-    assert status["running"] and status["nodes"] == 6 and status["relationships"] == 3 and status["pid"] > 0
+    assert (
+        status["running"]
+        and status["nodes"] == 6
+        and status["relationships"] == 3
+        and status["pid"] > 0
+    )
     assert "stopped" in ag(home, "store", "stop").stdout
     assert ag(home, "store", "status", check=False).returncode == 3

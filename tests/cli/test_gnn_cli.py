@@ -38,7 +38,14 @@ def test_train_then_attribute_json_lines_in_input_order(home: Path, tmp_path: Pa
         assert set(x) == {"input", "model", "candidates", "countries", "unknown", "evidence"}
         assert x["model"]["version"] == trained["version"]
         assert len(x["candidates"]) == 2
-        assert set(x["candidates"][0]) == {"rank", "actor_id", "name", "aliases", "country", "score"}
+        assert set(x["candidates"][0]) == {
+            "rank",
+            "actor_id",
+            "name",
+            "aliases",
+            "country",
+            "score",
+        }
     assert lines[1]["candidates"][0]["name"] == "Actor Y"
     assert main(["--home", str(home), "attribute", str(b)]) == 0
     assert "Actor Y" in capsys.readouterr().out

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.paths import ROOT
 from tests.helpers.paths import APT28_BUNDLE as FIXTURE
+from tests.helpers.paths import ROOT
 
 
 def ag(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -33,8 +33,12 @@ def trained_world(store, tmp_path: Path):
 @pytest.mark.parametrize("use_gnn", [False, True])
 def test_training_lowers_the_loss(store, use_gnn: bool):
     build_world(store)
-    trained = train(export_graph(store), TrainConfig(seed=1, epochs=40, episodes=4, dim=16,
-                                                     hidden=8, use_gnn=use_gnn, pretrain_gnn=False))
+    trained = train(
+        export_graph(store),
+        TrainConfig(
+            seed=1, epochs=40, episodes=4, dim=16, hidden=8, use_gnn=use_gnn, pretrain_gnn=False
+        ),
+    )
     first, last = np.mean(trained.losses[:4]), np.mean(trained.losses[-4:])
     assert last < first * 0.9, (first, last)
     assert 0.05 <= trained.metrics["temperature"] <= 20
@@ -44,8 +48,15 @@ def test_training_lowers_the_loss(store, use_gnn: bool):
 def test_minibatch_pretraining_trains_a_usable_model(store, tmp_path: Path):
     # The neighbour-sampling path end to end: config -> pre-training -> saved artefact -> answer.
     build_world(store)
-    config = TrainConfig(seed=3, epochs=40, episodes=4, dim=16, pretrain_epochs=5,
-                         pretrain_batch_size=8, pretrain_fanouts=(3, 3))
+    config = TrainConfig(
+        seed=3,
+        epochs=40,
+        episodes=4,
+        dim=16,
+        pretrain_epochs=5,
+        pretrain_batch_size=8,
+        pretrain_fanouts=(3, 3),
+    )
     snap = export_graph(store)
     trained = train(snap, config)
     assert trained.entity_emb is not None
@@ -61,7 +72,9 @@ def test_minibatch_pretraining_trains_a_usable_model(store, tmp_path: Path):
 
 def test_encoder_model_round_trips_and_finds_the_planted_signal(store, tmp_path: Path):
     build_world(store)
-    trained = train(export_graph(store), TrainConfig(seed=3, epochs=40, episodes=4, dim=16, use_gnn=True))
+    trained = train(
+        export_graph(store), TrainConfig(seed=3, epochs=40, episodes=4, dim=16, use_gnn=True)
+    )
     artefacts.save(trained, tmp_path / "models")
     att = Attributor.load(tmp_path / "models", store)
     assert att.trained.entity_emb is not None
@@ -79,17 +92,26 @@ def test_query_norm_model_round_trips(store, tmp_path: Path, query_norm: bool):
     width = trained.model.scorer[0].in_features
     version = artefacts.save(trained, tmp_path / "models")
     att = Attributor.load(tmp_path / "models", store, version=version)
-    assert att.trained.model.query_norm is query_norm and att.trained.model.scorer[0].in_features == width
+    assert (
+        att.trained.model.query_norm is query_norm
+        and att.trained.model.scorer[0].in_features == width
+    )
     q = [[trained.space.pos["malware--sunspotx"], trained.space.pos["domain:evil-x.example"]]]
-    np.testing.assert_allclose(Scorer(trained).probabilities(q), att.scorer.probabilities(q), atol=1e-6)
-    assert int(np.argmax(att.scorer.probabilities(q)[0][:-1])) == trained.snapshot.index("actor")["intrusion-set--X"]
+    np.testing.assert_allclose(
+        Scorer(trained).probabilities(q), att.scorer.probabilities(q), atol=1e-6
+    )
+    assert (
+        int(np.argmax(att.scorer.probabilities(q)[0][:-1]))
+        == trained.snapshot.index("actor")["intrusion-set--X"]
+    )
 
 
 def test_planted_signal_ranks_its_actor_first(trained_world):
     store, models, _, _ = trained_world
     att = Attributor.load(models, store)
-    act = activity_from_simple({"malware": ["sunspotx"], "indicators": ["evil-x[.]example"],
-                                "techniques": ["T1059"]})
+    act = activity_from_simple(
+        {"malware": ["sunspotx"], "indicators": ["evil-x[.]example"], "techniques": ["T1059"]}
+    )
     res = att.attribute(act, max_tlp=TLP.RED, top_k=4)
     assert res.candidates[0].name == "Actor X"
     assert res.candidates[0].score > res.candidates[1].score
@@ -113,7 +135,11 @@ def test_hub_only_match_is_not_a_confident_attribution(trained_world):
 def test_probabilities_and_unknown_sum_to_one(trained_world):
     store, models, _, _ = trained_world
     att = Attributor.load(models, store)
-    for simple in ({"malware": ["PlugX"]}, {"techniques": ["T1010", "T1016"]}, {"tools": ["nothing-known"]}):
+    for simple in (
+        {"malware": ["PlugX"]},
+        {"techniques": ["T1010", "T1016"]},
+        {"tools": ["nothing-known"]},
+    ):
         res = att.attribute(activity_from_simple(simple), max_tlp=TLP.RED, top_k=10)
         assert len(res.candidates) == 4
         assert sum(c.score for c in res.candidates) + res.unknown == pytest.approx(1.0, abs=1e-4)
@@ -152,15 +178,31 @@ def test_malformed_input_gets_a_clear_error(tmp_path: Path):
 
 def test_stix_bundle_input_links_by_name_and_pattern(trained_world):
     store, models, _, _ = trained_world
-    bundle = {"type": "bundle", "id": "bundle--6f0c2c3a-3a54-4bb0-9a43-1f0d1d2f1a11", "objects": [
-        {"type": "malware", "spec_version": "2.1", "id": "malware--0b6a5a2e-5cbb-4a8c-a4c7-9d9d8f1e0b01",
-         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
-         "name": "SunSpotX", "is_family": True},
-        {"type": "indicator", "spec_version": "2.1", "id": "indicator--1b6a5a2e-5cbb-4a8c-a4c7-9d9d8f1e0b02",
-         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
-         "pattern": "[domain-name:value = 'evil-x.example']", "pattern_type": "stix",
-         "valid_from": "2026-01-01T00:00:00Z"},
-    ]}
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--6f0c2c3a-3a54-4bb0-9a43-1f0d1d2f1a11",
+        "objects": [
+            {
+                "type": "malware",
+                "spec_version": "2.1",
+                "id": "malware--0b6a5a2e-5cbb-4a8c-a4c7-9d9d8f1e0b01",
+                "created": "2026-01-01T00:00:00.000Z",
+                "modified": "2026-01-01T00:00:00.000Z",
+                "name": "SunSpotX",
+                "is_family": True,
+            },
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--1b6a5a2e-5cbb-4a8c-a4c7-9d9d8f1e0b02",
+                "created": "2026-01-01T00:00:00.000Z",
+                "modified": "2026-01-01T00:00:00.000Z",
+                "pattern": "[domain-name:value = 'evil-x.example']",
+                "pattern_type": "stix",
+                "valid_from": "2026-01-01T00:00:00Z",
+            },
+        ],
+    }
     act = activity_from_stix(bundle, name="b.json")
     res = Attributor.load(models, store).attribute(act, max_tlp=TLP.RED)
     assert res.candidates[0].actor_id == "intrusion-set--X"
@@ -172,8 +214,11 @@ def test_persist_writes_hypotheses_only(trained_world):
     act = activity_from_simple({"malware": ["SunSpotX"], "name": "new op"})
     res = att.attribute(act, max_tlp=TLP.RED, top_k=2)
     cid = att.persist(act, res, created="2026-11-30T00:00:00Z")
-    rows = store.query("MATCH (c:Campaign {id: $id})-[r]->(a:ThreatActor) RETURN type(r) AS t, "
-                       "r.rank AS rank, r.model_version AS v ORDER BY rank", {"id": cid})
+    rows = store.query(
+        "MATCH (c:Campaign {id: $id})-[r]->(a:ThreatActor) RETURN type(r) AS t, "
+        "r.rank AS rank, r.model_version AS v ORDER BY rank",
+        {"id": cid},
+    )
     assert [r["t"] for r in rows] == ["PREDICTED_ACTOR", "PREDICTED_ACTOR"]
     assert rows[0]["v"] == version and rows[0]["rank"] == 1
     # A later training run must not learn from its own hypotheses.
@@ -232,7 +277,9 @@ def test_a_model_of_an_older_feature_format_is_refused(trained_world):
     meta_path = models / version / "meta.json"
     meta = json.loads(meta_path.read_text())
     meta_path.write_text(json.dumps({**meta, "format": artefacts.FORMAT - 1}))
-    with pytest.raises(ModelError, match=f"has format {artefacts.FORMAT - 1}, expected {artefacts.FORMAT}"):
+    with pytest.raises(
+        ModelError, match=f"has format {artefacts.FORMAT - 1}, expected {artefacts.FORMAT}"
+    ):
         Attributor.load(models, store, version=version)
     shutil.rmtree(models / version)
 
@@ -252,8 +299,12 @@ def test_concurrent_attributions_match_sequential_ones(trained_world):
 
     store, models, _, _ = trained_world
     att = Attributor.load(models, store)
-    inputs = [{"malware": ["SunSpotX"]}, {"malware": ["WiperY"], "techniques": ["T1016"]},
-              {"indicators": ["104.16.1.1"]}, {"malware": ["TinyZ"], "tools": ["Mimikatz"]}] * 3
+    inputs = [
+        {"malware": ["SunSpotX"]},
+        {"malware": ["WiperY"], "techniques": ["T1016"]},
+        {"indicators": ["104.16.1.1"]},
+        {"malware": ["TinyZ"], "tools": ["Mimikatz"]},
+    ] * 3
     acts = [activity_from_simple(x) for x in inputs]
     expected = [att.attribute(a, max_tlp=TLP.RED).to_dict() for a in acts]
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -262,11 +313,13 @@ def test_concurrent_attributions_match_sequential_ones(trained_world):
 
 
 @pytest.mark.parametrize("similarity", ["cosine", "dot", "nearest"])
-def test_pretrained_encoder_round_trips_and_keeps_the_planted_signal(store, tmp_path: Path,
-                                                                     similarity: str):
+def test_pretrained_encoder_round_trips_and_keeps_the_planted_signal(
+    store, tmp_path: Path, similarity: str
+):
     build_world(store)
-    cfg = TrainConfig(seed=3, epochs=40, episodes=4, dim=16, pretrain_epochs=60,
-                      gnn_similarity=similarity)
+    cfg = TrainConfig(
+        seed=3, epochs=40, episodes=4, dim=16, pretrain_epochs=60, gnn_similarity=similarity
+    )
     trained = train(export_graph(store), cfg)
     assert trained.entity_emb is not None
     assert trained.metrics["gnn_weight"] >= 0.0
@@ -281,7 +334,9 @@ def test_pretrained_encoder_round_trips_and_keeps_the_planted_signal(store, tmp_
     from actorgraph.gnn.scoring import Scorer
 
     q = [[trained.space.pos["malware--sunspotx"], trained.space.pos["domain:evil-x.example"]]]
-    np.testing.assert_allclose(Scorer(trained).probabilities(q), att.scorer.probabilities(q), atol=1e-6)
+    np.testing.assert_allclose(
+        Scorer(trained).probabilities(q), att.scorer.probabilities(q), atol=1e-6
+    )
 
 
 def test_link_prediction_pretraining_lowers_its_loss(store):
@@ -298,7 +353,9 @@ def test_link_prediction_pretraining_lowers_its_loss(store):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as train() does for small graphs: 2 threads only spin here
     try:
-        losses = pretrain_link_prediction(encoder, trainer._edges({}, None), epochs=80, lr=0.01, seed=1)
+        losses = pretrain_link_prediction(
+            encoder, trainer._edges({}, None), epochs=80, lr=0.01, seed=1
+        )
     finally:
         torch.set_num_threads(threads)
     assert np.mean(losses[-10:]) < np.mean(losses[:10]) * 0.9, (losses[:3], losses[-3:])
@@ -322,8 +379,15 @@ def test_nearest_overlap_takes_the_closest_profile_entity_whatever_the_profile_s
     emb = torch.eye(4)  # four unrelated entities
     # Actor 0 holds entity 0 among three others; actor 1 holds only entity 1; actor 2 nothing.
     profile = sp.csr_matrix(np.array([[1.0, 0, 1, 1], [0, 1.0, 0, 0], [0, 0, 0, 0]]))
-    sim = nearest_overlap(torch.tensor([0, 1]), torch.tensor([1.0, 1.0]), torch.tensor([0, 1]), 2,
-                          emb, *profile_pairs(profile), 3)
+    sim = nearest_overlap(
+        torch.tensor([0, 1]),
+        torch.tensor([1.0, 1.0]),
+        torch.tensor([0, 1]),
+        2,
+        emb,
+        *profile_pairs(profile),
+        3,
+    )
     torch.testing.assert_close(sim, torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
 
 
@@ -348,7 +412,9 @@ def test_nearest_index_matches_the_torch_overlap():
     got = index(q_idx.numpy(), q_w.numpy(), q_batch.numpy(), 2)
     np.testing.assert_allclose(got, want.numpy(), atol=1e-5)
     index.table = None  # the on-the-fly path of large graphs gives the same numbers
-    np.testing.assert_allclose(index(q_idx.numpy(), q_w.numpy(), q_batch.numpy(), 2), want.numpy(), atol=1e-5)
+    np.testing.assert_allclose(
+        index(q_idx.numpy(), q_w.numpy(), q_batch.numpy(), 2), want.numpy(), atol=1e-5
+    )
 
 
 def test_the_result_is_typed_and_the_clearance_is_required(trained_world):

@@ -32,8 +32,10 @@ NODES = [
     {"id": "country:RU", "type": "country", "name": "Russia"},
 ]
 EDGES = [
-    {"src": "a1", "rel": "USES", "dst": "m1"}, {"src": "a1", "rel": "USES", "dst": "m2"},
-    {"src": "a2", "rel": "USES", "dst": "m2"}, {"src": "c1", "rel": "ATTRIBUTED_TO", "dst": "a2"},
+    {"src": "a1", "rel": "USES", "dst": "m1"},
+    {"src": "a1", "rel": "USES", "dst": "m2"},
+    {"src": "a2", "rel": "USES", "dst": "m2"},
+    {"src": "c1", "rel": "ATTRIBUTED_TO", "dst": "a2"},
     {"src": "c1", "rel": "USES", "dst": "t1"},
     {"src": "a1", "rel": "ORIGINATES_FROM", "dst": "country:RU"},
     {"src": "c1", "rel": "PREDICTED_ACTOR", "dst": "a1"},
@@ -55,16 +57,22 @@ def test_snapshot_rows_labels_fingerprint_and_leave_one_out():
 def test_hub_list_flags_shared_infrastructure_not_ordinary_values():
     hubs = HubList.load()
     assert hubs.reason("ipv4:8.8.8.8", {"type": "indicator", "kind": "ipv4", "value": "8.8.8.8"})
-    assert hubs.reason("ipv4:104.16.3.4",
-                       {"type": "indicator", "kind": "ipv4", "value": "104.16.3.4"})
+    assert hubs.reason(
+        "ipv4:104.16.3.4", {"type": "indicator", "kind": "ipv4", "value": "104.16.3.4"}
+    )
     assert hubs.reason("asn:AS13335", {"type": "infrastructure", "kind": "asn", "value": "AS13335"})
     assert hubs.reason("x", {"type": "tool", "name": "Cobalt Strike", "aliases": []})
     assert hubs.reason("x", {"type": "technique", "external_id": "T1059.001"})
     sinkhole = "a.sinkhole.shadowserver.org"
-    assert hubs.reason(f"domain:{sinkhole}",
-                       {"type": "indicator", "kind": "domain", "value": sinkhole})
-    assert hubs.reason("ipv4:203.0.113.5",
-                       {"type": "indicator", "kind": "ipv4", "value": "203.0.113.5"}) is None
+    assert hubs.reason(
+        f"domain:{sinkhole}", {"type": "indicator", "kind": "domain", "value": sinkhole}
+    )
+    assert (
+        hubs.reason(
+            "ipv4:203.0.113.5", {"type": "indicator", "kind": "ipv4", "value": "203.0.113.5"}
+        )
+        is None
+    )
     assert hubs.reason("x", {"type": "malware", "name": "SunSpotX", "aliases": []}) is None
     assert 0 < hubs.weight("x", {"type": "tool", "name": "mimikatz"}) < 0.1
 
@@ -83,12 +91,19 @@ def test_campaign_match_is_the_best_of_the_actors_own_campaigns():
     nodes = [{"id": f"a{i}", "type": "actor", "name": f"A{i}"} for i in (1, 2, 3)]
     nodes += [{"id": f"c{i}", "type": "campaign", "name": f"C{i}"} for i in (1, 2, 3)]
     nodes += [{"id": f"t{i}", "type": "technique", "external_id": f"T100{i}"} for i in range(1, 6)]
-    edges = [{"src": c, "rel": "ATTRIBUTED_TO", "dst": a}
-             for c, a in (("c1", "a1"), ("c2", "a1"), ("c3", "a2"))]
-    edges += [{"src": c, "rel": "USES", "dst": t}
-              for c, t in (("c1", "t1"), ("c1", "t2"), ("c2", "t3"), ("c3", "t4"), ("c3", "t1"))]
-    edges += [{"src": "a3", "rel": "USES", "dst": "t1"}, {"src": "a3", "rel": "USES", "dst": "t2"},
-              {"src": "a1", "rel": "USES", "dst": "t5"}]
+    edges = [
+        {"src": c, "rel": "ATTRIBUTED_TO", "dst": a}
+        for c, a in (("c1", "a1"), ("c2", "a1"), ("c3", "a2"))
+    ]
+    edges += [
+        {"src": c, "rel": "USES", "dst": t}
+        for c, t in (("c1", "t1"), ("c1", "t2"), ("c2", "t3"), ("c3", "t4"), ("c3", "t1"))
+    ]
+    edges += [
+        {"src": "a3", "rel": "USES", "dst": "t1"},
+        {"src": "a3", "rel": "USES", "dst": "t2"},
+        {"src": "a1", "rel": "USES", "dst": "t5"},
+    ]
     snap = GraphSnapshot.from_rows(nodes, edges)
     space = EntitySpace.build(snap, HubList())
     camps, attributed = cluster_items(snap, space, "campaign"), attribution_matrix(snap)
@@ -105,7 +120,7 @@ def test_campaign_match_is_the_best_of_the_actors_own_campaigns():
     assert with_camps[a["a3"], col] == 0.0  # no attributed campaign, however close its profile
     assert with_camps[a["a3"], FEATURE_NAMES.index("all_cos")] > 0.9
     without = PairFeatures(space, prof, idf)(query)[0]
-    assert not without[:, col:col + 2].any()
+    assert not without[:, col : col + 2].any()
     np.testing.assert_allclose(without[:, :col], with_camps[:, :col])
 
 
@@ -114,15 +129,20 @@ def test_a_hub_alone_does_not_make_a_channel_or_campaign_match():
     # shared item is Mimikatz scored 1.0, as much as a shared rare malware (measured on ATT&CK:
     # Whitefly, whose only software is Mimikatz, topped the Triton campaign's candidates).
     nodes = [{"id": f"a{i}", "type": "actor", "name": f"A{i}"} for i in (1, 2)]
-    nodes += [{"id": "c1", "type": "campaign", "name": "C1"},
-              {"id": "mimi", "type": "tool", "name": "Mimikatz"},
-              {"id": "rare", "type": "malware", "name": "RareRAT"},
-              {"id": "t1", "type": "technique", "external_id": "T1001"}]
-    edges = [{"src": "a1", "rel": "USES", "dst": "mimi"}, {"src": "a1", "rel": "USES", "dst": "t1"},
-             {"src": "a2", "rel": "USES", "dst": "rare"},
-             {"src": "a2", "rel": "USES", "dst": "mimi"},
-             {"src": "c1", "rel": "USES", "dst": "mimi"},
-             {"src": "c1", "rel": "ATTRIBUTED_TO", "dst": "a1"}]
+    nodes += [
+        {"id": "c1", "type": "campaign", "name": "C1"},
+        {"id": "mimi", "type": "tool", "name": "Mimikatz"},
+        {"id": "rare", "type": "malware", "name": "RareRAT"},
+        {"id": "t1", "type": "technique", "external_id": "T1001"},
+    ]
+    edges = [
+        {"src": "a1", "rel": "USES", "dst": "mimi"},
+        {"src": "a1", "rel": "USES", "dst": "t1"},
+        {"src": "a2", "rel": "USES", "dst": "rare"},
+        {"src": "a2", "rel": "USES", "dst": "mimi"},
+        {"src": "c1", "rel": "USES", "dst": "mimi"},
+        {"src": "c1", "rel": "ATTRIBUTED_TO", "dst": "a1"},
+    ]
     snap = GraphSnapshot.from_rows(nodes, edges)
     a = snap.index("actor")
     sw, camp = FEATURE_NAMES.index("direct_software_cos"), FEATURE_NAMES.index("campaign_cos")
@@ -133,8 +153,10 @@ def test_a_hub_alone_does_not_make_a_channel_or_campaign_match():
         prof = profiles(cluster_items(snap, space, "actor"), camps, attributed)
         idf = idf_weights(space.expand(prof), space.hub)
         pf = PairFeatures(space, prof, idf, camps, attributed)
-        q = sp.csr_matrix((np.ones(len(query)), ([0] * len(query), [space.pos[e] for e in query])),
-                          shape=(1, len(space)))
+        q = sp.csr_matrix(
+            (np.ones(len(query)), ([0] * len(query), [space.pos[e] for e in query])),
+            shape=(1, len(space)),
+        )
         batch = pf(sp.vstack([q, q]).tocsr())[0]
         np.testing.assert_array_equal(pf(q)[0], batch)  # the one-row path agrees
         return batch
@@ -189,8 +211,14 @@ def _context_graph(seed: int = 3) -> GraphSnapshot:
     rng = np.random.default_rng(seed)
     nodes = [{"id": f"a{i}", "type": "actor", "name": f"A{i}"} for i in range(6)]
     nodes += [{"id": f"c{i}", "type": "campaign", "name": f"C{i}"} for i in range(8)]
-    kinds = {"technique": 12, "malware": 6, "tool": 3, "indicator": 20, "infrastructure": 5,
-             "sector": 3}
+    kinds = {
+        "technique": 12,
+        "malware": 6,
+        "tool": 3,
+        "indicator": 20,
+        "infrastructure": 5,
+        "sector": 3,
+    }
     ents = {k: [f"{k}{i}" for i in range(n)] for k, n in kinds.items()}
     nodes += [{"id": e, "type": k, "name": e} for k, ids in ents.items() for e in ids]
     edges = [{"src": f"c{i}", "rel": "ATTRIBUTED_TO", "dst": f"a{i % 5}"} for i in range(8)]
@@ -204,11 +232,14 @@ def _context_graph(seed: int = 3) -> GraphSnapshot:
                 edges.append({"src": owner, "rel": rel, "dst": e})
     for i in range(0, 20, 2):  # domain -> IP -> hosting, hash -> malware
         edges.append({"src": f"indicator{i}", "rel": "RESOLVES_TO", "dst": f"indicator{i + 1}"})
-        edges.append({"src": f"indicator{i + 1}", "rel": "HOSTED_ON",
-                      "dst": f"infrastructure{i % 5}"})
+        edges.append(
+            {"src": f"indicator{i + 1}", "rel": "HOSTED_ON", "dst": f"infrastructure{i % 5}"}
+        )
     edges += [{"src": f"malware{i}", "rel": "USES", "dst": f"technique{2 * i}"} for i in range(6)]
-    edges += [{"src": f"technique{i}", "rel": "SUBTECHNIQUE_OF", "dst": f"technique{i + 6}"}
-              for i in range(6)]
+    edges += [
+        {"src": f"technique{i}", "rel": "SUBTECHNIQUE_OF", "dst": f"technique{i + 6}"}
+        for i in range(6)
+    ]
     return GraphSnapshot.from_rows(nodes, edges)
 
 
@@ -224,12 +255,13 @@ def test_one_query_row_gives_exactly_the_batch_features():
     n = len(space)
     rows = [rng.choice(n, size=k, replace=False) for k in (0, 1, 3, 7, 15, n)]
     row_of = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
-    batch = sp.csr_matrix((np.ones(sum(map(len, rows))), (row_of, np.concatenate(rows))),
-                          shape=(len(rows), n))
+    batch = sp.csr_matrix(
+        (np.ones(sum(map(len, rows))), (row_of, np.concatenate(rows))), shape=(len(rows), n)
+    )
     together = pf(batch)
     expanded = space.expand(batch)
     for i, r in enumerate(rows):
-        np.testing.assert_array_equal(pf(batch[i]), together[i:i + 1])
+        np.testing.assert_array_equal(pf(batch[i]), together[i : i + 1])
         idx, val = space.expand_row(np.sort(r).astype(np.int64), np.ones(len(r)))
         ref = expanded[i]
         assert idx.tolist() == sorted(ref.indices.tolist())

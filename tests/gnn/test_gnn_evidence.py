@@ -49,4 +49,7 @@ def test_shared_hosting_is_evidence_but_a_high_fan_out_node_is_not(store):
 
 def test_below_the_cap_both_paths_count(store):
     _world(store, hub_size=3)
-    assert {e["entity"]["id"] for e in _infra(store)} == {"domain:new1.example", "domain:new2.example"}
+    assert {e["entity"]["id"] for e in _infra(store)} == {
+        "domain:new1.example",
+        "domain:new2.example",
+    }

@@ -39,20 +39,26 @@ def _snapshot() -> GraphSnapshot:
 
 
 def test_inference_imports_nothing_from_training():
-    code = ("import actorgraph.gnn.scoring, actorgraph.gnn.attribute, actorgraph.gnn.artefacts, "
-            "sys; print([m for m in sys.modules if m in ('actorgraph.gnn.train', "
-            "'actorgraph.gnn.pretrain')])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         check=True)
+    code = (
+        "import actorgraph.gnn.scoring, actorgraph.gnn.attribute, actorgraph.gnn.artefacts, "
+        "sys; print([m for m in sys.modules if m in ('actorgraph.gnn.train', "
+        "'actorgraph.gnn.pretrain')])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
-@pytest.mark.parametrize(("config", "inputs", "proj"), [
-    (ModelConfig(num_features=5), 5, False),
-    (ModelConfig(num_features=5, query_norm=True), 10, False),
-    (ModelConfig(num_features=5, query_norm=True, similarity="nearest", dim=4), 11, True),
-    (ModelConfig(num_features=5, hidden=3, similarity="cosine", dim=4), 6, True),
-])
+@pytest.mark.parametrize(
+    ("config", "inputs", "proj"),
+    [
+        (ModelConfig(num_features=5), 5, False),
+        (ModelConfig(num_features=5, query_norm=True), 10, False),
+        (ModelConfig(num_features=5, query_norm=True, similarity="nearest", dim=4), 11, True),
+        (ModelConfig(num_features=5, hidden=3, similarity="cosine", dim=4), 6, True),
+    ],
+)
 def test_the_config_fixes_every_shape(config: ModelConfig, inputs: int, proj: bool):
     model = AttributionModel(config)
     assert config.scorer_inputs == inputs and model.scorer[0].in_features == inputs
@@ -86,7 +92,7 @@ def test_the_same_seed_builds_the_same_initial_weights():
 def test_adam_steps_against_the_gradient():
     p = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
     opt = Adam([p], lr=0.1)
-    (p ** 2).sum().backward()
+    (p**2).sum().backward()
     opt.step()
     # First step: bias-corrected moments are g and g^2, so each entry moves by lr * sign(g).
     torch.testing.assert_close(p.detach(), torch.tensor([0.9, -1.9, 2.9]))
@@ -94,14 +100,13 @@ def test_adam_steps_against_the_gradient():
     assert p.grad is None
     for _ in range(200):
         opt.zero_grad()
-        (p ** 2).sum().backward()
+        (p**2).sum().backward()
         opt.step()
     assert float(p.detach().abs().max()) < 0.1
 
 
 @pytest.mark.parametrize("overrides", [{}, {"pretrain_gnn": False}, {"use_gnn": True}])
-def test_training_and_loading_build_the_same_model_from_its_config(tmp_path: Path,
-                                                                   overrides: dict):
+def test_training_and_loading_build_the_same_model_from_its_config(tmp_path: Path, overrides: dict):
     trained = train(_snapshot(), replace(TINY, **overrides), hubs=HubList())
     version = artefacts.save(trained, tmp_path)
     stored = json.loads((tmp_path / version / "model.json").read_text())
@@ -110,32 +115,40 @@ def test_training_and_loading_build_the_same_model_from_its_config(tmp_path: Pat
     assert loaded.model.config == trained.model.config
     assert loaded.model.encoder is None
     q = [[0, 1, 2], [5, 9]]
-    np.testing.assert_allclose(Scorer(loaded).probabilities(q),
-                               Scorer(trained).probabilities(q), atol=1e-6)
+    np.testing.assert_allclose(
+        Scorer(loaded).probabilities(q), Scorer(trained).probabilities(q), atol=1e-6
+    )
 
 
 def test_an_artefact_of_the_previous_format_is_refused_before_anything_is_read(tmp_path: Path):
-    version = artefacts.save(train(_snapshot(), replace(TINY, pretrain_gnn=False), hubs=HubList()),
-                             tmp_path)
+    version = artefacts.save(
+        train(_snapshot(), replace(TINY, pretrain_gnn=False), hubs=HubList()), tmp_path
+    )
     meta_path = tmp_path / version / "meta.json"
-    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()),
-                                     "format": artefacts.FORMAT - 1}))
+    meta_path.write_text(
+        json.dumps({**json.loads(meta_path.read_text()), "format": artefacts.FORMAT - 1})
+    )
     (tmp_path / version / "model.json").unlink()  # older formats did not write it
-    with pytest.raises(ModelError, match=f"has format {artefacts.FORMAT - 1}, "
-                                         f"expected {artefacts.FORMAT}"):
+    with pytest.raises(
+        ModelError, match=f"has format {artefacts.FORMAT - 1}, expected {artefacts.FORMAT}"
+    ):
         artefacts.load(tmp_path, version, hubs=HubList())
 
 
 def test_a_model_config_that_does_not_fit_is_a_corrupt_artefact(tmp_path: Path):
-    version = artefacts.save(train(_snapshot(), replace(TINY, pretrain_gnn=False), hubs=HubList()),
-                             tmp_path)
+    version = artefacts.save(
+        train(_snapshot(), replace(TINY, pretrain_gnn=False), hubs=HubList()), tmp_path
+    )
     path = tmp_path / version / "model.json"
     stored = json.loads(path.read_text())
-    for wrong in ({"query_norm": not stored["query_norm"]}, {"similarity": "cosine"},
-                  {"similarity": "bogus"}, {"layers": 3}):
+    for wrong in (
+        {"query_norm": not stored["query_norm"]},
+        {"similarity": "cosine"},
+        {"similarity": "bogus"},
+        {"layers": 3},
+    ):
         path.write_text(json.dumps({**stored, **wrong}))
         with pytest.raises(ModelError, match=f"corrupt model artefact .*{version}"):
             artefacts.load(tmp_path, version, hubs=HubList())
     path.write_text(json.dumps(stored))
     assert artefacts.load(tmp_path, version, hubs=HubList()).model.config == ModelConfig(**stored)
-

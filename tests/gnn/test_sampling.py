@@ -33,12 +33,14 @@ def two_groups():
         mal_tech += [(m, 5 * g + (m + i) % 5) for i in range(2)]
     mal_tech += [(m, 9) for m in range(6)]
     attributed = [(0, 0), (1, 2), (2, 5), (3, 7)]
-    return _with_reverse({
-        ("actor", "USES", "malware"): sorted(set(uses_mal)),
-        ("actor", "USES", "technique"): sorted(set(uses_tech)),
-        ("malware", "USES", "technique"): sorted(set(mal_tech)),
-        ("campaign", "ATTRIBUTED_TO", "actor"): attributed,
-    })
+    return _with_reverse(
+        {
+            ("actor", "USES", "malware"): sorted(set(uses_mal)),
+            ("actor", "USES", "technique"): sorted(set(uses_tech)),
+            ("malware", "USES", "technique"): sorted(set(mal_tech)),
+            ("campaign", "ATTRIBUTED_TO", "actor"): attributed,
+        }
+    )
 
 
 def communities(groups: int = 4):
@@ -51,9 +53,13 @@ def communities(groups: int = 4):
     for m in range(6 * groups):
         m_t += [(m, 5 * (m // 6) + (m + i) % 5) for i in range(2)]
     nodes = {"actor": 4 * groups, "malware": 6 * groups, "technique": 5 * groups}
-    return nodes, _with_reverse({("actor", "USES", "malware"): a_m,
-                                 ("actor", "USES", "technique"): a_t,
-                                 ("malware", "USES", "technique"): m_t})
+    return nodes, _with_reverse(
+        {
+            ("actor", "USES", "malware"): a_m,
+            ("actor", "USES", "technique"): a_t,
+            ("malware", "USES", "technique"): m_t,
+        }
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -67,8 +73,9 @@ def one_thread():
 
 def encoder_for(edges, seed: int = 0, dim: int = 8) -> HeteroSAGE:
     torch.manual_seed(seed)
-    return HeteroSAGE(NUM_NODES, list(edges), dim=dim, layers=2,
-                      learned_types=("malware", "technique"))
+    return HeteroSAGE(
+        NUM_NODES, list(edges), dim=dim, layers=2, learned_types=("malware", "technique")
+    )
 
 
 def _max_in_degree(edges) -> int:
@@ -99,12 +106,14 @@ def test_sampler_keeps_the_fanout_and_only_true_neighbours():
             hi = sub.edge_offsets[key][hop]
             dst = ei[1, lo:hi]
             # Hop-h edges end at nodes first reached at hop h.
-            assert ((dst >= (sub.node_offsets[dt][hop - 1] if hop else 0))
-                    & (dst < sub.node_offsets[dt][hop])).all(), (key, hop)
+            assert (
+                (dst >= (sub.node_offsets[dt][hop - 1] if hop else 0))
+                & (dst < sub.node_offsets[dt][hop])
+            ).all(), (key, hop)
             got = torch.bincount(dst, minlength=len(sub.node_ids[dt]))
             want = deg[sub.node_ids[dt]].clamp_max(k)
             in_hop = torch.zeros(len(sub.node_ids[dt]), dtype=torch.bool)
-            in_hop[(sub.node_offsets[dt][hop - 1] if hop else 0):sub.node_offsets[dt][hop]] = True
+            in_hop[(sub.node_offsets[dt][hop - 1] if hop else 0) : sub.node_offsets[dt][hop]] = True
             assert torch.equal(got[in_hop], want[in_hop]), (key, hop)
             lo = hi
     # The hub (technique 9, used by 8 malware) kept exactly two of them.
@@ -118,8 +127,9 @@ def test_sampling_is_uniform_without_replacement():
     src = torch.arange(20).repeat(2000)
     dst = torch.arange(2000).repeat_interleave(20)
     edges = {("tool", "USES", "technique"): torch.stack([src, dst])}
-    sampler = NeighborSampler(edges, {"tool": 20, "technique": 2000}, (3,),
-                              torch.Generator().manual_seed(0))
+    sampler = NeighborSampler(
+        edges, {"tool": 20, "technique": 2000}, (3,), torch.Generator().manual_seed(0)
+    )
     sub = sampler.sample({"technique": torch.arange(2000)})
     ei = sub.edges[("tool", "USES", "technique")]
     assert ei.shape[1] == 2000 * 3
@@ -137,15 +147,19 @@ def test_full_fanout_gives_the_full_batch_embeddings(fanout):
     with torch.no_grad():
         full = encoder(edges)
         sampler = NeighborSampler(edges, NUM_NODES, (k, k), torch.Generator().manual_seed(1))
-        seeds = {"actor": torch.tensor([6, 0, 6]), "technique": torch.tensor([9, 2]),
-                 "campaign": torch.tensor([3])}
+        seeds = {
+            "actor": torch.tensor([6, 0, 6]),
+            "technique": torch.tensor([9, 2]),
+            "campaign": torch.tensor([3]),
+        }
         sub = sampler.sample(seeds)
         out = embed_sampled(encoder, sub)
     for t, ids in seeds.items():
         torch.testing.assert_close(out[t][sub.seed_index[t]], full[t][ids], atol=1e-6, rtol=1e-5)
     # A smaller fan-out samples a smaller graph, and the seeds still get embeddings.
-    small = NeighborSampler(edges, NUM_NODES, (1, 1),
-                            torch.Generator().manual_seed(1)).sample(seeds)
+    small = NeighborSampler(edges, NUM_NODES, (1, 1), torch.Generator().manual_seed(1)).sample(
+        seeds
+    )
     assert small.num_edges < sub.num_edges
     with torch.no_grad():
         assert embed_sampled(encoder, small)["actor"].shape == (2, 8)
@@ -154,10 +168,12 @@ def test_full_fanout_gives_the_full_batch_embeddings(fanout):
 def test_minibatch_pretraining_lowers_the_loss():
     nodes, edges = communities()
     torch.manual_seed(0)
-    encoder = HeteroSAGE(nodes, list(edges), dim=16, layers=2,
-                         learned_types=("malware", "technique"))
-    losses = pretrain_link_prediction(encoder, edges, epochs=20, lr=0.03, seed=1, batch_size=32,
-                                      fanouts=(3, 3))
+    encoder = HeteroSAGE(
+        nodes, list(edges), dim=16, layers=2, learned_types=("malware", "technique")
+    )
+    losses = pretrain_link_prediction(
+        encoder, edges, epochs=20, lr=0.03, seed=1, batch_size=32, fanouts=(3, 3)
+    )
     assert len(losses) == 20
     assert sum(losses[-5:]) < 0.9 * sum(losses[:5]), (losses[:3], losses[-3:])
 
@@ -167,8 +183,9 @@ def test_same_seed_same_batches_and_same_model():
 
     def run(seed: int):
         encoder = encoder_for(edges, dim=8)
-        losses = pretrain_link_prediction(encoder, edges, epochs=3, lr=0.01, seed=seed,
-                                          batch_size=8, fanouts=(2, 2))
+        losses = pretrain_link_prediction(
+            encoder, edges, epochs=3, lr=0.01, seed=seed, batch_size=8, fanouts=(2, 2)
+        )
         return losses, encoder.state_dict()
 
     (l1, s1), (l2, s2), (l3, _) = run(4), run(4), run(5)
@@ -191,8 +208,9 @@ def test_bad_sampling_settings_are_clear_errors():
         NeighborSampler(edges, NUM_NODES, (2,)).sample({"sector": torch.tensor([0])})
     encoder = encoder_for(edges)
     with pytest.raises(ValueError, match="one entry per encoder layer"):
-        pretrain_link_prediction(encoder, edges, epochs=1, lr=0.01, seed=0, batch_size=4,
-                                 fanouts=(5,))
+        pretrain_link_prediction(
+            encoder, edges, epochs=1, lr=0.01, seed=0, batch_size=4, fanouts=(5,)
+        )
     with pytest.raises(ValueError, match=r"'batch_size' \(got 0\)"):
         pretrain_link_prediction(encoder, edges, epochs=1, lr=0.01, seed=0, batch_size=0)
     sub = NeighborSampler(edges, NUM_NODES, (2,)).sample({"actor": torch.tensor([0])})

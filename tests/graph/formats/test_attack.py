@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 
 from actorgraph.graph.formats.attack import attack_objects, read_attack
-from actorgraph.graph.formats.countries import country_code, country_from_description, derive_country
-from actorgraph.graph.ingest import ingest_attack
+from actorgraph.graph.formats.countries import (
+    country_code,
+    country_from_description,
+    derive_country,
+)
 from actorgraph.graph.formats.stix_reader import read_stix
+from actorgraph.graph.ingest import ingest_attack
 
 APT28 = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
 LAZARUS = "intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"

@@ -29,10 +29,10 @@ from hypothesis import strategies as st
 
 from actorgraph.graph.errors import ActorgraphError, InvalidIndicator
 from actorgraph.graph.formats.indicators import KINDS, normalize_indicator
-from actorgraph.graph.ingest import ingest_object, ingest_paths
 from actorgraph.graph.formats.stix_patterns import parse_pattern
-
+from actorgraph.graph.ingest import ingest_object, ingest_paths
 from tests.helpers.paths import FIXTURES
+
 PROPERTY = settings(
     derandomize=True,
     database=None,
@@ -554,7 +554,7 @@ def test_fuzzed_inputs_never_write_partially(store) -> None:
             continue
         except ActorgraphError:
             outcomes["refused"] += 1
-        except Exception:  # noqa: BLE001 - unclean errors are the dedicated tests' business
+        except Exception:
             outcomes["crashed"] += 1
         after = _totals(store)
         if after != before:
@@ -573,7 +573,7 @@ def _unclean_errors(seeds: list[tuple[str, Any]], n: int) -> list[str]:
             read_any(mutant, source=f"fuzz-{k}")
         except ActorgraphError:
             pass
-        except Exception as exc:  # noqa: BLE001 - the property under test
+        except Exception as exc:
             tb = exc.__traceback__
             while tb is not None and tb.tb_next is not None:
                 tb = tb.tb_next

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from actorgraph.graph.errors import IngestError, StixIngestError
-from actorgraph.graph.ingest import ingest_object, ingest_paths
 from actorgraph.graph.formats.misp_reader import read_misp
-
+from actorgraph.graph.ingest import ingest_object, ingest_paths
 from tests.helpers import paths
 
 MISP = paths.FIXTURES / "misp"

@@ -98,12 +98,22 @@ from hypothesis import strategies as st
 
 from actorgraph.graph.formats.stix_patterns import _fast_comparisons, _full_comparisons
 
-_PATHS = ["ipv4-addr:value", "domain-name:value", "url:value", "email-addr:value",
-          "file:hashes.'SHA-256'", "file:hashes.MD5", "file:hashes.'SHA-1'",
-          "x509-certificate:hashes.'SHA-256'", "email-message:from_ref.value",
-          "network-traffic:dst_ref.value", "process:name"]
+_PATHS = [
+    "ipv4-addr:value",
+    "domain-name:value",
+    "url:value",
+    "email-addr:value",
+    "file:hashes.'SHA-256'",
+    "file:hashes.MD5",
+    "file:hashes.'SHA-1'",
+    "x509-certificate:hashes.'SHA-256'",
+    "email-message:from_ref.value",
+    "network-traffic:dst_ref.value",
+    "process:name",
+]
 _VALUES = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30).map(
-    lambda v: v.replace("\\", "\\\\").replace("'", "\\'"))
+    lambda v: v.replace("\\", "\\\\").replace("'", "\\'")
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -119,25 +129,49 @@ def test_fast_path_agrees_with_the_full_parser(comps):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["domain-name", "ipv4-addr", "file", "email-message", "network-traffic"]),
-       st.lists(st.tuples(st.sampled_from(["value", "resolves_to_refs[*].value", "hashes.MD5",
-                                           "from_ref.value", "dst_ref.value", "refs[0].value"]),
-                          _VALUES, st.sampled_from(["AND", "OR"])), min_size=1, max_size=4))
+@given(
+    st.sampled_from(["domain-name", "ipv4-addr", "file", "email-message", "network-traffic"]),
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "value",
+                    "resolves_to_refs[*].value",
+                    "hashes.MD5",
+                    "from_ref.value",
+                    "dst_ref.value",
+                    "refs[0].value",
+                ]
+            ),
+            _VALUES,
+            st.sampled_from(["AND", "OR"]),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
 def test_fast_path_agrees_with_the_full_parser_on_one_type_joined_by_and(object_type, comps):
-    pattern = "[" + "".join(f"{j} {object_type}:{p} = '{v}' " for p, v, j in comps)[len(comps[0][2]) + 1:] + "]"
+    pattern = (
+        "["
+        + "".join(f"{j} {object_type}:{p} = '{v}' " for p, v, j in comps)[len(comps[0][2]) + 1 :]
+        + "]"
+    )
     fast = _fast_comparisons(pattern)
     assert fast is not None, pattern
     key = lambda c: (c.object_type, c.path, c.kind or "", str(c.value))
     assert sorted(fast, key=key) == sorted(_full_comparisons(pattern), key=key)
 
 
-@pytest.mark.parametrize("pattern", [
-    "[ipv4-addr:value = '1.2.3.4' AND domain-name:value = 'x.example']",
-    "[ipv4-addr:value = '1.2.3.4' OR domain-name:value = 'y.example' AND url:value = 'http://z']",
-    "[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'x.example']",
-    "[domain-name:value = 'x.example'] WITHIN 5 SECONDS",
-    "[autonomous-system:number = 13335]",
-    "[ipv4-addr:value IN ('1.2.3.4', '1.2.3.5')]",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "[ipv4-addr:value = '1.2.3.4' AND domain-name:value = 'x.example']",
+        "[ipv4-addr:value = '1.2.3.4' OR domain-name:value = 'y.example' AND url:value = 'http://z']",
+        "[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'x.example']",
+        "[domain-name:value = 'x.example'] WITHIN 5 SECONDS",
+        "[autonomous-system:number = 13335]",
+        "[ipv4-addr:value IN ('1.2.3.4', '1.2.3.5')]",
+    ],
+)
 def test_other_forms_take_the_full_parser(pattern):
     assert _fast_comparisons(pattern) is None

@@ -13,7 +13,6 @@ import pytest
 from actorgraph.graph.errors import IngestError, StixIngestError
 from actorgraph.graph.formats.stix_reader import read_stix
 from actorgraph.graph.formats.stix_validate import iter_inputs
-
 from tests.helpers import paths
 
 FIXTURES = paths.FIXTURES / "stix"
@@ -344,15 +343,28 @@ def test_registrar_name_server_certificate_links_and_actorgraph_properties() -> 
 def test_exported_hypothesis_is_read_back_as_a_hypothesis_not_a_fact(store):
     """attribution_to_stix marks its attributed-to as a hypothesis: it must become PREDICTED_ACTOR."""
     from actorgraph.graph.attribution import AttributionResult
-    from actorgraph.graph.reports.attribution_stix import attribution_to_stix
     from actorgraph.graph.ingest import ingest_object
+    from actorgraph.graph.reports.attribution_stix import attribution_to_stix
 
     actor = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
     store.query("CREATE (:ThreatActor {id: $id, name: 'APT28'})", {"id": actor})
-    result = {"input": "x.json", "model": {"version": "v-test"}, "unknown": 0.1,
-              "candidates": [{"rank": 1, "actor_id": actor, "name": "APT28", "aliases": [],
-                              "country": "RU", "score": 0.8}],
-              "countries": [{"country": "RU", "score": 0.8}], "evidence": []}
+    result = {
+        "input": "x.json",
+        "model": {"version": "v-test"},
+        "unknown": 0.1,
+        "candidates": [
+            {
+                "rank": 1,
+                "actor_id": actor,
+                "name": "APT28",
+                "aliases": [],
+                "country": "RU",
+                "score": 0.8,
+            }
+        ],
+        "countries": [{"country": "RU", "score": 0.8}],
+        "evidence": [],
+    }
     ingest_object(store, attribution_to_stix(AttributionResult.from_dict(result)), "model-output")
     rels = store.query("MATCH (:Campaign)-[r]->(:ThreatActor) RETURN type(r) AS t, r.score AS s")
     assert rels == [{"t": "PREDICTED_ACTOR", "s": 0.8}]
@@ -370,13 +382,27 @@ def test_reading_without_provenance_gives_the_same_rows_without_provenance(batch
     # Attribution reads input it never writes, without provenance; it must see the same graph.
     light = read_stix(APT28, provenance=False)
     assert light.rejected == batch.rejected
-    assert {k: set(v) for k, v in light.nodes.items()} == {k: set(v) for k, v in batch.nodes.items()}
-    assert {k: set(v) for k, v in light.edges.items()} == {k: set(v) for k, v in batch.edges.items()}
-    dropped = {"created", "modified", "confidence", "tlp", "tlp_level", "stix_id", "stix_ids", "sources"}
+    assert {k: set(v) for k, v in light.nodes.items()} == {
+        k: set(v) for k, v in batch.nodes.items()
+    }
+    assert {k: set(v) for k, v in light.edges.items()} == {
+        k: set(v) for k, v in batch.edges.items()
+    }
+    dropped = {
+        "created",
+        "modified",
+        "confidence",
+        "tlp",
+        "tlp_level",
+        "stix_id",
+        "stix_ids",
+        "sources",
+    }
     for label, by_id in batch.nodes.items():
         for node_id, props in by_id.items():
             light_props = light.nodes[label][node_id]
-            assert {k: v for k, v in light_props.items() if k not in dropped} == \
-                {k: v for k, v in props.items() if k not in dropped}
+            assert {k: v for k, v in light_props.items() if k not in dropped} == {
+                k: v for k, v in props.items() if k not in dropped
+            }
             assert "tlp_level" not in light_props and "created" not in light_props
     assert any("tlp_level" in p for by_id in batch.nodes.values() for p in by_id.values())

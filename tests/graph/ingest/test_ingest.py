@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from actorgraph.graph.errors import IngestError, StixIngestError
-from actorgraph.graph.ingest import ingest_object, ingest_paths
 from actorgraph.graph.formats.rows import IngestBatch
+from actorgraph.graph.ingest import ingest_object, ingest_paths
 from actorgraph.graph.ingest.writer import resolve_stix_ids, write_batch
-
 from tests.helpers.paths import ROOT
+
 STIX = ROOT / "tests" / "fixtures" / "stix"
 MISP = ROOT / "tests" / "fixtures" / "misp"
 APT28 = STIX / "apt28_campaign.json"

@@ -18,26 +18,32 @@ from actorgraph.graph.store.neo4j import Neo4jStore
 LIBRARY = load_library()
 
 
-@pytest.mark.parametrize("q", [
-    "LOAD CSV FROM 'https://example.org/x.csv' AS row RETURN row",
-    "MATCH (n) SET n.x = 1 RETURN n",
-    "CALL db.idx.fulltext.createNodeIndex('ThreatActor', 'name')",
-    "MATCH (n) RETURN n; MATCH (m) DETACH DELETE m",
-    "CALL { CREATE (:X) } RETURN 1",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "LOAD CSV FROM 'https://example.org/x.csv' AS row RETURN row",
+        "MATCH (n) SET n.x = 1 RETURN n",
+        "CALL db.idx.fulltext.createNodeIndex('ThreatActor', 'name')",
+        "MATCH (n) RETURN n; MATCH (m) DETACH DELETE m",
+        "CALL { CREATE (:X) } RETURN 1",
+    ],
+)
 def test_writes_files_and_procedures_are_refused(q):
     with pytest.raises(ReadOnlyViolation):
         check_read_only(q)
 
 
-@pytest.mark.parametrize("q, params", [
-    ("UNWIND range(1, 1000000000) AS x RETURN count(x)", {}),
-    ("UNWIND range(1, 1e9) AS x RETURN count(x)", {}),
-    ("UNWIND range(1, toInteger($n)) AS x RETURN count(x)", {"n": "1000000000"}),
-    ("UNWIND range(1, $n) AS x RETURN count(x)", {"n": 10**9}),
-    ("UNWIND range(1, 1000 * 1000 * 1000) AS x RETURN count(x)", {}),
-    ("UNWIND range(1, size(range(1, 99999999))) AS x RETURN x", {}),
-])
+@pytest.mark.parametrize(
+    "q, params",
+    [
+        ("UNWIND range(1, 1000000000) AS x RETURN count(x)", {}),
+        ("UNWIND range(1, 1e9) AS x RETURN count(x)", {}),
+        ("UNWIND range(1, toInteger($n)) AS x RETURN count(x)", {"n": "1000000000"}),
+        ("UNWIND range(1, $n) AS x RETURN count(x)", {"n": 10**9}),
+        ("UNWIND range(1, 1000 * 1000 * 1000) AS x RETURN count(x)", {}),
+        ("UNWIND range(1, size(range(1, 99999999))) AS x RETURN x", {}),
+    ],
+)
 def test_ranges_that_could_exhaust_memory_are_refused(q, params):
     with pytest.raises(ValidationError):
         check_bounded(q, params)
@@ -52,8 +58,9 @@ def test_ordinary_queries_pass_and_run_capped(store):
     check_read_only(q)  # the word inside a string literal is not a clause
     rows, truncated = run_guarded(store, q, timeout_ms=2000, row_cap=10)
     assert len(rows) == 10 and truncated
-    rows, truncated = run_guarded(store, "UNWIND range(0, size([1,2,3]) - 1) AS i RETURN i",
-                                  timeout_ms=2000, row_cap=10)
+    rows, truncated = run_guarded(
+        store, "UNWIND range(0, size([1,2,3]) - 1) AS i RETURN i", timeout_ms=2000, row_cap=10
+    )
     assert [r["i"] for r in rows] == [0, 1, 2] and not truncated
 
 
@@ -64,13 +71,16 @@ def test_a_string_whose_closing_quote_is_escaped_is_unterminated():
     assert "RETURN 'abc\\\\' AS x" in with_row_cap("RETURN 'abc\\\\' AS x")
 
 
-@pytest.mark.parametrize("q", [
-    "MATCH (a) WITH a/**/SET a.x = 1 RETURN a LIMIT 1",
-    "MATCH (a) RETURN a.`x\\` SET a.y = 1 //` LIMIT 1",
-    "USE other MATCH (a) RETURN a LIMIT 1",
-    "CALL db.idx.fulltext.createNodeIndex('ThreatActor', 'name') RETURN 1 LIMIT 1",
-    "LOAD\nCSV FROM $u AS row RETURN row LIMIT 1",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "MATCH (a) WITH a/**/SET a.x = 1 RETURN a LIMIT 1",
+        "MATCH (a) RETURN a.`x\\` SET a.y = 1 //` LIMIT 1",
+        "USE other MATCH (a) RETURN a LIMIT 1",
+        "CALL db.idx.fulltext.createNodeIndex('ThreatActor', 'name') RETURN 1 LIMIT 1",
+        "LOAD\nCSV FROM $u AS row RETURN row LIMIT 1",
+    ],
+)
 def test_the_guard_and_the_query_library_refuse_the_same_writes(q):
     with pytest.raises(ReadOnlyViolation):
         check_read_only(q)
@@ -78,10 +88,13 @@ def test_the_guard_and_the_query_library_refuse_the_same_writes(q):
     assert any("write clause" in p for p in lint_query(bad)), lint_query(bad)
 
 
-@pytest.mark.parametrize("q", [
-    "MATCH (a) WHERE a.name = 'CREATE' RETURN a.set AS s, $merge AS m LIMIT 1",
-    "MATCH (a) RETURN a.`SET` AS `DELETE` LIMIT 1",
-])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "MATCH (a) WHERE a.name = 'CREATE' RETURN a.set AS s, $merge AS m LIMIT 1",
+        "MATCH (a) RETURN a.`SET` AS `DELETE` LIMIT 1",
+    ],
+)
 def test_the_guard_and_the_query_library_allow_the_same_reads(q):
     check_read_only(q)
     ok = LIBRARY["actor_profile"].model_copy(update={"query": q})
@@ -89,10 +102,13 @@ def test_the_guard_and_the_query_library_allow_the_same_reads(q):
 
 
 @pytest.mark.parametrize("backend", [FalkorStore, Neo4jStore])
-@pytest.mark.parametrize(("q", "error"), [
-    ("UNWIND range(1, 1000000000) AS x RETURN count(x)", QueryError),
-    ("LOAD CSV FROM $uri AS row RETURN row", ReadOnlyViolation),
-])
+@pytest.mark.parametrize(
+    ("q", "error"),
+    [
+        ("UNWIND range(1, 1000000000) AS x RETURN count(x)", QueryError),
+        ("LOAD CSV FROM $uri AS row RETURN row", ReadOnlyViolation),
+    ],
+)
 def test_every_backend_refuses_before_its_engine(backend, q, error):
     # A store with no connection at all: reaching the engine would fail with AttributeError.
     unconnected = object.__new__(backend)

@@ -25,8 +25,8 @@ from typing import Any, Self
 
 import pytest
 
-from actorgraph.graph.store import embedded
 from actorgraph.graph.errors import ActorgraphError, QueryError, QueryTimeout, ReadOnlyViolation
+from actorgraph.graph.store import embedded
 from actorgraph.graph.store.falkor import FalkorStore
 from tests.helpers.paths import ROOT
 from tests.helpers.server import serve
@@ -277,7 +277,10 @@ def test_cli_read_is_bounded_by_row_cap_before_materialising(cli_home: Path) -> 
     def cli_cpu(*args: str, cap: int) -> tuple[subprocess.CompletedProcess[str], float]:
         before = _children_cpu()
         proc = _ag(
-            cli_home, *args, "--timeout-ms", "60000",
+            cli_home,
+            *args,
+            "--timeout-ms",
+            "60000",
             env={"ACTORGRAPH_CYPHER_ROW_CAP": str(cap)},
         )
         return proc, _children_cpu() - before

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from actorgraph.cypher import QUERIES_DIR
-from actorgraph.graph.library import queries as ql
 from actorgraph.graph.errors import NotFound, QueryTimeout, ReadOnlyViolation, ValidationError
+from actorgraph.graph.library import queries as ql
 from actorgraph.graph.store.falkor import FalkorStore
 from tests.helpers.graphs import write_graph
 from tests.helpers.query_fixtures import FIXTURE_PARAMS, QUERY_WORLD, SECRET, suggest_examples
@@ -542,6 +542,7 @@ def demo(server: FalkorStore, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """ATT&CK plus the small demo world, loaded once, with a few stand-in model hypotheses."""
     from actorgraph.graph.ingest import ingest_attack, ingest_paths
     from actorgraph.world import generate_world
+
     out = tmp_path_factory.mktemp("world")
     generate_world(seed=7, scale="small").write(out)
     s = server.with_graph(f"qlib-demo-{uuid.uuid4().hex[:8]}")

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from actorgraph.graph.errors import NotFound
 from actorgraph.graph.reports.briefing import (
     build_briefing,
     classify_aliases,
@@ -15,7 +16,6 @@ from actorgraph.graph.reports.briefing import (
     render_html,
     render_markdown,
 )
-from actorgraph.graph.errors import NotFound
 from tests.helpers.graphs import write_graph
 from tests.helpers.share_graph import A28, SHARE_WORLD
 

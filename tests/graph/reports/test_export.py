@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from stix2validator import ValidationOptions, validate_instance
 
-from actorgraph.graph.errors import NotFound, ValidationError
 from actorgraph.graph.attribution import AttributionResult
+from actorgraph.graph.errors import NotFound, ValidationError
+from actorgraph.graph.formats.stix_out import TLP2_IDS
+from actorgraph.graph.ingest import ingest_object
 from actorgraph.graph.reports.attribution_stix import attribution_to_stix
 from actorgraph.graph.reports.export import export_bundle
 from actorgraph.graph.reports.selection import resolve_actor
-from actorgraph.graph.ingest import ingest_object
-from actorgraph.graph.formats.stix_out import TLP2_IDS
 from actorgraph.graph.tlp import TLP
-
 from tests.helpers.paths import APT28_BUNDLE as FIXTURE
+
 NOW = "2026-01-01T00:00:00.000Z"
 APT28 = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
 CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
@@ -201,6 +200,7 @@ def test_round_trip_of_attack_and_the_demo_world(server, tmp_path):
     """The real demo data: every node, relationship and key property survives export + ingest."""
     from actorgraph.graph.ingest import ingest_attack, ingest_paths
     from actorgraph.world import generate_world
+
     src = server.with_graph(f"rt-world-{uuid.uuid4().hex[:8]}")
     dst = server.with_graph(f"rt-world-{uuid.uuid4().hex[:8]}")
     try:

@@ -38,8 +38,8 @@ import pytest
 
 from actorgraph.graph.store import embedded
 from actorgraph.graph.store.falkor import FalkorStore
-
 from tests.helpers.paths import ROOT
+
 NS = uuid.UUID("6f1c0f3e-7d0a-4b43-9a43-0d1a5e5b7a11")
 TS = "2025-03-01T00:00:00.000Z"
 

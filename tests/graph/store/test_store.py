@@ -8,24 +8,37 @@ from pathlib import Path
 
 import pytest
 
-from actorgraph.graph.store import embedded
 from actorgraph.graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError
-from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.schema import label
+from actorgraph.graph.store import embedded
+from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.tlp import TLP
 from tests.helpers.paths import ROOT
 
 
 def test_query_returns_plain_rows(store):
-    store.query("CREATE (:ThreatActor {id: $id, name: $name, aliases: $al})",
-                {"id": "intrusion-set--1", "name": "APT28", "al": ["Fancy Bear", "Forest Blizzard"]})
+    store.query(
+        "CREATE (:ThreatActor {id: $id, name: $name, aliases: $al})",
+        {"id": "intrusion-set--1", "name": "APT28", "al": ["Fancy Bear", "Forest Blizzard"]},
+    )
     rows = store.query("MATCH (a:ThreatActor) RETURN a, a.name AS name")
-    assert rows == [{"a": {"_labels": ["ThreatActor"], "id": "intrusion-set--1", "name": "APT28",
-                           "aliases": ["Fancy Bear", "Forest Blizzard"]}, "name": "APT28"}]
+    assert rows == [
+        {
+            "a": {
+                "_labels": ["ThreatActor"],
+                "id": "intrusion-set--1",
+                "name": "APT28",
+                "aliases": ["Fancy Bear", "Forest Blizzard"],
+            },
+            "name": "APT28",
+        }
+    ]
 
 
 def test_paths_and_relationships_are_dicts(store):
-    store.query("CREATE (:Campaign {id:'c'})-[:ATTRIBUTED_TO {confidence: 80}]->(:ThreatActor {id:'a'})")
+    store.query(
+        "CREATE (:Campaign {id:'c'})-[:ATTRIBUTED_TO {confidence: 80}]->(:ThreatActor {id:'a'})"
+    )
     row = store.query("MATCH p=(c:Campaign)-[r]->(a) RETURN p, r")[0]
     assert row["r"] == {"_type": "ATTRIBUTED_TO", "confidence": 80}
     assert [n["id"] for n in row["p"]["nodes"]] == ["c", "a"]
@@ -46,8 +59,12 @@ def test_read_only_refuses_writes_and_keeps_data(store):
 
 def test_read_timeout(store):
     with pytest.raises(QueryTimeout):
-        store.query("UNWIND range(1, 100000) AS x UNWIND range(1, 1000) AS y "
-                    "WITH x, y WHERE (x + y) % 7 = 0 RETURN count(x)", read_only=True, timeout_ms=20)
+        store.query(
+            "UNWIND range(1, 100000) AS x UNWIND range(1, 1000) AS y "
+            "WITH x, y WHERE (x + y) % 7 = 0 RETURN count(x)",
+            read_only=True,
+            timeout_ms=20,
+        )
 
 
 def test_syntax_error_is_query_error(store):
@@ -57,8 +74,11 @@ def test_syntax_error_is_query_error(store):
 
 def test_write_batches_and_unique_id(store):
     rows = [{"id": f"m{i}", "name": f"mal{i}"} for i in range(2500)]
-    sent = store.write_batches("UNWIND $rows AS row MERGE (m:Malware {id: row.id}) SET m.name = row.name",
-                               rows, batch_size=1000)
+    sent = store.write_batches(
+        "UNWIND $rows AS row MERGE (m:Malware {id: row.id}) SET m.name = row.name",
+        rows,
+        batch_size=1000,
+    )
     assert sent == 2500
     store.write_batches("UNWIND $rows AS row MERGE (m:Malware {id: row.id})", rows)  # idempotent
     assert store.counts()["nodes"] == {"Malware": 2500}
@@ -77,7 +97,9 @@ def test_label_whitelist_and_tlp():
     assert label("Campaign") == "`Campaign`"
     with pytest.raises(ValidationError, match="unknown label"):
         label("Campaign`) DETACH DELETE (x")
-    assert [TLP.parse(x) for x in ("TLP:CLEAR", "white", "green", "amber", "amber+strict", "red")] == [0, 0, 1, 2, 3, 4]
+    assert [
+        TLP.parse(x) for x in ("TLP:CLEAR", "white", "green", "amber", "amber+strict", "red")
+    ] == [0, 0, 1, 2, 3, 4]
     with pytest.raises(ValidationError):
         TLP.parse("purple")
 
@@ -108,8 +130,16 @@ def test_two_processes_share_one_server(tmp_path: Path):
         "print(embedded.status(sys.argv[1])['pid']); s.close()"
     )
     embedded.start(home, auto=False)
-    procs = [subprocess.run([sys.executable, "-c", code, str(home), f"s{i}"], capture_output=True,
-                            text=True, check=True, cwd=ROOT) for i in range(3)]
+    procs = [
+        subprocess.run(
+            [sys.executable, "-c", code, str(home), f"s{i}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        for i in range(3)
+    ]
     pids = {p.stdout.strip() for p in procs}
     assert len(pids) == 1
     s = FalkorStore.embedded(home, graph="g")
@@ -153,10 +183,13 @@ def test_restart_after_a_large_ingest_is_fast(tmp_path: Path):
     s = FalkorStore.embedded(home, graph="g")
     s.ensure_schema()
     rows = [{"id": f"sha256:{i:064x}", "m": f"m{i % 50}"} for i in range(20000)]
-    s.query("CALL { UNWIND $r AS row MERGE (:Indicator {id: row.id}) } "
-            "CALL { UNWIND $r AS row MERGE (:Malware {id: row.m}) } "
-            "CALL { UNWIND $r AS row MATCH (i:Indicator {id: row.id}) MATCH (m:Malware {id: row.m}) "
-            "MERGE (i)-[:INDICATES]->(m) } RETURN 1 AS ok", {"r": rows})
+    s.query(
+        "CALL { UNWIND $r AS row MERGE (:Indicator {id: row.id}) } "
+        "CALL { UNWIND $r AS row MERGE (:Malware {id: row.m}) } "
+        "CALL { UNWIND $r AS row MATCH (i:Indicator {id: row.id}) MATCH (m:Malware {id: row.m}) "
+        "MERGE (i)-[:INDICATES]->(m) } RETURN 1 AS ok",
+        {"r": rows},
+    )
     s.close()  # last client: compacts and stops the auto-started server
     t0 = time.perf_counter()
     s2 = FalkorStore.embedded(home, graph="g")
@@ -198,7 +231,8 @@ def test_a_busy_server_is_waited_for_never_doubled(tmp_path: Path):
     with FalkorStore.embedded(home, graph="g") as s:
         s.query("CREATE (:Sector {id: 'after'})")
         assert s.query("MATCH (x:Sector) RETURN x.id AS id ORDER BY id") == [
-            {"id": "after"}, {"id": "before"}
+            {"id": "after"},
+            {"id": "before"},
         ]
     embedded.stop(home)
     assert not embedded.running(home)
