@@ -34,7 +34,7 @@ from actorgraph.api.routes import (
     indicators,
     queries,
     taxii,
-)  # fmt: skip
+)
 from actorgraph.api.state import AppState, ModelHolder
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.store import GraphStore, open_store
@@ -166,6 +166,7 @@ def create_app(
             inner.ensure_schema()
         instrumented = InstrumentedStore(inner, metrics)
         latest = None
+        loader: Callable[[], Any] | None
         if load_model is True:
             loader = model_loader(settings, instrumented)
             if settings.api_model_check_s > 0:

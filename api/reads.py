@@ -251,7 +251,8 @@ INDICATOR_ACTOR_PATHS = (
     + "\n}\n"
     "WITH p, last(nodes(p)) AS a\n"
     "RETURN a.id AS actor_id, a.name AS actor_name, a.country AS country, length(p) AS hops,\n"
-    "       [n IN nodes(p) | {label: labels(n)[0], id: n.id, name: coalesce(n.name, n.value)}] AS nodes,\n"
+    "       [n IN nodes(p) | {label: labels(n)[0], id: n.id, name: coalesce(n.name, n.value)}]"
+    " AS nodes,\n"
     "       [r IN relationships(p) | type(r)] AS relationships\n"
     "LIMIT $limit"
 )

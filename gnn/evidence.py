@@ -29,8 +29,8 @@ DIRECT = f"""
 UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})-[r:USES|TARGETS]->(x)
 WHERE x.id IN $ids AND {visible_all("a", "x")}
-RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
-       type(r) AS rel, null AS via_id, null AS via_name
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label,
+       coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, null AS via_id, null AS via_name
 LIMIT 2000
 """
 
@@ -39,8 +39,8 @@ UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})<-[:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGETS]->(x)
 WHERE x.id IN $ids AND {visible_all("a", "c")}
       AND {visible("x")}
-RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label, coalesce(x.name, x.value, x.id) AS name,
-       type(r) AS rel, c.id AS via_id, c.name AS via_name
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label,
+       coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, c.id AS via_id, c.name AS via_name
 LIMIT 2000
 """
 
@@ -70,11 +70,13 @@ WHERE x.id IN $ids AND NOT y.id IN $hubs AND {visible_all("x", "y")}
 WITH DISTINCT x, y
 WITH x, y, size([(y)<-[:RESOLVES_TO|HOSTED_ON]-(z) | z]) AS fanout
 WHERE fanout <= $max_fanout
-MATCH (y)<-[:RESOLVES_TO|HOSTED_ON*1..2]-(i:Indicator)-[:INDICATES]->(c:Campaign)-[:ATTRIBUTED_TO]->(a:ThreatActor)
+MATCH (y)<-[:RESOLVES_TO|HOSTED_ON*1..2]-(i:Indicator)-[:INDICATES]->(c:Campaign)
+      -[:ATTRIBUTED_TO]->(a:ThreatActor)
 WHERE a.id IN $actors AND i.id <> x.id AND {visible_all("i", "c")}
       AND {visible("a")}
-RETURN DISTINCT a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
-       'SHARES_INFRASTRUCTURE' AS rel, y.id AS via_id, coalesce(y.name, y.value, y.id) AS via_name
+RETURN DISTINCT a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label,
+       x.value AS name, 'SHARES_INFRASTRUCTURE' AS rel, y.id AS via_id,
+       coalesce(y.name, y.value, y.id) AS via_name
 LIMIT 500
 """
 

@@ -1,7 +1,8 @@
 """The one exception hierarchy of actorgraph.
 
 Every error that crosses a layer boundary is an ``ActorgraphError``. Third-party errors (redis,
-neo4j, json, pydantic) are translated where they are caught: ``raise StoreUnavailable(...) from exc``.
+neo4j, json, pydantic) are translated where they are caught:
+``raise StoreUnavailable(...) from exc``.
 The CLI prints ``str(err)`` to stderr and exits non-zero; the API maps classes to problem details.
 
     ActorgraphError

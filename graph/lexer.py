@@ -32,11 +32,30 @@ TokenKind = Literal["code", "string", "name", "comment"]
 # Clauses and commands that write, administer, or reach outside the graph. ``LOAD`` alone, not
 # ``LOAD CSV``: Cypher has no other LOAD, and a comment or newline between the words must not
 # hide it.
-WRITE_KEYWORDS = frozenset({
-    "CREATE", "MERGE", "SET", "DELETE", "DETACH", "REMOVE", "DROP", "FOREACH", "LOAD",
-    "USE", "ALTER", "GRANT", "DENY", "REVOKE", "SHOW", "START", "STOP", "TERMINATE",
-    "RENAME", "CYPHER",
-})  # fmt: skip
+WRITE_KEYWORDS = frozenset(
+    {
+        "CREATE",
+        "MERGE",
+        "SET",
+        "DELETE",
+        "DETACH",
+        "REMOVE",
+        "DROP",
+        "FOREACH",
+        "LOAD",
+        "USE",
+        "ALTER",
+        "GRANT",
+        "DENY",
+        "REVOKE",
+        "SHOW",
+        "START",
+        "STOP",
+        "TERMINATE",
+        "RENAME",
+        "CYPHER",
+    }
+)
 
 # Read-only procedures that may be CALLed. Every other procedure (index and constraint
 # creation, configuration, anything not listed) counts as a write.

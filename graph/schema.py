@@ -9,6 +9,8 @@ query string checks it with ``label()`` / ``rel_type()`` first. TLP levels live 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from actorgraph.cypher import CYPHER_DIR
 from actorgraph.graph.errors import ValidationError
 
@@ -78,9 +80,13 @@ def neo4j_statements() -> list[str]:
     return _statements("schema.cypher")
 
 
-def falkordb_statements(graph: str) -> list[tuple[str, object]]:
+# One FalkorDB DDL statement: Cypher text, or the arguments of a server command.
+FalkorStatement = tuple[Literal["cypher"], str] | tuple[Literal["command"], list[str]]
+
+
+def falkordb_statements(graph: str) -> list[FalkorStatement]:
     """FalkorDB DDL as ("cypher", text) or ("command", args) for GRAPH.CONSTRAINT lines."""
-    out: list[tuple[str, object]] = []
+    out: list[FalkorStatement] = []
     for stmt in _statements("schema.falkordb.cypher"):
         if stmt.startswith("GRAPH."):
             out.append(("command", stmt.replace("{graph}", graph).split()))

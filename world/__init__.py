@@ -1,4 +1,4 @@
-"""A realistic, SYNTHETIC demo world: real ATT&CK actors with generated indicators and infrastructure.
+"""A realistic, SYNTHETIC demo world: real ATT&CK actors, generated indicators and infrastructure.
 
 ``generate_world(seed=7, scale="small").write(out_dir)`` writes STIX 2.1 bundles of labelled
 campaigns (for training), held-out unlabelled clusters (for the demo and evaluation), their

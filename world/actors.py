@@ -198,7 +198,7 @@ ACTORS: tuple[ActorProfile, ...] = (
         ),
         tlds=("com", "net", "org", "de", "fr"),
         ports=(443, 80),
-        url_paths=_WP + ("/{word}/{word}.php",),
+        url_paths=(*_WP, "/{word}/{word}.php"),
         sectors=("government-national", "defense", "education", "non-profit"),
         targets=("DE", "FR", "AT", "CH", "KZ", "UA"),
         certs={"letsencrypt": 5, "openssl": 2, "reused": 2},
@@ -254,7 +254,7 @@ ACTORS: tuple[ActorProfile, ...] = (
         words=("game", "cdn", "update", "steam", "play", "api", "dl", "sync", "micro", "tech"),
         tlds=("com", "net", "xyz", "top", "io"),
         ports=(443, 8443, 53),
-        url_paths=_API + ("/{word}/{hex8}.dat",),
+        url_paths=(*_API, "/{word}/{hex8}.dat"),
         sectors=(
             "technology",
             "healthcare",

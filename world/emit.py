@@ -90,7 +90,7 @@ class ClusterEmitter(BundleScope):
         c2_ids = self._c2() if self.domains or self.ips else []
         targets = self._targets()
         if self.campaign_id:
-            self._campaign(c2_ids, targets)
+            self._campaign(self.campaign_id, c2_ids, targets)
         self._report()
         return {"indicators": len(self.indicator_ids), "objects": self.n_objects}
 
@@ -162,7 +162,7 @@ class ClusterEmitter(BundleScope):
                 words,
                 tlds,
                 self.plan.first_seen.isoformat(),
-                self.ctx.pools.actor_ns.get(self.plan.actor, ()),
+                self.ctx.pools.actor_ns.get(self.actor.index, ()) if self.actor else (),
                 prof.ns_style if prof else None,
             )
             if rec.value not in self.ctx.domains:
@@ -172,22 +172,22 @@ class ClusterEmitter(BundleScope):
 
     def _pick_domain(self) -> tuple[DomainRec, str | None]:
         """A domain for this cluster and, for a domain that changed hands, this owner's IP."""
-        rng, pools, plan = self.rng, self.ctx.pools, self.plan
+        rng, pools, plan, actor = self.rng, self.ctx.pools, self.plan, self.actor
         r = rng.random()
-        if self.actor is not None:
+        if actor is not None:
             if r < 0.1:
-                return rng.choice(pools.actor_domains[plan.actor]), None
-            if self.use_eco and r < 0.22 and self.actor.profile.country in pools.eco_domains:
-                return rng.choice(pools.eco_domains[self.actor.profile.country]), None
+                return rng.choice(pools.actor_domains[actor.index]), None
+            if self.use_eco and r < 0.22 and actor.profile.country in pools.eco_domains:
+                return rng.choice(pools.eco_domains[actor.profile.country]), None
             year = plan.first_seen.year
             live = [
                 rec
-                for rec, y0, y1 in pools.recycled_domains.get(plan.actor, ())
+                for rec, y0, y1 in pools.recycled_domains.get(actor.index, ())
                 if y0 <= year <= y1
             ]
             if live and r > 0.9:
                 rec = rng.choice(live)
-                ip = self.ctx.alloc.draw(rng, weighted(rng, self.actor.profile.hosting))
+                ip = self.ctx.alloc.draw(rng, weighted(rng, actor.profile.hosting))
                 return rec, ip
         return self._fresh_domain(), None
 
@@ -197,11 +197,11 @@ class ClusterEmitter(BundleScope):
         if actor is None:
             return self.ctx.alloc.draw(rng, weighted(rng, NOISE_HOSTING))
         if r < 0.12:
-            return rng.choice(pools.actor_ips[plan.actor])
+            return rng.choice(pools.actor_ips[actor.index])
         if self.use_eco and r < 0.24 and actor.profile.country in pools.eco_ips:
             return rng.choice(pools.eco_ips[actor.profile.country])
         year = plan.first_seen.year
-        live = [ip for ip, y0, y1 in pools.recycled_ips.get(plan.actor, ()) if y0 <= year <= y1]
+        live = [ip for ip, y0, y1 in pools.recycled_ips.get(actor.index, ()) if y0 <= year <= y1]
         if live and r > 0.88:
             return rng.choice(live)
         return self.ctx.alloc.draw(rng, weighted(rng, actor.profile.hosting))
@@ -250,13 +250,14 @@ class ClusterEmitter(BundleScope):
         del oid
 
     def _ind_x509(self) -> None:
-        rng, plan, pools = self.rng, self.plan, self.ctx.pools
-        certs = self.actor.profile.certs if self.actor else {"openssl": 2, "letsencrypt": 2}
+        rng, plan, pools, actor = self.rng, self.plan, self.ctx.pools, self.actor
+        certs = actor.profile.certs if actor else {"openssl": 2, "letsencrypt": 2}
         style = weighted(rng, certs)
         year = plan.first_seen.year
-        if style == "reused":
-            cert = pools.actor_cert[plan.actor]
-        elif style == "cobaltstrike":
+        # Only an actor's profile offers "reused"; build_pools always makes the Cobalt Strike one.
+        if style == "reused" and actor is not None:
+            cert = pools.actor_cert[actor.index]
+        elif style == "cobaltstrike" and pools.cobalt_cert is not None:
             cert = pools.cobalt_cert
         elif style == "letsencrypt" and self.domains:
             issuer = [i for y, i in LETS_ENCRYPT_ISSUERS if y <= year][-1]
@@ -328,7 +329,7 @@ class ClusterEmitter(BundleScope):
         elif family.stix_id in pools.commodity_samples and rng.random() < 0.6:
             smp = rng.choice(pools.commodity_samples[family.stix_id])
         elif self.actor is not None and rng.random() < 0.15:
-            smp = rng.choice(pools.actor_samples[plan.actor])
+            smp = rng.choice(pools.actor_samples[self.actor.index])
         else:
             smp = values.sample(rng, family.stix_id)
         r = rng.random()
@@ -396,6 +397,8 @@ class ClusterEmitter(BundleScope):
 
     def _targets(self) -> list[str]:
         rng = self.rng
+        sectors: tuple[str, ...]
+        countries: tuple[str, ...]
         if self.actor is None:
             sectors, countries = (
                 ("financial-services", "retail", "healthcare"),
@@ -409,17 +412,20 @@ class ClusterEmitter(BundleScope):
         ]
         return out
 
-    def _campaign(self, c2_ids: list[str], targets: list[str]) -> None:
+    def _campaign(self, campaign_id: str, c2_ids: list[str], targets: list[str]) -> None:
         rng, plan = self.rng, self.plan
         name = f"Operation {rng.choice(_ADJ)} {rng.choice(_NOUN)} {plan.key[:4].upper()}"
         self.add(
             S.sdo(
                 "campaign",
-                self.campaign_id,
+                campaign_id,
                 self.created,
                 created_by_ref=self.vendor,
                 name=name,
-                description=f"SYNTHETIC demo-world activity cluster {plan.key} (actorgraph generate-world, seed {self.ctx.seed}).",
+                description=(
+                    f"SYNTHETIC demo-world activity cluster {plan.key} "
+                    f"(actorgraph generate-world, seed {self.ctx.seed})."
+                ),
                 first_seen=iso_day(plan.first_seen),
                 last_seen=iso_day(plan.last_seen),
                 confidence=rng.choice((40, 60, 70, 85)),
@@ -429,16 +435,16 @@ class ClusterEmitter(BundleScope):
         if plan.split == "train" and self.actor is not None:
             self.rel(
                 "attributed-to",
-                self.campaign_id,
+                campaign_id,
                 self.actor.group.stix_id,
                 confidence=rng.choice((60, 70, 80, 90, 95)),
             )
         for obj in self.software + self.techniques:
-            self.rel("uses", self.campaign_id, obj.stix_id)
+            self.rel("uses", campaign_id, obj.stix_id)
         for cid in c2_ids:
-            self.rel("uses", self.campaign_id, cid)
+            self.rel("uses", campaign_id, cid)
         for tid in targets:
-            self.rel("targets", self.campaign_id, tid)
+            self.rel("targets", campaign_id, tid)
 
     def _report(self) -> None:
         plan, rng = self.plan, self.rng

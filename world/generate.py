@@ -44,12 +44,13 @@ from actorgraph.world.plan import (
 
 TRAIN_SHARD_INDICATORS = 50_000
 SYNTHETIC_NOTICE = (
-    "SYNTHETIC demo world. Actors, their ATT&CK techniques, malware and tools are real (MITRE ATT&CK "
-    "v18.1 ids, referenced not copied). Every campaign, indicator, domain, IP address, certificate, "
-    "sample hash, sender address, report and the infrastructure links between them is generated: "
-    "IPs come from 100.64.0.0/10 and the RFC 5737 documentation ranges; provider names and AS "
-    "numbers of well-known hosters are real but their association with actors here is invented; "
-    "bulletproof hosters, sinkholes and reporting vendors are fictional."
+    "SYNTHETIC demo world. Actors, their ATT&CK techniques, malware and tools are real "
+    "(MITRE ATT&CK v18.1 ids, referenced not copied). Every campaign, indicator, domain, "
+    "IP address, certificate, sample hash, sender address, report and the infrastructure "
+    "links between them is generated: IPs come from 100.64.0.0/10 and the RFC 5737 "
+    "documentation ranges; provider names and AS numbers of well-known hosters are real but "
+    "their association with actors here is invented; bulletproof hosters, sinkholes and "
+    "reporting vendors are fictional."
 )
 
 
@@ -91,20 +92,20 @@ class World:
         intrusion set for an actor seen in training, ``None`` ("unknown") for noise and for an
         actor with no labelled training clusters. ``true_actor_*`` always hold the real owner.
         """
-        out = {}
+        out: dict[str, dict] = {}
         for c in self.heldout_clusters:
             actor = self.actors[c.actor] if c.actor is not None else None
-            known = actor is not None and c.label == "known"
-            out[c.file] = {
-                "actor_id": actor.group.stix_id if known else None,
-                "actor_name": actor.profile.name if known else None,
-                "country": actor.profile.country if known else None,
+            known = actor if c.label == "known" else None
+            out[c.heldout_file] = {
+                "actor_id": known.group.stix_id if known else None,
+                "actor_name": known.profile.name if known else None,
+                "country": known.profile.country if known else None,
                 "label": c.label,
                 "true_actor_id": actor.group.stix_id if actor else None,
                 "true_actor_name": actor.profile.name if actor else None,
                 "true_country": actor.profile.country if actor else None,
                 "form": c.form,
-                "n_indicators": self._written.get(c.file, c.n_indicators),
+                "n_indicators": self._written.get(c.heldout_file, c.n_indicators),
                 "first_seen": c.first_seen.isoformat(),
                 "last_seen": c.last_seen.isoformat(),
                 "false_flag_of": self.actors[c.false_flag].profile.name
@@ -136,7 +137,7 @@ class World:
             else [f"train-{i:04d}.json" for i in range(1, len(shards) + 1)]
         )
         indicators = {"train": 0, "heldout": 0}
-        for fname, shard in zip(train_files, shards):
+        for fname, shard in zip(train_files, shards, strict=True):
             with _BundleWriter(
                 out / fname, S.sdo_id("bundle", f"{self.seed}|{self.scale}|{fname}"), types
             ) as bw:
@@ -146,11 +147,12 @@ class World:
                         "indicators"
                     ]
         for plan in self.heldout_clusters:
+            fname = plan.heldout_file
             with _BundleWriter(
-                out / plan.file, S.sdo_id("bundle", f"{self.seed}|{self.scale}|{plan.file}"), types
+                out / fname, S.sdo_id("bundle", f"{self.seed}|{self.scale}|{fname}"), types
             ) as bw:
                 n = ClusterEmitter(self._ctx, plan, set(), bw.write).emit()["indicators"]
-                self._written[plan.file] = n
+                self._written[fname] = n
                 indicators["heldout"] += n
         labels = self.labels()
         _dump(out / "heldout_labels.json", labels)
@@ -169,7 +171,10 @@ class World:
             "scale": self.scale,
             "target_indicators": self.target_indicators,
             "attack_version": "18.1",
-            "requires": "ATT&CK must be in the store first (actorgraph ingest --attack): bundles reference its ids",
+            "requires": (
+                "ATT&CK must be in the store first (actorgraph ingest --attack): "
+                "bundles reference its ids"
+            ),
             "files": {
                 "train": train_files,
                 "heldout": [c.file for c in held],
@@ -210,7 +215,8 @@ class World:
                     "planted": self.actors[c.false_flag].profile.name,
                 }
                 for c in self.clusters
-                if c.false_flag is not None
+                # plan_clusters plants false flags in actors' campaigns only
+                if c.false_flag is not None and c.actor is not None
             ],
             "handovers": self.pools.handovers,
         }

@@ -1,4 +1,4 @@
-"""The shared infrastructure of the demo world: hosters, ASNs, registrars, name servers, certificates.
+"""Shared infrastructure of the demo world: hosters, ASNs, registrars, name servers, certificates.
 
 Everything here is a SYNTHETIC layer. Provider names and AS numbers of well-known clouds, CDNs and
 VPS hosters are real (so the graph reads naturally: ``AS13335 Cloudflare``), but every IP address
@@ -151,7 +151,10 @@ CLOUDFLARE_NS = tuple(
 
 # Certificate subjects seen across many unrelated operators (low signal on purpose).
 OPENSSL_DEFAULT_SUBJECT = "C=AU, ST=Some-State, O=Internet Widgits Pty Ltd"
-COBALT_STRIKE_DEFAULT_SUBJECT = "C=Earth, ST=Cyberspace, L=Somewhere, O=cobaltstrike, OU=AdvancedPenTesting, CN=Major Cobalt Strike"
+COBALT_STRIKE_DEFAULT_SUBJECT = (
+    "C=Earth, ST=Cyberspace, L=Somewhere, O=cobaltstrike, OU=AdvancedPenTesting, "
+    "CN=Major Cobalt Strike"
+)
 LETS_ENCRYPT_ISSUERS = (
     (2018, "C=US, O=Let's Encrypt, CN=Let's Encrypt Authority X3"),
     (2021, "C=US, O=Let's Encrypt, CN=R3"),

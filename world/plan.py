@@ -8,6 +8,7 @@ Everything is drawn from one ``random.Random(seed)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from random import Random
@@ -38,7 +39,7 @@ COMMON_TECHNIQUES = (
     "T1027",
     "T1082",
 )
-NOISE_TECHNIQUES = COMMON_TECHNIQUES + ("T1555.003", "T1083")
+NOISE_TECHNIQUES = (*COMMON_TECHNIQUES, "T1555.003", "T1083")
 TLP_WEIGHTS = {"green": 55, "amber": 28, "clear": 8, "amber+strict": 4, "red": 5}
 
 
@@ -111,6 +112,17 @@ class ClusterPlan:
     false_flag: int | None = None
     file: str | None = None
 
+    @property
+    def heldout_file(self) -> str:
+        """The bundle file of a held-out cluster (training clusters share ``train*.json``).
+
+        Raises:
+            ValueError: the cluster is not held out, so it has no file of its own.
+        """
+        if self.file is None:
+            raise ValueError(f"cluster {self.key} ({self.split}) has no held-out file")
+        return self.file
+
 
 @dataclass
 class Pools:
@@ -159,7 +171,7 @@ class IpAllocator:
         return self._owner.get(((a << 24) | (b << 16) | (c << 8) | d) >> 12)
 
 
-def weighted(rng: Random, weights: dict[str, float]) -> str:
+def weighted(rng: Random, weights: Mapping[str, float]) -> str:
     """One key of ``weights`` drawn in proportion to its weight (insertion order matters)."""
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys], k=1)[0]
@@ -185,13 +197,13 @@ def resolve_actors(catalog: AttackCatalog) -> list[Actor]:
 def new_domain(
     rng: Random,
     alloc: IpAllocator,
-    prof_hosting: dict,
-    registrars: dict,
-    words,
-    tlds,
+    prof_hosting: Mapping[str, float],
+    registrars: Mapping[str, float],
+    words: tuple[str, ...],
+    tlds: tuple[str, ...],
     since: str,
     own_ns: tuple[str, ...] = (),
-    ns_style: dict | None = None,
+    ns_style: Mapping[str, float] | None = None,
 ) -> DomainRec:
     """A fresh domain record: its name, where it resolves, who registered it, its name servers."""
     value = values.domain_name(rng, words, tlds)
@@ -266,14 +278,14 @@ def plan_clusters(rng: Random, actors: list[Actor], target: int) -> list[Cluster
     specs: list[tuple[str, str, int | None, str]] = []  # (split, form, actor, label)
     act_total = sum(a.profile.activity for a in trained)
     counts = [max(4, round(n_train * a.profile.activity / act_total)) for a in trained]
-    for a, c in zip(trained, counts):
+    for a, c in zip(trained, counts, strict=True):
         specs += [("train", "campaign", a.index, "known")] * c
     specs += [("train", "campaign", None, "noise")] * n_train_noise
     held_per = [
         n_held_known // len(trained) + (1 if i < n_held_known % len(trained) else 0)
         for i in range(len(trained))
     ]
-    for a, c in zip(trained, held_per):
+    for a, c in zip(trained, held_per, strict=True):
         for _ in range(c):
             specs.append(
                 (
@@ -301,7 +313,7 @@ def plan_clusters(rng: Random, actors: list[Actor], target: int) -> list[Cluster
     partial_sizes = {i: rng.randrange(2, 9) for i in partial}
     full = [i for i, s in enumerate(specs) if s[1] == "campaign"]
     budget = max(len(full) * 3, target - sum(partial_sizes.values()))
-    full_sizes = dict(zip(full, _sizes(rng, len(full), mean, budget, 3)))
+    full_sizes = dict(zip(full, _sizes(rng, len(full), mean, budget, 3), strict=True))
 
     tlps = list(TLP_WEIGHTS)
     plans: list[ClusterPlan] = []
@@ -417,10 +429,10 @@ def build_pools(
     # Hand-overs: an address or an expired domain used by one actor, later by another.
     live = [a for a in actors if a.profile.motivation != "financial" or rng.random() < 0.5]
     n_handover = max(6, len(plans) // 25)
-    for k in range(n_handover):
+    for i in range(n_handover):
         a, b = rng.sample(live, 2)
         y_split = rng.randrange(2020, 2025)
-        if k % 3 == 2:
+        if i % 3 == 2:
             rec = new_domain(
                 rng,
                 alloc,

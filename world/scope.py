@@ -158,7 +158,9 @@ class BundleScope:
                     name=p.name,
                     infrastructure_types=["hosting-provider", p.kind],
                     x_actorgraph_kind=_KIND_TAG[p.kind],
-                    description=f"{p.name} ({p.kind}); SYNTHETIC demo-world view of its address space",
+                    description=(
+                        f"{p.name} ({p.kind}); SYNTHETIC demo-world view of its address space"
+                    ),
                     object_marking_refs=[S.TLP_IDS["clear"]],
                 )
             )
@@ -236,7 +238,9 @@ class BundleScope:
                     WORLD_CREATED,
                     name=name,
                     identity_class="organization",
-                    description="Fictional reporting organisation of the SYNTHETIC actorgraph demo world",
+                    description=(
+                        "Fictional reporting organisation of the SYNTHETIC actorgraph demo world"
+                    ),
                 )
             )
         if S.TLP_IDS[self.plan.tlp] not in self.seen:

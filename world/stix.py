@@ -92,7 +92,7 @@ def relationship(
 
 
 def domain_sco(value: str, resolves_to: list[str]) -> dict:
-    obj = {
+    obj: dict[str, str | list[str]] = {
         "type": "domain-name",
         "spec_version": "2.1",
         "id": sco_id("domain-name", {"value": value}),

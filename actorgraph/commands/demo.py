@@ -245,5 +245,5 @@ What next:
   actorgraph query actor_profile --examples          # run one with its example parameters
   actorgraph attribute {world}/heldout/activity-0001.json
   actorgraph brief "APT28" --format html --out apt28.html
-  notebooks/*.ipynb                                  # open in Jupyter (pip install jupyterlab) or VS Code
+  notebooks/*.ipynb                                  # Jupyter (pip install jupyterlab) or VS Code
 """

@@ -1,4 +1,4 @@
-"""``actorgraph export [--actor A] [--since D] [--until D] [--max-tlp L] [--out FILE]``: STIX 2.1 out.
+"""``actorgraph export [--actor A] [--since D] [--until D] [--max-tlp L] [--out FILE]``: STIX 2.1.
 
 ``--attribution RESULT.json [--activity BUNDLE.json]`` turns ``actorgraph attribute --json`` output
 (one result per line) into STIX instead: the activity as a campaign, each hypothesis as an

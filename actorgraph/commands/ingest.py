@@ -27,8 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--attack", action="store_true", help="load MITRE ATT&CK Enterprise (offline, v18.1)"
     )
-    p.add_argument("--format", dest="fmt", choices=("auto", "stix", "misp"), default="auto",
-                   help="input format (default: detect per file)")  # fmt: skip
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("auto", "stix", "misp"),
+        default="auto",
+        help="input format (default: detect per file)",
+    )
     p.add_argument(
         "--batch-size", type=int, default=5000, help="rows per write query (default 5000)"
     )

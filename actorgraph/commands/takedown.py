@@ -12,7 +12,10 @@ from actorgraph.graph.tlp import TLP
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "takedown",
-        help="an actor's live-looking domains and IPs per registrar and hoster (CSV + JSON per recipient)",
+        help=(
+            "an actor's live-looking domains and IPs per registrar and hoster"
+            " (CSV + JSON per recipient)"
+        ),
     )
     p.add_argument("actor", nargs="?", help="an actor id, name, alias or ATT&CK id")
     p.add_argument("--campaign", help="one campaign's STIX id instead of an actor")
@@ -37,9 +40,13 @@ def run(args: argparse.Namespace, ctx) -> int:
     if bool(args.actor) == bool(args.campaign):
         raise ValidationError("give an ACTOR or --campaign ID (exactly one)")
     package = build_takedown(
-        ctx.store(), actor=args.actor, campaign=args.campaign, since=args.since,
-        max_tlp=TLP.parse(args.max_tlp), hub_actors=args.hub_actors,
-    )  # fmt: skip
+        ctx.store(),
+        actor=args.actor,
+        campaign=args.campaign,
+        since=args.since,
+        max_tlp=TLP.parse(args.max_tlp),
+        hub_actors=args.hub_actors,
+    )
     summary = package.summary()
     if args.out:
         summary["files"] = [str(p) for p in write_takedown(package, args.out)]
@@ -48,7 +55,8 @@ def run(args: argparse.Namespace, ctx) -> int:
         return 0
     who = (summary["actor"] or {}).get("name") or args.campaign
     lines = [
-        f"Takedown package for {who}: {summary['domains']} domains, {summary['addresses']} addresses"
+        f"Takedown package for {who}: {summary['domains']} domains,"
+        f" {summary['addresses']} addresses"
     ]
     for title, groups in (
         ("registrars", package.by_registrar()),
@@ -60,9 +68,8 @@ def run(args: argparse.Namespace, ctx) -> int:
                 f"    {r.value}  last seen {(r.last_seen or '?')[:10]}  confidence {r.confidence}"
                 for r in records[:5]
             )
-    lines.append(
-        f"  excluded: {summary['excluded']} ({', '.join(f'{k} {v}' for k, v in summary['excluded_by_reason'].items()) or 'none'})"
-    )
+    reasons = ", ".join(f"{k} {v}" for k, v in summary["excluded_by_reason"].items())
+    lines.append(f"  excluded: {summary['excluded']} ({reasons or 'none'})")
     if args.out:
         lines.append(f"  wrote {len(summary['files'])} files to {args.out}")
     ctx.out("\n".join(lines))

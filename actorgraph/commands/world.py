@@ -10,7 +10,9 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "generate-world",
-        help="write the synthetic demo world (real ATT&CK actors, generated indicators) as STIX 2.1",
+        help=(
+            "write the synthetic demo world (real ATT&CK actors, generated indicators) as STIX 2.1"
+        ),
         description=(
             "Write labelled campaigns (train*.json), held-out clusters (heldout/*.json), their "
             "labels and world.json. Indicators and infrastructure are SYNTHETIC; actors, malware, "
@@ -23,7 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scale",
         default="small",
-        help="small (~3k indicators), medium (~30k), large (~300k) or a number of indicators up to 1000000",
+        help=(
+            "small (~3k indicators), medium (~30k), large (~300k)"
+            " or a number of indicators up to 1000000"
+        ),
     )
     p.add_argument("--out", type=Path, help="output directory (default: <home>/world)")
     p.add_argument("--json", action="store_true", help="print world.json's counts as JSON")
@@ -49,11 +54,14 @@ def run(args: argparse.Namespace, ctx) -> int:
         )
         return 0
     ctx.out(
-        f"wrote the SYNTHETIC demo world (seed {args.seed}, scale {args.scale}) to {out} in {elapsed:.1f} s\n"
+        f"wrote the SYNTHETIC demo world (seed {args.seed}, scale {args.scale}) to {out}"
+        f" in {elapsed:.1f} s\n"
         f"  indicators {counts['indicators']:,}  objects {counts['objects']:,}\n"
-        f"  labelled campaigns {counts['train_campaigns']:,} (+{counts['train_unattributed_campaigns']} unattributed) "
-        f"in {', '.join(meta['files']['train'])}\n"
-        f"  held-out clusters {counts['heldout_clusters']:,} in heldout/, truth in heldout_labels.json\n"
+        f"  labelled campaigns {counts['train_campaigns']:,}"
+        f" (+{counts['train_unattributed_campaigns']} unattributed)"
+        f" in {', '.join(meta['files']['train'])}\n"
+        f"  held-out clusters {counts['heldout_clusters']:,} in heldout/,"
+        " truth in heldout_labels.json\n"
         f"next: actorgraph ingest --attack && actorgraph ingest {out}/train*.json"
     )
     return 0

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from actorgraph.api import reads
 from actorgraph.api.deps import ReaderKey, StateDep, StoreDep
-from actorgraph.api.models import ActorProfile, ActorsPublic
+from actorgraph.api.models import ActorProfile, ActorPublic, ActorsPublic
 from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
 from actorgraph.graph.errors import NotFound
 
@@ -37,7 +37,8 @@ def search_actors(
         offset=offset,
         timeout_ms=state.settings.cypher_timeout_ms,
     )
-    return ActorsPublic(data=rows, count=total, limit=limit, offset=offset)
+    data = [ActorPublic.model_validate(row) for row in rows]
+    return ActorsPublic(data=data, count=total, limit=limit, offset=offset)
 
 
 @router.get("/{actor_id}", response_model=ActorProfile, responses={404: PROBLEM})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
@@ -21,7 +23,7 @@ def healthz() -> Health:
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 def readyz(state: StateDep) -> JSONResponse:
     """Ready to serve: the store answers and the attribution model is loaded."""
-    checks: dict[str, object] = {}
+    checks: dict[str, dict[str, Any]] = {}
     ok = True
     try:
         health = state.store.health()

@@ -95,8 +95,12 @@ def taxii_key(
                 decoded = ""
             token = decoded.partition(":")[2] or None
     if not token:
-        raise Problem(401, "an API key is required (Bearer, or Basic with the key as password)",
-                      slug="unauthenticated", headers=_CHALLENGE)  # fmt: skip
+        raise Problem(
+            401,
+            "an API key is required (Bearer, or Basic with the key as password)",
+            slug="unauthenticated",
+            headers=_CHALLENGE,
+        )
     key = state.keys.authenticate(token)
     if key is None:
         raise Problem(
@@ -107,8 +111,12 @@ def taxii_key(
         )
     wait = state.limiter.acquire(key.id)
     if wait > 0:
-        raise Problem(429, f"rate limit exceeded for key {key.id}", slug="rate-limited",
-                      headers={"Retry-After": str(max(1, round(wait)))})  # fmt: skip
+        raise Problem(
+            429,
+            f"rate limit exceeded for key {key.id}",
+            slug="rate-limited",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
     return key
 
 
@@ -120,7 +128,10 @@ def _collection_info(collection_id: str) -> dict[str, Any]:
     return {
         "id": collection_id,
         "title": f"actorgraph TLP:{name.upper()}",
-        "description": f"Threat actors, campaigns, malware, techniques and indicators marked up to TLP:{name.upper()}.",
+        "description": (
+            "Threat actors, campaigns, malware, techniques and indicators"
+            f" marked up to TLP:{name.upper()}."
+        ),
         "alias": f"tlp-{name.replace('+', '-')}",
         "can_read": True,
         "can_write": False,
@@ -145,12 +156,16 @@ def _root(api_root: str) -> None:
 def discovery(request: Request, key: TaxiiKey) -> TaxiiResponse:
     """TAXII 2.1 server discovery."""
     base = str(request.base_url).rstrip("/")
-    return TaxiiResponse({
-        "title": "actorgraph TAXII 2.1",
-        "description": "Threat-actor knowledge of actorgraph as STIX 2.1, one collection per TLP level.",
-        "default": f"{base}/taxii2/{API_ROOT}/",
-        "api_roots": [f"{base}/taxii2/{API_ROOT}/"],
-    })  # fmt: skip
+    return TaxiiResponse(
+        {
+            "title": "actorgraph TAXII 2.1",
+            "description": (
+                "Threat-actor knowledge of actorgraph as STIX 2.1, one collection per TLP level."
+            ),
+            "default": f"{base}/taxii2/{API_ROOT}/",
+            "api_roots": [f"{base}/taxii2/{API_ROOT}/"],
+        }
+    )
 
 
 @router.get("/{api_root}/", response_class=TaxiiResponse)
@@ -159,12 +174,14 @@ def api_root(
 ) -> TaxiiResponse:
     """The API root's information."""
     _root(api_root)
-    return TaxiiResponse({
-        "title": "actorgraph",
-        "description": "Read-only feed of the actorgraph knowledge graph.",
-        "versions": [TAXII_MEDIA_TYPE],
-        "max_content_length": int(state.settings.api_max_body_bytes),
-    })  # fmt: skip
+    return TaxiiResponse(
+        {
+            "title": "actorgraph",
+            "description": "Read-only feed of the actorgraph knowledge graph.",
+            "versions": [TAXII_MEDIA_TYPE],
+            "max_content_length": int(state.settings.api_max_body_bytes),
+        }
+    )
 
 
 @router.get("/{api_root}/collections/", response_class=TaxiiResponse)
@@ -231,9 +248,15 @@ def _date_added(objects: list[dict[str, Any]]) -> dict[str, str]:
 def _has_own_time(stix_id: str) -> bool:
     """True for STIX types that carry their own created/modified (SDOs, SROs, markings)."""
     return stix_id.partition("--")[0] not in (
-        "ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "file", "x509-certificate",
+        "ipv4-addr",
+        "ipv6-addr",
+        "domain-name",
+        "url",
+        "email-addr",
+        "file",
+        "x509-certificate",
         "autonomous-system",
-    )  # fmt: skip
+    )
 
 
 def _encode_next(date_added: str, object_id: str) -> str:
@@ -418,16 +441,26 @@ def get_manifest(
     """The manifest: id, date_added, version and media type of each object."""
     _root(api_root)
     level = _visible(collection_id, key)
-    pairs = _filtered(collection_objects(store, level), added_after=added_after, ids=_split(match_id),
-                      types=_split(match_type), spec_versions=[], versions=[])  # fmt: skip
+    pairs = _filtered(
+        collection_objects(store, level),
+        added_after=added_after,
+        ids=_split(match_id),
+        types=_split(match_type),
+        spec_versions=[],
+        versions=[],
+    )
     page, more, token = _page(pairs, limit, next)
     body: dict[str, Any] = {"more": more}
     if token:
         body["next"] = token
     if page:
         body["objects"] = [
-            {"id": o["id"], "date_added": added, "version": iso(o.get("modified") or o.get("created")) or added,
-             "media_type": STIX_MEDIA_TYPE}
+            {
+                "id": o["id"],
+                "date_added": added,
+                "version": iso(o.get("modified") or o.get("created")) or added,
+                "media_type": STIX_MEDIA_TYPE,
+            }
             for added, o in page
-        ]  # fmt: skip
+        ]
     return TaxiiResponse(body, headers=_headers(page))

@@ -44,7 +44,7 @@ def attack_data_dir() -> tuple[Path, str]:
 def attack_objects(
     data_dir: Path | None = None, version: str | None = None
 ) -> list[dict[str, Any]]:
-    """ATT&CK as a list of STIX-shaped objects (techniques, groups, campaigns, software, relationships)."""
+    """ATT&CK as STIX-shaped objects (techniques, groups, campaigns, software, relationships)."""
     if data_dir is None:
         data_dir, found = attack_data_dir()
         version = version or found

@@ -83,6 +83,7 @@ def read_misp(
         IngestError: not a MISP event.
         StixIngestError: an event or attribute lacks a required field.
     """
+    where: str | None  # for error messages; None when neither origin nor source is known
     if isinstance(obj_or_path, str | Path):
         path = Path(obj_or_path)
         data, name, where = load_json(path), source or path.name, origin or str(path)
@@ -122,7 +123,7 @@ def _events(data: Any, where: str | None) -> list[dict[str, Any]]:
 
 
 def _prepare(raw: dict[str, Any], where: str | None) -> dict[str, Any]:
-    """Check required fields and give uuid-less attributes a stable uuid (pymisp would invent one)."""
+    """Check required fields; give uuid-less attributes a stable uuid (pymisp would invent one)."""
     event_uuid = raw.get("uuid")
     if not isinstance(event_uuid, str) or not _is_uuid(event_uuid):
         raise StixIngestError(f"misp-event--{event_uuid}", "event without a valid 'uuid'", where)

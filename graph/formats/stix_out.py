@@ -72,7 +72,8 @@ def det_id(stix_type: str, key: str) -> str:
     STIX 2.1 asks for version-4 UUIDs on SDOs and SROs, so the bits of a uuid5 of
     ``stix_type|key`` are stamped as version 4: random-looking, but the same every export.
     """
-    return f"{stix_type}--{uuid.UUID(bytes=uuid.uuid5(ACTORGRAPH_NS, f'{stix_type}|{key}').bytes, version=4)}"
+    digest = uuid.uuid5(ACTORGRAPH_NS, f"{stix_type}|{key}").bytes
+    return f"{stix_type}--{uuid.UUID(bytes=digest, version=4)}"
 
 
 def sco_id(stix_type: str, contributing: dict[str, Any]) -> str:
@@ -289,7 +290,7 @@ def country_to_stix(node: dict[str, Any], stix_id: str, now: str) -> dict[str, A
 
 
 def sector_to_stix(node: dict[str, Any], stix_id: str, now: str) -> dict[str, Any]:
-    """A Sector node as an ``identity`` of class ``class`` (how OpenCTI and the reader see sectors)."""
+    """A Sector node as an ``identity`` of class ``class`` (as OpenCTI and our reader read it)."""
     obj = common(node, "identity", stix_id, now)
     obj["name"] = node.get("name") or node["id"].removeprefix("sector:")
     obj["identity_class"] = "class"
@@ -297,7 +298,7 @@ def sector_to_stix(node: dict[str, Any], stix_id: str, now: str) -> dict[str, An
 
 
 def infrastructure_to_stix(node: dict[str, Any], stix_id: str, now: str) -> dict[str, Any]:
-    """A non-ASN Infrastructure node as an ``infrastructure`` (its ``kind`` kept as a custom property)."""
+    """A non-ASN Infrastructure node as an ``infrastructure``; ``kind`` is a custom property."""
     obj = common(node, "infrastructure", stix_id, now)
     obj["name"] = node.get("name") or node.get("value") or node["id"]
     kind = node.get("kind") or "other"
@@ -384,14 +385,14 @@ def pattern_of(nodes: list[dict[str, Any]]) -> str | None:
 
 
 def indicator_sdo(stix_id: str, nodes: list[dict[str, Any]], now: str) -> dict[str, Any] | None:
-    """An ``indicator`` whose pattern names ``nodes`` (the nodes one original indicator produced)."""
+    """An ``indicator`` whose pattern names ``nodes`` (the nodes one original indicator made)."""
     pattern = pattern_of(nodes)
     if pattern is None:
         return None
     head = nodes[0]
     strictest = max(nodes, key=lambda n: n.get("tlp_level") or 0)
-    obj = common({**head, "tlp": strictest.get("tlp"), "tlp_level": strictest.get("tlp_level")},
-                 "indicator", stix_id, now)  # fmt: skip
+    marked = {**head, "tlp": strictest.get("tlp"), "tlp_level": strictest.get("tlp_level")}
+    obj = common(marked, "indicator", stix_id, now)
     _set(obj, "name", head.get("name"))
     _set(obj, "indicator_types", head.get("types"))
     obj["pattern"] = pattern
@@ -406,7 +407,7 @@ def indicator_sdo(stix_id: str, nodes: list[dict[str, Any]], now: str) -> dict[s
 
 
 def observable_sco(stix_id: str, nodes: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The observable (SCO) that produced ``nodes``: a value object, or a file / certificate with hashes."""
+    """The observable (SCO) behind ``nodes``: a value object, or a file or certificate (hashes)."""
     stix_type = stix_id.partition("--")[0]
     obj: dict[str, Any] = {"type": stix_type, "spec_version": "2.1", "id": stix_id}
     if stix_type in _VALUE_TYPES.values():

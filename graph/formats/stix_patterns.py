@@ -89,7 +89,12 @@ def parse_pattern(
 # through the full parser. Mixed object types joined by AND go there too: that rule is the
 # parser's.
 _FAST_PATH_PART = r"(?:[A-Za-z0-9_]+|'[A-Za-z0-9_-]+')"
-_FAST_COMP = rf"([a-z0-9][a-z0-9-]*):([a-z0-9_]+(?:\.{_FAST_PATH_PART}|\[(?:\*|\d+)\])*)\s*=\s*'((?:[^'\\]|\\['\\])*)'"
+# (object type):(property path) = '(value)'
+_FAST_COMP = (
+    r"([a-z0-9][a-z0-9-]*)"
+    rf":([a-z0-9_]+(?:\.{_FAST_PATH_PART}|\[(?:\*|\d+)\])*)"
+    r"\s*=\s*'((?:[^'\\]|\\['\\])*)'"
+)
 _FAST_COMP_RE = re.compile(_FAST_COMP)
 _FAST_PATTERN = re.compile(
     r"^\[\s*"

@@ -58,18 +58,36 @@ _OBSERVABLE_KINDS = {
 _FILE_HASHES = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "sha512": "sha512"}
 # STIX infrastructure_types (the open vocabulary plus values seen in OpenCTI/MISP exports).
 _INFRA_KINDS = {
-    "command-and-control": "c2_server", "control-system": "c2_server",
-    "hosting-provider": "hosting_provider", "hosting-malware": "hosting_provider",
-    "hosting-target-lists": "hosting_provider", "registrar": "registrar",
-    "name-server": "name_server", "sinkhole": "sinkhole", "cdn": "cdn",
-    "bulletproof": "bulletproof_hoster", "bulletproof-hosting": "bulletproof_hoster",
-    "vps": "vps", "anonymization": "vps",
-}  # fmt: skip
+    "command-and-control": "c2_server",
+    "control-system": "c2_server",
+    "hosting-provider": "hosting_provider",
+    "hosting-malware": "hosting_provider",
+    "hosting-target-lists": "hosting_provider",
+    "registrar": "registrar",
+    "name-server": "name_server",
+    "sinkhole": "sinkhole",
+    "cdn": "cdn",
+    "bulletproof": "bulletproof_hoster",
+    "bulletproof-hosting": "bulletproof_hoster",
+    "vps": "vps",
+    "anonymization": "vps",
+}
 # Infrastructure kinds of the graph model (cypher/README.md); ``x_actorgraph_kind`` may name one.
 INFRA_KINDS = frozenset(
-    {"asn", "hosting_provider", "registrar", "name_server", "certificate", "c2_server",
-     "bulletproof_hoster", "cdn", "sinkhole", "vps", "other"}
-)  # fmt: skip
+    {
+        "asn",
+        "hosting_provider",
+        "registrar",
+        "name_server",
+        "certificate",
+        "c2_server",
+        "bulletproof_hoster",
+        "cdn",
+        "sinkhole",
+        "vps",
+        "other",
+    }
+)
 _ATTACK_SOURCES = ("mitre-attack", "mitre-mobile-attack", "mitre-ics-attack")
 
 # Relationship types that connect nothing actorgraph models, or restate a skip.
@@ -127,6 +145,15 @@ def read_stix(
     )
 
 
+def _known_by(resolve_ids: ResolveIds) -> KnownIds:
+    """A ``known_ids`` check from a resolver: the ids it resolves are the ones it knows."""
+
+    def known_ids(ids: set[str]) -> set[str]:
+        return set(resolve_ids(ids))
+
+    return known_ids
+
+
 def read_objects(
     objects: list[dict[str, Any]],
     *,
@@ -157,7 +184,7 @@ def read_objects(
         patterns: dict[str, list[Comparison]] = {}
         if validate:
             if known_ids is None and resolve_ids is not None:
-                known_ids = lambda ids: set(resolve_ids(ids))
+                known_ids = _known_by(resolve_ids)
             patterns = validate_objects(objects, source=origin or source, known_ids=known_ids)
         reader = _BundleReader(source, objects, resolve_ids, patterns, provenance)
         return reader.read()
@@ -575,7 +602,7 @@ class _BundleReader:
             self.batch.add_node(label, node_id, props)
 
     def _actor_countries(self) -> None:
-        """Country of each actor: the bundle's, else derived (aliases, description); with its edge."""
+        """Each actor's country and its edge: the bundle's, else derived (aliases, description)."""
         key = ("ThreatActor", "ORIGINATES_FROM", "Country")
         for actor_id, info in self.actors.items():
             node = self.batch.nodes["ThreatActor"][actor_id]
@@ -595,10 +622,14 @@ class _BundleReader:
                 country_id,
                 {"code": code, "name": country_name(code), "sources": node["sources"]},
             )
+            props = {
+                "sources": node["sources"],
+                "country_source": how,
+                "modified": node.get("modified"),
+            }
             self.batch.add_edge(
-                "ThreatActor", "ORIGINATES_FROM", "Country", actor_id, country_id,
-                {"sources": node["sources"], "country_source": how, "modified": node.get("modified")},
-            )  # fmt: skip
+                "ThreatActor", "ORIGINATES_FROM", "Country", actor_id, country_id, props
+            )
 
 
 _NODE_HANDLERS: dict[str, Callable[[_BundleReader, dict[str, Any]], None]] = {

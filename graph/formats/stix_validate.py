@@ -22,11 +22,28 @@ from actorgraph.graph.formats.provenance import TLP_MARKING_IDS, iso
 from actorgraph.graph.formats.stix_patterns import Comparison, pattern_comparisons
 
 SDO_SRO = {
-    "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
-    "indicator", "infrastructure", "intrusion-set", "location", "malware", "malware-analysis",
-    "note", "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
-    "relationship", "sighting",
-}  # fmt: skip
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "location",
+    "malware",
+    "malware-analysis",
+    "note",
+    "observed-data",
+    "opinion",
+    "report",
+    "threat-actor",
+    "tool",
+    "vulnerability",
+    "relationship",
+    "sighting",
+}
 
 # Required properties beyond type/id (STIX 2.1 part 4-6), for the types actorgraph reads.
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -56,8 +73,17 @@ REQUIRED_21: dict[str, tuple[str, ...]] = {
     "indicator": ("pattern_type",),
     "report": ("object_refs",),
 }
-TIMESTAMPS = ("created", "modified", "valid_from", "valid_until", "first_seen", "last_seen",
-              "published", "start_time", "stop_time")  # fmt: skip
+TIMESTAMPS = (
+    "created",
+    "modified",
+    "valid_from",
+    "valid_until",
+    "first_seen",
+    "last_seen",
+    "published",
+    "start_time",
+    "stop_time",
+)
 
 # Reference properties whose targets must exist (in the bundle or the store).
 _REF_PROPS = ("source_ref", "target_ref", "sighting_of_ref")
@@ -166,8 +192,11 @@ def _check_object(
         )
     stix_type, stix_id = obj.get("type"), obj.get("id")
     if not isinstance(stix_type, str) or not stix_type:
-        raise StixIngestError(stix_id if isinstance(stix_id, str) else f"objects[{index}]",
-                              "missing required property 'type'", source)  # fmt: skip
+        raise StixIngestError(
+            stix_id if isinstance(stix_id, str) else f"objects[{index}]",
+            "missing required property 'type'",
+            source,
+        )
     if not isinstance(stix_id, str) or not stix_id:
         raise StixIngestError(
             f"objects[{index}]", f"{stix_type} object missing required property 'id'", source

@@ -1,4 +1,4 @@
-"""Ingestion: read any supported input through ``formats`` and write it through the batched writer."""
+"""Ingestion: read any supported input through ``formats``, write it through the batched writer."""
 
 from actorgraph.graph.ingest.pipeline import (
     detect_format,

@@ -37,9 +37,13 @@ from actorgraph.graph.tlp import SPELLINGS as TLP_SPELLINGS
 ParamType = Literal["string", "integer", "float", "boolean", "list"]
 
 CATEGORIES: dict[str, str] = {
-    "actor-profile": "Who an actor is: aliases, country, campaigns, malware, techniques, infrastructure",
+    "actor-profile": (
+        "Who an actor is: aliases, country, campaigns, malware, techniques, infrastructure"
+    ),
     "indicator-pivot": "From one indicator to the campaigns, malware and actors it leads to",
-    "infrastructure-overlap": "Actors sharing hosting, name servers, registrars, certificates; hubs",
+    "infrastructure-overlap": (
+        "Actors sharing hosting, name servers, registrars, certificates; hubs"
+    ),
     "actor-overlap": "Pairs of actors sharing malware, tools or rare techniques",
     "techniques": "Who uses a technique, techniques unique to one actor, coverage by tactic",
     "campaign-timeline": "Activity of an actor or a country in a time window",
@@ -59,9 +63,18 @@ CATALOGUE_END = "<!-- END QUERY CATALOGUE -->"
 # names) and a few words used only to label output. Anything else (an actor name, an IP, a date)
 # is a value that belongs in a parameter.
 _INFRA_KINDS = (
-    "asn", "hosting_provider", "registrar", "name_server", "certificate", "c2_server",
-    "bulletproof_hoster", "cdn", "sinkhole", "vps", "other",
-)  # fmt: skip
+    "asn",
+    "hosting_provider",
+    "registrar",
+    "name_server",
+    "certificate",
+    "c2_server",
+    "bulletproof_hoster",
+    "cdn",
+    "sinkhole",
+    "vps",
+    "other",
+)
 _OUTPUT_WORDS = ("", " ", ", ", ":", " -> ", "|")
 ALLOWED_STRING_LITERALS = frozenset(
     (*INDICATOR_KINDS, *_INFRA_KINDS, *LABELS, *REL_TYPES, *TLP_SPELLINGS, *_OUTPUT_WORDS)
@@ -355,7 +368,8 @@ def bind_parameters(
         max_tlp = coerce_value(_MAX_TLP_PARAM, params["max_tlp"])
         if not 0 <= max_tlp <= clearance:
             raise ValidationError(
-                f"parameter 'max_tlp' must be between 0 and your clearance {clearance}, got {max_tlp!r}"
+                f"parameter 'max_tlp' must be between 0 and your clearance {clearance}, "
+                f"got {max_tlp!r}"
             )
     bound["max_tlp"] = max_tlp
     return bound

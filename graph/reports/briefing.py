@@ -30,21 +30,52 @@ MAX_ROWS = 100_000
 
 # Microsoft's 2023 naming: a weather family per origin (and Storm-#### for groups in development).
 WEATHER_FAMILIES = {
-    "Blizzard": "Russia", "Typhoon": "China", "Sandstorm": "Iran", "Sleet": "North Korea",
-    "Hail": "South Korea", "Dust": "Turkey", "Cyclone": "Vietnam", "Rain": "Lebanon",
-    "Tempest": "financially motivated", "Flood": "influence operations", "Tsunami": "private-sector offensive actor",
-}  # fmt: skip
+    "Blizzard": "Russia",
+    "Typhoon": "China",
+    "Sandstorm": "Iran",
+    "Sleet": "North Korea",
+    "Hail": "South Korea",
+    "Dust": "Turkey",
+    "Cyclone": "Vietnam",
+    "Rain": "Lebanon",
+    "Tempest": "financially motivated",
+    "Flood": "influence operations",
+    "Tsunami": "private-sector offensive actor",
+}
 # CrowdStrike's animals per origin.
 CROWDSTRIKE_ANIMALS = {
-    "Bear": "Russia", "Panda": "China", "Kitten": "Iran", "Chollima": "North Korea",
-    "Spider": "eCrime", "Tiger": "India", "Leopard": "Pakistan", "Buffalo": "Vietnam",
-    "Jackal": "hacktivist", "Crane": "South Korea", "Ocelot": "Colombia",
-}  # fmt: skip
+    "Bear": "Russia",
+    "Panda": "China",
+    "Kitten": "Iran",
+    "Chollima": "North Korea",
+    "Spider": "eCrime",
+    "Tiger": "India",
+    "Leopard": "Pakistan",
+    "Buffalo": "Vietnam",
+    "Jackal": "hacktivist",
+    "Crane": "South Korea",
+    "Ocelot": "Colombia",
+}
 
 # Microsoft's earlier names were chemical elements (STRONTIUM, NOBELIUM); Secureworks names a
 # group by a metal family per origin plus a word (IRON TWILIGHT, BRONZE PRESIDENT).
-_ELEMENTS_NOT_IUM = {"LEAD", "MERCURY", "NICKEL", "ZINC", "SILICON", "PHOSPHORUS", "CARBON", "BORON",
-                     "MANGANESE", "PLATINUM", "TUNGSTEN", "ARSENIC", "BROMINE", "KRYPTON", "NEON"}  # fmt: skip
+_ELEMENTS_NOT_IUM = {
+    "LEAD",
+    "MERCURY",
+    "NICKEL",
+    "ZINC",
+    "SILICON",
+    "PHOSPHORUS",
+    "CARBON",
+    "BORON",
+    "MANGANESE",
+    "PLATINUM",
+    "TUNGSTEN",
+    "ARSENIC",
+    "BROMINE",
+    "KRYPTON",
+    "NEON",
+}
 _SECUREWORKS = {
     "IRON",
     "BRONZE",
@@ -156,8 +187,12 @@ class Briefing:
 def classify_aliases(name: str, aliases: list[str]) -> dict[str, list[str]]:
     """Group an actor's names by who coined them (Microsoft, CrowdStrike, Mandiant, others)."""
     groups: dict[str, list[str]] = {
-        "Microsoft": [], "CrowdStrike": [], "Mandiant": [], "Secureworks": [], "Other names": [],
-    }  # fmt: skip
+        "Microsoft": [],
+        "CrowdStrike": [],
+        "Mandiant": [],
+        "Secureworks": [],
+        "Other names": [],
+    }
     for alias in aliases:
         if alias == name:
             continue
@@ -209,7 +244,8 @@ def build_briefing(
         actor_id_or_name: STIX id, name, alias (any vendor's) or ATT&CK id.
         max_tlp: the reader's clearance; nothing above it is used.
         top: how many items per list (campaigns, malware, techniques, indicators).
-        hub_actors: an indicator tied to this many actors is shared infrastructure, not worth blocking.
+        hub_actors: an indicator tied to this many actors is shared infrastructure, not worth
+            blocking.
 
     Returns:
         The briefing data.
@@ -390,7 +426,10 @@ def _span(item: dict[str, Any]) -> str:
 
 def _country_line(b: Briefing) -> str:
     if not b.country:
-        return "Assessed origin: unknown (no source states it, and no vendor name or description implies it)."
+        return (
+            "Assessed origin: unknown"
+            " (no source states it, and no vendor name or description implies it)."
+        )
     return f"Assessed origin: {b.country_name} ({b.country}), {b.country_sureness}."
 
 
@@ -426,13 +465,13 @@ def render_markdown(b: Briefing) -> str:
         "",
     ]
     lines += [
-        f"- {m['name']} ({m['kind']}{', ' + m['external_id'] if m['external_id'] else ''}): {m['rarity']}"
+        f"- {m['name']} ({m['kind']}"
+        f"{', ' + m['external_id'] if m['external_id'] else ''}): {m['rarity']}"
         for m in b.malware
     ] or ["- None recorded."]
     lines += ["", "## Signature techniques (rarest first)", ""]
-    lines += [f"- {t['external_id'] or ''} {t['name']}: {t['rarity']}" for t in b.techniques] or [
-        "- None recorded."
-    ]
+    techniques = [f"- {t['external_id'] or ''} {t['name']}: {t['rarity']}" for t in b.techniques]
+    lines += techniques or ["- None recorded."]
     lines += ["", "## Infrastructure habits", ""]
     for what, rows in b.infrastructure.items():
         if rows:
@@ -444,11 +483,15 @@ def render_markdown(b: Briefing) -> str:
         lines.append("- No infrastructure recorded.")
     lines += [
         "",
-        "## Newest indicators worth blocking (defanged; shared hosting, CDNs and sinkholes left out)",
+        "## Newest indicators worth blocking"
+        " (defanged; shared hosting, CDNs and sinkholes left out)",
         "",
     ]
-    lines += [f"- `{i['defanged']}` ({i['kind']}), last seen {_date(i['last_seen'] or i['first_seen'])}" +
-              (f", confidence {i['confidence']}" if i["confidence"] is not None else "") for i in b.indicators] or ["- None."]  # fmt: skip
+    lines += [
+        f"- `{i['defanged']}` ({i['kind']}), last seen {_date(i['last_seen'] or i['first_seen'])}"
+        + (f", confidence {i['confidence']}" if i["confidence"] is not None else "")
+        for i in b.indicators
+    ] or ["- None."]
     lines += ["", "## What the model attributes to it now (hypotheses, not findings)", ""]
     for pr in b.predictions:
         known = (
@@ -457,30 +500,38 @@ def render_markdown(b: Briefing) -> str:
             else ""
         )
         lines.append(
-            f"- {pr['campaign']}: {pr['score']:.0%} (rank {pr['rank']}, model {pr['model_version']}){known}"
+            f"- {pr['campaign']}: {pr['score']:.0%}"
+            f" (rank {pr['rank']}, model {pr['model_version']}){known}"
         )
     if not b.predictions:
         lines.append("- No current model hypotheses point to this actor.")
     lines += [
         "",
-        f"_Generated {b.generated[:16].replace('T', ' ')} UTC by actorgraph from data up to TLP level {b.max_tlp}._",
+        f"_Generated {b.generated[:16].replace('T', ' ')} UTC by actorgraph"
+        f" from data up to TLP level {b.max_tlp}._",
         "",
     ]
     return "\n".join(lines)
 
 
+# A backslash at the end of a line continues a long rule (no newline in the output).
 _CSS = """
 *{box-sizing:border-box}
-body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1d2330;background:#f3f4f7;margin:0}
-main{max-width:960px;margin:24px auto;background:#fff;padding:28px 36px;border-radius:10px;box-shadow:0 1px 4px rgba(0,0,0,.12)}
+body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;\
+color:#1d2330;background:#f3f4f7;margin:0}
+main{max-width:960px;margin:24px auto;background:#fff;padding:28px 36px;border-radius:10px;\
+box-shadow:0 1px 4px rgba(0,0,0,.12)}
 header{border-bottom:3px solid #1f4e79;padding-bottom:12px;margin-bottom:16px}
 h1{margin:0;font-size:28px;color:#1f4e79}
 h1 small{font-size:15px;color:#5b6478;font-weight:normal}
-h2{font-size:15px;text-transform:uppercase;letter-spacing:.04em;color:#1f4e79;margin:18px 0 8px;border-bottom:1px solid #d9dee8;padding-bottom:3px}
+h2{font-size:15px;text-transform:uppercase;letter-spacing:.04em;color:#1f4e79;margin:18px 0 8px;\
+border-bottom:1px solid #d9dee8;padding-bottom:3px}
 .aka{margin:8px 0 0}.aka span.who{color:#5b6478;font-size:12px;margin-right:4px}
-.chip{display:inline-block;background:#eef2f8;border:1px solid #d3dbe8;border-radius:12px;padding:1px 9px;margin:2px 3px 2px 0;font-size:12.5px}
+.chip{display:inline-block;background:#eef2f8;border:1px solid #d3dbe8;border-radius:12px;\
+padding:1px 9px;margin:2px 3px 2px 0;font-size:12.5px}
 .facts{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
-.fact{flex:1 1 200px;background:#f7f9fc;border-left:4px solid #1f4e79;padding:8px 12px;border-radius:4px}
+.fact{flex:1 1 200px;background:#f7f9fc;border-left:4px solid #1f4e79;padding:8px 12px;\
+border-radius:4px}
 .fact b{display:block;font-size:11px;text-transform:uppercase;color:#5b6478;letter-spacing:.05em}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:4px 28px}
 ul{margin:0;padding-left:18px}li{margin:2px 0}
@@ -489,9 +540,12 @@ td,th{text-align:left;padding:3px 6px;border-bottom:1px solid #eceff4;vertical-a
 th{font-size:11px;text-transform:uppercase;color:#5b6478}
 .infra th{width:170px}
 .rarity{font-size:11.5px;padding:0 7px;border-radius:9px;white-space:nowrap}
-.r-unique{background:#fde2e1;color:#9b1c1c}.r-rare{background:#fff1d6;color:#8a5300}.r-shared{background:#eceff4;color:#4a5263}
-code{font:12.5px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f4f7;padding:1px 4px;border-radius:3px}
-.bar{display:inline-block;height:9px;background:#1f4e79;border-radius:2px;vertical-align:middle;margin-right:6px}
+.r-unique{background:#fde2e1;color:#9b1c1c}.r-rare{background:#fff1d6;color:#8a5300}\
+.r-shared{background:#eceff4;color:#4a5263}
+code{font:12.5px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f4f7;\
+padding:1px 4px;border-radius:3px}
+.bar{display:inline-block;height:9px;background:#1f4e79;border-radius:2px;vertical-align:middle;\
+margin-right:6px}
 .muted{color:#6b7385}.small{font-size:12px}
 footer{margin-top:18px;font-size:11.5px;color:#6b7385;border-top:1px solid #d9dee8;padding-top:8px}
 @media print{body{background:#fff}main{box-shadow:none;margin:0;padding:0 8px}}
@@ -513,17 +567,19 @@ def render_html(b: Briefing) -> str:
         + "</div>"
         for who, names in b.aliases.items()
     )
-    origin = f"{e(b.country_name)} ({e(b.country)})" if b.country else "Unknown"
+    origin = f"{e(b.country_name or b.country)} ({e(b.country)})" if b.country else "Unknown"
     facts = (
         f'<div class="facts"><div class="fact"><b>Assessed origin</b>{origin}'
         f'<div class="small muted">{e(b.country_sureness)}</div></div>'
         f'<div class="fact"><b>Campaigns in the graph</b>{b.n_campaigns}'
-        f'<div class="small muted">most recent: {e(_span(b.campaigns[0])) if b.campaigns else "none"}</div></div>'
+        f'<div class="small muted">most recent: '
+        f"{e(_span(b.campaigns[0])) if b.campaigns else 'none'}</div></div>"
         f'<div class="fact"><b>Motivation</b>{e(b.motivation or "not recorded")}</div></div>'
     )
     camps = (
         "".join(
-            f"<tr><td>{e(c['name'])}</td><td>{e(_span(c))}</td><td>{e(', '.join(c['targets']) or '—')}</td></tr>"
+            f"<tr><td>{e(c['name'])}</td><td>{e(_span(c))}</td>"
+            f"<td>{e(', '.join(c['targets']) or '—')}</td></tr>"
             for c in b.campaigns
         )
         or '<tr><td colspan="3" class="muted">No campaigns attributed to this actor.</td></tr>'
@@ -533,7 +589,9 @@ def render_html(b: Briefing) -> str:
     )
     malware = (
         "".join(
-            f"<li>{e(m['name'])} <span class='muted small'>{e(m['kind'])}{' · ' + e(m['external_id']) if m['external_id'] else ''}</span> {_rarity_chip(m)}</li>"
+            f"<li>{e(m['name'])} <span class='muted small'>{e(m['kind'])}"
+            f"{' · ' + e(m['external_id']) if m['external_id'] else ''}</span>"
+            f" {_rarity_chip(m)}</li>"
             for m in b.malware
         )
         or "<li class='muted'>None recorded.</li>"
@@ -551,7 +609,8 @@ def render_html(b: Briefing) -> str:
             continue
         peak = max(r["count"] for r in rows)
         cells = "<br>".join(
-            f'<span class="bar" style="width:{max(4, int(60 * r["count"] / peak))}px"></span>{e(str(r["name"]))} '
+            f'<span class="bar" style="width:{max(4, int(60 * r["count"] / peak))}px"></span>'
+            f"{e(str(r['name']))} "
             f'<span class="muted small">{r["count"]}</span>'
             for r in rows[:4]
         )
@@ -560,20 +619,25 @@ def render_html(b: Briefing) -> str:
     indicators = (
         "".join(
             f"<tr><td><code>{e(i['defanged'])}</code></td><td>{e(i['kind'])}</td>"
-            f"<td>{e(_date(i['last_seen'] or i['first_seen']))}</td><td>{'' if i['confidence'] is None else i['confidence']}</td></tr>"
+            f"<td>{e(_date(i['last_seen'] or i['first_seen']))}</td>"
+            f"<td>{'' if i['confidence'] is None else i['confidence']}</td></tr>"
             for i in b.indicators
         )
         or '<tr><td colspan="4" class="muted">None.</td></tr>'
     )
     preds = (
         "".join(
-            f"<tr><td>{e(pr['campaign'] or pr['campaign_id'])}</td><td><span class='bar' style='width:{max(3, int(80 * pr['score']))}px'></span>{pr['score']:.0%}</td>"
-            f"<td>{e(str(pr['model_version']))}</td><td>{e(', '.join(pr['attributed_to']) or 'unattributed')}</td></tr>"
+            f"<tr><td>{e(pr['campaign'] or pr['campaign_id'])}</td>"
+            f"<td><span class='bar' style='width:{max(3, int(80 * pr['score']))}px'></span>"
+            f"{pr['score']:.0%}</td><td>{e(str(pr['model_version']))}</td>"
+            f"<td>{e(', '.join(pr['attributed_to']) or 'unattributed')}</td></tr>"
             for pr in b.predictions
         )
-        or '<tr><td colspan="4" class="muted">No current model hypotheses point to this actor.</td></tr>'
+        or '<tr><td colspan="4" class="muted">'
+        "No current model hypotheses point to this actor.</td></tr>"
     )
     description = f"<p>{e(b.description)}</p>" if b.description else ""
+    # As in _CSS, a backslash at the end of a line joins it to the next.
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -587,17 +651,23 @@ def render_html(b: Briefing) -> str:
 <table><tr><th>Campaign</th><th>Active</th><th>Targets</th></tr>{camps}</table>
 <div style="margin-top:6px">{targets}</div>
 <div class="grid">
-<section><h2>Signature malware and tools</h2><p class="small muted">Rarest first, of {b.n_actors} known actors.</p><ul>{malware}</ul></section>
-<section><h2>Signature techniques</h2><p class="small muted">ATT&amp;CK techniques, rarest first.</p><ul>{techniques}</ul></section>
+<section><h2>Signature malware and tools</h2>\
+<p class="small muted">Rarest first, of {b.n_actors} known actors.</p><ul>{malware}</ul></section>
+<section><h2>Signature techniques</h2>\
+<p class="small muted">ATT&amp;CK techniques, rarest first.</p><ul>{techniques}</ul></section>
 </div>
 <h2>Infrastructure habits</h2>
 <table class="infra">{infra}</table>
 <h2>Newest indicators worth blocking</h2>
 <p class="small muted">Defanged. Shared hosting, CDN addresses and sinkholes are left out.</p>
-<table><tr><th>Indicator</th><th>Kind</th><th>Last seen</th><th>Confidence</th></tr>{indicators}</table>
+<table><tr><th>Indicator</th><th>Kind</th><th>Last seen</th><th>Confidence</th></tr>\
+{indicators}</table>
 <h2>What the model currently attributes to it</h2>
-<p class="small muted">Hypotheses of the attribution model with calibrated probability, not analyst findings.</p>
-<table><tr><th>Activity</th><th>Probability</th><th>Model</th><th>Analyst attribution</th></tr>{preds}</table>
-<footer>Generated {e(b.generated[:16].replace("T", " "))} UTC by actorgraph from data up to TLP level {b.max_tlp}. Actor id <code>{e(b.actor_id)}</code>.</footer>
+<p class="small muted">Hypotheses of the attribution model with calibrated probability, \
+not analyst findings.</p>
+<table><tr><th>Activity</th><th>Probability</th><th>Model</th><th>Analyst attribution</th></tr>\
+{preds}</table>
+<footer>Generated {e(b.generated[:16].replace("T", " "))} UTC by actorgraph \
+from data up to TLP level {b.max_tlp}. Actor id <code>{e(b.actor_id)}</code>.</footer>
 </main></body></html>
 """

@@ -108,12 +108,22 @@ LIMIT $limit
 # STIX infrastructure_types (and the demo world's vocabulary) -> the model's Infrastructure kind,
 # most specific first: a CDN is also a hosting provider.
 _TYPE_KINDS = (
-    ("sinkhole", "sinkhole"), ("cdn", "cdn"), ("bulletproof", "bulletproof_hoster"),
-    ("registrar", "registrar"), ("name-server", "name_server"), ("command-and-control", "c2_server"),
-    ("hosting-provider", "hosting_provider"), ("hosting-malware", "hosting_provider"),
-)  # fmt: skip
-_REL_KINDS = {"REGISTERED_WITH": "registrar", "USES_NAMESERVER": "name_server",
-              "registered-with": "registrar", "uses-nameserver": "name_server", "uses-name-server": "name_server"}  # fmt: skip
+    ("sinkhole", "sinkhole"),
+    ("cdn", "cdn"),
+    ("bulletproof", "bulletproof_hoster"),
+    ("registrar", "registrar"),
+    ("name-server", "name_server"),
+    ("command-and-control", "c2_server"),
+    ("hosting-provider", "hosting_provider"),
+    ("hosting-malware", "hosting_provider"),
+)
+_REL_KINDS = {
+    "REGISTERED_WITH": "registrar",
+    "USES_NAMESERVER": "name_server",
+    "registered-with": "registrar",
+    "uses-nameserver": "name_server",
+    "uses-name-server": "name_server",
+}
 
 
 def infra_kind(node: dict[str, Any] | None) -> str | None:
@@ -251,7 +261,7 @@ def collect_indicators(
     hub_actors: int = DEFAULT_HUB_ACTORS,
     with_resolutions: bool = True,
 ) -> list[IndicatorRecord]:
-    """The scope's indicators (and the addresses its domains resolve to), with evidence and hub flags.
+    """The scope's indicators (and addresses its domains resolve to), with evidence and hub flags.
 
     Args:
         store: the graph store.
@@ -309,7 +319,7 @@ def _record(records: dict[str, IndicatorRecord], node: dict[str, Any]) -> Indica
         rec.first_seen = iso(node.get("first_seen") or node.get("valid_from"))
         rec.last_seen = iso(node.get("last_seen") or node.get("last_sighted"))
         until = iso(node.get("valid_until"))
-        if until and until < iso(datetime.now(UTC)):
+        if until and until < (iso(datetime.now(UTC)) or ""):
             rec.stale_reason = f"expired (valid until {until[:10]})"
         records[node["id"]] = rec
     return rec
@@ -526,9 +536,19 @@ def build_takedown(
 
 # ------------------------------------------------------------------------------ files
 CSV_FIELDS = (
-    "kind", "value", "first_seen", "last_seen", "confidence", "registrar", "hosting_provider",
-    "asn", "resolves_to", "domains", "campaigns", "evidence",
-)  # fmt: skip
+    "kind",
+    "value",
+    "first_seen",
+    "last_seen",
+    "confidence",
+    "registrar",
+    "hosting_provider",
+    "asn",
+    "resolves_to",
+    "domains",
+    "campaigns",
+    "evidence",
+)
 
 
 def to_csv(records: list[IndicatorRecord]) -> str:

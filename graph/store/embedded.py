@@ -19,7 +19,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -324,10 +324,8 @@ def _shutdown(paths: ServerPaths, pid: int, wait_s: float) -> None:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait_s
     while _pid_alive(pid) and time.monotonic() < deadline:
-        try:  # reap it when it is our child
+        with suppress(ChildProcessError):  # reap it when it is our child
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.05)
     if _pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
@@ -352,10 +350,8 @@ def compact(socket_path: Path, *, wait_s: float = 60.0, min_bytes: int = 0) -> b
             client.close()
             return False
         if not info.get("aof_rewrite_in_progress"):
-            try:
+            with suppress(redis.ResponseError):  # one is already scheduled
                 client.bgrewriteaof()
-            except redis.ResponseError:
-                pass  # one is already scheduled
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             info = client.info("persistence")

@@ -88,7 +88,7 @@ class FalkorStore(GraphStore):
         header = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
         header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
         return [
-            {name: _plain(value) for name, value in zip(header, row)}
+            {name: _plain(value) for name, value in zip(header, row, strict=True)}
             for row in (result.result_set or [])
         ]
 
@@ -195,7 +195,7 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 @functools.cache
-def _graph_types() -> tuple[type, type, type]:
+def _graph_types() -> tuple[type[Any], type[Any], type[Any]]:
     from falkordb import Edge, Node
     from falkordb import Path as FPath
 
