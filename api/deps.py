@@ -1,4 +1,10 @@
-"""Dependencies of the routes as ``Annotated`` aliases: the store, the caller's key, roles."""
+"""Dependencies of the routes as ``Annotated`` aliases: the store, the caller's key, roles.
+
+:func:`authenticate` is the one definition of API authentication. ``AuthenticateFirst``
+(api/bodylimit.py) calls it on the headers of every ``/v1/`` request before any body is read
+and leaves the key it found in the request scope under ``KEY_SCOPE``; :func:`get_current_key`
+takes it from there (and calls :func:`authenticate` itself for an app without the middleware).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from actorgraph.api.keys import ApiKey
+from actorgraph.api.keys import ApiKey, KeyStore
 from actorgraph.api.problems import Problem
 from actorgraph.api.state import AppState
 from actorgraph.graph.store import GraphStore
@@ -36,8 +42,37 @@ StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="actorgraph"'}
 
+KEY_SCOPE = "actorgraph.key"
+"""The ASGI scope entry where ``AuthenticateFirst`` leaves the key it checked."""
+
+
+def authenticate(keys: KeyStore, scheme: str | None, token: str | None) -> ApiKey:
+    """The live key of an ``Authorization: <scheme> <token>`` header (reads SQLite).
+
+    Raises:
+        Problem: 401 unless the scheme is Bearer and the token a live key (not missing,
+            malformed, unknown or revoked).
+    """
+    if not scheme or not token or scheme.lower() != "bearer":
+        raise Problem(
+            401,
+            "an API key is required: Authorization: Bearer <key>",
+            slug="unauthenticated",
+            headers=_CHALLENGE,
+        )
+    key = keys.authenticate(token)
+    if key is None:
+        raise Problem(
+            401,
+            "the API key is not valid (unknown or revoked)",
+            slug="unauthenticated",
+            headers=_CHALLENGE,
+        )
+    return key
+
 
 def get_current_key(
+    request: Request,
     state: StateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiKey:
@@ -47,21 +82,12 @@ def get_current_key(
         Problem: 401 without a valid key (missing, malformed, unknown or revoked), 429 over
             the key's rate limit.
     """
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Problem(
-            401,
-            "an API key is required: Authorization: Bearer <key>",
-            slug="unauthenticated",
-            headers=_CHALLENGE,
+    key = request.scope.get(KEY_SCOPE)
+    if not isinstance(key, ApiKey):
+        scheme, token = (
+            (credentials.scheme, credentials.credentials) if credentials else (None, None)
         )
-    key = state.keys.authenticate(credentials.credentials)
-    if key is None:
-        raise Problem(
-            401,
-            "the API key is not valid (unknown or revoked)",
-            slug="unauthenticated",
-            headers=_CHALLENGE,
-        )
+        key = authenticate(state.keys, scheme, token)
     wait = state.limiter.acquire(key.id)
     if wait > 0:
         state.metrics.rate_limited.inc()

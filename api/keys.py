@@ -15,6 +15,7 @@ import re
 import secrets
 import sqlite3
 import threading
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,12 +87,20 @@ class KeyStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.path.exists():
             self.path.touch(mode=0o600)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)
+        self._make_private()
+
+    def _make_private(self) -> None:
+        # Files from before this rule were 0644. SQLite gives its -wal and -shm files the
+        # database's mode, so tightening all three keeps them so.
+        for path in (self.path, *(Path(f"{self.path}{s}") for s in ("-wal", "-shm"))):
+            with suppress(FileNotFoundError, PermissionError):  # another owner: theirs to fix
+                path.chmod(0o600)
 
     def _connect(self) -> sqlite3.Connection:
         # One short connection per change: safe across threads and processes.

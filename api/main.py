@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from actorgraph import __version__
 from actorgraph.api import problems
-from actorgraph.api.bodylimit import BodySizeLimitMiddleware
+from actorgraph.api.bodylimit import AuthenticateFirst, BodySizeLimitMiddleware
 from actorgraph.api.keys import KeyStore
 from actorgraph.api.metrics import InstrumentedStore, Metrics, MetricsMiddleware
 from actorgraph.api.ratelimit import SharedRateLimiter
@@ -51,7 +51,8 @@ research queries), `analyst` (+ attributions, ad hoc Cypher), `ingest` (+ bundle
 
 **TLP**: every key has a clearance (clear, green, amber, amber+strict, red). Objects and
 relationships marked above it are invisible on every read path: searches, profiles, pivots,
-research queries and attribution evidence. **Ad hoc Cypher (`POST /v1/cypher`) cannot be
+research queries and attribution, whose scores come from a model trained only on what the key
+may see (one model per clearance). **Ad hoc Cypher (`POST /v1/cypher`) cannot be
 filtered reliably, so it is allowed only to analyst keys cleared for `red`.** It is read-only
 (a keyword scan, then the engine's read-only path), with a timeout and a row cap.
 
@@ -60,18 +61,19 @@ Errors are RFC 9457 problem details (`application/problem+json`).
 
 
 def model_loader(settings: Settings, store: GraphStore) -> Callable[[], Any]:
-    """The default way to load the attribution model: the latest under ``<home>/models``."""
+    """The default way to load the attribution models: the latest version under
+    ``<home>/models``, one model per TLP clearance."""
 
     def load() -> Any:
         import torch
 
-        from actorgraph.gnn.attribute import Attributor
+        from actorgraph.gnn.attribute import Attributors
 
         # Requests run in parallel threads and each forward pass is tiny: one intra-op thread
         # per inference avoids OpenMP spin contention.
         torch.set_num_threads(1)
 
-        return load_newest_loadable(settings.models_dir, store, Attributor.load)
+        return load_newest_loadable(settings.models_dir, store, Attributors.load)
 
     return load
 
@@ -144,7 +146,8 @@ def create_app(
         store: an open store to use (not closed by the app); opened from ``settings`` at
             start-up and closed at shutdown when None.
         load_model: True for the default loader (latest model under ``<home>/models``), a
-            callable that returns an ``Attributor``, or False/None to serve without a model.
+            callable that returns an ``Attributors`` (one version's models, one per TLP
+            clearance), or False/None to serve without a model.
 
     Raises:
         ValidationError: unsafe settings outside development.
@@ -199,6 +202,8 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    # Added after, so it runs before: no body is read for a caller without a key.
+    app.add_middleware(AuthenticateFirst)
     if settings.api_cors_origins:
         app.add_middleware(
             CORSMiddleware,

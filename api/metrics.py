@@ -346,6 +346,13 @@ class InstrumentedStore(GraphStore):
     def clear(self) -> None:
         self.inner.clear()
 
+    @property
+    def adhoc_slots(self) -> int:
+        return self.inner.adhoc_slots
+
+    def adhoc_slot(self, wait_s: float) -> contextlib.AbstractContextManager[None]:
+        return self.inner.adhoc_slot(wait_s)
+
     def close(self) -> None:
         self.inner.close()
 

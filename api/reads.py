@@ -3,47 +3,51 @@
 Every statement is a module constant with ``$params``. TLP is enforced in the Cypher itself:
 each node and relationship a statement returns or walks through is filtered with
 ``visible("x")`` (``coalesce(x.tlp_level, 0) <= $max_tlp``), so an object above the caller's
-clearance is invisible (an actor above it answers 404, exactly like a missing one). The runners
-return plain dicts shaped for ``api.models``; they return None for "not found" and leave HTTP
-to the routes.
+clearance is invisible (an actor above it answers 404, exactly like a missing one). Values
+derived from marked data are read within the clearance too: an actor's country through its
+visible origin (``graph.library.origin``), sightings through their levels
+(``graph.formats.sightings``). The runners return plain dicts shaped for ``api.models``; they
+return None for "not found" and leave HTTP to the routes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from actorgraph.graph.formats.sightings import visible_sightings
+from actorgraph.graph.library.origin import origin
 from actorgraph.graph.store import GraphStore, Row
 from actorgraph.graph.tlp import visible, visible_all
 
 _HIDDEN_PROPERTIES = frozenset({"name_lc", "aliases_lc"})
 
-SEARCH_ACTORS = f"""
+# Actors matching $q and, by their origin as the caller sees it, $country.
+_MATCH_ACTORS = f"""
 MATCH (a:ThreatActor)
 WHERE {visible("a")}
-  AND ($country IS NULL OR a.country = $country)
   AND ($q IS NULL OR toLower(a.name) CONTAINS $q
        OR any(alias IN coalesce(a.aliases, []) WHERE toLower(alias) CONTAINS $q)
        OR toLower(coalesce(a.external_id, '')) = $q)
+WITH a, {origin("a")} AS origin
+WHERE $country IS NULL OR origin.code = $country
+"""
+
+SEARCH_ACTORS = (
+    _MATCH_ACTORS
+    + """
 RETURN a.id AS id, a.name AS name, coalesce(a.aliases, []) AS aliases,
-       a.country AS country, a.external_id AS external_id
+       origin.code AS country, a.external_id AS external_id
 ORDER BY toLower(a.name), a.id
 SKIP $offset LIMIT $limit
 """
+)
 
-COUNT_ACTORS = f"""
-MATCH (a:ThreatActor)
-WHERE {visible("a")}
-  AND ($country IS NULL OR a.country = $country)
-  AND ($q IS NULL OR toLower(a.name) CONTAINS $q
-       OR any(alias IN coalesce(a.aliases, []) WHERE toLower(alias) CONTAINS $q)
-       OR toLower(coalesce(a.external_id, '')) = $q)
-RETURN count(a) AS count
-"""
+COUNT_ACTORS = _MATCH_ACTORS + "RETURN count(a) AS count\n"
 
 ACTOR = f"""
 MATCH (a:ThreatActor {{id: $id}})
 WHERE {visible("a")}
-RETURN properties(a) AS props
+RETURN properties(a) AS props, {origin("a")} AS origin
 """
 
 ACTOR_CAMPAIGNS = f"""
@@ -175,7 +179,7 @@ CAMPAIGN_ACTORS = f"""
 MATCH (c:Campaign {{id: $id}})-[r:ATTRIBUTED_TO|PREDICTED_ACTOR]->(a:ThreatActor)
 WHERE {visible_all("c", "r")}
   AND {visible("a")}
-RETURN type(r) AS relationship, a.id AS id, a.name AS name, a.country AS country,
+RETURN type(r) AS relationship, a.id AS id, a.name AS name, ({origin("a")}).code AS country,
        r.confidence AS confidence, r.score AS score, r.rank AS rank,
        r.model_version AS model_version
 ORDER BY relationship, coalesce(r.rank, 0), a.name
@@ -250,7 +254,8 @@ INDICATOR_ACTOR_PATHS = (
     )
     + "\n}\n"
     "WITH p, last(nodes(p)) AS a\n"
-    "RETURN a.id AS actor_id, a.name AS actor_name, a.country AS country, length(p) AS hops,\n"
+    f"RETURN a.id AS actor_id, a.name AS actor_name, ({origin('a')}).code AS country,\n"
+    "       length(p) AS hops,\n"
     "       [n IN nodes(p) | {label: labels(n)[0], id: n.id, name: coalesce(n.name, n.value)}]"
     " AS nodes,\n"
     "       [r IN relationships(p) | type(r)] AS relationships\n"
@@ -258,8 +263,21 @@ INDICATOR_ACTOR_PATHS = (
 )
 
 
-def _clean(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k not in _HIDDEN_PROPERTIES}
+def _clean(props: dict[str, Any], max_tlp: int) -> dict[str, Any]:
+    """A node's properties as the caller may read them: sightings within clearance only."""
+    return {
+        k: v for k, v in visible_sightings(props, max_tlp).items() if k not in _HIDDEN_PROPERTIES
+    }
+
+
+def _actor(row: Row, max_tlp: int) -> dict[str, Any]:
+    """An actor's properties with its origin as the caller sees it (never the stored one)."""
+    actor = _clean(row["props"], max_tlp)
+    actor.pop("country", None)
+    actor.pop("country_source", None)
+    if row["origin"]:
+        actor["country"], actor["country_source"] = row["origin"]["code"], row["origin"]["source"]
+    return actor
 
 
 def _run(store: GraphStore, cypher: str, timeout_ms: int | None, **params: Any) -> list[Row]:
@@ -315,7 +333,7 @@ def actor_profile(
     for entry in sorted(used.values(), key=lambda e: (-len(e["via"]), str(e.get("name")))):
         by_label[entry.pop("label")].append(entry)
     return {
-        "actor": _clean(found[0]["props"]),
+        "actor": _actor(found[0], max_tlp),
         "campaigns": _run(store, ACTOR_CAMPAIGNS, timeout_ms, **args),
         "malware": by_label["Malware"][:limit],
         "tools": by_label["Tool"][:limit],
@@ -343,7 +361,7 @@ def campaign_profile(
     actors = _run(store, CAMPAIGN_ACTORS, timeout_ms, **args)
     links = _run(store, CAMPAIGN_LINKS, timeout_ms, **args)
     return {
-        "campaign": _clean(found[0]["props"]),
+        "campaign": _clean(found[0]["props"], max_tlp),
         "attributed_to": [r for r in actors if r["relationship"] == "ATTRIBUTED_TO"],
         "hypotheses": [r for r in actors if r["relationship"] == "PREDICTED_ACTOR"],
         "uses": [r for r in links if r["relationship"] == "USES"],
@@ -384,7 +402,7 @@ def indicator_pivot(
         entry["paths"] += 1
         entry["shortest"] = min(entry["shortest"], path["hops"])
     return {
-        "indicator": _clean(found[0]["props"]),
+        "indicator": _clean(found[0]["props"], max_tlp),
         "neighbours": found[0]["neighbours"],
         "actors": sorted(
             actors.values(), key=lambda e: (e["shortest"], -e["paths"], e["name"] or "")

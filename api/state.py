@@ -15,12 +15,17 @@ from actorgraph.api.metrics import Metrics
 from actorgraph.api.ratelimit import RateLimiter, SharedRateLimiter
 from actorgraph.graph.errors import ActorgraphError
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import TLP
 
 log = logging.getLogger("actorgraph.api")
 
 
 class ModelHolder:
-    """Holds the attribution model: loads it once, and swaps in newer versions as they appear.
+    """Holds the attribution models: loads them once, and swaps in newer versions as they appear.
+
+    A version holds one model per TLP clearance (``gnn.attribute.Attributors``); a key is
+    served the model of the highest level at or below its clearance (:meth:`for_clearance`),
+    so its answer depends only on data it may see. A version is loaded and swapped whole.
 
     A server started before the first ``actorgraph train`` picks the model up without a
     restart: while none is loaded, a request retries the load at most every ``retry_s``. Once
@@ -31,7 +36,8 @@ class ModelHolder:
     current model keeps serving.
 
     Args:
-        loader: returns a loaded ``Attributor`` (the latest version); raises when there is none.
+        loader: returns the loaded models of the latest version (an ``Attributors``: its
+            ``version`` and ``for_clearance(level)``); raises when there is none.
         retry_s: the least time between two load attempts while no model is loaded.
         latest: returns the name of the newest complete version, or None; without it, the
             first loaded model serves until restart.
@@ -82,7 +88,7 @@ class ModelHolder:
         return self._model
 
     def get(self) -> Any:
-        """The loaded model, or None (``reason`` says why)."""
+        """The loaded models (one version), or None (``reason`` says why)."""
         model = self._model
         if model is not None:
             if self._latest is not None and time.monotonic() - self._last_check >= self._check_s:
@@ -138,6 +144,23 @@ class ModelHolder:
             log.info("attribution model %s loaded", got)
         finally:
             self._loading = None
+
+    def for_clearance(self, max_tlp: int) -> Any:
+        """The attributor that serves a key of this clearance, or None (``reason_for`` says
+        why)."""
+        models = self.get()
+        return None if models is None else models.for_clearance(max_tlp)
+
+    def reason_for(self, max_tlp: int) -> str:
+        """Why :meth:`for_clearance` gave None for this clearance."""
+        if self._model is None:
+            return self.reason
+        # Says nothing about the levels above the key's: whether they hold data is not its
+        # business.
+        return (
+            f"no attribution model serves clearance {TLP.parse(max_tlp).label}: nothing at or "
+            "below it to learn from"
+        )
 
     @property
     def loaded(self) -> bool:

@@ -4,7 +4,7 @@ Scenarios: attribution (POST /v1/attributions with the demo world's held-out STI
 indicator pivots (GET /v1/indicators/{value} over indicators sampled from the graph), each
 against `actorgraph serve` running in its own processes, as deployed.
 
-    python benchmarks/api.py                      # builds a demo home (ATT&CK + demo world + model) first
+    python benchmarks/api.py                      # builds a demo home first (ATT&CK, world, model)
     python benchmarks/api.py --home .actorgraph   # reuses a home that `make demo` filled
 
 Needs `wrk` (Debian: apt-get install -y wrk). Targets on 2 cores with the demo graph:
@@ -234,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = client.post(
             "/v1/cypher",
             json={
-                "query": "MATCH (i:Indicator)-[:INDICATES]->() RETURN DISTINCT i.value AS v LIMIT 2000"
+                "query": "MATCH (i:Indicator)-[:INDICATES]->() "
+                "RETURN DISTINCT i.value AS v LIMIT 2000"
             },
         ).json()["rows"]
         values = [r["v"] for r in rows if r["v"]]
@@ -303,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.workers} workers, {args.duration} s per run, graph of {stats:,} nodes"
     )
     print(
-        f"attribution bodies: {len(bodies)} held-out STIX bundles, {min(sizes)}-{max(sizes)} objects; "
+        f"attribution bodies: {len(bodies)} held-out STIX bundles, "
+        f"{min(sizes)}-{max(sizes)} objects; "
         f"pivots: {min(len(values), 500)} indicators\n"
     )
     print(

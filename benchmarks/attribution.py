@@ -40,7 +40,7 @@ def _store(home: Path, graph: str, world: Path | None):
     if not store.query("MATCH (a:ThreatActor) RETURN count(a) AS n")[0]["n"]:
         ingest_attack(store)
         if world is not None:
-            ingest_paths(store, [world / "train.json"])
+            ingest_paths(store, [world / "train.json"], max_tlp=TLP.RED)
     return store
 
 
@@ -141,7 +141,7 @@ def main() -> int:
             cfg = {**overrides, **({} if seed is None else {"seed": seed})}
             t0 = time.perf_counter()
             loco = leave_one_campaign_out(
-                export_graph(attack), TrainConfig(**cfg), log=log, jobs=args.jobs
+                export_graph(attack, max_tlp=TLP.RED), TrainConfig(**cfg), log=log, jobs=args.jobs
             )
             loco["seconds"] = round(time.perf_counter() - t0, 1)
             if seed is not None:
@@ -157,7 +157,9 @@ def main() -> int:
             ):
                 t0 = time.perf_counter()
                 ab = leave_one_campaign_out(
-                    export_graph(attack), TrainConfig(**{**overrides, **cfg}), log=log
+                    export_graph(attack, max_tlp=TLP.RED),
+                    TrainConfig(**{**overrides, **cfg}),
+                    log=log,
                 )
                 ab["split"] = split
                 ab["seconds"] = round(time.perf_counter() - t0, 1)
@@ -165,13 +167,13 @@ def main() -> int:
         attack.close()
     store = _store(home, "attack-world", world)
     t0 = time.perf_counter()
-    trained = train(export_graph(store), TrainConfig(**overrides))
+    trained = train(export_graph(store, max_tlp=TLP.RED), TrainConfig(**overrides))
     report["train_seconds_attack_plus_world"] = round(time.perf_counter() - t0, 2)
     version = artefacts.save(trained, home / "models")
     held = evaluate_heldout(trained, load_heldout(world))
     report["quality"].append(held)
 
-    attributor = Attributor.load(home / "models", store, version=version)
+    attributor = Attributor.load(home / "models", store, version=version, max_tlp=TLP.RED)
     tfidf = TfidfBaseline(attributor.trained.snapshot, attributor.trained.space)
     clusters = _clusters(attributor.trained, n=60, size=200, seed=1)
     for act in clusters[:5]:  # warm-up
@@ -201,7 +203,8 @@ def main() -> int:
     print(f"train (ATT&CK + small demo world): {report['train_seconds_attack_plus_world']} s")
     for k, v in report["latency_200_objects"].items():
         print(
-            f"attribution of a 200-object cluster, {k:<15} p50 {v['p50_ms']:7.2f} ms   p95 {v['p95_ms']:7.2f} ms"
+            f"attribution of a 200-object cluster, {k:<15} "
+            f"p50 {v['p50_ms']:7.2f} ms   p95 {v['p95_ms']:7.2f} ms"
         )
     return 0
 

@@ -48,7 +48,8 @@ def plot(data: dict[str, Any], out: Path) -> None:
     fig, axes = plt.subplots(2, 2, figsize=(12, 9))
     m = data.get("machine", {})
     fig.suptitle(
-        f"actorgraph cost vs demo-world size ({m.get('nproc', '?')} cores, {m.get('memory_gb', '?')} GB, "
+        f"actorgraph cost vs demo-world size ({m.get('nproc', '?')} cores, "
+        f"{m.get('memory_gb', '?')} GB, "
         f"{m.get('date_utc', '')})"
     )
 
@@ -64,8 +65,13 @@ def plot(data: dict[str, Any], out: Path) -> None:
     xs, ys = _series(runs, "ingest_single", "seconds")
     if xs:
         ax.plot(xs, ys, "rx", markersize=10, label="one object per query: wall s")
-    ax.set(xscale="log", yscale="log", xlabel="indicators in the demo world",
-           ylabel="seconds", title="Ingest of the world's training bundle(s)")  # fmt: skip
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="indicators in the demo world",
+        ylabel="seconds",
+        title="Ingest of the world's training bundle(s)",
+    )
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
 
@@ -80,8 +86,13 @@ def plot(data: dict[str, Any], out: Path) -> None:
     xs, ys = _series(runs, "gnn", "train_peak_rss_mb")
     if xs:
         ax.plot(xs, ys, "^-", label="training process")
-    ax.set(xscale="log", yscale="log", xlabel="indicators in the demo world",
-           ylabel="peak RSS (MB)", title="Peak memory")  # fmt: skip
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="indicators in the demo world",
+        ylabel="peak RSS (MB)",
+        title="Peak memory",
+    )
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
 
@@ -94,8 +105,7 @@ def plot(data: dict[str, Any], out: Path) -> None:
         xs, ys = _series(runs, "gnn", key)
         if xs:
             ax.plot(xs, ys, style, label=label)
-    ax.set(xscale="log", xlabel="indicators in the demo world", ylabel="seconds",
-           title="Training")  # fmt: skip
+    ax.set(xscale="log", xlabel="indicators in the demo world", ylabel="seconds", title="Training")
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
 
@@ -109,8 +119,13 @@ def plot(data: dict[str, Any], out: Path) -> None:
             xs, ys = _nested(runs, method, key)
             if xs:
                 ax.plot(xs, ys, style, color=color, label=f"{label} {key[:3]}")
-    ax.set(xscale="log", yscale="log", xlabel="indicators in the demo world",
-           ylabel="ms per attribution (wall)", title="Attribution latency, model warm")  # fmt: skip
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="indicators in the demo world",
+        ylabel="ms per attribution (wall)",
+        title="Attribution latency, model warm",
+    )
     ax.legend(fontsize=8, ncol=2)
     ax.grid(True, which="both", alpha=0.3)
 

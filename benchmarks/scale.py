@@ -12,10 +12,10 @@ For each size (indicators, passed to the demo world's ``--scale``) on a fresh em
    (robust to other load on a shared machine), peak RSS of both;
 3. at ``--single-query-size`` only, the same bundle through the one-object-per-query path
    (``batch_size=1``) on a second graph of the same server: the baseline, in the same run;
-4. at ``--gnn-sizes`` (unless ``--no-gnn``): export the graph and train (seconds, peak RSS), then attribute every
-   held-out activity repeatedly, in process with the model warm: latency p50/p95/p99 and
-   sequential throughput for the model (without and with evidence look-ups) beside the TF-IDF
-   baseline on the same linked inputs.
+4. at ``--gnn-sizes`` (unless ``--no-gnn``): export the graph and train (seconds, peak RSS),
+   then attribute every held-out activity repeatedly, in process with the model warm: latency
+   p50/p95/p99 and sequential throughput for the model (without and with evidence look-ups)
+   beside the TF-IDF baseline on the same linked inputs.
 
 Every step runs in its own subprocess, so its peak RSS is its own. The server's RSS is sampled
 every 0.1 s by the parent. Results go to ``benchmarks/scale_results.json`` (read by
@@ -82,6 +82,7 @@ def worker_generate(args: argparse.Namespace) -> dict[str, Any]:
 
 def worker_ingest(args: argparse.Namespace) -> dict[str, Any]:
     from actorgraph.graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.graph.tlp import TLP
 
     store = _open(Path(args.home), args.graph)
     out: dict[str, Any] = {}
@@ -95,7 +96,7 @@ def worker_ingest(args: argparse.Namespace) -> dict[str, Any]:
         with open(p, encoding="utf-8") as fh:
             objects += len(json.load(fh).get("objects", []))
     t0, c0 = time.perf_counter(), _cpu_s()
-    reports = ingest_paths(store, args.paths, batch_size=args.batch_size)
+    reports = ingest_paths(store, args.paths, batch_size=args.batch_size, max_tlp=TLP.RED)
     seconds = time.perf_counter() - t0
     rows = sum(r.n_nodes + r.n_relationships for r in reports)
     write_seconds = sum(r.seconds for r in reports)
@@ -148,7 +149,7 @@ def worker_gnn(args: argparse.Namespace) -> dict[str, Any]:
     store = _open(Path(args.home), args.graph)
     out: dict[str, Any] = {}
     t0 = time.perf_counter()
-    snap = export_graph(store)
+    snap = export_graph(store, max_tlp=TLP.RED)
     out["export_seconds"] = round(time.perf_counter() - t0, 2)
     out["export_peak_rss_mb"] = _rss_mb()
     t0, c0 = time.perf_counter(), _cpu_s()
@@ -211,6 +212,7 @@ def worker_write_paths(args: argparse.Namespace) -> dict[str, Any]:
     from actorgraph.graph.formats.stix_validate import load_json
     from actorgraph.graph.ingest import ingest_attack, read_any
     from actorgraph.graph.ingest.writer import write_batch
+    from actorgraph.graph.tlp import TLP
 
     server = psutil.Process(int(args.server_pid))
     modes = [("atomic", True, 5000), ("batched", False, 5000)]
@@ -220,13 +222,19 @@ def worker_write_paths(args: argparse.Namespace) -> dict[str, Any]:
     for name, atomic, batch_size in modes:
         store = _open(Path(args.home), f"write-{name}")
         ingest_attack(store)
-        batches = [read_any(load_json(p), source=Path(p).name, store=store)[0] for p in args.paths]
-        rows = sum(sum(len(v) for v in b.nodes.values()) + sum(len(v) for v in b.edges.values())
-                   for b in batches)  # fmt: skip
+        batches = [
+            read_any(load_json(p), source=Path(p).name, store=store, max_tlp=TLP.RED)[0]
+            for p in args.paths
+        ]
+        rows = sum(
+            sum(len(v) for v in b.nodes.values()) + sum(len(v) for v in b.edges.values())
+            for b in batches
+        )
         t = server.cpu_times()
         s0, t0, c0 = t.user + t.system, time.perf_counter(), _cpu_s()
         queries = sum(
-            write_batch(store, b, batch_size=batch_size, atomic=atomic).queries for b in batches
+            write_batch(store, b, max_tlp=TLP.RED, batch_size=batch_size, atomic=atomic).queries
+            for b in batches
         )
         seconds = time.perf_counter() - t0
         t = server.cpu_times()
@@ -392,12 +400,16 @@ def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any
             result["write_paths"] = run_worker(
                 "write-paths",
                 [
-                    "--home", str(home), "--server-pid", str(pid),
+                    "--home",
+                    str(home),
+                    "--server-pid",
+                    str(pid),
                     *(["--single"] if size == args.single_query_size else []),
-                    "--paths", *result["generate"].get("train_files", [str(world / "train.json")]),
+                    "--paths",
+                    *result["generate"].get("train_files", [str(world / "train.json")]),
                 ],
                 args.timeout,
-            )  # fmt: skip
+            )
             result["write_paths"]["server_peak_rss_mb"] = rss.peak_mb()
         if not args.no_gnn and size in args.gnn_sizes:
             print(f"[{size}] train and attribute", flush=True)
@@ -466,8 +478,9 @@ def print_tables(data: dict[str, Any]) -> None:
                 x = w.get(mode)
                 if x:
                     print(
-                        f"| {r['size']:,} | {mode} | {x['rows']:,} | {x['queries']:,} | {x['seconds']} | "
-                        f"{x['rows_per_s']:,.0f} | {x['client_cpu_seconds']} | {x['server_cpu_seconds']} |"
+                        f"| {r['size']:,} | {mode} | {x['rows']:,} | {x['queries']:,} "
+                        f"| {x['seconds']} | {x['rows_per_s']:,.0f} "
+                        f"| {x['client_cpu_seconds']} | {x['server_cpu_seconds']} |"
                     )
     if not any("gnn" in r for r in runs):
         return

@@ -24,6 +24,7 @@ TARGET_S = 180.0
 def load_demo_graph(home: Path, graph: str = "bench") -> tuple[object, Path]:
     """A store holding ATT&CK + the small demo world; returns (store, world directory)."""
     from actorgraph.graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.graph.tlp import TLP
     from actorgraph.world import generate_world
 
     store = open_store(StoreConfig(home=home, graph=graph))
@@ -33,7 +34,7 @@ def load_demo_graph(home: Path, graph: str = "bench") -> tuple[object, Path]:
         generate_world(seed=7, scale="small").write(world)
     if not store.query("MATCH (a:ThreatActor) RETURN count(a) AS n")[0]["n"]:
         ingest_attack(store)
-        ingest_paths(store, [world / "train.json"])
+        ingest_paths(store, [world / "train.json"], max_tlp=TLP.RED)
     return store, world
 
 
@@ -54,12 +55,13 @@ def main() -> int:
     from actorgraph.gnn import artefacts
     from actorgraph.gnn.dataset import export_graph
     from actorgraph.gnn.train import TrainConfig, train
+    from actorgraph.graph.tlp import TLP
 
     t0 = time.perf_counter()
     store, _ = load_demo_graph(home)
     t_load = time.perf_counter() - t0
     t0 = time.perf_counter()
-    snap = export_graph(store)
+    snap = export_graph(store, max_tlp=TLP.RED)
     t_export = time.perf_counter() - t0
     t0 = time.perf_counter()
     trained = train(snap, TrainConfig(seed=args.seed, use_gnn=args.gnn))

@@ -1,25 +1,40 @@
-"""Versioned model artefacts under ``<home>/models/<version>/``.
+"""Versioned model artefacts under ``<home>/models/<version>/``, one model per TLP clearance.
 
-Each version directory holds:
+A model learns from everything in its training graph, so one model trained on every level would
+let a ``clear`` key's scores, ranks and counts depend on ``red`` data. ``actorgraph train``
+therefore trains one model per clearance that has data (``gnn.dataset.export_levels``), and a
+version holds all of them::
 
-- ``meta.json``      version, created (UTC ISO-8601), data fingerprint, counts
-- ``config.json``    the training configuration
-- ``model.json``     the model's shapes (``gnn.model.ModelConfig``): the model is built from it
-- ``metrics.json``   training and validation metrics (and evaluation results when run)
-- ``snapshot.json``  the graph the model was trained on (nodes and edges, for names and linking)
-- ``model.pt``       tensors only (``torch.load(weights_only=True)``): weights, embeddings,
-  rarity weights, actor profiles
+    <version>/
+      meta.json           format, version, created, data_fingerprint (of the highest level's
+                          graph), ``clearances`` (each TLP level -> the folder of the model that
+                          serves it, or null when nothing is visible at it) and ``models``
+                          (per folder: its data fingerprint and counts)
+      <level>/            one folder per trained model, named by the TLP level it was trained at
+                          (``clear``, ``green``, ``amber``, ``amber+strict``, ``red``):
+        config.json       the training configuration
+        model.json        the model's shapes (``gnn.model.ModelConfig``): the model is built
+                          from it
+        metrics.json      training and validation metrics
+        snapshot.json     the graph the model was trained on (nodes and edges, its clearance)
+        model.pt          tensors only (``torch.load(weights_only=True)``): weights,
+                          embeddings, rarity weights, actor profiles
 
-The latest version (by ``created``) is used unless another is named.
+A level whose visible graph is the same as the level below is served by the lower level's
+model (no folder of its own). A key of clearance ``n`` is served by ``clearances[n]``: the
+model of the highest level at or below ``n`` that was trained. The latest version (by
+``created``) is used unless another is named.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +51,7 @@ from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.model import AttributionModel, ModelConfig
 from actorgraph.gnn.trained import Trained
 from actorgraph.graph.errors import ModelError, NotFound
+from actorgraph.graph.tlp import TLP
 
 # Raised whenever saved weights would not fit, or would mean something else, under today's
 # code; older artefacts are refused with a message and must be retrained.
@@ -43,19 +59,41 @@ from actorgraph.graph.errors import ModelError, NotFound
 # 3: cosine norms floored (``gnn.features.NORM_FLOOR``): format 2 weights were fitted on
 #    feature values that hub-only matches no longer produce.
 # 4: the model's shapes stored in ``model.json``, from which the model is built.
-FORMAT = 4
+# 5: one model per TLP clearance, each in its own folder: a format 4 model was trained on
+#    every level and would leak what a low clearance may not see.
+FORMAT = 5
 
 
 def save(
-    trained: Trained, models_dir: Path, version: str | None = None, created: datetime | None = None
+    trained: Trained | Sequence[Trained],
+    models_dir: Path,
+    version: str | None = None,
+    created: datetime | None = None,
 ) -> str:
-    """Write a trained model as a new version; returns the version name.
+    """Write trained models as a new version; returns the version name.
+
+    Args:
+        trained: one model per clearance it was trained at (``trained.snapshot.max_tlp``),
+            or a single model. Each TLP level is served by the model of the highest level at
+            or below it; levels below the lowest model get none.
+        models_dir: ``<home>/models``.
+        version: the version name (default: the creation time and the data fingerprint).
+        created: the creation time (default: now).
 
     The directory is written under a temporary name and renamed, so a crash never leaves a
     half-written version that ``latest`` would pick.
+
+    Raises:
+        ModelError: no model, two models of the same clearance, or the version exists.
     """
+    models = [trained] if isinstance(trained, Trained) else list(trained)
+    by_level = {TLP.parse(t.snapshot.max_tlp): t for t in models}
+    if not models or len(by_level) != len(models):
+        levels = [TLP.parse(t.snapshot.max_tlp).label for t in models]
+        raise ModelError(f"expected one model per clearance, got clearances {levels}")
+    top = by_level[max(by_level)]
     created = created or datetime.now(UTC)
-    fp = trained.snapshot.fingerprint()
+    fp = top.snapshot.fingerprint()
     version = version or f"{created.strftime('%Y%m%dT%H%M%S%fZ')}-{fp[:8]}"
     models_dir.mkdir(parents=True, exist_ok=True)
     final = models_dir / version
@@ -63,42 +101,64 @@ def save(
         raise ModelError(f"model version {version!r} already exists in {str(models_dir)!r}")
     tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=models_dir))
     try:
+        served = serving(by_level)
         meta = {
             "format": FORMAT,
             "version": version,
             "created": created.isoformat().replace("+00:00", "Z"),
             "data_fingerprint": fp,
-            "n_actors": trained.snapshot.num_nodes("actor"),
-            "n_entities": len(trained.space),
             "features": list(FEATURE_NAMES),
-            "gnn": trained.entity_emb is not None,
+            "clearances": {k.label: None if v is None else v.label for k, v in served.items()},
+            "models": {
+                level.label: _write_model(t, tmp / level.label)
+                for level, t in sorted(by_level.items())
+            },
         }
         _write_json(tmp / "meta.json", meta)
-        _write_json(tmp / "config.json", asdict(trained.config))
-        _write_json(tmp / "model.json", asdict(trained.model.config))
-        _write_json(tmp / "metrics.json", trained.metrics)
-        nodes, edges = trained.snapshot.to_rows()
-        _write_json(tmp / "snapshot.json", {"nodes": nodes, "edges": edges})
-        prof = trained.profile.tocsr()
-        tensors: dict[str, Any] = {
-            "state_dict": {
-                k: v for k, v in trained.model.state_dict().items() if not k.startswith("encoder.")
-            },
-            "idf": torch.from_numpy(trained.idf.astype(np.float64)),
-            "profile_indptr": torch.from_numpy(prof.indptr.astype(np.int64)),
-            "profile_indices": torch.from_numpy(prof.indices.astype(np.int64)),
-            "profile_shape": torch.tensor(prof.shape, dtype=torch.int64),
-            "entity_ids_hash": torch.tensor([hash_ids(trained.space.ids)], dtype=torch.int64),
-        }
-        if trained.entity_emb is not None:
-            tensors["entity_emb"] = trained.entity_emb
-            tensors["actor_emb"] = trained.actor_emb
-        torch.save(tensors, tmp / "model.pt")
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return version
+
+
+def serving(trained_at: Iterable[TLP]) -> dict[TLP, TLP | None]:
+    """Each TLP level -> the level of the model that serves it: the highest trained level at or
+    below it (None: no model), given the levels models were trained at."""
+    levels = sorted(set(trained_at))
+    return {level: max((t for t in levels if t <= level), default=None) for level in TLP}
+
+
+def _write_model(trained: Trained, path: Path) -> dict[str, Any]:
+    """Write one model's files into ``path``; returns its summary for ``meta.json``."""
+    path.mkdir()
+    _write_json(path / "config.json", asdict(trained.config))
+    _write_json(path / "model.json", asdict(trained.model.config))
+    _write_json(path / "metrics.json", trained.metrics)
+    nodes, edges = trained.snapshot.to_rows()
+    snapshot = {"max_tlp": int(trained.snapshot.max_tlp), "nodes": nodes, "edges": edges}
+    _write_json(path / "snapshot.json", snapshot)
+    prof = trained.profile.tocsr()
+    tensors: dict[str, Any] = {
+        "state_dict": {
+            k: v for k, v in trained.model.state_dict().items() if not k.startswith("encoder.")
+        },
+        "idf": torch.from_numpy(trained.idf.astype(np.float64)),
+        "profile_indptr": torch.from_numpy(prof.indptr.astype(np.int64)),
+        "profile_indices": torch.from_numpy(prof.indices.astype(np.int64)),
+        "profile_shape": torch.tensor(prof.shape, dtype=torch.int64),
+        "entity_ids_hash": torch.tensor([hash_ids(trained.space.ids)], dtype=torch.int64),
+    }
+    if trained.entity_emb is not None:
+        tensors["entity_emb"] = trained.entity_emb
+        tensors["actor_emb"] = trained.actor_emb
+    torch.save(tensors, path / "model.pt")
+    return {
+        "data_fingerprint": trained.snapshot.fingerprint(),
+        "n_actors": trained.snapshot.num_nodes("actor"),
+        "n_entities": len(trained.space),
+        "gnn": trained.entity_emb is not None,
+    }
 
 
 def list_versions(models_dir: Path) -> list[dict[str, Any]]:
@@ -107,7 +167,9 @@ def list_versions(models_dir: Path) -> list[dict[str, Any]]:
     if not models_dir.is_dir():
         return out
     for d in models_dir.iterdir():
-        if d.is_dir() and not d.name.startswith(".") and (d / "model.pt").exists():
+        # A version appears whole (written under a dot name, then renamed): its meta.json
+        # marks it complete.
+        if d.is_dir() and not d.name.startswith(".") and (d / "meta.json").exists():
             try:
                 out.append(json.loads((d / "meta.json").read_text()))
             except (OSError, json.JSONDecodeError):
@@ -124,7 +186,7 @@ def resolve_version(models_dir: Path, version: str | None = None) -> Path:
     """
     if version:
         path = models_dir / version
-        if not (path / "model.pt").exists():
+        if version.startswith(".") or not (path / "meta.json").exists():
             known = [m["version"] for m in list_versions(models_dir)]
             raise NotFound(
                 f"model version {version!r} not found in {str(models_dir)!r} (known: {known})"
@@ -136,23 +198,103 @@ def resolve_version(models_dir: Path, version: str | None = None) -> Path:
     return models_dir / versions[-1]["version"]
 
 
-def load(models_dir: Path, version: str | None = None, hubs: HubList | None = None) -> Trained:
-    """Load a version (latest by default) back into a ``Trained`` ready for scoring.
+def read_meta(path: Path) -> dict[str, Any]:
+    """A version's ``meta.json``, checked for today's format.
 
     Raises:
-        ModelError: missing or corrupt artefact (the message names the file), or one written
-            in another format.
-        NotFound: the named version does not exist.
+        ModelError: unreadable, or written in another format.
     """
-    path = resolve_version(models_dir, version)
     try:
         meta = json.loads((path / "meta.json").read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"corrupt model artefact {str(path)!r}: {exc}") from exc
-    if meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise ModelError(f"model artefact {str(path)!r} has format {found!r}, expected {FORMAT}")
+    return meta
+
+
+def clearances(meta: dict[str, Any]) -> dict[TLP, TLP | None]:
+    """Each TLP level -> the clearance of the model that serves it (None: no model), from a
+    version's ``meta.json``.
+
+    Raises:
+        ModelError: the mapping is missing or names a folder the version does not describe, or
+            a level served by a model trained above it (which would show it too much).
+    """
+    table = meta.get("clearances")
+    models = meta.get("models")
+    if not isinstance(table, dict) or not isinstance(models, dict):
+        raise ModelError(f"corrupt model artefact {meta.get('version')!r}: no clearances")
+    out: dict[TLP, TLP | None] = {}
+    for level in TLP:
+        name = table.get(level.label)
+        served = TLP.lookup(name) if name is not None else None
+        if name is not None and (served is None or served > level or name not in models):
+            raise ModelError(
+                f"corrupt model artefact {meta.get('version')!r}: clearance {level.label!r} "
+                f"is served by {name!r}"
+            )
+        out[level] = served
+    return out
+
+
+def load(
+    models_dir: Path,
+    version: str | None = None,
+    *,
+    max_tlp: int,
+    hubs: HubList | None = None,
+) -> Trained:
+    """Load the model that serves one clearance, from a version (latest by default).
+
+    Args:
+        models_dir: ``<home>/models``.
+        version: the version name (default: the latest).
+        max_tlp: the clearance to serve (0 clear .. 4 red): the model trained at the highest
+            level at or below it. Required: a caller who means everything passes ``TLP.RED``.
+        hubs: the hub list (default: the packaged one).
+
+    Raises:
+        ModelError: missing or corrupt artefact (the message names the file), one written in
+            another format, or no model serves that clearance.
+        NotFound: the named version does not exist.
+    """
+    path = resolve_version(models_dir, version)
+    meta = read_meta(path)
+    level = TLP.parse(max_tlp)
+    served = clearances(meta)[level]
+    if served is None:
         raise ModelError(
-            f"model artefact {str(path)!r} has format {meta.get('format')!r}, expected {FORMAT}"
+            f"model version {meta['version']!r} has no model for clearance {level.label}: "
+            "no threat actor is visible at it"
         )
+    return _load_model(path / served.label, meta, hubs)
+
+
+def load_levels(
+    models_dir: Path, version: str | None = None, hubs: HubList | None = None
+) -> dict[TLP, Trained]:
+    """Every model of a version, by the clearance it serves (levels that share a model share
+    the object; levels without a model are left out).
+
+    Raises:
+        ModelError, NotFound: as :func:`load`.
+    """
+    path = resolve_version(models_dir, version)
+    meta = read_meta(path)
+    loaded: dict[TLP, Trained] = {}
+    out: dict[TLP, Trained] = {}
+    for level, served in clearances(meta).items():
+        if served is not None:
+            if served not in loaded:
+                loaded[served] = _load_model(path / served.label, meta, hubs)
+            out[level] = loaded[served]
+    return out
+
+
+def _load_model(path: Path, meta: dict[str, Any], hubs: HubList | None) -> Trained:
+    """One model folder of a version back into a ``Trained`` ready for scoring."""
     try:
         # JSON has no tuples: the tuple-valued settings come back as lists.
         settings: dict[str, Any] = {
@@ -163,6 +305,7 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
         model_config = ModelConfig(**json.loads((path / "model.json").read_text()))
         metrics = json.loads((path / "metrics.json").read_text())
         rows = json.loads((path / "snapshot.json").read_text())
+        level = TLP.parse(rows["max_tlp"])
         tensors = torch.load(path / "model.pt", weights_only=True)
         model = AttributionModel(model_config)
         model.load_state_dict(tensors["state_dict"])
@@ -176,15 +319,19 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
         ModelError,
         EOFError,
         pickle.UnpicklingError,
-    ) as exc:  # the last two: torch.load
+    ) as exc:  # the last two: torch.load; ValidationError is a ValueError
         raise ModelError(f"corrupt model artefact {str(path)!r}: {exc}") from exc
+    if level.label != path.name:
+        raise ModelError(
+            f"corrupt model artefact {str(path)!r}: its snapshot is of clearance {level.label}"
+        )
     if (model_config.similarity is None) != ("entity_emb" not in tensors):
         raise ModelError(
             f"corrupt model artefact {str(path)!r}: similarity "
             f"{model_config.similarity!r} does not match the stored embeddings"
         )
     model.eval()
-    snap = GraphSnapshot.from_rows(rows["nodes"], rows["edges"])
+    snap = GraphSnapshot.from_rows(rows["nodes"], rows["edges"], max_tlp=level)
     space = EntitySpace.build(snap, hubs or HubList.load())
     if hash_ids(space.ids) != int(tensors["entity_ids_hash"][0]):
         raise ModelError(
@@ -208,7 +355,8 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
             **metrics,
             "version": meta["version"],
             "created": meta["created"],
-            "data_fingerprint": meta["data_fingerprint"],
+            "data_fingerprint": meta["models"][path.name]["data_fingerprint"],
+            "clearance": level.label,
         },
         losses=[],
     )
@@ -216,8 +364,6 @@ def load(models_dir: Path, version: str | None = None, hubs: HubList | None = No
 
 def hash_ids(ids: list[str]) -> int:
     """A stable 63-bit hash of the entity vocabulary (order matters)."""
-    import hashlib
-
     digest = hashlib.sha256("\n".join(ids).encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
 

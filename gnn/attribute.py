@@ -4,12 +4,18 @@ an explicit "unknown actor" score and the evidence paths behind each top candida
 ``Attributor`` is loaded once (CLI run, API start-up) and then only read: ``attribute`` is safe
 to call from several threads at once. Predictions are hypotheses: ``persist`` writes them as
 ``PREDICTED_ACTOR`` relationships, never as ``ATTRIBUTED_TO``.
+
+Each model is trained on the graph visible at one TLP clearance (``gnn.artefacts``), and an
+``Attributor`` answers only requesters cleared for at least that level: everything it computes
+(scores, ranks, counts, the unknown score) then depends only on data the requester may see.
+``Attributors`` holds one version's models and picks the one that serves a clearance.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,41 +35,53 @@ from actorgraph.graph.attribution import (
     EvidenceEntity,
     ModelInfo,
 )
-from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.errors import ModelError, ValidationError
 from actorgraph.graph.schema import label as schema_label
 from actorgraph.graph.schema import rel_type as schema_rel
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.tlp import TLP
+from actorgraph.graph.tlp import TLP, visible
 
-# Campaign node for a persisted activity, and its hypotheses (one query each, batched).
+# A persisted activity, its links and its hypotheses (one query each, batched) carry the
+# requester's clearance as their marking ($tlp, $max_tlp): the hypothesis was computed from
+# everything the requester may see, so it is marked no lower than that. Links go only to
+# entities the requester can see; an existing campaign marked otherwise is never re-marked.
 PERSIST_CAMPAIGN = """
 MERGE (c:Campaign {id: $id})
-ON CREATE SET c.created = $created
+ON CREATE SET c.created = $created, c.tlp = $tlp, c.tlp_level = $max_tlp
+WITH c
+WHERE c.tlp_level = $max_tlp
 SET c.name = $name, c.modified = $created, c.sources = ['actorgraph-attribution'],
-    c.attribution_status = 'predicted', c.tlp = 'clear', c.tlp_level = 0
+    c.attribution_status = 'predicted'
+RETURN c.id AS id
 """
 # The label is whitelisted (graph.schema.label) and formatted in: Cypher cannot take it as a
 # parameter.
-PERSIST_USES = """
+PERSIST_USES = f"""
+UNWIND $rows AS row
+MATCH (c:Campaign {{{{id: $campaign}}}})
+MATCH (e:{{label}} {{{{id: row.id}}}})
+WHERE {visible("e")}
+MERGE (c)-[r:{{rel}}]->(e)
+ON CREATE SET r.created = $created, r.sources = ['actorgraph-attribution'], r.tlp = $tlp,
+    r.tlp_level = $max_tlp
+"""
+PERSIST_INDICATES = f"""
 UNWIND $rows AS row
 MATCH (c:Campaign {{id: $campaign}})
-MATCH (e:{label} {{id: row.id}})
-MERGE (c)-[r:{rel}]->(e)
-ON CREATE SET r.created = $created, r.sources = ['actorgraph-attribution']
-"""
-PERSIST_INDICATES = """
-UNWIND $rows AS row
-MATCH (c:Campaign {id: $campaign})
-MATCH (i:Indicator {id: row.id})
+MATCH (i:Indicator {{id: row.id}})
+WHERE {visible("i")}
 MERGE (i)-[r:INDICATES]->(c)
-ON CREATE SET r.created = $created, r.sources = ['actorgraph-attribution']
+ON CREATE SET r.created = $created, r.sources = ['actorgraph-attribution'], r.tlp = $tlp,
+    r.tlp_level = $max_tlp
 """
-PERSIST_PREDICTIONS = """
+PERSIST_PREDICTIONS = f"""
 UNWIND $rows AS row
-MATCH (c:Campaign {id: $campaign})
-MATCH (a:ThreatActor {id: row.actor})
+MATCH (c:Campaign {{id: $campaign}})
+MATCH (a:ThreatActor {{id: row.actor}})
+WHERE {visible("a")}
 MERGE (c)-[r:PREDICTED_ACTOR]->(a)
-SET r.score = row.score, r.rank = row.rank, r.model_version = $version, r.created = $created
+SET r.score = row.score, r.rank = row.rank, r.model_version = $version, r.created = $created,
+    r.tlp = $tlp, r.tlp_level = $max_tlp
 """
 LABEL_OF = {
     "indicator": "Indicator",
@@ -77,13 +95,19 @@ LABEL_OF = {
 
 
 class Attributor:
-    """A loaded model bound to a store (for evidence and persistence)."""
+    """A loaded model bound to a store (for evidence and persistence).
+
+    Attributes:
+        clearance: the level the model was trained at: it answers only requesters cleared for
+            at least that level.
+    """
 
     def __init__(self, trained: Trained, store: GraphStore | None) -> None:
         self.trained = trained
         self.store = store
         self.scorer = Scorer(trained)
         snap = trained.snapshot
+        self.clearance = TLP.parse(snap.max_tlp)
         self.actor_ids = snap.nodes.get("actor", [])
         self.actor_props = [snap.props[a] for a in self.actor_ids]
         self.actor_tlp = np.array([p.get("tlp_level") or 0 for p in self.actor_props])
@@ -101,15 +125,21 @@ class Attributor:
 
     @classmethod
     def load(
-        cls, model_dir: Path, store: GraphStore | None, version: str | None = None
+        cls,
+        model_dir: Path,
+        store: GraphStore | None,
+        version: str | None = None,
+        *,
+        max_tlp: int,
     ) -> Attributor:
-        """Load a model version (latest unless named) from ``<home>/models``.
+        """Load the model that serves one clearance from a version (latest unless named) in
+        ``<home>/models``.
 
         Raises:
-            ModelError: no trained model or a corrupt artefact.
+            ModelError: no trained model, none for that clearance, or a corrupt artefact.
             NotFound: the named version does not exist.
         """
-        return cls(artefacts.load(Path(model_dir), version), store)
+        return cls(artefacts.load(Path(model_dir), version, max_tlp=max_tlp), store)
 
     def attribute(
         self,
@@ -139,19 +169,16 @@ class Attributor:
             raise ValidationError(f"top_k must be at least 1 (got {top_k})")
         if not TLP.CLEAR <= max_tlp <= TLP.RED:
             raise ValidationError(f"max_tlp must be 0..4 (got {max_tlp})")
+        self._check_clearance(max_tlp)
         linked = link(activity, self.lookup)
-        visible = {
-            e: v
-            for e, v in linked.matched.items()
-            if (self.trained.snapshot.props[e].get("tlp_level") or 0) <= max_tlp
-        }
-        context = {
-            e: v
-            for e, v in linked.via_context.items()
-            if (self.trained.snapshot.props[e].get("tlp_level") or 0) <= max_tlp
-        }
+        props = self.trained.snapshot.props
+        seen = {e: v for e, v in linked.matched.items() if _level(props[e]) <= max_tlp}
+        context = {e: v for e, v in linked.via_context.items() if _level(props[e]) <= max_tlp}
+        # A value that names something the requester may not see does not exist for them: it
+        # counts as unmatched, exactly like a value the graph does not hold.
+        unmatched = set(linked.unmatched) | {v for e, v in linked.matched.items() if e not in seen}
         pos = self.trained.space.pos
-        entities = sorted({pos[e] for e in [*visible, *context]})
+        entities = sorted({pos[e] for e in [*seen, *context]})
         hidden = self.actor_tlp > max_tlp
         probs = self.scorer.probabilities([entities], hidden_actors=hidden)[0]
         actor_p, unknown = probs[:-1], float(probs[-1])
@@ -174,13 +201,13 @@ class Attributor:
         )
         countries = {self.country_names[i]: float(sums[i]) for i in np.flatnonzero(sums > 0)}
         ev: list[dict[str, Any]] = []
-        if evidence and self.store is not None and candidates and visible | context:
+        if evidence and self.store is not None and candidates and seen | context:
             top = [c.actor_id for c in candidates[:3]]
             shortlist, infra = self._shortlist(top, entities)
             ev = evidence_paths(
                 self.store,
                 top,
-                {**visible, **context},
+                {**seen, **context},
                 self._rarity,
                 max_tlp=max_tlp,
                 shortlist=shortlist,
@@ -190,9 +217,9 @@ class Attributor:
             input=input_name or activity.name,
             model=ModelInfo(
                 version=self.version,
-                matched=len(visible),
+                matched=len(seen),
                 via_context=len(context),
-                unmatched=len(linked.unmatched),
+                unmatched=len(unmatched),
             ),
             candidates=candidates,
             countries=tuple(
@@ -254,40 +281,122 @@ class Attributor:
             "hub": self.trained.space.hub_reason.get(i),
         }
 
+    def _check_clearance(self, max_tlp: int) -> None:
+        """Refuse a requester cleared below the model's training data (a wiring error: the
+        model would show them what they may not see)."""
+        if max_tlp < self.clearance:
+            raise ModelError(
+                f"this model was trained on data up to TLP:{self.clearance.label.upper()}: it "
+                f"cannot answer for clearance {TLP.parse(max_tlp).label}"
+            )
+
     def persist(
-        self, activity: Activity, result: AttributionResult, created: str | None = None
+        self,
+        activity: Activity,
+        result: AttributionResult,
+        *,
+        max_tlp: int,
+        created: str | None = None,
     ) -> str:
         """Write the activity as a ``Campaign`` linked to its matched entities, and its
         hypotheses as ``PREDICTED_ACTOR {score, rank, model_version, created}``.
 
+        Args:
+            activity: the activity that was attributed.
+            result: its attribution, computed at the same clearance.
+            max_tlp: the requester's clearance. The campaign, its links and its hypotheses are
+                marked with it (they were derived from everything up to it), and link only to
+                entities visible at it.
+            created: the creation time (default: now).
+
         Returns:
-            The campaign id (``campaign--activity-<hash>``, stable for the same input values).
+            The campaign id (``campaign--activity-<hash>``, stable for the same input values
+            and clearance: requesters of different clearances never share a campaign).
+
+        Raises:
+            ValidationError: no store, or a campaign with that id exists with another marking.
+            ModelError: ``max_tlp`` is below the model's clearance.
         """
         if self.store is None:
             raise ValidationError("persist needs a store")
+        level = TLP.parse(max_tlp)
+        self._check_clearance(level)
         created = created or datetime.now(UTC).isoformat().replace("+00:00", "Z")
         linked = link(activity, self.lookup)  # exact-match look-ups: cheaper than carrying it
-        key = json.dumps(sorted(linked.matched) + sorted(linked.unmatched))
-        cid = f"campaign--activity-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
-        self.store.query(PERSIST_CAMPAIGN, {"id": cid, "name": activity.name, "created": created})
         props = self.trained.snapshot.props
+        matched = sorted(e for e in linked.matched if _level(props[e]) <= level)
+        hidden = {v for e, v in linked.matched.items() if _level(props[e]) > level}
+        unmatched = sorted(set(linked.unmatched) | hidden)
+        key = json.dumps([*matched, *unmatched, level.label])
+        cid = f"campaign--activity-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+        marking: dict[str, Any] = {"tlp": level.label, "max_tlp": int(level), "created": created}
+        made = self.store.query(PERSIST_CAMPAIGN, {"id": cid, "name": activity.name, **marking})
+        if not made:
+            raise ValidationError(f"campaign {cid!r} exists with another marking")
         by_label: dict[str, list[dict[str, str]]] = {}
-        for e in sorted(linked.matched):
+        for e in matched:
             if props[e]["type"] != "indicator":
                 by_label.setdefault(LABEL_OF[props[e]["type"]], []).append({"id": e})
-        inds = [{"id": e} for e in sorted(linked.matched) if props[e]["type"] == "indicator"]
+        inds = [{"id": e} for e in matched if props[e]["type"] == "indicator"]
         for lab, rows_ in by_label.items():
             rel = "TARGETS" if lab in ("Sector", "Country") else "USES"
             query = PERSIST_USES.format(label=schema_label(lab), rel=schema_rel(rel))
-            self.store.write_batches(query, rows_, campaign=cid, created=created)
+            self.store.write_batches(query, rows_, campaign=cid, **marking)
         if inds:
-            self.store.write_batches(PERSIST_INDICATES, inds, campaign=cid, created=created)
+            self.store.write_batches(PERSIST_INDICATES, inds, campaign=cid, **marking)
         rows = [{"actor": c.actor_id, "score": c.score, "rank": c.rank} for c in result.candidates]
         if rows:
             self.store.write_batches(
-                PERSIST_PREDICTIONS, rows, campaign=cid, version=self.version, created=created
+                PERSIST_PREDICTIONS, rows, campaign=cid, version=self.version, **marking
             )
         return cid
+
+
+class Attributors:
+    """One model version's attributors, one per TLP clearance (``gnn.artefacts``).
+
+    Args:
+        by_level: clearance -> the attributor that serves it (levels that share a model share
+            the object; a level without a model is absent).
+        version: the model version.
+    """
+
+    def __init__(self, by_level: Mapping[TLP, Attributor], version: str) -> None:
+        self.by_level = dict(by_level)
+        self.version = version
+
+    @classmethod
+    def load(
+        cls, model_dir: Path, store: GraphStore | None, version: str | None = None
+    ) -> Attributors:
+        """Load every model of a version (latest unless named) from ``<home>/models``.
+
+        Raises:
+            ModelError: no trained model or a corrupt artefact.
+            NotFound: the named version does not exist.
+        """
+        levels = artefacts.load_levels(Path(model_dir), version)
+        made: dict[int, Attributor] = {}
+        by_level = {
+            level: made.setdefault(id(trained), Attributor(trained, store))
+            for level, trained in levels.items()
+        }
+        name = next(iter(by_level.values())).version if by_level else str(version)
+        return cls(by_level, name)
+
+    def for_clearance(self, max_tlp: int) -> Attributor | None:
+        """The attributor that serves a requester of this clearance, or None when no model
+        was trained on what it may see."""
+        return self.by_level.get(TLP.parse(max_tlp))
+
+    @property
+    def clearances(self) -> list[str]:
+        """The clearances served by a model, least restricted first."""
+        return [level.label for level in sorted(self.by_level)]
+
+
+def _level(props: Mapping[str, Any]) -> int:
+    return int(props.get("tlp_level") or 0)
 
 
 def _evidence(item: dict[str, Any]) -> Evidence:

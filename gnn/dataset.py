@@ -3,6 +3,10 @@
 The snapshot is plain Python + NumPy (cheap to build, easy to fingerprint and to edit for
 leave-one-campaign-out); ``to_hetero_data`` converts it for PyTorch Geometric and imports PyG
 lazily because ``import torch_geometric`` alone costs seconds.
+
+A snapshot is exported at one TLP clearance and holds only the nodes and relationships visible
+at it: a model trained on it can only ever reflect what a key of that clearance may see
+(``export_levels`` exports one per clearance for ``actorgraph train``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 
 from actorgraph.graph.errors import ModelError
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import TLP, visible, visible_all
 
 # Store label -> PyG node type (lowercase nouns, as in the architecture sketch).
 NODE_TYPES: dict[str, str] = {
@@ -42,17 +47,20 @@ ENTITY_TYPES: tuple[str, ...] = (
 # output).
 SKIPPED_RELS: tuple[str, ...] = ("PREDICTED_ACTOR", "REPORTED_IN", "SIGHTED_IN")
 
-EXPORT_NODES = """
+# Every node and every relationship read passes the clearance test: a relationship is exported
+# only when it and both its ends are visible.
+EXPORT_NODES = f"""
 MATCH (n)
-WHERE n.id IS NOT NULL
+WHERE n.id IS NOT NULL AND {visible("n")}
 RETURN labels(n) AS labels, n.id AS id, n.name AS name, n.aliases AS aliases,
        n.external_id AS external_id, n.kind AS kind, n.value AS value, n.country AS country,
        n.tlp_level AS tlp_level
 """
 
-EXPORT_EDGES = """
+EXPORT_EDGES = f"""
 MATCH (a)-[r]->(b)
 WHERE NOT type(r) IN $skipped AND a.id IS NOT NULL AND b.id IS NOT NULL
+      AND {visible_all("a", "r", "b")}
 RETURN labels(a) AS src_labels, a.id AS src, type(r) AS rel, labels(b) AS dst_labels, b.id AS dst
 """
 
@@ -66,11 +74,15 @@ class GraphSnapshot:
         props: store id -> properties (``type``, ``name``, ``aliases``, ``external_id``, ``kind``,
             ``value``, ``country``, ``tlp_level``).
         edges: ``(src_type, REL, dst_type)`` -> array of shape (2, E) of node indices.
+        max_tlp: the clearance it was exported at: it holds nothing marked above it, and a model
+            trained on it may answer only keys cleared for at least this level. A snapshot
+            built from rows without a level counts as ``red`` (it may hold anything).
     """
 
     nodes: dict[str, list[str]] = field(default_factory=dict)
     props: dict[str, dict[str, Any]] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict)
+    max_tlp: TLP = TLP.RED
 
     def __post_init__(self) -> None:
         self._index: dict[str, dict[str, int]] = {}
@@ -95,7 +107,10 @@ class GraphSnapshot:
         return {camps[s]: actors[d] for s, d in ei.T}
 
     def fingerprint(self) -> str:
-        """SHA-256 over sorted node ids and edges: which data a model was trained on."""
+        """SHA-256 over sorted node ids and edges: which data a model was trained on.
+
+        The clearance is not part of it: two levels whose visible graphs are the same have the
+        same fingerprint (``export_levels`` relies on that)."""
         h = hashlib.sha256()
         for t in sorted(self.nodes):
             h.update(t.encode())
@@ -115,7 +130,7 @@ class GraphSnapshot:
         rows = self.to_rows()
         nodes = [n for n in rows[0] if n["id"] != campaign_id]
         edges = [e for e in rows[1] if campaign_id not in (e["src"], e["dst"])]
-        return GraphSnapshot.from_rows(nodes, edges)
+        return GraphSnapshot.from_rows(nodes, edges, max_tlp=self.max_tlp)
 
     def to_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Back to plain node and edge rows (the inverse of ``from_rows``)."""
@@ -128,14 +143,20 @@ class GraphSnapshot:
 
     @classmethod
     def from_rows(
-        cls, node_rows: list[dict[str, Any]], edge_rows: list[dict[str, Any]]
+        cls,
+        node_rows: list[dict[str, Any]],
+        edge_rows: list[dict[str, Any]],
+        max_tlp: int = TLP.RED,
     ) -> GraphSnapshot:
         """Build a snapshot from node rows (``id``, ``type`` or ``labels``, properties) and edge
-        rows (``src``, ``rel``, ``dst``). Edges whose ends are unknown are dropped."""
-        snap = cls()
+        rows (``src``, ``rel``, ``dst``). Edges whose ends are unknown are dropped, and so are
+        nodes marked above ``max_tlp`` (the snapshot's clearance) with their edges."""
+        snap = cls(max_tlp=TLP.parse(max_tlp))
         for row in sorted(node_rows, key=lambda r: str(r["id"])):
             ntype = row.get("type") or _node_type(row.get("labels") or [])
             if ntype is None or row["id"] in snap.props:
+                continue
+            if int(row.get("tlp_level") or 0) > snap.max_tlp:
                 continue
             props = {
                 "type": ntype,
@@ -199,23 +220,61 @@ def _derive_countries(snap: GraphSnapshot) -> None:
             props["country"] = code
 
 
-def export_graph(store: GraphStore) -> GraphSnapshot:
-    """Read every node and relationship the model uses from the store.
+def export_graph(store: GraphStore, *, max_tlp: int) -> GraphSnapshot:
+    """Read every node and relationship the model uses that is visible at one clearance.
+
+    Args:
+        store: an open graph store.
+        max_tlp: the clearance (0 clear .. 4 red): nodes and relationships marked above it are
+            not read. Required: a caller who means everything passes ``TLP.RED``.
+
+    Returns:
+        The snapshot, its ``max_tlp`` set to the clearance.
+
+    Raises:
+        ModelError: no threat actor is visible at that clearance (nothing to learn from).
+        ValidationError: ``max_tlp`` is not a TLP level.
+    """
+    level = TLP.parse(max_tlp)
+    params = {"max_tlp": int(level)}
+    nodes = store.query(EXPORT_NODES, params, read_only=True)
+    edges = store.query(EXPORT_EDGES, {**params, "skipped": list(SKIPPED_RELS)}, read_only=True)
+    snap = GraphSnapshot.from_rows(nodes, edges, max_tlp=level)
+    if not snap.num_nodes("actor"):
+        raise ModelError(
+            f"no ThreatActor visible at TLP:{level.label.upper()}: ingest data first "
+            "(actorgraph ingest --attack)"
+        )
+    return snap
+
+
+def export_levels(store: GraphStore) -> dict[TLP, GraphSnapshot]:
+    """The graph at every clearance, clear to red: what each level's model is trained on.
+
+    A level whose visible graph is the same as the level below (same fingerprint) maps to the
+    lower level's snapshot, so the two share one model; a level at which no threat actor is
+    visible is left out (keys of that clearance get no model).
 
     Args:
         store: an open graph store.
 
     Returns:
-        The snapshot.
+        Clearance -> snapshot, for every level that has data; each snapshot's ``max_tlp`` is
+        the lowest level it serves.
 
     Raises:
-        ModelError: the store holds no threat actor (nothing to learn from).
+        ModelError: no threat actor is visible even at ``red``.
     """
-    nodes = store.query(EXPORT_NODES, read_only=True)
-    edges = store.query(EXPORT_EDGES, {"skipped": list(SKIPPED_RELS)}, read_only=True)
-    snap = GraphSnapshot.from_rows(nodes, edges)
-    if not snap.num_nodes("actor"):
-        raise ModelError(
-            "the store holds no ThreatActor: ingest data first (actorgraph ingest --attack)"
-        )
-    return snap
+    out: dict[TLP, GraphSnapshot] = {}
+    below: GraphSnapshot | None = None
+    for level in TLP:
+        try:
+            snap = export_graph(store, max_tlp=level)
+        except ModelError:
+            if level == TLP.RED:
+                raise
+            continue
+        if below is not None and snap.fingerprint() == below.fingerprint():
+            snap = below
+        out[level] = below = snap
+    return out

@@ -9,7 +9,9 @@ Path kinds (each a query below, all candidates and entities in one round-trip pe
 - infrastructure: (indicator)-[:RESOLVES_TO|HOSTED_ON*1..2]->(shared)<-[...]-(indicator of the
   actor's campaign): shared IPs, ASNs, hosting; known hubs are excluded.
 
-Every node on a path must be at or below the requester's TLP clearance (``$max_tlp``).
+Every node and every relationship on a path must be at or below the requester's TLP clearance
+(``$max_tlp``), and so must everything a count on the way reads (the fan-out of shared
+infrastructure): a path or a count never depends on what the requester may not see.
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ from actorgraph.graph.schema import label as schema_label
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import visible, visible_all
 
+# Every node and relationship of a variable-length path ``p`` passes the clearance test.
+_PATH_VISIBLE = (
+    f"all(n IN nodes(p) WHERE {visible('n')}) AND all(q IN relationships(p) WHERE {visible('q')})"
+)
+
 # Shared by all attributions of the process; the store client is thread-safe (connection pool).
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence")
 
 DIRECT = f"""
 UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})-[r:USES|TARGETS]->(x)
-WHERE x.id IN $ids AND {visible_all("a", "x")}
+WHERE x.id IN $ids AND {visible_all("a", "r", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label,
        coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, null AS via_id, null AS via_name
 LIMIT 2000
@@ -36,9 +43,9 @@ LIMIT 2000
 
 CAMPAIGN = f"""
 UNWIND $actors AS aid
-MATCH (a:ThreatActor {{id: aid}})<-[:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGETS]->(x)
-WHERE x.id IN $ids AND {visible_all("a", "c")}
-      AND {visible("x")}
+MATCH (a:ThreatActor {{id: aid}})<-[t:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGETS]->(x)
+WHERE x.id IN $ids AND {visible_all("a", "t", "c")}
+      AND {visible_all("r", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label,
        coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, c.id AS via_id, c.name AS via_name
 LIMIT 2000
@@ -46,16 +53,16 @@ LIMIT 2000
 
 INDICATOR = f"""
 UNWIND $actors AS aid
-MATCH (a:ThreatActor {{id: aid}})<-[:ATTRIBUTED_TO]-(c:Campaign)<-[:INDICATES]-(x:Indicator)
-WHERE x.id IN $ids AND {visible_all("a", "c")}
-      AND {visible("x")}
+MATCH (a:ThreatActor {{id: aid}})<-[t:ATTRIBUTED_TO]-(c:Campaign)<-[r:INDICATES]-(x:Indicator)
+WHERE x.id IN $ids AND {visible_all("a", "t", "c")}
+      AND {visible_all("r", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, c.id AS via_id, c.name AS via_name
 LIMIT 2000
 UNION
 UNWIND $actors AS aid
-MATCH (a:ThreatActor {{id: aid}})<-[:INDICATES]-(x:Indicator)
-WHERE x.id IN $ids AND {visible_all("a", "x")}
+MATCH (a:ThreatActor {{id: aid}})<-[r:INDICATES]-(x:Indicator)
+WHERE x.id IN $ids AND {visible_all("a", "r", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, null AS via_id, null AS via_name
 LIMIT 2000
@@ -63,17 +70,18 @@ LIMIT 2000
 
 # Shared infrastructure with a large fan-out (a CDN's ASN, a public VPS range, a sinkhole) links
 # everything to everything: it is not evidence, and walking back from it cost ~1 s per
-# attribution on a 30k-indicator graph. Nodes above $max_fanout inbound links are skipped.
+# attribution on a 30k-indicator graph. Nodes above $max_fanout inbound links are skipped; the
+# fan-out counts only visible links, so hidden ones cannot suppress a path.
 INFRASTRUCTURE = f"""
-MATCH (x:Indicator)-[:RESOLVES_TO|HOSTED_ON*1..2]->(y)
-WHERE x.id IN $ids AND NOT y.id IN $hubs AND {visible_all("x", "y")}
+MATCH p = (x:Indicator)-[:RESOLVES_TO|HOSTED_ON*1..2]->(y)
+WHERE x.id IN $ids AND NOT y.id IN $hubs AND {_PATH_VISIBLE}
 WITH DISTINCT x, y
-WITH x, y, size([(y)<-[:RESOLVES_TO|HOSTED_ON]-(z) | z]) AS fanout
+WITH x, y, size([(y)<-[l:RESOLVES_TO|HOSTED_ON]-(z) WHERE {visible_all("l", "z")} | z]) AS fanout
 WHERE fanout <= $max_fanout
-MATCH (y)<-[:RESOLVES_TO|HOSTED_ON*1..2]-(i:Indicator)-[:INDICATES]->(c:Campaign)
-      -[:ATTRIBUTED_TO]->(a:ThreatActor)
-WHERE a.id IN $actors AND i.id <> x.id AND {visible_all("i", "c")}
-      AND {visible("a")}
+MATCH p = (y)<-[:RESOLVES_TO|HOSTED_ON*1..2]-(i:Indicator),
+      (i)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a:ThreatActor)
+WHERE a.id IN $actors AND i.id <> x.id AND {_PATH_VISIBLE}
+      AND {visible_all("r", "c", "t", "a")}
 RETURN DISTINCT a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label,
        x.value AS name, 'SHARES_INFRASTRUCTURE' AS rel, y.id AS via_id,
        coalesce(y.name, y.value, y.id) AS via_name
@@ -90,7 +98,7 @@ UNWIND $pairs AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (x:{label} {{id: p.x}})
 MATCH (a)-[r:USES|TARGETS]->(x)
-WHERE {vis_a} AND {vis_x}
+WHERE {vis_a} AND {vis_x} AND {vis_r}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, '{name}' AS label,
        coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, null AS via_id, null AS via_name,
        'direct' AS path_kind
@@ -98,8 +106,8 @@ UNION ALL
 UNWIND $pairs AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (x:{label} {{id: p.x}})
-MATCH (a)<-[:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGETS]->(x)
-WHERE {vis_a} AND {vis_x} AND {vis_c}
+MATCH (a)<-[t:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGETS]->(x)
+WHERE {vis_a} AND {vis_x} AND {vis_c} AND {vis_r} AND {vis_t}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, '{name}' AS label,
        coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, c.id AS via_id, c.name AS via_name,
        'campaign' AS path_kind
@@ -108,20 +116,20 @@ PAIRS_INDICATOR = """
 UNWIND $pairs AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (x:Indicator {{id: p.x}})
-MATCH (x)-[:INDICATES]->(c:Campaign)-[:ATTRIBUTED_TO]->(a)
-WHERE {vis_a} AND {vis_x} AND {vis_c}
+MATCH (x)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
+WHERE {vis_a} AND {vis_x} AND {vis_c} AND {vis_r} AND {vis_t}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, c.id AS via_id, c.name AS via_name, 'indicator' AS path_kind
 UNION ALL
 UNWIND $pairs AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (x:Indicator {{id: p.x}})
-MATCH (x)-[:INDICATES]->(a)
-WHERE {vis_a} AND {vis_x}
+MATCH (x)-[r:INDICATES]->(a)
+WHERE {vis_a} AND {vis_x} AND {vis_r}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, null AS via_id, null AS via_name, 'indicator' AS path_kind
 """
-_VIS = {f"vis_{v}": visible(v) for v in ("a", "x", "c")}
+_VIS = {f"vis_{v}": visible(v) for v in ("a", "x", "c", "r", "t")}
 
 
 def pair_query(label: str) -> str:

@@ -10,6 +10,7 @@ The CLI prints ``str(err)`` to stderr and exits non-zero; the API maps classes t
     │   ├── StoreUnavailable        the server cannot be started or reached
     │   ├── QueryError              the engine rejected a query (syntax, type, constraint)
     │   ├── QueryTimeout            a read ran past its time budget
+    │   ├── StoreBusy               every engine slot for this kind of query is taken
     │   └── ReadOnlyViolation       a write was attempted on a read-only path
     ├── IngestError                 a whole input was refused (nothing of it was written)
     │   └── StixIngestError         one STIX/MISP object is invalid (object_id, reason)
@@ -44,6 +45,10 @@ class QueryError(StoreError):
 
 class QueryTimeout(QueryError):
     """A read query ran past its time budget and was cut off."""
+
+
+class StoreBusy(StoreError):
+    """Every engine slot for this kind of query (ad hoc Cypher) is taken; try again later."""
 
 
 class ReadOnlyViolation(QueryError):

@@ -79,6 +79,21 @@ READ_PROCEDURES = frozenset(
     )
 )
 
+# The procedures ad hoc Cypher may call: what research needs to find its way around the graph
+# and search its text. The graph algorithms (``algo.*``) read, but the engine cannot stop them at
+# a timeout (``algo.betweenness`` ran 13.7 s past a 5 s one), so they stay out.
+ADHOC_PROCEDURE_NAMES = (
+    "db.labels",
+    "db.relationshipTypes",
+    "db.propertyKeys",
+    "db.indexes",
+    "db.constraints",
+    "db.idx.fulltext.queryNodes",
+    "db.idx.fulltext.queryRelationships",
+    "db.idx.vector.queryNodes",
+)
+ADHOC_PROCEDURES = frozenset(name.lower() for name in ADHOC_PROCEDURE_NAMES)
+
 # Namespaces whose procedures and functions reach files, the network, the server or other
 # databases, whatever the name after the dot.
 FORBIDDEN_NAMESPACES = ("graph", "apoc", "dbms", "gds")
@@ -265,12 +280,86 @@ def find_write(cypher: str) -> Write | None:
     return None
 
 
+def called_procedures(cypher: str) -> tuple[str, ...]:
+    """The procedures ``cypher`` CALLs (as written), outside strings, names and comments.
+
+    ``CALL { ... }`` subqueries are not procedures and are left out; a ``CALL`` without a
+    target shows as ``""``, a scoped ``CALL (x) {...}`` as ``"("``.
+    """
+    code = strip_literals(cypher)
+    return tuple(m.group(1) or "" for m in _CALL.finditer(code) if m.group(1) != "{")
+
+
 @_cached
 def has_load_csv(cypher: str) -> bool:
     """Whether ``cypher`` has a ``LOAD CSV`` clause (it reads files and URLs)."""
     code = strip_literals(cypher)
     # A plain substring test first: the regex costs tens of microseconds on a long query.
     return "load" in code.lower() and _LOAD_CSV.search(code) is not None
+
+
+# -- work inside one expression --------------------------------------------------------------------
+
+# FalkorDB checks its timeout between records. An expression is evaluated in one go, so a list
+# iteration inside another (or a reduce() that grows its accumulator) runs to the end whatever
+# the timeout. Matched on code whose strings are '' and whose quoted names are one word (see
+# _words), so brackets inside either cannot be miscounted.
+_WORD = r"[A-Za-z_]\w*"
+_REDUCE = re.compile(r"(?<![.$\w])reduce\s*\(", re.IGNORECASE)
+_ITERATION = re.compile(
+    # a list comprehension [x IN list ...] or a pattern comprehension [(a)-->(b) | ...]
+    rf"(\[)\s*(?:{_WORD}\s+IN\b|(?:{_WORD}\s*=\s*)?\()"
+    # a quantifier any/all/none/single(x IN list WHERE ...)
+    rf"|(?<![.$\w])(?:any|all|none|single)\s*(\()\s*{_WORD}\s+IN\b",
+    re.IGNORECASE,
+)
+
+
+class Uninterruptible(NamedTuple):
+    """Work inside one expression that the engine's timeout cannot stop."""
+
+    kind: Literal["reduce", "nested"]
+    text: str
+    """The start of the construct as written in the scanned code (strings shown as '')."""
+
+
+def _words(cypher: str) -> str:
+    """The code of ``cypher`` with each string as ``''``, each quoted name as ``n``, each
+    comment as a space: the same structure, with no brackets but the code's own."""
+    out = []
+    for token in tokenize(cypher):
+        if token.kind == "code":
+            out.append(token.text)
+        else:
+            out.append({"string": "''", "name": "n", "comment": " "}[token.kind])
+    return "".join(out)
+
+
+def find_uninterruptible(cypher: str) -> Uninterruptible | None:
+    """The first ``reduce()`` or list iteration nested in another, outside strings, or None.
+
+    A list iteration is a list comprehension (``[x IN list | ...]``), a pattern comprehension
+    (``[(a)-->(b) | ...]``) or a quantifier (``any``/``all``/``none``/``single(x IN ...)``).
+    One alone costs as much as its list is long; nested, their lengths multiply. ``reduce()``
+    is refused even alone: its accumulator may grow at every step (``s + s`` doubles a string
+    each time), which makes one step cost more than the last.
+    """
+    code = _words(cypher)
+    if reduce := _REDUCE.search(code):
+        return Uninterruptible("reduce", code[reduce.start() : reduce.start() + 40])
+    opens = {m.start(1) if m.group(1) else m.start(2) for m in _ITERATION.finditer(code)}
+    if len(opens) < 2:
+        return None
+    stack: list[bool] = []
+    for pos, ch in enumerate(code):
+        if ch in "([{":
+            iteration = pos in opens
+            if iteration and any(stack):
+                return Uninterruptible("nested", code[pos : pos + 40])
+            stack.append(iteration)
+        elif ch in ")]}" and stack:
+            stack.pop()
+    return None
 
 
 # -- range() bounds ------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_committed_notebooks_have_no_outputs(name: str) -> None:
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("notebooks-home")
-    # Started explicitly, the server outlives `demo`, so every kernel attaches to it in milliseconds.
+    # Started explicitly, the server outlives `demo`, so each kernel attaches to it in milliseconds.
     _cli(home, "store", "start")
     try:
         _cli(home, "demo", "--show", "1")

@@ -3,7 +3,10 @@
 Each PATH is a STIX 2.1 bundle or the simple JSON ``{"indicators": [...], "malware": [...],
 "tools": [...], "techniques": [...]}``. With ``--json``: one JSON object per input, one per line,
 in input order (``AttributionResult.to_json``; ``AttributionResult.from_json`` reads it back).
-The command line is the operator's own view of the graph: it attributes at full clearance.
+
+``--max-tlp`` (default ``clear``) is the clearance of the reader the answer is for: the model
+trained on what that clearance may see answers, and evidence and counts are filtered the same
+way, so an answer printed for a ``clear`` audience holds nothing learned from marked data.
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per input per line")
     p.add_argument("--model", default=None, help="model version (default: latest)")
     p.add_argument(
+        "--max-tlp",
+        default="clear",
+        help="the clearance the answer is for (clear, green, amber, amber+strict, red; "
+        "default clear): the model of that clearance answers, and evidence above it is left out",
+    )
+    p.add_argument(
         "--persist",
         action="store_true",
         help="store the activity and its PREDICTED_ACTOR hypotheses",
@@ -37,12 +46,15 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     if args.top_k < 1:
         raise ValidationError(f"--top-k must be at least 1 (got {args.top_k})")
+    level = TLP.parse(args.max_tlp)
     activities = [load_activity(p) for p in args.paths]  # refuse bad input before any work
-    attributor = Attributor.load(ctx.settings.home / "models", ctx.store(), version=args.model)
+    attributor = Attributor.load(
+        ctx.settings.home / "models", ctx.store(), version=args.model, max_tlp=level
+    )
     for path, activity in zip(args.paths, activities, strict=True):
-        result = attributor.attribute(activity, max_tlp=TLP.RED, top_k=args.top_k, input_name=path)
+        result = attributor.attribute(activity, max_tlp=level, top_k=args.top_k, input_name=path)
         if args.persist:
-            attributor.persist(activity, result)
+            attributor.persist(activity, result, max_tlp=level)
         if args.json:
             print(result.to_json(), flush=True)
         else:

@@ -52,8 +52,14 @@ def run(args: argparse.Namespace, ctx) -> int:
         from actorgraph.graph.library.guard import run_guarded
 
         timeout = args.timeout_ms or ctx.settings.cypher_timeout_ms
+        # A person at a terminal waits for a slot as long as a running query may take.
         rows, truncated = run_guarded(
-            store, args.query, params, timeout_ms=timeout, row_cap=ctx.settings.cypher_row_cap
+            store,
+            args.query,
+            params,
+            timeout_ms=timeout,
+            row_cap=ctx.settings.cypher_row_cap,
+            slot_wait_s=timeout / 1000,
         )
         if truncated:
             print(

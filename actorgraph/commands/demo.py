@@ -1,10 +1,12 @@
 """``actorgraph demo``: the whole product on the embedded store, start to finish.
 
 Steps: start the store, load MITRE ATT&CK, generate and load the synthetic demo world, train the
-attribution model, attribute the world's held-out activity (ranked tables with country roll-up and
-evidence), and compare the model with the baselines on all held-out clusters. A second run reuses
-what is loaded and trained: ingestion is idempotent and skipped when already done, and a model is
-retrained only when the graph's fingerprint changed.
+attribution model at clearance ``red`` (the whole graph; ``actorgraph train`` trains one model
+per TLP clearance, for keys below red, at several times the cost), attribute the world's held-out
+activity (ranked tables with country roll-up and evidence), and compare the model with the
+baselines on all held-out clusters. A second run reuses what is loaded and trained: ingestion is
+idempotent and skipped when already done, and a model is retrained only when the graph's
+fingerprint changed.
 """
 
 from __future__ import annotations
@@ -118,7 +120,10 @@ def run(args: argparse.Namespace, ctx) -> int:
         if state.get("world") == key and _count(store, "Campaign") > 60:
             return "already loaded (skipped)"
         files = [world_dir / f for f in meta["files"]["train"]]
-        reports = ingest_paths(store, list(progress(files, len(files), "bundles")))
+        from actorgraph.graph.tlp import TLP
+
+        bundles = list(progress(files, len(files), "bundles"))
+        reports = ingest_paths(store, bundles, max_tlp=TLP.RED)  # the operator's own load
         state["world"] = key
         return (
             f"{sum(r.n_nodes for r in reports):,} objects, "
@@ -138,14 +143,16 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     from actorgraph.gnn.attribute import Attributor
     from actorgraph.gnn.world_split import load_heldout
+    from actorgraph.graph.tlp import TLP
 
-    attributor = Attributor.load(ctx.settings.home / "models", store, version=version)
+    attributor = Attributor.load(
+        ctx.settings.home / "models", store, version=version, max_tlp=TLP.RED
+    )
     heldout = load_heldout(world_dir)
     labels = json.loads((world_dir / "heldout_labels.json").read_text())
 
     def attribute_some() -> int:
         from actorgraph.commands.attribute import format_result
-        from actorgraph.graph.tlp import TLP
 
         shown = _pick_examples(labels, args.show)
         for rel in shown:
@@ -195,19 +202,23 @@ def _count(store, label: str) -> int:
 
 
 def _train_or_reuse(ctx, seed: int) -> tuple[Any, str, str]:
+    """The demo's model: trained at clearance ``red`` (the whole graph, what the operator
+    sees), reused when a version's highest model was trained on the same graph."""
     from actorgraph.gnn import artefacts
     from actorgraph.gnn.dataset import export_graph
     from actorgraph.gnn.train import TrainConfig, train
+    from actorgraph.graph.tlp import TLP
 
     models = ctx.settings.home / "models"
-    snap = export_graph(ctx.store())
+    snap = export_graph(ctx.store(), max_tlp=TLP.RED)
     for meta in reversed(artefacts.list_versions(models) if models.exists() else []):
         if (
             meta.get("data_fingerprint") == snap.fingerprint()
             and meta.get("format") == artefacts.FORMAT
         ):
             version = meta["version"]
-            return artefacts.load(models, version), f"reused model {version}", version
+            trained = artefacts.load(models, version, max_tlp=TLP.RED)
+            return trained, f"reused model {version}", version
     trained = train(snap, TrainConfig(seed=seed), log=lambda line: print("   ", line, flush=True))
     version = artefacts.save(trained, models)
     return trained, f"model {version} saved", version
@@ -243,7 +254,8 @@ What next:
   actorgraph keys create --role analyst --tlp red    # an API key for it
   actorgraph query --list                            # the research Cypher library
   actorgraph query actor_profile --examples          # run one with its example parameters
-  actorgraph attribute {world}/heldout/activity-0001.json
+  actorgraph train                                   # a model per TLP clearance (keys below red)
+  actorgraph attribute --max-tlp red {world}/heldout/activity-0001.json
   actorgraph brief "APT28" --format html --out apt28.html
   notebooks/*.ipynb                                  # Jupyter (pip install jupyterlab) or VS Code
 """

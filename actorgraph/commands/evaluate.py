@@ -2,7 +2,9 @@
 
 Splits: leave-one-campaign-out over MITRE ATT&CK's attributed campaigns in the store, and, with
 ``--heldout DIR``, a demo world's held-out clusters (``DIR/heldout/*.json`` +
-``DIR/heldout_labels.json``) attributed by the latest model.
+``DIR/heldout_labels.json``) attributed by the latest model. Both evaluate at clearance ``red``
+(the whole graph, the latest version's ``red`` model): an operator's measurement, never shown
+to a key.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ def run(args: argparse.Namespace, ctx) -> int:
     from actorgraph.gnn.dataset import export_graph
     from actorgraph.gnn.evaluate import format_table, leave_one_campaign_out
     from actorgraph.gnn.train import TrainConfig
+    from actorgraph.graph.tlp import TLP
 
-    snap = export_graph(ctx.store())
+    snap = export_graph(ctx.store(), max_tlp=TLP.RED)
     log = None if args.json else (lambda line: print(line, file=sys.stderr))
     config = TrainConfig(seed=args.seed)
     if args.epochs is not None:
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         from actorgraph.gnn.evaluate import evaluate_heldout
         from actorgraph.gnn.world_split import load_heldout
 
-        trained = artefacts.load(ctx.settings.home / "models")
+        trained = artefacts.load(ctx.settings.home / "models", max_tlp=TLP.RED)
         results.append(evaluate_heldout(trained, load_heldout(args.heldout)))
     if args.json:
         ctx.out(results)

@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, ctx: Any) -> int:
     from actorgraph.graph.ingest import ingest_attack, ingest_paths
+    from actorgraph.graph.tlp import TLP
 
     if not args.paths and not args.attack:
         raise ValidationError("give one or more PATHs to ingest, or --attack")
@@ -55,8 +56,12 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     error: IngestError | None = None
     if args.paths:
         try:
+            # The CLI is the operator, who holds every level: it writes as TLP.RED (still
+            # never lowering a marking).
             reports.extend(
-                ingest_paths(store, args.paths, fmt=args.fmt, batch_size=args.batch_size)
+                ingest_paths(
+                    store, args.paths, max_tlp=TLP.RED, fmt=args.fmt, batch_size=args.batch_size
+                )
             )
         except IngestError as exc:
             reports.extend(getattr(exc, "reports", []))

@@ -89,8 +89,9 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
         return 0
     params: dict[str, Any] = query.example_params() if args.examples else {}
     params.update(parse_pairs(args.param))
-    if args.max_tlp is not None:
-        params["max_tlp"] = int(TLP.parse(args.max_tlp))
+    # The local CLI reads the store itself, so its operator is cleared for everything; --max-tlp
+    # answers as a reader of a lower clearance would be answered.
+    clearance = TLP.RED if args.max_tlp is None else TLP.parse(args.max_tlp)
     store = ctx.store()  # opened (maybe started) before the clock starts
     started = time.perf_counter()
     rows = queries.run_query(
@@ -99,6 +100,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
         params,
         timeout_ms=args.timeout_ms or ctx.settings.cypher_timeout_ms,
         row_cap=ctx.settings.cypher_row_cap,
+        tlp_clearance=int(clearance),
     )
     elapsed_ms = (time.perf_counter() - started) * 1000
     if args.json:

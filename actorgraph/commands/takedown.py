@@ -1,4 +1,9 @@
-"""``actorgraph takedown ACTOR|--campaign ID [--since DATE] [--out DIR]``: abuse-report packages."""
+"""``actorgraph takedown ACTOR|--campaign ID [--since DATE] [--out DIR]``: abuse-report packages.
+
+Packages go to registrars and hosters, third parties: they use clear data unless ``--max-tlp``
+says otherwise, every item states its TLP, and ``--out`` refuses a level above TLP:AMBER (the
+summary may still be read on the analyst's own screen at any level).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--campaign", help="one campaign's STIX id instead of an actor")
     p.add_argument("--since", help="only what was last seen on or after this date (YYYY-MM-DD)")
     p.add_argument(
-        "--max-tlp", default="red", help="use only data marked up to this TLP level (default red)"
+        "--max-tlp",
+        default="clear",
+        help="use only data marked up to this TLP level (default clear); --out writes at most"
+        " amber, since the files go to third parties",
     )
     p.add_argument(
         "--hub-actors",
@@ -49,13 +57,15 @@ def run(args: argparse.Namespace, ctx) -> int:
     )
     summary = package.summary()
     if args.out:
-        summary["files"] = [str(p) for p in write_takedown(package, args.out)]
+        files = write_takedown(package, args.out, max_tlp=package.max_tlp)
+        summary["files"] = [str(p) for p in files]
     if args.json:
         ctx.out(summary)
         return 0
     who = (summary["actor"] or {}).get("name") or args.campaign
     lines = [
-        f"Takedown package for {who}: {summary['domains']} domains,"
+        f"Takedown package for {who} (TLP:{summary['tlp'].upper()}, data up to"
+        f" TLP:{summary['max_tlp'].upper()}): {summary['domains']} domains,"
         f" {summary['addresses']} addresses"
     ]
     for title, groups in (
@@ -65,7 +75,8 @@ def run(args: argparse.Namespace, ctx) -> int:
         for name, records in groups.items():
             lines.append(f"  {title.removesuffix('s')} {name}: {len(records)}")
             lines.extend(
-                f"    {r.value}  last seen {(r.last_seen or '?')[:10]}  confidence {r.confidence}"
+                f"    {r.value}  TLP:{r.tlp.upper()}  last seen {(r.last_seen or '?')[:10]}"
+                f"  confidence {r.confidence}"
                 for r in records[:5]
             )
     reasons = ", ".join(f"{k} {v}" for k, v in summary["excluded_by_reason"].items())

@@ -1,4 +1,9 @@
-"""``actorgraph train [--seed N]``: train the attribution model on what the store holds."""
+"""``actorgraph train [--seed N]``: train the attribution models on what the store holds.
+
+One model per TLP clearance that has data (``gnn.dataset.export_levels``), each trained only on
+what a key of that clearance may see; a level whose visible graph is the same as the level
+below shares that level's model. All of them are saved as one version (``gnn.artefacts``).
+"""
 
 from __future__ import annotations
 
@@ -32,20 +37,33 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     from actorgraph.gnn import artefacts
-    from actorgraph.gnn.dataset import export_graph
-    from actorgraph.gnn.train import TrainConfig, train
+    from actorgraph.gnn.clearances import train_per_clearance
+    from actorgraph.gnn.train import TrainConfig
 
     config = TrainConfig(seed=args.seed, use_gnn=args.gnn, pretrain_batch_size=args.minibatch)
     if args.epochs is not None:
         config.epochs = args.epochs
-    snap = export_graph(ctx.store())
     log = None if args.json else (lambda line: print(line, file=sys.stderr))
-    trained = train(snap, config, log=log)
-    version = artefacts.save(trained, ctx.settings.home / "models")
-    metrics = {"version": version, **trained.metrics}
+    models = train_per_clearance(ctx.store(), config, log=log)
+    version = artefacts.save(list(models.values()), ctx.settings.home / "models")
+    served = {
+        level.label: model.label if model is not None else None
+        for level, model in artefacts.serving(models).items()
+    }
+    top = models[max(models)]
+    # The highest model's metrics at the top level, as before per-clearance models.
+    metrics = {
+        "version": version,
+        **top.metrics,
+        "clearances": served,
+        "models": {level.label: t.metrics for level, t in models.items()},
+    }
     if args.json:
         ctx.out(metrics)
     else:
         ctx.out(f"model {version} saved to {ctx.settings.home / 'models' / version}")
-        ctx.out("\n".join(f"  {k}: {v}" for k, v in metrics.items() if k != "version"))
+        for level, model in served.items():
+            ctx.out(f"  clearance {level:<13} {'model ' + model if model else 'no model'}")
+        ctx.out(f"metrics of the {top.snapshot.max_tlp.label} model:")
+        ctx.out("\n".join(f"  {k}: {v}" for k, v in top.metrics.items()))
     return 0

@@ -38,16 +38,18 @@ def attribute(
     state: StateDep,
 ) -> Attribution:
     """Rank known actors for the activity, with calibrated scores, a country roll-up, an
-    "unknown actor" score and the evidence paths, all within the key's TLP clearance.
-    ``persist: true`` stores the activity and its ``PREDICTED_ACTOR`` hypotheses."""
-    attributor = state.model.get()
+    "unknown actor" score and the evidence paths, all within the key's TLP clearance: the
+    model answering was trained only on data the key may see. ``persist: true`` stores the
+    activity and its ``PREDICTED_ACTOR`` hypotheses, marked with the key's clearance."""
+    attributor = state.model.for_clearance(key.tlp_level)
     if attributor is None:
-        raise Problem(503, state.model.reason, slug="no-model")
+        raise Problem(503, state.model.reason_for(key.tlp_level), slug="no-model")
     activity = _activity(body)
     result = attributor.attribute(activity, max_tlp=key.tlp_level, top_k=body.top_k)
     persisted = None
     if body.persist:
-        persisted = Persisted(campaign_id=attributor.persist(activity, result))
+        campaign = attributor.persist(activity, result, max_tlp=key.tlp_level)
+        persisted = Persisted(campaign_id=campaign)
     best = result.candidates[0].score if result.candidates else None
     top = "candidate" if best is not None and best >= result.unknown else "unknown"
     state.metrics.attributions.inc(top, "yes" if body.persist else "no")

@@ -30,10 +30,14 @@ def ingest_bundle(
     fmt: Annotated[str, Query(pattern="^(auto|stix|misp)$")] = "auto",
 ) -> dict[str, Any]:
     """Validate the whole input, then write it; a refused input writes nothing (422 names the
-    offending object and why)."""
+    offending object and why). The key writes at its clearance: input marked above it is
+    refused, and objects held above it are neither changed nor linked to, answered as if
+    absent (docs/SECURITY.md, finding 2)."""
     try:
         _check_envelope(bundle)
-        report = ingest_object(store, bundle, source or f"api:{key.name}", fmt=fmt)
+        report = ingest_object(
+            store, bundle, source or f"api:{key.name}", max_tlp=key.tlp_level, fmt=fmt
+        )
     except IngestError:
         state.metrics.ingested.inc("refused")
         raise

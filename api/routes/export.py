@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
 from actorgraph.api.deps import AnalystKey, ReaderKey, StoreDep
+from actorgraph.api.export_cache import exports
 from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
 from actorgraph.graph.attribution import AttributionResult
 from actorgraph.graph.reports.attribution_stix import attribution_to_stix
@@ -51,10 +52,18 @@ def export(
 ) -> Response:
     """A STIX 2.1 bundle of an actor (campaigns, malware, techniques, indicators and their
     infrastructure) or of the whole graph, narrowed to a time window. Original STIX ids and TLP
-    markings are kept; nothing above the key's clearance (or a lower ``max_tlp``) is included."""
+    markings are kept; nothing above the key's clearance (or a lower ``max_tlp``) is included.
+    The answer is kept until the graph changes (api/export_cache.py): a repeat is the same
+    bundle, id and timestamps included."""
     ceiling = key.tlp_level if max_tlp is None else min(max_tlp, key.tlp_level)
-    bundle = export_bundle(store, actor=actor, since=since, until=until, max_tlp=ceiling)
-    return Response(json.dumps(bundle, ensure_ascii=False), media_type=STIX_MEDIA_TYPE)
+
+    def compute() -> bytes:
+        bundle = export_bundle(store, actor=actor, since=since, until=until, max_tlp=ceiling)
+        return json.dumps(bundle, ensure_ascii=False).encode("utf-8")
+
+    # Keyed by the ceiling, never the key: keys of one clearance share what they may all see.
+    body = exports.get(store, ("export", ceiling, actor, since, until), compute)
+    return Response(body, media_type=STIX_MEDIA_TYPE)
 
 
 @router.post(

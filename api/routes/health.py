@@ -22,7 +22,8 @@ def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 def readyz(state: StateDep) -> JSONResponse:
-    """Ready to serve: the store answers and the attribution model is loaded."""
+    """Ready to serve: the store answers and the attribution model is loaded (with the
+    clearances its per-clearance models serve)."""
     checks: dict[str, dict[str, Any]] = {}
     ok = True
     try:
@@ -37,6 +38,11 @@ def readyz(state: StateDep) -> JSONResponse:
         checks["model"] = {"ok": False, "error": state.model.reason}
     else:
         checks["model"] = {"ok": True, "version": getattr(model, "version", None)}
+        # The clearances a model serves (one model per clearance): which levels hold data of
+        # their own is not said, only which keys get an answer.
+        served = getattr(model, "clearances", None)
+        if served is not None:
+            checks["model"]["clearances"] = served
         if state.model.reload_error:  # a newer version exists but could not be loaded
             checks["model"]["reload_error"] = state.model.reload_error
     body = Health(status="ok" if ok else "unavailable", checks=checks)

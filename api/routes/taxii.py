@@ -154,8 +154,13 @@ def _root(api_root: str) -> None:
 
 @router.get("/", response_class=TaxiiResponse)
 def discovery(request: Request, key: TaxiiKey) -> TaxiiResponse:
-    """TAXII 2.1 server discovery."""
-    base = str(request.base_url).rstrip("/")
+    """TAXII 2.1 server discovery.
+
+    The API root is a relative URL (TAXII 2.1 allows them): an absolute one would be built from
+    the Host header the caller sent, which is the caller's to choose. Only the server's own
+    configuration (uvicorn's ``root_path``, behind a proxy) prefixes it.
+    """
+    base = str(request.scope.get("root_path") or "").rstrip("/")
     return TaxiiResponse(
         {
             "title": "actorgraph TAXII 2.1",

@@ -3,8 +3,15 @@
 A reader (STIX, MISP, ATT&CK) turns its input into an ``IngestBatch``: nodes per label and id,
 edges per (source label, type, target label) and (source id, target id), and the values it
 refused. Nothing here knows a store or a file format. Adding the same node twice merges it the
-way the writer merges into the graph: list properties are unioned, and a copy with an older
-``modified`` does not overwrite a newer one.
+way the writer merges into the graph: list properties are unioned, the marking is the stricter of
+the two whatever ``modified`` says, and a copy with an older ``modified`` does not overwrite the
+other properties of a newer one.
+
+STIX ids are kept per marking: beside ``stix_ids`` a node holds ``stix_id_levels``, one entry
+``"<tlp_level>:<stix id>"`` per id and marking it came with (an id sent at two markings has two
+entries; the stricter counts). An export names only the ids visible at its clearance
+(:func:`visible_stix_ids`), so a node never republishes an id at a lower marking than the
+object it came from.
 """
 
 from __future__ import annotations
@@ -19,8 +26,12 @@ LABELS = frozenset(_LABELS)
 # PREDICTED_ACTOR is allowed: readers produce it only from a STIX attributed-to marked
 # x_actorgraph_hypothesis (our own export), so a hypothesis read back stays a hypothesis.
 REL_TYPES = frozenset(_REL_TYPES)
+# The marking of a node or relationship (graph.tlp.marking): never lowered by a merge.
+MARKING_PROPS = ("tlp", "tlp_level")
+# Each STIX id with the marking it came with (see the module docstring).
+ID_LEVELS = "stix_id_levels"
 # Properties that accumulate across sources instead of being replaced.
-LIST_PROPS = ("sources", "stix_ids", "aliases", "aliases_lc")
+LIST_PROPS = ("sources", "stix_ids", ID_LEVELS, "aliases", "aliases_lc")
 
 EdgeKey = tuple[str, str, str]
 
@@ -58,11 +69,19 @@ class IngestBatch:
     def add_node(self, label: str, node_id: str, props: dict[str, Any]) -> dict[str, Any]:
         """Add or merge a node; returns its merged properties.
 
+        Each of the row's ``stix_ids`` is recorded in ``stix_id_levels`` at the row's marking
+        (readers give one row per STIX object), unless the row says ``stix_id_levels: None``
+        (input read without its markings, never written).
+
         Raises:
             ValueError: ``label`` is not a label of the graph model.
         """
         if label not in LABELS:
             raise ValueError(f"unknown node label {label!r} (known: {sorted(LABELS)})")
+        if props.get("stix_ids") and ID_LEVELS not in props:  # None: markings not read
+            level = int(props.get("tlp_level") or 0)
+            entries = [id_level(level, sid) for sid in props["stix_ids"]]
+            props = {**props, ID_LEVELS: entries}
         by_id = self.nodes.setdefault(label, {})
         existing = by_id.get(node_id)
         if existing is None:
@@ -128,16 +147,22 @@ def merge_props(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]
     """Merge ``new`` into ``existing`` in place and return it.
 
     ``None`` values are dropped (a store would delete the property). List properties in
-    ``LIST_PROPS`` are unioned in order. Other properties take the new value unless the new copy
-    has an older ``modified`` than the existing one, in which case it only fills gaps.
+    ``LIST_PROPS`` are unioned in order. The marking (``MARKING_PROPS``) is the stricter of the
+    two, whatever ``modified`` says: nothing merged into a node or relationship lowers it. Other
+    properties take the new value unless the new copy has an older ``modified`` than the
+    existing one, in which case it only fills gaps.
     """
     older = (
         existing.get("modified") is not None
         and new.get("modified") is not None
         and new["modified"] < existing["modified"]
     )
+    if new.get("tlp_level") is not None and (
+        existing.get("tlp_level") is None or new["tlp_level"] > existing["tlp_level"]
+    ):
+        existing.update((k, new[k]) for k in MARKING_PROPS if new.get(k) is not None)
     for key, value in new.items():
-        if value is None:
+        if value is None or key in MARKING_PROPS:
             continue
         if key in LIST_PROPS:
             union = list(existing.get(key) or [])
@@ -148,3 +173,23 @@ def merge_props(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]
         elif not older or key not in existing:
             existing[key] = value
     return existing
+
+
+def id_level(level: int, stix_id: str) -> str:
+    """The ``stix_id_levels`` entry of ``stix_id`` marked at ``level``."""
+    return f"{int(level)}:{stix_id}"
+
+
+def visible_stix_ids(props: dict[str, Any], max_tlp: int) -> list[str]:
+    """The node's ``stix_ids`` whose marking is at most ``max_tlp``, in their order.
+
+    An id sent at several markings counts at the strictest; an id without an entry (a node
+    written before ids were kept per marking) counts at the node's own marking.
+    """
+    levels: dict[str, int] = {}
+    for entry in props.get(ID_LEVELS) or []:
+        level, _, stix_id = str(entry).partition(":")
+        if level.isdigit():
+            levels[stix_id] = max(levels.get(stix_id, 0), int(level))
+    own = int(props.get("tlp_level") or 0)
+    return [sid for sid in props.get("stix_ids") or [] if levels.get(sid, own) <= max_tlp]

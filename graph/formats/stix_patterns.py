@@ -5,6 +5,17 @@ indicators. The OASIS ``stix2-patterns`` parser validates the syntax and lists t
 this module keeps the ones that pin a concrete observable value (``=`` and ``IN``) on the
 object paths actorgraph models, and maps them to indicator kinds. Ranges (``ISSUBSET``),
 wildcards (``LIKE``, ``MATCHES``) and negations name no single value and are left out.
+
+Patterns arrive from anyone holding an analyst or ingest key, and the ANTLR parser costs about
+5 ms of CPU per kilobyte, recurses once per joined comparison and once per nesting level. So a
+pattern is measured by a linear scan before any parser sees it, and refused when it is longer
+than ``MAX_PATTERN_CHARS``, makes more than ``MAX_PATTERN_COMPARISONS`` comparisons or nests
+brackets and parentheses deeper than ``MAX_PATTERN_DEPTH``. Within those bounds the worst
+shapes parse in well under a second (tests/graph/formats/test_stix_pattern_bounds.py), which is
+how parse time is bounded: the parser itself cannot be interrupted. Many patterns each within
+the bounds add up, so one input (a bundle) also gets a ``ParseBudget``: at most
+``MAX_PARSED_CHARS`` characters of patterns through the full parser, a few seconds of CPU.
+Patterns the fast path reads (nearly all real ones) cost nothing against it.
 """
 
 from __future__ import annotations
@@ -17,6 +28,40 @@ from stix2patterns.exceptions import ParseException
 from stix2patterns.v21.pattern import Pattern
 
 from actorgraph.graph.errors import InvalidIndicator
+
+# The documented bounds of one pattern (docs/SECURITY.md). Real indicators name one to a few
+# values; a feed with more splits them over several indicators.
+MAX_PATTERN_CHARS = 65_536
+"""Longest pattern accepted, in characters."""
+MAX_PATTERN_COMPARISONS = 500
+"""Most comparisons (``object-type:path <op> value``) in one pattern; an ``IN`` set is one."""
+MAX_PATTERN_DEPTH = 64
+"""Deepest nesting of ``[...]`` and ``(...)``."""
+MAX_PARSED_CHARS = 1_048_576
+"""Most characters of patterns one input may send through the full parser, in total."""
+
+
+class ParseBudget:
+    """What is left of one input's ``MAX_PARSED_CHARS`` (one per bundle being validated)."""
+
+    def __init__(self, chars: int = MAX_PARSED_CHARS) -> None:
+        self.chars = chars
+        self.left = chars
+
+    def spend(self, pattern: str) -> None:
+        """Charge ``pattern`` before the full parser reads it.
+
+        Raises:
+            InvalidIndicator: the input's patterns need more than the budget.
+        """
+        self.left -= len(pattern)
+        if self.left < 0:
+            raise _refused(
+                pattern,
+                f"this input's patterns need more than {self.chars:,} characters of full "
+                "parsing; split it into smaller inputs",
+            )
+
 
 # (object type, object path) -> indicator kind; None = detect from the value.
 _HASH_KINDS = {
@@ -127,14 +172,67 @@ def _fast_comparisons(pattern: str) -> list[Comparison] | None:
     return out
 
 
-def pattern_comparisons(pattern: str) -> list[Comparison]:
-    """Every modelled ``=``/``IN`` comparison of ``pattern`` (see :func:`parse_pattern`)."""
+def pattern_comparisons(pattern: str, budget: ParseBudget | None = None) -> list[Comparison]:
+    """Every modelled ``=``/``IN`` comparison of ``pattern`` (see :func:`parse_pattern`).
+
+    Args:
+        pattern: a STIX 2.1 pattern string.
+        budget: the input's full-parsing budget, charged when the fast path cannot read it.
+
+    Raises:
+        InvalidIndicator: the pattern is empty, over the bounds of this module or the budget,
+            or not valid STIX 2.1 pattern syntax.
+    """
     if not isinstance(pattern, str) or not pattern.strip():
         raise InvalidIndicator(str(pattern), "invalid STIX pattern: empty")
+    check_pattern_bounds(pattern)
     fast = _fast_comparisons(pattern)
     if fast is not None:
         return fast
+    if budget is not None:
+        budget.spend(pattern)
     return _full_comparisons(pattern)
+
+
+# A string literal of a pattern ('...', b'...', h'...', t'...'): data, not structure.
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'", re.DOTALL)
+_NESTING = re.compile(r"[\[\]()]")
+_SHOWN_CHARS = 80
+
+
+def check_pattern_bounds(pattern: str) -> None:
+    """Refuse a pattern over the documented bounds, in time linear in its length.
+
+    Raises:
+        InvalidIndicator: longer than ``MAX_PATTERN_CHARS``, more than
+            ``MAX_PATTERN_COMPARISONS`` comparisons, or nested deeper than ``MAX_PATTERN_DEPTH``.
+    """
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise _refused(pattern, f"longer than {MAX_PATTERN_CHARS:,} characters ({len(pattern):,})")
+    structure = _QUOTED.sub("''", pattern)
+    # Outside string literals a colon only separates an object type from its path: one per
+    # comparison. An unterminated literal leaves its colons in, which can only over-count.
+    comparisons = structure.count(":")
+    if comparisons > MAX_PATTERN_COMPARISONS:
+        raise _refused(
+            pattern, f"more than {MAX_PATTERN_COMPARISONS:,} comparisons ({comparisons:,})"
+        )
+    depth = 0
+    for match in _NESTING.finditer(structure):
+        depth += 1 if match.group() in "[(" else -1
+        if depth > MAX_PATTERN_DEPTH:
+            raise _refused(pattern, f"nested deeper than {MAX_PATTERN_DEPTH} brackets")
+
+
+def _refused(pattern: str, why: str) -> InvalidIndicator:
+    return InvalidIndicator(_shown(pattern), f"invalid STIX pattern: {why}")
+
+
+def _shown(pattern: str) -> str:
+    """The pattern as an error quotes it: its start, not megabytes of it."""
+    if len(pattern) <= _SHOWN_CHARS:
+        return pattern
+    return f"{pattern[:_SHOWN_CHARS]}... ({len(pattern):,} characters)"
 
 
 def _full_comparisons(pattern: str) -> list[Comparison]:
@@ -142,7 +240,11 @@ def _full_comparisons(pattern: str) -> list[Comparison]:
     try:
         data = Pattern(pattern).inspect()
     except ParseException as exc:
-        raise InvalidIndicator(pattern, f"invalid STIX pattern: {exc}") from exc
+        raise InvalidIndicator(_shown(pattern), f"invalid STIX pattern: {exc}") from exc
+    except RecursionError as exc:
+        # The bounds keep patterns well inside Python's stack; this is the last line behind them
+        # for a caller already deep in its own stack.
+        raise _refused(pattern, "nested too deeply for the parser") from exc
     out: list[Comparison] = []
     for object_type, comparisons in data.comparisons.items():
         for path_parts, operator, literal in comparisons:
@@ -195,12 +297,12 @@ def _literal(literal: str, pattern: str) -> str | int | None:
         return None
     if re.fullmatch(r"-?\d+\.\d+", literal):
         return None
-    raise InvalidIndicator(pattern, f"invalid STIX pattern: unexpected literal {literal!r}")
+    raise InvalidIndicator(_shown(pattern), f"invalid STIX pattern: unexpected literal {literal!r}")
 
 
 def _set_literal(literal: str, pattern: str) -> list[str | int | None]:
     inner = literal.strip()
     if not (inner.startswith("(") and inner.endswith(")")):
-        raise InvalidIndicator(pattern, f"invalid STIX pattern: unexpected set {literal!r}")
+        raise InvalidIndicator(_shown(pattern), f"invalid STIX pattern: unexpected set {literal!r}")
     items = re.findall(r"'(?:[^'\\]|\\.)*'|[^,\s()]+", inner[1:-1])
     return [_literal(item, pattern) for item in items]

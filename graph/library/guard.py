@@ -1,6 +1,7 @@
 """The guards on ad hoc Cypher (`actorgraph cypher`, `POST /v1/cypher`): read-only, bounded, capped.
 
-The first of two guards is a keyword scan that refuses anything but reads.
+The first of two guards is a keyword scan that refuses anything but reads, and anything the
+engine could not stop at its timeout (see ``check_interruptible``).
 
 The second guard is the engine: ad hoc Cypher always runs through
 ``store.query(..., read_only=True)`` (FalkorDB ``GRAPH.RO_QUERY``, a Neo4j read transaction),
@@ -11,6 +12,10 @@ reach the engine, and so that a backend whose read-only path is weaker stays saf
 The scan reads the text through the one Cypher lexer (``actorgraph.graph.lexer``), which also
 decides what counts as a write: ``WHERE n.name = 'CREATE'`` is allowed while ``CREATE (n)`` is
 not. The ``range()`` bound check runs here and again in every store, in front of its engine.
+
+Every ad hoc query also holds one of the store's ad hoc slots while it runs
+(``GraphStore.adhoc_slot``): the engine has more threads than slots, so however long ad hoc
+queries run, the API's own reads keep a thread.
 """
 
 from __future__ import annotations
@@ -20,8 +25,12 @@ from typing import Any
 
 from actorgraph.graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError
 from actorgraph.graph.lexer import (
+    ADHOC_PROCEDURE_NAMES,
+    ADHOC_PROCEDURES,
     READ_PROCEDURES,
+    called_procedures,
     check_bounded,
+    find_uninterruptible,
     find_write,
     strip_literals,
     unterminated,
@@ -47,11 +56,43 @@ def check_read_only(cypher: str) -> None:
     elif write.kind == "keyword":
         message = f"{write.name!r} is not allowed: ad hoc Cypher is read-only"
     else:
-        message = (
-            f"CALL {write.name} is not allowed: only read procedures "
-            f"({', '.join(sorted(READ_PROCEDURES))}) may be called"
-        )
+        message = f"CALL {write.name} is not allowed: {_ALLOWED}"
     raise ReadOnlyViolation(message, cypher)
+
+
+_ALLOWED = f"ad hoc Cypher may call only {', '.join(ADHOC_PROCEDURE_NAMES)}"
+_REWRITE = (
+    "the engine cannot stop it at the timeout; write the iteration with UNWIND and aggregate "
+    "(sum, collect, ...), which the timeout cuts off"
+)
+
+
+def check_interruptible(cypher: str) -> None:
+    """Refuse what the engine could not stop at its timeout: it checks between records only.
+
+    So procedures other than ``ADHOC_PROCEDURES`` (``algo.betweenness`` ran 13.7 s past a 5 s
+    timeout), ``reduce()`` (one that doubles a string went on for minutes and gigabytes) and
+    list iterations nested in one another (a nested ``reduce`` ran 14.8 s past) are refused.
+
+    Raises:
+        ValidationError: naming the procedure or construct, and what to write instead.
+    """
+    for name in called_procedures(cypher):
+        # Procedures that are not reads at all are check_read_only's to refuse (403).
+        if name.lower() in READ_PROCEDURES and name.lower() not in ADHOC_PROCEDURES:
+            raise ValidationError(
+                f"CALL {name} is not allowed in ad hoc Cypher: the engine cannot stop a "
+                f"procedure at the timeout; {_ALLOWED}"
+            )
+    found = find_uninterruptible(cypher)
+    if found is None:
+        return
+    if found.kind == "reduce":
+        raise ValidationError(f"reduce() is not allowed in ad hoc Cypher: {_REWRITE}")
+    raise ValidationError(
+        f"a list iteration nested in another ({found.text.strip()!r}...) is not allowed in ad "
+        f"hoc Cypher: {_REWRITE}"
+    )
 
 
 def check_param_names(params: dict[str, object], where: str = "parameter") -> None:
@@ -111,17 +152,29 @@ def run_guarded(
     *,
     timeout_ms: int,
     row_cap: int,
+    slot_wait_s: float = 1.0,
 ) -> tuple[list[dict[str, Any]], bool]:
     """Run researcher-written Cypher read-only, bounded in time and rows.
 
-    Every check of this module, then ``store.query(read_only=True)`` with the engine-side cap.
+    Every check of this module, then ``store.query(read_only=True)`` with the engine-side cap,
+    inside one of the store's ad hoc slots.
+
+    Args:
+        store: the graph.
+        cypher: the query text.
+        params: its parameters.
+        timeout_ms: the engine cuts the query off after this long.
+        row_cap: at most this many rows come back.
+        slot_wait_s: how long to wait for an ad hoc slot when all are taken.
 
     Returns:
         (at most ``row_cap`` rows, whether more rows existed).
 
     Raises:
         ReadOnlyViolation: the text writes, calls a procedure, or reaches outside the graph.
-        ValidationError: bad parameter names, an unbounded ``range()``, no final ``RETURN``.
+        ValidationError: bad parameter names, an unbounded ``range()``, work the engine could
+            not stop at the timeout, no final ``RETURN``.
+        StoreBusy: every ad hoc slot stayed taken for ``slot_wait_s``.
         QueryTimeout: the engine cut the query off.
     """
     params = dict(params or {})
@@ -129,14 +182,17 @@ def run_guarded(
     if ROW_CAP_PARAM in params:
         raise ValidationError(f"parameter name {ROW_CAP_PARAM!r} is reserved")
     check_read_only(cypher)
+    check_interruptible(cypher)
     check_bounded(cypher, params)
+    capped = with_row_cap(cypher)
     try:
-        rows = store.query(
-            with_row_cap(cypher),
-            {**params, ROW_CAP_PARAM: row_cap + 1},
-            read_only=True,
-            timeout_ms=timeout_ms,
-        )
+        with store.adhoc_slot(slot_wait_s):
+            rows = store.query(
+                capped,
+                {**params, ROW_CAP_PARAM: row_cap + 1},
+                read_only=True,
+                timeout_ms=timeout_ms,
+            )
     except QueryError as exc:
         if "RETURN *" in str(exc) and not isinstance(exc, QueryTimeout):
             raise ValidationError(

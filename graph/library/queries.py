@@ -6,9 +6,11 @@ or GUIDs, a missing ``LIMIT``, a ``$param`` used but not declared (or declared b
 written into the query where a parameter belongs, a write clause, or Cypher outside the subset that
 runs on both Neo4j 5 and FalkorDB (``docs/falkordb-cypher.md``).
 
-``$max_tlp`` is reserved: every query filters the nodes it walks with
-``coalesce(x.tlp_level, 0) <= $max_tlp`` and ``run_query`` fills it from the caller's clearance,
-so a query file never declares it and a user can lower it but never raise it above clearance.
+``$max_tlp`` is reserved: every query filters each node and relationship it matches with
+``coalesce(x.tlp_level, 0) <= $max_tlp`` where it matches it (``tlp_lint.py``: a pattern the
+filter does not cover is refused, naming it), reads an actor's country only through its visible
+origin (``origin.py``), and ``run_query`` fills ``$max_tlp`` from the caller's clearance, which
+it requires: a query file never declares it and a user can lower it but never raise it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from actorgraph.cypher import CYPHER_DIR, QUERIES_DIR
 from actorgraph.graph.errors import NotFound, ValidationError
 from actorgraph.graph.formats.indicators import KINDS as INDICATOR_KINDS
 from actorgraph.graph.lexer import find_write, split_literals
+from actorgraph.graph.library.origin import origin
+from actorgraph.graph.library.tlp_lint import tlp_problems
 from actorgraph.graph.schema import LABELS, REL_TYPES
 from actorgraph.graph.store import GraphStore, Row
 from actorgraph.graph.tlp import SPELLINGS as TLP_SPELLINGS
@@ -76,8 +80,17 @@ _INFRA_KINDS = (
     "other",
 )
 _OUTPUT_WORDS = ("", " ", ", ", ":", " -> ", "|")
+_COUNTRY_SOURCES = ("stix",)  # what origin() calls a country stated by a relationship
 ALLOWED_STRING_LITERALS = frozenset(
-    (*INDICATOR_KINDS, *_INFRA_KINDS, *LABELS, *REL_TYPES, *TLP_SPELLINGS, *_OUTPUT_WORDS)
+    (
+        *INDICATOR_KINDS,
+        *_INFRA_KINDS,
+        *LABELS,
+        *REL_TYPES,
+        *TLP_SPELLINGS,
+        *_OUTPUT_WORDS,
+        *_COUNTRY_SOURCES,
+    )
 )
 # Numbers that are constants of the model (TLP levels, hop counts, seconds per day, percent),
 # not thresholds a user would want to tune.
@@ -238,6 +251,8 @@ def lint_query(q: ResearchQuery) -> list[str]:
         problems.append("max_tlp is reserved (filled by run_query); do not declare it")
     if "max_tlp" not in used:
         problems.append("query must filter what it walks with coalesce(x.tlp_level, 0) <= $max_tlp")
+    problems += tlp_problems(code)
+    problems += _country_problems(code)
     if missing := sorted(used - set(declared) - RESERVED_PARAMS):
         problems.append(f"parameters used but not declared: {missing}")
     if unused := sorted(set(declared) - used):
@@ -254,6 +269,26 @@ def lint_query(q: ResearchQuery) -> list[str]:
                 coerce_value(p, p.default)
         except ValidationError as exc:
             problems.append(f"parameter {p.name!r}: bad example or default: {exc}")
+    return problems
+
+
+_COUNTRY_READ = re.compile(r"\b([A-Za-z_]\w*)\.country\b")
+
+
+def _country_problems(code: str) -> list[str]:
+    """An actor's ``country`` read directly: it must come through ``origin()``, which takes it
+    from a visible ``ORIGINATES_FROM`` relationship before the actor's own property."""
+    flat = " ".join(code.split())
+    problems = []
+    for var in sorted({m.group(1) for m in _COUNTRY_READ.finditer(flat)}):
+        expected, _ = split_literals(origin(var))  # compared as code, literals blanked alike
+        rest = flat.replace(" ".join(expected.split()), " ")
+        if re.search(rf"\b{re.escape(var)}\.country\b", rest):
+            problems.append(
+                f"TLP: {var}.country is read directly; an origin stated by a relationship above "
+                f"the reader's clearance must not show: use the origin expression "
+                f"(graph/library/origin.py) {' '.join(origin(var).split())[:60]}..."
+            )
     return problems
 
 
@@ -335,15 +370,21 @@ def coerce_value(param: QueryParameter, value: Any) -> Any:
 
 
 def bind_parameters(
-    query: ResearchQuery, params: Mapping[str, Any], *, row_cap: int, tlp_clearance: int | None
+    query: ResearchQuery, params: Mapping[str, Any], *, row_cap: int, tlp_clearance: int
 ) -> dict[str, Any]:
     """Validated, typed parameters for ``query``: defaults filled, ``max_tlp`` and ``limit`` capped.
 
+    Args:
+        query: the query.
+        params: the caller's values.
+        row_cap: the highest ``limit``.
+        tlp_clearance: the caller's clearance 0..4, required (``TLP.RED`` for everything).
+
     Raises:
         ValidationError: an unknown or missing parameter, a value of the wrong type, ``max_tlp``
-            above the clearance, or a ``limit`` below 1.
+            above the clearance, a clearance that is not a level, or a ``limit`` below 1.
     """
-    clearance = MAX_TLP if tlp_clearance is None else tlp_clearance
+    clearance = tlp_clearance
     if not (isinstance(clearance, int) and 0 <= clearance <= MAX_TLP):
         raise ValidationError(f"TLP clearance must be an integer 0..4, got {tlp_clearance!r}")
     known = {p.name for p in query.parameters} | RESERVED_PARAMS
@@ -387,7 +428,7 @@ def run_query(
     *,
     timeout_ms: int = 10_000,
     row_cap: int = 1_000,
-    tlp_clearance: int | None = None,
+    tlp_clearance: int,
 ) -> list[Row]:
     """Run a library query read-only with validated parameters.
 
@@ -397,8 +438,9 @@ def run_query(
         params: parameter values (strings from a command line are converted to the declared type).
         timeout_ms: cut the query off after this long (``QueryTimeout``).
         row_cap: never return more rows than this (``limit`` is lowered to it as well).
-        tlp_clearance: the caller's TLP clearance 0..4 (None: 4, everything, for the local CLI).
-            ``max_tlp`` defaults to it and may only be lowered.
+        tlp_clearance: the caller's TLP clearance 0..4, required and keyword-only, with no
+            default: a caller who means everything says ``TLP.RED``. ``max_tlp`` defaults to
+            it and may only be lowered.
 
     Returns:
         Rows as plain dicts keyed by the query's ``returns`` columns.

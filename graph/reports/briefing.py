@@ -20,6 +20,7 @@ from typing import Any
 from actorgraph.graph.formats.countries import country_name
 from actorgraph.graph.formats.indicators import defang
 from actorgraph.graph.formats.provenance import iso
+from actorgraph.graph.library.origin import origin
 from actorgraph.graph.reports.selection import resolve_actor
 from actorgraph.graph.reports.takedown import Scope, collect_indicators, domain_infrastructure
 from actorgraph.graph.schema import label as quote_label
@@ -91,6 +92,7 @@ _SECUREWORKS = {
 
 COUNTRY_SURENESS = {
     "stix": "stated by the source intelligence (an explicit origin in the reporting)",
+    "misp": "stated by the MISP galaxy cluster that names the actor",
     "derived:alias": "inferred from the names vendors give it (their names encode an origin)",
     "derived:description": "inferred from the public description; treat as indicative only",
 }
@@ -113,22 +115,33 @@ USED = (
 )
 
 # How many actors (within clearance) use each item, directly or through attributed campaigns.
+# Every relationship on the way is filtered as well as every node: a user linked only by a
+# relationship above clearance would turn "unique to this actor" into "2 of N actors" and so
+# tell the reader that the hidden relationship exists.
 USERS_DIRECT = (
-    "\nMATCH (o:ThreatActor)-[:USES]->(x:{label})\n"
-    f"WHERE x.id IN $ids AND {visible('o')}\n"
+    "\nMATCH (o:ThreatActor)-[u:USES]->(x:{label})\n"
+    f"WHERE x.id IN $ids AND {visible_all('o', 'u')}\n"
     "RETURN x.id AS id, collect(DISTINCT o.id) AS actors\n"
     "LIMIT $limit\n"
 )
 USERS_VIA_CAMPAIGN = (
-    "\nMATCH (c:Campaign)-[:USES]->(x:{label})\n"
-    "WHERE x.id IN $ids\n"
-    "MATCH (c)-[:ATTRIBUTED_TO]->(o:ThreatActor)\n"
-    f"WHERE {visible_all('o', 'c')}\n"
+    "\nMATCH (c:Campaign)-[u:USES]->(x:{label})\n"
+    f"WHERE x.id IN $ids AND {visible_all('c', 'u')}\n"
+    "MATCH (c)-[t:ATTRIBUTED_TO]->(o:ThreatActor)\n"
+    f"WHERE {visible_all('o', 't')}\n"
     "RETURN x.id AS id, collect(DISTINCT o.id) AS actors\n"
     "LIMIT $limit\n"
 )
 ACTOR_COUNT = f"""
 MATCH (o:ThreatActor) WHERE {visible("o")} RETURN count(o) AS n
+"""
+
+# The origin as this reader sees it: from a visible relationship or the actor's own data, never
+# from a relationship above clearance (graph/library/origin.py).
+ORIGIN = f"""
+MATCH (a:ThreatActor {{id: $actor}})
+WHERE {visible("a")}
+RETURN {origin("a")} AS origin
 """
 
 TARGETS = f"""
@@ -257,8 +270,10 @@ def build_briefing(
     actor = resolve_actor(store, actor_id_or_name, max_tlp=max_tlp)
     aid = actor["id"]
     p = {"max_tlp": max_tlp, "limit": MAX_ROWS, "actor": aid}
-    code = actor.get("country")
-    source = actor.get("country_source")
+    found = store.query(ORIGIN, p, read_only=True)
+    assessed = found[0]["origin"] if found else None
+    code = assessed["code"] if assessed else None
+    source = assessed["source"] if assessed else None
     brief = Briefing(
         actor_id=aid,
         name=actor.get("name") or aid,

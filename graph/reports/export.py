@@ -1,6 +1,7 @@
 """Share out: a selection of the graph (``graph.reports.selection``) as a STIX 2.1 bundle.
 
-The bundle is the inverse of ``graph.formats.stix_reader``: original STIX ids are kept,
+The bundle is the inverse of ``graph.formats.stix_reader``: original STIX ids are kept (those
+visible at the requester's clearance: each id keeps the marking it came with),
 indicators become ``indicator`` objects (and the observables they were read from), markings
 become the TLP 2.0 marking definitions, provenance sources become ``created_by_ref`` identities.
 Reading the bundle into an empty store gives back the same nodes and relationships. Nothing
@@ -14,6 +15,7 @@ from typing import Any
 
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.formats import stix_out as so
+from actorgraph.graph.formats.rows import ID_LEVELS, visible_stix_ids
 from actorgraph.graph.formats.stix_relationships import graph_relationship
 from actorgraph.graph.reports.selection import Selection, parse_bound, select_actor, select_all
 from actorgraph.graph.store import GraphStore
@@ -58,7 +60,20 @@ def export_bundle(
         sel = select_actor(store, actor, since=lo, until=hi, max_tlp=max_tlp)
     else:
         sel = select_all(store, since=lo, until=hi, max_tlp=max_tlp)
+    keep_visible_ids(sel, max_tlp)
     return selection_to_bundle(sel, now=now or so.now_stix())
+
+
+def keep_visible_ids(sel: Selection, max_tlp: int) -> None:
+    """Leave each selected node only the STIX ids visible at ``max_tlp``.
+
+    Ids are kept per marking (``graph.formats.rows``): a node visible at clear may hold the id
+    of a red object of the same value, which must not be republished under a clear marking.
+    """
+    for node in sel.nodes.values():
+        if node.get("stix_ids"):
+            node["stix_ids"] = visible_stix_ids(node, max_tlp)
+        node.pop(ID_LEVELS, None)
 
 
 def selection_to_bundle(sel: Selection, *, now: str) -> dict[str, Any]:

@@ -12,6 +12,13 @@ anything tied to ``hub_actors`` or more actors (shared hosting, public services)
 
 ``collect_indicators`` (the actor's indicators with evidence and hub flags) is shared with the
 briefing, which shows the newest of them as "worth blocking".
+
+TLP: a package is built at a level (``max_tlp``) and nothing above it is used, counts of actors
+included. Each item states the strictest marking of what its line says: the indicator, every
+node and relationship on its path to the actor (the campaign and actor names in its evidence),
+the registrar, hoster, resolutions and sightings it names. Every file carries those markings,
+and :func:`write_takedown` refuses an item above the level it writes at, and any level above
+``SHAREABLE``: recipients are third parties, which TLP:AMBER+STRICT and TLP:RED never reach.
 """
 
 from __future__ import annotations
@@ -27,29 +34,36 @@ from typing import Any
 
 from actorgraph.graph.errors import NotFound, ValidationError
 from actorgraph.graph.formats.provenance import epoch, iso
+from actorgraph.graph.formats.sightings import visible_sightings
 from actorgraph.graph.reports.selection import parse_bound, resolve_actor
 from actorgraph.graph.schema import label as quote_label
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.tlp import visible, visible_all
+from actorgraph.graph.tlp import TLP, visible, visible_all
 
 HUB_KINDS = ("cdn", "sinkhole")
 TAKEDOWN_KINDS = ("domain", "ipv4", "ipv6")
 DEFAULT_HUB_ACTORS = 3
 MAX_ROWS = 500_000
+# The most restricted level a package for registrars and hosters may carry: TLP:AMBER may go to
+# those who need to act on it; TLP:AMBER+STRICT stays in the organisation, TLP:RED with its
+# named recipients.
+SHAREABLE = TLP.AMBER
 
+# The least restricted attribution first: the package names the actor it can name most openly.
 CAMPAIGN_BY_ID = f"""
 MATCH (c:Campaign {{id: $id}})
 WHERE {visible("c")}
 OPTIONAL MATCH (c)-[r:ATTRIBUTED_TO]->(a:ThreatActor)
 WHERE {visible_all("r", "a")}
-RETURN c, collect(a) AS actors
+RETURN c, a AS actor, r.tlp_level AS attribution_tlp
+ORDER BY coalesce(r.tlp_level, 0), a.name
 LIMIT 1
 """
 
 CAMPAIGNS_OF = f"""
 MATCH (c:Campaign)-[r:ATTRIBUTED_TO]->(a:ThreatActor {{id: $actor}})
 WHERE {visible_all("c", "r")}
-RETURN c, r.confidence AS confidence
+RETURN c, r.confidence AS confidence, r.tlp_level AS attribution_tlp
 LIMIT $limit
 """
 
@@ -59,7 +73,8 @@ LIMIT $limit
 INDICATED = (
     "\nMATCH (i:Indicator)-[r:INDICATES]->(o:{label})\n"
     f"WHERE o.id IN $owners AND {visible_all('r', 'i')}\n"
-    "RETURN i, o.id AS owner, r.confidence AS confidence, 'INDICATES' AS via\n"
+    "RETURN i, o.id AS owner, r.confidence AS confidence, 'INDICATES' AS via,\n"
+    "       [r.tlp_level] AS path_tlp\n"
     "LIMIT $limit\n"
 )
 
@@ -67,14 +82,16 @@ MEMBERS = (
     "\nMATCH (o:{label})-[u:USES]->(x:Infrastructure)-[m:CONSISTS_OF]->(i:Indicator)\n"
     f"WHERE o.id IN $owners AND {visible_all('u', 'm')}\n"
     f"  AND {visible_all('x', 'i')}\n"
-    "RETURN i, o.id AS owner, coalesce(m.confidence, u.confidence) AS confidence, x.name AS via\n"
+    "RETURN i, o.id AS owner, coalesce(m.confidence, u.confidence) AS confidence, x.name AS via,\n"
+    "       [u.tlp_level, x.tlp_level, m.tlp_level] AS path_tlp\n"
     "LIMIT $limit\n"
 )
 
 RESOLUTIONS = f"""
 MATCH (d:Indicator)-[r:RESOLVES_TO]->(ip:Indicator)
 WHERE d.id IN $ids AND {visible_all("r", "ip")}
-RETURN d.id AS domain, ip, r.first_seen AS first_seen, r.last_seen AS last_seen
+RETURN d.id AS domain, ip, r.first_seen AS first_seen, r.last_seen AS last_seen,
+       r.tlp_level AS link_tlp
 LIMIT $limit
 """
 
@@ -84,7 +101,7 @@ MATCH (ip:Indicator)-[h:HOSTED_ON]->(x:Infrastructure)
 WHERE ip.id IN $ids AND {visible_all("h", "x")}
 OPTIONAL MATCH (x)-[h2:HOSTED_ON]->(p:Infrastructure)
 WHERE {visible_all("h2", "p")}
-RETURN ip.id AS ip, x, p
+RETURN ip.id AS ip, x, p, [h.tlp_level, h2.tlp_level] AS path_tlp
 LIMIT $limit
 """
 
@@ -92,7 +109,7 @@ LIMIT $limit
 MEMBER_OF = f"""
 MATCH (x:Infrastructure)-[m:CONSISTS_OF]->(ip:Indicator)
 WHERE ip.id IN $ids AND {visible_all("m", "x")}
-RETURN ip.id AS ip, x
+RETURN ip.id AS ip, x, m.tlp_level AS link_tlp
 LIMIT $limit
 """
 
@@ -101,7 +118,8 @@ LIMIT $limit
 DOMAIN_INFRA = f"""
 MATCH (d:Indicator)-[r:REGISTERED_WITH|USES_NAMESERVER|RELATED_TO]->(x:Infrastructure)
 WHERE d.id IN $ids AND {visible_all("r", "x")}
-RETURN d.id AS domain, type(r) AS type, r.relationship_type AS relationship_type, x
+RETURN d.id AS domain, type(r) AS type, r.relationship_type AS relationship_type, x,
+       r.tlp_level AS link_tlp
 LIMIT $limit
 """
 
@@ -144,6 +162,13 @@ def domain_infrastructure(
     store: GraphStore, domain_ids: list[str], *, max_tlp: int
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """``(domain id, "registrar" | "name_server", infrastructure node)`` for each domain."""
+    return [(d, kind, x) for d, kind, x, _ in _domain_infrastructure(store, domain_ids, max_tlp)]
+
+
+def _domain_infrastructure(
+    store: GraphStore, domain_ids: list[str], max_tlp: int
+) -> list[tuple[str, str, dict[str, Any], int]]:
+    """As :func:`domain_infrastructure`, with the strictest marking of the link and the node."""
     if not domain_ids:
         return []
     out = []
@@ -153,32 +178,51 @@ def domain_infrastructure(
         if kind not in ("registrar", "name_server"):
             kind = _REL_KINDS.get(row["type"]) or _REL_KINDS.get(row["relationship_type"] or "")
         if kind in ("registrar", "name_server"):
-            out.append((row["domain"], kind, row["x"]))
+            out.append((row["domain"], kind, row["x"], tlp_level(row["x"], row["link_tlp"])))
     return out
 
 
 # How many actors each indicator leads to (directly, through campaigns, through domains pointing
-# at an address). Counted over everything in the store: fan-out is a fact of the world, but
-# only ids within clearance are returned, never named.
-FANOUT_DIRECT = """
-MATCH (i:Indicator)-[:INDICATES]->(c:Campaign)-[:ATTRIBUTED_TO]->(a:ThreatActor)
-WHERE i.id IN $ids
-RETURN i.id AS id, collect(DISTINCT a.id) AS actors
+# at an address), counted within clearance: a tie the package may not show may not move its
+# count or its exclusions either. Each row is one path with its markings; the count is as
+# restricted as the least restricted path to each actor it counts.
+FANOUT_DIRECT = f"""
+MATCH (i:Indicator)-[r1:INDICATES]->(c:Campaign)-[r2:ATTRIBUTED_TO]->(a:ThreatActor)
+WHERE i.id IN $ids AND {visible_all("r1", "c", "r2", "a")}
+RETURN i.id AS id, a.id AS actor, [r1.tlp_level, c.tlp_level, r2.tlp_level, a.tlp_level] AS path_tlp
 LIMIT $limit
 """
-FANOUT_ACTOR = """
-MATCH (i:Indicator)-[:INDICATES]->(a:ThreatActor)
-WHERE i.id IN $ids
-RETURN i.id AS id, collect(DISTINCT a.id) AS actors
+FANOUT_ACTOR = f"""
+MATCH (i:Indicator)-[r1:INDICATES]->(a:ThreatActor)
+WHERE i.id IN $ids AND {visible_all("r1", "a")}
+RETURN i.id AS id, a.id AS actor, [r1.tlp_level, a.tlp_level] AS path_tlp
 LIMIT $limit
 """
-FANOUT_RESOLVED = """
-MATCH (d:Indicator)-[:RESOLVES_TO]->(i:Indicator)
-WHERE i.id IN $ids
-MATCH (d)-[:INDICATES]->(c:Campaign)-[:ATTRIBUTED_TO]->(a:ThreatActor)
-RETURN i.id AS id, collect(DISTINCT a.id) AS actors
+FANOUT_RESOLVED = f"""
+MATCH (d:Indicator)-[r0:RESOLVES_TO]->(i:Indicator)
+WHERE i.id IN $ids AND {visible_all("r0", "d")}
+MATCH (d)-[r1:INDICATES]->(c:Campaign)-[r2:ATTRIBUTED_TO]->(a:ThreatActor)
+WHERE {visible_all("r1", "c", "r2", "a")}
+RETURN i.id AS id, a.id AS actor,
+       [r0.tlp_level, d.tlp_level, r1.tlp_level, c.tlp_level, r2.tlp_level, a.tlp_level]
+       AS path_tlp
 LIMIT $limit
 """
+
+
+def tlp_level(*marked: Any) -> int:
+    """The strictest marking among nodes (dicts with ``tlp_level``), levels and lists of levels.
+
+    Unmarked elements (no ``tlp_level``, ``None``) read as clear (0).
+    """
+    level = 0
+    for item in marked:
+        value = item.get("tlp_level") if isinstance(item, dict) else item
+        if isinstance(value, list):
+            value = tlp_level(*value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            level = max(level, value)
+    return level
 
 
 @dataclass
@@ -188,6 +232,7 @@ class IndicatorRecord:
     id: str
     kind: str
     value: str
+    tlp: str = TLP.CLEAR.label  # the strictest marking of what this record says
     first_seen: str | None = None
     last_seen: str | None = None
     confidence: int | None = None
@@ -201,6 +246,10 @@ class IndicatorRecord:
     n_actors: int = 1
     hub_reason: str | None = None
     stale_reason: str | None = None
+
+    def mark(self, *marked: Any) -> None:
+        """Raise the record's TLP to the strictest of ``marked`` (see :func:`tlp_level`)."""
+        self.tlp = TLP(max(TLP.parse(self.tlp), tlp_level(*marked))).label
 
     def to_row(self) -> dict[str, Any]:
         """A flat row for CSV (lists joined with ``; ``)."""
@@ -219,6 +268,8 @@ class Scope:
     campaigns: dict[str, dict[str, Any]]
     attribution_confidence: dict[str, int | None]
     whole_actor: bool = True
+    # Per campaign, the strictest marking of the campaign, its attribution and the actor named.
+    campaign_tlp: dict[str, int] = field(default_factory=dict)
 
 
 def actor_scope(
@@ -237,12 +288,13 @@ def actor_scope(
         rows = store.query(CAMPAIGN_BY_ID, {**p, "id": campaign}, read_only=True)
         if not rows:
             raise NotFound(f"no campaign {campaign!r}")
-        actors = rows[0]["actors"]
+        row = rows[0]
         return Scope(
-            actors[0] if actors else None,
-            {campaign: rows[0]["c"]},
+            row["actor"],
+            {campaign: row["c"]},
             {campaign: None},
             whole_actor=False,
+            campaign_tlp={campaign: tlp_level(row["c"], row["actor"], row["attribution_tlp"])},
         )
     node = resolve_actor(store, actor or "", max_tlp=max_tlp)
     rows = store.query(CAMPAIGNS_OF, {**p, "actor": node["id"]}, read_only=True)
@@ -250,6 +302,7 @@ def actor_scope(
         node,
         {r["c"]["id"]: r["c"] for r in rows},
         {r["c"]["id"]: r["confidence"] for r in rows},
+        campaign_tlp={r["c"]["id"]: tlp_level(r["c"], r["attribution_tlp"], node) for r in rows},
     )
 
 
@@ -286,8 +339,12 @@ def collect_indicators(
         for query in (INDICATED, MEMBERS):
             cypher = query.format(label=quote_label(label))
             for row in store.query(cypher, {**p, "owners": ids}, read_only=True):
-                rec = _record(records, row["i"])
+                rec = _record(records, row["i"], max_tlp)
                 owner = row["owner"]
+                rec.mark(
+                    row["path_tlp"],
+                    scope.campaign_tlp.get(owner, 0) if label == "Campaign" else scope.actor,
+                )
                 conf = [row["confidence"], row["i"].get("confidence")]
                 if label == "Campaign":
                     conf.append(scope.attribution_confidence.get(owner))
@@ -310,14 +367,23 @@ def collect_indicators(
     return sorted(records.values(), key=lambda r: (r.last_seen or "", r.id), reverse=True)
 
 
-def _record(records: dict[str, IndicatorRecord], node: dict[str, Any]) -> IndicatorRecord:
+def _record(
+    records: dict[str, IndicatorRecord], node: dict[str, Any], max_tlp: int
+) -> IndicatorRecord:
     rec = records.get(node["id"])
     if rec is None:
         rec = IndicatorRecord(
             id=node["id"], kind=node.get("kind") or "?", value=str(node.get("value"))
         )
+        rec.mark(node)
         rec.first_seen = iso(node.get("first_seen") or node.get("valid_from"))
-        rec.last_seen = iso(node.get("last_seen") or node.get("last_sighted"))
+        # Only sightings within clearance date an indicator (graph/formats/sightings.py).
+        sighted = visible_sightings(node, max_tlp).get("last_sighted")
+        rec.last_seen = iso(node.get("last_seen") or sighted)
+        if sighted and not node.get("last_seen"):
+            # The date is that of the least restricted level of sightings holding it.
+            dates = node.get("sighting_last") or []
+            rec.mark(next((n for n, d in enumerate(dates) if d == sighted), 0))
         until = iso(node.get("valid_until"))
         if until and until < (iso(datetime.now(UTC)) or ""):
             rec.stale_reason = f"expired (valid until {until[:10]})"
@@ -358,7 +424,10 @@ def _add_resolutions(
         ip = row["ip"]
         dom.resolves_to.append(ip["value"]) if ip["value"] not in dom.resolves_to else None
         new = ip["id"] not in records
-        rec = _record(records, ip)
+        rec = _record(records, ip, p["max_tlp"])
+        # The domain now names the address and the address the domain (and its evidence).
+        dom.mark(ip, row["link_tlp"])
+        rec.mark(TLP.parse(dom.tlp), row["link_tlp"])
         if dom.value not in rec.domains:
             rec.domains.append(dom.value)
         rec.evidence.append(
@@ -377,6 +446,7 @@ def _add_hosting(store: GraphStore, records: dict[str, IndicatorRecord], p: dict
         return
     for row in store.query(HOSTING, {**p, "ids": ips}, read_only=True):
         rec, x, prov = records[row["ip"]], row["x"], row["p"]
+        rec.mark(x, prov, row["path_tlp"])
         if infra_kind(x) == "asn":
             rec.asn = x.get("value") or f"AS{x.get('asn')}"
             if prov:
@@ -392,6 +462,7 @@ def _add_hosting(store: GraphStore, records: dict[str, IndicatorRecord], p: dict
         x = row["x"]
         if infra_kind(x) in HUB_KINDS:
             records[row["ip"]].hub_reason = f"{infra_kind(x)} address ({x.get('name') or x['id']})"
+            records[row["ip"]].mark(x, row["link_tlp"])
     # A domain resolving into a sinkhole has been taken down already; behind a CDN, the
     # domain can still be suspended by its registrar, only the address is shared.
     for rec in records.values():
@@ -401,27 +472,33 @@ def _add_hosting(store: GraphStore, records: dict[str, IndicatorRecord], p: dict
             ip = records.get(f"ipv4:{value}") or records.get(f"ipv6:{value}")
             if ip and ip.hub_reason and ip.hub_reason.startswith("sinkhole"):
                 rec.stale_reason = f"sinkholed (resolves to {value}, {ip.hub_reason})"
+                rec.mark(TLP.parse(ip.tlp))
 
 
 def _add_registrars(
     store: GraphStore, records: dict[str, IndicatorRecord], p: dict[str, Any]
 ) -> None:
     domains = [r.id for r in records.values() if r.kind == "domain"]
-    for domain, kind, node in domain_infrastructure(store, domains, max_tlp=p["max_tlp"]):
+    for domain, kind, node, level in _domain_infrastructure(store, domains, p["max_tlp"]):
         if kind == "registrar":
             records[domain].registrar = node.get("name") or node["id"]
+            records[domain].mark(level)
 
 
 def _add_fanout(
     store: GraphStore, records: dict[str, IndicatorRecord], p: dict[str, Any], hub_actors: int
 ) -> None:
     ids = list(records)
-    actors: dict[str, set[str]] = {i: set() for i in ids}
+    # indicator -> actor -> the marking of the least restricted path between them
+    actors: dict[str, dict[str, int]] = {i: {} for i in ids}
     for query in (FANOUT_DIRECT, FANOUT_ACTOR, FANOUT_RESOLVED):
         for row in store.query(query, {**p, "ids": ids}, read_only=True):
-            actors[row["id"]].update(row["actors"])
+            ties, level = actors[row["id"]], tlp_level(row["path_tlp"])
+            ties[row["actor"]] = min(level, ties.get(row["actor"], level))
     for rec in records.values():
         rec.n_actors = max(1, len(actors[rec.id]))
+        if rec.n_actors > 1:  # one actor is the scope's own, already marked; more are a count
+            rec.mark(list(actors[rec.id].values()))
         if rec.n_actors >= hub_actors and rec.hub_reason is None:
             rec.hub_reason = (
                 f"shared: tied to {rec.n_actors} actors (shared hosting or a public service)"
@@ -439,6 +516,12 @@ class Takedown:
     generated: str
     items: list[IndicatorRecord]
     excluded: list[dict[str, str]]
+    max_tlp: TLP  # the level it was built at: nothing above it was used
+
+    def tlp(self) -> TLP:
+        """The strictest marking of anything in the package (clear when empty)."""
+        marks = [r.tlp for r in self.items] + [e["tlp"] for e in self.excluded]
+        return TLP.strictest(marks) or TLP.CLEAR
 
     def by_registrar(self) -> dict[str, list[IndicatorRecord]]:
         """Domains per registrar (``unknown registrar`` when the graph does not say)."""
@@ -470,6 +553,8 @@ class Takedown:
             "campaign": self.campaign,
             "since": self.since,
             "generated": self.generated,
+            "max_tlp": self.max_tlp.label,
+            "tlp": self.tlp().label,
             "domains": sum(1 for r in self.items if r.kind == "domain"),
             "addresses": sum(1 for r in self.items if r.kind in ("ipv4", "ipv6")),
             "registrars": {k: len(v) for k, v in self.by_registrar().items()},
@@ -495,11 +580,12 @@ def build_takedown(
         actor: an actor id, name, alias or ATT&CK id.
         campaign: a campaign STIX id (instead of ``actor``).
         since: keep what was last seen on or after this date (ISO-8601).
-        max_tlp: the requester's clearance; nothing above it is used or shown.
+        max_tlp: the level of the package; nothing above it is used, shown or counted.
         hub_actors: tied to this many actors or more = shared infrastructure, left out.
 
     Returns:
-        The package: live-looking domains and addresses, and the exclusions with reasons.
+        The package: live-looking domains and addresses, and the exclusions with reasons,
+        each with its TLP.
 
     Raises:
         NotFound: unknown actor or campaign.
@@ -521,7 +607,15 @@ def build_takedown(
             if last is None or last < cutoff:
                 reason = f"not seen since {since} (last seen {(rec.last_seen or 'never')[:10]})"
         if reason:
-            excluded.append({"id": rec.id, "kind": rec.kind, "value": rec.value, "reason": reason})
+            excluded.append(
+                {
+                    "id": rec.id,
+                    "kind": rec.kind,
+                    "value": rec.value,
+                    "tlp": rec.tlp,
+                    "reason": reason,
+                }
+            )
         else:
             items.append(rec)
     return Takedown(
@@ -531,6 +625,7 @@ def build_takedown(
         generated=iso(datetime.now(UTC)) or "",
         items=items,
         excluded=excluded,
+        max_tlp=TLP.parse(max_tlp),
     )
 
 
@@ -538,6 +633,7 @@ def build_takedown(
 CSV_FIELDS = (
     "kind",
     "value",
+    "tlp",
     "first_seen",
     "last_seen",
     "confidence",
@@ -565,12 +661,53 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "unknown"
 
 
-def write_takedown(package: Takedown, out_dir: Path) -> list[Path]:
+def check_shareable(package: Takedown, max_tlp: TLP | int | str) -> TLP:
+    """The level to write ``package`` at, once it is sure nothing in it goes above that.
+
+    Raises:
+        ValidationError: ``max_tlp`` is above ``SHAREABLE`` (third parties may not receive
+            it), or an item or exclusion of the package is marked above ``max_tlp``.
+    """
+    level = TLP.parse(max_tlp)
+    if level > SHAREABLE:
+        raise ValidationError(
+            f"a takedown package goes to third parties (registrars, hosters), which "
+            f"TLP:{level.label.upper()} data may not reach: build and write it at "
+            f"TLP:{SHAREABLE.label.upper()} or below"
+        )
+    marks = [r.tlp for r in package.items] + [e["tlp"] for e in package.excluded]
+    above = [m for m in marks if TLP.parse(m) > level]
+    if above:
+        strictest = TLP.strictest(above) or level
+        raise ValidationError(
+            f"{len(above)} items of the package are marked up to "
+            f"TLP:{strictest.label.upper()}, above TLP:{level.label.upper()}, the level it is "
+            f"written at: build it at TLP:{level.label.upper()} instead"
+        )
+    return level
+
+
+def write_takedown(package: Takedown, out_dir: Path, *, max_tlp: TLP | int | str) -> list[Path]:
     """Write one CSV and one JSON per recipient, plus ``summary.json`` and ``excluded.csv``.
 
     Files: ``registrar-<name>.csv|json``, ``hosting-<name>.csv|json``, ``summary.json``,
-    ``excluded.csv``. Returns the paths written.
+    ``excluded.csv``. Every item and exclusion states its TLP (a ``tlp`` column or field), and
+    each JSON file the strictest of its items. Nothing is written when :func:`check_shareable`
+    refuses.
+
+    Args:
+        package: from :func:`build_takedown`.
+        out_dir: the folder to write into (created).
+        max_tlp: the most restricted marking the recipients may receive; at most
+            ``SHAREABLE``.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        ValidationError: see :func:`check_shareable`.
     """
+    level = check_shareable(package, max_tlp)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -585,6 +722,7 @@ def write_takedown(package: Takedown, out_dir: Path) -> list[Path]:
             "actor": {"id": actor.get("id"), "name": actor.get("name")} if actor else None,
             "campaign": package.campaign,
             "generated": package.generated,
+            "tlp": (TLP.strictest(r.tlp for r in records) or TLP.CLEAR).label,
             "items": [asdict(r) for r in records],
         }
         for path, text in (
@@ -595,13 +733,19 @@ def write_takedown(package: Takedown, out_dir: Path) -> list[Path]:
             written.append(path)
     summary = out_dir / "summary.json"
     summary.write_text(
-        json.dumps({**package.summary(), "files": [p.name for p in written]}, indent=2),
+        json.dumps(
+            {**package.summary(), "written_at": level.label, "files": [p.name for p in written]},
+            indent=2,
+        ),
         encoding="utf-8",
     )
     excluded = out_dir / "excluded.csv"
     buf = io.StringIO()
     writer = csv.DictWriter(
-        buf, fieldnames=("kind", "value", "reason"), extrasaction="ignore", lineterminator="\n"
+        buf,
+        fieldnames=("kind", "value", "tlp", "reason"),
+        extrasaction="ignore",
+        lineterminator="\n",
     )
     writer.writeheader()
     writer.writerows(package.excluded)

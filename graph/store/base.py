@@ -12,14 +12,16 @@ are str/int/float/bool/None, lists, dicts, and for graph values:
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
 from actorgraph.graph import lexer
-from actorgraph.graph.errors import QueryError, ReadOnlyViolation, ValidationError
+from actorgraph.graph.errors import QueryError, ReadOnlyViolation, StoreBusy, ValidationError
 
 Row = dict[str, Any]
 
@@ -82,6 +84,27 @@ class GraphStore(ABC):
             sent += len(chunk)
         return sent
 
+    def write_atomic(self, statements: Sequence[tuple[str, Sequence[Row]]], **params: Any) -> int:
+        """Run write statements, each reading ``UNWIND $rows AS row``, as one all-or-nothing unit.
+
+        Args:
+            statements: ``(cypher, rows)`` pairs, run in order; each statement gets its rows as
+                ``$rows``.
+            **params: parameters shared by every statement.
+
+        Returns:
+            The number of queries sent. The default chains the statements as unit ``CALL {}``
+            subqueries of one query, which FalkorDB runs as one atomic unit (1 query).
+        """
+        if not statements:
+            return 0
+        parts, chained = [], {}
+        for i, (cypher, rows) in enumerate(statements):
+            parts.append("CALL {\n" + cypher.replace("$rows", f"$rows{i}") + "\n}")
+            chained[f"rows{i}"] = list(rows)
+        self.query("\n".join(parts) + "\nRETURN 1 AS done", {**chained, **params})
+        return 1
+
     @abstractmethod
     def ensure_schema(self) -> None:
         """Create indexes and constraints (idempotent)."""
@@ -109,11 +132,45 @@ class GraphStore(ABC):
             "relationships": {r["k"]: r["c"] for r in sorted(rels, key=lambda r: r["k"])},
         }
 
+    @property
+    def adhoc_slots(self) -> int:
+        """How many ad hoc queries (``graph.library.guard``) may run at once on this store."""
+        return 2
+
+    def adhoc_slot(self, wait_s: float) -> AbstractContextManager[None]:
+        """Hold one of the ``adhoc_slots`` for a ``with`` block, waiting up to ``wait_s``.
+
+        Ad hoc Cypher may run until its timeout (or past it, for work the engine cannot
+        interrupt); the slots keep it from taking every engine thread the other reads need.
+        Here one process's slots; the embedded store shares its slots among every process on
+        the server (``FalkorStore.adhoc_slot``).
+
+        Raises:
+            StoreBusy: every slot stayed taken for ``wait_s`` seconds.
+        """
+        with self._slot_lock:
+            if self._slots is None:
+                self._slots = threading.BoundedSemaphore(self.adhoc_slots)
+        return _semaphore_slot(self._slots, self.adhoc_slots, wait_s)
+
+    _slot_lock = threading.Lock()
+    _slots: threading.BoundedSemaphore | None = None
+
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def _semaphore_slot(slots: threading.BoundedSemaphore, size: int, wait_s: float) -> Iterator[None]:
+    if not slots.acquire(timeout=max(0.0, wait_s)):
+        raise StoreBusy(f"all {size} ad hoc query slots are taken; try again shortly")
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,11 @@ never start two servers on one directory: starting takes an exclusive ``flock`` 
 answer (a long write, a starved machine) is waited for, never replaced: a second server on the
 same directory would split the clients between two copies of the graph and lose one side's
 writes.
+
+The module is loaded with a per-query memory cap and a thread pool larger than the ad hoc
+Cypher budget (``EngineLimits``, ``adhoc_slot``), and everything the server writes (the graph,
+red included) is readable by its owner only: the home and data directories are 0700, their
+files 0600.
 """
 
 from __future__ import annotations
@@ -20,13 +25,59 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from actorgraph.graph.errors import StoreUnavailable
+from actorgraph.graph.errors import StoreBusy, StoreUnavailable
 
 _SOCKET_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin
+
+_PRIVATE_DIR = 0o700
+_PRIVATE_FILE = 0o600
+_UMASK = 0o077  # for the server process: what it creates is its owner's only
+
+
+def _default_threads() -> int:
+    return max(4, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """What the FalkorDB module is loaded with (module arguments, read once at start).
+
+    Attributes:
+        threads: the engine's thread pool (``THREAD_COUNT``): how many queries run at once.
+            At least four, so that ad hoc Cypher, which may hold half of them
+            (``adhoc_slots``), leaves the API's reads threads of their own.
+        query_mem_bytes: the most one query may allocate (``QUERY_MEM_CAPACITY``); a query
+            past it ends with "Query's mem consumption exceeded capacity". FalkorDB 4.16 acts
+            on the cap between records, so one step (an aggregation, an expression) may
+            allocate past it before the error: the cap turns such a query into an error,
+            the ad hoc timeout and guard bound the rest. 2 GiB leaves room for the largest
+            legitimate query, the model's graph export (100,000 exported nodes needed 16 to
+            64 MB).
+
+    No engine-wide timeout (``TIMEOUT_MAX``/``TIMEOUT_DEFAULT``): in FalkorDB 4 it applies to
+    writes too and aborts a long ingest batch; ad hoc reads carry their own ``TIMEOUT``.
+    """
+
+    threads: int = field(default_factory=_default_threads)
+    query_mem_bytes: int = 2 << 30
+
+    def module_args(self) -> list[str]:
+        """The ``--loadmodule`` arguments that set these limits."""
+        return [
+            "THREAD_COUNT",
+            str(self.threads),
+            "QUERY_MEM_CAPACITY",
+            str(self.query_mem_bytes),
+        ]
+
+
+def adhoc_slots(threads: int) -> int:
+    """How many ad hoc queries may run at once on an engine of ``threads`` threads: half."""
+    return max(1, threads // 2)
 
 
 @dataclass(frozen=True)
@@ -166,15 +217,41 @@ def _server_pid(paths: ServerPaths) -> int | None:
     return _find_server(paths)
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _PRIVATE_FILE)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
+def _make_private(paths: ServerPaths) -> None:
+    """Give the home and every file of the server to its owner alone (0700 / 0600).
+
+    Stores created before this rule had 0644 files in 0755 directories: the whole graph, red
+    included, readable by every local user. A file someone else owns is left as it is (only
+    its owner or root may change it); the 0700 home still keeps others out.
+    """
+    paths.home.mkdir(mode=_PRIVATE_DIR, parents=True, exist_ok=True)
+    paths.data_dir.mkdir(mode=_PRIVATE_DIR, exist_ok=True)
+    dirs = [paths.home, paths.data_dir]
+    files = [paths.lock, paths.pidfile, paths.logfile, paths.auto_marker]
+    for path in paths.data_dir.rglob("*"):
+        (dirs if path.is_dir() and not path.is_symlink() else files).append(path)
+    for path, mode in [(d, _PRIVATE_DIR) for d in dirs] + [(f, _PRIVATE_FILE) for f in files]:
+        with suppress(FileNotFoundError, PermissionError):
+            if not path.is_symlink():
+                path.chmod(mode)
+
+
 @contextmanager
 def _locked(paths: ServerPaths) -> Iterator[None]:
-    paths.home.mkdir(parents=True, exist_ok=True)
-    with open(paths.lock, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    paths.home.mkdir(mode=_PRIVATE_DIR, parents=True, exist_ok=True)
+    fd = os.open(paths.lock, os.O_RDWR | os.O_CREAT, _PRIVATE_FILE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 @contextmanager
@@ -197,6 +274,39 @@ def write_lock(socket_path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+@contextmanager
+def adhoc_slot(socket_path: Path, slots: int, wait_s: float) -> Iterator[None]:
+    """Hold one of ``slots`` ad hoc query slots of the server, across every process.
+
+    A slot is an exclusive ``flock`` on one of ``slots`` files beside the socket, so the API's
+    workers and ``actorgraph cypher`` in a terminal share one budget. The kernel releases a
+    slot when its holder dies. Waits up to ``wait_s`` for one to free up.
+
+    Raises:
+        StoreBusy: every slot stayed taken for ``wait_s`` seconds.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        for i in range(slots):
+            fd = os.open(f"{socket_path}.adhoc-{i}", os.O_RDWR | os.O_CREAT, _PRIVATE_FILE)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            try:
+                yield
+            finally:
+                os.close(fd)  # closing releases the lock
+            return
+        if time.monotonic() >= deadline:
+            raise StoreBusy(
+                f"all {slots} ad hoc query slots of the store are taken (other ad hoc queries "
+                "are running); try again shortly"
+            )
+        time.sleep(0.05)
+
+
 def running(home: Path) -> bool:
     """True when a live server answers for ``home``."""
     paths = ServerPaths(Path(home).resolve())
@@ -204,7 +314,13 @@ def running(home: Path) -> bool:
     return pid is not None and _pid_alive(pid) and _ping(paths.socket)
 
 
-def start(home: Path, *, auto: bool = False, wait_s: float = 30.0) -> tuple[Path, bool]:
+def start(
+    home: Path,
+    *,
+    auto: bool = False,
+    wait_s: float = 30.0,
+    limits: EngineLimits | None = None,
+) -> tuple[Path, bool]:
     """Start the server for ``home`` unless one already answers.
 
     Args:
@@ -212,12 +328,15 @@ def start(home: Path, *, auto: bool = False, wait_s: float = 30.0) -> tuple[Path
         auto: started implicitly by a command; such a server is stopped by the last client
             that closes (``release``), while one from ``actorgraph store start`` stays up.
         wait_s: how long to wait for the server to answer.
+        limits: what the engine is loaded with (``EngineLimits()`` when None). A server that
+            already runs keeps the limits it was started with.
 
     Returns:
         (socket path, True when this call started the server).
     """
     paths = ServerPaths(Path(home).resolve())
     with _locked(paths):
+        _make_private(paths)
         pid = _server_pid(paths)
         if pid is not None:
             if not _answers(paths.socket, wait_s):
@@ -228,11 +347,10 @@ def start(home: Path, *, auto: bool = False, wait_s: float = 30.0) -> tuple[Path
                     "`actorgraph store stop`"
                 )
             if _read_pid(paths) != pid:
-                paths.pidfile.write_text(str(pid))
+                _write_private(paths.pidfile, str(pid))
             if not auto:
                 paths.auto_marker.unlink(missing_ok=True)  # `store start` makes it permanent
             return paths.socket, False
-        paths.data_dir.mkdir(parents=True, exist_ok=True)
         paths.socket.unlink(missing_ok=True)
         redis_server, module = _binaries()
         args = [
@@ -272,15 +390,18 @@ def start(home: Path, *, auto: bool = False, wait_s: float = 30.0) -> tuple[Path
             "yes",
             "--loadmodule",
             module,
+            *(limits or EngineLimits()).module_args(),
         ]
         # A new session: Ctrl-C in the terminal of the process that started it must not kill
-        # the server under other clients; it is stopped explicitly (stop/release).
+        # the server under other clients; it is stopped explicitly (stop/release). The umask
+        # makes every file it writes (log, append-only files, snapshots) 0600.
         proc = subprocess.Popen(
             args,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            umask=_UMASK,
         )
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
@@ -294,9 +415,9 @@ def start(home: Path, *, auto: bool = False, wait_s: float = 30.0) -> tuple[Path
         else:
             proc.kill()
             raise StoreUnavailable(f"embedded FalkorDB did not answer within {wait_s}s")
-        paths.pidfile.write_text(str(proc.pid))
+        _write_private(paths.pidfile, str(proc.pid))
         if auto:
-            paths.auto_marker.write_text(str(proc.pid))
+            _write_private(paths.auto_marker, str(proc.pid))
         else:
             paths.auto_marker.unlink(missing_ok=True)
         return paths.socket, True

@@ -16,6 +16,7 @@ from actorgraph.graph.errors import (
     ReadOnlyViolation,
     StoreError,
     StoreUnavailable,
+    ValidationError,
 )
 from actorgraph.graph.schema import falkordb_statements
 from actorgraph.graph.store import GraphStore, Row, embedded
@@ -46,6 +47,7 @@ class FalkorStore(GraphStore):
         except Exception as exc:
             raise StoreUnavailable(f"cannot reach FalkorDB at {self.socket_path}: {exc}") from exc
         self._closed = False
+        self._engine_threads: int | None = None
 
     @classmethod
     def embedded(cls, home: Path, *, graph: str = "actorgraph") -> FalkorStore:
@@ -67,6 +69,8 @@ class FalkorStore(GraphStore):
         timeout_ms: int | None = None,
     ) -> list[Row]:
         self._check_query(cypher, params, read_only=read_only)
+        if params:
+            _check_integers(params)
         # Writes queue on the server's write lock (see embedded.write_lock for the engine race
         # it avoids); reads run in parallel.
         with contextlib.nullcontext() if read_only else embedded.write_lock(self.socket_path):
@@ -112,6 +116,22 @@ class FalkorStore(GraphStore):
         self.socket_path = socket_path
         self._db = falkordb.FalkorDB(unix_socket_path=str(socket_path))
         self._graph = self._db.select_graph(self.graph_name)
+
+    # -- the ad hoc budget ------------------------------------------------------------------
+    @property
+    def adhoc_slots(self) -> int:
+        """Half the engine's threads (``GRAPH.CONFIG GET THREAD_COUNT``), at least one."""
+        if self._engine_threads is None:
+            try:
+                _, threads = self.execute_command("GRAPH.CONFIG", "GET", "THREAD_COUNT")
+                self._engine_threads = int(threads)
+            except (StoreError, ValueError, TypeError):
+                return 1  # not known now: the narrowest budget, asked again next time
+        return embedded.adhoc_slots(self._engine_threads)
+
+    def adhoc_slot(self, wait_s: float) -> contextlib.AbstractContextManager[None]:
+        """One of the server's ad hoc slots, shared by every process using it."""
+        return embedded.adhoc_slot(self.socket_path, self.adhoc_slots, wait_s)
 
     def execute_command(self, *args: Any) -> Any:
         """A raw server command (schema DDL such as GRAPH.CONSTRAINT). Not for user input."""
@@ -175,6 +195,46 @@ class FalkorStore(GraphStore):
             embedded.release(self.home)
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _check_integers(params: dict[str, Any]) -> None:
+    """Refuse integers outside 64 bits anywhere in the parameters.
+
+    FalkorDB reads parameters from text and clamps such a number to the nearest 64-bit value
+    without a word (2**63 arrives as 9223372036854775807), so a query would silently match or
+    store another value than the one sent.
+
+    Raises:
+        ValidationError: naming the parameter and the value.
+    """
+    for name, value in params.items():
+        bad = _outside_int64(value)
+        if bad is not None:
+            raise ValidationError(
+                f"parameter ${name} holds {bad}, outside the 64-bit integer range the graph "
+                f"can hold ({_INT64_MIN} to {_INT64_MAX})"
+            )
+
+
+def _outside_int64(value: Any) -> int | None:
+    """The first integer outside 64 bits in ``value`` (lists and maps included), or None."""
+    stack = [value]  # a loop, not recursion: parameters may nest deeply
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is float or item is None:  # most values: the cheap test first
+            continue
+        if isinstance(item, int):  # bool and IntEnum too; compared, never looked up in a range
+            if not _INT64_MIN <= item <= _INT64_MAX:
+                return int(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return None
+
+
 def _translate(exc: Exception, cypher: str) -> StoreError:
     import redis
 
@@ -184,6 +244,12 @@ def _translate(exc: Exception, cypher: str) -> StoreError:
         return StoreUnavailable(f"FalkorDB unreachable: {text}")
     if "timed out" in low and "query" in low:
         return QueryTimeout(f"query timed out: {text}", cypher)
+    if "mem consumption exceeded" in low:
+        return QueryError(
+            "query stopped: it needed more memory than the engine allows one query "
+            f"(QUERY_MEM_CAPACITY); narrow it down or aggregate earlier ({text})",
+            cypher,
+        )
     if "read-only" in low or "ro_query" in low:
         return ReadOnlyViolation(f"write refused on a read-only path: {text}", cypher)
     return QueryError(f"query failed: {text}", cypher)

@@ -22,20 +22,21 @@ ACTIVITY = {"malware": ["AlphaLoader"], "techniques": ["T1999"], "indicators": [
 @pytest.fixture(scope="module")
 def models_dir(world, tmp_path_factory) -> Path:
     from actorgraph.gnn import artefacts
-    from actorgraph.gnn.dataset import export_graph
-    from actorgraph.gnn.train import TrainConfig, train
+    from actorgraph.gnn.clearances import train_per_clearance
+    from actorgraph.gnn.train import TrainConfig
 
     out = tmp_path_factory.mktemp("models")
-    artefacts.save(train(export_graph(world), TrainConfig(epochs=10, episodes=2)), out)
+    models = train_per_clearance(world, TrainConfig(epochs=10, episodes=2))  # one per clearance
+    artefacts.save(list(models.values()), out)
     return out
 
 
 @pytest.fixture(scope="module")
 def model_client(api_settings, world, keys, models_dir) -> Iterator[TestClient]:
-    from actorgraph.gnn.attribute import Attributor
+    from actorgraph.gnn.attribute import Attributors
 
     app = create_app(
-        api_settings, store=world, load_model=lambda: Attributor.load(models_dir, world)
+        api_settings, store=world, load_model=lambda: Attributors.load(models_dir, world)
     )
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c

@@ -44,7 +44,8 @@ READS = [
     "MATCH (a:ThreatActor) WHERE a.name <> 'CREATE (x)' RETURN a.set AS s",
     "MATCH (a:ThreatActor) RETURN a.name AS name // DELETE everything",
     "CALL db.labels() YIELD label RETURN label",
-    "MATCH (a:ThreatActor) CALL { WITH a MATCH (a)-[:USES]->(m) RETURN count(m) AS n } RETURN a.name, n",
+    "MATCH (a:ThreatActor) CALL { WITH a MATCH (a)-[:USES]->(m) RETURN count(m) AS n } "
+    "RETURN a.name, n",
 ]
 
 

@@ -144,9 +144,23 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     env = {**os.environ, "ACTORGRAPH_HOME": str(home)}
     env.pop("NEO4J_URI", None)
     out = subprocess.run(
-        [sys.executable, "-m", "actorgraph.cli", "train", "--seed", "2", "--epochs", "20", "--json"],
-        capture_output=True, text=True, cwd=ROOT, env=env, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "actorgraph.cli",
+            "train",
+            "--seed",
+            "2",
+            "--epochs",
+            "20",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     yield {"home": home, "v1": json.loads(out.stdout)["version"]}
     embedded.stop(home)
@@ -161,10 +175,17 @@ def _copy_version(models: Path, source: str, name: str, created: str) -> None:
     (models / f".{name}.partial").rename(models / name)  # appears whole, as save() does
 
 
+def _corrupt(version: Path) -> None:
+    """Damage every model of a version (one folder per TLP clearance)."""
+    for weights in version.glob("*/model.pt"):
+        weights.write_bytes(b"not a model")
+
+
 def test_the_running_api_swaps_in_a_new_version_and_survives_a_corrupt_one(trained):
     home, v1 = trained["home"], trained["v1"]
-    settings = Settings(home=home, env="development", api_model_check_s=0.2,
-                        api_rate_limit_per_minute=100_000)  # fmt: skip
+    settings = Settings(
+        home=home, env="development", api_model_check_s=0.2, api_rate_limit_per_minute=100_000
+    )
     _, token = KeyStore(home / "keys.sqlite").create("analyst", tlp="red", name="reload")
     activity = {"malware": ["WiperY"], "techniques": ["T1015", "T1016"]}
 
@@ -184,7 +205,7 @@ def test_the_running_api_swaps_in_a_new_version_and_survives_a_corrupt_one(train
         assert ready(c)["version"] == "29990101T000000000000Z-newer000"
 
         _copy_version(models, v1, "29990202T000000000000Z-corrupt0", "2999-02-02T00:00:00Z")
-        (models / "29990202T000000000000Z-corrupt0" / "model.pt").write_bytes(b"not a model")
+        _corrupt(models / "29990202T000000000000Z-corrupt0")
         assert _wait(lambda: ready(c).get("reload_error") is not None)
         assert "29990202T000000000000Z-corrupt0" in ready(c)["reload_error"]
         assert version(c) == "29990101T000000000000Z-newer000"  # still answering, same model
@@ -197,9 +218,10 @@ def test_a_corrupt_newest_version_at_start_up_serves_the_previous_one(trained):
     home, models = trained["home"], trained["home"] / "models"
     previous = [m["version"] for m in list_versions(models) if "corrupt" not in m["version"]][-1]
     _copy_version(models, trained["v1"], "30000101T000000000000Z-corrupt1", "3000-01-01T00:00:00Z")
-    (models / "30000101T000000000000Z-corrupt1" / "model.pt").write_bytes(b"not a model")
-    settings = Settings(home=home, env="development", api_model_check_s=0.2,
-                        api_rate_limit_per_minute=100_000)  # fmt: skip
+    _corrupt(models / "30000101T000000000000Z-corrupt1")
+    settings = Settings(
+        home=home, env="development", api_model_check_s=0.2, api_rate_limit_per_minute=100_000
+    )
     _, token = KeyStore(home / "keys.sqlite").create("analyst", tlp="red", name="fallback")
     with TestClient(create_app(settings)) as c:
         ready = c.get("/readyz")

@@ -27,6 +27,7 @@ def fuzz_target(tmp_path_factory) -> Iterator[tuple[str, str]]:
     from actorgraph.gnn import artefacts
     from actorgraph.gnn.dataset import export_graph
     from actorgraph.gnn.train import TrainConfig, train
+    from actorgraph.graph.tlp import TLP
 
     home = tmp_path_factory.mktemp("fuzz-home")
     socket_path, _ = embedded.start(home, auto=False)
@@ -35,7 +36,8 @@ def fuzz_target(tmp_path_factory) -> Iterator[tuple[str, str]]:
         store.ensure_schema()
         write_graph(store, API_WORLD)
         artefacts.save(
-            train(export_graph(store), TrainConfig(epochs=10, episodes=2)), home / "models"
+            train(export_graph(store, max_tlp=TLP.RED), TrainConfig(epochs=10, episodes=2)),
+            home / "models",
         )
         _, token = KeyStore(home / "keys.sqlite").create("admin", tlp="red", name="fuzzer")
         env = {

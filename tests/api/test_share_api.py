@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from actorgraph.api.keys import KeyStore
 from actorgraph.api.main import create_app
 from actorgraph.graph.ingest import ingest_object
+from actorgraph.graph.tlp import TLP
 from actorgraph.settings import Settings
 from tests.helpers.paths import APT28_BUNDLE as FIXTURE
 
@@ -23,7 +24,8 @@ RED_C2 = "infrastructure--d09c50cf-5bab-465e-9e2d-543912148b73"
 def share_client(server, server_home):
     graph = server.with_graph(f"share-{uuid.uuid4().hex[:12]}")
     graph.ensure_schema()
-    ingest_object(graph, json.loads(FIXTURE.read_text()), "apt28_campaign.json")
+    bundle = json.loads(FIXTURE.read_text())
+    ingest_object(graph, bundle, "apt28_campaign.json", max_tlp=TLP.RED)
     keys = KeyStore(server_home / "keys.sqlite")
     tokens = {
         tlp: keys.create("reader", tlp=tlp, name=f"share-{tlp}")[1]

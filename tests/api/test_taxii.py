@@ -1,4 +1,4 @@
-"""TAXII 2.1: the ``taxii2-client`` package against a real server process, and edge cases in process."""
+"""TAXII 2.1: ``taxii2-client`` against a real server process, and edge cases in process."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from actorgraph.api.main import create_app
 from actorgraph.api.routes.taxii import COLLECTIONS, TAXII_MEDIA_TYPE, clear_cache
 from actorgraph.graph.ingest import ingest_object
 from actorgraph.graph.reports.export import export_bundle
+from actorgraph.graph.tlp import TLP
 from actorgraph.settings import Settings
 from tests.helpers.paths import APT28_BUNDLE as FIXTURE
 from tests.helpers.server import serve
@@ -41,7 +42,8 @@ class Bearer(requests.auth.AuthBase):
 def feed_graph(server):
     g = server.with_graph(f"taxii-{uuid.uuid4().hex[:12]}")
     g.ensure_schema()
-    ingest_object(g, json.loads(FIXTURE.read_text()), "apt28_campaign.json")
+    bundle = json.loads(FIXTURE.read_text())
+    ingest_object(g, bundle, "apt28_campaign.json", max_tlp=TLP.RED)
     yield g
     g.clear()
     g.close()

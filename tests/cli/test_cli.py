@@ -73,7 +73,8 @@ def test_stats_json_and_store_lifecycle(home: Path):
     ag(
         home,
         "cypher",
-        "UNWIND range(1, 3) AS i CREATE (:Malware {id: toString(i)})-[:USES]->(:Technique {id: 't' + toString(i)})",
+        "UNWIND range(1, 3) AS i "
+        "CREATE (:Malware {id: toString(i)})-[:USES]->(:Technique {id: 't' + toString(i)})",
         "--write",
     )
     stats = json.loads(ag(home, "stats", "--json").stdout)

@@ -17,9 +17,15 @@ from tests.helpers.paths import ROOT
 def ag(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ACTORGRAPH_HOME": str(home)}
     env.pop("NEO4J_URI", None)
-    proc = subprocess.run([sys.executable, "-m", "actorgraph.cli", *args], capture_output=True,
+    proc = subprocess.run(
+        [sys.executable, "-m", "actorgraph.cli", *args],
+        capture_output=True,
         check=False,
-                          text=True, env=env, cwd=ROOT, timeout=120)  # fmt: skip
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
     return proc
@@ -50,7 +56,9 @@ def test_brief_and_takedown(home, tmp_path):
     ag(home, "brief", "APT28", "--format", "html", "--out", str(page))
     assert page.read_text().startswith("<!DOCTYPE html>")
     summary = json.loads(
-        ag(home, "takedown", "APT28", "--out", str(tmp_path / "td"), "--json").stdout
+        ag(
+            home, "takedown", "APT28", "--max-tlp", "amber", "--out", str(tmp_path / "td"), "--json"
+        ).stdout
     )
     assert summary["actor"]["name"] == "APT28" and summary["domains"] == 1
     assert (tmp_path / "td" / "summary.json").exists()

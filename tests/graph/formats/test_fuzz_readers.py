@@ -14,6 +14,7 @@ bounded to a few hundred mutants.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gzip
 import ipaddress
@@ -31,6 +32,7 @@ from actorgraph.graph.errors import ActorgraphError, InvalidIndicator
 from actorgraph.graph.formats.indicators import KINDS, normalize_indicator
 from actorgraph.graph.formats.stix_patterns import parse_pattern
 from actorgraph.graph.ingest import ingest_object, ingest_paths
+from actorgraph.graph.tlp import TLP
 from tests.helpers.paths import FIXTURES
 
 PROPERTY = settings(
@@ -133,7 +135,7 @@ def test_a_bundle_with_a_bracket_url_lists_it_as_rejected(store) -> None:
             "id": "url--8d7a0f0a-5a4e-4f5e-9d1b-0d9f7b2e9d01",
         }
     )
-    report = ingest_object(store, bundle, source="brackets")
+    report = ingest_object(store, bundle, source="brackets", max_tlp=TLP.RED)
     assert [r.value for r in report.rejected] == ["http://[::1/x"]
 
 
@@ -543,13 +545,13 @@ def test_fuzzed_inputs_never_write_partially(store) -> None:
     """Whatever a mutant raises, a refused input leaves the graph's counts as they were."""
     seeds = _seeds()
     for name, doc in seeds:  # the originals ingest, so mutants meet a populated graph
-        ingest_object(store, doc, source=name)
+        ingest_object(store, doc, source=name, max_tlp=TLP.RED)
     outcomes = {"ingested": 0, "refused": 0, "crashed": 0}
     failures: list[str] = []
     for k, name, mutant, what in _mutants(seeds, 20261130, FUZZ_MUTANTS):
         before = _totals(store)
         try:
-            ingest_object(store, mutant, source=f"fuzz-{k}")
+            ingest_object(store, mutant, source=f"fuzz-{k}", max_tlp=TLP.RED)
             outcomes["ingested"] += 1
             continue
         except ActorgraphError:
@@ -570,7 +572,7 @@ def _unclean_errors(seeds: list[tuple[str, Any]], n: int) -> list[str]:
     found: dict[str, str] = {}
     for k, name, mutant, what in _mutants(seeds, 1, n):
         try:
-            read_any(mutant, source=f"fuzz-{k}")
+            read_any(mutant, source=f"fuzz-{k}", max_tlp=TLP.RED)
         except ActorgraphError:
             pass
         except Exception as exc:
@@ -607,7 +609,7 @@ def test_truncated_files_are_refused_cleanly(store, tmp_path: Path, cut: float) 
         path.write_text(text[:n])
         before = _totals(store)
         with pytest.raises(ActorgraphError):
-            ingest_paths(store, [path])
+            ingest_paths(store, [path], max_tlp=TLP.RED)
         assert _totals(store) == before
 
 
@@ -625,21 +627,21 @@ def test_truncated_gzip_is_refused_cleanly(store, tmp_path: Path) -> None:
     path = tmp_path / "cut.json.gz"
     path.write_bytes(raw[: len(raw) // 2])
     with pytest.raises(ActorgraphError):
-        ingest_paths(store, [path])
+        ingest_paths(store, [path], max_tlp=TLP.RED)
 
 
 def test_deeply_nested_json_file_is_refused_cleanly(store, tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(ActorgraphError):
-        ingest_paths(store, [path])
+        ingest_paths(store, [path], max_tlp=TLP.RED)
 
 
 def test_huge_integer_literal_is_refused_cleanly(store, tmp_path: Path) -> None:
     path = tmp_path / "huge.json"
     path.write_bytes(b'{"type": "bundle", "objects": [' + b"9" * 5000 + b"]}")
     with pytest.raises(ActorgraphError):
-        ingest_paths(store, [path])
+        ingest_paths(store, [path], max_tlp=TLP.RED)
 
 
 def _deep(depth: int) -> Any:
@@ -652,10 +654,8 @@ def _deep(depth: int) -> Any:
 def test_deeply_nested_stix_property_is_harmless(store) -> None:
     bundle = _synthetic_bundle()
     bundle["objects"][0]["x_deep"] = _deep(500)
-    try:
-        ingest_object(store, bundle, source="deep")
-    except ActorgraphError:
-        pass
+    with contextlib.suppress(ActorgraphError):
+        ingest_object(store, bundle, source="deep", max_tlp=TLP.RED)
 
 
 def test_deeply_nested_misp_property_is_refused_cleanly(store) -> None:
@@ -663,7 +663,7 @@ def test_deeply_nested_misp_property_is_refused_cleanly(store) -> None:
     event["Event"]["x_deep"] = _deep(500)
     before = _totals(store)
     try:
-        ingest_object(store, event, source="deep")
+        ingest_object(store, event, source="deep", max_tlp=TLP.RED)
     except ActorgraphError:
         assert _totals(store) == before
 
@@ -671,11 +671,14 @@ def test_deeply_nested_misp_property_is_refused_cleanly(store) -> None:
 def test_binary_and_odd_encodings_are_refused_cleanly(store, tmp_path: Path) -> None:
     bad = {
         "nul.json": b"\x00" * 64,
-        "latin1.json": '{"type": "bundle", "id": "bundle--x", "objects": [{"name": "caf\xe9"}]}'.encode(
-            "latin-1"
-        ),
+        "latin1.json": (
+            '{"type": "bundle", "id": "bundle--x", "objects": [{"name": "caf\xe9"}]}'
+        ).encode("latin-1"),
         "bom.json": b"\xef\xbb\xbf" + json.dumps({"type": "bundle"}).encode(),
-        "nan.json": b'{"type": "bundle", "id": "bundle--8d7a0f0a-5a4e-4f5e-9d1b-0d9f7b2e9a00", "objects": [NaN]}',
+        "nan.json": (
+            b'{"type": "bundle", "id": "bundle--8d7a0f0a-5a4e-4f5e-9d1b-0d9f7b2e9a00", '
+            b'"objects": [NaN]}'
+        ),
         "fake.json.gz": b"\x1f\x8b not really gzip",
     }
     before = _totals(store)
@@ -683,6 +686,6 @@ def test_binary_and_odd_encodings_are_refused_cleanly(store, tmp_path: Path) -> 
         path = tmp_path / name
         path.write_bytes(raw)
         try:
-            ingest_paths(store, [path])  # a BOM before valid JSON is fine
+            ingest_paths(store, [path], max_tlp=TLP.RED)  # a BOM before valid JSON is fine
         except ActorgraphError:
             assert _totals(store) == before, name

@@ -46,15 +46,22 @@ def test_refang(raw: str, expected: str) -> None:
         ("http://198.51.100.7:8080/x", None, ("url", "http://198.51.100.7:8080/x")),
         ("Press[at]Mod-Gov[.]example", None, ("email", "press@mod-gov.example")),
         ("D41D8CD98F00B204E9800998ECF8427E", None, ("md5", "d41d8cd98f00b204e9800998ecf8427e")),
-        ("da39a3ee5e6b4b0d3255bfef95601890afd80709", None, ("sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709")),
-        ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256",
-         ("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")),
+        (
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            None,
+            ("sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+        ),
+        (
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "sha256",
+            ("sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ),
         ("a" * 128, None, ("sha512", "a" * 128)),
         ("AB:CD:" + "ef" * 18, "x509", ("x509", "abcd" + "ef" * 18)),
         ("as15169", None, ("asn", "AS15169")),
         ("15169", "asn", ("asn", "AS15169")),
     ],
-)  # fmt: skip
+)
 def test_normalize_valid(raw: str, kind: str | None, expected: tuple[str, str]) -> None:
     assert normalize_indicator(raw, kind) == expected
 

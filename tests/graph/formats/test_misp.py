@@ -10,6 +10,7 @@ import pytest
 from actorgraph.graph.errors import IngestError, StixIngestError
 from actorgraph.graph.formats.misp_reader import read_misp
 from actorgraph.graph.ingest import ingest_object, ingest_paths
+from actorgraph.graph.tlp import TLP
 from tests.helpers import paths
 
 MISP = paths.FIXTURES / "misp"
@@ -32,8 +33,13 @@ def test_event_becomes_campaign_with_indicators(event) -> None:
     assert campaign["name"].startswith("Spear-phishing") and campaign["sources"] == ["CIRCL"]
     assert campaign["tlp"] == "amber" and campaign["first_seen"] == "2024-03-01T00:00:00.000Z"
     ids = set(batch.nodes["Indicator"])
-    assert {"ipv4:198.51.100.7", "url:http://update-mil-check.example/login", "email:press@mod-gov.example",
-            "domain:update-mil-check.example", "md5:d41d8cd98f00b204e9800998ecf8427e"} <= ids  # fmt: skip
+    assert {
+        "ipv4:198.51.100.7",
+        "url:http://update-mil-check.example/login",
+        "email:press@mod-gov.example",
+        "domain:update-mil-check.example",
+        "md5:d41d8cd98f00b204e9800998ecf8427e",
+    } <= ids
     assert all(dst == CAMPAIGN for _, dst in batch.edges[("Indicator", "INDICATES", "Campaign")])
     # the domain-ip object's two attributes
     assert ("domain:update-mil-check.example", "ipv4:198.51.100.7") in batch.edges[
@@ -105,14 +111,14 @@ def test_refused_events(event, mutate, error, reason) -> None:
 
 
 def test_misp_into_store_idempotent_and_refusal_writes_nothing(store, event) -> None:
-    ingest_paths(store, [EVENT])
+    ingest_paths(store, [EVENT], max_tlp=TLP.RED)
     counts = store.counts()
     assert counts["nodes"] == {"Campaign": 1, "Indicator": 6, "ThreatActor": 1}
-    ingest_object(store, event, source="again")
+    ingest_object(store, event, source="again", max_tlp=TLP.RED)
     assert store.counts() == counts
     broken = copy.deepcopy(event)
     broken["Event"]["uuid"] = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
     broken["Event"]["Attribute"].append({"type": "ip-dst"})
     with pytest.raises(StixIngestError):
-        ingest_object(store, broken, source="broken")
+        ingest_object(store, broken, source="broken", max_tlp=TLP.RED)
     assert store.counts() == counts

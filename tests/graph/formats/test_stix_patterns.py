@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actorgraph.graph.errors import InvalidIndicator
-from actorgraph.graph.formats.stix_patterns import parse_pattern, pattern_comparisons
+from actorgraph.graph.formats.stix_patterns import (
+    _fast_comparisons,
+    _full_comparisons,
+    parse_pattern,
+    pattern_comparisons,
+)
 
 
 @pytest.mark.parametrize(
@@ -25,7 +32,8 @@ from actorgraph.graph.formats.stix_patterns import parse_pattern, pattern_compar
             [("url", "http://evil.example/a"), ("email", "x@evil.example")],
         ),
         (
-            "[ipv6-addr:value = '2001:db8::1'] FOLLOWEDBY [file:hashes.'SHA-1' = 'cc'] WITHIN 60 SECONDS",
+            "[ipv6-addr:value = '2001:db8::1'] FOLLOWEDBY [file:hashes.'SHA-1' = 'cc'] "
+            "WITHIN 60 SECONDS",
             [("ipv6", "2001:db8::1"), ("sha1", "cc")],
         ),
         ("[x509-certificate:hashes.'SHA-256' = 'dd']", [("x509", "dd")]),
@@ -93,11 +101,6 @@ def test_invalid_patterns_raise(pattern: str) -> None:
 
 
 # The fast path for simple patterns must agree with the OASIS parser wherever it applies.
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from actorgraph.graph.formats.stix_patterns import _fast_comparisons, _full_comparisons
-
 _PATHS = [
     "ipv4-addr:value",
     "domain-name:value",
@@ -116,6 +119,11 @@ _VALUES = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_
 )
 
 
+def _key(c) -> tuple:
+    """Sort key of a comparison, to compare the two parsers' results as multisets."""
+    return (c.object_type, c.path, c.kind or "", str(c.value))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_PATHS), _VALUES), min_size=1, max_size=4))
 def test_fast_path_agrees_with_the_full_parser(comps):
@@ -124,8 +132,7 @@ def test_fast_path_agrees_with_the_full_parser(comps):
     assert fast is not None, pattern
     # Same comparisons; the full parser groups them by object type, the fast path keeps the
     # pattern's order, so compare them as multisets.
-    key = lambda c: (c.object_type, c.path, c.kind or "", str(c.value))
-    assert sorted(fast, key=key) == sorted(_full_comparisons(pattern), key=key)
+    assert sorted(fast, key=_key) == sorted(_full_comparisons(pattern), key=_key)
 
 
 @settings(max_examples=200, deadline=None)
@@ -158,8 +165,7 @@ def test_fast_path_agrees_with_the_full_parser_on_one_type_joined_by_and(object_
     )
     fast = _fast_comparisons(pattern)
     assert fast is not None, pattern
-    key = lambda c: (c.object_type, c.path, c.kind or "", str(c.value))
-    assert sorted(fast, key=key) == sorted(_full_comparisons(pattern), key=key)
+    assert sorted(fast, key=_key) == sorted(_full_comparisons(pattern), key=_key)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,7 @@
-"""STIX 2.1 bundles -> graph rows (graph/formats/stix_reader.py, graph/formats/stix_validate.py); no store needed."""
+"""STIX 2.1 bundles -> graph rows; no store needed.
+
+Covers graph/formats/stix_reader.py and graph/formats/stix_validate.py.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import pytest
 from actorgraph.graph.errors import IngestError, StixIngestError
 from actorgraph.graph.formats.stix_reader import read_stix
 from actorgraph.graph.formats.stix_validate import iter_inputs
+from actorgraph.graph.tlp import TLP
 from tests.helpers import paths
 
 FIXTURES = paths.FIXTURES / "stix"
@@ -31,8 +35,14 @@ def bundle(*objects: dict[str, Any]) -> dict[str, Any]:
 
 
 def sdo(stix_type: str, n: int, **props: Any) -> dict[str, Any]:
-    return {"type": stix_type, "spec_version": "2.1", "id": f"{stix_type}--00000000-0000-4000-8000-{n:012d}",
-            "created": T0, "modified": T0, **props}  # fmt: skip
+    return {
+        "type": stix_type,
+        "spec_version": "2.1",
+        "id": f"{stix_type}--00000000-0000-4000-8000-{n:012d}",
+        "created": T0,
+        "modified": T0,
+        **props,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +52,32 @@ def batch():
 
 def test_counts_of_the_fixture(batch) -> None:
     assert batch.counts() == {
-        "nodes": {"Campaign": 1, "Country": 2, "Indicator": 6, "Infrastructure": 2, "Malware": 1,
-                  "Report": 1, "Sector": 2, "Technique": 2, "ThreatActor": 1, "Tool": 1},
-        "relationships": {"ATTRIBUTED_TO": 1, "COMMUNICATES_WITH": 1, "CONSISTS_OF": 1, "HOSTED_ON": 1,
-                          "INDICATES": 4, "ORIGINATES_FROM": 1, "REPORTED_IN": 4, "RESOLVES_TO": 1,
-                          "SUBTECHNIQUE_OF": 1, "TARGETS": 3, "USES": 4},
-    }  # fmt: skip
+        "nodes": {
+            "Campaign": 1,
+            "Country": 2,
+            "Indicator": 6,
+            "Infrastructure": 2,
+            "Malware": 1,
+            "Report": 1,
+            "Sector": 2,
+            "Technique": 2,
+            "ThreatActor": 1,
+            "Tool": 1,
+        },
+        "relationships": {
+            "ATTRIBUTED_TO": 1,
+            "COMMUNICATES_WITH": 1,
+            "CONSISTS_OF": 1,
+            "HOSTED_ON": 1,
+            "INDICATES": 4,
+            "ORIGINATES_FROM": 1,
+            "REPORTED_IN": 4,
+            "RESOLVES_TO": 1,
+            "SUBTECHNIQUE_OF": 1,
+            "TARGETS": 3,
+            "USES": 4,
+        },
+    }
 
 
 def test_defanged_pattern_values_are_normalised(batch) -> None:
@@ -96,11 +126,14 @@ def test_tlp_markings_1_0_and_2_0(batch) -> None:
 
 def test_actor_country_and_provenance(batch) -> None:
     actor = batch.nodes["ThreatActor"][ACTOR]
-    assert (actor["country"], actor["country_source"]) == ("RU", "stix")
+    # The actor's own country (from its aliases); the bundle's originates-from stays on its
+    # relationship, with that relationship's marking, and is never copied onto the actor.
+    assert (actor["country"], actor["country_source"]) == ("RU", "derived:alias")
     assert actor["sources"] == ["Example CERT"]  # the created_by identity's name
     assert actor["external_id"] == "G0007"
     assert "forest blizzard" in actor["aliases_lc"] and "apt28" in actor["aliases_lc"]
-    assert (ACTOR, "country:RU") in batch.edges[("ThreatActor", "ORIGINATES_FROM", "Country")]
+    origin = batch.edges[("ThreatActor", "ORIGINATES_FROM", "Country")][(ACTOR, "country:RU")]
+    assert origin["relationship_type"] == "originates-from" and "country_source" not in origin
 
 
 def test_relationship_mapping(batch) -> None:
@@ -108,7 +141,9 @@ def test_relationship_mapping(batch) -> None:
     assert attributed["confidence"] == 70
     assert attributed["stix_id"] == "relationship--1a1b1c1d-0000-4000-8000-000000000001"
     assert set(batch.edges[("Campaign", "TARGETS", "Sector")]) == {
-        (CAMPAIGN, "sector:government"), (CAMPAIGN, "sector:defense")}  # fmt: skip
+        (CAMPAIGN, "sector:government"),
+        (CAMPAIGN, "sector:defense"),
+    }
     assert (CAMPAIGN, "country:UA") in batch.edges[("Campaign", "TARGETS", "Country")]
     assert ("domain:mail-gov-ua.example", "ipv4:203.0.113.45") in batch.edges[
         ("Indicator", "RESOLVES_TO", "Indicator")
@@ -137,7 +172,9 @@ def test_revoked_and_non_stix_patterns_are_skipped(batch) -> None:
 
 def test_sighting_counts(batch) -> None:
     node = batch.nodes["Indicator"]["domain:mail-gov-ua.example"]
-    assert node["sighting_count"] == 3 and node["last_sighted"] == "2024-03-06T07:30:00.000Z"
+    # Per TLP level of the sightings (the fixture's is unmarked: level 0), never one total.
+    assert node["sighting_counts"] == [3, 0, 0, 0, 0] and "sighting_count" not in node
+    assert node["sighting_last"] == ["2024-03-06T07:30:00.000Z", "", "", "", ""]
 
 
 def test_x509_fingerprint(batch) -> None:
@@ -149,14 +186,26 @@ def test_x509_fingerprint(batch) -> None:
     [
         ("not_json.json", IngestError, None, "not valid JSON"),
         ("not_a_bundle.json", IngestError, None, "not a STIX bundle"),
-        ("malformed_missing_pattern.json", StixIngestError,
-         "indicator--3f1c7a0e-9b2d-4e5f-8a6b-7c8d9e0f1a22", "missing required property 'pattern'"),
-        ("dangling_ref.json", StixIngestError,
-         "relationship--9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "neither in the bundle nor in the store"),
-        ("bad_pattern.json", StixIngestError,
-         "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "invalid STIX pattern"),
+        (
+            "malformed_missing_pattern.json",
+            StixIngestError,
+            "indicator--3f1c7a0e-9b2d-4e5f-8a6b-7c8d9e0f1a22",
+            "missing required property 'pattern'",
+        ),
+        (
+            "dangling_ref.json",
+            StixIngestError,
+            "relationship--9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            "neither in the bundle nor in the store",
+        ),
+        (
+            "bad_pattern.json",
+            StixIngestError,
+            "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "invalid STIX pattern",
+        ),
     ],
-)  # fmt: skip
+)
 def test_refused_files_name_file_and_object(name, error, object_id, reason) -> None:
     with pytest.raises(error, match=reason) as info:
         read_stix(FIXTURES / name)
@@ -170,21 +219,37 @@ def test_refused_files_name_file_and_object(name, error, object_id, reason) -> N
 @pytest.mark.parametrize(
     ("obj", "reason"),
     [
-        ({"id": "malware--00000000-0000-4000-8000-000000000001"}, "missing required property 'type'"),
+        (
+            {"id": "malware--00000000-0000-4000-8000-000000000001"},
+            "missing required property 'type'",
+        ),
         ({"type": "malware"}, "missing required property 'id'"),
-        (sdo("malware", 1, name="x", is_family=True) | {"id": "tool--00000000-0000-4000-8000-000000000001"},
-         "id is not 'malware--<uuid>'"),
+        (
+            sdo("malware", 1, name="x", is_family=True)
+            | {"id": "tool--00000000-0000-4000-8000-000000000001"},
+            "id is not 'malware--<uuid>'",
+        ),
         (sdo("malware", 1, name="x", is_family=True) | {"id": "malware--not-a-uuid"}, "id is not"),
         ({k: v for k, v in sdo("campaign", 1, name="c").items() if k != "created"}, "'created'"),
         (sdo("intrusion-set", 1), "'name'"),
         (sdo("malware", 1, name="x"), "'is_family'"),
-        (sdo("indicator", 1, pattern="[ipv4-addr:value = '1.2.3.4']", valid_from=T0), "'pattern_type'"),
+        (
+            sdo("indicator", 1, pattern="[ipv4-addr:value = '1.2.3.4']", valid_from=T0),
+            "'pattern_type'",
+        ),
         (sdo("campaign", 1, name="c", first_seen="last tuesday"), "first_seen is not a timestamp"),
-        (sdo("relationship", 1, relationship_type="uses", source_ref="campaign--00000000-0000-4000-8000-000000000009"),
-         "'target_ref'"),
+        (
+            sdo(
+                "relationship",
+                1,
+                relationship_type="uses",
+                source_ref="campaign--00000000-0000-4000-8000-000000000009",
+            ),
+            "'target_ref'",
+        ),
         ("just a string", "not a JSON object"),
     ],
-)  # fmt: skip
+)
 def test_invalid_objects_refuse_the_bundle(obj, reason) -> None:
     good = sdo("campaign", 7, name="fine")
     with pytest.raises(StixIngestError, match=reason):
@@ -193,8 +258,13 @@ def test_invalid_objects_refuse_the_bundle(obj, reason) -> None:
 
 def test_dangling_ref_known_to_the_store_is_accepted() -> None:
     target = "malware--deadbeef-0000-4000-8000-000000000000"
-    rel = sdo("relationship", 2, relationship_type="uses",
-              source_ref="intrusion-set--00000000-0000-4000-8000-000000000001", target_ref=target)  # fmt: skip
+    rel = sdo(
+        "relationship",
+        2,
+        relationship_type="uses",
+        source_ref="intrusion-set--00000000-0000-4000-8000-000000000001",
+        target_ref=target,
+    )
     actor = sdo("intrusion-set", 1, name="A")
     asked: list[set[str]] = []
 
@@ -230,9 +300,14 @@ def test_newest_version_of_an_object_wins_within_a_bundle() -> None:
 
 
 def test_deprecated_objects_and_tlp_definition_type() -> None:
-    marking = {"type": "marking-definition", "spec_version": "2.1",
-               "id": "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "created": T0,
-               "definition_type": "tlp", "definition": {"tlp": "amber"}}  # fmt: skip
+    marking = {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+        "created": T0,
+        "definition_type": "tlp",
+        "definition": {"tlp": "amber"},
+    }
     dep = sdo("malware", 1, name="Old", is_family=True, x_mitre_deprecated=True)
     tool = sdo(
         "tool",
@@ -265,7 +340,9 @@ def test_country_is_derived_when_the_bundle_gives_none() -> None:
     )
     assert "country" not in actors[c["id"]]
     assert set(batch.edges[("ThreatActor", "ORIGINATES_FROM", "Country")]) == {
-        (a["id"], "country:CN"), (b["id"], "country:IR")}  # fmt: skip
+        (a["id"], "country:CN"),
+        (b["id"], "country:IR"),
+    }
 
 
 def test_gzip_and_directories(tmp_path: Path) -> None:
@@ -319,10 +396,28 @@ def test_registrar_name_server_certificate_links_and_actorgraph_properties() -> 
         x_actorgraph_country_source="derived:alias",
     )
     rels = [
-        sdo("relationship", 4, relationship_type="registered-with", source_ref=domain["id"], target_ref=registrar["id"]),
-        sdo("relationship", 5, relationship_type="uses-name-server", source_ref=domain["id"], target_ref=ns["id"]),
-        sdo("relationship", 6, relationship_type="presents-certificate", source_ref=domain["id"], target_ref=cert["id"]),
-    ]  # fmt: skip
+        sdo(
+            "relationship",
+            4,
+            relationship_type="registered-with",
+            source_ref=domain["id"],
+            target_ref=registrar["id"],
+        ),
+        sdo(
+            "relationship",
+            5,
+            relationship_type="uses-name-server",
+            source_ref=domain["id"],
+            target_ref=ns["id"],
+        ),
+        sdo(
+            "relationship",
+            6,
+            relationship_type="presents-certificate",
+            source_ref=domain["id"],
+            target_ref=cert["id"],
+        ),
+    ]
     batch = read_stix(bundle(domain, cert, registrar, ns, actor, *rels))
     infra = batch.nodes["Infrastructure"]
     assert infra["registrar:namecheap"]["kind"] == "registrar"
@@ -341,7 +436,7 @@ def test_registrar_name_server_certificate_links_and_actorgraph_properties() -> 
 
 
 def test_exported_hypothesis_is_read_back_as_a_hypothesis_not_a_fact(store):
-    """attribution_to_stix marks its attributed-to as a hypothesis: it must become PREDICTED_ACTOR."""
+    """attribution_to_stix marks attributed-to as a hypothesis: it must become PREDICTED_ACTOR."""
     from actorgraph.graph.attribution import AttributionResult
     from actorgraph.graph.ingest import ingest_object
     from actorgraph.graph.reports.attribution_stix import attribution_to_stix
@@ -365,7 +460,8 @@ def test_exported_hypothesis_is_read_back_as_a_hypothesis_not_a_fact(store):
         "countries": [{"country": "RU", "score": 0.8}],
         "evidence": [],
     }
-    ingest_object(store, attribution_to_stix(AttributionResult.from_dict(result)), "model-output")
+    bundle = attribution_to_stix(AttributionResult.from_dict(result))
+    ingest_object(store, bundle, "model-output", max_tlp=TLP.RED)
     rels = store.query("MATCH (:Campaign)-[r]->(:ThreatActor) RETURN type(r) AS t, r.score AS s")
     assert rels == [{"t": "PREDICTED_ACTOR", "s": 0.8}]
 
@@ -396,6 +492,7 @@ def test_reading_without_provenance_gives_the_same_rows_without_provenance(batch
         "tlp_level",
         "stix_id",
         "stix_ids",
+        "stix_id_levels",
         "sources",
     }
     for label, by_id in batch.nodes.items():

@@ -1,9 +1,13 @@
-"""Ingest into the real embedded store: idempotency, refusals, newer-modified-wins (graph/ingest/pipeline.py)."""
+"""Ingest into the real embedded store (graph/ingest/pipeline.py).
+
+Idempotency, refusals, newer-modified-wins.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,14 +20,20 @@ from actorgraph.graph.errors import IngestError, StixIngestError
 from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.ingest import ingest_object, ingest_paths
 from actorgraph.graph.ingest.writer import resolve_stix_ids, write_batch
+from actorgraph.graph.tlp import TLP
 from tests.helpers.paths import ROOT
 
 STIX = ROOT / "tests" / "fixtures" / "stix"
 MISP = ROOT / "tests" / "fixtures" / "misp"
 APT28 = STIX / "apt28_campaign.json"
 T0 = "2024-01-01T00:00:00.000Z"
-REFUSED = ["not_json.json", "not_a_bundle.json", "malformed_missing_pattern.json", "dangling_ref.json",
-           "bad_pattern.json"]  # fmt: skip
+REFUSED = [
+    "not_json.json",
+    "not_a_bundle.json",
+    "malformed_missing_pattern.json",
+    "dangling_ref.json",
+    "bad_pattern.json",
+]
 
 
 def bundle(*objects: dict[str, Any]) -> dict[str, Any]:
@@ -35,8 +45,14 @@ def bundle(*objects: dict[str, Any]) -> dict[str, Any]:
 
 
 def sdo(stix_type: str, n: int, **props: Any) -> dict[str, Any]:
-    return {"type": stix_type, "spec_version": "2.1", "id": f"{stix_type}--00000000-0000-4000-8000-{n:012d}",
-            "created": T0, "modified": T0, **props}  # fmt: skip
+    return {
+        "type": stix_type,
+        "spec_version": "2.1",
+        "id": f"{stix_type}--00000000-0000-4000-8000-{n:012d}",
+        "created": T0,
+        "modified": T0,
+        **props,
+    }
 
 
 def one(store, cypher: str, **params: Any) -> Any:
@@ -46,38 +62,44 @@ def one(store, cypher: str, **params: Any) -> Any:
 
 
 def test_ingest_twice_changes_no_count(store) -> None:
-    [first] = ingest_paths(store, [APT28])
+    [first] = ingest_paths(store, [APT28], max_tlp=TLP.RED)
     counts = store.counts()
     assert counts == {"nodes": first.nodes, "relationships": first.relationships}
     node = store.query("MATCH (n:Indicator {id: 'domain:mail-gov-ua.example'}) RETURN n")[0]["n"]
-    ingest_paths(store, [APT28])
+    ingest_paths(store, [APT28], max_tlp=TLP.RED)
     assert store.counts() == counts
     again = store.query("MATCH (n:Indicator {id: 'domain:mail-gov-ua.example'}) RETURN n")[0]["n"]
     assert again == node  # lists were unioned, not appended twice
 
 
 def test_misp_and_stix_twice_changes_no_count(store) -> None:
-    ingest_paths(store, [APT28, MISP / "apt28_phishing_event.json"])
+    ingest_paths(store, [APT28, MISP / "apt28_phishing_event.json"], max_tlp=TLP.RED)
     counts = store.counts()
-    ingest_paths(store, [MISP / "apt28_phishing_event.json", APT28])
+    ingest_paths(store, [MISP / "apt28_phishing_event.json", APT28], max_tlp=TLP.RED)
     assert store.counts() == counts
 
 
 def test_report_lists_rejected_values_and_they_are_not_stored(store) -> None:
-    [report] = ingest_paths(store, [APT28])
+    [report] = ingest_paths(store, [APT28], max_tlp=TLP.RED)
     assert {r.value for r in report.rejected} == {
         "999.1.1.1",
         "da39a3ee5e6b4b0d3255bfef95601890afd8070",
     }
     assert report.to_dict()["rejected"][0]["object_id"].startswith("indicator--")
-    assert one(store, "MATCH (n:Indicator) WHERE n.value IN $v RETURN count(n) AS c",
-               v=["999.1.1.1", "da39a3ee5e6b4b0d3255bfef95601890afd8070"]) == 0  # fmt: skip
+    assert (
+        one(
+            store,
+            "MATCH (n:Indicator) WHERE n.value IN $v RETURN count(n) AS c",
+            v=["999.1.1.1", "da39a3ee5e6b4b0d3255bfef95601890afd8070"],
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize("name", REFUSED)
 def test_refused_bundle_writes_nothing(store, name: str) -> None:
     with pytest.raises(IngestError) as info:
-        ingest_paths(store, [STIX / name])
+        ingest_paths(store, [STIX / name], max_tlp=TLP.RED)
     assert str(STIX / name) in str(info.value)
     assert store.counts() == {"nodes": {}, "relationships": {}}
 
@@ -85,8 +107,8 @@ def test_refused_bundle_writes_nothing(store, name: str) -> None:
 def test_other_files_still_ingest_beside_a_refused_one(store, tmp_path: Path) -> None:
     shutil.copy(APT28, tmp_path / "a_good.json")
     shutil.copy(STIX / "dangling_ref.json", tmp_path / "b_bad.json")
-    with pytest.raises(StixIngestError, match="b_bad.json") as info:
-        ingest_paths(store, [tmp_path])
+    with pytest.raises(StixIngestError, match=re.escape("b_bad.json")) as info:
+        ingest_paths(store, [tmp_path], max_tlp=TLP.RED)
     assert [r.source for r in info.value.reports] == ["a_good.json"]
     assert store.counts()["nodes"]["ThreatActor"] == 1  # the good file; not "Lonely Actor"
     assert one(store, "MATCH (a:ThreatActor) RETURN a.name AS n") == "APT28"
@@ -95,8 +117,8 @@ def test_other_files_still_ingest_beside_a_refused_one(store, tmp_path: Path) ->
 def test_newer_modified_wins_and_lists_union(store) -> None:
     old = sdo("campaign", 1, name="Old name", aliases=["a"], modified="2024-01-01T00:00:00Z")
     new = dict(old, name="New name", aliases=["b"], modified="2024-06-01T00:00:00Z")
-    ingest_object(store, bundle(new), source="newer.json")
-    ingest_object(store, bundle(old), source="older.json")
+    ingest_object(store, bundle(new), source="newer.json", max_tlp=TLP.RED)
+    ingest_object(store, bundle(old), source="older.json", max_tlp=TLP.RED)
     row = store.query(
         "MATCH (c:Campaign) RETURN c.name AS name, c.aliases AS aliases, c.sources AS sources"
     )[0]
@@ -106,25 +128,35 @@ def test_newer_modified_wins_and_lists_union(store) -> None:
         "sources": ["newer.json", "older.json"],
     }
     newest = dict(old, name="Newest", modified="2024-07-01T00:00:00Z")
-    ingest_object(store, bundle(newest), source="newest.json")
+    ingest_object(store, bundle(newest), source="newest.json", max_tlp=TLP.RED)
     assert one(store, "MATCH (c:Campaign) RETURN c.name AS n") == "Newest"
     assert store.counts()["nodes"] == {"Campaign": 1}
 
 
 def test_newer_modified_wins_on_relationships(store) -> None:
     a, m = sdo("intrusion-set", 1, name="A"), sdo("malware", 2, name="M", is_family=True)
-    rel = sdo("relationship", 3, relationship_type="uses", source_ref=a["id"], target_ref=m["id"],
-              confidence=90, modified="2024-06-01T00:00:00Z")  # fmt: skip
-    ingest_object(store, bundle(a, m, rel), source="s1")
+    rel = sdo(
+        "relationship",
+        3,
+        relationship_type="uses",
+        source_ref=a["id"],
+        target_ref=m["id"],
+        confidence=90,
+        modified="2024-06-01T00:00:00Z",
+    )
+    ingest_object(store, bundle(a, m, rel), source="s1", max_tlp=TLP.RED)
     ingest_object(
-        store, bundle(dict(rel, confidence=10, modified="2024-02-01T00:00:00Z")), source="s2"
+        store,
+        bundle(dict(rel, confidence=10, modified="2024-02-01T00:00:00Z")),
+        source="s2",
+        max_tlp=TLP.RED,
     )
     assert one(store, "MATCH ()-[r:USES]->() RETURN r.confidence AS c") == 90
     assert store.counts()["relationships"] == {"USES": 1}
 
 
 def test_references_to_objects_already_in_the_store(store) -> None:
-    ingest_paths(store, [APT28])
+    ingest_paths(store, [APT28], max_tlp=TLP.RED)
     actor = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
     indicator = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
     camp = sdo("campaign", 5, name="Later wave")
@@ -144,7 +176,7 @@ def test_references_to_objects_already_in_the_store(store) -> None:
             target_ref=camp["id"],
         ),
     ]
-    ingest_object(store, bundle(camp, *rels), source="later.json")
+    ingest_object(store, bundle(camp, *rels), source="later.json", max_tlp=TLP.RED)
     got = store.query(
         "MATCH (i:Indicator)-[:INDICATES]->(c:Campaign {id: $c})-[:ATTRIBUTED_TO]->(a:ThreatActor) "
         "RETURN i.id AS i, a.id AS a ORDER BY i",
@@ -154,17 +186,19 @@ def test_references_to_objects_already_in_the_store(store) -> None:
         {"i": "domain:mail-gov-ua.example", "a": actor},
         {"i": "ipv4:203.0.113.45", "a": actor},
     ]
-    assert resolve_stix_ids(store, {"location--a6e9345f-5a15-4c29-8bb3-7dcc5d168d64"}) == {
-        "location--a6e9345f-5a15-4c29-8bb3-7dcc5d168d64": [("Country", "country:RU")]
+    location = "location--a6e9345f-5a15-4c29-8bb3-7dcc5d168d64"
+    assert resolve_stix_ids(store, {location}, max_tlp=TLP.RED) == {
+        location: [("Country", "country:RU")]
     }
 
 
 def test_misp_claim_attaches_to_the_existing_actor_by_alias(store) -> None:
-    ingest_paths(store, [APT28])
-    [report] = ingest_paths(store, [MISP / "apt28_phishing_event.json"])
+    ingest_paths(store, [APT28], max_tlp=TLP.RED)
+    [report] = ingest_paths(store, [MISP / "apt28_phishing_event.json"], max_tlp=TLP.RED)
     assert report.format == "misp"
     got = store.query(
-        "MATCH (c:Campaign {id: 'misp-event--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e0f'})-[r:ATTRIBUTED_TO]->(a) "
+        "MATCH (c:Campaign {id: 'misp-event--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e0f'})"
+        "-[r:ATTRIBUTED_TO]->(a) "
         "RETURN a.id AS a, r.source AS s"
     )
     # "Sofacy" is an alias of the intrusion set: the claim points at it, no new actor is made
@@ -176,7 +210,7 @@ def test_one_row_per_query_path_gives_the_same_graph(store, server) -> None:
     from actorgraph.graph.formats.stix_reader import read_stix
 
     batch = read_stix(APT28)
-    report = write_batch(store, batch, batch_size=1)
+    report = write_batch(store, batch, batch_size=1, max_tlp=TLP.RED)
     assert report.queries == batch.n_nodes + batch.n_edges
     assert store.counts() == batch.counts()
 

@@ -1,4 +1,4 @@
-"""Actor briefings: content (aliases, origin, rarity, indicators, hypotheses), TLP, and rendering."""
+"""Actor briefings: content (aliases, origin, rarity, indicators, hypotheses), TLP, rendering."""
 
 from __future__ import annotations
 
@@ -159,11 +159,21 @@ def test_html_renders_in_headless_chromium(graph, tmp_path):
     page.write_text(render_html(build_briefing(graph, A28, max_tlp=3)), encoding="utf-8")
     shot = tmp_path / "briefing.png"
     proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--window-size=1100,1500", f"--screenshot={shot}", page.as_uri()],
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1100,1500",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
         capture_output=True,
-        check=False, text=True, timeout=60,
-    )  # fmt: skip
+        check=False,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -66,7 +66,8 @@ def graph_facts(store) -> tuple[dict, dict, set]:
 
 @pytest.fixture
 def apt28(store):
-    ingest_object(store, json.loads(FIXTURE.read_text()), "apt28_campaign.json")
+    bundle = json.loads(FIXTURE.read_text())
+    ingest_object(store, bundle, "apt28_campaign.json", max_tlp=TLP.RED)
     return store
 
 
@@ -88,7 +89,7 @@ def test_round_trip_into_an_empty_store_reproduces_the_graph(apt28, server):
     other = server.with_graph(f"{apt28.graph_name}-rt")
     other.ensure_schema()
     try:
-        ingest_object(other, bundle, "export")
+        ingest_object(other, bundle, "export", max_tlp=TLP.RED)
         after = graph_facts(other)
         assert after[0] == before[0]  # node and relationship counts per label/type
         assert after[1] == before[1]  # key properties of every node
@@ -161,18 +162,48 @@ def test_attribution_result_as_stix(apt28):
         "input": "activity.json",
         "model": {"version": "2026-01-01T00-00-00_abc123"},
         "candidates": [
-            {"rank": 1, "actor_id": APT28, "name": "APT28", "aliases": ["Fancy Bear"], "country": "RU", "score": 0.8134},
-            {"rank": 2, "actor_id": "intrusion-set--0000aaaa-0000-4000-8000-000000000002", "name": "APT29",
-             "aliases": [], "country": "RU", "score": 0.07},
+            {
+                "rank": 1,
+                "actor_id": APT28,
+                "name": "APT28",
+                "aliases": ["Fancy Bear"],
+                "country": "RU",
+                "score": 0.8134,
+            },
+            {
+                "rank": 2,
+                "actor_id": "intrusion-set--0000aaaa-0000-4000-8000-000000000002",
+                "name": "APT29",
+                "aliases": [],
+                "country": "RU",
+                "score": 0.07,
+            },
         ],
         "countries": [{"country": "RU", "score": 0.88}],
         "unknown": 0.05,
-        "evidence": [{"actor_id": APT28, "kind": "shared_indicator",
-                      "entity": {"id": "domain:mail-gov-ua.example", "label": "Indicator", "name": "mail-gov-ua.example"},
-                      "input": "mail-gov-ua[.]example", "weight": 0.6, "actors_sharing": 1, "hub": None,
-                      "path": ["domain:mail-gov-ua.example", "-INDICATES->", "Campaign:Operation Frozen Inbox",
-                               "-ATTRIBUTED_TO->", "APT28"]}],
-    }  # fmt: skip
+        "evidence": [
+            {
+                "actor_id": APT28,
+                "kind": "shared_indicator",
+                "entity": {
+                    "id": "domain:mail-gov-ua.example",
+                    "label": "Indicator",
+                    "name": "mail-gov-ua.example",
+                },
+                "input": "mail-gov-ua[.]example",
+                "weight": 0.6,
+                "actors_sharing": 1,
+                "hub": None,
+                "path": [
+                    "domain:mail-gov-ua.example",
+                    "-INDICATES->",
+                    "Campaign:Operation Frozen Inbox",
+                    "-ATTRIBUTED_TO->",
+                    "APT28",
+                ],
+            }
+        ],
+    }
     bundle = attribution_to_stix(AttributionResult.from_dict(result), now=NOW)
     assert validate(bundle).is_valid
     by_type: dict[str, list] = {}
@@ -188,7 +219,8 @@ def test_attribution_result_as_stix(apt28):
     assert rels[0]["id"] in note["object_refs"] and campaign["id"] in note["object_refs"]
     assert (
         "- APT28: shared_indicator mail-gov-ua.example (weight 0.6, shared by 1 actors): "
-        "domain:mail-gov-ua.example -INDICATES-> Campaign:Operation Frozen Inbox -ATTRIBUTED_TO-> APT28"
+        "domain:mail-gov-ua.example -INDICATES-> Campaign:Operation Frozen Inbox "
+        "-ATTRIBUTED_TO-> APT28"
     ) in note["content"]
     # The same result gives the same ids (a re-export updates, never duplicates, downstream).
     again = attribution_to_stix(AttributionResult.from_dict(result), now=NOW)
@@ -208,10 +240,10 @@ def test_round_trip_of_attack_and_the_demo_world(server, tmp_path):
             g.ensure_schema()
         ingest_attack(src)
         generate_world(seed=3, scale=600).write(tmp_path / "world")
-        ingest_paths(src, sorted((tmp_path / "world").glob("train*.json")))
+        ingest_paths(src, sorted((tmp_path / "world").glob("train*.json")), max_tlp=TLP.RED)
         before = graph_facts(src)
         bundle = export_bundle(src, max_tlp=TLP.RED, now=NOW)
-        ingest_object(dst, bundle, "export")
+        ingest_object(dst, bundle, "export", max_tlp=TLP.RED)
         after = graph_facts(dst)
         assert after[0] == before[0]
         assert after[1] == before[1]

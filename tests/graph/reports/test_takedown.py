@@ -106,7 +106,7 @@ def test_campaign_scope_and_errors(graph):
 
 def test_files_per_recipient_and_summary(graph, tmp_path):
     pkg = build_takedown(graph, actor="APT28", max_tlp=3)
-    paths = write_takedown(pkg, tmp_path)
+    paths = write_takedown(pkg, tmp_path, max_tlp=TLP.AMBER)
     names = sorted(p.name for p in paths)
     assert names == [
         "excluded.csv",

@@ -270,9 +270,10 @@ from pathlib import Path
 from actorgraph.graph.store import embedded
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.ingest import ingest_paths
+from actorgraph.graph.tlp import TLP
 # A client without ``home``: it does not restart a dead server, so nothing retries the write.
 store = FalkorStore(embedded.ServerPaths(Path(sys.argv[1]).resolve()).socket, graph="actorgraph")
-ingest_paths(store, [sys.argv[2]])
+ingest_paths(store, [sys.argv[2]], max_tlp=TLP.RED)
 """
 
 
@@ -462,7 +463,8 @@ def test_acknowledged_single_query_writes_survive_server_sigkill(tmp_path: Path)
     acked = 0
     for k in range(20):
         store.query(
-            "CALL { UNWIND range(1, $n) AS i CREATE (:Indicator {id: $p + toString(i), batch: $k}) } "
+            "CALL { UNWIND range(1, $n) AS i "
+            "CREATE (:Indicator {id: $p + toString(i), batch: $k}) } "
             "CALL { MATCH (x:Indicator {batch: $k}) RETURN count(x) AS c } "
             "CREATE (:Report {id: 'r' + toString($k), n: c}) RETURN c",
             {"n": 2000, "p": f"b{k}-", "k": k},
@@ -488,7 +490,8 @@ from actorgraph.graph.store.falkor import FalkorStore
 store = FalkorStore(embedded.ServerPaths(Path(sys.argv[1]).resolve()).socket, graph="actorgraph")
 deadline, n, last = time.monotonic() + float(sys.argv[2]), 0, -1
 while time.monotonic() < deadline:
-    c = store.query("MATCH (i:Indicator) RETURN count(i) AS c", read_only=True, timeout_ms=5000)[0]["c"]
+    rows = store.query("MATCH (i:Indicator) RETURN count(i) AS c", read_only=True, timeout_ms=5000)
+    c = rows[0]["c"]
     assert c >= last, (c, last)  # committed writes never disappear
     last = c
     store.query("MATCH (c:Campaign)<-[:INDICATES]-(i:Indicator) RETURN c.id AS id, count(i) AS n "
@@ -581,10 +584,11 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
 def _write_bundle(job: tuple[str, str, dict[str, Any]]) -> int:
     """Ingest ``bundle`` into ``graph`` over a connection of its own (picklable for a pool)."""
     from actorgraph.graph.ingest import ingest_object
+    from actorgraph.graph.tlp import TLP
 
     socket_path, graph, bundle = job
     with FalkorStore(Path(socket_path), graph=graph) as s:
-        return ingest_object(s, bundle, "race.json").n_relationships
+        return ingest_object(s, bundle, "race.json", max_tlp=TLP.RED).n_relationships
 
 
 @pytest.mark.parametrize("workers", ["threads", "processes"])
@@ -659,7 +663,7 @@ def _complete_versions(home: Path) -> list[str]:
     return sorted(
         d.name
         for d in models.iterdir()
-        if d.is_dir() and not d.name.startswith(".") and (d / "model.pt").exists()
+        if d.is_dir() and not d.name.startswith(".") and (d / "meta.json").exists()
     )
 
 
@@ -728,9 +732,11 @@ from actorgraph.graph.library.queries import run_query
 store = FalkorStore(embedded.ServerPaths(Path(sys.argv[1]).resolve()).socket, graph="actorgraph")
 deadline, n = time.monotonic() + float(sys.argv[2]), 0
 while time.monotonic() < deadline:
-    run_query(store, "techniques_unique_to_one_actor", {"limit": 20})
-    run_query(store, "actor_pairs_by_shared_malware", {"max_actors": 10, "limit": 20})
-    run_query(store, "campaign_indicators", {"campaign": sys.argv[3], "limit": 50})
+    run_query(store, "techniques_unique_to_one_actor", {"limit": 20}, tlp_clearance=4)
+    run_query(
+        store, "actor_pairs_by_shared_malware", {"max_actors": 10, "limit": 20}, tlp_clearance=4
+    )
+    run_query(store, "campaign_indicators", {"campaign": sys.argv[3], "limit": 50}, tlp_clearance=4)
     n += 1
 print(n)
 """
@@ -755,9 +761,12 @@ def test_concurrent_ingest_attributions_and_research_queries(
         ag_background(home, "attribute", *inputs, "--json"),
         subprocess.Popen(
             [sys.executable, "-c", RESEARCH, str(home), "6", specs[0].campaign],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         ),
-    ]  # fmt: skip
+    ]
     outputs = []
     for proc in procs:
         out, err = proc.communicate(timeout=240)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,18 @@ def test_write_batches_and_unique_id(store):
         store.query("CREATE (:Malware {id: 'm1'})")
 
 
+def test_write_atomic_is_one_query_all_or_nothing(store):
+    """FalkorDB: the statements chained into one query; a failing last one leaves nothing."""
+    malware = "UNWIND $rows AS row MERGE (:Malware {id: row.id, tlp_level: $level})"
+    tools = "UNWIND $rows AS row CREATE (:Tool {id: row.id})"
+    good = [{"id": "m1"}, {"id": "m2"}]
+    with pytest.raises(QueryError, match="unique"):
+        store.write_atomic([(malware, good), (tools, [{"id": "t"}, {"id": "t"}])], level=1)
+    assert store.counts() == {"nodes": {}, "relationships": {}}
+    assert store.write_atomic([(malware, good), (tools, [{"id": "t"}])], level=1) == 1
+    assert store.counts()["nodes"] == {"Malware": 2, "Tool": 1}
+
+
 def test_schema_is_idempotent(store):
     store.ensure_schema()
     store.ensure_schema()
@@ -124,7 +137,8 @@ def test_embedded_lifecycle_attach_persist_and_lock(tmp_path: Path):
 def test_two_processes_share_one_server(tmp_path: Path):
     home = tmp_path / "h2"
     code = (
-        "import sys; from actorgraph.graph.store.falkor import FalkorStore; from actorgraph.graph.store import embedded;"
+        "import sys; from actorgraph.graph.store.falkor import FalkorStore; "
+        "from actorgraph.graph.store import embedded;"
         "s = FalkorStore.embedded(sys.argv[1], graph='g');"
         "s.query('CREATE (:Sector {id: $i})', {'i': sys.argv[2]});"
         "print(embedded.status(sys.argv[1])['pid']); s.close()"
@@ -238,10 +252,8 @@ def test_a_busy_server_is_waited_for_never_doubled(tmp_path: Path):
     assert not embedded.running(home)
     titles = []
     for p in filter(str.isdigit, os.listdir("/proc")):
-        try:
+        with contextlib.suppress(OSError):  # exited meanwhile
             titles.append(Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace"))
-        except OSError:
-            pass  # exited meanwhile
     assert not [t for t in titles if "redis-server" in t and str(home.resolve()) in t]
 
 

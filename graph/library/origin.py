@@ -1,0 +1,49 @@
+"""An actor's assessed origin as a reader of one clearance sees it: the one Cypher expression.
+
+An origin comes from two kinds of data with different markings:
+
+- a relationship (STIX ``located-at`` / ``originates-from``), stored as an ``ORIGINATES_FROM``
+  edge with the relationship's own marking and no ``country_source``;
+- the actor's own data (its STIX object's ``x_actorgraph_country``, its MISP galaxy cluster, or
+  a country derived from its own aliases or description), stored as the actor's ``country`` and
+  ``country_source`` properties, marked as the actor is, with an ``ORIGINATES_FROM`` edge that
+  says the same.
+
+So the country is never read from the actor's ``country`` property alone: a reader gets, in this
+order, the country of a *visible* stated relationship (``country_source`` ``stix``), else the
+actor's own country, else the country of any visible ``ORIGINATES_FROM`` edge. A relationship
+above the reader's clearance changes nothing the reader sees. The query files of
+``cypher/queries`` spell the same expression out (they cannot import it); the library's lint
+refuses a query that reads ``x.country`` anywhere but inside ``origin("x")``.
+"""
+
+from __future__ import annotations
+
+from actorgraph.graph.tlp import visible_all
+
+__all__ = ["origin"]
+
+
+def origin(actor: str) -> str:
+    """A Cypher expression: the map ``{code, source}`` of ``actor``'s origin, or null.
+
+    Args:
+        actor: the Cypher variable of a ``ThreatActor`` (code, never user input). The
+            expression uses the reader's ``$max_tlp`` and introduces only variables named after
+            ``actor`` (``<actor>_of``, ``<actor>_oc``, ``<actor>_ox``, ``<actor>_oy``), so it
+            cannot capture a variable of the query around it.
+
+    Raises:
+        ValueError: ``actor`` is not a Cypher identifier.
+    """
+    if not actor.isidentifier():
+        raise ValueError(f"'actor' (got {actor!r}) must be a Cypher identifier")
+    rel, country, x, y = (f"{actor}_{s}" for s in ("of", "oc", "ox", "oy"))
+    edges = (
+        f"[({actor})-[{rel}:ORIGINATES_FROM]->({country}:Country) "
+        f"WHERE {visible_all(rel, country)} "
+        f"| {{code: {country}.code, source: {rel}.country_source}}]"
+    )
+    stated = f"[{y} IN {edges} WHERE {y}.source IS NULL | {{code: {y}.code, source: 'stix'}}]"
+    own = f"[{{code: {actor}.country, source: {actor}.country_source}}]"
+    return f"head([{x} IN {stated} + {own} + {edges} WHERE {x}.code IS NOT NULL])"
