@@ -47,6 +47,18 @@ bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/attribution.py
 
+# Neo4j Community 5.26 for the current $$ACTORGRAPH_HOME (default ./.actorgraph), built from
+# deploy/neo4j with Maven: `make neo4j-up` waits until Bolt answers and writes
+# $$ACTORGRAPH_HOME/neo4j/neo4j.env; `set -a; . .actorgraph/neo4j/neo4j.env; set +a` points every
+# command at it. `make neo4j-down` stops it.
+.PHONY: neo4j-up neo4j-down
+neo4j-up: install
+	PYTHON=$(BIN)/python deploy/neo4j/neo4j.sh up
+
+neo4j-down:
+	deploy/neo4j/neo4j.sh down
+
 clean:
+	-deploy/neo4j/neo4j.sh down
 	-$(BIN)/actorgraph store stop
 	rm -rf .actorgraph build/lint

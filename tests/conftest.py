@@ -1,4 +1,5 @@
-"""Shared fixtures: one real embedded FalkorDB server per test session, a fresh graph per test."""
+"""Shared fixtures: one real embedded FalkorDB server per test session, a fresh graph per test;
+and, when one is configured, a real Neo4j 5 server (``neo4j_store``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from actorgraph.graph.store import embedded
+from actorgraph.graph.store import StoreConfig, embedded, open_store
 from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.graph.store.neo4j import Neo4jStore
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
 
@@ -40,3 +42,97 @@ def store(server: FalkorStore) -> Iterator[FalkorStore]:
     yield s
     s.clear()
     s.close()
+
+
+# -- Neo4j: a real Neo4j 5 server, when one is configured --------------------------------------
+# `make neo4j-up` writes $ACTORGRAPH_HOME/neo4j/neo4j.env; point ACTORGRAPH_NEO4J_ENV at it (what
+# .ci/run does), or set NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD. Without either, every test that
+# needs Neo4j is skipped and says why (pytest -ra lists the reason). The NEO4J_* variables are
+# taken out of this process's environment here, so that the rest of the suite (Settings(), CLI
+# subprocesses) stays on the embedded store.
+NEO4J_ENV_FILE = os.environ.get("ACTORGRAPH_NEO4J_ENV")
+NEO4J_FROM_ENV = {
+    key: os.environ.pop(key)
+    for key in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE")
+    if key in os.environ
+}
+for _alias in ("URI", "USER", "PASSWORD", "DATABASE"):
+    os.environ.pop(f"ACTORGRAPH_NEO4J_{_alias}", None)
+NOT_CONFIGURED = (
+    "no Neo4j configured: run `make neo4j-up` and set "
+    "ACTORGRAPH_NEO4J_ENV=$ACTORGRAPH_HOME/neo4j/neo4j.env (or NEO4J_URI/USER/PASSWORD)"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "neo4j: needs a Neo4j 5 server (skipped, saying so, when none is configured)"
+    )
+
+
+def neo4j_config() -> StoreConfig | None:
+    """The configured Neo4j, or None. A named env file that cannot be read is an error."""
+    values = dict(NEO4J_FROM_ENV)
+    if NEO4J_ENV_FILE:
+        path = Path(NEO4J_ENV_FILE)
+        if not path.is_file():
+            pytest.fail(
+                f"ACTORGRAPH_NEO4J_ENV={NEO4J_ENV_FILE} does not exist: is Neo4j running "
+                "(`make neo4j-up`)?",
+                pytrace=False,
+            )
+        for line in path.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.strip().startswith("NEO4J_"):
+                values[key.strip()] = value.strip()
+    if not values.get("NEO4J_URI"):
+        return None
+    return StoreConfig(
+        neo4j_uri=values["NEO4J_URI"],
+        neo4j_user=values.get("NEO4J_USER", "neo4j"),
+        neo4j_password=values.get("NEO4J_PASSWORD", ""),
+        neo4j_database=values.get("NEO4J_DATABASE", "neo4j"),
+    )
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings() -> StoreConfig:
+    """How to reach the configured Neo4j (for tests that start the CLI); skips when none."""
+    config = neo4j_config()
+    if config is None:
+        pytest.skip(NOT_CONFIGURED)
+    return config
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(neo4j_settings: StoreConfig) -> Iterator[Neo4jStore]:
+    """A session-wide connection to the configured Neo4j, schema applied; skips when none.
+
+    Neo4j Community has one user database, so the Neo4j tests share it and empty it; they refuse
+    a database that holds data when the session starts (it is not a throwaway one) unless
+    ACTORGRAPH_NEO4J_TESTS_CLEAR=1.
+    """
+    config = neo4j_settings
+    store = open_store(config)
+    assert isinstance(store, Neo4jStore)
+    nodes = store.query("MATCH (n) RETURN count(n) AS c", read_only=True)[0]["c"]
+    if nodes and os.environ.get("ACTORGRAPH_NEO4J_TESTS_CLEAR") != "1":
+        store.close()
+        pytest.fail(
+            f"Neo4j at {config.neo4j_uri} holds {nodes} nodes and the Neo4j tests empty the "
+            "database they use: give them a throwaway server (`make neo4j-up` with a fresh "
+            "ACTORGRAPH_HOME) or set ACTORGRAPH_NEO4J_TESTS_CLEAR=1",
+            pytrace=False,
+        )
+    store.ensure_schema()
+    yield store
+    store.clear()
+    store.close()
+
+
+@pytest.fixture
+def neo4j_store(neo4j_server: Neo4jStore) -> Iterator[Neo4jStore]:
+    """The Neo4j database, empty, with the schema applied; emptied again after the test."""
+    neo4j_server.clear()
+    yield neo4j_server
+    neo4j_server.clear()

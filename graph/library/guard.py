@@ -194,7 +194,10 @@ def run_guarded(
                 timeout_ms=timeout_ms,
             )
     except QueryError as exc:
-        if "RETURN *" in str(exc) and not isinstance(exc, QueryTimeout):
+        # FalkorDB names the wrapper's `RETURN *`; Neo4j says the query "cannot conclude with".
+        text = str(exc)
+        no_return = "RETURN *" in text or "cannot conclude with" in text
+        if no_return and not isinstance(exc, QueryTimeout):
             raise ValidationError(
                 "the query must end with RETURN (ad hoc Cypher returns rows)"
             ) from exc

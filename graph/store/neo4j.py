@@ -1,14 +1,32 @@
 """Neo4j 5 through the official ``neo4j`` driver (never py2neo, which is end-of-life).
 
-Deliberately thin: the same Cypher as the embedded store, transaction functions (retried by the
-driver, so every write actorgraph sends is idempotent), reads in READ access mode so Neo4j itself
-refuses writes on read-only paths. No Neo4j server runs on the project's CI machines; this path is
-exercised by running the same Cypher on the embedded engine (see the README).
+The same Cypher as the embedded store (the portable subset of docs/falkordb-cypher.md), run the
+way the driver manual asks:
+
+- writes in transaction functions (``execute_write``), which the driver retries on transient
+  errors (a deadlock, a leader switch), so every write actorgraph sends is idempotent;
+- reads in READ access mode (``execute_read``), so that Neo4j itself refuses a write on a
+  read-only path (``Neo.ClientError.Statement.AccessMode``), behind the query guard;
+- time limits as the transaction timeout of the unit of work (``@unit_of_work(timeout=...)``),
+  which the server enforces and reports as ``TransactionTimedOutClientConfiguration``;
+- the schema from ``cypher/schema.cypher``, applied and then checked: every constraint and index
+  it names must exist and be online after ``ensure_schema``.
+
+Per-backend paths kept on purpose, each tested on both engines:
+
+- ``write_atomic`` (one ingest bundle, all or nothing) runs its statements in one transaction
+  instead of chaining them into one query (see there);
+- ``clear`` deletes with ``CALL { ... } IN TRANSACTIONS`` (one transaction per 10,000 nodes, so
+  a large graph needs no huge transaction; FalkorDB deletes the whole graph key instead), which
+  must run in an auto-commit transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from actorgraph.graph.errors import (
@@ -19,23 +37,50 @@ from actorgraph.graph.errors import (
     StoreUnavailable,
 )
 from actorgraph.graph.schema import neo4j_statements
-from actorgraph.graph.store import GraphStore, Row
+from actorgraph.graph.store.base import GraphStore, Row
+
+CLEAR = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties"
+SHOW_INDEXES = "SHOW INDEXES YIELD name, type, state, labelsOrTypes, properties"
+COMPONENTS = "CALL dbms.components() YIELD name, versions, edition"
+# How long ensure_schema waits for new indexes to come online (populating on a large graph).
+INDEX_WAIT_S = 300
+_DDL_NAME = re.compile(r"^CREATE\s+(CONSTRAINT|INDEX)\s+(\w+)\s+IF NOT EXISTS", re.IGNORECASE)
+_TIMEOUT_CODES = ("TransactionTimedOut", "TransactionTimedOutClientConfiguration")
+_READ_ONLY_CODES = ("Statement.AccessMode", "ForbiddenOnReadOnlyDatabase")
 
 
 class Neo4jStore(GraphStore):
+    """A Neo4j 5 database over Bolt. Thread-safe: the driver keeps a connection pool."""
+
     backend = "neo4j"
 
     def __init__(self, uri: str, *, user: str, password: str, database: str = "neo4j") -> None:
+        """Connect and check that the server answers.
+
+        Raises:
+            StoreUnavailable: the server is down, unreachable, or refuses the credentials; the
+                message names the URI.
+        """
         import neo4j
 
         self._neo4j = neo4j
+        self.uri = uri
         self.database = database
         try:
-            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            # Notifications off: the server would attach planner hints to every result.
+            self._driver = neo4j.GraphDatabase.driver(
+                uri, auth=(user, password), notifications_min_severity="OFF"
+            )
             self._driver.verify_connectivity()
-        except Exception as exc:
-            raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {exc}") from exc
+        except neo4j.exceptions.AuthError as exc:
+            raise StoreUnavailable(
+                f"Neo4j at {uri} refused the credentials of user {user!r}: {exc.message}"
+            ) from exc
+        except (neo4j.exceptions.DriverError, neo4j.exceptions.Neo4jError, ValueError) as exc:
+            raise StoreUnavailable(f"cannot reach Neo4j at {uri}: {_text(exc)}") from exc
 
+    # -- queries ---------------------------------------------------------------------------
     def query(
         self,
         cypher: str,
@@ -45,53 +90,129 @@ class Neo4jStore(GraphStore):
         timeout_ms: int | None = None,
     ) -> list[Row]:
         self._check_query(cypher, params, read_only=read_only)
-        neo4j = self._neo4j
-        q = neo4j.Query(cypher, timeout=(timeout_ms / 1000) if timeout_ms else None)
+        timeout_s = timeout_ms / 1000 if timeout_ms else None
 
+        @self._neo4j.unit_of_work(timeout=timeout_s)  # the server's transaction timeout
         def work(tx: Any) -> list[Row]:
-            result = tx.run(q, params or {})
+            # Plain data out of the transaction function: it may run more than once.
+            return [{k: _plain(v) for k, v in record.items()} for record in tx.run(cypher, params)]
+
+        with (
+            self._translated(cypher),
+            self._driver.session(database=self.database) as session,
+        ):
+            if read_only:
+                return session.execute_read(work)
+            return session.execute_write(work)
+
+    def write_atomic(self, statements: Sequence[tuple[str, Sequence[Row]]], **params: Any) -> int:
+        """Run the statements in one transaction function: all or nothing, retried as a whole.
+
+        Not the default chained query: Neo4j plans every new query text, and a chain of a few
+        dozen ``CALL {}`` subqueries is a new text for each shape of input that takes seconds to
+        plan. Separate statements are a handful of texts, planned once and then cached.
+
+        Returns:
+            The number of statements sent (one transaction).
+        """
+        if not statements:
+            return 0
+        for cypher, _ in statements:
+            self._check_query(cypher, params, read_only=False)
+
+        def work(tx: Any) -> None:
+            for cypher, rows in statements:
+                tx.run(cypher, {**params, "rows": list(rows)}).consume()
+
+        with (
+            self._translated(statements[0][0]),
+            self._driver.session(database=self.database) as session,
+        ):
+            session.execute_write(work)
+        return len(statements)
+
+    def _autocommit(self, cypher: str, params: dict[str, Any] | None = None) -> list[Row]:
+        """Run a statement in an auto-commit transaction (DDL, ``IN TRANSACTIONS``); not retried."""
+        self._check_query(cypher, params, read_only=False)
+        with (
+            self._translated(cypher),
+            self._driver.session(database=self.database) as session,
+        ):
+            result = session.run(cypher, params)
             return [{k: _plain(v) for k, v in record.items()} for record in result]
 
+    @contextlib.contextmanager
+    def _translated(self, cypher: str) -> Iterator[None]:
+        """Driver and server errors -> the project's errors, the URI named."""
+        errors = self._neo4j.exceptions
         try:
-            with self._driver.session(database=self.database) as session:
-                if read_only:
-                    return session.execute_read(work)
-                return session.execute_write(work)
-        except neo4j.exceptions.ServiceUnavailable as exc:
-            raise StoreUnavailable(f"Neo4j unavailable: {exc}") from exc
-        except neo4j.exceptions.Neo4jError as exc:
-            code = exc.code or ""
-            if "TransactionTimedOut" in code or "Timeout" in code:
-                raise QueryTimeout(f"query timed out: {exc.message}", cypher) from exc
-            if (
-                "ForbiddenOnReadOnlyDatabase" in code
-                or "AccessMode" in code
-                or "WriteOnReadOnly" in code
-            ):
-                raise ReadOnlyViolation(
-                    f"write refused on a read-only path: {exc.message}", cypher
-                ) from exc
-            raise QueryError(f"query failed: {exc.message}", cypher) from exc
+            yield
+        except (errors.ServiceUnavailable, errors.SessionExpired) as exc:
+            raise StoreUnavailable(f"Neo4j at {self.uri} is unavailable: {_text(exc)}") from exc
+        except errors.AuthError as exc:
+            raise StoreUnavailable(f"Neo4j at {self.uri} refused the credentials") from exc
+        except errors.Neo4jError as exc:
+            raise _query_error(exc, cypher) from exc
+        except errors.DriverError as exc:
+            raise StoreError(f"Neo4j driver error ({self.uri}): {_text(exc)}") from exc
 
+    # -- schema ----------------------------------------------------------------------------
     def ensure_schema(self) -> None:
-        for stmt in neo4j_statements():
-            self.query(stmt)
+        """Apply ``cypher/schema.cypher`` (idempotent) and check that all of it is in place.
 
+        Raises:
+            StoreError: a constraint or index the file names is missing afterwards, or an index
+                did not come online (the message names them).
+        """
+        statements = neo4j_statements()
+        for statement in statements:
+            self._autocommit(statement)
+        self._autocommit("CALL db.awaitIndexes($seconds)", {"seconds": INDEX_WAIT_S})
+        have = self.schema_objects()
+        missing = [
+            name
+            for kind, name in schema_names(statements)
+            if name not in have["constraints" if kind == "CONSTRAINT" else "indexes"]
+        ]
+        offline = sorted(n for n, state in have["indexes"].items() if state != "ONLINE")
+        if missing or offline:
+            raise StoreError(
+                f"Neo4j schema at {self.uri} is incomplete: missing {missing or 'nothing'}, "
+                f"not online {offline or 'none'}"
+            )
+
+    def schema_objects(self) -> dict[str, dict[str, str]]:
+        """Constraints (name -> type) and indexes (name -> state) of the database."""
+        constraints = self.query(SHOW_CONSTRAINTS, read_only=True)
+        indexes = self.query(SHOW_INDEXES, read_only=True)
+        return {
+            "constraints": {r["name"]: r["type"] for r in constraints},
+            "indexes": {r["name"]: r["state"] for r in indexes},
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         t0 = time.perf_counter()
-        nodes = self.query("MATCH (n) RETURN count(n) AS c")[0]["c"]
-        rels = self.query("MATCH ()-[r]->() RETURN count(r) AS c")[0]["c"]
+        components = self.query(COMPONENTS, read_only=True)
+        ping_ms = (time.perf_counter() - t0) * 1000
+        nodes = self.query("MATCH (n) RETURN count(n) AS c", read_only=True)[0]["c"]
+        rels = self.query("MATCH ()-[r]->() RETURN count(r) AS c", read_only=True)[0]["c"]
+        kernel = next((c for c in components if c["name"] == "Neo4j Kernel"), None)
         return {
             "backend": self.backend,
+            "uri": self.uri,
             "database": self.database,
+            "version": kernel["versions"][0] if kernel else None,
+            "edition": kernel["edition"] if kernel else None,
             "reachable": True,
-            "ping_ms": round((time.perf_counter() - t0) * 1000, 3),
+            "ping_ms": round(ping_ms, 3),
             "nodes": nodes,
             "relationships": rels,
         }
 
     def clear(self) -> None:
-        self.query("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+        """Delete every node and relationship (the schema stays)."""
+        self._autocommit(CLEAR)
 
     def close(self) -> None:
         try:
@@ -100,13 +221,50 @@ class Neo4jStore(GraphStore):
             raise StoreError(f"closing the Neo4j driver failed: {exc}") from exc
 
 
+def schema_names(statements: list[str]) -> list[tuple[str, str]]:
+    """``(CONSTRAINT|INDEX, name)`` of every named DDL statement of ``schema.cypher``."""
+    out = []
+    for statement in statements:
+        if match := _DDL_NAME.match(statement):
+            out.append((match.group(1).upper(), match.group(2)))
+    return out
+
+
+def _query_error(exc: Any, cypher: str) -> QueryError:
+    """The project's error for a server-side failure, by Neo4j status code."""
+    code = exc.code or ""
+    message = exc.message or str(exc)
+    if any(code.endswith(c) for c in _TIMEOUT_CODES):
+        return QueryTimeout(f"query timed out: {message}", cypher)
+    if any(code.endswith(c) for c in _READ_ONLY_CODES):
+        return ReadOnlyViolation(f"write refused on a read-only path: {message}", cypher)
+    if code.endswith("MemoryPoolOutOfMemoryError"):
+        return QueryError(
+            f"query failed: Neo4j ran out of transaction memory ({message}); give the server "
+            "a larger heap (NEO4J_JAVA_OPTS=-Xmx4g make neo4j-up) or write smaller batches",
+            cypher,
+        )
+    if code.endswith("ConstraintValidationFailed"):
+        return QueryError(f"query failed: unique constraint violated: {message}", cypher)
+    return QueryError(f"query failed: {message}", cypher)
+
+
+def _text(exc: BaseException) -> str:
+    """One line out of a driver error (some carry the whole connection history)."""
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
 def _plain(value: Any) -> Any:
+    """Driver values -> plain Python, as FalkorStore returns them."""
     from neo4j.graph import Node, Path, Relationship
 
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
     if isinstance(value, Node):
-        return {"_labels": sorted(value.labels), **dict(value)}
+        return {"_labels": sorted(value.labels), **{k: _plain(v) for k, v in value.items()}}
     if isinstance(value, Relationship):
-        return {"_type": value.type, **dict(value)}
+        return {"_type": value.type, **{k: _plain(v) for k, v in value.items()}}
     if isinstance(value, Path):
         return {
             "nodes": [_plain(n) for n in value.nodes],
