@@ -27,6 +27,22 @@ LABELS: tuple[str, ...] = (
     "Report",
 )
 
+# Infrastructure kinds of the graph model (cypher/README.md): the `kind` of an
+# Infrastructure node; a STIX object may name one in ``x_actorgraph_kind``.
+INFRA_KINDS: tuple[str, ...] = (
+    "asn",
+    "hosting_provider",
+    "registrar",
+    "name_server",
+    "certificate",
+    "c2_server",
+    "bulletproof_hoster",
+    "cdn",
+    "sinkhole",
+    "vps",
+    "other",
+)
+
 REL_TYPES: tuple[str, ...] = (
     "ATTRIBUTED_TO",
     "PREDICTED_ACTOR",

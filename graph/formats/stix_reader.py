@@ -33,6 +33,7 @@ from actorgraph.graph.formats.sightings import SightingTally
 from actorgraph.graph.formats.stix_patterns import Comparison, parse_pattern
 from actorgraph.graph.formats.stix_relationships import graph_relationship
 from actorgraph.graph.formats.stix_validate import bundle_objects, load_json, validate_objects
+from actorgraph.graph.schema import INFRA_KINDS
 from actorgraph.graph.tlp import TLP, marking
 
 KnownIds = Callable[[set[str]], set[str]]
@@ -73,22 +74,6 @@ _INFRA_KINDS = {
     "vps": "vps",
     "anonymization": "vps",
 }
-# Infrastructure kinds of the graph model (cypher/README.md); ``x_actorgraph_kind`` may name one.
-INFRA_KINDS = frozenset(
-    {
-        "asn",
-        "hosting_provider",
-        "registrar",
-        "name_server",
-        "certificate",
-        "c2_server",
-        "bulletproof_hoster",
-        "cdn",
-        "sinkhole",
-        "vps",
-        "other",
-    }
-)
 _ATTACK_SOURCES = ("mitre-attack", "mitre-mobile-attack", "mitre-ics-attack")
 
 # Relationship types that connect nothing actorgraph models, or restate a skip.

@@ -34,7 +34,7 @@ from actorgraph.graph.formats.indicators import KINDS as INDICATOR_KINDS
 from actorgraph.graph.lexer import find_write, split_literals
 from actorgraph.graph.library.origin import origin
 from actorgraph.graph.library.tlp_lint import tlp_problems
-from actorgraph.graph.schema import LABELS, REL_TYPES
+from actorgraph.graph.schema import INFRA_KINDS, LABELS, REL_TYPES
 from actorgraph.graph.store import GraphStore, Row
 from actorgraph.graph.tlp import SPELLINGS as TLP_SPELLINGS
 
@@ -66,25 +66,12 @@ CATALOGUE_END = "<!-- END QUERY CATALOGUE -->"
 # String literals a query may contain: the schema's own vocabulary (kinds, labels, types, TLP
 # names) and a few words used only to label output. Anything else (an actor name, an IP, a date)
 # is a value that belongs in a parameter.
-_INFRA_KINDS = (
-    "asn",
-    "hosting_provider",
-    "registrar",
-    "name_server",
-    "certificate",
-    "c2_server",
-    "bulletproof_hoster",
-    "cdn",
-    "sinkhole",
-    "vps",
-    "other",
-)
 _OUTPUT_WORDS = ("", " ", ", ", ":", " -> ", "|")
 _COUNTRY_SOURCES = ("stix",)  # what origin() calls a country stated by a relationship
 ALLOWED_STRING_LITERALS = frozenset(
     (
         *INDICATOR_KINDS,
-        *_INFRA_KINDS,
+        *INFRA_KINDS,
         *LABELS,
         *REL_TYPES,
         *TLP_SPELLINGS,
