@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.paths import ROOT
-
-
-def ag(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ACTORGRAPH_HOME": str(home)}
-    env.pop("NEO4J_URI", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "actorgraph.cli", *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
-    return proc
+from tests.helpers.cli import ag
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import copy
 import gzip
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,31 +17,12 @@ from actorgraph.graph.formats.stix_reader import read_stix
 from actorgraph.graph.formats.stix_validate import iter_inputs
 from actorgraph.graph.tlp import TLP
 from tests.helpers import paths
+from tests.helpers.stix import T0, bundle, sdo
 
 FIXTURES = paths.FIXTURES / "stix"
 APT28 = FIXTURES / "apt28_campaign.json"
 ACTOR = "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"
 CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
-T0 = "2024-01-01T00:00:00.000Z"
-
-
-def bundle(*objects: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "bundle",
-        "id": "bundle--6b0e3f1c-2d4a-4b5c-9d6e-7f8091a2b3c4",
-        "objects": list(objects),
-    }
-
-
-def sdo(stix_type: str, n: int, **props: Any) -> dict[str, Any]:
-    return {
-        "type": stix_type,
-        "spec_version": "2.1",
-        "id": f"{stix_type}--00000000-0000-4000-8000-{n:012d}",
-        "created": T0,
-        "modified": T0,
-        **props,
-    }
 
 
 @pytest.fixture(scope="module")

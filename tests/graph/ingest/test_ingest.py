@@ -22,11 +22,11 @@ from actorgraph.graph.ingest import ingest_object, ingest_paths
 from actorgraph.graph.ingest.writer import resolve_stix_ids, write_batch
 from actorgraph.graph.tlp import TLP
 from tests.helpers.paths import ROOT
+from tests.helpers.stix import bundle, sdo
 
 STIX = ROOT / "tests" / "fixtures" / "stix"
 MISP = ROOT / "tests" / "fixtures" / "misp"
 APT28 = STIX / "apt28_campaign.json"
-T0 = "2024-01-01T00:00:00.000Z"
 REFUSED = [
     "not_json.json",
     "not_a_bundle.json",
@@ -34,25 +34,6 @@ REFUSED = [
     "dangling_ref.json",
     "bad_pattern.json",
 ]
-
-
-def bundle(*objects: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "bundle",
-        "id": "bundle--6b0e3f1c-2d4a-4b5c-9d6e-7f8091a2b3c4",
-        "objects": list(objects),
-    }
-
-
-def sdo(stix_type: str, n: int, **props: Any) -> dict[str, Any]:
-    return {
-        "type": stix_type,
-        "spec_version": "2.1",
-        "id": f"{stix_type}--00000000-0000-4000-8000-{n:012d}",
-        "created": T0,
-        "modified": T0,
-        **props,
-    }
 
 
 def one(store, cypher: str, **params: Any) -> Any:
