@@ -57,3 +57,10 @@ class TrainConfig:
     # normalisation, ``gnn.model.query_normalise``): it trades some top-1 for top-3 on ATT&CK
     # leave-one-campaign-out. False gives the model without it.
     query_norm: bool = True
+    # Which evidence the scorer may use (``GRAPH_MODES``): "full" (direct overlap plus message
+    # passing over the graph's relations), "none" (``train --no-graph``: direct overlap only,
+    # no propagation and no encoder) or "only" (the graph part alone, no direct overlap).
+    graph: str = "full"
+
+
+GRAPH_MODES: tuple[str, ...] = ("full", "none", "only")
