@@ -46,7 +46,7 @@ import torch
 
 from actorgraph.gnn.config import TrainConfig
 from actorgraph.gnn.dataset import GraphSnapshot
-from actorgraph.gnn.features import FEATURE_NAMES, EntitySpace
+from actorgraph.gnn.features import EntitySpace
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.model import AttributionModel, ModelConfig
 from actorgraph.gnn.trained import Trained
@@ -107,7 +107,8 @@ def save(
             "version": version,
             "created": created.isoformat().replace("+00:00", "Z"),
             "data_fingerprint": fp,
-            "features": list(FEATURE_NAMES),
+            # One training configuration per version, so one graph mode and feature list.
+            "features": list(next(iter(by_level.values())).model.config.feature_names),
             "clearances": {k.label: None if v is None else v.label for k, v in served.items()},
             "models": {
                 level.label: _write_model(t, tmp / level.label)
@@ -332,7 +333,7 @@ def _load_model(path: Path, meta: dict[str, Any], hubs: HubList | None) -> Train
         )
     model.eval()
     snap = GraphSnapshot.from_rows(rows["nodes"], rows["edges"], max_tlp=level)
-    space = EntitySpace.build(snap, hubs or HubList.load())
+    space = EntitySpace.build(snap, hubs or HubList.load(), propagate=model_config.graph != "none")
     if hash_ids(space.ids) != int(tensors["entity_ids_hash"][0]):
         raise ModelError(
             f"model artefact {str(path)!r}: entity vocabulary does not match its snapshot"

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
 from actorgraph.gnn.hubs import HubList
+from actorgraph.graph.errors import ModelError
 
 # Channels group entity types whose overlaps mean different things to an analyst.
 CHANNELS: tuple[str, ...] = ("technique", "software", "infrastructure", "target")
@@ -59,6 +60,30 @@ FEATURE_NAMES: tuple[str, ...] = tuple(
     + ["all_cos", "all_sqrt", "ctx_all_cos", "ctx_all_sqrt", "max_rare", "n_shared", "log_profile"]
     + ["campaign_cos", "ctx_campaign_cos"]
 )
+# What message passing computes: every feature of the propagated (context-expanded) query and
+# profiles. The direct-overlap features see only the entities themselves. ``max_rare``,
+# ``n_shared`` and ``log_profile`` follow the space: propagated in a space with context edges.
+PROPAGATED_FEATURES: frozenset[str] = frozenset(
+    n for n in FEATURE_NAMES if n.startswith(("context_", "ctx_"))
+)
+DIRECT_FEATURES: frozenset[str] = frozenset(
+    n
+    for n in FEATURE_NAMES
+    if n.startswith("direct_") or n in ("all_cos", "all_sqrt", "campaign_cos")
+)
+
+
+def feature_names(graph: str) -> tuple[str, ...]:
+    """The scorer's inputs under a graph mode (``gnn.config.GRAPH_MODES``): "full" all of them,
+    "none" no propagated feature (the space then has no context edges either), "only" no
+    direct-overlap feature."""
+    if graph == "full":
+        return FEATURE_NAMES
+    if graph == "none":
+        return tuple(n for n in FEATURE_NAMES if n not in PROPAGATED_FEATURES)
+    if graph == "only":
+        return tuple(n for n in FEATURE_NAMES if n not in DIRECT_FEATURES)
+    raise ModelError(f"unknown graph mode {graph!r} (expected 'full', 'none' or 'only')")
 
 
 @dataclass
@@ -73,7 +98,9 @@ class EntitySpace:
     pos: dict[str, int]
 
     @classmethod
-    def build(cls, snap: GraphSnapshot, hubs: HubList) -> EntitySpace:
+    def build(cls, snap: GraphSnapshot, hubs: HubList, *, propagate: bool = True) -> EntitySpace:
+        """The space of ``snap``; ``propagate=False`` leaves out every context edge, so that
+        ``expand`` is the identity (a model without message passing)."""
         ids = [nid for t in ENTITY_TYPES for nid in snap.nodes.get(t, [])]
         ids.sort(key=lambda nid: (CHANNEL_OF[snap.props[nid]["type"]], nid))
         pos = {nid: i for i, nid in enumerate(ids)}
@@ -83,7 +110,7 @@ class EntitySpace:
             [hubs.weight(n, snap.props[n]) if i in reasons else 1.0 for i, n in enumerate(ids)]
         )
         rows, cols, vals = [], [], []
-        for (st, rel, dt), ei in snap.edges.items():
+        for (st, rel, dt), ei in snap.edges.items() if propagate else ():
             if st not in CHANNEL_OF or dt not in CHANNEL_OF or rel not in CONTEXT_WEIGHTS:
                 continue
             src_ids, dst_ids = snap.nodes[st], snap.nodes[dt]
@@ -200,7 +227,8 @@ class PairFeatures:
     """Computes the (query, actor) feature tensor for fixed profiles and weights.
 
     ``camp_items`` and ``attributed`` (campaigns x entities, campaigns x actors) give the
-    per-campaign features; without them those two features are zero.
+    per-campaign features; without them those two features are zero. ``names`` selects the
+    features returned, in ``FEATURE_NAMES`` order (``feature_names``).
     """
 
     def __init__(
@@ -210,9 +238,11 @@ class PairFeatures:
         idf: np.ndarray,
         camp_items: sp.csr_matrix | None = None,
         attributed: sp.csr_matrix | None = None,
+        names: tuple[str, ...] = FEATURE_NAMES,
     ) -> None:
         self.space = space
         self.idf = idf
+        self.columns = np.array([FEATURE_NAMES.index(n) for n in names], dtype=np.int64)
         self.direct = prof.tocsr()
         self.context = space.expand(prof)
         self._dw = self.direct.multiply(idf).tocsr()
@@ -265,7 +295,7 @@ class PairFeatures:
         feats.extend([max_rare, n_shared])
         feats.append(np.broadcast_to(self.log_profile[None, :], max_rare.shape))
         feats.extend(campaigns)
-        return np.stack(feats, axis=-1).astype(np.float32)
+        return np.stack([feats[c] for c in self.columns], axis=-1).astype(np.float32)
 
     def _max_rare(self, q: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         b, a = q.shape[0], self._dense_cw.shape[0]

@@ -26,7 +26,7 @@ from typing import cast
 import torch
 from torch import Tensor, nn
 
-from actorgraph.gnn.features import FEATURE_NAMES
+from actorgraph.gnn.features import FEATURE_NAMES, feature_names
 from actorgraph.graph.errors import ModelError
 
 EdgeKey = tuple[str, str, str]
@@ -113,6 +113,8 @@ class ModelConfig:
             link-prediction score itself, for an encoder pre-trained on that objective) or
             "nearest" (``gnn.nearest``: embedding-space overlap with the actor's profile).
         dim: width of the encoder's embeddings (the query projection is ``dim x dim``).
+        graph: the graph mode (``gnn.config.GRAPH_MODES``) that chose the pair features
+            (``gnn.features.feature_names``); a trained model has ``num_features`` of them.
     """
 
     num_features: int
@@ -120,16 +122,23 @@ class ModelConfig:
     hidden: int = 0
     similarity: str | None = None
     dim: int = 32
+    graph: str = "full"
 
     def __post_init__(self) -> None:
         if self.num_features < 1:
             raise ModelError(f"'num_features' (got {self.num_features!r}) must be at least 1")
+        feature_names(self.graph)  # raises ModelError for an unknown mode
         if self.hidden < 0:
             raise ModelError(f"'hidden' (got {self.hidden!r}) must be 0 or a positive width")
         if self.similarity is not None and self.similarity not in SIMILARITIES:
             raise ModelError(
                 f"'similarity' (got {self.similarity!r}) must be one of {SIMILARITIES} or None"
             )
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The pair features the scorer reads, in order."""
+        return feature_names(self.graph)
 
     @property
     def scorer_inputs(self) -> int:
@@ -257,19 +266,27 @@ def query_normalise(feats: Tensor, mask: Tensor | None) -> Tensor:
     return torch.where(span > 0, scaled, torch.zeros_like(feats)).clamp(0.0, 1.0)
 
 
-def query_stats(feats: Tensor, n_items: Tensor, mask: Tensor | None = None) -> Tensor:
+def query_stats(
+    feats: Tensor,
+    n_items: Tensor,
+    mask: Tensor | None = None,
+    names: tuple[str, ...] = FEATURE_NAMES,
+) -> Tensor:
     """Query-level inputs of the unknown logit: size, best overall overlap, best rare match.
 
     Args:
-        feats: (B, A, F) pair features, in ``gnn.features.FEATURE_NAMES`` order.
+        feats: (B, A, F) pair features named by ``names``.
         n_items: (B,) distinct entities per query.
         mask: (B, A) bool, True where an actor is not a candidate (its overlaps count as 0).
+        names: the features' names (``ModelConfig.feature_names``).
 
     Returns:
-        (B, 3): ``log1p(n_items)``, the best ``ctx_all_cos`` and the best ``max_rare``.
+        (B, 3): ``log1p(n_items)``, the best ``ctx_all_cos`` (``all_cos`` without
+        propagation) and the best ``max_rare``.
     """
-    ctx_cos = feats[..., FEATURE_NAMES.index("ctx_all_cos")]
-    rare = feats[..., FEATURE_NAMES.index("max_rare")]
+    overall = "ctx_all_cos" if "ctx_all_cos" in names else "all_cos"
+    ctx_cos = feats[..., names.index(overall)]
+    rare = feats[..., names.index("max_rare")]
     if mask is not None:
         ctx_cos = ctx_cos.masked_fill(mask, 0.0)
         rare = rare.masked_fill(mask, 0.0)

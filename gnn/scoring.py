@@ -28,8 +28,9 @@ class Scorer:
         self.model: AttributionModel = trained.model.eval()
         snap, space = trained.snapshot, trained.space
         camps = cluster_items(snap, space, "campaign") if trained.config.campaign_features else None
+        self.names = self.model.config.feature_names
         self.features = PairFeatures(
-            space, trained.profile, trained.idf, camps, attribution_matrix(snap)
+            space, trained.profile, trained.idf, camps, attribution_matrix(snap), names=self.names
         )
         self.n_actors = trained.snapshot.num_nodes("actor")
         self.n_entities = len(trained.space)
@@ -46,8 +47,10 @@ class Scorer:
 
         Args:
             entity_sets: per query, indices into the entity space.
-            hidden_actors: optional (A,) bool: actors that must not be candidates (their mass
-                goes to "unknown", so a hidden actor is never revealed, even by a gap).
+            hidden_actors: optional (A,) bool: actors that must not be candidates. They leave
+                the softmax and the unknown head's statistics (probability 0), exactly as a
+                non-candidate leaves a training view; their mass is not added to "unknown"
+                (that made "unknown" rise exactly when the hidden actor was the right one).
         """
         n = len(entity_sets)
         if n == 1:
@@ -83,13 +86,15 @@ class Scorer:
             hidden = None
             if hidden_actors is not None and hidden_actors.any():
                 hidden = torch.from_numpy(np.asarray(hidden_actors, dtype=bool)).expand(n, -1)
-            raw = self.model(feats, sim, query_stats(feats, sizes), norm_mask=hidden)
+            qstats = query_stats(feats, sizes, hidden, self.names)
+            raw = self.model(feats, sim, qstats, mask=hidden)
             # An empty query carries no evidence at all: all mass to unknown.
             probs = torch.softmax(self.model.calibrated(raw), -1).numpy().astype(np.float64)
         empty = sizes.numpy() == 0
         probs[empty] = 0.0
         probs[empty, -1] = 1.0
         if hidden_actors is not None and hidden_actors.any():
-            probs[:, -1] += probs[:, :-1][:, hidden_actors].sum(axis=1)
+            # Masked logits leave ~1e-4000 of mass: exactly zero, renormalised.
             probs[:, :-1][:, hidden_actors] = 0.0
+            probs /= probs.sum(axis=1, keepdims=True)
         return probs

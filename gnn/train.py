@@ -35,14 +35,14 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 
-from actorgraph.gnn.config import TrainConfig
+from actorgraph.gnn.config import GRAPH_MODES, TrainConfig
 from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
 from actorgraph.gnn.features import (
-    FEATURE_NAMES,
     EntitySpace,
     PairFeatures,
     attribution_matrix,
     cluster_items,
+    feature_names,
     idf_weights,
     profiles,
 )
@@ -87,8 +87,13 @@ class Trainer:
     ) -> None:
         if not snap.num_nodes("actor"):
             raise ModelError("no ThreatActor in the training graph")
+        if config.graph not in GRAPH_MODES:
+            raise ModelError(f"unknown graph mode {config.graph!r} (expected one of {GRAPH_MODES})")
         self.snap, self.config = snap, config
-        self.space = EntitySpace.build(snap, hubs or HubList.load())
+        self.names = feature_names(config.graph)
+        self.space = EntitySpace.build(
+            snap, hubs or HubList.load(), propagate=config.graph != "none"
+        )
         if not len(self.space):
             raise ModelError(
                 "no entities (malware, tools, techniques, indicators) in the training graph"
@@ -180,6 +185,7 @@ class Trainer:
             self.idf,
             self.camp_items if cfg.campaign_features else None,
             attributed,
+            names=self.names,
         )
 
         views, targets, masked, of_campaign = [], [], [], []
@@ -231,7 +237,10 @@ class Trainer:
         return Batch(
             feats=feats,
             qstats=query_stats(
-                feats, torch.tensor([len(v) for v in views], dtype=torch.float32), mask
+                feats,
+                torch.tensor([len(v) for v in views], dtype=torch.float32),
+                mask,
+                self.names,
             ),
             mask=mask,
             target=torch.tensor(targets, dtype=torch.long),
@@ -294,11 +303,12 @@ class Trainer:
         """The model's shapes under this configuration, with an encoder similarity or none."""
         cfg = self.config
         return ModelConfig(
-            num_features=len(FEATURE_NAMES),
+            num_features=len(self.names),
             query_norm=cfg.query_norm,
             hidden=cfg.hidden,
             similarity=similarity,
             dim=cfg.dim,
+            graph=cfg.graph,
         )
 
     def build_model(self) -> AttributionModel:
@@ -389,7 +399,10 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
             "indicators)"
         )
     val = trainer.episode(validation=True)
-    pretrain = config.pretrain_gnn and not config.use_gnn
+    # The encoder is message passing too: a model without the graph has none.
+    if config.graph == "none" and config.use_gnn:
+        raise ModelError("use_gnn trains an encoder over the graph: it needs graph 'full'")
+    pretrain = config.pretrain_gnn and not config.use_gnn and config.graph != "none"
     if pretrain and config.hidden:
         raise ModelError(
             f"pretrain_gnn keeps the log-linear scorer: hidden must be 0, got "

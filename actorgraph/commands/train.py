@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from actorgraph.gnn.config import GRAPH_MODES
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train the attribution model on the store's graph")
@@ -31,6 +33,22 @@ def register(sub: argparse._SubParsersAction) -> None:
         "neighbourhoods, for graphs whose full batch does not fit in memory "
         "(slower per epoch; default: full batch)",
     )
+    graph = p.add_mutually_exclusive_group()
+    graph.add_argument(
+        "--no-graph",
+        dest="graph",
+        action="store_const",
+        const="none",
+        help="the same pipeline without message passing: direct overlap only, no context "
+        "propagation and no encoder (measures what the graph adds on your data)",
+    )
+    graph.add_argument(
+        "--graph",
+        dest="graph",
+        choices=GRAPH_MODES,
+        help="full (default): direct overlap and message passing; none: as --no-graph; "
+        "only: the propagated features alone",
+    )
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(handler=run)
 
@@ -40,7 +58,12 @@ def run(args: argparse.Namespace, ctx) -> int:
     from actorgraph.gnn.clearances import train_per_clearance
     from actorgraph.gnn.train import TrainConfig
 
-    config = TrainConfig(seed=args.seed, use_gnn=args.gnn, pretrain_batch_size=args.minibatch)
+    config = TrainConfig(
+        seed=args.seed,
+        use_gnn=args.gnn,
+        pretrain_batch_size=args.minibatch,
+        graph=args.graph or "full",
+    )
     if args.epochs is not None:
         config.epochs = args.epochs
     log = None if args.json else (lambda line: print(line, file=sys.stderr))
