@@ -61,6 +61,12 @@ class TrainConfig:
     # passing over the graph's relations), "none" (``train --no-graph``: direct overlap only,
     # no propagation and no encoder) or "only" (the graph part alone, no direct overlap).
     graph: str = "full"
+    # The naming-habit cosine (``gnn.lexical``): hashed n-grams of domains, URLs and e-mail
+    # addresses, the one input that carries evidence for values the graph has never held.
+    lexical: bool = True
+    # One propagated feature per relation family (``gnn.features.RELATION_FAMILIES``), so the
+    # scorer learns each family's weight in the attribution loss.
+    relations: bool = True
 
 
 GRAPH_MODES: tuple[str, ...] = ("full", "none", "only")

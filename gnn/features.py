@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
 from actorgraph.gnn.hubs import HubList
+from actorgraph.gnn.lexical import LexicalMatch
 from actorgraph.graph.errors import ModelError
 
 # Channels group entity types whose overlaps mean different things to an analyst.
@@ -47,6 +48,15 @@ CONTEXT_WEIGHTS: dict[str, float] = {
     "INDICATES": 0.7,  # hash -> malware family
     "BELONGS_TO": 0.5,
 }
+# Relation families, each its own propagation channel: the scorer learns how much a match
+# reached through each family counts (a shared name server is not a shared certificate), in the
+# attribution loss, instead of one hand-set weight per relation.
+RELATION_FAMILIES: dict[str, tuple[str, ...]] = {
+    "hosting": ("RESOLVES_TO", "HOSTED_ON", "BELONGS_TO", "CONSISTS_OF"),
+    "registration": ("REGISTERED_WITH", "USES_NAMESERVER", "PRESENTS_CERT"),
+    "tooling": ("USES", "INDICATES", "VARIANT_OF", "COMMUNICATES_WITH"),
+    "taxonomy": ("SUBTECHNIQUE_OF",),
+}
 CLUSTER_RELS: tuple[tuple[str, str], ...] = (
     ("USES", "out"),
     ("TARGETS", "out"),
@@ -55,16 +65,21 @@ CLUSTER_RELS: tuple[tuple[str, str], ...] = (
 # The smallest rarity weight of an ordinary entity (``idf_weights``: log(1) + 1, an entity
 # every actor uses); only hub-damped weights fall below it. Cosine norms are floored here.
 NORM_FLOOR = 1.0
-FEATURE_NAMES: tuple[str, ...] = tuple(
+# The features of models trained before the relation families and the naming habits: an
+# artefact whose model config names no features has these.
+LEGACY_FEATURES: tuple[str, ...] = tuple(
     [f"{v}_{c}_{n}" for v in ("direct", "context") for c in CHANNELS for n in ("cos", "sqrt")]
     + ["all_cos", "all_sqrt", "ctx_all_cos", "ctx_all_sqrt", "max_rare", "n_shared", "log_profile"]
     + ["campaign_cos", "ctx_campaign_cos"]
+)
+FEATURE_NAMES: tuple[str, ...] = (
+    LEGACY_FEATURES + tuple(f"rel_{f}_cos" for f in RELATION_FAMILIES) + ("lexical_cos",)
 )
 # What message passing computes: every feature of the propagated (context-expanded) query and
 # profiles. The direct-overlap features see only the entities themselves. ``max_rare``,
 # ``n_shared`` and ``log_profile`` follow the space: propagated in a space with context edges.
 PROPAGATED_FEATURES: frozenset[str] = frozenset(
-    n for n in FEATURE_NAMES if n.startswith(("context_", "ctx_"))
+    n for n in FEATURE_NAMES if n.startswith(("context_", "ctx_", "rel_"))
 )
 DIRECT_FEATURES: frozenset[str] = frozenset(
     n
@@ -73,17 +88,24 @@ DIRECT_FEATURES: frozenset[str] = frozenset(
 )
 
 
-def feature_names(graph: str) -> tuple[str, ...]:
+def feature_names(graph: str, *, lexical: bool, relations: bool) -> tuple[str, ...]:
     """The scorer's inputs under a graph mode (``gnn.config.GRAPH_MODES``): "full" all of them,
     "none" no propagated feature (the space then has no context edges either), "only" no
-    direct-overlap feature."""
+    direct-overlap feature. ``lexical_cos`` (``gnn.lexical``, a property of the values, not
+    of the graph) only with ``lexical``; the per-family ``rel_*`` features with ``relations``."""
     if graph == "full":
-        return FEATURE_NAMES
-    if graph == "none":
-        return tuple(n for n in FEATURE_NAMES if n not in PROPAGATED_FEATURES)
-    if graph == "only":
-        return tuple(n for n in FEATURE_NAMES if n not in DIRECT_FEATURES)
-    raise ModelError(f"unknown graph mode {graph!r} (expected 'full', 'none' or 'only')")
+        drop: frozenset[str] = frozenset()
+    elif graph == "none":
+        drop = PROPAGATED_FEATURES
+    elif graph == "only":
+        drop = DIRECT_FEATURES
+    else:
+        raise ModelError(f"unknown graph mode {graph!r} (expected 'full', 'none' or 'only')")
+    if not lexical:
+        drop = drop | {"lexical_cos"}
+    if not relations:
+        drop = drop | {n for n in FEATURE_NAMES if n.startswith("rel_")}
+    return tuple(n for n in FEATURE_NAMES if n not in drop)
 
 
 @dataclass
@@ -96,6 +118,7 @@ class EntitySpace:
     hub_reason: dict[int, str]
     context: sp.csr_matrix  # (E, E) weighted context edges
     pos: dict[str, int]
+    families: dict[str, sp.csr_matrix]  # (E, E) binary context edges of each relation family
 
     @classmethod
     def build(cls, snap: GraphSnapshot, hubs: HubList, *, propagate: bool = True) -> EntitySpace:
@@ -109,7 +132,7 @@ class EntitySpace:
         hub = np.array(
             [hubs.weight(n, snap.props[n]) if i in reasons else 1.0 for i, n in enumerate(ids)]
         )
-        rows, cols, vals = [], [], []
+        rows, cols, rels = [], [], []
         for (st, rel, dt), ei in snap.edges.items() if propagate else ():
             if st not in CHANNEL_OF or dt not in CHANNEL_OF or rel not in CONTEXT_WEIGHTS:
                 continue
@@ -117,35 +140,54 @@ class EntitySpace:
             for s, d in ei.T:
                 rows.append(pos[src_ids[s]])
                 cols.append(pos[dst_ids[d]])
-                vals.append(CONTEXT_WEIGHTS[rel])
+                rels.append(rel)
         n = len(ids)
-        ctx = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+        ctx = sp.csr_matrix(([CONTEXT_WEIGHTS[r] for r in rels], (rows, cols)), shape=(n, n))
         ctx.sum_duplicates()
-        return cls(ids, channel, hub, reasons, ctx, pos)
+        families = {}
+        for family, members in RELATION_FAMILIES.items():
+            keep = np.isin(np.array(rels, dtype=object), members) if rels else np.zeros(0, bool)
+            m = sp.csr_matrix(
+                (np.ones(int(keep.sum())), (np.array(rows)[keep], np.array(cols)[keep])),
+                shape=(n, n),
+            )
+            m.sum_duplicates()
+            m.data[:] = 1.0
+            families[family] = m
+        return cls(ids, channel, hub, reasons, ctx, pos, families)
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def expand(self, x: sp.csr_matrix, hops: int = 2) -> sp.csr_matrix:
-        """Spread matches through context edges (a hop multiplies by the edge weight), max 1."""
+    def expand(
+        self, x: sp.csr_matrix, hops: int = 2, context: sp.csr_matrix | None = None
+    ) -> sp.csr_matrix:
+        """Spread matches through context edges (a hop multiplies by the edge weight), max 1;
+        ``context`` another edge matrix (default: all context edges, hand-weighted)."""
+        edges = self.context if context is None else context
         out, frontier = x.tocsr().astype(np.float64), x.tocsr().astype(np.float64)
         for _ in range(hops):
-            frontier = frontier @ self.context
+            frontier = frontier @ edges
             if frontier.nnz == 0:
                 break
             out = _maximum(out, frontier)
         return out
 
     def expand_row(
-        self, idx: np.ndarray, val: np.ndarray, hops: int = 2
+        self,
+        idx: np.ndarray,
+        val: np.ndarray,
+        hops: int = 2,
+        context: sp.csr_matrix | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """``expand`` of one row given as sorted (indices, values), without building sparse
         matrices: for a single request scipy's per-object bookkeeping costs more than the
         arithmetic. Same hops, weights and cap."""
+        edges = self.context if context is None else context
         out_i, out_v = idx, val.astype(np.float64)
         f_i, f_v = out_i, out_v
         for _ in range(hops):
-            f_i, f_v = _sum_by_column(*_row_times(self.context, f_i, f_v))
+            f_i, f_v = _sum_by_column(*_row_times(edges, f_i, f_v))
             if not len(f_i):
                 break
             out_i, inv = np.unique(np.concatenate([out_i, f_i]), return_inverse=True)
@@ -227,8 +269,9 @@ class PairFeatures:
     """Computes the (query, actor) feature tensor for fixed profiles and weights.
 
     ``camp_items`` and ``attributed`` (campaigns x entities, campaigns x actors) give the
-    per-campaign features; without them those two features are zero. ``names`` selects the
-    features returned, in ``FEATURE_NAMES`` order (``feature_names``).
+    per-campaign features; without them those two features are zero. ``lexical`` gives the
+    naming-habit cosine (``gnn.lexical``), needed when ``names`` holds ``lexical_cos``.
+    ``names`` selects the features returned, in ``FEATURE_NAMES`` order (``feature_names``).
     """
 
     def __init__(
@@ -239,9 +282,19 @@ class PairFeatures:
         camp_items: sp.csr_matrix | None = None,
         attributed: sp.csr_matrix | None = None,
         names: tuple[str, ...] = FEATURE_NAMES,
+        lexical: LexicalMatch | None = None,
     ) -> None:
+        if "lexical_cos" in names and lexical is None:
+            raise ModelError("the feature 'lexical_cos' needs the actors' names (lexical)")
         self.space = space
         self.idf = idf
+        self.lexical = lexical if "lexical_cos" in names else None
+        # One propagation per relation family, profile side laid out once (as ``_sides``).
+        self.families = [
+            (edges, _Cosine(space.expand(prof, context=edges).multiply(idf).tocsr()))
+            for family, edges in space.families.items()
+            if f"rel_{family}_cos" in names
+        ]
         self.columns = np.array([FEATURE_NAMES.index(n) for n in names], dtype=np.int64)
         self.direct = prof.tocsr()
         self.context = space.expand(prof)
@@ -256,38 +309,62 @@ class PairFeatures:
         self.idf_max = float(idf.max()) if len(idf) else 1.0
         self.campaigns = CampaignMatch(space, idf, prof.shape[0], camp_items, attributed)
 
-    def __call__(self, queries: sp.csr_matrix) -> np.ndarray:
+    def __call__(
+        self, queries: sp.csr_matrix, new_names: sp.csr_matrix | None = None
+    ) -> np.ndarray:
         """Features of shape (B, A, F) for B query rows (binary or weighted, width E).
 
         One row (an API request) takes a numpy path over its indices; batches (training,
         evaluation) take sparse products. Both end in the same arithmetic (``_assemble``).
+        ``new_names``: (B, ``gnn.lexical.N_FEATURES``) n-gram rows of the query's values that
+        are not entities (``gnn.lexical.ngram_rows``), or None.
         """
         q_direct = queries.tocsr().astype(np.float64)
         if q_direct.shape[0] == 1:
-            return self.one(q_direct.indices.astype(np.int64), q_direct.data)[None]
+            idx = q_direct.indices.astype(np.int64)
+            return self.one(idx, q_direct.data, new_names)[None]
         q_context = self.space.expand(q_direct)
         weighted = [q.multiply(self.idf).tocsr() for q in (q_direct, q_context)]
         sides = [side.cos_sqrt(qw) for qw, side in zip(weighted, self._sides, strict=True)]
         rare = self._max_rare(q_context)
-        return self._assemble(sides, rare, self.campaigns(*weighted))
+        families = [
+            cos(self.space.expand(q_direct, context=edges).multiply(self.idf).tocsr())
+            for edges, cos in self.families
+        ]
+        lexical = None if self.lexical is None else self.lexical(q_direct, new_names)
+        return self._assemble(sides, rare, self.campaigns(*weighted), families, lexical)
 
-    def one(self, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
-        """Features (A, F) of one query row given as (entity indices, values), no duplicates."""
+    def one(
+        self, idx: np.ndarray, val: np.ndarray, new_names: sp.csr_matrix | None = None
+    ) -> np.ndarray:
+        """Features (A, F) of one query row given as (entity indices, values), no duplicates;
+        ``new_names`` as in ``__call__`` (one row)."""
         order = np.argsort(idx, kind="stable")
         rows = [(idx[order], val[order])]
         rows.append(self.space.expand_row(*rows[0]))
         weighted = [(i, v * self.idf[i]) for i, v in rows]
         sides = [side.cos_sqrt_row(*qw) for qw, side in zip(weighted, self._sides, strict=True)]
         max_rare, n_shared = self._rare_row(*rows[1])
-        return self._assemble(
-            sides, (max_rare[None], n_shared[None]), self.campaigns.row(*weighted)
-        )[0]
+        families = []
+        for edges, cos in self.families:
+            f_i, f_v = self.space.expand_row(*rows[0], context=edges)
+            families.append(cos.row(f_i, f_v * self.idf[f_i]))
+        lexical = None
+        if self.lexical is not None:
+            q = sp.csr_matrix(
+                (rows[0][1], rows[0][0], np.array([0, len(idx)])), shape=(1, len(self.space))
+            )
+            lexical = self.lexical(q, new_names)
+        rare = (max_rare[None], n_shared[None])
+        return self._assemble(sides, rare, self.campaigns.row(*weighted), families, lexical)[0]
 
     def _assemble(
         self,
         sides: list[tuple[list[np.ndarray], list[np.ndarray]]],
         rare: tuple[np.ndarray, np.ndarray],
         campaigns: list[np.ndarray],
+        families: list[np.ndarray],
+        lexical: np.ndarray | None,
     ) -> np.ndarray:
         feats = [f for channels, _ in sides for f in channels]
         feats.extend(f for _, whole in sides for f in whole)
@@ -295,6 +372,12 @@ class PairFeatures:
         feats.extend([max_rare, n_shared])
         feats.append(np.broadcast_to(self.log_profile[None, :], max_rare.shape))
         feats.extend(campaigns)
+        # Features not asked for (``names``) are not computed: zeros, dropped by ``columns``.
+        by_family = iter(families)
+        for family in RELATION_FAMILIES:
+            wanted = FEATURE_NAMES.index(f"rel_{family}_cos") in self.columns
+            feats.append(next(by_family) if wanted else np.zeros_like(max_rare))
+        feats.append(np.zeros_like(max_rare) if lexical is None else lexical)
         return np.stack([feats[c] for c in self.columns], axis=-1).astype(np.float32)
 
     def _max_rare(self, q: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:

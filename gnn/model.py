@@ -26,7 +26,8 @@ from typing import cast
 import torch
 from torch import Tensor, nn
 
-from actorgraph.gnn.features import FEATURE_NAMES, feature_names
+from actorgraph.gnn.config import GRAPH_MODES
+from actorgraph.gnn.features import FEATURE_NAMES, LEGACY_FEATURES
 from actorgraph.graph.errors import ModelError
 
 EdgeKey = tuple[str, str, str]
@@ -113,8 +114,11 @@ class ModelConfig:
             link-prediction score itself, for an encoder pre-trained on that objective) or
             "nearest" (``gnn.nearest``: embedding-space overlap with the actor's profile).
         dim: width of the encoder's embeddings (the query projection is ``dim x dim``).
-        graph: the graph mode (``gnn.config.GRAPH_MODES``) that chose the pair features
-            (``gnn.features.feature_names``); a trained model has ``num_features`` of them.
+        graph: the graph mode (``gnn.config.GRAPH_MODES``): "none" builds the entity space
+            without context edges.
+        features: the pair features' names, in order (``gnn.features.feature_names``); a
+            trained model has ``num_features`` of them. Models stored before the list existed
+            have ``LEGACY_FEATURES``.
     """
 
     num_features: int
@@ -123,11 +127,18 @@ class ModelConfig:
     similarity: str | None = None
     dim: int = 32
     graph: str = "full"
+    features: tuple[str, ...] = LEGACY_FEATURES
 
     def __post_init__(self) -> None:
+        # JSON has no tuples: a stored config gives a list.
+        object.__setattr__(self, "features", tuple(self.features))
+        unknown = sorted(set(self.features) - set(FEATURE_NAMES))
+        if unknown:
+            raise ModelError(f"unknown features {unknown} in the model config")
         if self.num_features < 1:
             raise ModelError(f"'num_features' (got {self.num_features!r}) must be at least 1")
-        feature_names(self.graph)  # raises ModelError for an unknown mode
+        if self.graph not in GRAPH_MODES:
+            raise ModelError(f"unknown graph mode {self.graph!r} in the model config")
         if self.hidden < 0:
             raise ModelError(f"'hidden' (got {self.hidden!r}) must be 0 or a positive width")
         if self.similarity is not None and self.similarity not in SIMILARITIES:
@@ -138,7 +149,12 @@ class ModelConfig:
     @property
     def feature_names(self) -> tuple[str, ...]:
         """The pair features the scorer reads, in order."""
-        return feature_names(self.graph)
+        return self.features
+
+    @property
+    def lexical(self) -> bool:
+        """Whether the scorer reads the naming-habit cosine (``gnn.lexical``)."""
+        return "lexical_cos" in self.features
 
     @property
     def scorer_inputs(self) -> int:
@@ -270,7 +286,7 @@ def query_stats(
     feats: Tensor,
     n_items: Tensor,
     mask: Tensor | None = None,
-    names: tuple[str, ...] = FEATURE_NAMES,
+    names: tuple[str, ...] = LEGACY_FEATURES,
 ) -> Tensor:
     """Query-level inputs of the unknown logit: size, best overall overlap, best rare match.
 

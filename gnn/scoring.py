@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import torch
 
 from actorgraph.gnn.features import PairFeatures, attribution_matrix, cluster_items
+from actorgraph.gnn.lexical import LexicalMatch, entity_ngrams, ngram_rows, text_of_id
 from actorgraph.gnn.model import AttributionModel, pool_queries, query_stats
 from actorgraph.gnn.nearest import NearestIndex
 from actorgraph.gnn.trained import Trained
@@ -29,8 +30,19 @@ class Scorer:
         snap, space = trained.snapshot, trained.space
         camps = cluster_items(snap, space, "campaign") if trained.config.campaign_features else None
         self.names = self.model.config.feature_names
+        lexical = (
+            LexicalMatch(entity_ngrams(snap, space.ids), trained.profile)
+            if self.model.config.lexical
+            else None
+        )
         self.features = PairFeatures(
-            space, trained.profile, trained.idf, camps, attribution_matrix(snap), names=self.names
+            space,
+            trained.profile,
+            trained.idf,
+            camps,
+            attribution_matrix(snap),
+            names=self.names,
+            lexical=lexical,
         )
         self.n_actors = trained.snapshot.num_nodes("actor")
         self.n_entities = len(trained.space)
@@ -41,24 +53,41 @@ class Scorer:
             self._nearest = NearestIndex(trained.entity_emb, trained.profile)
 
     def probabilities(
-        self, entity_sets: list[list[int]], hidden_actors: np.ndarray | None = None
+        self,
+        entity_sets: list[list[int]],
+        hidden_actors: np.ndarray | None = None,
+        new_values: list[list[str]] | None = None,
     ) -> np.ndarray:
         """(B, A + 1) calibrated probabilities; the last column is "unknown".
 
         Args:
             entity_sets: per query, indices into the entity space.
+            new_values: per query, indicator ids (``kind:value``) the graph does not hold;
+                their names still count through the naming-habit cosine (``gnn.lexical``).
             hidden_actors: optional (A,) bool: actors that must not be candidates. They leave
                 the softmax and the unknown head's statistics (probability 0), exactly as a
                 non-candidate leaves a training view; their mass is not added to "unknown"
                 (that made "unknown" rise exactly when the hidden actor was the right one).
         """
         n = len(entity_sets)
+        names = None
+        n_named = np.zeros(n)
+        if new_values is not None and self.features.lexical is not None:
+            if len(new_values) != n:
+                raise ValueError(f"new_values has {len(new_values)} rows for {n} queries")
+            flat = [text_of_id(v) for values in new_values for v in values]
+            owner = np.repeat(np.arange(n), [len(values) for values in new_values])
+            per_query = sp.csr_matrix(
+                (np.ones(len(flat)), (owner, np.arange(len(flat)))), shape=(n, len(flat))
+            )
+            names = (per_query @ ngram_rows(flat)).tocsr()
+            n_named = np.bincount(owner[[t is not None for t in flat]], minlength=n)
         if n == 1:
             # One request: no sparse matrix at all (scipy's per-object cost outweighed the
             # arithmetic); the features are bit-identical to the batch path.
             indices = np.unique(np.asarray(entity_sets[0], dtype=np.int64))
             indptr = np.array([0, len(indices)])
-            feats = torch.from_numpy(self.features.one(indices, np.ones(len(indices)))[None])
+            feats = torch.from_numpy(self.features.one(indices, np.ones(len(indices)), names)[None])
         else:
             rows = np.repeat(np.arange(n), [len(s) for s in entity_sets])
             cols = (
@@ -70,8 +99,9 @@ class Scorer:
             q.sum_duplicates()
             q.data[:] = 1.0
             indices, indptr = q.indices, q.indptr
-            feats = torch.from_numpy(self.features(q))
-        sizes = torch.from_numpy(np.diff(indptr).astype(np.float32))  # distinct entities per query
+            feats = torch.from_numpy(self.features(q, names))
+        # Distinct entities per query, plus the new values whose names count.
+        sizes = torch.from_numpy((np.diff(indptr) + n_named).astype(np.float32))
         with self._lock, torch.no_grad():
             sim = None
             if self.trained.entity_emb is not None and self.trained.actor_emb is not None:

@@ -47,6 +47,7 @@ from actorgraph.gnn.features import (
     profiles,
 )
 from actorgraph.gnn.hubs import HubList
+from actorgraph.gnn.lexical import LexicalMatch, entity_ngrams
 from actorgraph.gnn.model import (
     AttributionModel,
     HeteroSAGE,
@@ -90,7 +91,7 @@ class Trainer:
         if config.graph not in GRAPH_MODES:
             raise ModelError(f"unknown graph mode {config.graph!r} (expected one of {GRAPH_MODES})")
         self.snap, self.config = snap, config
-        self.names = feature_names(config.graph)
+        self.names = feature_names(config.graph, lexical=config.lexical, relations=config.relations)
         self.space = EntitySpace.build(
             snap, hubs or HubList.load(), propagate=config.graph != "none"
         )
@@ -103,6 +104,7 @@ class Trainer:
         self.attributed = attribution_matrix(snap)
         self.profile = profiles(self.actor_items, self.camp_items, self.attributed)
         self.idf = idf_weights(self.space.expand(self.profile), self.space.hub)
+        self.names_rows = entity_ngrams(snap, self.space.ids) if config.lexical else None
         self.rng = np.random.default_rng(config.seed)
         self.n_actors = snap.num_nodes("actor")
         self.labelled = sorted(set(self.attributed.nonzero()[0].tolist()))
@@ -186,6 +188,7 @@ class Trainer:
             self.camp_items if cfg.campaign_features else None,
             attributed,
             names=self.names,
+            lexical=None if self.names_rows is None else LexicalMatch(self.names_rows, prof),
         )
 
         views, targets, masked, of_campaign = [], [], [], []
@@ -309,6 +312,7 @@ class Trainer:
             similarity=similarity,
             dim=cfg.dim,
             graph=cfg.graph,
+            features=self.names,
         )
 
     def build_model(self) -> AttributionModel:

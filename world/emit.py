@@ -18,7 +18,7 @@ from actorgraph.world.infra import LETS_ENCRYPT_ISSUERS, OPENSSL_DEFAULT_SUBJECT
 from actorgraph.world.plan import DomainRec, new_domain, weighted
 from actorgraph.world.scope import BundleScope, WorldContext, iso_day
 
-__all__ = ["ClusterEmitter", "WorldContext"]
+__all__ = ["CAMPAIGN_ADJECTIVES", "CAMPAIGN_NOUNS", "ClusterEmitter", "WorldContext"]
 
 NOISE_HOSTING = {
     "bph_nordshield": 2,
@@ -29,7 +29,7 @@ NOISE_HOSTING = {
     "cloudflare": 1,
 }
 NOISE_REGISTRARS = {"nicenic": 3, "namecheap": 2, "gname": 2}
-_ADJ = (
+CAMPAIGN_ADJECTIVES = (
     "Silent",
     "Crimson",
     "Amber",
@@ -43,7 +43,7 @@ _ADJ = (
     "Paper",
     "Rust",
 )
-_NOUN = (
+CAMPAIGN_NOUNS = (
     "Harbor",
     "Lantern",
     "Orchard",
@@ -266,6 +266,7 @@ class ClusterEmitter(BundleScope):
             cert = values.certificate(rng, "CN=localhost", None, year)
         else:
             cert = values.certificate(rng, OPENSSL_DEFAULT_SUBJECT, None, year)
+        self.certificates.append(cert)
         cid = self.add(S.x509_sco(cert))
         host = (
             self.domain_chain(rng.choice(self.domains))
@@ -414,7 +415,8 @@ class ClusterEmitter(BundleScope):
 
     def _campaign(self, campaign_id: str, c2_ids: list[str], targets: list[str]) -> None:
         rng, plan = self.rng, self.plan
-        name = f"Operation {rng.choice(_ADJ)} {rng.choice(_NOUN)} {plan.key[:4].upper()}"
+        adjective, noun = rng.choice(CAMPAIGN_ADJECTIVES), rng.choice(CAMPAIGN_NOUNS)
+        name = f"Operation {adjective} {noun} {plan.key[:4].upper()}"
         self.add(
             S.sdo(
                 "campaign",

@@ -6,6 +6,10 @@ Output directory::
                              (train-0001.json, train-0002.json ... above 50,000 indicators)
     heldout/activity-NNNN.json   one unlabelled cluster per bundle (campaign or loose report)
     heldout_labels.json      the truth for each held-out file
+    heldout_infra/activity-NNNN.json   clusters tied to their actor by infrastructure only
+    heldout_infra_labels.json          their truth
+    heldout_infra_control/activity-NNNN.json   the same clusters as bare, unjoinable indicators
+    heldout_infra_control_labels.json  their truth (the same as the infrastructure split's)
     world.json               seed, scale, counts, actors, hand-overs, false flags; states that the
                              indicator and infrastructure layer is SYNTHETIC
 
@@ -28,6 +32,18 @@ from actorgraph.world import stix as S
 from actorgraph.world.actors import COMMODITY_SOFTWARE
 from actorgraph.world.attack import AttackCatalog, load_catalog
 from actorgraph.world.emit import ClusterEmitter, WorldContext
+from actorgraph.world.footprint import TrainingFootprint, network24, registrable
+from actorgraph.world.infra_split import (
+    CONTROL_SPLIT,
+    INFRA_SPLIT,
+    ControlEmitter,
+    InfraCluster,
+    InfraClusterEmitter,
+    Taken,
+    free_networks,
+    plan_infra_clusters,
+)
+from actorgraph.world.infra_split import labels as infra_labels
 from actorgraph.world.plan import (
     COMMON_TECHNIQUES,
     NOISE_TECHNIQUES,
@@ -124,8 +140,11 @@ class World:
             The ``world.json`` content: files, counts per object type, actors, hand-overs.
         """
         out = Path(out_dir)
-        (out / "heldout").mkdir(parents=True, exist_ok=True)
-        for old in list(out.glob("train*.json")) + list((out / "heldout").glob("activity-*.json")):
+        for split in ("heldout", INFRA_SPLIT, CONTROL_SPLIT):
+            (out / split).mkdir(parents=True, exist_ok=True)
+            for old in (out / split).glob("activity-*.json"):
+                old.unlink()
+        for old in out.glob("train*.json"):
             old.unlink()
         self._ctx.reset()
         types: Counter[str] = Counter()
@@ -137,15 +156,19 @@ class World:
             else [f"train-{i:04d}.json" for i in range(1, len(shards) + 1)]
         )
         indicators = {"train": 0, "heldout": 0}
+        footprint = TrainingFootprint()
         for fname, shard in zip(train_files, shards, strict=True):
             with _BundleWriter(
                 out / fname, S.sdo_id("bundle", f"{self.seed}|{self.scale}|{fname}"), types
             ) as bw:
                 seen: set[str] = set()
+                sink = footprint.recorder(bw.write)
                 for plan in shard:
-                    indicators["train"] += ClusterEmitter(self._ctx, plan, seen, bw.write).emit()[
-                        "indicators"
-                    ]
+                    em = ClusterEmitter(self._ctx, plan, seen, sink)
+                    indicators["train"] += em.emit()["indicators"]
+                    footprint.add_cluster(
+                        plan, self._ctx.alloc, em.domains, em.ips, em.certificates
+                    )
         for plan in self.heldout_clusters:
             fname = plan.heldout_file
             with _BundleWriter(
@@ -156,9 +179,61 @@ class World:
                 indicators["heldout"] += n
         labels = self.labels()
         _dump(out / "heldout_labels.json", labels)
+        infra = self._write_infra_splits(out, footprint)
         meta = self._metadata(train_files, types, indicators)
+        meta["files"].update(
+            {
+                INFRA_SPLIT: [c.plan.heldout_file for c in infra],
+                f"{INFRA_SPLIT}_labels": f"{INFRA_SPLIT}_labels.json",
+                CONTROL_SPLIT: [f"{CONTROL_SPLIT}/{c.name}" for c in infra],
+                f"{CONTROL_SPLIT}_labels": f"{CONTROL_SPLIT}_labels.json",
+            }
+        )
+        meta["counts"].update(
+            {
+                f"{INFRA_SPLIT}_clusters": len(infra),
+                f"{INFRA_SPLIT}_indicators": sum(len(c.values) for c in infra),
+                f"{INFRA_SPLIT}_by_shared": dict(
+                    sorted(Counter(s for c in infra for s in c.shared).items())
+                ),
+                f"{CONTROL_SPLIT}_clusters": len(infra),
+                f"{CONTROL_SPLIT}_indicators": sum(len(c.values) for c in infra),
+            }
+        )
         _dump(out / "world.json", meta)
         return meta
+
+    def _write_infra_splits(self, out: Path, footprint: TrainingFootprint) -> list[InfraCluster]:
+        """Write the infrastructure split, then its control, with their labels.
+
+        Both draw from their own random stream (seeded from the seed and ``"infra"``), so the
+        training and ``heldout/`` files do not depend on them.
+        """
+        rng = Random(f"{self.seed}|infra")
+        clusters = plan_infra_clusters(
+            rng, self.actors, footprint, self.target_indicators, {c.key for c in self.clusters}
+        )
+        taken = Taken(footprint)
+        scratch: Counter[str] = Counter()
+        for cluster in clusters:
+            fname = cluster.plan.heldout_file
+            bundle_id = S.sdo_id("bundle", f"{self.seed}|{self.scale}|{fname}")
+            with _BundleWriter(out / fname, bundle_id, scratch) as bw:
+                InfraClusterEmitter(self._ctx, cluster, bw.write, footprint, taken).emit()
+        used = footprint.networks() | {network24(ip) for ip in taken.ips}
+        networks = free_networks(used)
+        names = footprint.registrable | {registrable(d) for d in taken.domains}
+        for cluster in clusters:
+            fname = f"{CONTROL_SPLIT}/{cluster.name}"
+            bundle_id = S.sdo_id("bundle", f"{self.seed}|{self.scale}|{fname}")
+            with _BundleWriter(out / fname, bundle_id, scratch) as bw:
+                ControlEmitter(self._ctx, cluster, bw.write, networks, names, taken).emit()
+        _dump(out / f"{INFRA_SPLIT}_labels.json", infra_labels(clusters, self.actors, INFRA_SPLIT))
+        _dump(
+            out / f"{CONTROL_SPLIT}_labels.json",
+            infra_labels(clusters, self.actors, CONTROL_SPLIT),
+        )
+        return clusters
 
     def _metadata(self, train_files: list[str], types: Counter, indicators: dict) -> dict:
         per_actor = Counter((c.actor, c.split) for c in self.clusters if c.actor is not None)

@@ -227,7 +227,8 @@ def _rand_day(rng: Random, y0: int, y1: int) -> date:
     return start + timedelta(days=rng.randrange(max(1, (end - start).days)))
 
 
-def _dates(rng: Random, years: tuple[int, int], late: bool = False) -> tuple[date, date]:
+def cluster_dates(rng: Random, years: tuple[int, int], late: bool = False) -> tuple[date, date]:
+    """First and last day of a cluster within ``years``; ``late`` leans to the recent end."""
     y0, y1 = years
     if late:  # held-out activity leans to the recent end of an actor's career
         y0 = max(y0, y1 - max(1, (y1 - y0) * 2 // 5))
@@ -325,7 +326,7 @@ def plan_clusters(rng: Random, actors: list[Actor], target: int) -> list[Cluster
             key = f"{rng.getrandbits(40):010x}"
         keys.add(key)
         years = actors[actor].profile.years if actor is not None else (2018, 2026)
-        first, last = _dates(rng, years, late=split == "heldout" and label == "known")
+        first, last = cluster_dates(rng, years, late=split == "heldout" and label == "known")
         plans.append(
             ClusterPlan(
                 key=key,

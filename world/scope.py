@@ -16,6 +16,7 @@ from random import Random
 
 from actorgraph.graph.formats.countries import country_name
 from actorgraph.world import stix as S
+from actorgraph.world import values
 from actorgraph.world.infra import PROVIDERS_BY_KEY, REGISTRARS, SINKHOLES
 from actorgraph.world.plan import Actor, ClusterPlan, DomainRec, IpAllocator, Pools
 
@@ -100,6 +101,7 @@ class BundleScope:
         self.indicator_ids: list[str] = []
         self.domains: list[DomainRec] = []
         self.ips: list[str] = []
+        self.certificates: list[values.Certificate] = []
         self.n_objects = 0
 
     # -- plumbing ---------------------------------------------------------------------------
