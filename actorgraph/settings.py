@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +22,12 @@ class Settings(BaseSettings):
         description="data directory of the embedded store, models, keys",
     )
     graph: str = Field(default="actorgraph", description="graph name")
+    cache: Path | None = Field(
+        default=None,
+        description="derived data built once per package data version and shared by every "
+        "home (the warninglists index); default: $XDG_CACHE_HOME/actorgraph or "
+        "~/.cache/actorgraph",
+    )
     env: Literal["development", "production"] = "development"
 
     neo4j_uri: str | None = Field(
@@ -56,6 +63,13 @@ class Settings(BaseSettings):
             if "*" in self.api_cors_origins:
                 raise ValueError("ACTORGRAPH_API_CORS_ORIGINS='*' is refused in production")
         return self
+
+    def cache_dir(self) -> Path:
+        """Where derived package data is cached (``cache``, or the user's cache folder)."""
+        if self.cache is not None:
+            return self.cache
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        return (Path(xdg) if xdg else Path.home() / ".cache") / "actorgraph"
 
     def store_config(self) -> StoreConfig:
         return StoreConfig(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from actorgraph.graph.formats.sightings import visible_sightings
-from actorgraph.graph.library.origin import origin
+from actorgraph.graph.library.origin import origin, origins
 from actorgraph.graph.store import GraphStore, Row
 from actorgraph.graph.tlp import visible, visible_all
 
@@ -47,7 +47,7 @@ COUNT_ACTORS = _MATCH_ACTORS + "RETURN count(a) AS count\n"
 ACTOR = f"""
 MATCH (a:ThreatActor {{id: $id}})
 WHERE {visible("a")}
-RETURN properties(a) AS props, {origin("a")} AS origin
+RETURN properties(a) AS props, {origin("a")} AS origin, {origins("a")} AS origins
 """
 
 ACTOR_CAMPAIGNS = f"""
@@ -277,6 +277,8 @@ def _actor(row: Row, max_tlp: int) -> dict[str, Any]:
     actor.pop("country_source", None)
     if row["origin"]:
         actor["country"], actor["country_source"] = row["origin"]["code"], row["origin"]["source"]
+    # Every visible claim with its source: two countries here are sources that disagree.
+    actor["origins"] = sorted(row.get("origins") or [], key=lambda o: o["code"])
     return actor
 
 

@@ -21,3 +21,4 @@ CREATE INDEX campaign_name IF NOT EXISTS FOR (n:Campaign) ON (n.name);
 CREATE INDEX threatactor_country IF NOT EXISTS FOR (n:ThreatActor) ON (n.country);
 CREATE INDEX infrastructure_kind IF NOT EXISTS FOR (n:Infrastructure) ON (n.kind);
 CREATE INDEX infrastructure_value IF NOT EXISTS FOR (n:Infrastructure) ON (n.value);
+CREATE INDEX decision_id IF NOT EXISTS FOR (n:Decision) ON (n.id);

@@ -1,10 +1,14 @@
-"""The warning list of well-known shared infrastructure and commodity tooling.
+"""Well-known shared infrastructure and commodity tooling: the hubs attribution damps.
 
 A match on a CDN address, a public resolver, a sinkhole, Cobalt Strike or a technique nearly
 every intrusion shows says little about who is behind an activity. MISP and OpenCTI users fight
-exactly these false correlations. ``HubList.weight(props)`` returns the multiplier the model
-applies to such an entity's rarity weight: small, never zero, so a hub can support but never make
-an attribution on its own.
+exactly these false correlations. Two sources say what is shared: MISP's warninglists
+(``graph/enrich/warninglists.py``: resolvers, CDN and scanner ranges, top sites, benign hashes),
+for indicator values; and the local YAML (``data/shared_infrastructure.yml``) for what the
+warninglists lack: hosting ASNs and providers, sinkhole operators, commodity tools, ubiquitous
+techniques. ``HubList.weight(props)`` returns the multiplier the model applies to such an
+entity's rarity weight: small, never zero, so a hub can support but never make an attribution on
+its own. A warninglisted entity's reason is the name of the list.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from actorgraph.graph.enrich.warninglists import WarningListIndex, shared_index
 from actorgraph.graph.errors import ModelError
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "shared_infrastructure.yml"
@@ -24,6 +29,31 @@ DEFAULT_PATH = Path(__file__).parent / "data" / "shared_infrastructure.yml"
 # damped hard; common techniques less, because IDF already damps them.
 HUB_WEIGHT = 0.05
 TECHNIQUE_HUB_WEIGHT = 0.3
+
+# Warninglists whose match says where a value lives, not that others share it: an actor's own
+# server in a cloud or VPS range, an address in reserved space (documentation, private and
+# carrier-grade NAT ranges: the synthetic demo world draws all its addresses from them). Their
+# flags stay on the node; they do not damp. So do matches on a parent domain only (a host under
+# a dynamic-DNS or top-site domain belongs to whoever registered it) and pattern matches.
+LOCATION_ONLY_LISTS = frozenset(
+    {
+        "amazon-aws",
+        "google-gcp",
+        "microsoft-azure",
+        "microsoft-azure-china",
+        "microsoft-azure-germany",
+        "microsoft-azure-us-gov",
+        "ovh-cluster",
+        "vpn-ipv4",
+        "vpn-ipv6",
+        "rfc1918",
+        "rfc3849",
+        "rfc5735",
+        "rfc6598",
+        "multicast",
+        "ipv6-linklocal",
+    }
+)
 
 
 @dataclass
@@ -37,15 +67,23 @@ class HubList:
     sinkhole_names: list[str] = field(default_factory=list)
     software: set[str] = field(default_factory=set)
     techniques: set[str] = field(default_factory=set)
+    # Carried by the list itself (not looked up per process) so that worker processes get it.
+    warninglists: WarningListIndex | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> HubList:
-        """Read the YAML warning list (the packaged one by default).
+    def load(cls, path: Path | None = None, *, warninglists: bool = True) -> HubList:
+        """Read the YAML list (the packaged one by default), with the process's warninglists.
 
         Raises:
             ModelError: the file is missing or malformed (the message names it).
         """
-        path = path or DEFAULT_PATH
+        hubs = cls._read(path or DEFAULT_PATH)
+        if warninglists:
+            hubs.warninglists = shared_index()
+        return hubs
+
+    @classmethod
+    def _read(cls, path: Path) -> HubList:
         try:
             raw = yaml.safe_load(path.read_text()) or {}
             return cls(
@@ -80,6 +118,8 @@ class HubList:
             if xid in self.techniques or xid.split(".")[0] in self.techniques:
                 return "technique nearly everyone uses"
         elif ntype == "indicator":
+            if listed := self._warninglisted(kind, value):
+                return listed
             if kind in ("ipv4", "ipv6"):
                 try:
                     ip = ipaddress.ip_address(value)
@@ -111,6 +151,17 @@ class HubList:
         if self.reason(node_id, props) is None:
             return 1.0
         return TECHNIQUE_HUB_WEIGHT if props.get("type") == "technique" else HUB_WEIGHT
+
+    def _warninglisted(self, kind: str, value: str) -> str | None:
+        """The names of the warninglists that say ``value`` itself is shared, or None."""
+        if self.warninglists is None:
+            return None
+        names = sorted(
+            m.list.name
+            for m in self.warninglists.lookup(kind, value)
+            if m.whole_value and m.list.slug not in LOCATION_ONLY_LISTS
+        )
+        return "; ".join(names) or None
 
     def _sinkhole_domain(self, domain: str) -> bool:
         domain = domain.lower().rstrip(".")

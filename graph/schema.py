@@ -25,6 +25,8 @@ LABELS: tuple[str, ...] = (
     "Country",
     "Sector",
     "Report",
+    # An analyst's decision on a campaign's attribution (graph/decisions.py); not model input.
+    "Decision",
 )
 
 # Infrastructure kinds of the graph model (cypher/README.md): the `kind` of an
@@ -41,6 +43,11 @@ INFRA_KINDS: tuple[str, ...] = (
     "sinkhole",
     "vps",
     "other",
+    # Written by offline enrichment (graph/enrich): an IP's /24 or /48, the AS organisation
+    # announcing it, a name's registrable domain under the Public Suffix List.
+    "network",
+    "as_org",
+    "registrable_domain",
 )
 
 REL_TYPES: tuple[str, ...] = (
@@ -64,6 +71,7 @@ REL_TYPES: tuple[str, ...] = (
     "BELONGS_TO",
     "LOCATED_AT",
     "SIGHTED_IN",
+    "DECIDES",
 )
 
 

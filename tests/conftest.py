@@ -10,11 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from actorgraph.graph.enrich.warninglists import use_cache_dir
 from actorgraph.graph.store import StoreConfig, embedded, open_store
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.store.neo4j import Neo4jStore
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
+# The warninglists index (about 10 s of CPU to build) once per checkout, for this process and
+# every CLI or server subprocess, instead of once per temporary home.
+CACHE = Path(__file__).resolve().parent.parent / "build" / "cache"
+os.environ.setdefault("ACTORGRAPH_CACHE", str(CACHE))
+use_cache_dir(Path(os.environ["ACTORGRAPH_CACHE"]))
 
 
 @pytest.fixture(scope="session")

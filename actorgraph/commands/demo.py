@@ -123,7 +123,8 @@ def run(args: argparse.Namespace, ctx) -> int:
         from actorgraph.graph.tlp import TLP
 
         bundles = list(progress(files, len(files), "bundles"))
-        reports = ingest_paths(store, bundles, max_tlp=TLP.RED)  # the operator's own load
+        # The operator's own load, enriched as `actorgraph ingest` does by default.
+        reports = ingest_paths(store, bundles, max_tlp=TLP.RED, enrich=True)
         state["world"] = key
         return (
             f"{sum(r.n_nodes for r in reports):,} objects, "

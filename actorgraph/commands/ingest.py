@@ -1,9 +1,11 @@
 """``actorgraph ingest PATH... | --attack``: load STIX 2.1 bundles, MISP events or ATT&CK.
 
-Prints per-label and per-type counts of what each input held (``--json`` for machine output).
-A refused file (invalid JSON/STIX, missing properties, dangling reference) is named on stderr
-with the offending object id and makes the exit code 2; nothing of that file is written, the
-other files are.
+Prints per-label and per-type counts of what each input held, and the account of its objects
+(``in = landed + merged + pending + rejected``, each object not kept and each reference left
+pending named with its reason; ``--json`` for machine output). A refused file (invalid JSON/STIX,
+missing properties) is named on stderr with the offending object id and makes the exit code 2;
+nothing of that file is written, the other files are. A reference to an object in none of the
+files nor the store does not refuse its file: it is kept pending until a later input brings it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--batch-size", type=int, default=5000, help="rows per write query (default 5000)"
     )
+    p.add_argument(
+        "--no-enrich",
+        dest="enrich",
+        action="store_false",
+        help="do not add the offline enrichment of indicators (IP -> /24 or /48 network and AS "
+        "organisation, domain -> registrable domain; on by default)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run)
 
@@ -60,7 +69,12 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
             # never lowering a marking).
             reports.extend(
                 ingest_paths(
-                    store, args.paths, max_tlp=TLP.RED, fmt=args.fmt, batch_size=args.batch_size
+                    store,
+                    args.paths,
+                    max_tlp=TLP.RED,
+                    fmt=args.fmt,
+                    batch_size=args.batch_size,
+                    enrich=args.enrich,
                 )
             )
         except IngestError as exc:
@@ -74,9 +88,14 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def _as_json(reports: list[Any], error: IngestError | None) -> dict[str, Any]:
-    totals: dict[str, dict[str, int]] = {"nodes": {}, "relationships": {}}
+    totals: dict[str, dict[str, int]] = {"nodes": {}, "relationships": {}, "objects": {}}
     for report in reports:
-        for section, counts in (("nodes", report.nodes), ("relationships", report.relationships)):
+        sections = (
+            ("nodes", report.nodes),
+            ("relationships", report.relationships),
+            ("objects", report.objects),
+        )
+        for section, counts in sections:
             for key, n in counts.items():
                 totals[section][key] = totals[section].get(key, 0) + n
     refused = [
@@ -102,7 +121,39 @@ def _as_text(reports: list[Any]) -> str:
             width = max((len(k) for k in counts), default=0)
             lines.append(f"  {section}:")
             lines.extend(f"    {k:<{width}}  {v:>7,}" for k, v in counts.items())
+        if report.enriched:
+            lines.append("  enrichment (nodes per kind, edges):")
+            wide = max(len(k) for k in report.enriched)
+            lines.extend(f"    {k:<{wide}}  {v:>7,}" for k, v in report.enriched.items())
         if report.rejected:
             lines.append("  rejected (not stored):")
             lines.extend(f"    {r.value!r} in {r.object_id}: {r.reason}" for r in report.rejected)
+        lines.extend(_objects_text(report))
     return "\n".join(lines)
+
+
+# Objects named per report in the text output; ``--json`` names every one.
+_NAMED = 20
+
+
+def _objects_text(report: Any) -> list[str]:
+    """The account of the input's objects: in = landed + merged + pending + rejected, then the
+    objects not kept and the references left pending, each with its reason."""
+    o = report.objects
+    if not o:
+        return []
+    lines = [
+        f"  objects: {o['in']:,} in = {o['landed']:,} landed + {o['merged']:,} merged + "
+        f"{o['pending']:,} pending + {o['rejected']:,} rejected"
+        + (f"; completed {report.completed:,} pending from before" if report.completed else "")
+    ]
+    for title, entries, fmt in (
+        ("objects not kept", report.objects_rejected, "{object_id}: {reason}"),
+        ("pending (waiting for)", report.pending, "{object_id} {rel} -> {missing}"),
+    ):
+        if entries:
+            lines.append(f"  {title}:")
+            lines.extend("    " + fmt.format(**e) for e in entries[:_NAMED])
+            if len(entries) > _NAMED:
+                lines.append(f"    ... {len(entries) - _NAMED:,} more (--json lists every one)")
+    return lines

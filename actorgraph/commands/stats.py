@@ -1,8 +1,10 @@
-"""``actorgraph stats``: counts per label and relationship type."""
+"""``actorgraph stats``: counts per label and relationship type, and the field data's versions."""
 
 from __future__ import annotations
 
 import argparse
+
+from actorgraph.graph.errors import ActorgraphError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,11 +15,38 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     counts = ctx.store().counts()
+    data = data_versions()
     if args.json:
-        ctx.out(counts)
+        ctx.out({**counts, "data": data})
         return 0
-    ctx.out(format_counts(counts))
+    ctx.out(format_counts(counts) + "\n" + format_data(data))
     return 0
+
+
+def data_versions() -> dict[str, str | None]:
+    """The field data ingest and attribution read: the provenance each one writes (None when
+    its package is missing). Cheap: versions only, no data loaded."""
+    from actorgraph.graph.enrich import warninglists
+    from actorgraph.graph.formats import countries, galaxy
+
+    out: dict[str, str | None] = {}
+    for name, version in (
+        ("warninglists", warninglists.data_version),
+        ("galaxy", galaxy.data_version),
+        ("countries", countries.country_data_version),
+    ):
+        try:
+            out[name] = version()
+        except ActorgraphError:
+            out[name] = None
+    return out
+
+
+def format_data(data: dict[str, str | None]) -> str:
+    width = max(len(k) for k in data)
+    lines = ["field data:"]
+    lines.extend(f"  {k:<{width}}  {v or 'not installed'}" for k, v in data.items())
+    return "\n".join(lines)
 
 
 def format_counts(counts: dict[str, dict[str, int]]) -> str:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
+from actorgraph.api.auditing import AuditDep, origin, who
 from actorgraph.api.deps import IngestKey, StateDep, StoreDep
+from actorgraph.api.keys import ApiKey
 from actorgraph.api.models import IngestReport
 from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.audit import AuditLog
 from actorgraph.graph.errors import IngestError, StixIngestError
 from actorgraph.graph.ingest import ingest_object
 
@@ -20,6 +23,8 @@ def ingest_bundle(
     key: IngestKey,
     store: StoreDep,
     state: StateDep,
+    log: AuditDep,
+    request: Request,
     bundle: Annotated[
         dict[str, Any] | list[dict[str, Any]],
         Body(description="a STIX 2.1 bundle or MISP event JSON"),
@@ -36,13 +41,41 @@ def ingest_bundle(
     try:
         _check_envelope(bundle)
         report = ingest_object(
-            store, bundle, source or f"api:{key.name}", max_tlp=key.tlp_level, fmt=fmt
+            store,
+            bundle,
+            source or f"api:{key.name}",
+            max_tlp=key.tlp_level,
+            fmt=fmt,
+            enrich=True,  # the same graph as `actorgraph ingest`
         )
-    except IngestError:
+    except IngestError as exc:
         state.metrics.ingested.inc("refused")
+        _audit(log, key, request, bundle, f"refused: {exc}", source)
         raise
     state.metrics.ingested.inc("ok")
-    return report.to_dict()
+    out = report.to_dict()
+    _audit(log, key, request, bundle, "ok", source)
+    return out
+
+
+def _audit(
+    log: AuditLog,
+    key: ApiKey,
+    request: Request,
+    bundle: dict[str, Any] | list[dict[str, Any]],
+    result: str,
+    source: str | None,
+) -> None:
+    target = bundle.get("id") if isinstance(bundle, dict) else None
+    detail = {"source": source or f"api:{key.name}"}
+    log.record(
+        who=who(key),
+        action="ingest",
+        target=str(target)[:300] if target is not None else None,
+        origin=origin(request),
+        result=result,
+        detail=detail,
+    )
 
 
 def _check_envelope(bundle: dict[str, Any] | list[dict[str, Any]]) -> None:

@@ -3,10 +3,12 @@
 The package ships compact JSON extracts of MITRE's enterprise bundle: techniques, groups and
 campaigns, software, and relationships. They are turned back into STIX-shaped objects and read
 by the same code as any STIX bundle, so ``actorgraph ingest --attack`` and
-``actorgraph ingest enterprise-attack.json`` produce the same nodes. Mitigations and detection
+``actorgraph ingest enterprise-attack.json`` produce the same nodes (``--attack`` then adds the
+MISP galaxy's countries and synonyms). Mitigations and detection
 objects (and their ``mitigates``/``detects`` relationships) are outside the graph model;
 revoked and deprecated objects are skipped. Each group's country is derived from its aliases
-and description (graph/formats/countries.py) and marked ``derived:*``.
+and description (graph/formats/countries.py) and marked ``derived:*``; MISP's threat-actor
+galaxy then adds its country and synonyms, with its own provenance (graph/formats/galaxy.py).
 """
 
 from __future__ import annotations
@@ -65,12 +67,16 @@ def attack_objects(
 
 
 def read_attack(data_dir: Path | None = None) -> IngestBatch:
-    """ATT&CK Enterprise as an ``IngestBatch`` (sources ``["mitre-attack"]``), writing nothing."""
+    """ATT&CK Enterprise as an ``IngestBatch`` (sources ``["mitre-attack"]``, and
+    ``misp-galaxy@<version>`` on what the galaxy added), writing nothing."""
+    from actorgraph.graph.formats.galaxy import add_galaxy
     from actorgraph.graph.formats.stix_reader import read_objects
 
     # The package data is MITRE's, already validated upstream: no per-object validation pass
     # (its relationships also point at mitigations and detections the package leaves out).
-    return read_objects(attack_objects(data_dir), source=SOURCE, validate=False)
+    batch = read_objects(attack_objects(data_dir), source=SOURCE, validate=False)
+    add_galaxy(batch)
+    return batch
 
 
 def _common(record: dict[str, Any], stix_type: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Countries: ISO-3166 codes and names, and the origin of an actor derived from its text.
+"""Countries: ISO-3166 codes and names (``pycountry``), and an actor's origin derived from text.
 
 ATT&CK records no country for its groups, but two things in its data say it often enough:
 Microsoft's weather-family names among the aliases (``Forest Blizzard`` = Russia) and the
@@ -11,73 +11,93 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 
-# ISO 3166-1 alpha-2 (from the public-domain tz database iso3166.tab, a few names shortened).
-_TABLE = (
-    "AD=Andorra|AE=United Arab Emirates|AF=Afghanistan|AG=Antigua & Barbuda|AI=Anguilla|"
-    "AL=Albania|AM=Armenia|AO=Angola|AQ=Antarctica|AR=Argentina|AS=Samoa (American)|"
-    "AT=Austria|AU=Australia|AW=Aruba|AX=Åland Islands|AZ=Azerbaijan|BA=Bosnia & Herzegovina|"
-    "BB=Barbados|BD=Bangladesh|BE=Belgium|BF=Burkina Faso|BG=Bulgaria|BH=Bahrain|BI=Burundi|"
-    "BJ=Benin|BL=St Barthelemy|BM=Bermuda|BN=Brunei|BO=Bolivia|BQ=Caribbean NL|BR=Brazil|"
-    "BS=Bahamas|BT=Bhutan|BV=Bouvet Island|BW=Botswana|BY=Belarus|BZ=Belize|CA=Canada|"
-    "CC=Cocos (Keeling) Islands|CD=Congo (Democratic Republic)|CF=Central African Rep.|"
-    "CG=Congo (Republic)|CH=Switzerland|CI=Côte d’Ivoire|CK=Cook Islands|CL=Chile|CM=Cameroon|"
-    "CN=China|CO=Colombia|CR=Costa Rica|CU=Cuba|CV=Cape Verde|CW=Curaçao|CX=Christmas Island|"
-    "CY=Cyprus|CZ=Czech Republic|DE=Germany|DJ=Djibouti|DK=Denmark|DM=Dominica|"
-    "DO=Dominican Republic|DZ=Algeria|EC=Ecuador|EE=Estonia|EG=Egypt|EH=Western Sahara|"
-    "ER=Eritrea|ES=Spain|ET=Ethiopia|FI=Finland|FJ=Fiji|FK=Falkland Islands|FM=Micronesia|"
-    "FO=Faroe Islands|FR=France|GA=Gabon|GB=United Kingdom|GD=Grenada|GE=Georgia|"
-    "GF=French Guiana|GG=Guernsey|GH=Ghana|GI=Gibraltar|GL=Greenland|GM=Gambia|GN=Guinea|"
-    "GP=Guadeloupe|GQ=Equatorial Guinea|GR=Greece|"
-    "GS=South Georgia & the South Sandwich Islands|GT=Guatemala|GU=Guam|GW=Guinea-Bissau|"
-    "GY=Guyana|HK=Hong Kong|HM=Heard Island & McDonald Islands|HN=Honduras|HR=Croatia|"
-    "HT=Haiti|HU=Hungary|ID=Indonesia|IE=Ireland|IL=Israel|IM=Isle of Man|IN=India|"
-    "IO=British Indian Ocean Territory|IQ=Iraq|IR=Iran|IS=Iceland|IT=Italy|JE=Jersey|"
-    "JM=Jamaica|JO=Jordan|JP=Japan|KE=Kenya|KG=Kyrgyzstan|KH=Cambodia|KI=Kiribati|KM=Comoros|"
-    "KN=St Kitts & Nevis|KP=North Korea|KR=South Korea|KW=Kuwait|KY=Cayman Islands|"
-    "KZ=Kazakhstan|LA=Laos|LB=Lebanon|LC=St Lucia|LI=Liechtenstein|LK=Sri Lanka|LR=Liberia|"
-    "LS=Lesotho|LT=Lithuania|LU=Luxembourg|LV=Latvia|LY=Libya|MA=Morocco|MC=Monaco|MD=Moldova|"
-    "ME=Montenegro|MF=St Martin (French)|MG=Madagascar|MH=Marshall Islands|MK=North Macedonia|"
-    "ML=Mali|MM=Myanmar|MN=Mongolia|MO=Macau|MP=Northern Mariana Islands|MQ=Martinique|"
-    "MR=Mauritania|MS=Montserrat|MT=Malta|MU=Mauritius|MV=Maldives|MW=Malawi|MX=Mexico|"
-    "MY=Malaysia|MZ=Mozambique|NA=Namibia|NC=New Caledonia|NE=Niger|NF=Norfolk Island|"
-    "NG=Nigeria|NI=Nicaragua|NL=Netherlands|NO=Norway|NP=Nepal|NR=Nauru|NU=Niue|"
-    "NZ=New Zealand|OM=Oman|PA=Panama|PE=Peru|PF=French Polynesia|PG=Papua New Guinea|"
-    "PH=Philippines|PK=Pakistan|PL=Poland|PM=St Pierre & Miquelon|PN=Pitcairn|PR=Puerto Rico|"
-    "PS=Palestine|PT=Portugal|PW=Palau|PY=Paraguay|QA=Qatar|RE=Réunion|RO=Romania|RS=Serbia|"
-    "RU=Russia|RW=Rwanda|SA=Saudi Arabia|SB=Solomon Islands|SC=Seychelles|SD=Sudan|SE=Sweden|"
-    "SG=Singapore|SH=St Helena|SI=Slovenia|SJ=Svalbard & Jan Mayen|SK=Slovakia|"
-    "SL=Sierra Leone|SM=San Marino|SN=Senegal|SO=Somalia|SR=Suriname|SS=South Sudan|"
-    "ST=Sao Tome & Principe|SV=El Salvador|SX=St Maarten (Dutch)|SY=Syria|"
-    "SZ=Eswatini (Swaziland)|TC=Turks & Caicos Is|TD=Chad|TF=French S. Terr.|TG=Togo|"
-    "TH=Thailand|TJ=Tajikistan|TK=Tokelau|TL=East Timor|TM=Turkmenistan|TN=Tunisia|TO=Tonga|"
-    "TR=Türkiye|TT=Trinidad & Tobago|TV=Tuvalu|TW=Taiwan|TZ=Tanzania|UA=Ukraine|UG=Uganda|"
-    "UM=US minor outlying islands|US=United States|UY=Uruguay|UZ=Uzbekistan|VA=Vatican City|"
-    "VC=St Vincent|VE=Venezuela|VG=Virgin Islands (UK)|VI=Virgin Islands (US)|VN=Vietnam|"
-    "VU=Vanuatu|WF=Wallis & Futuna|WS=Samoa (western)|YE=Yemen|YT=Mayotte|ZA=South Africa|"
-    "ZM=Zambia|ZW=Zimbabwe|"
-)
-COUNTRIES: dict[str, str] = dict(item.split("=", 1) for item in _TABLE.split("|") if item)
+from actorgraph.graph.errors import ValidationError
 
-# Other spellings of a country seen in threat-intel data.
+# What analysts call a country where ISO 3166's English name is long or formal.
+_DISPLAY = {
+    "RU": "Russia",
+    "BN": "Brunei",
+    "CD": "DR Congo",
+    "MO": "Macau",
+    "PS": "Palestine",
+    "VA": "Vatican City",
+}
+
+# Spellings seen in threat-intel data that ISO 3166 (names, official and common names, alpha-2
+# and alpha-3 codes) does not give.
 _NAME_ALIASES = {
-    "russian federation": "RU",
+    "russia": "RU",
+    "dprk": "KP",
+    "north korea": "KP",
+    "south korea": "KR",
+    "republic of korea": "KR",
+    "rok": "KR",
+    "prc": "CN",
+    "mainland china": "CN",
     "usa": "US",
-    "united states of america": "US",
     "uk": "GB",
     "great britain": "GB",
     "britain": "GB",
-    "iran, islamic republic of": "IR",
-    "korea, democratic people's republic of": "KP",
-    "dprk": "KP",
-    "korea, republic of": "KR",
+    "england": "GB",
+    "uae": "AE",
     "turkey": "TR",
-    "viet nam": "VN",
-    "prc": "CN",
-    "people's republic of china": "CN",
-    "syrian arab republic": "SY",
     "burma": "MM",
+    "ivory coast": "CI",
+    "macedonia": "MK",
+    "swaziland": "SZ",
+    "east timor": "TL",
+    "cape verde": "CV",
+    "vatican": "VA",
+    "palestine": "PS",
+    "holland": "NL",
+    "brunei": "BN",
+    "macau": "MO",
 }
+
+# "Iran (Islamic Republic of)": the United Nations' spelling of ISO's "Iran, Islamic Republic of".
+_UN_STYLE = re.compile(r"^(.+?)\s*\((.+)\)$")
+
+
+@cache
+def _country_index() -> tuple[dict[str, str], dict[str, str]]:
+    """(alpha-2 -> display name, lower-cased name or code -> alpha-2), built on first use."""
+    import pycountry
+
+    names: dict[str, str] = {}
+    lookup: dict[str, str] = {}
+    for c in pycountry.countries:
+        code = c.alpha_2
+        names[code] = _DISPLAY.get(code) or getattr(c, "common_name", None) or c.name
+        for spelling in (
+            c.alpha_2,
+            c.alpha_3,
+            c.name,
+            getattr(c, "official_name", None),
+            getattr(c, "common_name", None),
+        ):
+            if spelling:
+                lookup.setdefault(spelling.lower(), code)
+    for spelling, code in _NAME_ALIASES.items():
+        lookup.setdefault(spelling, code)
+    return names, lookup
+
+
+def countries() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code -> English name, from ``pycountry``."""
+    return dict(_country_index()[0])
+
+
+def country_data_version() -> str:
+    """``pycountry@<version>``: the ISO 3166 data the names and codes come from."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"pycountry@{version('pycountry')}"
+    except PackageNotFoundError as exc:
+        raise ValidationError("the pycountry package is not installed") from exc
+
 
 # Microsoft's threat-actor naming (2023): the family word says the origin. Tempest
 # (financially motivated), Tsunami (private-sector offensive actors), Flood (influence
@@ -153,22 +173,21 @@ _VICTIM_CONTEXT = re.compile(r"target\w*|victims?|against", re.IGNORECASE)
 
 def country_name(code: str) -> str:
     """The English name of an ISO-3166 alpha-2 code (the code itself when unknown)."""
-    return COUNTRIES.get(code.upper(), code.upper())
+    return _country_index()[0].get(code.upper(), code.upper())
 
 
 def country_code(name_or_code: str | None) -> str | None:
-    """ISO-3166 alpha-2 code for a code or country name; ``None`` when unknown."""
+    """ISO-3166 alpha-2 code for a code (alpha-2 or alpha-3) or a country name; ``None`` when
+    unknown. Names are ISO's (short, official, common), the United Nations' parenthesised form
+    (``Iran (Islamic Republic of)``) and a few aliases (``DPRK``, ``Russia``, ``UK``)."""
     if not name_or_code:
         return None
-    text = name_or_code.strip()
-    if len(text) == 2 and text.upper() in COUNTRIES:
-        return text.upper()
-    lowered = text.lower()
-    if lowered in _NAME_ALIASES:
-        return _NAME_ALIASES[lowered]
-    for code, name in COUNTRIES.items():
-        if name.lower() == lowered:
-            return code
+    text = " ".join(name_or_code.strip().split()).replace("’", "'").lower()
+    lookup = _country_index()[1]
+    if text in lookup:
+        return lookup[text]
+    if m := _UN_STYLE.match(text):
+        return lookup.get(f"{m.group(1)}, {m.group(2)}")
     return None
 
 

@@ -3,14 +3,24 @@
 An event becomes a ``Campaign`` (id ``misp-event--<uuid>``); its attributes, and those of its
 objects, become ``Indicator`` nodes that ``INDICATES`` it; threat-actor galaxy clusters
 (``threat-actor`` and ``mitre-intrusion-set``) become ``ATTRIBUTED_TO`` claims to a
-``ThreatActor``; ``tlp:`` tags set ``tlp``. Invalid indicator values are rejected and listed,
-not stored. An input without an event uuid or info, or with an attribute lacking type or value,
-is refused as a whole.
+``ThreatActor``; ATT&CK technique, malware and tool clusters become ``USES`` edges to the stored
+ATT&CK nodes (found by the ATT&CK id in ``"Name - T1059"``, else by name or alias, never
+created); galaxy tags of the event (``misp-galaxy:threat-actor="APT28"``) count like clusters
+when the event carries no cluster of that tag; ``tlp:`` tags set ``tlp``. Invalid indicator
+values are rejected and listed, not stored. An input without an event uuid or info, or with an
+attribute lacking type or value, is refused as a whole. An event may come wrapped
+(``{"Event": {...}}``, MISP's export) or bare (``{"uuid": ..., "info": ..., "Attribute":
+[...]}``, which PyMISP's loader also reads).
+
+``batch.ledger`` accounts for every event, attribute, galaxy cluster and galaxy tag
+(graph/formats/ledger.py): attributes of types the graph model has no place for, clusters and
+tags no stored node answers, and galaxies of other kinds are named there, not dropped unseen.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,12 +29,16 @@ from typing import Any
 from actorgraph.graph.errors import ActorgraphError, IngestError, InvalidIndicator, StixIngestError
 from actorgraph.graph.formats.indicators import asn_number, indicator_id, normalize_indicator
 from actorgraph.graph.formats.provenance import iso, seen_props
+from actorgraph.graph.formats.ranges import network_range
 from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.formats.stix_validate import load_json
 from actorgraph.graph.tlp import TLP, marking
 
 # Looks actors up by lower-cased names/aliases: returns name -> ThreatActor node id.
 ActorLookup = Callable[[list[str]], dict[str, str]]
+# Looks ATT&CK nodes up by ATT&CK ids and lower-cased names/aliases: returns each id or name
+# found -> the (label, node id) pairs of the nodes it names.
+AttackLookup = Callable[[list[str], list[str]], dict[str, list[tuple[str, str]]]]
 
 # MISP attribute type -> indicator kind ("ip": an IPv4 or IPv6 address, detected).
 ATTRIBUTE_KINDS: dict[str, str] = {
@@ -59,6 +73,26 @@ COMPOSITE_KINDS: dict[str, tuple[str | None, str | None]] = {
     "filename|sha512": (None, "sha512"),
 }
 _ACTOR_GALAXIES = ("threat-actor", "mitre-intrusion-set")
+# MISP galaxies of ATT&CK techniques and software -> the label of the ATT&CK nodes they name.
+ATTACK_GALAXIES: dict[str, str] = {
+    "mitre-attack-pattern": "Technique",
+    "mitre-enterprise-attack-attack-pattern": "Technique",
+    "mitre-mobile-attack-attack-pattern": "Technique",
+    "mitre-ics-techniques": "Technique",
+    "mitre-malware": "Malware",
+    "mitre-enterprise-attack-malware": "Malware",
+    "mitre-mobile-attack-malware": "Malware",
+    "mitre-tool": "Tool",
+    "mitre-enterprise-attack-tool": "Tool",
+    "mitre-mobile-attack-tool": "Tool",
+}
+_GALAXY_TAG = re.compile(r'^misp-galaxy:([a-z0-9-]+)="(.+)"$')
+# "Spearphishing Attachment - T1566.001", "Mimikatz - S0002": MISP's ATT&CK cluster values.
+_ATTACK_VALUE = re.compile(r"^(.*?)\s+-\s+(T\d{4}(?:\.\d{3})?|S\d{4})$")
+_TAG = "misp-galaxy-tag"
+# The ledger's names of what a MISP event holds (graph/formats/ledger.py).
+_ATTRIBUTE = "misp-attribute"
+_CLUSTER = "misp-galaxy-cluster"
 _NS = uuid.UUID("9c4e2a7e-1f0b-4c3d-8e5a-6b7c8d9e0f1a")  # for uuids MISP left out
 
 
@@ -68,6 +102,7 @@ def read_misp(
     source: str | None = None,
     origin: str | None = None,
     actor_lookup: ActorLookup | None = None,
+    attack_lookup: AttackLookup | None = None,
 ) -> IngestBatch:
     """Read one MISP event (``{"Event": {...}}``), a list of them, or a file holding either.
 
@@ -78,6 +113,8 @@ def read_misp(
         origin: where the input came from, for error messages.
         actor_lookup: resolves galaxy cluster names to existing ThreatActor ids (store-backed,
             see ``graph.ingest``); unmatched clusters become ThreatActor nodes of their own.
+        attack_lookup: finds the stored ATT&CK nodes that technique, malware and tool clusters
+            name (``graph.ingest``); None: none is found, and each is listed as rejected.
 
     Raises:
         IngestError: not a MISP event.
@@ -96,7 +133,7 @@ def read_misp(
         batch = IngestBatch(source=name)
         for event in prepared:
             current = f"misp-event--{event.get('uuid', '?')}"
-            _EventReader(batch, event, actor_lookup).read()
+            _EventReader(batch, event, actor_lookup, attack_lookup).read()
     except ActorgraphError:
         raise
     except (TypeError, AttributeError, KeyError, ValueError, IndexError, RecursionError) as exc:
@@ -108,14 +145,28 @@ def read_misp(
     return batch
 
 
+def is_bare_event(item: Any) -> bool:
+    """A MISP event without its ``{"Event": ...}`` wrapper (PyMISP reads those too)."""
+    return (
+        isinstance(item, dict)
+        and "Event" not in item
+        and "type" not in item  # a STIX object
+        and "info" in item
+        and any(k in item for k in ("uuid", "Attribute", "Object", "Orgc"))
+    )
+
+
 def _events(data: Any, where: str | None) -> list[dict[str, Any]]:
     if isinstance(data, dict) and isinstance(data.get("response"), list):
         data = data["response"]
     items = data if isinstance(data, list) else [data]
     events = []
     for item in items:
+        if is_bare_event(item):
+            events.append(item)
+            continue
         if not isinstance(item, dict) or not isinstance(item.get("Event"), dict):
-            raise IngestError('not a MISP event (expected {"Event": {...}})', where)
+            raise IngestError('not a MISP event (expected {"Event": {...}} or an event)', where)
         events.append(item["Event"])
     if not events:
         raise IngestError("no MISP event in input", where)
@@ -150,11 +201,18 @@ def _prepare(raw: dict[str, Any], where: str | None) -> dict[str, Any]:
 
 
 class _EventReader:
-    def __init__(self, batch: IngestBatch, event: dict[str, Any], lookup: ActorLookup | None):
+    def __init__(
+        self,
+        batch: IngestBatch,
+        event: dict[str, Any],
+        lookup: ActorLookup | None,
+        attack_lookup: AttackLookup | None = None,
+    ):
         from pymisp import MISPEvent
 
         self.batch = batch
         self.lookup = lookup
+        self.attack_lookup = attack_lookup
         self.event = MISPEvent()
         try:
             self.event.load({"Event": event})
@@ -171,6 +229,7 @@ class _EventReader:
         ev = self.event
         modified = iso(getattr(ev, "timestamp", None))
         self.base = {"sources": [self.source], "modified": modified, **marking(self.tlp)}
+        self.batch.ledger.note(self.campaign_id, "misp-event", "landed")
         self.batch.add_node(
             "Campaign",
             self.campaign_id,
@@ -198,6 +257,7 @@ class _EventReader:
                         "Indicator", "RESOLVES_TO", "Indicator", d, ip, dict(self.base)
                     )
         self._actors()
+        self._attack()
 
     def _attribute(self, attr: Any) -> list[tuple[str, str]]:
         """Indicators from one attribute, each INDICATES the event's campaign."""
@@ -210,6 +270,12 @@ class _EventReader:
             pairs = [(ATTRIBUTE_KINDS[attr_type], value)]
         else:
             self.batch.skip(f"MISP attribute type {attr_type}")
+            self.batch.ledger.note(
+                f"indicator--{attr.uuid}",
+                _ATTRIBUTE,
+                "rejected",
+                f"MISP attribute type {attr_type}",
+            )
             return []
         out = []
         attr_id = f"indicator--{attr.uuid}"
@@ -221,11 +287,19 @@ class _EventReader:
             node = self._indicator(attr, attr_id, None if detect else kind, raw, tlp, detect=detect)
             if node:
                 out.append(node)
+        if attr_id not in self.batch.ledger.outcomes:
+            self.batch.ledger.note(
+                attr_id, _ATTRIBUTE, "rejected", "no valid value (listed in rejected)"
+            )
         return out
 
     def _indicator(
         self, attr: Any, attr_id: str, kind: str | None, raw: str, tlp: TLP | None, *, detect: bool
     ) -> tuple[str, str] | None:
+        network = network_range(raw) if detect else None
+        if network is not None:  # a range names no single address: network infrastructure
+            self._network(attr, attr_id, *network, tlp)
+            return None
         try:
             kind, value = normalize_indicator(raw, kind)
             if detect and kind not in ("ipv4", "ipv6"):
@@ -247,6 +321,10 @@ class _EventReader:
             **seen_props(getattr(attr, "first_seen", None), getattr(attr, "last_seen", None)),
         }
         node_id = indicator_id(kind, value)
+        known = node_id in self.batch.nodes.get(
+            "Infrastructure" if kind == "asn" else "Indicator", {}
+        )
+        self.batch.ledger.note(attr_id, _ATTRIBUTE, "merged" if known else "landed")
         if kind == "asn":
             props.update(kind="asn", asn=asn_number(value))
             props.pop("stix_ids")
@@ -266,25 +344,116 @@ class _EventReader:
         )
         return kind, node_id
 
+    def _network(
+        self, attr: Any, attr_id: str, node_id: str, props: dict[str, Any], tlp: TLP | None
+    ) -> None:
+        known = node_id in self.batch.nodes.get("Infrastructure", {})
+        self.batch.ledger.note(attr_id, _ATTRIBUTE, "merged" if known else "landed")
+        row = {**self.base, **marking(tlp), **props, "misp_type": attr.type}
+        self.batch.add_node("Infrastructure", node_id, row)
+        self.batch.add_edge(
+            "Infrastructure", "RELATED_TO", "Campaign", node_id, self.campaign_id, dict(self.base)
+        )
+
     def _actors(self) -> None:
-        clusters = [
-            c
-            for g in self.event.galaxies
-            if getattr(g, "type", None) in _ACTOR_GALAXIES
-            for c in g.clusters
-        ]
-        names = {c.value.lower() for c in clusters}
+        clusters = []
+        for galaxy in self.event.galaxies:
+            kind = getattr(galaxy, "type", None)
+            for cluster in galaxy.clusters:
+                if kind in _ACTOR_GALAXIES:
+                    clusters.append(cluster)
+                    self.batch.ledger.note(
+                        _cluster_id(self.campaign_id, cluster), _CLUSTER, "landed"
+                    )
+                elif kind not in ATTACK_GALAXIES:  # those are _attack's
+                    self.batch.skip(f"MISP galaxy {kind}")
+                    self.batch.ledger.note(
+                        _cluster_id(self.campaign_id, cluster),
+                        _CLUSTER,
+                        "rejected",
+                        f"MISP galaxy {kind} cluster {getattr(cluster, 'value', '?')!r}: not read",
+                    )
+        tagged = self._tags_only(_ACTOR_GALAXIES)
+        names = {c.value.lower() for c in clusters} | {value.lower() for _, _, value in tagged}
         for c in clusters:
             names.update(
                 s.lower() for s in (c.meta or {}).get("synonyms", []) if isinstance(s, str)
             )
         known = self.lookup(sorted(names)) if self.lookup and names else {}
+        props = {**self.base, "source": self.source, "claim": "misp-galaxy"}
         for cluster in clusters:
             actor_id = self._actor_node(cluster, known)
-            props = {**self.base, "source": self.source, "claim": "misp-galaxy"}
             self.batch.add_edge(
-                "Campaign", "ATTRIBUTED_TO", "ThreatActor", self.campaign_id, actor_id, props
+                "Campaign", "ATTRIBUTED_TO", "ThreatActor", self.campaign_id, actor_id, dict(props)
             )
+        for tag_id, kind, value in tagged:  # a tag alone names no cluster to make an actor of
+            if value.lower() in known:
+                self.batch.add_edge(
+                    "Campaign",
+                    "ATTRIBUTED_TO",
+                    "ThreatActor",
+                    self.campaign_id,
+                    known[value.lower()],
+                    dict(props),
+                )
+                self.batch.ledger.note(tag_id, _TAG, "landed")
+            else:
+                reason = f"MISP galaxy tag {kind} {value!r}: no single stored actor of that name"
+                self.batch.ledger.note(tag_id, _TAG, "rejected", reason)
+
+    def _tags_only(self, kinds: Any) -> list[tuple[str, str, str]]:
+        """``(ledger id, galaxy, value)`` of the event's galaxy tags of ``kinds`` that no galaxy
+        cluster of the event stands for (vendors often send the tag without the cluster)."""
+        with_cluster = {
+            getattr(cluster, "tag_name", None)
+            or f'misp-galaxy:{getattr(galaxy, "type", None)}="{cluster.value}"'
+            for galaxy in self.event.galaxies
+            for cluster in galaxy.clusters
+        }
+        out = []
+        for tag in self.event.tags:
+            name = str(getattr(tag, "name", ""))
+            m = _GALAXY_TAG.match(name)
+            if m and m.group(1) in kinds and name not in with_cluster:
+                out.append((f"{self.campaign_id}/{name}", m.group(1), m.group(2)))
+        return list(dict.fromkeys(out))
+
+    def _attack(self) -> None:
+        """``USES`` edges from the event to the stored ATT&CK nodes its technique, malware and
+        tool clusters (or tags) name; one no stored node answers is rejected with its name."""
+        wanted = []
+        for galaxy in self.event.galaxies:
+            kind = str(getattr(galaxy, "type", None))
+            if kind in ATTACK_GALAXIES:
+                for cluster in galaxy.clusters:
+                    entry_id = _cluster_id(self.campaign_id, cluster)
+                    wanted.append((entry_id, _CLUSTER, kind, str(cluster.value)))
+        wanted += [(t, _TAG, kind, value) for t, kind, value in self._tags_only(ATTACK_GALAXIES)]
+        if not wanted:
+            return
+        parsed = {entry: _attack_value(entry[3]) for entry in wanted}
+        ids = sorted({attack_id for _, attack_id in parsed.values() if attack_id})
+        names = sorted({name.lower() for name, _ in parsed.values()})
+        found = self.attack_lookup(ids, names) if self.attack_lookup else {}
+        props = {**self.base, "source": self.source, "claim": "misp-galaxy"}
+        for (entry_id, entry_type, kind, value), (name, attack_id) in parsed.items():
+            label = ATTACK_GALAXIES[kind]
+            nodes = {n for n in found.get(attack_id or "", []) if n[0] == label}
+            nodes = nodes or {n for n in found.get(name.lower(), []) if n[0] == label}
+            if len(nodes) == 1:
+                ((_, node_id),) = nodes
+                self.batch.add_edge(
+                    "Campaign", "USES", label, self.campaign_id, node_id, dict(props)
+                )
+                self.batch.ledger.note(entry_id, entry_type, "landed")
+                continue
+            if self.attack_lookup is None:
+                why = "no store to look ATT&CK up in"
+            else:
+                why = f"{len(nodes)} stored {label} nodes match" if nodes else f"no stored {label}"
+            self.batch.skip(f"MISP galaxy {kind} not mapped")
+            reason = f"MISP galaxy {kind} {value!r}: not mapped ({why})"
+            self.batch.ledger.note(entry_id, entry_type, "rejected", reason)
 
     def _actor_node(self, cluster: Any, known: dict[str, str]) -> str:
         meta = cluster.meta or {}
@@ -310,6 +479,18 @@ class _EventReader:
             props.update(country=country.upper(), country_source="misp")
         self.batch.add_node("ThreatActor", actor_id, props)
         return actor_id
+
+
+def _attack_value(value: str) -> tuple[str, str | None]:
+    """``(name, ATT&CK id)`` of a cluster value: ``"Mimikatz - S0002"`` -> ``("Mimikatz",
+    "S0002")``; a value without an id is all name."""
+    m = _ATTACK_VALUE.match(value.strip())
+    return (m.group(1), m.group(2)) if m else (value.strip(), None)
+
+
+def _cluster_id(campaign_id: str, cluster: Any) -> str:
+    """A galaxy cluster's entry in the ledger: one per event that carries it."""
+    return f"{campaign_id}/galaxy-cluster--{getattr(cluster, 'uuid', None) or cluster.value}"
 
 
 def _tags_tlp(tags: Any) -> TLP | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from actorgraph.graph.formats.ledger import ObjectLedger, PendingRef
 from actorgraph.graph.schema import LABELS as _LABELS
 from actorgraph.graph.schema import REL_TYPES as _REL_TYPES
 
@@ -58,6 +59,9 @@ class IngestBatch:
         edges: (source label, TYPE, target label) -> (source id, target id) -> properties.
         rejected: values refused (invalid indicators), never stored.
         skipped: reason -> how many objects were left out on purpose (revoked, unsupported).
+        pending: references to objects neither in the input nor in the store, kept for a later
+            input to complete (graph/formats/ledger.py).
+        ledger: the outcome of every object of the input (graph/formats/ledger.py).
     """
 
     source: str
@@ -65,6 +69,8 @@ class IngestBatch:
     edges: dict[EdgeKey, dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    pending: list[PendingRef] = field(default_factory=list)
+    ledger: ObjectLedger = field(default_factory=ObjectLedger)
 
     def add_node(self, label: str, node_id: str, props: dict[str, Any]) -> dict[str, Any]:
         """Add or merge a node; returns its merged properties.

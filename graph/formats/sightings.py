@@ -7,6 +7,11 @@ number of times sightings marked at level ``n`` saw the object, ``sighting_last[
 of their dates (``""`` when none). A reader cleared for level ``n`` is shown the sum and the
 latest date of levels ``0..n`` only (:func:`visible_sightings`), so a sighting above clearance
 changes nothing a reader can see.
+
+Each sighting counts once, whatever input brings it: ``sighting_ids`` lists the STIX ids of the
+sightings already tallied on a node, and :data:`SIGHTINGS_MERGE` adds to the stored counts only
+the sightings not in it (a feed that sends the same sighting again, or a bundle ingested twice,
+changes nothing; a new sighting in a later input adds to the earlier ones).
 """
 
 from __future__ import annotations
@@ -14,13 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from actorgraph.graph.tlp import TLP
+from actorgraph.graph.schema import label as quote_label
+from actorgraph.graph.tlp import TLP, visible
 
-__all__ = ["STORED", "SightingTally", "visible_sightings"]
+__all__ = ["RECORDS", "STORED", "SightingTally", "sightings_query", "visible_sightings"]
 
 # The stored properties (lists indexed by TLP level). Generic property readers drop them and
 # show :func:`visible_sightings` instead.
-STORED = ("sighting_counts", "sighting_last")
+STORED = ("sighting_counts", "sighting_last", "sighting_ids")
+# The key of a node row holding the sightings it tallies one by one, for SIGHTINGS_MERGE; the
+# writer takes it out of the node's properties.
+RECORDS = "sightings"
 # One total over every level, as graphs written before issue 18 stored it: it cannot be split by
 # level, so no reader is shown it.
 _TOTALS = ("sighting_count", "last_sighted")
@@ -33,17 +42,53 @@ class SightingTally:
 
     counts: list[int] = field(default_factory=lambda: [0] * _LEVELS)
     last: list[str] = field(default_factory=lambda: [""] * _LEVELS)
+    records: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, level: TLP | None, count: int, seen: str | None) -> None:
-        """Record one sighting marked ``level`` (None: unmarked, read as clear)."""
+    def add(
+        self, level: TLP | None, count: int, seen: str | None, sighting_id: str | None = None
+    ) -> None:
+        """Record one sighting marked ``level`` (None: unmarked, read as clear); one whose
+        ``sighting_id`` was already recorded adds nothing."""
+        if sighting_id is not None and any(r["sid"] == sighting_id for r in self.records):
+            return
         n = int(level or TLP.CLEAR)
         self.counts[n] += count
         if seen and seen > self.last[n]:
             self.last[n] = seen
+        if sighting_id is not None:
+            self.records.append(
+                {"sid": sighting_id, "level": n, "count": count, "last": seen or ""}
+            )
 
     def props(self) -> dict[str, Any]:
-        """The node properties that store this tally."""
-        return {"sighting_counts": list(self.counts), "sighting_last": list(self.last)}
+        """The node properties of this tally, and the sightings it adds up (:data:`RECORDS`)."""
+        out: dict[str, Any] = {
+            "sighting_counts": list(self.counts),
+            "sighting_last": list(self.last),
+        }
+        if self.records:
+            out[RECORDS] = [dict(r) for r in self.records]
+        return out
+
+
+# Adds to a stored node the sightings of row.sightings it has not tallied yet. The WHERE comes
+# before the SET (a WHERE after a SET can skip its writes on FalkorDB 4), and the new sightings
+# are chosen in the WITH, from the stored sighting_ids before any of them is written.
+SIGHTINGS_MERGE = """UNWIND $rows AS row
+MATCH (n:{label} {{id: row.id}})
+WITH n, row, [s IN row.sightings WHERE NOT s.sid IN coalesce(n.sighting_ids, [])] AS fresh
+WHERE {visible_n} AND size(fresh) > 0
+SET n.sighting_counts = [i IN range(0, {top}) | coalesce(n.sighting_counts[i], 0) +
+        reduce(c = 0, s IN fresh | c + CASE WHEN s.level = i THEN s.count ELSE 0 END)],
+    n.sighting_last = [i IN range(0, {top}) | reduce(m = coalesce(n.sighting_last[i], ''),
+        s IN fresh | CASE WHEN s.level = i AND s.last > m THEN s.last ELSE m END)],
+    n.sighting_ids = coalesce(n.sighting_ids, []) + [s IN fresh | s.sid]"""
+
+
+def sightings_query(label: str) -> str:
+    """The statement that adds new sightings to nodes of ``label`` (checked against the schema
+    whitelist); its rows are ``{"id": node id, "sightings": [records]}``."""
+    return SIGHTINGS_MERGE.format(label=quote_label(label), visible_n=visible("n"), top=_LEVELS - 1)
 
 
 def visible_sightings(props: dict[str, Any], max_tlp: int) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 ``[ipv4-addr:value = '198.51.100.7' OR domain-name:value = 'evil.example']`` names two
 indicators. The OASIS ``stix2-patterns`` parser validates the syntax and lists the comparisons;
 this module keeps the ones that pin a concrete observable value (``=`` and ``IN``) on the
-object paths actorgraph models, and maps them to indicator kinds. Ranges (``ISSUBSET``),
-wildcards (``LIKE``, ``MATCHES``) and negations name no single value and are left out.
+object paths actorgraph models, and maps them to indicator kinds, and address ranges
+(``ipv4-addr:value ISSUBSET '198.51.100.0/24'``), which the reader keeps as networks. Wildcards
+(``LIKE``, ``MATCHES``), ordering comparisons and negations name no single value and are left
+out (the reader names such indicators in its report).
 
 Patterns arrive from anyone holding an analyst or ingest key, and the ANTLR parser costs about
 5 ms of CPU per kilobyte, recurses once per joined comparison and once per nesting level. So a
@@ -256,7 +258,9 @@ def _full_comparisons(pattern: str) -> list[Comparison]:
                 values = [_literal(literal, pattern)]
             elif operator == "IN":
                 values = _set_literal(literal, pattern)
-            else:  # ranges, wildcards, negations (NOT =, !=): no single value
+            elif operator == "ISSUBSET" and kind in ("ipv4", "ipv6"):
+                values = [_literal(literal, pattern)]  # an address range (graph/formats/ranges.py)
+            else:  # comparisons, wildcards, negations (NOT =, !=): no single value
                 continue
             for value in values:
                 if value is None:

@@ -5,16 +5,24 @@ relationships become edges:
 
     intrusion-set, threat-actor -> ThreatActor      campaign -> Campaign
     malware -> Malware    tool -> Tool               attack-pattern -> Technique
-    indicator -> one Indicator per observable value of its pattern
+    indicator -> one Indicator per observable value of its pattern (an address range:
+                 Infrastructure {kind: network}, graph/formats/ranges.py)
     ipv4/ipv6-addr, domain-name, url, email-addr, file hashes, x509 hashes -> Indicator
     autonomous-system -> Infrastructure {kind: asn}  infrastructure -> Infrastructure
-    location (country) -> Country                     identity (sectors / class) -> Sector
+    location (country) -> Country (``country`` as alpha-2, alpha-3 or a name, else the name of
+                 a location nothing marks as a region or a narrower place)
+    identity (sectors / class) -> Sector; an individual's identity -> nothing (a person is no
+                 sector), and a relationship to it is rejected
     report -> Report (+ REPORTED_IN from its object_refs)
     sighting -> sighting_counts / sighting_last per TLP level on what was sighted (sightings.py)
     marking-definition (TLP 1.0, 2.0) -> tlp, tlp_level on the objects it marks
 
-Revoked and ``x_mitre_deprecated`` objects are skipped; invalid indicator values are listed in
-``batch.rejected`` and not stored.
+Revoked and ``x_mitre_deprecated`` objects are skipped; a revoked object that an earlier input
+stored marks its nodes ``revoked: true`` instead. An object whose ``modified`` is before its
+``created`` is rejected alone (stix_validate.py). Invalid indicator values are listed in
+``batch.rejected`` and not stored. A reference to an id neither in the bundle nor in the store
+does not refuse the bundle: the edge it would make is kept in ``batch.pending`` for a later input
+to complete. ``batch.ledger`` accounts for every object (graph/formats/ledger.py).
 """
 
 from __future__ import annotations
@@ -27,16 +35,24 @@ from typing import Any
 from actorgraph.graph.errors import ActorgraphError, InvalidIndicator, StixIngestError
 from actorgraph.graph.formats.countries import country_code, country_name, derive_country
 from actorgraph.graph.formats.indicators import asn_number, indicator_id, normalize_indicator
+from actorgraph.graph.formats.ledger import PendingRef
 from actorgraph.graph.formats.provenance import TLP_MARKING_IDS, iso, seen_props
+from actorgraph.graph.formats.ranges import network_range
 from actorgraph.graph.formats.rows import ID_LEVELS, IngestBatch
 from actorgraph.graph.formats.sightings import SightingTally
-from actorgraph.graph.formats.stix_patterns import Comparison, parse_pattern
-from actorgraph.graph.formats.stix_relationships import graph_relationship
-from actorgraph.graph.formats.stix_validate import bundle_objects, load_json, validate_objects
+from actorgraph.graph.formats.stix_patterns import parse_pattern
+from actorgraph.graph.formats.stix_relationships import reference_edges
+from actorgraph.graph.formats.stix_validate import (
+    Validated,
+    bundle_objects,
+    load_json,
+    validate_objects,
+)
 from actorgraph.graph.schema import INFRA_KINDS
 from actorgraph.graph.tlp import TLP, marking
 
 KnownIds = Callable[[set[str]], set[str]]
+Edge = tuple[str, str, str, str, str, dict[str, Any]]
 ResolveIds = Callable[[set[str]], dict[str, list[tuple[str, str]]]]
 
 # STIX types whose node id is the STIX id itself (so a reference resolves without a lookup).
@@ -76,6 +92,16 @@ _INFRA_KINDS = {
 }
 _ATTACK_SOURCES = ("mitre-attack", "mitre-mobile-attack", "mitre-ics-attack")
 
+INDIVIDUAL = "identity of an individual: not a sector"
+# Nodes that many objects stand for (every location of France is country:FR): revoking one of
+# those objects revokes nothing stored.
+_SHARED_LABELS = ("Country", "Sector")
+# OpenCTI's x_opencti_location_type of a location that names a country (its `name` is tried
+# when `country` holds no known code); a region's or a city's name never stands for a country.
+_COUNTRY_TYPES = (None, "Country")
+# STIX location properties that make it narrower than a country (a city, an address).
+_PLACE_PROPS = ("city", "administrative_area", "street_address", "postal_code")
+
 # Relationship types that connect nothing actorgraph models, or restate a skip.
 _IGNORED_RELS = {"revoked-by", "mitigates", "detects"}
 
@@ -95,8 +121,9 @@ def read_stix(
         obj_or_path: a parsed bundle (``dict``) or a ``.json`` / ``.json.gz`` file.
         source: the provenance name of objects without a ``created_by_ref`` identity
             (default: the file name, or ``"inline"``).
-        known_ids: answers which of a set of STIX ids already exist in the store; references
-            to those are not dangling. ``None``: only the bundle counts.
+        known_ids: answers which of a set of STIX ids already exist in the store; a reference
+            to one of those whose node id is its STIX id (an intrusion-set, a malware...) is
+            not pending. ``None``: only the bundle (and ``resolve_ids``) counts.
         resolve_ids: maps STIX ids in the store to their ``(label, node id)`` pairs, for
             references to indicators, observables, locations and identities outside the
             bundle (see ``graph.ingest.writer.resolve_stix_ids``). Also serves as ``known_ids``.
@@ -107,11 +134,12 @@ def read_stix(
             attribution of new activity, where they were a sixth of the reading time.
 
     Returns:
-        The batch of nodes, edges, rejected values and skip counts.
+        The batch of nodes, edges, rejected values, skip counts, pending references and the
+        outcome of every object.
 
     Raises:
         IngestError: the file is unreadable, not JSON or not a bundle.
-        StixIngestError: an object is invalid or references an unknown id.
+        StixIngestError: an object is invalid.
     """
     if isinstance(obj_or_path, str | Path):
         path = Path(obj_or_path)
@@ -129,15 +157,6 @@ def read_stix(
         origin=where,
         provenance=provenance,
     )
-
-
-def _known_by(resolve_ids: ResolveIds) -> KnownIds:
-    """A ``known_ids`` check from a resolver: the ids it resolves are the ones it knows."""
-
-    def known_ids(ids: set[str]) -> set[str]:
-        return set(resolve_ids(ids))
-
-    return known_ids
 
 
 def read_objects(
@@ -163,16 +182,14 @@ def read_objects(
         provenance: see :func:`read_stix`.
 
     Raises:
-        StixIngestError: an object is invalid or references an unknown id.
+        StixIngestError: an object is invalid.
     """
     reader: _BundleReader | None = None
     try:
-        patterns: dict[str, list[Comparison]] = {}
+        checked = Validated({}, {})
         if validate:
-            if known_ids is None and resolve_ids is not None:
-                known_ids = _known_by(resolve_ids)
-            patterns = validate_objects(objects, source=origin or source, known_ids=known_ids)
-        reader = _BundleReader(source, objects, resolve_ids, patterns, provenance)
+            checked = validate_objects(objects, source=origin or source)
+        reader = _BundleReader(source, objects, resolve_ids, checked, provenance, known_ids)
         return reader.read()
     except ActorgraphError:
         raise
@@ -194,16 +211,22 @@ class _BundleReader:
         source: str,
         objects: list[dict[str, Any]],
         resolve: ResolveIds | None,
-        patterns: dict[str, list[Comparison]],
+        checked: Validated,
         provenance: bool = True,
+        known_ids: KnownIds | None = None,
     ):
         self.batch = IngestBatch(source=source)
+        self.ledger = self.batch.ledger
         self.provenance = provenance
         self.resolve = resolve
-        self.patterns = patterns  # parsed by validation
+        self.known_ids = known_ids
+        self.patterns = checked.patterns  # parsed by validation
+        self.invalid = checked.rejected  # objects validation refused one by one
         self.objects: dict[str, dict[str, Any]] = {}
         for obj in objects:  # a bundle may hold several versions of an object: newest wins
             old = self.objects.get(obj["id"])
+            if old is not None:
+                self.ledger.duplicates += 1  # the older version merges into the newer
             if old is None or str(iso(obj.get("modified")) or "") >= str(
                 iso(old.get("modified")) or ""
             ):
@@ -212,9 +235,14 @@ class _BundleReader:
         self.identities: dict[str, str] = {}
         self.refs: dict[str, list[tuple[str, str]]] = {}
         self.skipped_ids: set[str] = set()
+        self.individuals: set[str] = set()  # identities of people: never a Sector
+        self.revoked: list[dict[str, Any]] = []
         self.actors: dict[str, dict[str, Any]] = {}
         self.sightings: dict[tuple[str, str], SightingTally] = {}
         self.external: dict[str, list[tuple[str, str]]] = {}
+        self.creators = {
+            obj.get("created_by_ref") for obj in self.objects.values() if "created_by_ref" in obj
+        }
         self.current: str | None = None  # the object being read, for error messages
 
     # ----------------------------------------------------------------- driver
@@ -227,16 +255,27 @@ class _BundleReader:
         for obj in self.objects.values():
             self.current = obj["id"]
             stix_type = obj["type"]
+            if obj["id"] in self.invalid:
+                self.skipped_ids.add(obj["id"])
+                self.batch.skip("invalid object")
+                self.note(obj, "rejected", self.invalid[obj["id"]])
+                continue
             if obj.get("revoked") or obj.get("x_mitre_deprecated"):
                 self.skipped_ids.add(obj["id"])
-                self.batch.skip("revoked" if obj.get("revoked") else "deprecated")
+                if obj.get("revoked"):
+                    self.revoked.append(obj)  # may revoke what an earlier input stored
+                else:
+                    self.batch.skip("deprecated")
+                    self.note(obj, "rejected", "deprecated")
                 continue
             handler = _NODE_HANDLERS.get(stix_type)
             if handler is not None:
                 handler(self, obj)
             elif stix_type not in ("relationship", "sighting", "marking-definition"):
                 self.batch.skip(f"unsupported type {stix_type}")
+                self.note(obj, "rejected", f"unsupported type {stix_type}")
         self._resolve_external()
+        self._revoke_stored()
         for obj in self.objects.values():
             self.current = obj["id"]
             if obj["id"] in self.skipped_ids:
@@ -248,7 +287,19 @@ class _BundleReader:
             self._embedded_refs(obj)
         self._apply_sightings()
         self._actor_countries()
+        bad_values = {r.object_id for r in self.batch.rejected}
+        for obj in self.objects.values():  # what no step above accounted for: nothing kept
+            if obj["id"] not in self.ledger.outcomes:
+                reason = (
+                    "no valid value (listed in rejected)"
+                    if obj["id"] in bad_values
+                    else f"{obj['type']}: nothing of it is modelled"
+                )
+                self.note(obj, "rejected", reason)
         return self.batch
+
+    def note(self, obj: dict[str, Any], outcome: str, reason: str | None = None) -> None:
+        self.ledger.note(obj["id"], obj["type"], outcome, reason)
 
     # ------------------------------------------------------------- provenance
     def _marking(self, obj: dict[str, Any]) -> None:
@@ -262,6 +313,9 @@ class _BundleReader:
             level = TLP.lookup(obj.get("name"))
         if level is not None:
             self.markings[obj["id"]] = level
+            self.note(obj, "landed")  # as the tlp of the objects it marks
+        else:
+            self.note(obj, "rejected", "marking other than TLP: not kept")
 
     def source_of(self, obj: dict[str, Any]) -> str:
         name = self.identities.get(obj.get("created_by_ref") or "")
@@ -287,8 +341,10 @@ class _BundleReader:
         return props
 
     def add(self, obj: dict[str, Any], label: str, node_id: str, props: dict[str, Any]) -> None:
+        known = node_id in self.batch.nodes.get(label, {})
         self.batch.add_node(label, node_id, props)
         self.refs.setdefault(obj["id"], []).append((label, node_id))
+        self.note(obj, "merged" if known else "landed")
 
     # ------------------------------------------------------------------ nodes
     def _actor(self, obj: dict[str, Any]) -> None:
@@ -401,14 +457,25 @@ class _BundleReader:
         self.add(obj, "Report", obj["id"], props)
 
     def _location(self, obj: dict[str, Any]) -> None:
-        code = country_code(obj.get("country"))
+        code = _location_country(obj)
         if not code:
             self.batch.skip("location without a known country")
+            self.note(obj, "rejected", "location without a known country")
             return
         props = {**self.prov(obj, with_stix_id=False), "code": code, "name": country_name(code)}
         self.add(obj, "Country", f"country:{code}", props)
 
     def _identity(self, obj: dict[str, Any]) -> None:
+        if obj.get("identity_class") == "individual":
+            # A person's `sectors` say where they work (OASIS apt1.json's "Wang Dong" is in
+            # government-national): no Sector node, and no edge to one, stands for a person.
+            self.individuals.add(obj["id"])
+            if obj["id"] in self.creators:
+                self.note(obj, "landed")  # its name is the source of the objects it created
+            else:
+                self.batch.skip(INDIVIDUAL)
+                self.note(obj, "rejected", INDIVIDUAL)
+            return
         sectors = [s for s in obj.get("sectors") or [] if isinstance(s, str)]
         if not sectors and obj.get("identity_class") == "class":
             sectors = [obj["name"]]
@@ -416,10 +483,17 @@ class _BundleReader:
             slug = _slug(sector)
             props = {**self.prov(obj, with_stix_id=False), "name": sector.replace("-", " ")}
             self.add(obj, "Sector", f"sector:{slug}", props)
+        if obj["id"] in self.creators:
+            self.note(obj, "landed")  # its name is the source of the objects it created
+        elif not sectors:
+            self.note(
+                obj, "rejected", f"identity of class {obj.get('identity_class')}: not a sector"
+            )
 
     def _indicator(self, obj: dict[str, Any]) -> None:
         if obj.get("pattern_type", "stix") != "stix":
             self.batch.skip(f"indicator with pattern_type {obj.get('pattern_type')}")
+            self.note(obj, "rejected", f"indicator with pattern_type {obj.get('pattern_type')}")
             return
         base = {
             **self.prov(obj, with_stix_id=False),
@@ -429,8 +503,15 @@ class _BundleReader:
             "name": obj.get("name"),
             "types": obj.get("indicator_types"),
         }
-        for kind, value in parse_pattern(obj["pattern"], self.patterns.get(obj["pattern"])):
+        values = parse_pattern(obj["pattern"], self.patterns.get(obj["pattern"]))
+        for kind, value in values:
             self._observable_value(obj, kind, value, base)
+        if not values:
+            reason = f"pattern names no value actorgraph stores ({_pattern_paths(obj['pattern'])})"
+            self.batch.skip("indicator without a plain value")
+            self.note(obj, "rejected", reason)
+        elif not self.refs.get(obj["id"]):
+            self.note(obj, "rejected", "no valid value (listed in rejected)")
 
     def _observable(self, obj: dict[str, Any]) -> None:
         base = self.prov(obj, with_stix_id=False)
@@ -449,11 +530,17 @@ class _BundleReader:
                     self._observable_value(obj, kind, value, base)
             if not self.refs.get(obj["id"]):
                 self.batch.skip(f"{stix_type} without a supported hash")
+                self.note(obj, "rejected", f"{stix_type} without a supported hash")
 
     def _observable_value(
         self, obj: dict[str, Any], kind: str | None, value: Any, base: dict[str, Any]
     ) -> None:
         detect = kind is None  # network-traffic refs: an address or a domain name
+        network = network_range(value) if kind in ("ipv4", "ipv6", None) else None
+        if network is not None:  # a range names no single address: network infrastructure
+            node_id, props = network
+            self.add(obj, "Infrastructure", node_id, {**base, **props})
+            return
         try:
             kind, norm = normalize_indicator(value, kind)
             if detect and kind not in ("ipv4", "ipv6", "domain"):
@@ -471,29 +558,61 @@ class _BundleReader:
 
     # ------------------------------------------------------------------ edges
     def _resolve_external(self) -> None:
-        """Look up, in one call, references outside the bundle that need the store's ids."""
-        if not self.resolve:  # nothing to look them up in (attribution input, tests)
+        """Look up, in one call, the references outside the bundle.
+
+        With a store (``resolve``) every one is looked up, and what it does not answer is
+        missing. Without one, ``known_ids`` vouches for ids whose node id is the STIX id itself.
+        """
+        wanted = {
+            ref
+            for obj in self.objects.values()
+            for ref in _edge_refs(obj)
+            if ref not in self.objects and ref not in TLP_MARKING_IDS
+        }
+        if self.resolve is not None:
+            # The store's nodes of revoked objects: a revocation marks them (_revoke_stored).
+            wanted.update(o["id"] for o in self.revoked)
+        if not wanted:
             return
-        wanted: set[str] = set()
-        for obj in self.objects.values():
-            for ref in _edge_refs(obj):
-                prefix = ref.partition("--")[0]
-                if ref not in self.objects and (
-                    prefix not in DIRECT_LABELS or prefix == "infrastructure"
-                ):
-                    wanted.add(ref)
-        if wanted:
+        if self.resolve is not None:
             self.external = self.resolve(wanted)
+        elif self.known_ids is not None:
+            direct = {r for r in wanted if r.partition("--")[0] in DIRECT_LABELS}
+            known = self.known_ids(direct) if direct else set()
+            self.external = {r: [(DIRECT_LABELS[r.partition("--")[0]], r)] for r in known}
+
+    def _revoke_stored(self) -> None:
+        """A revoked object that an earlier input stored marks its nodes ``revoked: true``
+        (attribution and training leave them out); one the store does not hold is rejected."""
+        for obj in self.revoked:
+            stored = [
+                (label, node_id)
+                for label, node_id in self.external.get(obj["id"], [])
+                if label not in _SHARED_LABELS
+            ]
+            for label, node_id in stored:
+                self.batch.add_node(label, node_id, {"revoked": True})
+            if stored:
+                self.note(obj, "landed")  # as the revoked mark of the stored nodes
+            else:
+                self.batch.skip("revoked")
+                self.note(obj, "rejected", "revoked")
+
+    def missing(self, ref: str) -> bool:
+        """Neither in the bundle, nor visible in the store, nor a TLP marking: kept pending."""
+        return ref not in self.objects and ref not in self.external and ref not in TLP_MARKING_IDS
 
     def nodes_of(self, ref: str) -> list[tuple[str, str]]:
         if ref in self.objects:
             return self.refs.get(ref, [])
-        if ref in self.external:
-            return self.external[ref]
-        label = DIRECT_LABELS.get(ref.partition("--")[0])
-        if label:
-            return [(label, ref)]
-        return []
+        return self.external.get(ref, [])
+
+    def why_no_node(self, ref: str) -> str:
+        """Why a reference has no node: its object was not kept, or is not modelled."""
+        outcome = self.ledger.outcomes.get(ref)
+        if outcome is not None and outcome[1] == "rejected":
+            return f"{ref} was not kept ({outcome[2]})"
+        return f"{ref} is not in the graph model"
 
     def edge_props(self, obj: dict[str, Any]) -> dict[str, Any]:
         props = {**self.prov(obj), "relationship_type": obj.get("relationship_type")}
@@ -501,86 +620,109 @@ class _BundleReader:
         props.update(seen_props(obj.get("start_time"), obj.get("stop_time")))
         return props
 
+    def pend(
+        self, obj: dict[str, Any], rel: str, src: str, dst: str, props: dict[str, Any]
+    ) -> None:
+        missing = dst if self.missing(dst) else src
+        self.batch.pending.append(PendingRef(obj["id"], rel, src, dst, missing, props))
+
+    def add_edges(self, obj: dict[str, Any], edges: list[Edge]) -> None:
+        for src_label, rel_type, dst_label, src_id, dst_id, props in edges:
+            known = (src_id, dst_id) in self.batch.edges.get((src_label, rel_type, dst_label), {})
+            self.batch.add_edge(src_label, rel_type, dst_label, src_id, dst_id, props)
+            if obj["type"] in ("relationship", "sighting"):  # other objects landed as nodes
+                self.note(obj, "merged" if known else "landed")
+
     def _relationship(self, obj: dict[str, Any]) -> None:
         rel = obj["relationship_type"]
         if rel in _IGNORED_RELS:
             self.batch.skip(f"relationship {rel}")
+            self.note(obj, "rejected", f"relationship {rel}: not modelled")
             return
         src_ref, dst_ref = obj["source_ref"], obj["target_ref"]
+        if src_ref in self.invalid or dst_ref in self.invalid:
+            self.batch.skip("relationship to an invalid object")
+            self.note(obj, "rejected", "relationship to an invalid object")
+            return
         if src_ref in self.skipped_ids or dst_ref in self.skipped_ids:
             self.batch.skip("relationship to a revoked or deprecated object")
+            self.note(obj, "rejected", "relationship to a revoked or deprecated object")
             return
-        sources, targets = self.nodes_of(src_ref), self.nodes_of(dst_ref)
-        if not sources or not targets:
-            self.batch.skip(f"relationship {rel} to an object not in the graph model")
+        if src_ref in self.individuals or dst_ref in self.individuals:
+            self.batch.skip("relationship to an identity of an individual")
+            self.note(obj, "rejected", f"relationship {rel}: {INDIVIDUAL}")
             return
         props = self.edge_props(obj)
-        for src_label, src_id in sources:
-            for dst_label, dst_id in targets:
-                mapped = graph_relationship(rel, src_label, dst_label)
-                if mapped is None:
-                    self.batch.skip(f"relationship {rel} {src_label}->{dst_label}")
-                    continue
-                rel_type, swap = mapped
-                a, b = (
-                    ((dst_label, dst_id), (src_label, src_id))
-                    if swap
-                    else ((src_label, src_id), (dst_label, dst_id))
-                )
-                edge = dict(props)
-                if rel_type == "ATTRIBUTED_TO" and obj.get("x_actorgraph_hypothesis"):
-                    # A model's hypothesis (graph/reports/attribution_stix.py) stays a hypothesis:
-                    # reading it back must never turn it into an attribution fact.
-                    rel_type = "PREDICTED_ACTOR"
-                    edge.update(
-                        score=(obj.get("confidence") or 0) / 100,
-                        model_version=obj.get("x_actorgraph_model_version"),
-                    )
-                elif rel_type == "ATTRIBUTED_TO":
-                    edge["source"] = props["sources"][0]
-                # An origin stays on its relationship, with the relationship's marking: copied
-                # onto the actor it would show a red located-at to every reader of a clear
-                # actor. Readers take it from the visible edge (graph/library/origin.py).
-                self.batch.add_edge(a[0], rel_type, b[0], a[1], b[1], edge)
+        hypothesis = None
+        if obj.get("x_actorgraph_hypothesis"):
+            # A model's hypothesis (graph/reports/attribution_stix.py) stays a hypothesis:
+            # reading it back must never turn it into an attribution fact.
+            hypothesis = {
+                "score": (obj.get("confidence") or 0) / 100,
+                "model_version": obj.get("x_actorgraph_model_version"),
+            }
+            props["hypothesis"] = hypothesis  # for a pending one, completed later
+        if self.missing(src_ref) or self.missing(dst_ref):
+            self.pend(obj, rel, src_ref, dst_ref, props)
+            self.note(obj, "pending", f"{self.batch.pending[-1].missing} not yet known")
+            return
+        props.pop("hypothesis", None)
+        sources, targets = self.nodes_of(src_ref), self.nodes_of(dst_ref)
+        if not sources or not targets:
+            end = dst_ref if sources else src_ref
+            self.batch.skip(f"relationship {rel} to an object not in the graph model")
+            self.note(obj, "rejected", f"relationship {rel}: {self.why_no_node(end)}")
+            return
+        # An origin stays on its relationship, with the relationship's marking: copied onto the
+        # actor it would show a red located-at to every reader of a clear actor. Readers take it
+        # from the visible edge (graph/library/origin.py).
+        edges, left_out = reference_edges(rel, sources, targets, props, hypothesis)
+        for reason in left_out:
+            self.batch.skip(reason)
+        self.add_edges(obj, edges)
+        if not edges:
+            self.note(obj, "rejected", left_out[0])
 
     def _embedded_refs(self, obj: dict[str, Any]) -> None:
         """Edges from reference properties: resolves_to_refs, belongs_to_refs, object_refs."""
         stix_type = obj["type"]
-        groups = []
+        props_of = []
         if stix_type == "domain-name":
-            groups.append(("RESOLVES_TO", obj.get("resolves_to_refs") or [], False))
+            props_of = ["resolves_to_refs"]
         elif stix_type in ("ipv4-addr", "ipv6-addr"):
-            groups.append(("HOSTED_ON", obj.get("belongs_to_refs") or [], False))
-            groups.append(("RESOLVES_TO", obj.get("resolves_to_refs") or [], False))
+            props_of = ["belongs_to_refs", "resolves_to_refs"]
         elif stix_type == "report":
-            groups.append(("REPORTED_IN", obj.get("object_refs") or [], True))
-        if not groups:
+            props_of = ["object_refs"]
+        if not props_of:
             return
         mine = self.refs.get(obj["id"], [])
+        if not mine:
+            return  # the object itself was not kept
         props = {k: v for k, v in self.prov(obj).items() if k != "stix_ids"}
-        for rel_type, refs, reverse in groups:
-            for ref in refs:
-                if ref in self.skipped_ids:
+        for prop in props_of:
+            for ref in obj.get(prop) or []:
+                if ref in self.skipped_ids or not isinstance(ref, str):
                     continue
-                for other_label, other_id in self.nodes_of(ref):
-                    for my_label, my_id in mine:
-                        if reverse:  # (referenced object)-[:REPORTED_IN]->(report)
-                            self.batch.add_edge(
-                                other_label, rel_type, my_label, other_id, my_id, props
-                            )
-                        else:
-                            self.batch.add_edge(
-                                my_label, rel_type, other_label, my_id, other_id, props
-                            )
+                if self.missing(ref):
+                    self.pend(obj, prop, obj["id"], ref, props)
+                    continue
+                edges, _ = reference_edges(prop, mine, self.nodes_of(ref), props)
+                self.add_edges(obj, edges)
 
     def _sighting(self, obj: dict[str, Any]) -> None:
         last = iso(obj.get("last_seen") or obj.get("first_seen") or obj.get("modified"))
         # Tallied per TLP level of the sighting, not in one total: a red sighting of a clear
         # indicator must not change what a clear reader sees (graph/formats/sightings.py).
         level = TLP.strictest(self.markings.get(m) for m in obj.get("object_marking_refs") or [])
-        for label, node_id in self.nodes_of(obj["sighting_of_ref"]):
+        sighted = self.nodes_of(obj["sighting_of_ref"])
+        for label, node_id in sighted:
             tally = self.sightings.setdefault((label, node_id), SightingTally())
-            tally.add(level, int(obj.get("count") or 1), last)
+            tally.add(level, int(obj.get("count") or 1), last, obj["id"])
+        if sighted:
+            self.note(obj, "landed")  # tallied on what it sighted
+        else:
+            where = "unknown" if self.missing(obj["sighting_of_ref"]) else "not modelled"
+            self.note(obj, "rejected", f"sighting of an object {where}: {obj['sighting_of_ref']}")
 
     def _apply_sightings(self) -> None:
         for (label, node_id), tally in self.sightings.items():
@@ -652,6 +794,22 @@ def _edge_refs(obj: dict[str, Any]) -> list[str]:
     return refs
 
 
+def _location_country(obj: dict[str, Any]) -> str | None:
+    """The alpha-2 code of a location that is a country: its ``country`` (alpha-2, alpha-3 as
+    OpenCTI writes it, or a name), else its ``name`` when nothing says it is a region or a
+    narrower place (MISP and OpenCTI send country locations with only a name)."""
+    country = obj.get("country")
+    code = country_code(country) if isinstance(country, str) else None
+    if code:
+        return code
+    if obj.get("x_opencti_location_type") not in _COUNTRY_TYPES:
+        return None
+    if any(obj.get(p) for p in _PLACE_PROPS):
+        return None
+    name = obj.get("name")
+    return country_code(name) if isinstance(name, str) else None
+
+
 def _external_id(obj: dict[str, Any]) -> str | None:
     ref = _attack_ref(obj)
     return ref.get("external_id") if ref else None
@@ -674,3 +832,17 @@ def _unique(items: Any) -> list[Any]:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+_PATTERN_PATH = re.compile(
+    r"([a-z0-9][a-z0-9-]*:[A-Za-z0-9_.'\[\]*-]+)\s*(NOT\s+)?"
+    r"(=|!=|<=|>=|<|>|IN|LIKE|MATCHES|ISSUBSET|ISSUPERSET)"
+)
+
+
+def _pattern_paths(pattern: str) -> str:
+    """The object paths and operators of a pattern, for a report: ``file:name =, ...``."""
+    found = _unique(
+        f"{path} {(neg or '') + op}" for path, neg, op in _PATTERN_PATH.findall(pattern)
+    )
+    return ", ".join(found[:5]) or "no comparison"

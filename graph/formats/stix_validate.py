@@ -1,10 +1,11 @@
 """Load STIX input and validate a whole bundle before anything of it is used.
 
 A bundle is refused as a whole (``IngestError`` for the file, ``StixIngestError`` naming the
-object) when it is not JSON, not a bundle, has an object without its required properties or
-with an unparseable pattern or timestamp, or references an id that is neither in the bundle
-nor (per the caller's ``known_ids``) already in the store. Invalid indicator *values* are not a
-bundle error: the reader lists them as rejected.
+object) when it is not JSON, not a bundle, or has an object without its required properties or
+with an unparseable pattern or timestamp. What real feeds send and the STIX validator accepts is
+not a bundle error: invalid indicator *values* are listed as rejected, and a reference to an id
+neither in the bundle nor in the store is kept pending (graph/formats/ledger.py), both by the
+reader. An object whose ``modified`` is before its ``created`` is refused alone (``Validated``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import gzip
 import io
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from actorgraph.graph.errors import IngestError, InvalidIndicator, StixIngestError
-from actorgraph.graph.formats.provenance import TLP_MARKING_IDS, iso
+from actorgraph.graph.formats.provenance import iso
 from actorgraph.graph.formats.stix_patterns import Comparison, ParseBudget, pattern_comparisons
 
 SDO_SRO = {
@@ -86,10 +87,10 @@ TIMESTAMPS = (
     "stop_time",
 )
 
-# Reference properties whose targets must exist (in the bundle or the store).
-_REF_PROPS = ("source_ref", "target_ref", "sighting_of_ref")
-_REF_LIST_PROPS = ("object_refs", "resolves_to_refs", "belongs_to_refs")
-_LIST_PROPS = (*_REF_LIST_PROPS, "object_marking_refs")
+# References that must be STIX ids; whether their objects exist is the reader's question.
+_REF_PROPS = ("source_ref", "target_ref", "sighting_of_ref", "created_by_ref")
+# Reference lists (their items are checked by the reader) and the marking list.
+_LIST_PROPS = ("object_refs", "resolves_to_refs", "belongs_to_refs", "object_marking_refs")
 
 # The most JSON text one input file may hold, after decompression (docs/SECURITY.md). The
 # largest real input known, ATT&CK Enterprise, is about 50 MB; a gzip bomb inflates about
@@ -162,11 +163,14 @@ def _read_at_most(stream: io.BufferedIOBase, max_bytes: int, path: Path) -> byte
 
 
 def bundle_objects(data: Any, source: str | None) -> list[dict[str, Any]]:
-    """The objects of a STIX bundle.
+    """The objects of a STIX bundle, or a lone STIX object as a list of one (STIX lets an object
+    travel alone, and the OASIS validator accepts one).
 
     Raises:
-        IngestError: ``data`` is not a STIX bundle.
+        IngestError: ``data`` is neither a STIX bundle nor a STIX object.
     """
+    if _is_lone_object(data):
+        return [data]
     if not isinstance(data, dict) or data.get("type") != "bundle":
         found = data.get("type") if isinstance(data, dict) else type(data).__name__
         raise IngestError(f"not a STIX bundle (type is {found!r}, expected 'bundle')", source)
@@ -179,39 +183,50 @@ def bundle_objects(data: Any, source: str | None) -> list[dict[str, Any]]:
     return objects
 
 
-def validate_objects(
-    objects: list[Any],
-    *,
-    source: str | None,
-    known_ids: Callable[[set[str]], set[str]] | None = None,
-) -> dict[str, list[Comparison]]:
-    """Check every object; raise on the first invalid one (nothing is written before this).
+def _is_lone_object(data: Any) -> bool:
+    """A STIX object outside a bundle: its id names its type (``campaign--<uuid>``)."""
+    if not isinstance(data, dict) or data.get("type") in (None, "bundle"):
+        return False
+    stix_id = data.get("id")
+    return isinstance(stix_id, str) and stix_id.startswith(f"{data['type']}--")
+
+
+class Validated(NamedTuple):
+    """What validation found in a bundle it did not refuse.
+
+    Attributes:
+        patterns: the comparisons of every indicator pattern, by pattern: the reader uses them
+            instead of parsing each pattern a second time.
+        rejected: object id -> reason, for objects refused one by one (the rest of the bundle
+            is read; the reader lists them as rejected).
+    """
+
+    patterns: dict[str, list[Comparison]]
+    rejected: dict[str, str]
+
+
+def validate_objects(objects: list[Any], *, source: str | None) -> Validated:
+    """Check every object; raise on the first one that refuses the bundle (nothing is written
+    before this).
+
+    An object whose ``modified`` is before its ``created`` is refused alone: its timestamps
+    contradict each other, but nothing else of the bundle depends on them. References are not
+    checked here: one to an id outside the bundle is the reader's to resolve or keep pending.
 
     Returns:
-        The comparisons of every indicator pattern it parsed, by pattern: the reader uses them
-        instead of parsing each pattern a second time.
+        The parsed patterns and the objects refused one by one.
 
     Raises:
-        StixIngestError: an object is invalid or references an unknown id.
+        StixIngestError: an object is invalid.
     """
-    present: set[str] = set()
-    patterns: dict[str, list[Comparison]] = {}
+    found = Validated({}, {})
     budget = ParseBudget()  # one bundle's share of the full pattern parser
     for index, obj in enumerate(objects):
-        _check_object(obj, index, source, patterns, budget)
-        present.add(obj["id"])
-    dangling: dict[str, tuple[str, str]] = {}  # ref -> (object id, property)
-    for obj in objects:
-        for ref, prop in _refs(obj):
-            if ref not in present and ref not in TLP_MARKING_IDS and ref not in dangling:
-                dangling[ref] = (obj["id"], prop)
-    known = known_ids(set(dangling)) if dangling and known_ids else set()
-    for ref, (object_id, prop) in dangling.items():
-        if ref not in known:
-            raise StixIngestError(
-                object_id, f"{prop} {ref!r} is neither in the bundle nor in the store", source
-            )
-    return patterns
+        _check_object(obj, index, source, found.patterns, budget)
+        created, modified = iso(obj.get("created")), iso(obj.get("modified"))
+        if created is not None and modified is not None and modified < created:
+            found.rejected[obj["id"]] = f"modified ({modified}) is before created ({created})"
+    return found
 
 
 def _check_object(
@@ -261,6 +276,9 @@ def _check_object(
     for prop in _LIST_PROPS:
         if prop in obj and not isinstance(obj[prop], list):
             raise StixIngestError(stix_id, f"{prop} is not a list", source)
+    for prop in _REF_PROPS:
+        if prop in obj and not (isinstance(obj[prop], str) and "--" in obj[prop]):
+            raise StixIngestError(stix_id, f"{prop} is not a STIX id: {obj[prop]!r}", source)
 
 
 @functools.cache
@@ -272,16 +290,6 @@ def _required(stix_type: str, spec_21: bool) -> tuple[str, ...]:
     if spec_21:
         required = (*required, *REQUIRED_21.get(stix_type, ()))
     return required
-
-
-def _refs(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    for prop in _REF_PROPS:
-        if isinstance(obj.get(prop), str):
-            yield obj[prop], prop
-    for prop in _REF_LIST_PROPS:
-        for ref in obj.get(prop) or []:
-            if isinstance(ref, str):
-                yield ref, prop
 
 
 # STIX 2.1 ids end in the canonical 8-4-4-4-12 hex form; uuid.UUID also accepts other hyphen

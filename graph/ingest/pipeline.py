@@ -8,8 +8,9 @@ was written), so a caller can show both.
 Every ingest runs as a writer of a TLP clearance (``max_tlp``, keyword-only, no default): an API
 key's, or ``TLP.RED`` for the operator's CLI. Input marked above it is refused as a whole (the
 refusal depends on the input alone); references resolve only among objects the writer may see,
-so one to a hidden object is refused exactly like one to an unknown id; and the writer leaves
-hidden objects as they are (graph/ingest/writer.py). docs/SECURITY.md, finding 2, has the
+so one to a hidden object is kept pending exactly like one to an unknown id (and never
+completed onto the hidden object: graph/ingest/pending.py); and the writer leaves hidden
+objects as they are (graph/ingest/writer.py). docs/SECURITY.md, finding 2, has the
 rules.
 """
 
@@ -19,15 +20,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from actorgraph.graph.enrich.warninglists import flag_indicators
 from actorgraph.graph.errors import IngestError, StixIngestError, ValidationError
 from actorgraph.graph.formats.rows import ID_LEVELS, IngestBatch
 from actorgraph.graph.formats.stix_validate import iter_inputs, load_json
+from actorgraph.graph.ingest.pending import complete_pending, stix_ids_of
 from actorgraph.graph.ingest.writer import (
     DEFAULT_BATCH_SIZE,
     IngestReport,
     resolve_stix_ids,
     write_batch,
 )
+from actorgraph.graph.schema import label as quote_label
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import TLP, visible
 
@@ -55,20 +59,54 @@ def find_actors(store: GraphStore, names: list[str], *, max_tlp: TLP | int) -> d
     return {name: next(iter(ids)) for name, ids in hits.items() if len(ids) == 1}
 
 
+# The ATT&CK nodes a MISP galaxy cluster may name, by ATT&CK id, name or alias. The label is
+# whitelisted (graph.schema.label) and formatted in; one query per label.
+FIND_ATTACK = """MATCH (n:{label})
+WHERE (n.external_id IN $ids OR toLower(n.name) IN $names
+       OR any(x IN coalesce(n.aliases_lc, []) WHERE x IN $names))
+  AND {visible_n}
+RETURN n.id AS id, n.external_id AS external_id, toLower(n.name) AS name_lc,
+       coalesce(n.aliases_lc, []) AS aliases_lc"""
+ATTACK_LABELS = ("Technique", "Malware", "Tool")
+
+
+def find_attack(
+    store: GraphStore, ids: list[str], names: list[str], *, max_tlp: TLP | int
+) -> dict[str, list[tuple[str, str]]]:
+    """ATT&CK id or lower-cased name/alias -> the ``(label, node id)`` of every Technique,
+    Malware and Tool it names, among those a writer of clearance ``max_tlp`` may see."""
+    params = {"ids": ids, "names": names, "max_tlp": int(TLP.parse(max_tlp))}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for label in ATTACK_LABELS:
+        cypher = FIND_ATTACK.format(label=quote_label(label), visible_n=visible("n"))
+        for row in store.query(cypher, params, read_only=True):
+            keys = {row["external_id"], row["name_lc"], *row["aliases_lc"]}
+            for key in keys & {*ids, *names}:
+                out.setdefault(key, []).append((label, row["id"]))
+    return out
+
+
 def detect_format(data: Any) -> str:
-    """``"stix"`` for a STIX bundle, ``"misp"`` for a MISP event (or list of events).
+    """``"stix"`` for a STIX bundle, ``"misp"`` for a MISP event (or list of events), wrapped
+    in ``{"Event": ...}`` or bare.
 
     Raises:
         IngestError: neither.
     """
+    from actorgraph.graph.formats.misp_reader import is_bare_event
+
     if isinstance(data, dict):
         if data.get("type") == "bundle":
             return "stix"
-        if "Event" in data or "response" in data:
+        if "Event" in data or "response" in data or is_bare_event(data):
             return "misp"
         if "type" in data:
-            return "stix"  # a lone STIX object: read_stix explains it is not a bundle
-    if isinstance(data, list) and data and all(isinstance(d, dict) and "Event" in d for d in data):
+            return "stix"  # a lone STIX object: read as a bundle of one
+    if (
+        isinstance(data, list)
+        and data
+        and all((isinstance(d, dict) and "Event" in d) or is_bare_event(d) for d in data)
+    ):
         return "misp"
     raise IngestError("neither a STIX 2.1 bundle nor a MISP event")
 
@@ -112,7 +150,14 @@ def read_any(
             if store is not None
             else None
         )
-        batch = read_misp(data, source=source, origin=where, actor_lookup=lookup)
+        attack = (
+            (lambda ids, names: find_attack(store, ids, names, max_tlp=clearance))
+            if store is not None
+            else None
+        )
+        batch = read_misp(
+            data, source=source, origin=where, actor_lookup=lookup, attack_lookup=attack
+        )
     else:
         from actorgraph.graph.formats.stix_reader import read_stix
 
@@ -123,6 +168,8 @@ def read_any(
         )
         batch = read_stix(data, source=source, resolve_ids=resolve, origin=where)
     refuse_above(batch, clearance, where or source)
+    # Warninglists, written with the nodes: no extra round trip.
+    flag_indicators(batch.nodes.get("Indicator", {}))
     return batch, kind
 
 
@@ -185,11 +232,14 @@ def ingest_paths(
     max_tlp: TLP | int,
     fmt: str = "auto",
     batch_size: int = DEFAULT_BATCH_SIZE,
+    enrich: bool = False,
 ) -> list[IngestReport]:
     """Ingest files and directories (``.json``, ``.json.gz``), one report per file.
 
     Each file is validated as a whole before any of it is written; a refused file does not stop
-    the others.
+    the others. The files resolve as one unit: a reference from one to an object of another
+    lands whatever their order (kept pending while its file is written, completed once all are;
+    the report of the file it came from then counts it as landed).
 
     Args:
         store: the target store.
@@ -197,6 +247,9 @@ def ingest_paths(
         max_tlp: the writer's clearance (``TLP.RED`` for the operator); see the module docstring.
         fmt: ``auto`` (detect per file), ``stix`` or ``misp``.
         batch_size: rows per write query.
+        enrich: also write the offline enrichment of the indicators (networks, AS
+            organisations, registrable domains: ``graph.enrich``), with provenance
+            ``enrichment:<package>@<version>``.
 
     Returns:
         One report per ingested file.
@@ -207,6 +260,7 @@ def ingest_paths(
     """
     reports: list[IngestReport] = []
     errors: list[IngestError] = []
+    written: list[set[str]] = []  # the STIX ids each report's file brought
     for path in iter_inputs(paths):
         try:
             data = load_json(path)
@@ -216,7 +270,13 @@ def ingest_paths(
         except IngestError as exc:
             errors.append(exc)
             continue
-        reports.append(write_batch(store, batch, max_tlp=max_tlp, batch_size=batch_size, fmt=kind))
+        reports.append(
+            write_batch(
+                store, batch, max_tlp=max_tlp, batch_size=batch_size, fmt=kind, enrich=enrich
+            )
+        )
+        written.append(stix_ids_of(batch))
+    _complete_unit(store, reports, written, max_tlp=max_tlp)
     if errors:
         err = (
             errors[0]
@@ -237,6 +297,7 @@ def ingest_object(
     max_tlp: TLP | int,
     fmt: str = "auto",
     batch_size: int = DEFAULT_BATCH_SIZE,
+    enrich: bool = False,
 ) -> IngestReport:
     """Ingest an already-parsed STIX bundle or MISP event (API uploads, tests).
 
@@ -247,12 +308,33 @@ def ingest_object(
         max_tlp: the writer's clearance (the API key's); see the module docstring.
         fmt: ``auto``, ``stix`` or ``misp``.
         batch_size: rows per write query.
+        enrich: also write the offline enrichment of the indicators (see ``ingest_paths``).
 
     Raises:
         IngestError: the object was refused (nothing written).
     """
     batch, kind = read_any(obj, source=source, max_tlp=max_tlp, fmt=fmt, store=store)
-    return write_batch(store, batch, max_tlp=max_tlp, batch_size=batch_size, fmt=kind)
+    report = write_batch(
+        store, batch, max_tlp=max_tlp, batch_size=batch_size, fmt=kind, enrich=enrich
+    )
+    _complete_unit(store, [report], [stix_ids_of(batch)], max_tlp=max_tlp)
+    return report
+
+
+def _complete_unit(
+    store: GraphStore,
+    reports: list[IngestReport],
+    written: list[set[str]],
+    *,
+    max_tlp: TLP | int,
+) -> None:
+    """Complete the stored pending references that wait for what these inputs wrote, and
+    update their reports: ``completed`` on the input that brought the missing end, and the
+    pending references (and objects) of inputs in this unit that are no longer pending."""
+    done = complete_pending(store, set().union(*written), max_tlp=max_tlp)
+    for report, ids in zip(reports, written, strict=True):
+        report.completed += sum(1 for rec in done if rec["missing"] in ids)
+        report.resolve_pending([rec for rec in done if rec["source"] == report.source])
 
 
 def ingest_attack(store: GraphStore, *, batch_size: int = DEFAULT_BATCH_SIZE) -> IngestReport:
@@ -264,4 +346,7 @@ def ingest_attack(store: GraphStore, *, batch_size: int = DEFAULT_BATCH_SIZE) ->
     """
     from actorgraph.graph.formats.attack import read_attack
 
-    return write_batch(store, read_attack(), max_tlp=TLP.RED, batch_size=batch_size, fmt="attack")
+    batch = read_attack()
+    report = write_batch(store, batch, max_tlp=TLP.RED, batch_size=batch_size, fmt="attack")
+    _complete_unit(store, [report], [stix_ids_of(batch)], max_tlp=TLP.RED)
+    return report

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from actorgraph.graph.enrich import REL as ENRICH_REL
 from actorgraph.graph.formats.rows import (
     LIST_PROPS,
     MARKING_PROPS,
@@ -31,6 +32,9 @@ from actorgraph.graph.formats.rows import (
     Rejected,
     visible_stix_ids,
 )
+from actorgraph.graph.formats.sightings import RECORDS, STORED, sightings_query
+from actorgraph.graph.ingest import enrichment
+from actorgraph.graph.ingest.pending import PENDING_MERGE, pending_rows
 from actorgraph.graph.schema import label as quote_label
 from actorgraph.graph.schema import rel_type as quote_rel
 from actorgraph.graph.store import GraphStore
@@ -98,7 +102,13 @@ SET {union},
 
 @dataclass
 class IngestReport:
-    """What one ingest did: counts per label and type, refused values, time taken."""
+    """What one ingest did: counts per label and type, refused values, time taken.
+
+    ``objects`` accounts for every object of the input (``in = landed + merged + pending +
+    rejected``, graph/formats/ledger.py); ``objects_rejected`` names each object not kept with
+    its reason, ``pending`` each reference kept for a later input (graph/ingest/pending.py),
+    and ``completed`` the pending references of earlier inputs that this one completed.
+    """
 
     source: str
     format: str = "stix"
@@ -108,6 +118,25 @@ class IngestReport:
     skipped: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     queries: int = 0
+    enriched: dict[str, int] = field(default_factory=dict)
+    objects: dict[str, int] = field(default_factory=dict)
+    objects_rejected: list[dict[str, str]] = field(default_factory=list)
+    pending: list[dict[str, str]] = field(default_factory=list)
+    completed: int = 0
+    pending_objects: set[str] = field(default_factory=set, repr=False)  # pending outcomes
+
+    def resolve_pending(self, done: list[dict[str, str]]) -> None:
+        """Drop the pending references in ``done`` (completed by files given together with this
+        one); an object none of whose references is still pending now counts as landed."""
+        key = ("object_id", "rel", "missing")
+        gone = {tuple(d[k] for k in key) for d in done}
+        self.pending = [p for p in self.pending if tuple(p[k] for k in key) not in gone]
+        still = self.pending_objects & {p["object_id"] for p in self.pending}
+        moved = len(self.pending_objects) - len(still)
+        self.pending_objects = still
+        if moved:
+            self.objects["pending"] -= moved
+            self.objects["landed"] += moved
 
     @property
     def n_nodes(self) -> int:
@@ -119,6 +148,7 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        del out["pending_objects"]
         out["rejected"] = [r.to_dict() for r in self.rejected]
         out["seconds"] = round(self.seconds, 3)
         return out
@@ -164,6 +194,7 @@ def write_batch(
     batch_size: int = DEFAULT_BATCH_SIZE,
     fmt: str = "stix",
     atomic: bool | None = None,
+    enrich: bool = False,
 ) -> IngestReport:
     """Write all nodes, then all edges, of ``batch``, within the writer's clearance.
 
@@ -180,19 +211,37 @@ def write_batch(
         fmt: the input format, recorded in the report.
         atomic: write the whole batch as one atomic unit (all or nothing). Default: when it holds at
             most ``ATOMIC_MAX_ROWS`` rows and ``batch_size`` is above 1.
+        enrich: also write the offline enrichment facts of the batch's indicators (networks,
+            AS organisations, registrable domains; graph/ingest/enrichment.py), in the same
+            unit, after the batch's own rows.
 
     Returns:
         The report: counts of what the batch holds per label and type, rejected values, time.
     """
     started = time.perf_counter()
-    clearance = {"max_tlp": int(TLP.parse(max_tlp))}
+    clearance: dict[str, Any] = {"max_tlp": int(TLP.parse(max_tlp))}
     groups: list[tuple[str, list[dict[str, Any]]]] = []
     for label, by_id in sorted(batch.nodes.items()):
         if by_id:
             groups.append((node_query(label), _node_rows(by_id)))
+    for label, by_id in sorted(batch.nodes.items()):  # after every node: they may be new
+        sighted = [{"id": i, RECORDS: p[RECORDS]} for i, p in by_id.items() if p.get(RECORDS)]
+        if sighted:
+            groups.append((sightings_query(label), sighted))
     for (src, rel, dst), group in sorted(batch.edges.items()):
         if group:
             groups.append((edge_query(src, rel, dst), _edge_rows(group)))
+    enriched: dict[str, int] = {}
+    if enrich:
+        enrich_nodes, enrich_edges = enrichment.enrichment_rows(batch)
+        if enrich_nodes:
+            edge_rows = _edge_rows(enrich_edges)
+            groups.append((enrichment.NODE_MERGE, enrich_nodes))
+            groups.append((edge_query("Indicator", ENRICH_REL, "Infrastructure"), edge_rows))
+            clearance.update(enrichment.PARAMS)
+        enriched = enrichment.counts(enrich_nodes, enrich_edges)
+    if batch.pending:  # kept in the same atomic write as the rest of the input
+        groups.append((PENDING_MERGE, pending_rows(batch)))
     total = sum(len(rows) for _, rows in groups)
     if atomic is None:
         # batch_size governs inputs beyond the atomic limit; 1 keeps the benchmark's
@@ -211,6 +260,11 @@ def write_batch(
         skipped=dict(batch.skipped),
         seconds=time.perf_counter() - started,
         queries=queries,
+        enriched=enriched,
+        objects=batch.ledger.counts(),
+        objects_rejected=batch.ledger.named("rejected"),
+        pending=[ref.to_dict() for ref in batch.pending],
+        pending_objects={o["object_id"] for o in batch.ledger.named("pending")},
     )
 
 
@@ -227,13 +281,19 @@ def _send(
 
 # Row keys the statements read beside ``props``: the lists to union and the marking to raise.
 _OWN_KEYS = frozenset((*LIST_PROPS, *MARKING_PROPS))
+# Written by SIGHTINGS_MERGE, sighting by sighting, never copied over the stored tally.
+_SIGHTING_KEYS = frozenset((*STORED, RECORDS))
 
 
 def _split(props: dict[str, Any]) -> dict[str, Any]:
     # Absent keys read as null in Cypher, so None values are left out: the client spends most of
     # an ingest turning parameters into text, and a smaller row is a faster one.
     own = {k: v for k, v in props.items() if k in _OWN_KEYS and v is not None}
-    rest = {k: v for k, v in props.items() if k not in _OWN_KEYS and v is not None}
+    rest = {
+        k: v
+        for k, v in props.items()
+        if k not in _OWN_KEYS and k not in _SIGHTING_KEYS and v is not None
+    }
     return {**own, "props": rest}
 
 

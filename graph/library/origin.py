@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from actorgraph.graph.tlp import visible_all
 
-__all__ = ["origin"]
+__all__ = ["origin", "origins"]
 
 
 def origin(actor: str) -> str:
@@ -47,3 +47,25 @@ def origin(actor: str) -> str:
     stated = f"[{y} IN {edges} WHERE {y}.source IS NULL | {{code: {y}.code, source: 'stix'}}]"
     own = f"[{{code: {actor}.country, source: {actor}.country_source}}]"
     return f"head([{x} IN {stated} + {own} + {edges} WHERE {x}.code IS NOT NULL])"
+
+
+def origins(actor: str) -> str:
+    """A Cypher expression: every visible origin claim of ``actor``, one map per country
+    (``{code, source, sources, confidence}``; ``source`` is ``stix`` for a stated relationship).
+
+    Sources that disagree (ATT&CK's text, MISP's galaxy, a report) each keep their own
+    ``ORIGINATES_FROM`` edge, so more than one entry is a conflict a reader should see. Variables:
+    ``<actor>_os`` and ``<actor>_oz`` only.
+
+    Raises:
+        ValueError: ``actor`` is not a Cypher identifier.
+    """
+    if not actor.isidentifier():
+        raise ValueError(f"'actor' (got {actor!r}) must be a Cypher identifier")
+    rel, country = f"{actor}_os", f"{actor}_oz"
+    return (
+        f"[({actor})-[{rel}:ORIGINATES_FROM]->({country}:Country) "
+        f"WHERE {visible_all(rel, country)} "
+        f"| {{code: {country}.code, source: coalesce({rel}.country_source, 'stix'), "
+        f"sources: {rel}.sources, confidence: {rel}.confidence}}]"
+    )

@@ -171,8 +171,13 @@ class _Planner:
             node = self.sel.nodes[node_id]
             obj: dict[str, Any] | None
             if label == "ThreatActor":
+                # A country no STIX relationship states (derived from the description, or
+                # from field data such as the MISP galaxy) travels as a property with its source.
+                from_field_data = node.get("country_source") not in (None, "stix")
                 obj = so.actor_to_stix(
-                    node, self.now, country_as_property=node_id in self.derived_country
+                    node,
+                    self.now,
+                    country_as_property=node_id in self.derived_country or from_field_data,
                 )
             elif label == "Campaign":
                 obj = so.campaign_to_stix(node, self.now)

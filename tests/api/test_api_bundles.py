@@ -41,11 +41,21 @@ def test_misp_event_is_ingested(client, keys, world):
     assert r.json()["format"] == "misp"
 
 
+def test_dangling_reference_lands_the_rest_and_the_answer_accounts_for_it(client, keys, world):
+    body = json.loads((FIXTURES / "stix" / "dangling_ref.json").read_text())
+    r = post(client, keys, body)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["nodes"] == {"ThreatActor": 1}
+    assert report["objects"] == {"in": 2, "landed": 1, "merged": 0, "pending": 1, "rejected": 0}
+    [pending] = report["pending"]
+    assert pending["missing"] == "malware--deadbeef-0000-4000-8000-000000000000"
+
+
 @pytest.mark.parametrize(
     "name",
     [
         "stix/bad_pattern.json",
-        "stix/dangling_ref.json",
         "stix/malformed_missing_pattern.json",
         "stix/not_a_bundle.json",
         "misp/missing_uuid_event.json",

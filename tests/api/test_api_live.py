@@ -119,7 +119,7 @@ def test_bad_bundle_names_the_object_and_writes_nothing(live_server, keys, world
     bad = json.loads(json.dumps(BUNDLE))
     bad["objects"][0]["id"] = "intrusion-set--22222222-2222-4222-8222-222222222222"
     bad["objects"][1]["id"] = "indicator--22222222-2222-4222-8222-222222222202"
-    bad["objects"][1]["pattern"] = "[ipv4-addr:value = '999.1.1.1']"
+    bad["objects"][1]["pattern"] = "[ipv4-addr:value = '999.1.1.1'"  # not a pattern
     bad["objects"][2]["target_ref"] = (
         "intrusion-set--33333333-3333-4333-8333-333333333333"  # dangling
     )

@@ -58,6 +58,7 @@ def test_stats_json_and_store_lifecycle(home: Path):
         "--write",
     )
     stats = json.loads(ag(home, "stats", "--json").stdout)
+    assert stats.pop("data")["warninglists"].startswith("misp-warninglists@")
     assert stats == {"nodes": {"Malware": 3, "Technique": 3}, "relationships": {"USES": 3}}
     status = json.loads(ag(home, "store", "status", "--json").stdout)
     assert (

@@ -9,7 +9,7 @@ import pytest
 
 from actorgraph.graph.errors import IngestError, StixIngestError
 from actorgraph.graph.formats.misp_reader import read_misp
-from actorgraph.graph.ingest import ingest_object, ingest_paths
+from actorgraph.graph.ingest import detect_format, ingest_object, ingest_paths
 from actorgraph.graph.tlp import TLP
 from tests.helpers import paths
 
@@ -122,3 +122,24 @@ def test_misp_into_store_idempotent_and_refusal_writes_nothing(store, event) -> 
     with pytest.raises(StixIngestError):
         ingest_object(store, broken, source="broken", max_tlp=TLP.RED)
     assert store.counts() == counts
+
+
+def test_bare_event_reads_like_a_wrapped_one(event) -> None:
+    wrapped = read_misp(copy.deepcopy(event), source="e.json")
+    bare = read_misp(copy.deepcopy(event["Event"]), source="e.json")
+    assert bare.counts() == wrapped.counts()
+    assert read_misp([copy.deepcopy(event["Event"])], source="e.json").counts() == wrapped.counts()
+    assert detect_format(event["Event"]) == "misp"
+
+
+def test_every_attribute_and_cluster_is_accounted_for(event) -> None:
+    batch = read_misp(copy.deepcopy(event), source="e.json")
+    counts = batch.ledger.counts()
+    assert counts["in"] == sum(counts[k] for k in ("landed", "merged", "pending", "rejected"))
+    n_attrs = len(event["Event"].get("Attribute", [])) + sum(
+        len(o.get("Attribute", [])) for o in event["Event"].get("Object", [])
+    )
+    n_clusters = sum(len(g.get("GalaxyCluster", [])) for g in event["Event"].get("Galaxy", []))
+    assert counts["in"] == 1 + n_attrs + n_clusters
+    reasons = {e["reason"] for e in batch.ledger.named("rejected")}
+    assert all(reasons)

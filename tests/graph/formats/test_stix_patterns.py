@@ -60,7 +60,6 @@ def test_parse_pattern(pattern: str, expected: list) -> None:
 @pytest.mark.parametrize(
     "pattern",
     [
-        "[ipv4-addr:value ISSUBSET '10.0.0.0/8']",
         "[domain-name:value LIKE '%.evil.example']",
         "[domain-name:value MATCHES '^evil']",
         "[ipv4-addr:value != '1.1.1.1']",
@@ -72,6 +71,10 @@ def test_parse_pattern(pattern: str, expected: list) -> None:
 )
 def test_comparisons_without_a_single_modelled_value_are_left_out(pattern: str) -> None:
     assert parse_pattern(pattern) == []
+
+
+def test_an_address_range_is_kept_for_the_reader() -> None:
+    assert parse_pattern("[ipv4-addr:value ISSUBSET '10.0.0.0/8']") == [("ipv4", "10.0.0.0/8")]
 
 
 def test_comparisons_keep_object_path_and_operator() -> None:

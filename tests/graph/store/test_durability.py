@@ -11,7 +11,9 @@ The properties (issue 7):
 - ingests, readers and writers in several processes at once: no errors, no lost writes, no
   duplicates.
 
-The bundles are synthetic and self-contained (no ATT&CK needed), so every expected count is
+The bundles are ingested without enrichment (``--no-enrich``: its facts are written in the
+same unit, but would make the counts depend on the enrichment data). They are synthetic and
+self-contained (no ATT&CK needed), so every expected count is
 known: bundle ``i`` holds one intrusion-set, one campaign attributed to it, ``m`` malware the
 campaign uses and ``n`` indicators (``10.<i>.x.y``) that indicate the campaign.
 
@@ -290,11 +292,11 @@ def _kill_scenario(
     assert ag(home, "store", "start").returncode == 0
     results: dict[str, Any] = {"home": home, "reported": reported, "big": big, "paths": paths}
     for spec in reported:
-        proc = ag(home, "ingest", str(paths[spec.i]), "--json")
+        proc = ag(home, "ingest", "--no-enrich", str(paths[spec.i]), "--json")
         assert proc.returncode == 0, proc.stderr
     extra = ["--batch-size", str(batch_size)] if batch_size else []
     if runner == "cli":
-        proc = ag_background(home, "ingest", str(paths[big.i]), "--json", *extra)
+        proc = ag_background(home, "ingest", "--no-enrich", str(paths[big.i]), "--json", *extra)
     else:
         proc = subprocess.Popen(
             [sys.executable, "-c", LIBRARY_INGEST, str(home), str(paths[big.i])],
@@ -317,7 +319,7 @@ def _kill_scenario(
     with connect(home) as store:
         results["after_kill"] = {s.i: verdict(store, s) for s in [*reported, big]}
         results["big_state"] = state(store, big)
-    results["rerun"] = ag(home, "ingest", str(paths[big.i]), "--json")
+    results["rerun"] = ag(home, "ingest", "--no-enrich", str(paths[big.i]), "--json")
     with connect(home) as store:
         results["after_rerun"] = {s.i: verdict(store, s) for s in [*reported, big]}
         results["counts"] = store.counts()
@@ -526,9 +528,9 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
     assert ag(home, "cypher", "RETURN 1").returncode == 0  # schema in place before the race
     procs = [
         # Each bundle once, and bundle 20 three times at once: MERGE must not duplicate it.
-        *(ag_background(home, "ingest", str(p), "--json") for p in paths),
-        ag_background(home, "ingest", str(paths[0]), "--json"),
-        ag_background(home, "ingest", str(paths[0]), str(paths[1]), "--json"),
+        *(ag_background(home, "ingest", "--no-enrich", str(p), "--json") for p in paths),
+        ag_background(home, "ingest", "--no-enrich", str(paths[0]), "--json"),
+        ag_background(home, "ingest", "--no-enrich", str(paths[0]), str(paths[1]), "--json"),
     ]
     py = [sys.executable, "-c"]
     others = [
@@ -756,7 +758,7 @@ def test_concurrent_ingest_attributions_and_research_queries(
     paths = [s.write(tmp_path) for s in specs]
     inputs = [str(activity)] * 5
     procs = [
-        *(ag_background(home, "ingest", str(p), "--json") for p in paths),
+        *(ag_background(home, "ingest", "--no-enrich", str(p), "--json") for p in paths),
         ag_background(home, "attribute", *inputs, "--json"),
         ag_background(home, "attribute", *inputs, "--json"),
         subprocess.Popen(

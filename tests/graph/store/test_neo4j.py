@@ -37,7 +37,6 @@ REFUSED = [
     "not_json.json",
     "not_a_bundle.json",
     "malformed_missing_pattern.json",
-    "dangling_ref.json",
     "bad_pattern.json",
 ]
 
