@@ -179,7 +179,7 @@ def worker_gnn(args: argparse.Namespace) -> dict[str, Any]:
             t0, c0 = time.perf_counter(), time.process_time()
             linked = link(act, attributor.lookup)
             pos = trained.space.pos
-            entities = sorted({pos[e] for e in [*linked.matched, *linked.via_context] if e in pos})
+            entities = sorted({pos[e] for e in linked.known() if e in pos})
             scores = tfidf.scores(entities)
             _best = np.argmax(scores) if len(scores) else None
             base.append(time.perf_counter() - t0)

@@ -3,7 +3,10 @@ match to the entities the graph already knows.
 
 Linking is exact on purpose: indicator ids (``kind:value`` after normalisation, so defanged
 input matches), malware and tool names or aliases (case-insensitive), ATT&CK ids (T1059.001,
-S0154), STIX ids, ASNs. Fuzzy matching would invent links an analyst cannot defend.
+S0154), STIX ids, ASNs. Fuzzy matching would invent links an analyst cannot defend. An indicator
+the graph has never seen is joined to what it knows through the offline enrichment facts that
+ingest writes too (``graph.enrich``: its /24 or /48 network, AS organisation, registrable
+domain): the same ids, computed by the same code.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from actorgraph.gnn.dataset import GraphSnapshot
+from actorgraph.graph.enrich import facts
 from actorgraph.graph.errors import IngestError, InvalidIndicator, ValidationError
 from actorgraph.graph.formats.indicators import indicator_id, normalize_indicator
 
@@ -33,6 +37,8 @@ class Activity:
         targets: ``sector:<slug>`` / ``country:<CC>`` ids.
         context: (source id, TYPE, target id) edges the input itself states
             (a domain resolving to an IP), used to reach known entities from new ones.
+        skipped: input values left out, each ``{"value", "reason"}`` (an invalid indicator, an
+            IP range): the rest is still attributed, as ingest lists and goes on.
     """
 
     name: str = "activity"
@@ -43,6 +49,7 @@ class Activity:
     infrastructure: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
     context: list[tuple[str, str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def size(self) -> int:
         return sum(len(getattr(self, k)) for k in SIMPLE_KEYS)
@@ -50,20 +57,39 @@ class Activity:
 
 @dataclass
 class LinkedActivity:
-    """An activity after exact-match linking: known entity ids, and what matched nothing."""
+    """An activity after exact-match linking: known entity ids, and what matched nothing.
+
+    ``via_enrichment`` maps a known network, AS organisation or registrable domain to the new
+    (unmatched) indicator whose enrichment facts name it; the entity's kind says how
+    (``network:...`` holds the indicator, ``registrable_domain:...`` is its domain's).
+    """
 
     activity: Activity
     matched: dict[str, str]  # entity id -> the input value that matched it
     via_context: dict[str, str]  # entity id -> the new input value it was reached from
     unmatched: list[str]
+    via_enrichment: dict[str, str] = field(default_factory=dict)  # entity id -> new value
+
+    def known(self) -> list[str]:
+        """Every known entity the activity reaches (matched, through its own context edges,
+        through enrichment), once each: what the scorer reads."""
+        return list(dict.fromkeys([*self.matched, *self.via_context, *self.via_enrichment]))
+
+    def new_indicators(self) -> list[str]:
+        """Indicator ids the graph does not hold: their names still count
+        (``gnn.lexical``)."""
+        indicators = set(self.activity.indicators)
+        return [v for v in self.unmatched if v in indicators]
 
 
 def activity_from_simple(data: dict[str, Any], name: str = "activity") -> Activity:
     """Parse ``{"indicators": [...], "malware": [...], "tools": [...], "techniques": [...]}``.
 
+    An invalid indicator value is left out and listed in ``skipped``.
+
     Raises:
         ValidationError: not an object, unknown keys, non-string values.
-        InvalidIndicator: an indicator value is not valid (the message quotes it).
+        InvalidIndicator: no value is left and an indicator was invalid (the message quotes it).
     """
     if not isinstance(data, dict):
         raise ValidationError(f"activity must be a JSON object, got {type(data).__name__}")
@@ -79,12 +105,33 @@ def activity_from_simple(data: dict[str, Any], name: str = "activity") -> Activi
             if not isinstance(v, str | int) or isinstance(v, bool) or str(v).strip() == "":
                 raise ValidationError(f"activity field {key!r}: invalid value {v!r}")
         if key == "indicators":
-            act.indicators = [indicator_id(*normalize_indicator(v)) for v in values]
+            act.indicators = _indicator_ids(values, act.skipped)
         else:
             setattr(act, key, [str(v).strip() for v in values])
-    if not act.size():
-        raise ValidationError("activity is empty: give indicators, malware, tools or techniques")
+    _check_not_empty(act, "activity is empty: give indicators, malware, tools or techniques")
     return act
+
+
+def _indicator_ids(values: list[Any], skipped: list[dict[str, str]]) -> list[str]:
+    """Normalised indicator ids of ``values``; an invalid one goes to ``skipped``."""
+    ids = []
+    for value in values:
+        try:
+            ids.append(indicator_id(*normalize_indicator(value)))
+        except InvalidIndicator as exc:
+            skipped.append({"value": str(value), "reason": exc.reason})
+    return ids
+
+
+def _check_not_empty(act: Activity, message: str) -> None:
+    """Refuse an activity with nothing left to attribute: the first skipped value's error
+    when values were skipped, else ``message``."""
+    if act.size():
+        return
+    if act.skipped:
+        first = act.skipped[0]
+        raise InvalidIndicator(first["value"], first["reason"])
+    raise ValidationError(message)
 
 
 def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activity:
@@ -92,16 +139,20 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
 
     References to objects outside the bundle (ATT&CK techniques by STIX id) are allowed.
 
+    An invalid indicator value (an IP range, a URL with spaces) is left out and listed in
+    ``skipped``, as ingest lists it as rejected.
+
     Raises:
         IngestError / StixIngestError: the bundle is invalid (the message names the object).
-        InvalidIndicator: an indicator pattern or observable holds an invalid value.
+        InvalidIndicator: nothing is left and an indicator value was invalid.
     """
     from actorgraph.graph.formats.stix_reader import read_stix
 
     batch = read_stix(bundle, source=name, known_ids=lambda ids: set(ids), provenance=False)
-    if batch.rejected:
-        bad = batch.rejected[0]
-        raise InvalidIndicator(bad.value, f"{bad.reason} (object {bad.object_id})")
+    skipped = [
+        {"value": bad.value, "reason": f"{bad.reason} (object {bad.object_id})"}
+        for bad in batch.rejected
+    ]
     camp = next(iter((batch.nodes.get("Campaign") or {}).values()), None)
     act = Activity(name=str((camp or {}).get("name") or name))
     act.indicators = sorted(batch.nodes.get("Indicator", {}))
@@ -121,10 +172,10 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
         if sl in modelled and dl in modelled:
             act.context.extend((s, rel, d) for s, d in pairs)
     # Indicators of the activity pointing at its campaign are the activity itself, not context.
-    if not act.size():
-        raise ValidationError(
-            f"bundle {name!r} holds no indicator, malware, tool, technique or infrastructure"
-        )
+    act.skipped = skipped
+    _check_not_empty(
+        act, f"bundle {name!r} holds no indicator, malware, tool, technique or infrastructure"
+    )
     return act
 
 
@@ -177,9 +228,11 @@ class EntityLookup:
         return self.by_key.get((group, value.strip().lower()))
 
 
-def link(activity: Activity, lookup: EntityLookup) -> LinkedActivity:
+def link(activity: Activity, lookup: EntityLookup, *, enrich: bool = True) -> LinkedActivity:
     """Match an activity's values to known entities; follow the input's own context edges
-    (new domain -> known IP) one step from unmatched values to known ones."""
+    (new domain -> known IP) one step from unmatched values to known ones; and, with
+    ``enrich``, join each unmatched indicator to the known entities its enrichment facts name
+    (a new IP to the known /24 it sits in)."""
     matched: dict[str, str] = {}
     unmatched: list[str] = []
     groups = {
@@ -209,8 +262,16 @@ def link(activity: Activity, lookup: EntityLookup) -> LinkedActivity:
             if new not in lookup.ids and other in lookup.ids and other not in matched:
                 via.setdefault(other, new)
     # A malware object's name and its STIX id both appear; report a value once.
-    unmatched = [u for u in unmatched if u not in matched.values()]
-    return LinkedActivity(activity, matched, via, sorted(set(unmatched)))
+    unmatched = sorted(set(u for u in unmatched if u not in matched.values()))
+    enriched: dict[str, str] = {}
+    if enrich:
+        indicators = set(activity.indicators)
+        for value in (u for u in unmatched if u in indicators):
+            for fact in facts(value):
+                nid = fact.node_id
+                if nid in lookup.ids and nid not in matched and nid not in via:
+                    enriched.setdefault(nid, value)
+    return LinkedActivity(activity, matched, via, unmatched, via_enrichment=enriched)
 
 
 def _group(node_type: str) -> str:

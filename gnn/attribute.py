@@ -174,13 +174,25 @@ class Attributor:
         props = self.trained.snapshot.props
         seen = {e: v for e, v in linked.matched.items() if _level(props[e]) <= max_tlp}
         context = {e: v for e, v in linked.via_context.items() if _level(props[e]) <= max_tlp}
+        # Known networks, AS organisations and registrable domains that a new indicator's
+        # enrichment facts name: seen entities of the query, like those reached via context.
+        enriched = {
+            e: v
+            for e, v in linked.via_enrichment.items()
+            if _level(props[e]) <= max_tlp and e not in seen and e not in context
+        }
         # A value that names something the requester may not see does not exist for them: it
         # counts as unmatched, exactly like a value the graph does not hold.
         unmatched = set(linked.unmatched) | {v for e, v in linked.matched.items() if e not in seen}
         pos = self.trained.space.pos
-        entities = sorted({pos[e] for e in [*seen, *context]})
+        entities = sorted({pos[e] for e in [*seen, *context, *enriched]})
         hidden = self.actor_tlp > max_tlp
-        probs = self.scorer.probabilities([entities], hidden_actors=hidden)[0]
+        probs = self.scorer.probabilities(
+            [entities],
+            hidden_actors=hidden,
+            # What the requester's graph does not hold still counts by its name.
+            new_values=[sorted(unmatched & set(activity.indicators))],
+        )[0]
         actor_p, unknown = probs[:-1], float(probs[-1])
         order = np.argsort(-actor_p, kind="stable")
         shown = [a for a in order if not hidden[a]][:top_k]  # hidden actors are never listed
@@ -201,7 +213,7 @@ class Attributor:
         )
         countries = {self.country_names[i]: float(sums[i]) for i in np.flatnonzero(sums > 0)}
         ev: list[dict[str, Any]] = []
-        if evidence and self.store is not None and candidates and seen | context:
+        if evidence and self.store is not None and candidates and seen | context | enriched:
             top = [c.actor_id for c in candidates[:3]]
             shortlist, infra = self._shortlist(top, entities)
             ev = evidence_paths(
@@ -212,6 +224,7 @@ class Attributor:
                 max_tlp=max_tlp,
                 shortlist=shortlist,
                 infra_ids=infra,
+                enriched=enriched,
             )
         return AttributionResult(
             input=input_name or activity.name,
@@ -220,6 +233,7 @@ class Attributor:
                 matched=len(seen),
                 via_context=len(context),
                 unmatched=len(unmatched),
+                via_enrichment=len(enriched),
             ),
             candidates=candidates,
             countries=tuple(

@@ -20,6 +20,15 @@ class TrainConfig:
     views: int = 3
     query_frac: tuple[float, float] = (0.3, 0.6)
     view_frac: tuple[float, float] = (0.4, 1.0)
+    # Share of an actor-item view made of items its profile still holds (drawn uniformly in
+    # this range); the rest are the cut, novel items. At 0 a view shares nothing directly with
+    # its actor, like new activity made only of new indicators, so the scorer also learns to
+    # rank on propagated evidence alone. (0.0, 0.9) against (0.2, 0.9): better on every
+    # development split (benchmarks/RESULTS.md, stop 14).
+    known_share: tuple[float, float] = (0.0, 0.9)
+    # Weight of the hard-negative term (``gnn.train.rejection_loss``): actors an analyst
+    # rejected for a campaign that is now attributed to another; 0 ignores rejections.
+    rejection_weight: float = 1.0
     campaign_query_prob: float = 0.5
     unknown_frac: float = 0.2
     val_frac: float = 0.15
@@ -31,10 +40,13 @@ class TrainConfig:
     lr: float = 0.02
     use_gnn: bool = False
     freeze_embeddings: bool = False
-    # The default encoder (``pretrain_gnn``, used when ``use_gnn`` is off): GraphSAGE learns by
-    # link prediction on the "uses" edges (no labels to overfit), the scorer trains without it,
-    # and one weight for its similarity is fitted on the validation views.
-    pretrain_gnn: bool = True
+    # An encoder pre-trained by link prediction (used when ``use_gnn`` is off): GraphSAGE learns
+    # on the "uses" edges (no labels to overfit), the scorer trains without it, and one weight
+    # for its similarity is fitted on the validation views. Off by default: that weight came out
+    # at 0.000 on ATT&CK, the demo world and the Unit 42 development split while the stage took
+    # half of each training (benchmarks/RESULTS.md); the graph enters through the propagated
+    # features instead.
+    pretrain_gnn: bool = False
     pretrain_epochs: int = 100
     # None: full batch. An integer: mini-batches of that many hidden edges over sampled
     # neighbourhoods (``gnn.sampling``; fan-out per layer in ``pretrain_fanouts``, default 10),
@@ -67,6 +79,10 @@ class TrainConfig:
     # One propagated feature per relation family (``gnn.features.RELATION_FAMILIES``), so the
     # scorer learns each family's weight in the attribution loss.
     relations: bool = True
+    # The profiles spread by personalised PageRank over the entity graph (``gnn.features.
+    # Diffusion``), one more propagated feature. Off: no gain on the development splits, and a
+    # loss beside the naming-habit feature (benchmarks/RESULTS.md).
+    diffusion: bool = False
 
 
 GRAPH_MODES: tuple[str, ...] = ("full", "none", "only")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from actorgraph.graph.decisions import ANALYST_SOURCE
 from actorgraph.graph.errors import ModelError
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import TLP, visible, visible_all
@@ -48,10 +49,11 @@ ENTITY_TYPES: tuple[str, ...] = (
 SKIPPED_RELS: tuple[str, ...] = ("PREDICTED_ACTOR", "REPORTED_IN", "SIGHTED_IN")
 
 # Every node and every relationship read passes the clearance test: a relationship is exported
-# only when it and both its ends are visible.
+# only when it and both its ends are visible. A node its producer revoked (STIX `revoked`, set by
+# a later input) is left out with its edges: a withdrawn indicator is no evidence.
 EXPORT_NODES = f"""
 MATCH (n)
-WHERE n.id IS NOT NULL AND {visible("n")}
+WHERE n.id IS NOT NULL AND {visible("n")} AND coalesce(n.revoked, false) = false
 RETURN labels(n) AS labels, n.id AS id, n.name AS name, n.aliases AS aliases,
        n.external_id AS external_id, n.kind AS kind, n.value AS value, n.country AS country,
        n.tlp_level AS tlp_level
@@ -62,6 +64,22 @@ MATCH (a)-[r]->(b)
 WHERE NOT type(r) IN $skipped AND a.id IS NOT NULL AND b.id IS NOT NULL
       AND {visible_all("a", "r", "b")}
 RETURN labels(a) AS src_labels, a.id AS src, type(r) AS rel, labels(b) AS dst_labels, b.id AS dst
+"""
+
+# Analyst decisions naming an actor (``graph.decisions``); the newest per (campaign, actor)
+# wins. Rejections are hard negatives in training, never features or labels.
+EXPORT_DECISIONS = f"""
+MATCH (d:Decision)-[r:DECIDES]->(c:Campaign)
+WHERE d.actor_id IS NOT NULL AND {visible_all("d", "r", "c")}
+RETURN d.campaign_id AS campaign, d.actor_id AS actor, d.decision AS decision,
+       d.created AS created, d.id AS id
+"""
+
+# Campaigns an analyst attributed (``graph.decisions``): evaluated apart (``gnn.evaluate``).
+EXPORT_ANALYST_LABELLED = f"""
+MATCH (c:Campaign)-[r:ATTRIBUTED_TO]->(a:ThreatActor)
+WHERE r.source = $analyst AND {visible_all("c", "r", "a")}
+RETURN DISTINCT c.id AS campaign
 """
 
 
@@ -77,12 +95,17 @@ class GraphSnapshot:
         max_tlp: the clearance it was exported at: it holds nothing marked above it, and a model
             trained on it may answer only keys cleared for at least this level. A snapshot
             built from rows without a level counts as ``red`` (it may hold anything).
+        rejections: (campaign id, actor id) pairs an analyst rejected and no later decision
+            reversed (training's hard negatives; not kept in model artefacts).
+        analyst_labelled: campaigns whose attribution an analyst decided (evaluated apart).
     """
 
     nodes: dict[str, list[str]] = field(default_factory=dict)
     props: dict[str, dict[str, Any]] = field(default_factory=dict)
     edges: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict)
     max_tlp: TLP = TLP.RED
+    rejections: list[tuple[str, str]] = field(default_factory=list)
+    analyst_labelled: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._index: dict[str, dict[str, int]] = {}
@@ -123,6 +146,9 @@ class GraphSnapshot:
                 f"{self.nodes[src][s]}>{self.nodes[dst][d]}" for s, d in self.edges[key].T
             )
             h.update("\n".join(names).encode())
+        if self.rejections:  # absent before decisions existed: old fingerprints unchanged
+            h.update(b"rejections")
+            h.update("\n".join(f"{c}>{a}" for c, a in sorted(self.rejections)).encode())
         return h.hexdigest()
 
     def without_campaign(self, campaign_id: str) -> GraphSnapshot:
@@ -130,7 +156,10 @@ class GraphSnapshot:
         rows = self.to_rows()
         nodes = [n for n in rows[0] if n["id"] != campaign_id]
         edges = [e for e in rows[1] if campaign_id not in (e["src"], e["dst"])]
-        return GraphSnapshot.from_rows(nodes, edges, max_tlp=self.max_tlp)
+        snap = GraphSnapshot.from_rows(nodes, edges, max_tlp=self.max_tlp)
+        snap.rejections = [(c, a) for c, a in self.rejections if c != campaign_id]
+        snap.analyst_labelled = [c for c in self.analyst_labelled if c != campaign_id]
+        return snap
 
     def to_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Back to plain node and edge rows (the inverse of ``from_rows``)."""
@@ -240,6 +269,11 @@ def export_graph(store: GraphStore, *, max_tlp: int) -> GraphSnapshot:
     nodes = store.query(EXPORT_NODES, params, read_only=True)
     edges = store.query(EXPORT_EDGES, {**params, "skipped": list(SKIPPED_RELS)}, read_only=True)
     snap = GraphSnapshot.from_rows(nodes, edges, max_tlp=level)
+    snap.rejections = _rejections(store.query(EXPORT_DECISIONS, params, read_only=True))
+    labelled = store.query(
+        EXPORT_ANALYST_LABELLED, {**params, "analyst": ANALYST_SOURCE}, read_only=True
+    )
+    snap.analyst_labelled = sorted(str(row["campaign"]) for row in labelled)
     if not snap.num_nodes("actor"):
         raise ModelError(
             f"no ThreatActor visible at TLP:{level.label.upper()}: ingest data first "
@@ -278,3 +312,11 @@ def export_levels(store: GraphStore) -> dict[TLP, GraphSnapshot]:
             snap = below
         out[level] = below = snap
     return out
+
+
+def _rejections(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The (campaign, actor) pairs whose newest decision is a rejection."""
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: (str(r.get("created") or ""), str(r.get("id") or ""))):
+        newest[(str(row["campaign"]), str(row["actor"]))] = row
+    return sorted(pair for pair, row in newest.items() if row.get("decision") == "reject")

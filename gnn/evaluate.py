@@ -9,15 +9,18 @@
 
 Metrics: top-1, top-3, MRR (ties count against the model: rank = 1 + #better + #equal others),
 macro-F1 of the top-1 label, ECE of the model's top-1 confidence, mean unknown score on known
-vs removed actors and the AUROC of unknown separating them.
+vs removed actors and the AUROC of unknown separating them; bootstrap intervals and paired
+wins/losses for comparing two methods on the same queries. ``map_folds`` runs independent folds
+in worker processes.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -32,6 +35,8 @@ from actorgraph.gnn.train import train
 from actorgraph.gnn.trained import Trained
 
 METHODS = ("model", "tfidf", "overlap")
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def rank_of(scores: np.ndarray, truth: int) -> int:
@@ -44,6 +49,12 @@ def attack_campaigns(snap: GraphSnapshot) -> list[str]:
     """Attributed campaigns that come from MITRE ATT&CK (external id C0001...)."""
     labels = snap.labels()
     return sorted(c for c in labels if str(snap.props[c].get("external_id") or "").startswith("C0"))
+
+
+def analyst_campaigns(snap: GraphSnapshot) -> list[str]:
+    """Attributed campaigns whose attribution an analyst decided (``graph.decisions``)."""
+    labels = snap.labels()
+    return sorted(c for c in snap.analyst_labelled if c in labels)
 
 
 def summarise(
@@ -96,8 +107,12 @@ def leave_one_campaign_out(
     campaigns: list[str] | None = None,
     log: Callable[[str], None] | None = None,
     jobs: int = 1,
+    split: str = "attack-loco",
 ) -> dict[str, Any]:
     """Run the LOCO split; returns per-method metrics, unknown behaviour, per-fold rows, timing.
+
+    ``campaigns`` defaults to ATT&CK's attributed campaigns; ``split`` names the result (e.g.
+    ``analyst-loco`` over ``analyst_campaigns``).
 
     ``jobs`` > 1 trains the folds in that many worker processes (each fold is independent and
     single-threaded on graphs this small): the same rows, in campaign order, in about 1/jobs of
@@ -106,28 +121,48 @@ def leave_one_campaign_out(
     config = config or TrainConfig()
     hubs = hubs or HubList.load()
     campaigns = attack_campaigns(snap) if campaigns is None else campaigns
-    folds: list[dict[str, Any]] = []
-    if jobs > 1 and len(campaigns) > 1:
+    folds = map_folds(
+        _loco_work, campaigns, (snap, config, hubs), jobs, lambda row: _log_fold(row, log)
+    )
+    return {**summarise_loco(folds), "split": split}
+
+
+def map_folds(
+    work: Callable[[Any, T], R],
+    items: Sequence[T],
+    shared: Any,
+    jobs: int = 1,
+    on_result: Callable[[R], None] | None = None,
+) -> list[R]:
+    """``work(shared, item)`` for every item, results in item order.
+
+    With ``jobs`` > 1 the items run in that many worker processes; ``shared`` (the snapshot,
+    the configuration) is sent once per worker, not once per item, and ``work`` must be a
+    module-level function. ``on_result`` sees each result as it arrives, in order.
+    """
+    out: list[R] = []
+    if jobs > 1 and len(items) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn, not fork: a child forked after torch ran a parallel op hangs in its first op
         # (the OpenMP pool is not fork-safe: a test run blocked in query_normalise that way).
-        # The snapshot is sent once per worker, not once per fold.
         with ProcessPoolExecutor(
-            min(jobs, len(campaigns)),
+            min(jobs, len(items)),
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_set_fold_inputs,
-            initargs=(snap, config, hubs),
+            initializer=_set_shared,
+            initargs=(shared,),
         ) as pool:
-            for row in pool.map(_fold_in_worker, campaigns):
-                folds.append(row)
-                _log_fold(row, log)
+            for result in pool.map(functools.partial(_work_in_worker, work), items):
+                out.append(result)
+                if on_result:
+                    on_result(result)
     else:
-        for c in campaigns:
-            folds.append(loco_fold(snap, c, config, hubs))
-            _log_fold(folds[-1], log)
-    return summarise_loco(folds)
+        for item in items:
+            out.append(work(shared, item))
+            if on_result:
+                on_result(out[-1])
+    return out
 
 
 def loco_fold(
@@ -140,7 +175,7 @@ def loco_fold(
     trained = train(fold, config, hubs)
     train_seconds = time.perf_counter() - t0
     entities = [
-        fold_id for fold_id in _campaign_entities(snap, campaign) if fold_id in trained.space.pos
+        fold_id for fold_id in campaign_entities(snap, campaign) if fold_id in trained.space.pos
     ]
     q = [trained.space.pos[e] for e in entities]
     actors = fold.nodes["actor"]
@@ -200,17 +235,50 @@ def summarise_loco(folds: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-_FOLD_INPUTS: tuple[GraphSnapshot, TrainConfig, HubList] | None = None
+def bootstrap_ci(
+    values: Sequence[float], resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> list[float] | None:
+    """Percentile bootstrap interval of a mean (queries resampled with replacement).
+
+    Deterministic for a seed; ``None`` without values.
+    """
+    x = np.asarray(values, dtype=float)
+    if not len(x):
+        return None
+    rng = np.random.default_rng(seed)
+    means = x[rng.integers(0, len(x), size=(resamples, len(x)))].mean(axis=1)
+    tail = (1.0 - level) / 2.0 * 100.0
+    lo, hi = np.percentile(means, [tail, 100.0 - tail])
+    return [round(float(lo), 4), round(float(hi), 4)]
 
 
-def _set_fold_inputs(snap: GraphSnapshot, config: TrainConfig, hubs: HubList) -> None:
-    global _FOLD_INPUTS
-    _FOLD_INPUTS = (snap, config, hubs)
+def wins_losses(ranks: Sequence[int], reference: Sequence[int]) -> dict[str, int]:
+    """Paired comparison per query: ``wins`` where the rank is better (smaller) than the
+    reference's on the same query, ``losses`` where worse, ``ties`` where equal."""
+    if len(ranks) != len(reference):
+        raise ValueError(f"paired ranks differ in length ({len(ranks)} vs {len(reference)})")
+    r, ref = np.asarray(ranks), np.asarray(reference)
+    return {
+        "wins": int((r < ref).sum()),
+        "losses": int((r > ref).sum()),
+        "ties": int((r == ref).sum()),
+    }
 
 
-def _fold_in_worker(campaign: str) -> dict[str, Any]:
-    assert _FOLD_INPUTS is not None
-    snap, config, hubs = _FOLD_INPUTS
+_SHARED: Any = None
+
+
+def _set_shared(shared: Any) -> None:
+    global _SHARED
+    _SHARED = shared
+
+
+def _work_in_worker(work: Callable[[Any, T], R], item: T) -> R:
+    return work(_SHARED, item)
+
+
+def _loco_work(shared: tuple[GraphSnapshot, TrainConfig, HubList], campaign: str) -> dict[str, Any]:
+    snap, config, hubs = shared
     return loco_fold(snap, campaign, config, hubs)
 
 
@@ -243,8 +311,9 @@ def evaluate_heldout(trained: Trained, clusters: list[tuple[Activity, str]]) -> 
     unk_unknown: list[float] = []
     for activity, truth in clusters:
         linked = link(activity, lookup)
-        q = sorted({space.pos[e] for e in [*linked.matched, *linked.via_context]})
-        probs = scorer.probabilities([q])[0]
+        # What ``Attributor.attribute`` gives the scorer (at clearance red, nothing hidden).
+        q = sorted({space.pos[e] for e in linked.known()})
+        probs = scorer.probabilities([q], new_values=[linked.new_indicators()])[0]
         if truth not in aidx:
             unk_unknown.append(float(probs[-1]))
             continue
@@ -276,7 +345,8 @@ def evaluate_heldout(trained: Trained, clusters: list[tuple[Activity, str]]) -> 
     }
 
 
-def _campaign_entities(snap: GraphSnapshot, campaign: str) -> list[str]:
+def campaign_entities(snap: GraphSnapshot, campaign: str) -> list[str]:
+    """The entity ids a campaign uses, targets or is indicated by (its profile as a query)."""
     from actorgraph.gnn.features import EntitySpace
 
     space = EntitySpace.build(snap, HubList())

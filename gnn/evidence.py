@@ -8,6 +8,8 @@ Path kinds (each a query below, all candidates and entities in one round-trip pe
 - indicator: (indicator)-[:INDICATES]->(actor)  or  ->(campaign)-[:ATTRIBUTED_TO]->(actor)
 - infrastructure: (indicator)-[:RESOLVES_TO|HOSTED_ON*1..2]->(shared)<-[...]-(indicator of the
   actor's campaign): shared IPs, ASNs, hosting; known hubs are excluded.
+- enrichment: a new indicator's network, AS organisation or registrable domain (graph/enrich)
+  <-[:BELONGS_TO]-(the actor's past indicators): how many of them lived there.
 
 Every node and every relationship on a path must be at or below the requester's TLP clearance
 (``$max_tlp``), and so must everything a count on the way reads (the fan-out of shared
@@ -90,6 +92,31 @@ LIMIT 500
 
 INFRA_MAX_FANOUT = 50
 
+# The actor's past indicators in a network, AS organisation or registrable domain that a new
+# indicator's enrichment names (through the actor's campaigns, or indicating it directly); the
+# caller counts distinct indicators per (actor, node).
+ENRICHMENT = f"""
+UNWIND $pairs AS p
+MATCH (a:ThreatActor {{id: p.a}})
+MATCH (e:Infrastructure {{id: p.x}})
+MATCH (i:Indicator)-[b:BELONGS_TO]->(e)
+MATCH (i)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
+WHERE {visible_all("a", "e", "b", "i")} AND {visible_all("r", "c", "t")}
+RETURN a.id AS actor, a.name AS actor_name, e.id AS entity, e.name AS name, e.kind AS node_kind,
+       i.id AS past
+LIMIT 5000
+UNION ALL
+UNWIND $pairs AS p
+MATCH (a:ThreatActor {{id: p.a}})
+MATCH (e:Infrastructure {{id: p.x}})
+MATCH (i:Indicator)-[b:BELONGS_TO]->(e)
+MATCH (i)-[r:INDICATES]->(a)
+WHERE {visible_all("a", "e", "b", "i", "r")}
+RETURN a.id AS actor, a.name AS actor_name, e.id AS entity, e.name AS name, e.kind AS node_kind,
+       i.id AS past
+LIMIT 5000
+"""
+
 # Shortlisted (actor, entity) pairs, one query per entity label: both ends are index look-ups,
 # so the engine only walks the actor's campaigns, not everything it uses (measured on the
 # demo graph: 20-40 ms for the open CAMPAIGN query above, a few ms for this).
@@ -150,7 +177,13 @@ KIND = {
     "Country": "shared_target",
 }
 # A path through a campaign or shared hosting says less than the actor's own use of the entity.
-PATH_FACTOR = {"direct": 1.0, "campaign": 0.9, "indicator": 1.0, "infrastructure": 0.6}
+PATH_FACTOR = {
+    "direct": 1.0,
+    "campaign": 0.9,
+    "indicator": 1.0,
+    "infrastructure": 0.6,
+    "enrichment": 0.6,
+}
 
 
 def evidence_paths(
@@ -163,6 +196,7 @@ def evidence_paths(
     per_actor: int = 8,
     shortlist: dict[str, list[tuple[str, str]]] | None = None,
     infra_ids: list[str] | None = None,
+    enriched: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Evidence for each candidate actor, strongest first.
 
@@ -176,6 +210,10 @@ def evidence_paths(
         shortlist: optional actor id -> [(entity id, label)] already known (from the model's
             profiles) to be shared: only those pairs are looked up (fast path).
         infra_ids: with ``shortlist``, the indicators to try for shared hosting paths.
+        enriched: known network / AS organisation / registrable domain id -> the new indicator
+            whose enrichment named it (``LinkedActivity.via_enrichment``): each gets a path
+            that says how many of the actor's past indicators it holds, counting only what
+            the requester may see.
 
     Returns:
         Items ``{"actor_id", "kind", "entity": {"id", "label", "name"}, "input", "path",
@@ -212,6 +250,9 @@ def evidence_paths(
         infra = []
     if infra:
         rows += _infrastructure(store, params, infra, rarity)
+    if enriched:
+        rows += _enrichment(store, actor_ids, enriched, max_tlp)
+    inputs = {**(enriched or {}), **matched}
     best: dict[tuple[str, str], dict[str, Any]] = {}
     for kind, r in rows:
         rar = rarity(r["entity"])
@@ -221,11 +262,9 @@ def evidence_paths(
             continue
         best[key] = {
             "actor_id": r["actor"],
-            "kind": "shared_infrastructure"
-            if kind == "infrastructure"
-            else KIND.get(r["label"], "shared_entity"),
+            "kind": _KIND_OF_PATH.get(kind) or KIND.get(r["label"], "shared_entity"),
             "entity": {"id": r["entity"], "label": r["label"], "name": r["name"]},
-            "input": matched.get(r["entity"]),
+            "input": inputs.get(r["entity"]),
             "path": _path(kind, r),
             "weight": weight,
             "actors_sharing": rar["actors_sharing"],
@@ -257,9 +296,61 @@ def _infrastructure(
     return [("infrastructure", r) for r in found]
 
 
+_KIND_OF_PATH = {"infrastructure": "shared_infrastructure", "enrichment": "enrichment"}
+
+
+def _enrichment(
+    store: GraphStore, actor_ids: list[str], enriched: dict[str, str], max_tlp: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """One row per (actor, enrichment node) holding some of the actor's past indicators, with
+    how many (``count``) and the new value that reached the node (``new``)."""
+    pairs = [{"a": a, "x": x} for a in actor_ids for x in sorted(enriched)]
+    found = store.query(ENRICHMENT, {"pairs": pairs, "max_tlp": max_tlp}, read_only=True)
+    past: dict[tuple[str, str], set[str]] = {}
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in found:
+        key = (r["actor"], r["entity"])
+        past.setdefault(key, set()).add(r["past"])
+        first.setdefault(key, r)
+    return [
+        (
+            "enrichment",
+            {
+                **first[key],
+                "label": "Infrastructure",
+                "count": len(ids),
+                "new": enriched[key[1]],
+            },
+        )
+        for key, ids in sorted(past.items())
+    ]
+
+
+_NEW_VALUE = {"ipv4": "IP", "ipv6": "IP", "domain": "domain", "url": "URL", "email": "e-mail"}
+_NODE_WORDS = {
+    "network": "network",
+    "as_org": "AS organisation",
+    "registrable_domain": "registrable domain",
+}
+
+
 def _path(kind: str, r: dict[str, Any]) -> list[str]:
     ent = f"{r['label']}:{r['name']}"
     actor = f"ThreatActor:{r.get('actor_name') or r['actor']}"
+    if kind == "enrichment":
+        # "new IP 203.0.113.7 -BELONGS_TO-> network 203.0.113.0/24 <-BELONGS_TO- 3 of the
+        # actor's past indicators -INDICATES-> ThreatActor:..."
+        new_kind, _, new_value = str(r["new"]).partition(":")
+        n = r["count"]
+        return [
+            f"new {_NEW_VALUE.get(new_kind, new_kind)} {new_value}",
+            "-BELONGS_TO->",
+            f"{_NODE_WORDS.get(r.get('node_kind') or '', 'Infrastructure')} {r['name']}",
+            "<-BELONGS_TO-",
+            f"{n} of the actor's past indicator{'s' if n != 1 else ''}",
+            "-INDICATES->",
+            actor,
+        ]
     if kind == "direct":
         return [ent, f"<-{r['rel']}-", actor]
     if kind == "campaign":

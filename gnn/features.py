@@ -73,13 +73,19 @@ LEGACY_FEATURES: tuple[str, ...] = tuple(
     + ["campaign_cos", "ctx_campaign_cos"]
 )
 FEATURE_NAMES: tuple[str, ...] = (
-    LEGACY_FEATURES + tuple(f"rel_{f}_cos" for f in RELATION_FAMILIES) + ("lexical_cos",)
+    LEGACY_FEATURES
+    + tuple(f"rel_{f}_cos" for f in RELATION_FAMILIES)
+    + ("diffusion_cos", "lexical_cos")
 )
+# Personalised-PageRank propagation of the profiles (``Diffusion``): restart probability and
+# steps, as in APPNP (Gasteiger et al., 2019), whose default teleport 0.1 this follows.
+DIFFUSION_RESTART = 0.1
+DIFFUSION_STEPS = 10
 # What message passing computes: every feature of the propagated (context-expanded) query and
 # profiles. The direct-overlap features see only the entities themselves. ``max_rare``,
 # ``n_shared`` and ``log_profile`` follow the space: propagated in a space with context edges.
 PROPAGATED_FEATURES: frozenset[str] = frozenset(
-    n for n in FEATURE_NAMES if n.startswith(("context_", "ctx_", "rel_"))
+    n for n in FEATURE_NAMES if n.startswith(("context_", "ctx_", "rel_", "diffusion_"))
 )
 DIRECT_FEATURES: frozenset[str] = frozenset(
     n
@@ -88,11 +94,14 @@ DIRECT_FEATURES: frozenset[str] = frozenset(
 )
 
 
-def feature_names(graph: str, *, lexical: bool, relations: bool) -> tuple[str, ...]:
+def feature_names(
+    graph: str, *, lexical: bool, relations: bool, diffusion: bool
+) -> tuple[str, ...]:
     """The scorer's inputs under a graph mode (``gnn.config.GRAPH_MODES``): "full" all of them,
     "none" no propagated feature (the space then has no context edges either), "only" no
     direct-overlap feature. ``lexical_cos`` (``gnn.lexical``, a property of the values, not
-    of the graph) only with ``lexical``; the per-family ``rel_*`` features with ``relations``."""
+    of the graph) only with ``lexical``; the per-family ``rel_*`` features with ``relations``;
+    ``diffusion_cos`` (``Diffusion``) with ``diffusion``."""
     if graph == "full":
         drop: frozenset[str] = frozenset()
     elif graph == "none":
@@ -105,6 +114,8 @@ def feature_names(graph: str, *, lexical: bool, relations: bool) -> tuple[str, .
         drop = drop | {"lexical_cos"}
     if not relations:
         drop = drop | {n for n in FEATURE_NAMES if n.startswith("rel_")}
+    if not diffusion:
+        drop = drop | {"diffusion_cos"}
     return tuple(n for n in FEATURE_NAMES if n not in drop)
 
 
@@ -281,7 +292,7 @@ class PairFeatures:
         idf: np.ndarray,
         camp_items: sp.csr_matrix | None = None,
         attributed: sp.csr_matrix | None = None,
-        names: tuple[str, ...] = FEATURE_NAMES,
+        names: tuple[str, ...] = LEGACY_FEATURES,
         lexical: LexicalMatch | None = None,
     ) -> None:
         if "lexical_cos" in names and lexical is None:
@@ -295,6 +306,9 @@ class PairFeatures:
             for family, edges in space.families.items()
             if f"rel_{family}_cos" in names
         ]
+        self.diffusion = (
+            Diffusion(space, prof.multiply(idf).tocsr()) if "diffusion_cos" in names else None
+        )
         self.columns = np.array([FEATURE_NAMES.index(n) for n in names], dtype=np.int64)
         self.direct = prof.tocsr()
         self.context = space.expand(prof)
@@ -332,7 +346,8 @@ class PairFeatures:
             for edges, cos in self.families
         ]
         lexical = None if self.lexical is None else self.lexical(q_direct, new_names)
-        return self._assemble(sides, rare, self.campaigns(*weighted), families, lexical)
+        diffusion = None if self.diffusion is None else self.diffusion(weighted[0])
+        return self._assemble(sides, rare, self.campaigns(*weighted), families, diffusion, lexical)
 
     def one(
         self, idx: np.ndarray, val: np.ndarray, new_names: sp.csr_matrix | None = None
@@ -356,7 +371,10 @@ class PairFeatures:
             )
             lexical = self.lexical(q, new_names)
         rare = (max_rare[None], n_shared[None])
-        return self._assemble(sides, rare, self.campaigns.row(*weighted), families, lexical)[0]
+        diffusion = None if self.diffusion is None else self.diffusion.row(*weighted[0])
+        return self._assemble(
+            sides, rare, self.campaigns.row(*weighted), families, diffusion, lexical
+        )[0]
 
     def _assemble(
         self,
@@ -364,6 +382,7 @@ class PairFeatures:
         rare: tuple[np.ndarray, np.ndarray],
         campaigns: list[np.ndarray],
         families: list[np.ndarray],
+        diffusion: np.ndarray | None,
         lexical: np.ndarray | None,
     ) -> np.ndarray:
         feats = [f for channels, _ in sides for f in channels]
@@ -377,6 +396,7 @@ class PairFeatures:
         for family in RELATION_FAMILIES:
             wanted = FEATURE_NAMES.index(f"rel_{family}_cos") in self.columns
             feats.append(next(by_family) if wanted else np.zeros_like(max_rare))
+        feats.append(np.zeros_like(max_rare) if diffusion is None else diffusion)
         feats.append(np.zeros_like(max_rare) if lexical is None else lexical)
         return np.stack([feats[c] for c in self.columns], axis=-1).astype(np.float32)
 
@@ -400,6 +420,42 @@ class PairFeatures:
             block.max(axis=1) / self.idf_max,
             np.log1p((block > 0).astype(np.float32) @ (self.idf[idx] / self.idf_max) ** 2),
         )
+
+
+class Diffusion:
+    """Each actor's profile spread over the entity graph by personalised PageRank (APPNP's
+    propagation), and the query's cosine with it.
+
+    Where the context expansion follows typed edges two hops out, this walks every context edge
+    in both directions for ``DIFFUSION_STEPS`` steps, normalised by degree, so a query reaches
+    an actor through several weak paths at once (a new domain on the actor's registrar and
+    name server and next to its hosting) while a hub's many neighbours each get little. The
+    profile side is computed once per profile set; a query costs one sparse-dense product.
+    """
+
+    def __init__(self, space: EntitySpace, weighted_profiles: sp.csr_matrix) -> None:
+        edges = sum(space.families.values(), sp.csr_matrix((len(space), len(space))))
+        adj = (edges + edges.T).tocsr()
+        adj.data[:] = 1.0
+        degree = np.asarray(adj.sum(axis=1)).ravel()
+        inv = 1.0 / np.sqrt(np.where(degree == 0, 1.0, degree))
+        walk = sp.diags(inv) @ adj @ sp.diags(inv)  # symmetric: D^-1/2 A D^-1/2
+        start = weighted_profiles.T.toarray()  # (E, A)
+        h = start.copy()
+        for _ in range(DIFFUSION_STEPS):
+            h = (1.0 - DIFFUSION_RESTART) * (walk @ h) + DIFFUSION_RESTART * start
+        self.h = h.astype(np.float32)  # (E, A)
+        self.norm = _safe(np.sqrt((self.h.astype(np.float64) ** 2).sum(axis=0)))[None, :]
+
+    def __call__(self, q: sp.csr_matrix) -> np.ndarray:
+        """(B, A) cosines of rarity-weighted query rows with the diffused profiles."""
+        qn = _safe(np.sqrt(np.asarray(q.multiply(q).sum(axis=1)).ravel()))[:, None]
+        return np.asarray(q @ self.h) / (qn * self.norm)
+
+    def row(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """(1, A) ``__call__`` of one row given as (indices, weights)."""
+        dots = w.astype(np.float32) @ self.h[idx]
+        return dots[None, :] / (_safe(np.sqrt(np.sum(w * w))) * self.norm)
 
 
 class CampaignMatch:

@@ -81,7 +81,7 @@ class Scorer:
                 (np.ones(len(flat)), (owner, np.arange(len(flat)))), shape=(n, len(flat))
             )
             names = (per_query @ ngram_rows(flat)).tocsr()
-            n_named = np.bincount(owner[[t is not None for t in flat]], minlength=n)
+            n_named = np.bincount(owner[[t is not None for t in flat]], minlength=n).astype(float)
         if n == 1:
             # One request: no sparse matrix at all (scipy's per-object cost outweighed the
             # arithmetic); the features are bit-identical to the batch path.

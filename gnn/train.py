@@ -16,11 +16,14 @@ by default each kind carries half of an episode's loss (``campaign_loss_share``)
 A fixed validation split (15 % of each actor's items, some campaigns) is never a training query;
 temperature and the unknown shift are fitted on it and its ECE is reported.
 
-The GraphSAGE encoder enters in one of two ways. By default (``pretrain_gnn``) it is
+The graph enters through the propagated features (``gnn.features``: the context expansion and
+one channel per relation family, weighed by the scorer in the attribution loss). A GraphSAGE
+encoder can be added in one of two ways, both off by default. With ``pretrain_gnn`` it is
 pre-trained by link prediction on the validation episode's graph (``gnn.pretrain``: no labels,
 so it cannot overfit the few labelled clusters) and adds one similarity whose weight is fitted
-on the validation views, on top of the scorer trained without it. With ``use_gnn`` it is
-trained jointly with the scorer on the sampled views (measured to overfit; kept for ablations).
+on the validation views, on top of the scorer trained without it (that weight comes out at
+0.000). With ``use_gnn`` it is trained jointly with the scorer on the sampled views (measured
+to overfit; kept for ablations).
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ class Batch:
     edges: dict[tuple[str, str, str], Tensor] = field(default_factory=dict)
     profile: sp.csr_matrix | None = None  # the actor profiles this episode scores against
     weight: Tensor | None = None  # (B,) per-view loss weight (mean 1), None = uniform
+    negatives: Tensor | None = None  # (2, K) view index, an actor an analyst rejected for it
 
 
 class Trainer:
@@ -91,7 +95,12 @@ class Trainer:
         if config.graph not in GRAPH_MODES:
             raise ModelError(f"unknown graph mode {config.graph!r} (expected one of {GRAPH_MODES})")
         self.snap, self.config = snap, config
-        self.names = feature_names(config.graph, lexical=config.lexical, relations=config.relations)
+        self.names = feature_names(
+            config.graph,
+            lexical=config.lexical,
+            relations=config.relations,
+            diffusion=config.diffusion,
+        )
         self.space = EntitySpace.build(
             snap, hubs or HubList.load(), propagate=config.graph != "none"
         )
@@ -108,6 +117,11 @@ class Trainer:
         self.rng = np.random.default_rng(config.seed)
         self.n_actors = snap.num_nodes("actor")
         self.labelled = sorted(set(self.attributed.nonzero()[0].tolist()))
+        camp_idx, actor_idx = snap.index("campaign"), snap.index("actor")
+        self.rejected: dict[int, list[int]] = {}
+        for campaign, actor in snap.rejections:
+            if campaign in camp_idx and actor in actor_idx:
+                self.rejected.setdefault(camp_idx[campaign], []).append(actor_idx[actor])
         self._split_validation()
         self.gnn_edges = [k for k in snap.edges if k[1] not in GNN_RELS_SKIPPED]
         self.perm = self._entity_perm()
@@ -142,7 +156,7 @@ class Trainer:
         rng, cfg = self.rng, self.config
         removed_items: dict[int, np.ndarray] = {}
         actor_queries: list[tuple[np.ndarray, int]] = []
-        camp_queries: list[tuple[np.ndarray, int]] = []
+        camp_queries: list[tuple[np.ndarray, int, int]] = []
         for a in range(self.n_actors):
             items = self.actor_items[a].indices
             val = self.val_items.get(a, np.zeros(0, dtype=np.int64))
@@ -172,7 +186,7 @@ class Trainer:
             actor = int(self.attributed[c].indices[0])
             attributed[c, :] = 0
             if len(items):
-                camp_queries.append((items, actor))
+                camp_queries.append((items, actor, c))
         attributed = attributed.tocsr()
         attributed.eliminate_zeros()
         kept = self.actor_items.tolil(copy=True)
@@ -191,20 +205,28 @@ class Trainer:
             lexical=None if self.names_rows is None else LexicalMatch(self.names_rows, prof),
         )
 
-        views, targets, masked, of_campaign = [], [], [], []
+        views: list[np.ndarray] = []
+        targets: list[int] = []
+        masked: list[int] = []
+        of_campaign: list[bool] = []
+        negatives: list[tuple[int, int]] = []
         n_views = 1 if validation else cfg.views
-        for items, actor, known, is_campaign in [
-            (q, a, prof[a].indices, False) for q, a in actor_queries
-        ] + [(q, a, np.zeros(0, dtype=np.int64), True) for q, a in camp_queries]:
+        for items, actor, known, campaign in [
+            (q, a, prof[a].indices, -1) for q, a in actor_queries
+        ] + [(q, a, np.zeros(0, dtype=np.int64), c) for q, a, c in camp_queries]:
             for _ in range(n_views):
                 v = self._view(items, known, full=validation and not len(known))
                 unknown = rng.random() < cfg.unknown_frac
+                if not unknown:
+                    negatives.extend((len(views), r) for r in self.rejected.get(campaign, ()))
                 views.append(v)
                 targets.append(self.n_actors if unknown else actor)
                 masked.append(actor if unknown else -1)
-                of_campaign.append(is_campaign)
+                of_campaign.append(campaign >= 0)
         batch = self._batch(views, targets, masked, pf)
         batch.weight = _loss_weights(np.array(of_campaign, dtype=bool), cfg.campaign_loss_share)
+        if negatives:
+            batch.negatives = torch.tensor(negatives, dtype=torch.long).T
         batch.edges = self._edges(removed_items, attributed)
         batch.profile = prof
         return batch
@@ -219,7 +241,7 @@ class Trainer:
         n_novel = max(1, round(rng.uniform(*cfg.view_frac) * len(novel)))
         v = rng.choice(novel, size=min(n_novel, len(novel)), replace=False)
         if len(known):
-            share = rng.uniform(0.2, 0.9)  # fraction of the view that is already known
+            share = rng.uniform(*cfg.known_share)  # fraction of the view already known
             n_known = min(len(known), round(n_novel * share / (1.0 - share)))
             if n_known:
                 v = np.concatenate([v, rng.choice(known, size=n_known, replace=False)])
@@ -349,6 +371,16 @@ class Trainer:
         return model(batch.feats, sim, batch.qstats, batch.mask)
 
 
+def rejection_loss(logits: Tensor, batch: Batch) -> Tensor:
+    """Hard negatives from analysts: on a view of a campaign whose attribution an analyst
+    decided, each actor they rejected for it should score below the true actor (a softplus of
+    the logit margin, 0.69 at a tie)."""
+    assert batch.negatives is not None
+    view, actor = batch.negatives
+    margin = logits[view, actor] - logits[view, batch.target[view]]
+    return nn.functional.softplus(margin).mean()
+
+
 def _loss_weights(of_campaign: np.ndarray, share: float | None) -> Tensor | None:
     """Per-view weights (mean 1) giving campaign views ``share`` of the loss, or None."""
     n_camp = int(of_campaign.sum())
@@ -430,10 +462,11 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
             continue
         model.train()
         opt.zero_grad()
-        per_view = nn.functional.cross_entropy(
-            trainer.logits(model, batch), batch.target, reduction="none"
-        )
+        logits = trainer.logits(model, batch)
+        per_view = nn.functional.cross_entropy(logits, batch.target, reduction="none")
         loss = per_view.mean() if batch.weight is None else (per_view * batch.weight).mean()
+        if batch.negatives is not None and config.rejection_weight:
+            loss = loss + config.rejection_weight * rejection_loss(logits, batch)
         if config.weight_decay:
             loss = loss + config.weight_decay * sum((p**2).sum() for p in params)
         loss.backward()

@@ -14,7 +14,7 @@ field constraints below are also what the API promises and checks.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from typing import Annotated, Any
 
@@ -30,6 +30,8 @@ __all__ = [
     "Evidence",
     "EvidenceEntity",
     "ModelInfo",
+    "SkippedValue",
+    "with_skipped",
 ]
 
 # Numbers are strict: "0.5" or true is not a score (a JSON number is, integer or not).
@@ -46,12 +48,15 @@ class ModelInfo:
         matched: input values linked to known entities within the reader's clearance.
         via_context: known entities reached only through the input's own context edges.
         unmatched: input values that matched nothing.
+        via_enrichment: known entities (networks, AS organisations, registrable domains)
+            reached from new indicators through their offline enrichment facts.
     """
 
     version: str
     matched: Count | None = None
     via_context: Count | None = None
     unmatched: Count | None = None
+    via_enrichment: Count | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,7 +104,9 @@ class Evidence:
     Attributes:
         actor_id: the candidate it speaks for.
         kind: ``shared_malware``, ``shared_tool``, ``shared_technique``, ``shared_indicator``,
-            ``shared_infrastructure``, ``shared_target`` or ``shared_entity``.
+            ``shared_infrastructure``, ``shared_target``, ``shared_entity``, or
+            ``enrichment`` (a new indicator in a network, AS organisation or registrable domain
+            where the actor's past indicators were).
         entity: the known entity the activity shares with the actor.
         input: the input value that matched the entity.
         path: readable steps from the entity to the actor.
@@ -119,6 +126,14 @@ class Evidence:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SkippedValue:
+    """An input value left out of the attribution (an invalid indicator), and why."""
+
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AttributionResult:
     """Ranked actors for one activity, with a country roll-up, an "unknown actor" score and the
     evidence behind the top candidates.
@@ -133,6 +148,7 @@ class AttributionResult:
         countries: probability per origin country, most probable first.
         unknown: probability that none of the known actors is behind the activity.
         evidence: graph paths for the top candidates, strongest first per candidate.
+        skipped: input values left out (invalid indicators); the rest was attributed.
     """
 
     input: str | None = None
@@ -141,6 +157,7 @@ class AttributionResult:
     countries: tuple[CountryScore, ...] = ()
     unknown: Probability
     evidence: tuple[Evidence, ...] = ()
+    skipped: tuple[SkippedValue, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape: plain dicts and lists, keys in field order."""
@@ -173,6 +190,12 @@ class AttributionResult:
             return _adapter().validate_json(text)
         except PydanticValidationError as exc:
             raise ValidationError(f"not an attribution result: {_first_error(exc)}") from exc
+
+
+def with_skipped(result: AttributionResult, skipped: list[dict[str, str]]) -> AttributionResult:
+    """``result`` with the input values its parser left out (``Activity.skipped``)."""
+    values = tuple(SkippedValue(value=v["value"], reason=v["reason"]) for v in skipped)
+    return replace(result, skipped=result.skipped + values) if values else result
 
 
 @cache

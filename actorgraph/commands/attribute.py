@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     from actorgraph.gnn.activity import load_activity
     from actorgraph.gnn.attribute import Attributor
+    from actorgraph.graph.attribution import with_skipped
     from actorgraph.graph.errors import ValidationError
     from actorgraph.graph.tlp import TLP
 
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     )
     for path, activity in zip(args.paths, activities, strict=True):
         result = attributor.attribute(activity, max_tlp=level, top_k=args.top_k, input_name=path)
+        result = with_skipped(result, activity.skipped)
         if args.persist:
             attributor.persist(activity, result, max_tlp=level)
         if args.json:
@@ -89,4 +91,7 @@ def format_result(res: AttributionResult) -> str:
                 f"    {who[:24]:<24} {e.kind:<22} {e.entity.name!s:<30} w={e.weight:.2f} "
                 f"shared by {e.actors_sharing}{hub}"
             )
+    if res.skipped:
+        lines.append("  skipped (not attributed):")
+        lines.extend(f"    {v.value!r}: {v.reason}" for v in res.skipped)
     return "\n".join(lines)

@@ -29,9 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         metavar="EDGES",
-        help="pre-train the encoder on mini-batches of EDGES hidden edges over sampled "
-        "neighbourhoods, for graphs whose full batch does not fit in memory "
-        "(slower per epoch; default: full batch)",
+        help="add the encoder pre-trained by link prediction (off by default), on mini-batches "
+        "of EDGES hidden edges over sampled neighbourhoods, for graphs whose full batch does "
+        "not fit in memory",
     )
     graph = p.add_mutually_exclusive_group()
     graph.add_argument(
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     config = TrainConfig(
         seed=args.seed,
         use_gnn=args.gnn,
+        pretrain_gnn=args.minibatch is not None,
         pretrain_batch_size=args.minibatch,
         graph=args.graph or "full",
     )
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     log = None if args.json else (lambda line: print(line, file=sys.stderr))
     models = train_per_clearance(ctx.store(), config, log=log)
     version = artefacts.save(list(models.values()), ctx.settings.home / "models")
+    args.audit_target = version  # the audit log's target (actorgraph.commands.audit)
     served = {
         level.label: model.label if model is not None else None
         for level, model in artefacts.serving(models).items()

@@ -10,6 +10,7 @@ from actorgraph.api.deps import AnalystKey, StateDep
 from actorgraph.api.models import Attribution, Persisted, SimpleActivity, StixBundle
 from actorgraph.api.problems import Problem
 from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
+from actorgraph.graph.attribution import with_skipped
 
 router = APIRouter(prefix="/v1/attributions", tags=["attribution"], responses=AUTH_ERRORS)
 
@@ -45,7 +46,9 @@ def attribute(
     if attributor is None:
         raise Problem(503, state.model.reason_for(key.tlp_level), slug="no-model")
     activity = _activity(body)
-    result = attributor.attribute(activity, max_tlp=key.tlp_level, top_k=body.top_k)
+    result = with_skipped(
+        attributor.attribute(activity, max_tlp=key.tlp_level, top_k=body.top_k), activity.skipped
+    )
     persisted = None
     if body.persist:
         campaign = attributor.persist(activity, result, max_tlp=key.tlp_level)

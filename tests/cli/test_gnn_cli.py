@@ -35,7 +35,15 @@ def test_train_then_attribute_json_lines_in_input_order(home: Path, tmp_path: Pa
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert [x["input"] for x in lines] == [str(a), str(b)]
     for x in lines:
-        assert set(x) == {"input", "model", "candidates", "countries", "unknown", "evidence"}
+        assert set(x) == {
+            "input",
+            "model",
+            "candidates",
+            "countries",
+            "unknown",
+            "evidence",
+            "skipped",
+        }
         assert x["model"]["version"] == trained["version"]
         assert len(x["candidates"]) == 2
         assert set(x["candidates"][0]) == {

@@ -54,6 +54,7 @@ def test_minibatch_pretraining_trains_a_usable_model(store, tmp_path: Path):
         epochs=40,
         episodes=4,
         dim=16,
+        pretrain_gnn=True,
         pretrain_epochs=5,
         pretrain_batch_size=8,
         pretrain_fanouts=(3, 3),
@@ -326,7 +327,13 @@ def test_pretrained_encoder_round_trips_and_keeps_the_planted_signal(
 ):
     build_world(store)
     cfg = TrainConfig(
-        seed=3, epochs=40, episodes=4, dim=16, pretrain_epochs=60, gnn_similarity=similarity
+        seed=3,
+        epochs=40,
+        episodes=4,
+        dim=16,
+        pretrain_gnn=True,
+        pretrain_epochs=60,
+        gnn_similarity=similarity,
     )
     trained = train(export_graph(store, max_tlp=TLP.RED), cfg)
     assert trained.entity_emb is not None
@@ -373,9 +380,11 @@ def test_bad_encoder_settings_are_clear_errors(store):
     build_world(store)
     snap = export_graph(store, max_tlp=TLP.RED)
     with pytest.raises(ModelError, match="gnn_similarity 'bogus'"):
-        train(snap, TrainConfig(gnn_similarity="bogus", epochs=2))
+        train(snap, TrainConfig(pretrain_gnn=True, gnn_similarity="bogus", epochs=2))
     with pytest.raises(ModelError, match="hidden must be 0, got 8"):
-        train(snap, TrainConfig(hidden=8, epochs=2))
+        train(snap, TrainConfig(pretrain_gnn=True, hidden=8, epochs=2))
+    with pytest.raises(ModelError, match="unknown graph mode 'partial'"):
+        train(snap, TrainConfig(graph="partial", epochs=2))
 
 
 def test_nearest_overlap_takes_the_closest_profile_entity_whatever_the_profile_size():

@@ -22,7 +22,9 @@ Y = "intrusion-set--0000aaaa-0000-4000-8000-000000000002"
 
 RESULT = AttributionResult(
     input="activity.json",
-    model=ModelInfo(version="20260101T000000Z-abc123", matched=2, via_context=1, unmatched=1),
+    model=ModelInfo(
+        version="20260101T000000Z-abc123", matched=2, via_context=1, unmatched=1, via_enrichment=1
+    ),
     candidates=(
         Candidate(
             rank=1, actor_id=X, name="Actor X", aliases=("X-alias",), country="CN", score=0.81
@@ -64,8 +66,22 @@ def test_json_round_trip_gives_the_same_result() -> None:
 
 def test_the_json_shape_is_the_one_the_cli_and_api_print() -> None:
     data = RESULT.to_dict()
-    assert list(data) == ["input", "model", "candidates", "countries", "unknown", "evidence"]
-    assert list(data["model"]) == ["version", "matched", "via_context", "unmatched"]
+    assert list(data) == [
+        "input",
+        "model",
+        "candidates",
+        "countries",
+        "unknown",
+        "evidence",
+        "skipped",
+    ]
+    assert list(data["model"]) == [
+        "version",
+        "matched",
+        "via_context",
+        "unmatched",
+        "via_enrichment",
+    ]
     candidate = ["rank", "actor_id", "name", "aliases", "country", "score"]
     assert list(data["candidates"][0]) == candidate
     assert list(data["countries"][0]) == ["country", "score"]
