@@ -43,6 +43,12 @@ lint-types: install
 lint-imports: install
 	$(BIN)/python tools/lint_tree.py imports
 
+# PNGs of each console page (docs/screenshots/, shown in the README) from headless Chromium on
+# the tests' small trained world; needs Debian's chromium and chromium-driver.
+.PHONY: screenshots
+screenshots: install
+	$(BIN)/python -m tools.screenshots
+
 bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/attribution.py

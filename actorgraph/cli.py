@@ -18,6 +18,8 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from actorgraph import __version__
+from actorgraph.commands.audit import record_command
+from actorgraph.graph.enrich.warninglists import use_cache_dir
 from actorgraph.graph.errors import ActorgraphError
 from actorgraph.graph.store import GraphStore, open_store
 from actorgraph.settings import Settings
@@ -80,18 +82,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"actorgraph: invalid settings: {exc}", file=sys.stderr)
         return 2
     ctx = Context(settings)
+    use_cache_dir(settings.cache_dir())  # the warninglists index, built once per data version
     try:
-        return int(args.handler(args, ctx) or 0)
+        code = int(args.handler(args, ctx) or 0)
     except ActorgraphError as exc:
+        record_command(settings.home, args, f"error: {exc}")
         print(f"actorgraph: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        record_command(settings.home, args, "interrupted")
         print("actorgraph: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     finally:
         ctx.close()
+    record_command(settings.home, args, "ok" if code == 0 else f"exit {code}")
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,17 +25,22 @@ from actorgraph.api.ratelimit import SharedRateLimiter
 from actorgraph.api.routes import (
     actors,
     attributions,
+    audit,
     briefings,
     bundles,
     campaigns,
+    clusters,
     cypher,
+    decisions,
     export,
     health,
     indicators,
     queries,
     taxii,
+    ui,
 )
 from actorgraph.api.state import AppState, ModelHolder
+from actorgraph.graph.enrich.warninglists import use_cache_dir
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.store import GraphStore, open_store
 from actorgraph.settings import Settings
@@ -155,6 +160,7 @@ def create_app(
     settings = settings or Settings()
     keys_path = settings.home / "keys.sqlite"
     check_safe(settings, keys_path)
+    use_cache_dir(settings.cache_dir())  # the warninglists index, built once per data version
     metrics = Metrics(share_dir=settings.api_metrics_dir)
 
     @asynccontextmanager
@@ -225,8 +231,12 @@ def create_app(
         export,
         briefings,
         taxii,
+        decisions,
+        clusters,
+        audit,
     ):
         app.include_router(module.router)
+    ui.mount(app)  # the analyst console at /ui/
     return app
 
 

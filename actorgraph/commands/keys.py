@@ -35,6 +35,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     store = KeyStore(ctx.settings.home / "keys.sqlite")
     if args.keys_command == "create":
         record, token = store.create(args.role, tlp=args.tlp, name=args.name)
+        args.audit_target = record.id  # the audit log's target (actorgraph.commands.audit)
         if args.json:
             ctx.out({**record.to_dict(), "key": token})
         else:

@@ -348,6 +348,7 @@ FIXTURE_PARAMS: dict[str, dict[str, Any]] = {
     "domain_resolutions_and_hosting": {"domain": "login-portal.example"},
     "ip_reverse_resolution": {"ip": "203.0.113.10"},
     "campaign_indicators": {"campaign": "Operation Fancy Mail"},
+    "unattributed_campaigns_sharing": {"campaign": "Operation Fancy Mail"},
     "actor_activity_in_window": {
         "actor": "fancy bear",
         "since": "2021-01-01",

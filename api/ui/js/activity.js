@@ -1,0 +1,27 @@
+// Pasted activity -> the body of POST /v1/attributions.
+// A STIX bundle or the simple JSON form pass through; anything else is read as a plain list of
+// indicators, one per line (defanged values are fine: the API refangs them).
+
+export function activityBody(text, name) {
+  const trimmed = text.trim();
+  if (!trimmed) throw new Error("paste a STIX bundle, simple JSON, or indicators one per line");
+  if (trimmed.startsWith("{")) {
+    let data;
+    try {
+      data = JSON.parse(trimmed);
+    } catch (err) {
+      throw new Error(`not valid JSON: ${err.message}`);
+    }
+    if (typeof data !== "object" || Array.isArray(data) || data === null) {
+      throw new Error("JSON activity must be an object (a STIX bundle or simple lists)");
+    }
+    return data;
+  }
+  const indicators = trimmed
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith("#"));
+  const body = { indicators };
+  if (name) body.name = name;
+  return body;
+}

@@ -1,0 +1,225 @@
+"""The audit log: an append-only record of who did what, when, from where, with what result.
+
+It is a SQLite file in the data directory (``<home>/audit.sqlite``) in WAL mode with
+``synchronous=FULL``: the API's workers, ``actorgraph`` commands and the key store write from
+several processes at once, SQLite serialises those appends and makes each one durable at commit,
+and a reader never sees half a record (an append-only JSON-lines file would need its own locking
+for that). Triggers refuse every ``UPDATE`` and ``DELETE``, so the file only grows.
+
+An action that changes the graph is logged in two records with one event id: an ``intent``
+before the change and an ``outcome`` after it. The graph change itself is one atomic unit whose
+records carry the same id, so a process that dies between the two leaves an intent without an
+outcome, and :meth:`AuditLog.reconcile` settles it from the graph: applied if the graph holds the
+event's id, not applied otherwise. An action with nothing to reconcile is one ``done`` record.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import closing, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+__all__ = ["ACTIONS", "AuditAction", "AuditLog", "audit_path", "cli_user"]
+
+AuditAction = Literal[
+    "decision", "cluster.name", "cluster.merge", "key.create", "key.revoke", "ingest", "train"
+]
+ACTIONS: tuple[str, ...] = get_args(AuditAction)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event TEXT NOT NULL,
+    phase TEXT NOT NULL CHECK (phase IN ('intent', 'outcome', 'done')),
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    origin TEXT,
+    result TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS records_event ON records (event);
+CREATE TRIGGER IF NOT EXISTS records_no_update BEFORE UPDATE ON records
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+_INSERT = (
+    "INSERT INTO records (event, phase, at, who, action, target, origin, result, detail) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+# One row per event: its first record with the outcome record, if any, beside it.
+_EVENTS = """
+SELECT e.seq, e.event, e.at, e.who, e.action, e.target, e.origin, e.detail,
+       COALESCE(o.result, e.result) AS result, o.at AS finished, o.detail AS outcome
+FROM records e LEFT JOIN records o ON o.event = e.event AND o.phase = 'outcome'
+WHERE e.phase IN ('intent', 'done') AND (? IS NULL OR e.action = ?)
+ORDER BY e.seq DESC
+LIMIT ?
+"""
+
+_PENDING = """
+SELECT e.event, e.at, e.who, e.action, e.target, e.origin FROM records e
+WHERE e.phase = 'intent' AND e.action = ? AND e.at <= ?
+  AND NOT EXISTS (SELECT 1 FROM records o WHERE o.event = e.event AND o.phase = 'outcome')
+ORDER BY e.seq
+"""
+
+PENDING = "pending"
+
+
+def audit_path(home: Path) -> Path:
+    """Where the audit log of a data directory lives."""
+    return Path(home) / "audit.sqlite"
+
+
+def _stamp(at: datetime) -> str:
+    # Fixed width, so that the text order of two stamps is their time order.
+    return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _now() -> str:
+    return _stamp(datetime.now(UTC))
+
+
+class AuditLog:
+    """The append-only audit log file.
+
+    Args:
+        path: the SQLite file (:func:`audit_path`); created on first use with mode 0600.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.path.exists():
+            self.path.touch(mode=0o600)
+        with closing(self._connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+        for suffix in ("-wal", "-shm"):  # SQLite gives them the database's mode; keep it so
+            with suppress(FileNotFoundError, PermissionError):
+                Path(f"{self.path}{suffix}").chmod(0o600)
+
+    def _connect(self) -> sqlite3.Connection:
+        # One short autocommit connection per call: safe across threads and processes.
+        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+
+    def _append(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(_INSERT, list(rows))
+            db.execute("COMMIT")
+
+    def record(
+        self,
+        *,
+        who: str,
+        action: str,
+        target: str | None,
+        origin: str,
+        result: str,
+        detail: dict[str, Any] | None = None,
+    ) -> str:
+        """Append a one-record event (``done``); returns its event id."""
+        event = f"audit--{uuid.uuid4()}"
+        self._append([(event, "done", _now(), who, action, target, origin, result, _dump(detail))])
+        return event
+
+    def intent(
+        self,
+        *,
+        event: str,
+        who: str,
+        action: str,
+        target: str | None,
+        origin: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append the intent of a graph change whose records carry ``event`` as their id."""
+        self._append(
+            [(event, "intent", _now(), who, action, target, origin, PENDING, _dump(detail))]
+        )
+
+    def outcome(self, event: str, result: str, detail: dict[str, Any] | None = None) -> None:
+        """Append the outcome of an intent (``ok``, or ``error: ...``)."""
+        self._append([(event, "outcome", _now(), "", "", None, None, result, _dump(detail))])
+
+    def events(self, *, limit: int = 100, action: str | None = None) -> list[dict[str, Any]]:
+        """The newest events first: ``event, at, who, action, target, origin, result, finished,
+        detail, outcome`` (``result`` is ``pending`` for an intent without an outcome)."""
+        with closing(self._connect()) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(_EVENTS, (action, action, limit)).fetchall()
+        return [
+            {
+                **{k: r[k] for k in ("event", "at", "who", "action", "target", "origin")},
+                "result": r["result"],
+                "finished": r["finished"],
+                "detail": json.loads(r["detail"]) if r["detail"] else None,
+                "outcome": json.loads(r["outcome"]) if r["outcome"] else None,
+            }
+            for r in rows
+        ]
+
+    def reconcile(
+        self,
+        action: str,
+        applied: Callable[[list[str]], set[str]],
+        *,
+        older_than_s: float = 300.0,
+    ) -> int:
+        """Settle intents of ``action`` left without an outcome (a process died in between).
+
+        Args:
+            action: the action whose intents to settle (``decision``).
+            applied: which of these event ids the graph holds.
+            older_than_s: only intents at least this old, so that a change still in flight in
+                another process is not settled under it.
+
+        Returns:
+            The number of intents settled.
+        """
+        cutoff = _stamp(datetime.now(UTC) - timedelta(seconds=older_than_s))
+        with closing(self._connect()) as db:
+            pending = [r[0] for r in db.execute(_PENDING, (action, cutoff))]
+        if not pending:
+            return 0
+        found = applied(pending)
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            rows = []
+            for event in pending:
+                done = db.execute(
+                    "SELECT 1 FROM records WHERE event = ? AND phase = 'outcome'", (event,)
+                ).fetchone()
+                if done:  # settled by someone else meanwhile
+                    continue
+                result = "ok (reconciled)" if event in found else "not applied (reconciled)"
+                rows.append((event, "outcome", _now(), "", "", None, None, result, None))
+            db.executemany(_INSERT, rows)
+            db.execute("COMMIT")
+        return len(rows)
+
+
+def _dump(detail: dict[str, Any] | None) -> str | None:
+    return json.dumps(detail, sort_keys=True, default=str) if detail else None
+
+
+def cli_user() -> str:
+    """The audit log's name for whoever runs an ``actorgraph`` command: ``cli:<login>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in this environment (some containers)
+        return "cli:unknown"

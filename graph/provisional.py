@@ -1,0 +1,301 @@
+"""Provisional actors: an analyst names a cluster of unattributed campaigns, and later merges it
+into a known actor.
+
+Naming creates a ``ThreatActor`` marked ``provisional: true`` with its provenance (who, key,
+when, why) and attributes each campaign to it through an analyst decision
+(:func:`graph.decisions.decide`), so every attribution has a ``Decision`` record, a history and
+an audit entry. Merging re-attributes the provisional actor's campaigns to the known actor
+through new decisions and marks the provisional node ``merged_into``; nothing is deleted.
+Splitting a cluster is re-attributing some of its campaigns one by one with ``decide``.
+
+The actor is marked with the namer's clearance, like its decisions; a campaign or actor above the
+caller's clearance is reported exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from actorgraph.graph.audit import AuditLog
+from actorgraph.graph.decisions import ANALYST_SOURCE, CAMPAIGN, MAX_REASON, Decision, decide
+from actorgraph.graph.errors import NotFound, ValidationError
+from actorgraph.graph.store import GraphStore
+from actorgraph.graph.tlp import TLP, visible, visible_all
+
+__all__ = ["MAX_CAMPAIGNS", "merge_provisional", "name_cluster"]
+
+MAX_NAME = 200
+MAX_CAMPAIGNS = 500
+
+NAME_TAKEN = f"""
+MATCH (a:ThreatActor)
+WHERE {visible("a")}
+  AND (a.name_lc = $name_lc OR $name_lc IN coalesce(a.aliases_lc, []))
+RETURN a.id AS id
+LIMIT 1
+"""
+
+CREATE_PROVISIONAL = """
+UNWIND $rows AS row
+CREATE (a:ThreatActor {id: row.id})
+SET a.name = row.name, a.name_lc = row.name_lc, a.aliases = [], a.aliases_lc = [],
+    a.provisional = true, a.created = row.created, a.created_by = row.created_by,
+    a.key_id = row.key_id, a.reason = row.reason, a.sources = ['analyst'],
+    a.tlp = row.tlp, a.tlp_level = row.tlp_level
+"""
+
+ACTOR = f"""
+MATCH (a:ThreatActor {{id: $actor}})
+WHERE {visible("a")}
+RETURN a.id AS id, a.name AS name, coalesce(a.provisional, false) AS provisional,
+       a.merged_into AS merged_into
+"""
+
+# The campaigns an analyst attributed to the provisional actor, as far as the caller sees.
+ANALYST_CAMPAIGNS = f"""
+MATCH (c:Campaign)-[t:ATTRIBUTED_TO]->(:ThreatActor {{id: $actor}})
+WHERE t.source = '{ANALYST_SOURCE}' AND {visible_all("c", "t")}
+RETURN c.id AS id
+ORDER BY id
+"""
+
+MARK_MERGED = """
+UNWIND $rows AS row
+MATCH (a:ThreatActor {id: row.actor})
+SET a.merged_into = row.into, a.merged_by = row.merged_by, a.merged_at = row.merged_at,
+    a.merge_reason = row.reason
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _attribute_each(
+    store: GraphStore,
+    log: AuditLog,
+    campaign_ids: list[str],
+    actor_id: str,
+    *,
+    reason: str,
+    confidence: int | None,
+    decided_by: str,
+    key_id: str | None,
+    level: TLP,
+    origin: str,
+    who: str,
+) -> list[Decision]:
+    """One ``attribute`` decision per campaign (each with its history and audit record)."""
+    return [
+        decide(
+            store,
+            log,
+            origin=origin,
+            who=who,
+            campaign_id=cid,
+            decision="attribute",
+            actor_id=actor_id,
+            reason=reason,
+            confidence=confidence,
+            decided_by=decided_by,
+            key_id=key_id,
+            max_tlp=level,
+        )
+        for cid in campaign_ids
+    ]
+
+
+def _check_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise ValidationError(f"reason must be 1 to {MAX_REASON} characters (got {len(reason)})")
+    return reason
+
+
+def name_cluster(
+    store: GraphStore,
+    log: AuditLog,
+    *,
+    campaign_ids: list[str],
+    name: str,
+    reason: str,
+    decided_by: str,
+    key_id: str | None,
+    max_tlp: int,
+    origin: str,
+    who: str | None = None,
+    confidence: int | None = None,
+) -> tuple[dict[str, Any], list[Decision]]:
+    """Create a provisional actor named ``name`` and attribute the campaigns to it.
+
+    Args:
+        store: the graph.
+        log: the audit log (one ``cluster.name`` event, then one ``decision`` per campaign).
+        campaign_ids: the cluster's campaigns (each unattributed, or attributed by an analyst).
+        name: the intrusion set's name, such as ``UNC-2026-001``; no visible actor may have it.
+        reason: why these campaigns belong together.
+        decided_by: who names it (the API key's name, or ``cli:<user>``).
+        key_id: the API key's id (None from the command line).
+        max_tlp: the caller's clearance: what it may see, and the marking of what it writes.
+        origin: where the request came from.
+        who: the caller's name in the audit log (default: ``decided_by``).
+        confidence: STIX 0-100 confidence of each attribution, or None.
+
+    Returns:
+        The provisional actor (plain data) and the decisions that attribute the campaigns.
+
+    Raises:
+        NotFound: a campaign does not exist or is above ``max_tlp``.
+        ValidationError: a bad name, reason or campaign list, a name already taken, or a
+            campaign a source attributed.
+    """
+    level = TLP.parse(max_tlp)
+    name = (name or "").strip()
+    if not name or len(name) > MAX_NAME:
+        raise ValidationError(f"name must be 1 to {MAX_NAME} characters (got {len(name)})")
+    reason = _check_reason(reason)
+    if not campaign_ids or len(campaign_ids) > MAX_CAMPAIGNS:
+        raise ValidationError(f"name 1 to {MAX_CAMPAIGNS} campaigns (got {len(campaign_ids)})")
+    if len(set(campaign_ids)) != len(campaign_ids):
+        raise ValidationError("a campaign is listed twice")
+    params: dict[str, Any] = {"max_tlp": int(level), "name_lc": name.lower()}
+    if store.query(NAME_TAKEN, params, read_only=True):
+        raise ValidationError(f"an actor named {name!r} exists; choose another name")
+    # Every campaign is checked before anything is written, so a bad one changes nothing.
+    for cid in campaign_ids:
+        found = store.query(CAMPAIGN, {**params, "campaign": cid}, read_only=True)
+        if not found:
+            raise NotFound(f"no campaign {cid!r}")
+        if found[0]["claims"]:
+            raise ValidationError(
+                f"campaign {cid!r} is attributed by a source; only unattributed campaigns "
+                "can be named as a cluster"
+            )
+    who = who or decided_by
+    actor_id = f"intrusion-set--{uuid.uuid4()}"
+    actor: dict[str, Any] = {
+        "id": actor_id,
+        "name": name,
+        "provisional": True,
+        "created": _now(),
+        "created_by": decided_by,
+        "key_id": key_id,
+        "reason": reason,
+        "tlp": level.label,
+    }
+    log.intent(
+        event=actor_id,
+        who=who,
+        action="cluster.name",
+        target=actor_id,
+        origin=origin,
+        detail={"name": name, "campaigns": campaign_ids, "tlp": level.label},
+    )
+    row = {**actor, "name_lc": name.lower(), "tlp_level": int(level)}
+    try:
+        store.write_atomic([(CREATE_PROVISIONAL, [row])], max_tlp=int(level))
+    except Exception as exc:
+        log.outcome(actor_id, f"error: {exc}")
+        raise
+    log.outcome(actor_id, "ok")
+    decisions = _attribute_each(
+        store,
+        log,
+        campaign_ids,
+        actor_id,
+        reason=reason,
+        confidence=confidence,
+        decided_by=decided_by,
+        key_id=key_id,
+        level=level,
+        origin=origin,
+        who=who,
+    )
+    return actor, decisions
+
+
+def merge_provisional(
+    store: GraphStore,
+    log: AuditLog,
+    *,
+    actor_id: str,
+    into: str,
+    reason: str,
+    decided_by: str,
+    key_id: str | None,
+    max_tlp: int,
+    origin: str,
+    who: str | None = None,
+    confidence: int | None = None,
+) -> list[Decision]:
+    """Re-attribute a provisional actor's campaigns to ``into`` and mark it ``merged_into``.
+
+    Only the campaigns the caller sees are re-attributed (one ``attribute`` decision each); the
+    provisional node and every earlier decision stay.
+
+    Returns:
+        The new decisions.
+
+    Raises:
+        NotFound: either actor does not exist or is above ``max_tlp``.
+        ValidationError: ``actor_id`` is not provisional or is already merged, ``into`` is the
+            same actor or a merged one, or a bad reason.
+    """
+    level = TLP.parse(max_tlp)
+    reason = _check_reason(reason)
+    params: dict[str, Any] = {"max_tlp": int(level)}
+    source = store.query(ACTOR, {**params, "actor": actor_id}, read_only=True)
+    if not source:
+        raise NotFound(f"no threat actor {actor_id!r}")
+    if not source[0]["provisional"]:
+        raise ValidationError(f"{actor_id!r} is not a provisional actor; only those are merged")
+    if source[0]["merged_into"]:
+        raise ValidationError(f"{actor_id!r} is already merged into {source[0]['merged_into']!r}")
+    target = store.query(ACTOR, {**params, "actor": into}, read_only=True)
+    if not target:
+        raise NotFound(f"no threat actor {into!r}")
+    if into == actor_id or target[0]["merged_into"]:
+        raise ValidationError(f"cannot merge {actor_id!r} into {into!r}")
+    campaigns = [
+        r["id"]
+        for r in store.query(ANALYST_CAMPAIGNS, {**params, "actor": actor_id}, read_only=True)
+    ]
+    who = who or decided_by
+    event = f"merge--{uuid.uuid4()}"
+    log.intent(
+        event=event,
+        who=who,
+        action="cluster.merge",
+        target=actor_id,
+        origin=origin,
+        detail={"into": into, "campaigns": campaigns, "tlp": level.label},
+    )
+    try:
+        decisions = _attribute_each(
+            store,
+            log,
+            campaigns,
+            into,
+            reason=reason,
+            confidence=confidence,
+            decided_by=decided_by,
+            key_id=key_id,
+            level=level,
+            origin=origin,
+            who=who,
+        )
+        row = {
+            "actor": actor_id,
+            "into": into,
+            "merged_by": decided_by,
+            "merged_at": _now(),
+            "reason": reason,
+        }
+        store.write_atomic([(MARK_MERGED, [row])], max_tlp=int(level))
+    except Exception as exc:
+        log.outcome(event, f"error: {exc}")
+        raise
+    log.outcome(event, "ok")
+    return decisions
