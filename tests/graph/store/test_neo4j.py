@@ -240,6 +240,8 @@ def test_cli_ingest_stats_and_store_status_use_neo4j(
     assert ingest.returncode == 0, ingest.stderr
     assert not (tmp_path / "falkordb").exists()  # no embedded server was started
     stats = json.loads(_ag(config, tmp_path, "stats", "--json").stdout)
+    # Beside the counts, `stats` names the field data versions read (warninglists, galaxy...).
+    assert set(stats.pop("data")) >= {"warninglists", "galaxy", "countries"}
     assert stats == neo4j_store.counts() and stats["nodes"]["ThreatActor"] == 1
     status = _ag(config, tmp_path, "store", "status", "--json")
     info = json.loads(status.stdout)
