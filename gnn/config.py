@@ -79,10 +79,6 @@ class TrainConfig:
     # One propagated feature per relation family (``gnn.features.RELATION_FAMILIES``), so the
     # scorer learns each family's weight in the attribution loss.
     relations: bool = True
-    # The profiles spread by personalised PageRank over the entity graph (``gnn.features.
-    # Diffusion``), one more propagated feature. Off: no gain on the development splits, and a
-    # loss beside the naming-habit feature (benchmarks/RESULTS.md).
-    diffusion: bool = False
 
 
 GRAPH_MODES: tuple[str, ...] = ("full", "none", "only")

@@ -73,19 +73,13 @@ LEGACY_FEATURES: tuple[str, ...] = tuple(
     + ["campaign_cos", "ctx_campaign_cos"]
 )
 FEATURE_NAMES: tuple[str, ...] = (
-    LEGACY_FEATURES
-    + tuple(f"rel_{f}_cos" for f in RELATION_FAMILIES)
-    + ("diffusion_cos", "lexical_cos")
+    LEGACY_FEATURES + tuple(f"rel_{f}_cos" for f in RELATION_FAMILIES) + ("lexical_cos",)
 )
-# Personalised-PageRank propagation of the profiles (``Diffusion``): restart probability and
-# steps, as in APPNP (Gasteiger et al., 2019), whose default teleport 0.1 this follows.
-DIFFUSION_RESTART = 0.1
-DIFFUSION_STEPS = 10
 # What message passing computes: every feature of the propagated (context-expanded) query and
 # profiles. The direct-overlap features see only the entities themselves. ``max_rare``,
 # ``n_shared`` and ``log_profile`` follow the space: propagated in a space with context edges.
 PROPAGATED_FEATURES: frozenset[str] = frozenset(
-    n for n in FEATURE_NAMES if n.startswith(("context_", "ctx_", "rel_", "diffusion_"))
+    n for n in FEATURE_NAMES if n.startswith(("context_", "ctx_", "rel_"))
 )
 DIRECT_FEATURES: frozenset[str] = frozenset(
     n
@@ -94,14 +88,11 @@ DIRECT_FEATURES: frozenset[str] = frozenset(
 )
 
 
-def feature_names(
-    graph: str, *, lexical: bool, relations: bool, diffusion: bool
-) -> tuple[str, ...]:
+def feature_names(graph: str, *, lexical: bool, relations: bool) -> tuple[str, ...]:
     """The scorer's inputs under a graph mode (``gnn.config.GRAPH_MODES``): "full" all of them,
     "none" no propagated feature (the space then has no context edges either), "only" no
     direct-overlap feature. ``lexical_cos`` (``gnn.lexical``, a property of the values, not
-    of the graph) only with ``lexical``; the per-family ``rel_*`` features with ``relations``;
-    ``diffusion_cos`` (``Diffusion``) with ``diffusion``."""
+    of the graph) only with ``lexical``; the per-family ``rel_*`` features with ``relations``."""
     if graph == "full":
         drop: frozenset[str] = frozenset()
     elif graph == "none":
@@ -114,8 +105,6 @@ def feature_names(
         drop = drop | {"lexical_cos"}
     if not relations:
         drop = drop | {n for n in FEATURE_NAMES if n.startswith("rel_")}
-    if not diffusion:
-        drop = drop | {"diffusion_cos"}
     return tuple(n for n in FEATURE_NAMES if n not in drop)
 
 
@@ -300,15 +289,13 @@ class PairFeatures:
         self.space = space
         self.idf = idf
         self.lexical = lexical if "lexical_cos" in names else None
-        # One propagation per relation family, profile side laid out once (as ``_sides``).
-        self.families = [
-            (edges, _Cosine(space.expand(prof, context=edges).multiply(idf).tocsr()))
+        # One propagation per relation family asked for, profile side laid out once (as
+        # ``_sides``).
+        self.families = {
+            family: (edges, _Cosine(space.expand(prof, context=edges).multiply(idf).tocsr()))
             for family, edges in space.families.items()
             if f"rel_{family}_cos" in names
-        ]
-        self.diffusion = (
-            Diffusion(space, prof.multiply(idf).tocsr()) if "diffusion_cos" in names else None
-        )
+        }
         self.columns = np.array([FEATURE_NAMES.index(n) for n in names], dtype=np.int64)
         self.direct = prof.tocsr()
         self.context = space.expand(prof)
@@ -341,13 +328,12 @@ class PairFeatures:
         weighted = [q.multiply(self.idf).tocsr() for q in (q_direct, q_context)]
         sides = [side.cos_sqrt(qw) for qw, side in zip(weighted, self._sides, strict=True)]
         rare = self._max_rare(q_context)
-        families = [
-            cos(self.space.expand(q_direct, context=edges).multiply(self.idf).tocsr())
-            for edges, cos in self.families
-        ]
+        families = {
+            family: cos(self.space.expand(q_direct, context=edges).multiply(self.idf).tocsr())
+            for family, (edges, cos) in self.families.items()
+        }
         lexical = None if self.lexical is None else self.lexical(q_direct, new_names)
-        diffusion = None if self.diffusion is None else self.diffusion(weighted[0])
-        return self._assemble(sides, rare, self.campaigns(*weighted), families, diffusion, lexical)
+        return self._assemble(sides, rare, self.campaigns(*weighted), families, lexical)
 
     def one(
         self, idx: np.ndarray, val: np.ndarray, new_names: sp.csr_matrix | None = None
@@ -360,10 +346,10 @@ class PairFeatures:
         weighted = [(i, v * self.idf[i]) for i, v in rows]
         sides = [side.cos_sqrt_row(*qw) for qw, side in zip(weighted, self._sides, strict=True)]
         max_rare, n_shared = self._rare_row(*rows[1])
-        families = []
-        for edges, cos in self.families:
+        families = {}
+        for family, (edges, cos) in self.families.items():
             f_i, f_v = self.space.expand_row(*rows[0], context=edges)
-            families.append(cos.row(f_i, f_v * self.idf[f_i]))
+            families[family] = cos.row(f_i, f_v * self.idf[f_i])
         lexical = None
         if self.lexical is not None:
             q = sp.csr_matrix(
@@ -371,18 +357,14 @@ class PairFeatures:
             )
             lexical = self.lexical(q, new_names)
         rare = (max_rare[None], n_shared[None])
-        diffusion = None if self.diffusion is None else self.diffusion.row(*weighted[0])
-        return self._assemble(
-            sides, rare, self.campaigns.row(*weighted), families, diffusion, lexical
-        )[0]
+        return self._assemble(sides, rare, self.campaigns.row(*weighted), families, lexical)[0]
 
     def _assemble(
         self,
         sides: list[tuple[list[np.ndarray], list[np.ndarray]]],
         rare: tuple[np.ndarray, np.ndarray],
         campaigns: list[np.ndarray],
-        families: list[np.ndarray],
-        diffusion: np.ndarray | None,
+        families: dict[str, np.ndarray],
         lexical: np.ndarray | None,
     ) -> np.ndarray:
         feats = [f for channels, _ in sides for f in channels]
@@ -392,11 +374,7 @@ class PairFeatures:
         feats.append(np.broadcast_to(self.log_profile[None, :], max_rare.shape))
         feats.extend(campaigns)
         # Features not asked for (``names``) are not computed: zeros, dropped by ``columns``.
-        by_family = iter(families)
-        for family in RELATION_FAMILIES:
-            wanted = FEATURE_NAMES.index(f"rel_{family}_cos") in self.columns
-            feats.append(next(by_family) if wanted else np.zeros_like(max_rare))
-        feats.append(np.zeros_like(max_rare) if diffusion is None else diffusion)
+        feats.extend(families.get(f, np.zeros_like(max_rare)) for f in RELATION_FAMILIES)
         feats.append(np.zeros_like(max_rare) if lexical is None else lexical)
         return np.stack([feats[c] for c in self.columns], axis=-1).astype(np.float32)
 
@@ -420,42 +398,6 @@ class PairFeatures:
             block.max(axis=1) / self.idf_max,
             np.log1p((block > 0).astype(np.float32) @ (self.idf[idx] / self.idf_max) ** 2),
         )
-
-
-class Diffusion:
-    """Each actor's profile spread over the entity graph by personalised PageRank (APPNP's
-    propagation), and the query's cosine with it.
-
-    Where the context expansion follows typed edges two hops out, this walks every context edge
-    in both directions for ``DIFFUSION_STEPS`` steps, normalised by degree, so a query reaches
-    an actor through several weak paths at once (a new domain on the actor's registrar and
-    name server and next to its hosting) while a hub's many neighbours each get little. The
-    profile side is computed once per profile set; a query costs one sparse-dense product.
-    """
-
-    def __init__(self, space: EntitySpace, weighted_profiles: sp.csr_matrix) -> None:
-        edges = sum(space.families.values(), sp.csr_matrix((len(space), len(space))))
-        adj = (edges + edges.T).tocsr()
-        adj.data[:] = 1.0
-        degree = np.asarray(adj.sum(axis=1)).ravel()
-        inv = 1.0 / np.sqrt(np.where(degree == 0, 1.0, degree))
-        walk = sp.diags(inv) @ adj @ sp.diags(inv)  # symmetric: D^-1/2 A D^-1/2
-        start = weighted_profiles.T.toarray()  # (E, A)
-        h = start.copy()
-        for _ in range(DIFFUSION_STEPS):
-            h = (1.0 - DIFFUSION_RESTART) * (walk @ h) + DIFFUSION_RESTART * start
-        self.h = h.astype(np.float32)  # (E, A)
-        self.norm = _safe(np.sqrt((self.h.astype(np.float64) ** 2).sum(axis=0)))[None, :]
-
-    def __call__(self, q: sp.csr_matrix) -> np.ndarray:
-        """(B, A) cosines of rarity-weighted query rows with the diffused profiles."""
-        qn = _safe(np.sqrt(np.asarray(q.multiply(q).sum(axis=1)).ravel()))[:, None]
-        return np.asarray(q @ self.h) / (qn * self.norm)
-
-    def row(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """(1, A) ``__call__`` of one row given as (indices, weights)."""
-        dots = w.astype(np.float32) @ self.h[idx]
-        return dots[None, :] / (_safe(np.sqrt(np.sum(w * w))) * self.norm)
 
 
 class CampaignMatch:

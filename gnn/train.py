@@ -99,7 +99,6 @@ class Trainer:
             config.graph,
             lexical=config.lexical,
             relations=config.relations,
-            diffusion=config.diffusion,
         )
         self.space = EntitySpace.build(
             snap, hubs or HubList.load(), propagate=config.graph != "none"

@@ -17,7 +17,7 @@ from actorgraph.gnn.dataset import export_graph
 from actorgraph.gnn.evaluate import analyst_campaigns, leave_one_campaign_out
 from actorgraph.gnn.train import TrainConfig, train
 from actorgraph.graph.audit import AuditLog
-from actorgraph.graph.decisions import decide
+from actorgraph.graph.decisions import Decision, decide
 from actorgraph.graph.tlp import TLP
 from tests.helpers.attribution_world import attribution_world
 from tests.helpers.graphs import FixtureGraph, node, write_graph
@@ -37,6 +37,13 @@ def _world(store) -> None:
     write_graph(store, FixtureGraph([*world.nodes, *extra], world.rels))
 
 
+def _nova(indicator: str, n: int):
+    """Activity of the new malware family with one C2 name."""
+    return activity_from_simple(
+        {"malware": ["NovaQ"], "indicators": [indicator], "name": f"nova {n}"}
+    )
+
+
 def _rank(attributor: Attributor, activity, actor: str) -> int:
     result = attributor.attribute(activity, max_tlp=TLP.RED, top_k=4)
     return next(c.rank for c in result.candidates if c.actor_id == actor)
@@ -51,12 +58,7 @@ def test_one_decision_and_retraining_rank_the_next_similar_activity_right(store,
     _world(store)
     models = tmp_path / "models"
     before = _trained(store, models)
-    first = activity_from_simple(
-        {"malware": ["NovaQ"], "indicators": ["nova-c2.example"], "name": "nova 1"}
-    )
-    following = activity_from_simple(
-        {"malware": ["NovaQ"], "indicators": ["nova-update.example"], "name": "nova 2"}
-    )
+    first, following = _nova("nova-c2.example", 1), _nova("nova-update.example", 2)
     rank_first_before = _rank(before, first, TRUTH)
     rank_next_before = _rank(before, following, TRUTH)
     assert rank_first_before > 1 and rank_next_before > 1
@@ -65,19 +67,7 @@ def test_one_decision_and_retraining_rank_the_next_similar_activity_right(store,
     campaign = before.persist(first, result, max_tlp=TLP.RED)
     # The control: retraining with the activity stored but undecided changes nothing.
     assert _rank(_trained(store, models), following, TRUTH) == rank_next_before
-    decision = decide(
-        store,
-        AuditLog(tmp_path / "audit.sqlite"),
-        origin="test",
-        campaign_id=campaign,
-        decision="attribute",
-        actor_id=TRUTH,
-        reason="NovaQ C2 overlaps a known Z operation",
-        confidence=80,
-        decided_by="analyst-test",
-        key_id=None,
-        max_tlp=TLP.RED,
-    )
+    decision = _decide(store, tmp_path, campaign, "attribute", TRUTH)
     assert decision.model_rank == rank_first_before  # the hypothesis it overrode
     assert decision.model_version == before.version
     assert export_graph(store, max_tlp=TLP.RED).labels()[campaign] == TRUTH
@@ -92,8 +82,8 @@ def test_one_decision_and_retraining_rank_the_next_similar_activity_right(store,
     assert rank_next_after == 1
 
 
-def _decide(store, tmp_path: Path, campaign: str, decision: str, actor: str) -> None:
-    decide(
+def _decide(store, tmp_path: Path, campaign: str, decision: str, actor: str) -> Decision:
+    return decide(
         store,
         AuditLog(tmp_path / "audit.sqlite"),
         origin="test",
@@ -117,12 +107,7 @@ def test_a_rejected_actor_is_a_hard_negative_in_training(store, tmp_path):
     _world(store)
     models = tmp_path / "models"
     before = _trained(store, models)
-    first = activity_from_simple(
-        {"malware": ["NovaQ"], "indicators": ["nova-c2.example"], "name": "nova 1"}
-    )
-    following = activity_from_simple(
-        {"malware": ["NovaQ"], "indicators": ["nova-update.example"], "name": "nova 2"}
-    )
+    first, following = _nova("nova-c2.example", 1), _nova("nova-update.example", 2)
     result = before.attribute(first, max_tlp=TLP.RED, top_k=4)
     wrong = result.candidates[0].actor_id
     assert wrong != TRUTH
