@@ -148,13 +148,48 @@ class AuditLog:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Append the intent of a graph change whose records carry ``event`` as their id."""
+        self.intents(
+            [
+                {
+                    "event": event,
+                    "who": who,
+                    "action": action,
+                    "target": target,
+                    "origin": origin,
+                    "detail": detail,
+                }
+            ]
+        )
+
+    def intents(self, intents: list[dict[str, Any]]) -> None:
+        """Append the intents of graph changes made in one atomic unit, all or none: each
+        holds the arguments of :meth:`intent` (``event, who, action, target, origin, detail``)."""
+        at = _now()
         self._append(
-            [(event, "intent", _now(), who, action, target, origin, PENDING, _dump(detail))]
+            (
+                i["event"],
+                "intent",
+                at,
+                i["who"],
+                i["action"],
+                i.get("target"),
+                i["origin"],
+                PENDING,
+                _dump(i.get("detail")),
+            )
+            for i in intents
         )
 
     def outcome(self, event: str, result: str, detail: dict[str, Any] | None = None) -> None:
         """Append the outcome of an intent (``ok``, or ``error: ...``)."""
-        self._append([(event, "outcome", _now(), "", "", None, None, result, _dump(detail))])
+        self.outcomes([event], result, detail)
+
+    def outcomes(
+        self, events: list[str], result: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Append one outcome for each of several intents (those of one atomic unit)."""
+        at = _now()
+        self._append((e, "outcome", at, "", "", None, None, result, _dump(detail)) for e in events)
 
     def events(self, *, limit: int = 100, action: str | None = None) -> list[dict[str, Any]]:
         """The newest events first: ``event, at, who, action, target, origin, result, finished,
@@ -183,7 +218,8 @@ class AuditLog:
         """Settle intents of ``action`` left without an outcome (a process died in between).
 
         Args:
-            action: the action whose intents to settle (``decision``).
+            action: the action whose intents to settle (``decision``, ``cluster.name``,
+                ``cluster.merge``).
             applied: which of these event ids the graph holds.
             older_than_s: only intents at least this old, so that a change still in flight in
                 another process is not settled under it.

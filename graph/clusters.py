@@ -28,7 +28,7 @@ from actorgraph.graph.schema import label
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import TLP, visible, visible_all
 
-__all__ = ["Cluster", "ClusterConfig", "find_clusters"]
+__all__ = ["CANDIDATES", "Cluster", "ClusterConfig", "find_clusters", "score_clusters"]
 
 CANDIDATES = f"""
 MATCH (c:Campaign)
@@ -62,22 +62,31 @@ RETURN c.id AS id
 EVIDENCE_BATCH = 1000
 
 # The evidence of each campaign: what it uses, the indicators of it, and the infrastructure
-# one step from those indicators.
+# one step from those indicators. Each part finds the campaign by its id first (``WITH``):
+# written as one pattern, FalkorDB starts from the far end and runs 100-1000 times slower.
 EVIDENCE = f"""
 UNWIND $ids AS cid
-MATCH (c:Campaign {{id: cid}})-[r:USES]->(e)
+MATCH (c:Campaign {{id: cid}})
+WITH c, cid
+MATCH (c)-[r:USES]->(e)
 WHERE (e:Malware OR e:Tool OR e:Infrastructure) AND {visible_all("r", "e")}
 RETURN cid, e.id AS eid, labels(e)[0] AS label, coalesce(e.name, e.value, e.id) AS name
 UNION
 UNWIND $ids AS cid
-MATCH (c:Campaign {{id: cid}})<-[r:INDICATES]-(e:Indicator)
+MATCH (c:Campaign {{id: cid}})
+WITH c, cid
+MATCH (c)<-[r:INDICATES]-(e:Indicator)
 WHERE {visible_all("r", "e")}
 RETURN cid, e.id AS eid, labels(e)[0] AS label, coalesce(e.value, e.id) AS name
 UNION
 UNWIND $ids AS cid
-MATCH (c:Campaign {{id: cid}})<-[r:INDICATES]-(i:Indicator)
-      -[h:RESOLVES_TO|HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER|PRESENTS_CERT|BELONGS_TO]->(e)
-WHERE {visible_all("r", "i", "h", "e")}
+MATCH (c:Campaign {{id: cid}})
+WITH c, cid
+MATCH (c)<-[r:INDICATES]-(i:Indicator)
+WHERE {visible_all("r", "i")}
+WITH cid, i
+MATCH (i)-[h:RESOLVES_TO|HOSTED_ON|REGISTERED_WITH|USES_NAMESERVER|PRESENTS_CERT|BELONGS_TO]->(e)
+WHERE {visible_all("h", "e")}
 RETURN cid, e.id AS eid, labels(e)[0] AS label, coalesce(e.name, e.value, e.id) AS name
 """
 
@@ -307,3 +316,42 @@ def _nearest_actors(
             {"id": a, "name": actor_names[a], "overlap": round(score[a], 3), "via": via[a][:10]}
             for a in best
         ]
+
+
+def score_clusters(clusters: list[Cluster], truth: dict[str, str]) -> dict[str, Any]:
+    """How proposed clusters match a known grouping (a benchmark's, such as the demo world's).
+
+    Args:
+        clusters: as :func:`find_clusters` returns them.
+        truth: the true group of each campaign considered whose truth is known; campaigns not
+            in it (unknown truth) are left out of every count.
+
+    Returns:
+        ``purity``: the share of clustered campaigns that belong to their cluster's largest
+        true group; ``completeness``: the share of the campaigns of true groups with two or more
+        members that sit in their group's largest share in one cluster (a group left unclustered
+        counts 0); ``clustered`` (campaigns of known truth in a cluster), ``clusters`` (clusters
+        holding one), ``groups`` (true groups with two or more members), ``groups_clustered``
+        (those with two or more members in one cluster).
+    """
+    members = [[c["id"] for c in k.campaigns if c["id"] in truth] for k in clusters]
+    members = [m for m in members if m]
+    pure = sum(Counter(truth[c] for c in m).most_common(1)[0][1] for m in members)
+    clustered = sum(len(m) for m in members)
+    sizes = Counter(truth.values())
+    groups = {g for g, n in sizes.items() if n >= 2}
+    best: dict[str, int] = defaultdict(int)
+    for m in members:
+        for g, n in Counter(truth[c] for c in m).items():
+            if g in groups and n >= 2:
+                best[g] = max(best[g], n)
+    in_groups = sum(sizes[g] for g in groups)
+    return {
+        "purity": pure / clustered if clustered else None,
+        "pure": pure,
+        "clustered": clustered,
+        "clusters": len(members),
+        "completeness": sum(best.values()) / in_groups if in_groups else None,
+        "groups": len(groups),
+        "groups_clustered": len(best),
+    }

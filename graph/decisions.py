@@ -37,9 +37,9 @@ __all__ = [
     "apply_decision",
     "decide",
     "decision_history",
+    "decision_statements",
     "decisions_exist",
     "prepare_decision",
-    "reconcile_decisions",
 ]
 
 DecisionKind = Literal["accept", "reject", "attribute"]
@@ -158,6 +158,22 @@ class Decision:
         """Plain data, with the confidence on the Admiralty and ICD 203 scales."""
         return {**asdict(self), "confidence_scales": describe(self.confidence)}
 
+    def audit_intent(self, *, who: str, origin: str) -> dict[str, Any]:
+        """The audit log's intent record of this decision (``AuditLog.intents``)."""
+        return {
+            "event": self.id,
+            "who": who,
+            "action": "decision",
+            "target": self.campaign_id,
+            "origin": origin,
+            "detail": {
+                "decision": self.decision,
+                "actor_id": self.actor_id,
+                "confidence": self.confidence,
+                "tlp": self.tlp,
+            },
+        }
+
 
 def prepare_decision(
     store: GraphStore,
@@ -247,23 +263,28 @@ def prepare_decision(
     )
 
 
+def decision_statements(decisions: list[Decision]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The ``store.write_atomic`` statements that record decisions and their effects, for a
+    caller that writes them in one unit with its own (naming or merging a cluster).
+
+    Every decision must be about a different campaign and carry the same marking: the unit runs
+    under one ``max_tlp`` (the decisions' ``tlp``), which hides edges above it from the
+    withdrawal."""
+    rows = [
+        {
+            **asdict(d),
+            "campaign": d.campaign_id,
+            "actor": d.actor_id,
+            "tlp_level": int(TLP.parse(d.tlp)),
+        }
+        for d in decisions
+    ]
+    return [(RECORD_DECISION, rows), (WITHDRAW_ANALYST_ATTRIBUTIONS, rows), (ATTRIBUTE, rows)]
+
+
 def apply_decision(store: GraphStore, decision: Decision) -> None:
     """Write the decision and its effect on the campaign's attribution as one atomic unit."""
-    level = TLP.parse(decision.tlp)
-    row = {
-        **asdict(decision),
-        "campaign": decision.campaign_id,
-        "actor": decision.actor_id,
-        "tlp_level": int(level),
-    }
-    store.write_atomic(
-        [
-            (RECORD_DECISION, [row]),
-            (WITHDRAW_ANALYST_ATTRIBUTIONS, [row]),
-            (ATTRIBUTE, [row]),
-        ],
-        max_tlp=int(level),
-    )
+    store.write_atomic(decision_statements([decision]), max_tlp=int(TLP.parse(decision.tlp)))
 
 
 def decision_history(
@@ -318,19 +339,7 @@ def decide(
             detail={"decision": fields.get("decision"), "actor_id": fields.get("actor_id")},
         )
         raise
-    log.intent(
-        event=decision.id,
-        who=who,
-        action="decision",
-        target=decision.campaign_id,
-        origin=origin,
-        detail={
-            "decision": decision.decision,
-            "actor_id": decision.actor_id,
-            "confidence": decision.confidence,
-            "tlp": decision.tlp,
-        },
-    )
+    log.intents([decision.audit_intent(who=who, origin=origin)])
     try:
         apply_decision(store, decision)
     except Exception as exc:
@@ -338,10 +347,3 @@ def decide(
         raise
     log.outcome(decision.id, "ok")
     return decision
-
-
-def reconcile_decisions(store: GraphStore, log: AuditLog, *, older_than_s: float = 300.0) -> int:
-    """Settle decision intents left without an outcome from the graph (``AuditLog.reconcile``)."""
-    return log.reconcile(
-        "decision", lambda ids: decisions_exist(store, ids), older_than_s=older_than_s
-    )

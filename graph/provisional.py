@@ -2,11 +2,16 @@
 into a known actor.
 
 Naming creates a ``ThreatActor`` marked ``provisional: true`` with its provenance (who, key,
-when, why) and attributes each campaign to it through an analyst decision
-(:func:`graph.decisions.decide`), so every attribution has a ``Decision`` record, a history and
-an audit entry. Merging re-attributes the provisional actor's campaigns to the known actor
-through new decisions and marks the provisional node ``merged_into``; nothing is deleted.
-Splitting a cluster is re-attributing some of its campaigns one by one with ``decide``.
+when, why) and attributes each campaign to it through an analyst ``attribute`` decision, so every
+attribution has a ``Decision`` record, a history and an audit entry. Merging re-attributes the
+provisional actor's campaigns to the known actor through new decisions and marks the provisional
+node ``merged_into``; nothing is deleted. Splitting a cluster is re-attributing some of its
+campaigns one by one with ``decide``.
+
+Naming (the actor and every decision) and merging (every decision and the mark) are each one
+atomic graph write, so a crash leaves all of it or none. Their audit intents (the naming or
+merging event and one per decision) are appended together before the write and their outcomes
+after it; :func:`graph.reconcile.reconcile` settles intents a crash left pending from the graph.
 
 The actor is marked with the namer's clearance, like its decisions; a campaign or actor above the
 caller's clearance is reported exactly like a missing one.
@@ -19,12 +24,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actorgraph.graph.audit import AuditLog
-from actorgraph.graph.decisions import ANALYST_SOURCE, CAMPAIGN, MAX_REASON, Decision, decide
-from actorgraph.graph.errors import NotFound, ValidationError
+from actorgraph.graph.confidence import check_confidence
+from actorgraph.graph.decisions import (
+    ANALYST_SOURCE,
+    CAMPAIGN,
+    MAX_REASON,
+    Decision,
+    decision_statements,
+    prepare_decision,
+)
+from actorgraph.graph.errors import ActorgraphError, NotFound, ValidationError
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import TLP, visible, visible_all
 
-__all__ = ["MAX_CAMPAIGNS", "merge_provisional", "name_cluster"]
+__all__ = ["MAX_CAMPAIGNS", "merge_provisional", "merges_exist", "name_cluster", "names_exist"]
 
 MAX_NAME = 200
 MAX_CAMPAIGNS = 500
@@ -61,11 +74,24 @@ RETURN c.id AS id
 ORDER BY id
 """
 
+# The merge's event id stays on the node, so that the audit log can tell a merge applied.
 MARK_MERGED = """
 UNWIND $rows AS row
 MATCH (a:ThreatActor {id: row.actor})
 SET a.merged_into = row.into, a.merged_by = row.merged_by, a.merged_at = row.merged_at,
-    a.merge_reason = row.reason
+    a.merge_reason = row.reason, a.merge_event = row.event
+"""
+
+NAMED = """
+MATCH (a:ThreatActor)
+WHERE a.id IN $ids AND a.provisional = true
+RETURN a.id AS id
+"""
+
+MERGED = """
+MATCH (a:ThreatActor)
+WHERE a.merge_event IN $ids
+RETURN a.merge_event AS id
 """
 
 
@@ -73,38 +99,22 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _attribute_each(
+def _write_audited(
     store: GraphStore,
     log: AuditLog,
-    campaign_ids: list[str],
-    actor_id: str,
-    *,
-    reason: str,
-    confidence: int | None,
-    decided_by: str,
-    key_id: str | None,
+    intents: list[dict[str, Any]],
+    statements: list[tuple[str, list[dict[str, Any]]]],
     level: TLP,
-    origin: str,
-    who: str,
-) -> list[Decision]:
-    """One ``attribute`` decision per campaign (each with its history and audit record)."""
-    return [
-        decide(
-            store,
-            log,
-            origin=origin,
-            who=who,
-            campaign_id=cid,
-            decision="attribute",
-            actor_id=actor_id,
-            reason=reason,
-            confidence=confidence,
-            decided_by=decided_by,
-            key_id=key_id,
-            max_tlp=level,
-        )
-        for cid in campaign_ids
-    ]
+) -> None:
+    """Append the intents, write the statements as one atomic unit, append the outcomes."""
+    events = [i["event"] for i in intents]
+    log.intents(intents)
+    try:
+        store.write_atomic(statements, max_tlp=int(level))
+    except Exception as exc:
+        log.outcomes(events, f"error: {exc}")
+        raise
+    log.outcomes(events, "ok")
 
 
 def _check_reason(reason: str) -> str:
@@ -156,6 +166,7 @@ def name_cluster(
     if not name or len(name) > MAX_NAME:
         raise ValidationError(f"name must be 1 to {MAX_NAME} characters (got {len(name)})")
     reason = _check_reason(reason)
+    confidence = check_confidence(confidence)
     if not campaign_ids or len(campaign_ids) > MAX_CAMPAIGNS:
         raise ValidationError(f"name 1 to {MAX_CAMPAIGNS} campaigns (got {len(campaign_ids)})")
     if len(set(campaign_ids)) != len(campaign_ids):
@@ -175,43 +186,56 @@ def name_cluster(
             )
     who = who or decided_by
     actor_id = f"intrusion-set--{uuid.uuid4()}"
+    created = _now()
     actor: dict[str, Any] = {
         "id": actor_id,
         "name": name,
         "provisional": True,
-        "created": _now(),
+        "created": created,
         "created_by": decided_by,
         "key_id": key_id,
         "reason": reason,
         "tlp": level.label,
     }
-    log.intent(
-        event=actor_id,
-        who=who,
-        action="cluster.name",
-        target=actor_id,
-        origin=origin,
-        detail={"name": name, "campaigns": campaign_ids, "tlp": level.label},
-    )
+    # The actor is new, so no model hypothesis about it exists for a decision to confirm.
+    decisions = [
+        Decision(
+            id=f"decision--{uuid.uuid4()}",
+            campaign_id=cid,
+            decision="attribute",
+            actor_id=actor_id,
+            reason=reason,
+            confidence=confidence,
+            decided_by=decided_by,
+            key_id=key_id,
+            created=created,
+            model_version=None,
+            model_score=None,
+            model_rank=None,
+            tlp=level.label,
+        )
+        for cid in campaign_ids
+    ]
+    intent = {
+        "event": actor_id,
+        "who": who,
+        "action": "cluster.name",
+        "target": actor_id,
+        "origin": origin,
+        "detail": {
+            "name": name,
+            "campaigns": campaign_ids,
+            "decisions": [d.id for d in decisions],
+            "tlp": level.label,
+        },
+    }
     row = {**actor, "name_lc": name.lower(), "tlp_level": int(level)}
-    try:
-        store.write_atomic([(CREATE_PROVISIONAL, [row])], max_tlp=int(level))
-    except Exception as exc:
-        log.outcome(actor_id, f"error: {exc}")
-        raise
-    log.outcome(actor_id, "ok")
-    decisions = _attribute_each(
+    _write_audited(
         store,
         log,
-        campaign_ids,
-        actor_id,
-        reason=reason,
-        confidence=confidence,
-        decided_by=decided_by,
-        key_id=key_id,
-        level=level,
-        origin=origin,
-        who=who,
+        [intent, *(d.audit_intent(who=who, origin=origin) for d in decisions)],
+        [(CREATE_PROVISIONAL, [row]), *decision_statements(decisions)],
+        level,
     )
     return actor, decisions
 
@@ -264,38 +288,73 @@ def merge_provisional(
     ]
     who = who or decided_by
     event = f"merge--{uuid.uuid4()}"
-    log.intent(
-        event=event,
-        who=who,
-        action="cluster.merge",
-        target=actor_id,
-        origin=origin,
-        detail={"into": into, "campaigns": campaigns, "tlp": level.label},
-    )
     try:
-        decisions = _attribute_each(
-            store,
-            log,
-            campaigns,
-            into,
-            reason=reason,
-            confidence=confidence,
-            decided_by=decided_by,
-            key_id=key_id,
-            level=level,
-            origin=origin,
+        # Every decision is checked before anything is written, so a bad one changes nothing.
+        decisions = [
+            prepare_decision(
+                store,
+                campaign_id=cid,
+                decision="attribute",
+                actor_id=into,
+                reason=reason,
+                confidence=confidence,
+                decided_by=decided_by,
+                key_id=key_id,
+                max_tlp=level,
+            )
+            for cid in campaigns
+        ]
+    except ActorgraphError as exc:
+        log.record(
             who=who,
+            action="cluster.merge",
+            target=actor_id,
+            origin=origin,
+            result=f"refused: {exc}",
+            detail={"into": into, "campaigns": campaigns},
         )
-        row = {
-            "actor": actor_id,
-            "into": into,
-            "merged_by": decided_by,
-            "merged_at": _now(),
-            "reason": reason,
-        }
-        store.write_atomic([(MARK_MERGED, [row])], max_tlp=int(level))
-    except Exception as exc:
-        log.outcome(event, f"error: {exc}")
         raise
-    log.outcome(event, "ok")
+    intent = {
+        "event": event,
+        "who": who,
+        "action": "cluster.merge",
+        "target": actor_id,
+        "origin": origin,
+        "detail": {
+            "into": into,
+            "campaigns": campaigns,
+            "decisions": [d.id for d in decisions],
+            "tlp": level.label,
+        },
+    }
+    row = {
+        "actor": actor_id,
+        "into": into,
+        "merged_by": decided_by,
+        "merged_at": _now(),
+        "reason": reason,
+        "event": event,
+    }
+    statements = decision_statements(decisions) if decisions else []
+    _write_audited(
+        store,
+        log,
+        [intent, *(d.audit_intent(who=who, origin=origin) for d in decisions)],
+        [*statements, (MARK_MERGED, [row])],
+        level,
+    )
     return decisions
+
+
+def names_exist(store: GraphStore, ids: list[str]) -> set[str]:
+    """Which of these namings (provisional actor ids) are in the graph."""
+    if not ids:
+        return set()
+    return {r["id"] for r in store.query(NAMED, {"ids": ids}, read_only=True)}
+
+
+def merges_exist(store: GraphStore, ids: list[str]) -> set[str]:
+    """Which of these merge events are in the graph."""
+    if not ids:
+        return set()
+    return {r["id"] for r in store.query(MERGED, {"ids": ids}, read_only=True)}

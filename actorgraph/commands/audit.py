@@ -20,10 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     from actorgraph.graph.audit import AuditLog, audit_path
-    from actorgraph.graph.decisions import reconcile_decisions
+    from actorgraph.graph.reconcile import reconcile
 
     log = AuditLog(audit_path(ctx.settings.home))
-    reconcile_decisions(ctx.store(), log)
+    reconcile(ctx.store(), log)
     events = log.events(limit=args.limit, action=args.action)
     if args.json:
         ctx.out(events)

@@ -11,7 +11,7 @@ from actorgraph.api.auditing import AuditDep
 from actorgraph.api.deps import AdminKey, StoreDep
 from actorgraph.api.routes import AUTH_ERRORS
 from actorgraph.graph.audit import AuditAction
-from actorgraph.graph.decisions import reconcile_decisions
+from actorgraph.graph.reconcile import reconcile
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=AUTH_ERRORS)
 
@@ -47,8 +47,9 @@ def get_audit(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     action: Annotated[AuditAction | None, Query()] = None,
 ) -> AuditEvents:
-    """The newest audit events. Decisions a crashed process left half-logged are settled from
-    the graph first (older than five minutes, so that none still in flight is)."""
-    reconcile_decisions(store, log)
+    """The newest audit events. Decisions, namings and merges a crashed process left
+    half-logged are settled from the graph first (older than five minutes, so that none still
+    in flight is)."""
+    reconcile(store, log)
     events = log.events(limit=limit, action=action)
     return AuditEvents(data=[AuditEvent(**e) for e in events], count=len(events))

@@ -10,8 +10,9 @@ import pytest
 from actorgraph.graph import decisions
 from actorgraph.graph.audit import AuditLog
 from actorgraph.graph.confidence import describe
-from actorgraph.graph.decisions import decide, decision_history, reconcile_decisions
+from actorgraph.graph.decisions import decide, decision_history
 from actorgraph.graph.errors import NotFound, ValidationError
+from actorgraph.graph.reconcile import reconcile
 from actorgraph.graph.tlp import TLP
 from tests.helpers.graphs import FixtureGraph, node, rel, write_graph
 
@@ -184,10 +185,10 @@ def test_a_crash_mid_decision_leaves_graph_and_log_consistent(
     in_graph = world.query("MATCH (d:Decision) RETURN d.id AS id")
     # The graph change is atomic: all of it or none, never an attribution without its record.
     assert len(_attributed(world)) == len(in_graph) == int(crash_after_graph_write)
-    assert reconcile_decisions(world, restarted, older_than_s=60) == 0  # may still be in flight
-    assert reconcile_decisions(world, restarted, older_than_s=0) == 1
+    assert reconcile(world, restarted, older_than_s=60) == 0  # may still be in flight
+    assert reconcile(world, restarted, older_than_s=0) == 1
     [event] = restarted.events()
     expected = "ok (reconciled)" if crash_after_graph_write else "not applied (reconciled)"
     assert event["result"] == expected
     assert [r["id"] for r in in_graph] == ([event["event"]] if crash_after_graph_write else [])
-    assert reconcile_decisions(world, restarted, older_than_s=0) == 0  # settled once
+    assert reconcile(world, restarted, older_than_s=0) == 0  # settled once
