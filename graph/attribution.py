@@ -29,6 +29,7 @@ __all__ = [
     "CountryScore",
     "Evidence",
     "EvidenceEntity",
+    "FlaggedValue",
     "ModelInfo",
     "SkippedValue",
     "with_skipped",
@@ -134,6 +135,21 @@ class SkippedValue:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FlaggedValue:
+    """An input value the graph does not hold that sits on MISP warninglists (a public
+    resolver, a CDN range, a top site): likely no evidence of any actor.
+
+    Attributes:
+        value: the indicator as the graph names it (``ipv4:8.8.8.8``).
+        warninglists: the names of the lists that hold it, as the ``warninglists`` property of
+            a stored indicator names them.
+    """
+
+    value: str
+    warninglists: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class AttributionResult:
     """Ranked actors for one activity, with a country roll-up, an "unknown actor" score and the
     evidence behind the top candidates.
@@ -149,6 +165,7 @@ class AttributionResult:
         unknown: probability that none of the known actors is behind the activity.
         evidence: graph paths for the top candidates, strongest first per candidate.
         skipped: input values left out (invalid indicators); the rest was attributed.
+        flagged: input values the graph does not hold that are on MISP warninglists.
     """
 
     input: str | None = None
@@ -158,6 +175,7 @@ class AttributionResult:
     unknown: Probability
     evidence: tuple[Evidence, ...] = ()
     skipped: tuple[SkippedValue, ...] = ()
+    flagged: tuple[FlaggedValue, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape: plain dicts and lists, keys in field order."""

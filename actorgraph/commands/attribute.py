@@ -94,4 +94,7 @@ def format_result(res: AttributionResult) -> str:
     if res.skipped:
         lines.append("  skipped (not attributed):")
         lines.extend(f"    {v.value!r}: {v.reason}" for v in res.skipped)
+    if res.flagged:
+        lines.append("  on MISP warninglists (not in the graph; likely nobody's evidence):")
+        lines.extend(f"    {v.value}: {'; '.join(v.warninglists)}" for v in res.flagged)
     return "\n".join(lines)

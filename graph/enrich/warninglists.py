@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from actorgraph.graph.attribution import FlaggedValue
 from actorgraph.graph.errors import ValidationError
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "WarningListIndex",
     "data_version",
     "flag_indicators",
+    "flagged_values",
     "shared_index",
     "use_cache_dir",
 ]
@@ -491,3 +493,20 @@ def flag_indicators(
             props[SOURCE_PROPERTY] = index.version
             flagged += 1
     return flagged
+
+
+def flagged_values(
+    indicator_ids: Iterable[str], index: WarningListIndex | None = None
+) -> tuple[FlaggedValue, ...]:
+    """The indicators (``<kind>:<value>`` ids, as an activity holds them) that are on a
+    warninglist, each with the lists' names, in the order given."""
+    ids = list(indicator_ids)
+    if not ids:
+        return ()
+    index = index or shared_index()
+    out = []
+    for node_id in ids:
+        kind, _, value = node_id.partition(":")
+        if value and (names := index.names(kind, value)):
+            out.append(FlaggedValue(value=node_id, warninglists=tuple(names)))
+    return tuple(out)

@@ -15,6 +15,10 @@ A matched cluster adds, with the provenance ``misp-galaxy@<galaxy version>``:
   actor's ``country`` property is the galaxy's only when ATT&CK's text gave none.
 - its synonyms as aliases (also listed in ``galaxy_aliases``), except ATT&CK ids and names
   that another group already uses or that several clusters share.
+- the sectors and countries it says the group targets (``cfr-target-category`` and
+  ``targeted-sector``: sectors, mapped to STIX's vocabulary by graph/formats/sectors.py;
+  ``cfr-suspected-victims``: the countries among them, not organisations such as NATO) as
+  ``TARGETS`` edges to ``Sector`` and ``Country`` nodes.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 from actorgraph.graph.errors import IngestError
 from actorgraph.graph.formats.countries import country_code, country_name
 from actorgraph.graph.formats.rows import IngestBatch
+from actorgraph.graph.formats.sectors import sector_name, sector_slug
 
 SOURCE = "misp-galaxy"
 _ATTACK_ID = re.compile(r"^G\d{4}$")
@@ -45,6 +50,8 @@ class Cluster:
     attack_ids: frozenset[str]
     country: str | None
     confidence: int | None
+    sectors: tuple[str, ...] = ()  # Sector slugs the cluster says it targets
+    victims: tuple[str, ...] = ()  # alpha-2 codes of the countries it says it targets
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,9 @@ def _cluster(value: dict[str, Any]) -> Cluster:
         meta.get("cfr-suspected-state-sponsor")
     )
     confidence = str(meta.get("attribution-confidence") or "")
+    named = [*_strings(meta.get("cfr-target-category")), *_strings(meta.get("targeted-sector"))]
+    sectors = (sector_slug(name) for name in named)
+    victims = (country_code(name) for name in _strings(meta.get("cfr-suspected-victims")))
     return Cluster(
         uuid=str(value["uuid"]),
         name=str(value["value"]),
@@ -130,7 +140,15 @@ def _cluster(value: dict[str, Any]) -> Cluster:
         attack_ids=frozenset(ids),
         country=country,
         confidence=int(confidence) if confidence.isdigit() else None,
+        sectors=tuple(dict.fromkeys(s for s in sectors if s)),
+        victims=tuple(dict.fromkeys(c for c in victims if c)),
     )
+
+
+def _strings(value: Any) -> list[str]:
+    """A meta field that is a list of strings (a lone string counts as a list of one)."""
+    items = value if isinstance(value, list) else [value]
+    return [str(v) for v in items if isinstance(v, str) and v.strip()]
 
 
 def match_groups(
@@ -218,6 +236,7 @@ def add_galaxy(batch: IngestBatch, path: Path | None = None) -> GalaxyMatches:
         )
         if match.country:
             _add_origin(batch, actor_id, props, match, provenance)
+        _add_targets(batch, actor_id, match, provenance)
     if matches.ambiguous:
         batch.skip(f"{provenance}: ambiguous match, not applied", len(matches.ambiguous))
     return matches
@@ -243,6 +262,23 @@ def _add_origin(
     if existing is None:
         edge.update(country_source=provenance, modified=props.get("modified"))
     batch.add_edge("ThreatActor", "ORIGINATES_FROM", "Country", actor_id, country_id, edge)
+
+
+def _add_targets(batch: IngestBatch, actor_id: str, match: GalaxyMatch, provenance: str) -> None:
+    """``TARGETS`` edges to the sectors and countries the matched clusters name."""
+    edge = {"sources": [provenance]}
+    for slug in dict.fromkeys(s for c in match.clusters for s in c.sectors):
+        sector_id = f"sector:{slug}"
+        batch.add_node("Sector", sector_id, {"name": sector_name(slug), "sources": [provenance]})
+        batch.add_edge("ThreatActor", "TARGETS", "Sector", actor_id, sector_id, dict(edge))
+    for code in dict.fromkeys(v for c in match.clusters for v in c.victims):
+        country_id = f"country:{code}"
+        batch.add_node(
+            "Country",
+            country_id,
+            {"code": code, "name": country_name(code), "sources": [provenance]},
+        )
+        batch.add_edge("ThreatActor", "TARGETS", "Country", actor_id, country_id, dict(edge))
 
 
 def _names_in_use(actors: dict[str, dict[str, Any]]) -> dict[str, set[str]]:

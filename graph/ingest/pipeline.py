@@ -16,15 +16,23 @@ rules.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from actorgraph.graph.enrich.warninglists import flag_indicators
+from actorgraph.graph.enrich.warninglists import flag_indicators, shared_index
 from actorgraph.graph.errors import IngestError, StixIngestError, ValidationError
 from actorgraph.graph.formats.rows import ID_LEVELS, IngestBatch
 from actorgraph.graph.formats.stix_validate import iter_inputs, load_json
 from actorgraph.graph.ingest.pending import complete_pending, stix_ids_of
+from actorgraph.graph.ingest.reading import (
+    FileRead,
+    brought_ids,
+    default_workers,
+    fork_safe,
+    read_files,
+)
 from actorgraph.graph.ingest.writer import (
     DEFAULT_BATCH_SIZE,
     IngestReport,
@@ -86,6 +94,30 @@ def find_attack(
     return out
 
 
+class StoreLookups:
+    """The look-ups a reader makes in the store while reading one input, within the writer's
+    clearance, remembering what they asked (graph/ingest/reading.py: a file read ahead of the
+    writes before it is read again when an earlier file brought what it asked for)."""
+
+    def __init__(self, store: GraphStore, max_tlp: TLP) -> None:
+        self.store = store
+        self.max_tlp = max_tlp
+        self.asked: set[str] = set()
+        self.by_name = False
+
+    def resolve(self, ids: set[str]) -> dict[str, list[tuple[str, str]]]:
+        self.asked.update(ids)
+        return resolve_stix_ids(self.store, ids, max_tlp=self.max_tlp)
+
+    def actors(self, names: list[str]) -> dict[str, str]:
+        self.by_name = True
+        return find_actors(self.store, names, max_tlp=self.max_tlp)
+
+    def attack(self, ids: list[str], names: list[str]) -> dict[str, list[tuple[str, str]]]:
+        self.by_name = True
+        return find_attack(self.store, ids, names, max_tlp=self.max_tlp)
+
+
 def detect_format(data: Any) -> str:
     """``"stix"`` for a STIX bundle, ``"misp"`` for a MISP event (or list of events), wrapped
     in ``{"Event": ...}`` or bare.
@@ -93,7 +125,7 @@ def detect_format(data: Any) -> str:
     Raises:
         IngestError: neither.
     """
-    from actorgraph.graph.formats.misp_reader import is_bare_event
+    from actorgraph.graph.formats.misp import is_bare_event
 
     if isinstance(data, dict):
         if data.get("type") == "bundle":
@@ -119,6 +151,7 @@ def read_any(
     fmt: str = "auto",
     store: GraphStore | None = None,
     where: str | None = None,
+    lookups: StoreLookups | None = None,
 ) -> tuple[IngestBatch, str]:
     """Read parsed input of either format into a batch (validating, writing nothing).
 
@@ -130,6 +163,8 @@ def read_any(
         fmt: ``auto``, ``stix`` or ``misp``.
         store: where references outside the input are looked up (None: nowhere).
         where: the input's location, for error messages.
+        lookups: the store's look-ups, when the caller wants to know what was asked (default:
+            those of ``store``).
 
     Raises:
         IngestError: the input is refused (unreadable, invalid, or marked above ``max_tlp``).
@@ -141,31 +176,23 @@ def read_any(
         kind = detect_format(data) if fmt == "auto" else fmt
     except IngestError as exc:
         raise IngestError(exc.reason, source=where or source) from None
+    if lookups is None and store is not None:
+        lookups = StoreLookups(store, clearance)
     batch: IngestBatch
     if kind == "misp":
-        from actorgraph.graph.formats.misp_reader import read_misp
+        from actorgraph.graph.formats.misp import read_misp
 
-        lookup = (
-            (lambda names: find_actors(store, names, max_tlp=clearance))
-            if store is not None
-            else None
-        )
-        attack = (
-            (lambda ids, names: find_attack(store, ids, names, max_tlp=clearance))
-            if store is not None
-            else None
-        )
         batch = read_misp(
-            data, source=source, origin=where, actor_lookup=lookup, attack_lookup=attack
+            data,
+            source=source,
+            origin=where,
+            actor_lookup=lookups.actors if lookups is not None else None,
+            attack_lookup=lookups.attack if lookups is not None else None,
         )
     else:
         from actorgraph.graph.formats.stix_reader import read_stix
 
-        resolve = (
-            (lambda ids: resolve_stix_ids(store, ids, max_tlp=clearance))
-            if store is not None
-            else None
-        )
+        resolve = lookups.resolve if lookups is not None else None
         batch = read_stix(data, source=source, resolve_ids=resolve, origin=where)
     refuse_above(batch, clearance, where or source)
     # Warninglists, written with the nodes: no extra round trip.
@@ -233,6 +260,7 @@ def ingest_paths(
     fmt: str = "auto",
     batch_size: int = DEFAULT_BATCH_SIZE,
     enrich: bool = False,
+    workers: int | None = 1,
 ) -> list[IngestReport]:
     """Ingest files and directories (``.json``, ``.json.gz``), one report per file.
 
@@ -250,6 +278,9 @@ def ingest_paths(
         enrich: also write the offline enrichment of the indicators (networks, AS
             organisations, registrable domains: ``graph.enrich``), with provenance
             ``enrichment:<package>@<version>``.
+        workers: processes reading files ahead of the writes (graph/ingest/reading.py); None:
+            one per core, no more than there are files; 1: every file read here, in turn. The
+            graph written is the same either way.
 
     Returns:
         One report per ingested file.
@@ -261,22 +292,29 @@ def ingest_paths(
     reports: list[IngestReport] = []
     errors: list[IngestError] = []
     written: list[set[str]] = []  # the STIX ids each report's file brought
-    for path in iter_inputs(paths):
-        try:
-            data = load_json(path)
-            batch, kind = read_any(
-                data, source=path.name, max_tlp=max_tlp, fmt=fmt, store=store, where=str(path)
-            )
-        except IngestError as exc:
-            errors.append(exc)
+    files = list(iter_inputs(paths))
+    read = functools.partial(read_path, max_tlp=TLP.parse(max_tlp), fmt=fmt)
+    workers = default_workers(len(files)) if workers is None else workers
+    if not fork_safe(store):
+        workers = 1
+    if workers > 1:
+        shared_index()  # loaded once here; the forked workers inherit it
+    brought: set[str] = set()  # STIX ids of objects and relationships written so far
+    for found in read_files(store, files, read=read, workers=workers):
+        if found.stale(brought, earlier=bool(written)):
+            found = read(store, found.path)
+        if found.error is not None or found.batch is None:
+            errors.append(found.error or IngestError("not read", source=str(found.path)))
             continue
+        batch = found.batch
         reports.append(
             write_batch(
-                store, batch, max_tlp=max_tlp, batch_size=batch_size, fmt=kind, enrich=enrich
+                store, batch, max_tlp=max_tlp, batch_size=batch_size, fmt=found.kind, enrich=enrich
             )
         )
         written.append(stix_ids_of(batch))
-    _complete_unit(store, reports, written, max_tlp=max_tlp)
+        brought |= brought_ids(batch)
+    complete_unit(store, reports, written, max_tlp=max_tlp)
     if errors:
         err = (
             errors[0]
@@ -287,6 +325,27 @@ def ingest_paths(
         err.reports = reports  # type: ignore[attr-defined]
         raise err
     return reports
+
+
+def read_path(store: GraphStore | None, path: Path, *, max_tlp: TLP, fmt: str) -> FileRead:
+    """Read one input file (see ``read_any``); a refusal is returned, not raised."""
+    lookups = StoreLookups(store, max_tlp) if store is not None else None
+    try:
+        data = load_json(path)
+        batch, kind = read_any(
+            data,
+            source=path.name,
+            max_tlp=max_tlp,
+            fmt=fmt,
+            store=store,
+            where=str(path),
+            lookups=lookups,
+        )
+    except IngestError as exc:
+        return FileRead(path, error=exc)
+    if lookups is None:
+        return FileRead(path, batch, kind)
+    return FileRead(path, batch, kind, asked=lookups.asked, by_name=lookups.by_name)
 
 
 def ingest_object(
@@ -317,11 +376,11 @@ def ingest_object(
     report = write_batch(
         store, batch, max_tlp=max_tlp, batch_size=batch_size, fmt=kind, enrich=enrich
     )
-    _complete_unit(store, [report], [stix_ids_of(batch)], max_tlp=max_tlp)
+    complete_unit(store, [report], [stix_ids_of(batch)], max_tlp=max_tlp)
     return report
 
 
-def _complete_unit(
+def complete_unit(
     store: GraphStore,
     reports: list[IngestReport],
     written: list[set[str]],
@@ -348,5 +407,5 @@ def ingest_attack(store: GraphStore, *, batch_size: int = DEFAULT_BATCH_SIZE) ->
 
     batch = read_attack()
     report = write_batch(store, batch, max_tlp=TLP.RED, batch_size=batch_size, fmt="attack")
-    _complete_unit(store, [report], [stix_ids_of(batch)], max_tlp=TLP.RED)
+    complete_unit(store, [report], [stix_ids_of(batch)], max_tlp=TLP.RED)
     return report

@@ -28,10 +28,12 @@ def attack():
 
 def test_attack_counts(attack) -> None:
     counts = attack.counts()
+    # Countries, sectors and TARGETS: the MISP galaxy's origins and targets of matched groups.
     assert counts["nodes"] == {
         "Campaign": 52,
-        "Country": 17,
+        "Country": 97,
         "Malware": 693,
+        "Sector": 39,
         "Technique": 691,
         "ThreatActor": 172,
         "Tool": 91,
@@ -40,6 +42,7 @@ def test_attack_counts(attack) -> None:
         "ATTRIBUTED_TO": 25,
         "ORIGINATES_FROM": 123,
         "SUBTECHNIQUE_OF": 475,
+        "TARGETS": 739,
         "USES": 17270,
     }
     assert attack.skipped["revoked"] == 140 and attack.skipped["deprecated"] == 22
@@ -158,7 +161,7 @@ def test_ingest_attack_into_the_store_twice(store) -> None:
     report = ingest_attack(store)
     counts = store.counts()
     assert counts == {"nodes": report.nodes, "relationships": report.relationships}
-    assert sum(counts["nodes"].values()) == 1716 and sum(counts["relationships"].values()) == 17893
+    assert sum(counts["nodes"].values()) == 1835 and sum(counts["relationships"].values()) == 18632
     ingest_attack(store)
     assert store.counts() == counts
     rows = store.query(

@@ -1,4 +1,4 @@
-"""MISP events -> graph rows and into the store (graph/formats/misp_reader.py)."""
+"""MISP events -> STIX 2.1 (misp-stix) -> graph rows and into the store (graph/formats/misp.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import json
 import pytest
 
 from actorgraph.graph.errors import IngestError, StixIngestError
-from actorgraph.graph.formats.misp_reader import read_misp
+from actorgraph.graph.formats.misp import read_misp
 from actorgraph.graph.ingest import detect_format, ingest_object, ingest_paths
 from actorgraph.graph.tlp import TLP
 from tests.helpers import paths
 
 MISP = paths.FIXTURES / "misp"
 EVENT = MISP / "apt28_phishing_event.json"
-CAMPAIGN = "misp-event--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e0f"
+CAMPAIGN = "campaign--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e0f"
 
 
 @pytest.fixture
@@ -25,9 +25,15 @@ def event() -> dict:
 
 def test_event_becomes_campaign_with_indicators(event) -> None:
     batch = read_misp(event, source="event.json")
+    # The cluster's country is the actor's own origin, with its edge, as from any reader.
     assert batch.counts() == {
-        "nodes": {"Campaign": 1, "Indicator": 6, "ThreatActor": 1},
-        "relationships": {"ATTRIBUTED_TO": 1, "INDICATES": 6, "RESOLVES_TO": 1},
+        "nodes": {"Campaign": 1, "Country": 1, "Indicator": 6, "ThreatActor": 1},
+        "relationships": {
+            "ATTRIBUTED_TO": 1,
+            "INDICATES": 6,
+            "ORIGINATES_FROM": 1,
+            "RESOLVES_TO": 1,
+        },
     }
     campaign = batch.nodes["Campaign"][CAMPAIGN]
     assert campaign["name"].startswith("Spear-phishing") and campaign["sources"] == ["CIRCL"]
@@ -62,7 +68,13 @@ def test_invalid_attributes_rejected_and_unsupported_skipped(event) -> None:
         "da39a3ee5e6b4b0d3255bfef95601890afd8070",
     }
     assert batch.rejected[0].object_id == "indicator--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e14"
-    assert batch.skipped == {"MISP attribute type comment": 1}
+    # misp-stix keeps the comment as a custom object, which the graph model has no place for.
+    comment = "x-misp-attribute--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e17"
+    assert batch.ledger.outcomes[comment] == (
+        "x-misp-attribute",
+        "rejected",
+        "unsupported type x-misp-attribute",
+    )
 
 
 def test_galaxy_cluster_is_an_attribution_claim(event) -> None:
@@ -113,7 +125,7 @@ def test_refused_events(event, mutate, error, reason) -> None:
 def test_misp_into_store_idempotent_and_refusal_writes_nothing(store, event) -> None:
     ingest_paths(store, [EVENT], max_tlp=TLP.RED)
     counts = store.counts()
-    assert counts["nodes"] == {"Campaign": 1, "Indicator": 6, "ThreatActor": 1}
+    assert counts["nodes"] == {"Campaign": 1, "Country": 1, "Indicator": 6, "ThreatActor": 1}
     ingest_object(store, event, source="again", max_tlp=TLP.RED)
     assert store.counts() == counts
     broken = copy.deepcopy(event)
@@ -136,10 +148,13 @@ def test_every_attribute_and_cluster_is_accounted_for(event) -> None:
     batch = read_misp(copy.deepcopy(event), source="e.json")
     counts = batch.ledger.counts()
     assert counts["in"] == sum(counts[k] for k in ("landed", "merged", "pending", "rejected"))
-    n_attrs = len(event["Event"].get("Attribute", [])) + sum(
-        len(o.get("Attribute", [])) for o in event["Event"].get("Object", [])
-    )
-    n_clusters = sum(len(g.get("GalaxyCluster", [])) for g in event["Event"].get("Galaxy", []))
-    assert counts["in"] == 1 + n_attrs + n_clusters
+    # The ledger counts misp-stix's STIX objects: each attribute, object and cluster is there
+    # under its own uuid (an attribute pymisp refused as indicator--<uuid>).
+    accounted = {oid.rpartition("--")[2] for oid in batch.ledger.outcomes}
+    ev = event["Event"]
+    uuids = [a["uuid"] for a in ev["Attribute"]]
+    uuids += [o["uuid"] for o in ev["Object"]]
+    uuids += [c["uuid"] for g in ev["Galaxy"] for c in g["GalaxyCluster"]]
+    assert set(uuids) <= accounted
     reasons = {e["reason"] for e in batch.ledger.named("rejected")}
     assert all(reasons)

@@ -177,7 +177,7 @@ def test_misp_claim_attaches_to_the_existing_actor_by_alias(store) -> None:
     [report] = ingest_paths(store, [MISP / "apt28_phishing_event.json"], max_tlp=TLP.RED)
     assert report.format == "misp"
     got = store.query(
-        "MATCH (c:Campaign {id: 'misp-event--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e0f'})"
+        "MATCH (c:Campaign {id: 'campaign--5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0e0f'})"
         "-[r:ATTRIBUTED_TO]->(a) "
         "RETURN a.id AS a, r.source AS s"
     )
