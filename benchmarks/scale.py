@@ -10,6 +10,10 @@ For each size (indicators, passed to the demo world's ``--scale``) on a fresh em
    (``graph.ingest.ingest_paths``, 5,000 rows per query): STIX objects/s, graph rows/s, wall time
    split into reading (parse + validate) and writing, CPU seconds of the client and the server
    (robust to other load on a shared machine), peak RSS of both;
+   (``--ingest-workers``: processes reading files ahead of the writes, default one per core;
+   ``--enrich``: with the offline enrichment, as ``actorgraph ingest`` writes by default);
+   then the same ATT&CK and bundles through the bulk load (``graph.ingest.bulk``, GRAPH.BULK)
+   into an empty graph of the same server: the same graph, ATT&CK inside its time;
 3. at ``--single-query-size`` only, the same bundle through the one-object-per-query path
    (``batch_size=1``) on a second graph of the same server: the baseline, in the same run;
 4. at ``--gnn-sizes`` (unless ``--no-gnn``): export the graph and train (seconds, peak RSS),
@@ -54,6 +58,12 @@ def _cpu_s() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def _children_cpu_s() -> float:
+    """CPU seconds of the worker processes that ended (the ingest's readers)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _open(home: Path, graph: str):
     from actorgraph.graph.store import embedded
     from actorgraph.graph.store.falkor import FalkorStore
@@ -86,7 +96,7 @@ def worker_ingest(args: argparse.Namespace) -> dict[str, Any]:
 
     store = _open(Path(args.home), args.graph)
     out: dict[str, Any] = {}
-    if args.attack:
+    if args.attack and not args.bulk:
         t0 = time.perf_counter()
         rep = ingest_attack(store)
         out["attack_seconds"] = round(time.perf_counter() - t0, 2)
@@ -95,8 +105,20 @@ def worker_ingest(args: argparse.Namespace) -> dict[str, Any]:
     for p in args.paths:
         with open(p, encoding="utf-8") as fh:
             objects += len(json.load(fh).get("objects", []))
-    t0, c0 = time.perf_counter(), _cpu_s()
-    reports = ingest_paths(store, args.paths, batch_size=args.batch_size, max_tlp=TLP.RED)
+    t0, c0, w0 = time.perf_counter(), _cpu_s(), _children_cpu_s()
+    if args.bulk:
+        from actorgraph.graph.ingest.bulk import bulk_ingest
+
+        reports = bulk_ingest(store, args.paths, attack=args.attack, enrich=args.enrich)
+    else:
+        reports = ingest_paths(
+            store,
+            args.paths,
+            batch_size=args.batch_size,
+            max_tlp=TLP.RED,
+            enrich=args.enrich,
+            workers=args.ingest_workers,
+        )
     seconds = time.perf_counter() - t0
     rows = sum(r.n_nodes + r.n_relationships for r in reports)
     write_seconds = sum(r.seconds for r in reports)
@@ -107,6 +129,9 @@ def worker_ingest(args: argparse.Namespace) -> dict[str, Any]:
             "read_seconds": round(seconds - write_seconds, 2),
             "write_seconds": round(write_seconds, 2),
             "client_cpu_seconds": round(_cpu_s() - c0, 2),
+            "reader_workers_cpu_seconds": round(_children_cpu_s() - w0, 2),
+            "bulk": args.bulk,
+            "enrich": args.enrich,
             "stix_objects": objects,
             "rows": rows,
             "queries": sum(r.queries for r in reports),
@@ -367,6 +392,8 @@ def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any
                 "--attack",
                 "--batch-size",
                 "5000",
+                *(["--enrich"] if args.enrich else []),
+                *(["--ingest-workers", str(args.ingest_workers)] if args.ingest_workers else []),
                 "--paths",
                 *result["generate"].get("train_files", [str(world / "train.json")]),
             ],
@@ -374,6 +401,25 @@ def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any
         )
         result["ingest_batched"]["server_peak_rss_mb"] = rss.peak_mb()
         result["ingest_batched"]["server_cpu_seconds"] = rss.cpu_s()
+        print(f"[{size}] ingest, bulk load", flush=True)
+        rss.reset()
+        result["ingest_bulk"] = run_worker(
+            "ingest",
+            [
+                "--home",
+                str(home),
+                "--graph",
+                "bench-bulk",
+                "--attack",
+                "--bulk",
+                *(["--enrich"] if args.enrich else []),
+                "--paths",
+                *result["generate"].get("train_files", [str(world / "train.json")]),
+            ],
+            args.timeout,
+        )
+        result["ingest_bulk"]["server_peak_rss_mb"] = rss.peak_mb()
+        result["ingest_bulk"]["server_cpu_seconds"] = rss.cpu_s()
         if size == args.single_query_size:
             print(f"[{size}] ingest, one object per query", flush=True)
             rss.reset()
@@ -448,7 +494,11 @@ def print_tables(data: dict[str, Any]) -> None:
         "| rows/s | client CPU s | server CPU s | client peak RSS MB | server peak RSS MB |"
     )
     print("|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
-    paths = (("ingest_batched", "batched, 5,000 rows/query"), ("ingest_single", "one object/query"))
+    paths = (
+        ("ingest_batched", "batched, 5,000 rows/query"),
+        ("ingest_bulk", "bulk load (ATT&CK inside)"),
+        ("ingest_single", "one object/query"),
+    )
     for r in runs:
         for key, name in paths:
             x = r.get(key)
@@ -544,6 +594,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--heldout")
     p.add_argument("--server-pid")
     p.add_argument("--single", action="store_true")
+    p.add_argument("--bulk", action="store_true")
+    p.add_argument(
+        "--enrich", action="store_true", help="ingest with the offline enrichment (CLI default)"
+    )
+    p.add_argument(
+        "--ingest-workers",
+        type=int,
+        default=None,
+        help="processes reading files ahead of the writes (default: one per core)",
+    )
     p.add_argument(
         "--write-paths-sizes",
         type=int,

@@ -13,7 +13,16 @@ Path kinds (each a query below, all candidates and entities in one round-trip pe
 
 Every node and every relationship on a path must be at or below the requester's TLP clearance
 (``$max_tlp``), and so must everything a count on the way reads (the fan-out of shared
-infrastructure): a path or a count never depends on what the requester may not see.
+infrastructure): a path or a count never depends on what the requester may not see. No revoked
+node (``revoked: true``, graph/formats/stix_reader.py) is on a path or in a count.
+
+The cost of a look-up is bounded by design, whatever the size of the graph: the two walks that
+start from shared infrastructure (infrastructure, enrichment) first count the node's visible
+in-links, stopping at the cap (``INFRA_MAX_FANOUT``, ``ENRICH_MAX_MEMBERS``), skip the node when
+the count passes it (a hub: a CDN's ASN, a cloud provider's AS organisation; reported in
+``skipped``), and follow at most ``INFRA_PER_VIA`` indicators from any other (a path then says
+how many it followed). Every other query starts from index look-ups of the candidates and the
+activity's entities.
 """
 
 from __future__ import annotations
@@ -31,6 +40,21 @@ _PATH_VISIBLE = (
     f"all(n IN nodes(p) WHERE {visible('n')}) AND all(q IN relationships(p) WHERE {visible('q')})"
 )
 
+
+def _live(var: str) -> str:
+    """``var`` is not revoked (a revoked object's nodes stay in the graph, marked)."""
+    return f"coalesce({var}.revoked, false) = false"
+
+
+def _revoked(*variables: str) -> str:
+    """Whether any of ``variables`` is revoked: returned as a column and dropped by the caller,
+    since the same test in WHERE moves FalkorDB's plan off the index look-ups (a label scan
+    of every campaign: 1-2 s per attribution on a 10k-indicator graph)."""
+    return " OR ".join(f"coalesce({v}.revoked, false)" for v in variables)
+
+
+_PATH_LIVE = f"all(n IN nodes(p) WHERE {_live('n')})"
+
 # Shared by all attributions of the process; the store client is thread-safe (connection pool).
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence")
 
@@ -39,7 +63,8 @@ UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})-[r:USES|TARGETS]->(x)
 WHERE x.id IN $ids AND {visible_all("a", "r", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label,
-       coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, null AS via_id, null AS via_name
+       coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, null AS via_id, null AS via_name,
+       {_revoked("x")} AS revoked
 LIMIT 2000
 """
 
@@ -49,7 +74,8 @@ MATCH (a:ThreatActor {{id: aid}})<-[t:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGET
 WHERE x.id IN $ids AND {visible_all("a", "t", "c")}
       AND {visible_all("r", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, labels(x)[0] AS label,
-       coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, c.id AS via_id, c.name AS via_name
+       coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, c.id AS via_id, c.name AS via_name,
+       {_revoked("x", "c")} AS revoked
 LIMIT 2000
 """
 
@@ -59,42 +85,86 @@ MATCH (a:ThreatActor {{id: aid}})<-[t:ATTRIBUTED_TO]-(c:Campaign)<-[r:INDICATES]
 WHERE x.id IN $ids AND {visible_all("a", "t", "c")}
       AND {visible_all("r", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
-       'INDICATES' AS rel, c.id AS via_id, c.name AS via_name
+       'INDICATES' AS rel, c.id AS via_id, c.name AS via_name, {_revoked("x", "c")} AS revoked
 LIMIT 2000
 UNION
 UNWIND $actors AS aid
 MATCH (a:ThreatActor {{id: aid}})<-[r:INDICATES]-(x:Indicator)
 WHERE x.id IN $ids AND {visible_all("a", "r", "x")}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
-       'INDICATES' AS rel, null AS via_id, null AS via_name
+       'INDICATES' AS rel, null AS via_id, null AS via_name, {_revoked("x")} AS revoked
 LIMIT 2000
 """
 
+
 # Shared infrastructure with a large fan-out (a CDN's ASN, a public VPS range, a sinkhole) links
-# everything to everything: it is not evidence, and walking back from it cost ~1 s per
-# attribution on a 30k-indicator graph. Nodes above $max_fanout inbound links are skipped; the
-# fan-out counts only visible links, so hidden ones cannot suppress a path.
+# everything to everything: it is not evidence, and walking back from it costs time in
+# proportion to the graph. So each shared node's visible in-links are counted up to one past
+# $max_fanout (the LIMIT stops the count: a hub costs no more than a quiet node); a node past it
+# comes back with no actors (the caller reports it skipped), and from any other at most
+# $per_via indicators are followed to their campaigns. Hidden links are not counted, so they
+# cannot suppress a path; revoked nodes are neither counted nor followed. The capped steps are
+# ordered by id so that every engine keeps the same subset (tests/graph/test_parity.py).
 INFRASTRUCTURE = f"""
 MATCH p = (x:Indicator)-[:RESOLVES_TO|HOSTED_ON*1..2]->(y)
-WHERE x.id IN $ids AND NOT y.id IN $hubs AND {_PATH_VISIBLE}
+WHERE x.id IN $ids AND NOT y.id IN $hubs AND {_PATH_VISIBLE} AND {_PATH_LIVE}
 WITH DISTINCT x, y
-WITH x, y, size([(y)<-[l:RESOLVES_TO|HOSTED_ON]-(z) WHERE {visible_all("l", "z")} | z]) AS fanout
-WHERE fanout <= $max_fanout
-MATCH p = (y)<-[:RESOLVES_TO|HOSTED_ON*1..2]-(i:Indicator),
-      (i)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a:ThreatActor)
-WHERE a.id IN $actors AND i.id <> x.id AND {_PATH_VISIBLE}
-      AND {visible_all("r", "c", "t", "a")}
-RETURN DISTINCT a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label,
-       x.value AS name, 'SHARES_INFRASTRUCTURE' AS rel, y.id AS via_id,
-       coalesce(y.name, y.value, y.id) AS via_name
+ORDER BY x.id, y.id
+LIMIT 100
+CALL {{
+    WITH y
+    MATCH (y)<-[l:RESOLVES_TO|HOSTED_ON]-(z)
+    WHERE {visible_all("l", "z")} AND {_live("z")}
+    WITH z LIMIT $probe
+    RETURN count(z) AS fanout
+}}
+CALL {{
+    WITH x, y, fanout
+    MATCH p = (y)<-[:RESOLVES_TO|HOSTED_ON*1..2]-(i:Indicator)
+    WHERE fanout <= $max_fanout AND i.id <> x.id AND {_PATH_VISIBLE} AND {_PATH_LIVE}
+    WITH DISTINCT i
+    ORDER BY i.id
+    LIMIT $per_via
+    WITH collect(i) AS hosted
+    UNWIND CASE WHEN size(hosted) = 0 THEN [null] ELSE hosted END AS i
+    OPTIONAL MATCH (i)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a:ThreatActor)
+    WHERE a.id IN $actors AND {visible_all("r", "c", "t", "a")} AND {_live("c")}
+    RETURN size(hosted) AS followed,
+           collect(DISTINCT CASE WHEN a IS NULL THEN null ELSE [a.id, a.name] END) AS found
+}}
+RETURN x.id AS entity, x.value AS name, y.id AS via_id,
+       coalesce(y.name, y.value, y.id) AS via_name, fanout, followed, found
 LIMIT 500
 """
 
 INFRA_MAX_FANOUT = 50
+"""Most visible in-links (RESOLVES_TO, HOSTED_ON) of shared infrastructure that is followed."""
+INFRA_PER_VIA = 50
+"""Most indicators followed back from one shared node."""
+ENRICH_MAX_MEMBERS = 200
+"""Most indicators in a network, AS organisation or registrable domain that is followed."""
+
+# How many visible, live indicators each enrichment node holds, counted up to one past the cap
+# (the LIMIT stops the count, so a large AS organisation costs no more than a small network).
+ENRICH_MEMBERS = f"""
+UNWIND $nodes AS xid
+MATCH (e:Infrastructure {{id: xid}})
+WHERE {visible("e")}
+CALL {{
+    WITH e
+    MATCH (i:Indicator)-[b:BELONGS_TO]->(e)
+    WHERE {visible_all("b", "i")} AND {_live("i")}
+    WITH i LIMIT $probe
+    RETURN count(i) AS members
+}}
+RETURN e.id AS id, coalesce(e.name, e.id) AS name, members
+LIMIT 1000
+"""
 
 # The actor's past indicators in a network, AS organisation or registrable domain that a new
 # indicator's enrichment names (through the actor's campaigns, or indicating it directly); the
-# caller counts distinct indicators per (actor, node).
+# caller counts distinct indicators per (actor, node). Only nodes under ENRICH_MAX_MEMBERS are
+# asked, so each walks at most that many indicators.
 ENRICHMENT = f"""
 UNWIND $pairs AS p
 MATCH (a:ThreatActor {{id: p.a}})
@@ -103,7 +173,7 @@ MATCH (i:Indicator)-[b:BELONGS_TO]->(e)
 MATCH (i)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
 WHERE {visible_all("a", "e", "b", "i")} AND {visible_all("r", "c", "t")}
 RETURN a.id AS actor, a.name AS actor_name, e.id AS entity, e.name AS name, e.kind AS node_kind,
-       i.id AS past
+       i.id AS past, {_revoked("i", "c")} AS revoked
 LIMIT 5000
 UNION ALL
 UNWIND $pairs AS p
@@ -113,13 +183,15 @@ MATCH (i:Indicator)-[b:BELONGS_TO]->(e)
 MATCH (i)-[r:INDICATES]->(a)
 WHERE {visible_all("a", "e", "b", "i", "r")}
 RETURN a.id AS actor, a.name AS actor_name, e.id AS entity, e.name AS name, e.kind AS node_kind,
-       i.id AS past
+       i.id AS past, {_revoked("i")} AS revoked
 LIMIT 5000
 """
 
 # Shortlisted (actor, entity) pairs, one query per entity label: both ends are index look-ups,
 # so the engine only walks the actor's campaigns, not everything it uses (measured on the
-# demo graph: 20-40 ms for the open CAMPAIGN query above, a few ms for this).
+# demo graph: 20-40 ms for the open CAMPAIGN query above, a few ms for this). One campaign
+# per pair is enough for the path, and the walk stops there: an entity many campaigns share (a
+# targeted country) no longer returns a row per campaign.
 PAIRS = """
 UNWIND $pairs AS p
 MATCH (a:ThreatActor {{id: p.a}})
@@ -128,16 +200,25 @@ MATCH (a)-[r:USES|TARGETS]->(x)
 WHERE {vis_a} AND {vis_x} AND {vis_r}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, '{name}' AS label,
        coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, null AS via_id, null AS via_name,
-       'direct' AS path_kind
+       'direct' AS path_kind, {revoked_x} AS revoked
 UNION ALL
 UNWIND $pairs AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (x:{label} {{id: p.x}})
-MATCH (a)<-[t:ATTRIBUTED_TO]-(c:Campaign)-[r:USES|TARGETS]->(x)
-WHERE {vis_a} AND {vis_x} AND {vis_c} AND {vis_r} AND {vis_t}
+WHERE {vis_a} AND {vis_x}
+CALL {{
+    WITH a, x
+    MATCH (a)<-[t:ATTRIBUTED_TO]-(c:Campaign)
+    WHERE {vis_t} AND {vis_c} AND {live_c}
+    WITH x, t, c
+    MATCH (c)-[r:USES|TARGETS]->(x)
+    WHERE {vis_r}
+    RETURN c, r
+    LIMIT 1
+}}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, '{name}' AS label,
        coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, c.id AS via_id, c.name AS via_name,
-       'campaign' AS path_kind
+       'campaign' AS path_kind, {revoked_x} AS revoked
 """
 PAIRS_INDICATOR = """
 UNWIND $pairs AS p
@@ -146,7 +227,8 @@ MATCH (x:Indicator {{id: p.x}})
 MATCH (x)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
 WHERE {vis_a} AND {vis_x} AND {vis_c} AND {vis_r} AND {vis_t}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
-       'INDICATES' AS rel, c.id AS via_id, c.name AS via_name, 'indicator' AS path_kind
+       'INDICATES' AS rel, c.id AS via_id, c.name AS via_name, 'indicator' AS path_kind,
+       {revoked_xc} AS revoked
 UNION ALL
 UNWIND $pairs AS p
 MATCH (a:ThreatActor {{id: p.a}})
@@ -154,9 +236,15 @@ MATCH (x:Indicator {{id: p.x}})
 MATCH (x)-[r:INDICATES]->(a)
 WHERE {vis_a} AND {vis_x} AND {vis_r}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
-       'INDICATES' AS rel, null AS via_id, null AS via_name, 'indicator' AS path_kind
+       'INDICATES' AS rel, null AS via_id, null AS via_name, 'indicator' AS path_kind,
+       {revoked_x} AS revoked
 """
-_VIS = {f"vis_{v}": visible(v) for v in ("a", "x", "c", "r", "t")}
+_VIS = {
+    **{f"vis_{v}": visible(v) for v in ("a", "x", "c", "r", "t")},
+    "live_c": _live("c"),
+    "revoked_x": _revoked("x"),
+    "revoked_xc": _revoked("x", "c"),
+}
 
 
 def pair_query(label: str) -> str:
@@ -197,6 +285,7 @@ def evidence_paths(
     shortlist: dict[str, list[tuple[str, str]]] | None = None,
     infra_ids: list[str] | None = None,
     enriched: dict[str, str] | None = None,
+    skipped: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Evidence for each candidate actor, strongest first.
 
@@ -214,6 +303,8 @@ def evidence_paths(
             whose enrichment named it (``LinkedActivity.via_enrichment``): each gets a path
             that says how many of the actor's past indicators it holds, counting only what
             the requester may see.
+        skipped: when given, receives one ``{"id", "name", "reason"}`` per shared node not
+            followed because it is a hub (more in-links than the caps in this module).
 
     Returns:
         Items ``{"actor_id", "kind", "entity": {"id", "label", "name"}, "input", "path",
@@ -221,6 +312,7 @@ def evidence_paths(
     """
     params = {"actors": actor_ids, "max_tlp": max_tlp}
     rows: list[tuple[str, dict[str, Any]]] = []
+    hubs: list[dict[str, Any]] = []
     if shortlist is None:
         params["ids"] = sorted(matched)
         for name, cypher in (("direct", DIRECT), ("campaign", CAMPAIGN), ("indicator", INDICATOR)):
@@ -246,15 +338,22 @@ def evidence_paths(
             found = store.query("\nUNION ALL\n".join(parts), qparams, read_only=True)
             rows += [(r["path_kind"], r) for r in found]
         if pending is not None:
-            rows += pending.result()
+            found_rows, found_hubs = pending.result()
+            rows, hubs = rows + found_rows, hubs + found_hubs
         infra = []
     if infra:
-        rows += _infrastructure(store, params, infra, rarity)
+        found_rows, found_hubs = _infrastructure(store, params, infra, rarity)
+        rows, hubs = rows + found_rows, hubs + found_hubs
     if enriched:
-        rows += _enrichment(store, actor_ids, enriched, max_tlp)
+        found_rows, found_hubs = _enrichment(store, actor_ids, enriched, max_tlp)
+        rows, hubs = rows + found_rows, hubs + found_hubs
+    if skipped is not None:
+        skipped.extend({h["id"]: h for h in hubs}.values())
     inputs = {**(enriched or {}), **matched}
     best: dict[tuple[str, str], dict[str, Any]] = {}
     for kind, r in rows:
+        if r.get("revoked"):
+            continue
         rar = rarity(r["entity"])
         weight = round(rar["weight"] * PATH_FACTOR[kind], 4)
         key = (r["actor"], r["entity"])
@@ -281,19 +380,40 @@ def evidence_paths(
     return sorted(out, key=lambda v: (order[v["actor_id"]], -v["weight"], v["entity"]["id"]))
 
 
+Rows = list[tuple[str, dict[str, Any]]]
+Hubs = list[dict[str, Any]]
+
+
 def _infrastructure(
     store: GraphStore,
     params: dict[str, Any],
     ids: list[str],
     rarity: Callable[[str], dict[str, Any]],
-) -> list[tuple[str, dict[str, Any]]]:
-    hubs = [i for i in ids if rarity(i).get("hub")]
+) -> tuple[Rows, Hubs]:
+    """Shared-hosting rows (one per actor, indicator and shared node), and the hubs skipped."""
     found = store.query(
         INFRASTRUCTURE,
-        {**params, "ids": ids, "hubs": hubs, "max_fanout": INFRA_MAX_FANOUT},
+        {
+            **params,
+            "ids": ids,
+            "hubs": [i for i in ids if rarity(i).get("hub")],
+            "max_fanout": INFRA_MAX_FANOUT,
+            "probe": INFRA_MAX_FANOUT + 1,
+            "per_via": INFRA_PER_VIA,
+        },
         read_only=True,
     )
-    return [("infrastructure", r) for r in found]
+    rows: Rows = []
+    hubs: Hubs = []
+    for r in found:
+        if r["fanout"] > INFRA_MAX_FANOUT:
+            reason = f"more than {INFRA_MAX_FANOUT} indicators resolve to it or are hosted on it"
+            hubs.append({"id": r["via_id"], "name": r["via_name"], "reason": reason})
+            continue
+        for actor, actor_name in r["found"]:
+            row = {"actor": actor, "actor_name": actor_name, "label": "Indicator"}
+            rows.append(("infrastructure", {**r, **row}))
+    return rows, hubs
 
 
 _KIND_OF_PATH = {"infrastructure": "shared_infrastructure", "enrichment": "enrichment"}
@@ -301,18 +421,35 @@ _KIND_OF_PATH = {"infrastructure": "shared_infrastructure", "enrichment": "enric
 
 def _enrichment(
     store: GraphStore, actor_ids: list[str], enriched: dict[str, str], max_tlp: int
-) -> list[tuple[str, dict[str, Any]]]:
+) -> tuple[Rows, Hubs]:
     """One row per (actor, enrichment node) holding some of the actor's past indicators, with
-    how many (``count``) and the new value that reached the node (``new``)."""
-    pairs = [{"a": a, "x": x} for a in actor_ids for x in sorted(enriched)]
+    how many (``count``) and the new value that reached the node (``new``); and the nodes
+    skipped as hubs (more than ``ENRICH_MAX_MEMBERS`` indicators)."""
+    sizes = store.query(
+        ENRICH_MEMBERS,
+        {"nodes": sorted(enriched), "max_tlp": max_tlp, "probe": ENRICH_MAX_MEMBERS + 1},
+        read_only=True,
+    )
+    reason = f"holds more than {ENRICH_MAX_MEMBERS} indicators"
+    hubs = [
+        {"id": r["id"], "name": r["name"], "reason": reason}
+        for r in sizes
+        if r["members"] > ENRICH_MAX_MEMBERS
+    ]
+    small = sorted(r["id"] for r in sizes if 0 < r["members"] <= ENRICH_MAX_MEMBERS)
+    pairs = [{"a": a, "x": x} for a in actor_ids for x in small]
+    if not pairs:
+        return [], hubs
     found = store.query(ENRICHMENT, {"pairs": pairs, "max_tlp": max_tlp}, read_only=True)
     past: dict[tuple[str, str], set[str]] = {}
     first: dict[tuple[str, str], dict[str, Any]] = {}
     for r in found:
+        if r["revoked"]:
+            continue
         key = (r["actor"], r["entity"])
         past.setdefault(key, set()).add(r["past"])
         first.setdefault(key, r)
-    return [
+    rows: Rows = [
         (
             "enrichment",
             {
@@ -324,6 +461,7 @@ def _enrichment(
         )
         for key, ids in sorted(past.items())
     ]
+    return rows, hubs
 
 
 _NEW_VALUE = {"ipv4": "IP", "ipv6": "IP", "domain": "domain", "url": "URL", "email": "e-mail"}
@@ -371,10 +509,13 @@ def _path(kind: str, r: dict[str, Any]) -> list[str]:
                 actor,
             ]
         return [ent, "-INDICATES->", actor]
+    via = str(r["via_name"])
+    if r.get("followed", 0) >= INFRA_PER_VIA:
+        via += f" (the first {INFRA_PER_VIA} indicators there followed; more not)"
     return [
         ent,
         "-RESOLVES_TO|HOSTED_ON->",
-        f"{r['via_name']}",
+        via,
         "<-RESOLVES_TO|HOSTED_ON-",
         "Indicator",
         "-INDICATES->",

@@ -232,6 +232,7 @@ class _BundleReader:
             ):
                 self.objects[obj["id"]] = obj
         self.markings = dict(TLP_MARKING_IDS)
+        self.marking_cache: dict[Any, dict[str, Any]] = {}
         self.identities: dict[str, str] = {}
         self.refs: dict[str, list[tuple[str, str]]] = {}
         self.skipped_ids: set[str] = set()
@@ -327,18 +328,27 @@ class _BundleReader:
         if not self.provenance:
             # Ids are read back below; their markings are not read, so no ids per marking.
             return {"stix_ids": [obj["id"]], "sources": [self.batch.source], ID_LEVELS: None}
-        tlp = TLP.strictest(self.markings.get(m) for m in obj.get("object_marking_refs") or [])
         props: dict[str, Any] = {
             "stix_ids": [obj["id"]],
             "sources": [self.source_of(obj)],
             "created": iso(obj.get("created")),
             "modified": iso(obj.get("modified")),
             "confidence": obj.get("confidence"),
-            **marking(tlp),
+            **self.marking_of(obj.get("object_marking_refs")),
         }
         if with_stix_id:
             props["stix_id"] = obj["id"]
         return props
+
+    def marking_of(self, refs: Any) -> dict[str, Any]:
+        """The marking properties of an object's ``object_marking_refs``, worked out once per
+        combination of refs: a bundle repeats a handful of them on every object."""
+        key = tuple(refs) if isinstance(refs, list) else refs
+        found = self.marking_cache.get(key)
+        if found is None:
+            found = marking(TLP.strictest(self.markings.get(m) for m in refs or []))
+            self.marking_cache[key] = found
+        return found
 
     def add(self, obj: dict[str, Any], label: str, node_id: str, props: dict[str, Any]) -> None:
         known = node_id in self.batch.nodes.get(label, {})

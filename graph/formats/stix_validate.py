@@ -13,11 +13,12 @@ from __future__ import annotations
 import functools
 import gzip
 import io
-import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import orjson
 
 from actorgraph.graph.errors import IngestError, InvalidIndicator, StixIngestError
 from actorgraph.graph.formats.provenance import iso
@@ -98,6 +99,7 @@ _LIST_PROPS = ("object_refs", "resolves_to_refs", "belongs_to_refs", "object_mar
 # Callers that need more pass ``max_bytes`` explicitly.
 MAX_INPUT_BYTES = 128 * 1024 * 1024
 _READ_CHUNK = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
 
 
 def iter_inputs(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -137,7 +139,10 @@ def load_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
             packed = path.name.endswith(".gz") or fh.read(2) == b"\x1f\x8b"
             fh.seek(0)
             raw = _read_at_most(gzip.GzipFile(fileobj=fh) if packed else fh, max_bytes, path)
-        return json.loads(raw)
+        # orjson reads an integer beyond 64 bits as a float; the graph cannot hold such an
+        # integer anyway (graph/store/base.check_integers). A UTF-8 byte order mark, which the
+        # standard library skipped, is skipped here too.
+        return orjson.loads(raw[3:] if raw[:3] == _BOM else raw)
     except OSError as exc:  # includes gzip.BadGzipFile
         raise IngestError(f"cannot read file: {exc}", source=str(path)) from exc
     except EOFError as exc:  # a truncated .gz

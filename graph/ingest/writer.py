@@ -224,10 +224,7 @@ def write_batch(
     for label, by_id in sorted(batch.nodes.items()):
         if by_id:
             groups.append((node_query(label), _node_rows(by_id)))
-    for label, by_id in sorted(batch.nodes.items()):  # after every node: they may be new
-        sighted = [{"id": i, RECORDS: p[RECORDS]} for i, p in by_id.items() if p.get(RECORDS)]
-        if sighted:
-            groups.append((sightings_query(label), sighted))
+    groups.extend(sighting_groups(batch))  # after every node: they may be new
     for (src, rel, dst), group in sorted(batch.edges.items()):
         if group:
             groups.append((edge_query(src, rel, dst), _edge_rows(group)))
@@ -240,8 +237,7 @@ def write_batch(
             groups.append((edge_query("Indicator", ENRICH_REL, "Infrastructure"), edge_rows))
             clearance.update(enrichment.PARAMS)
         enriched = enrichment.counts(enrich_nodes, enrich_edges)
-    if batch.pending:  # kept in the same atomic write as the rest of the input
-        groups.append((PENDING_MERGE, pending_rows(batch)))
+    groups.extend(pending_groups(batch))  # in the same atomic write as the rest of the input
     total = sum(len(rows) for _, rows in groups)
     if atomic is None:
         # batch_size governs inputs beyond the atomic limit; 1 keeps the benchmark's
@@ -251,6 +247,13 @@ def write_batch(
         queries = store.write_atomic(groups, **clearance)
     else:
         queries = sum(_send(store, cypher, rows, batch_size, clearance) for cypher, rows in groups)
+    report = report_of(batch, fmt=fmt, enriched=enriched)
+    report.seconds, report.queries = time.perf_counter() - started, queries
+    return report
+
+
+def report_of(batch: IngestBatch, *, fmt: str, enriched: dict[str, int]) -> IngestReport:
+    """The report of writing ``batch``: what it holds, not what the write changed."""
     return IngestReport(
         source=batch.source,
         format=fmt,
@@ -258,14 +261,27 @@ def write_batch(
         relationships=batch.edge_counts(),
         rejected=list(batch.rejected),
         skipped=dict(batch.skipped),
-        seconds=time.perf_counter() - started,
-        queries=queries,
         enriched=enriched,
         objects=batch.ledger.counts(),
         objects_rejected=batch.ledger.named("rejected"),
         pending=[ref.to_dict() for ref in batch.pending],
         pending_objects={o["object_id"] for o in batch.ledger.named("pending")},
     )
+
+
+def sighting_groups(batch: IngestBatch) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The statements, with their rows, that add the batch's sightings to their nodes."""
+    groups = []
+    for label, by_id in sorted(batch.nodes.items()):
+        sighted = [{"id": i, RECORDS: p[RECORDS]} for i, p in by_id.items() if p.get(RECORDS)]
+        if sighted:
+            groups.append((sightings_query(label), sighted))
+    return groups
+
+
+def pending_groups(batch: IngestBatch) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The statement, with its rows, that keeps the batch's pending references."""
+    return [(PENDING_MERGE, pending_rows(batch))] if batch.pending else []
 
 
 def _send(
@@ -285,7 +301,9 @@ _OWN_KEYS = frozenset((*LIST_PROPS, *MARKING_PROPS))
 _SIGHTING_KEYS = frozenset((*STORED, RECORDS))
 
 
-def _split(props: dict[str, Any]) -> dict[str, Any]:
+def split_row(props: dict[str, Any]) -> dict[str, Any]:
+    """A node's or relationship's properties as the statements read them: the lists to union
+    and the marking at the top, the rest (``None`` left out) under ``props``."""
     # Absent keys read as null in Cypher, so None values are left out: the client spends most of
     # an ingest turning parameters into text, and a smaller row is a faster one.
     own = {k: v for k, v in props.items() if k in _OWN_KEYS and v is not None}
@@ -298,16 +316,16 @@ def _split(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def _node_rows(by_id: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"id": node_id, **_split(props)} for node_id, props in by_id.items()]
+    return [{"id": node_id, **split_row(props)} for node_id, props in by_id.items()]
 
 
 def _edge_rows(group: dict[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"src": src, "dst": dst, **_split(props)} for (src, dst), props in group.items()]
+    return [{"src": src, "dst": dst, **split_row(props)} for (src, dst), props in group.items()]
 
 
 # --------------------------------------------------------------- references into the store
 # STIX types whose graph node id is the STIX id itself.
-_DIRECT = {
+DIRECT = {
     "intrusion-set": "ThreatActor",
     "threat-actor": "ThreatActor",
     "campaign": "Campaign",
@@ -317,7 +335,7 @@ _DIRECT = {
     "report": "Report",
 }
 # STIX types whose nodes carry the STIX id in ``stix_ids`` (one object may make several nodes).
-_BY_STIX_IDS = {
+BY_STIX_IDS = {
     "indicator": ("Indicator", "Infrastructure"),
     "ipv4-addr": ("Indicator",),
     "ipv6-addr": ("Indicator",),
@@ -367,10 +385,10 @@ def resolve_stix_ids(
     rels: set[str] = set()
     for sid in wanted:
         prefix = sid.partition("--")[0]
-        if prefix in _DIRECT:
-            by_label.setdefault(_DIRECT[prefix], set()).add(sid)
-        elif prefix in _BY_STIX_IDS:
-            for label in _BY_STIX_IDS[prefix]:
+        if prefix in DIRECT:
+            by_label.setdefault(DIRECT[prefix], set()).add(sid)
+        elif prefix in BY_STIX_IDS:
+            for label in BY_STIX_IDS[prefix]:
                 scan.setdefault(label, set()).add(sid)
         elif prefix in ("relationship", "sighting"):
             rels.add(sid)
