@@ -20,6 +20,7 @@ __all__ = [
     "nearest",
     "optim",
     "pretrain",
+    "propagation",
     "sampling",
     "scoring",
     "train",

@@ -1,8 +1,10 @@
 """The yardstick: every attribution method on every split, side by side, with intervals.
 
 Methods (``METHODS``): four that need no training (``overlap``, ``tfidf``, ``tfidf_context``,
-``label_propagation``: ``gnn.baselines``) and the model trained three ways (``MODEL_GRAPH``:
-``no_graph``, ``graph_only`` and ``full`` are ``TrainConfig.graph`` "none", "only", "full").
+``label_propagation``: ``gnn.baselines``), the model trained three ways (``MODEL_GRAPH``:
+``no_graph``, ``graph_only`` and ``full`` are ``TrainConfig.graph`` "none", "only", "full",
+each with the configuration's encoder) and ``gnn``: the learned graph part alone, the evidence
+encoder (``gnn.propagation``) trained jointly with the full model, ranking by its own score.
 
 Splits (``SPLITS``):
 
@@ -76,7 +78,8 @@ WORLD_SPLITS: dict[str, str] = {
 }
 BASELINES: tuple[str, ...] = ("overlap", "tfidf", "tfidf_context", "label_propagation")
 MODEL_GRAPH: dict[str, str] = {"no_graph": "none", "graph_only": "only", "full": "full"}
-METHODS: tuple[str, ...] = (*BASELINES, *MODEL_GRAPH)
+ENCODER_ALONE = "gnn"
+METHODS: tuple[str, ...] = (*BASELINES, *MODEL_GRAPH, ENCODER_ALONE)
 REFERENCE = "no_graph"
 OPEN_SET_ACTORS = 20
 BOOTSTRAP_RESAMPLES = 1000
@@ -168,16 +171,35 @@ def score_queries(
                 scores = np.asarray(scorer.scores(entities), dtype=float)
                 best = float(scores.max()) if len(scores) else 0.0
                 out[m].append(Outcome(_rank(scores, ti), -best))
+    models: dict[str, Attributor | ModelError] = {}
     for m in methods:
-        if m not in MODEL_GRAPH:
+        if m not in MODEL_GRAPH and m != ENCODER_ALONE:
             continue
-        try:
-            trained = train(snap, replace(config, graph=MODEL_GRAPH[m]), hubs)
-        except ModelError as exc:
-            errors[m] = str(exc)
+        cfg = (
+            replace(config, graph=MODEL_GRAPH[m])
+            if m in MODEL_GRAPH
+            else replace(config, graph="full", encoder="evidence")
+        )
+        key = repr(cfg)  # ``full`` and ``gnn`` share one training when the encoder is on
+        if key not in models:
+            try:
+                models[key] = Attributor(train(snap, cfg, hubs), None)
+            except ModelError as exc:
+                models[key] = exc
+        attributor = models[key]
+        if isinstance(attributor, ModelError):
+            errors[m] = str(attributor)
             continue
-        attributor = Attributor(trained, None)
         out[m] = []
+        if m == ENCODER_ALONE:
+            space = attributor.trained.space
+            for q, ti in zip(queries, truths, strict=True):
+                linked = link(q.activity, attributor.lookup)
+                entities = sorted({space.pos[e] for e in linked.known()})
+                scores = attributor.scorer.evidence_scores([entities])[0]
+                best = float(scores.max()) if len(scores) else 0.0
+                out[m].append(Outcome(_rank(scores, ti), -best))
+            continue
         for q, ti in zip(queries, truths, strict=True):
             result = attributor.attribute(
                 q.activity, max_tlp=TLP.RED, top_k=max(1, len(actors)), evidence=False

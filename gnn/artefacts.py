@@ -18,7 +18,8 @@ version holds all of them::
         metrics.json      training and validation metrics
         snapshot.json     the graph the model was trained on (nodes and edges, its clearance)
         model.pt          tensors only (``torch.load(weights_only=True)``): weights,
-                          embeddings, rarity weights, actor profiles
+                          embeddings or the evidence encoder's entity states, rarity
+                          weights, actor profiles
 
 A level whose visible graph is the same as the level below is served by the lower level's
 model (no folder of its own). A key of clearance ``n`` is served by ``clearances[n]``: the
@@ -153,12 +154,18 @@ def _write_model(trained: Trained, path: Path) -> dict[str, Any]:
     if trained.entity_emb is not None:
         tensors["entity_emb"] = trained.entity_emb
         tensors["actor_emb"] = trained.actor_emb
+    if trained.evidence is not None:
+        ev = trained.evidence.tocsr()
+        tensors["evidence_indptr"] = torch.from_numpy(ev.indptr.astype(np.int64))
+        tensors["evidence_indices"] = torch.from_numpy(ev.indices.astype(np.int64))
+        tensors["evidence_data"] = torch.from_numpy(ev.data.astype(np.float32))
+        tensors["evidence_shape"] = torch.tensor(ev.shape, dtype=torch.int64)
     torch.save(tensors, path / "model.pt")
     return {
         "data_fingerprint": trained.snapshot.fingerprint(),
         "n_actors": trained.snapshot.num_nodes("actor"),
         "n_entities": len(trained.space),
-        "gnn": trained.entity_emb is not None,
+        "gnn": trained.entity_emb is not None or trained.evidence is not None,
     }
 
 
@@ -326,7 +333,8 @@ def _load_model(path: Path, meta: dict[str, Any], hubs: HubList | None) -> Train
         raise ModelError(
             f"corrupt model artefact {str(path)!r}: its snapshot is of clearance {level.label}"
         )
-    if (model_config.similarity is None) != ("entity_emb" not in tensors):
+    stored = "evidence_data" if model_config.similarity == "evidence" else "entity_emb"
+    if (model_config.similarity is None) != (stored not in tensors):
         raise ModelError(
             f"corrupt model artefact {str(path)!r}: similarity "
             f"{model_config.similarity!r} does not match the stored embeddings"
@@ -343,6 +351,21 @@ def _load_model(path: Path, meta: dict[str, Any], hubs: HubList | None) -> Train
     profile = sp.csr_matrix(
         (np.ones(len(indices)), indices, tensors["profile_indptr"].numpy()), shape=shape
     )
+    evidence = None
+    if "evidence_data" in tensors:
+        evidence = sp.csr_matrix(
+            (
+                tensors["evidence_data"].numpy(),
+                tensors["evidence_indices"].numpy(),
+                tensors["evidence_indptr"].numpy(),
+            ),
+            shape=tuple(int(x) for x in tensors["evidence_shape"]),
+        )
+        if evidence.shape != (len(space), shape[0]):
+            raise ModelError(
+                f"corrupt model artefact {str(path)!r}: evidence states of shape "
+                f"{evidence.shape} for {len(space)} entities and {shape[0]} actors"
+            )
     return Trained(
         model=model,
         snapshot=snap,
@@ -360,6 +383,7 @@ def _load_model(path: Path, meta: dict[str, Any], hubs: HubList | None) -> Train
             "clearance": level.label,
         },
         losses=[],
+        evidence=evidence,
     )
 
 

@@ -79,6 +79,23 @@ class TrainConfig:
     # One propagated feature per relation family (``gnn.features.RELATION_FAMILIES``), so the
     # scorer learns each family's weight in the attribution loss.
     relations: bool = True
+    # The learned graph part (``ENCODERS``): "none", or "evidence" for relation-typed message
+    # passing of actor evidence over the entity graph (``gnn.propagation``), trained jointly
+    # with the scorer in the attribution loss; its score is one more scorer input. Off under
+    # graph "none" (``train --no-graph``: no message passing at all). Off by default: on the
+    # development splits it moved one or two queries either way and, beside ``infra_views``,
+    # ranked 6 of 60 control clusters first that no other model could (RESULTS.md, stop 15).
+    encoder: str = "none"
+    encoder_layers: int = 2
+    # Share of the encoder's messages dropped in each training step.
+    encoder_dropout: float = 0.1
+    # Share of campaign views shown as new infrastructure would be: their indicators replaced
+    # by the infrastructure they sit on (network, AS, registrar, name server), so the model
+    # also learns from activity that shares only hosting habits with its actor. 0.5: seed 7
+    # infrastructure split 0.817 -> 0.933 top-1, the rest of development equal or better; a
+    # graph without such infrastructure trains exactly as at 0 (RESULTS.md, stop 15).
+    infra_views: float = 0.5
 
 
+ENCODERS: tuple[str, ...] = ("none", "evidence")
 GRAPH_MODES: tuple[str, ...] = ("full", "none", "only")

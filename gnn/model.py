@@ -95,7 +95,17 @@ class HeteroSAGE(nn.Module):
         return h
 
 
-SIMILARITIES = ("cosine", "dot", "nearest")
+SIMILARITIES = ("cosine", "dot", "nearest", "evidence")
+# Floor of the evidence score inside its logarithm (``evidence_similarity``): an actor no
+# propagated evidence reaches scores log(EVIDENCE_FLOOR), not minus infinity.
+EVIDENCE_FLOOR = 1e-3
+
+
+def evidence_similarity(score: Tensor) -> Tensor:
+    """The scorer input of the evidence encoder (``gnn.propagation``): the log of the
+    activity's pooled evidence per actor, so that its learned weight acts as an exponent
+    (softmax of ``w * log s`` is proportional to ``s ** w``)."""
+    return torch.log(score.clamp_min(0.0) + EVIDENCE_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,9 @@ class ModelConfig:
         similarity: the encoder's one extra scorer input, or None for a model without it:
             "cosine" (of the projected, pooled query with the actor's embedding), "dot" (the
             link-prediction score itself, for an encoder pre-trained on that objective) or
-            "nearest" (``gnn.nearest``: embedding-space overlap with the actor's profile).
+            "nearest" (``gnn.nearest``: embedding-space overlap with the actor's profile)
+            or "evidence" (``gnn.propagation``: the activity's propagated evidence per actor,
+            ``evidence_similarity``).
         dim: width of the encoder's embeddings (the query projection is ``dim x dim``).
         graph: the graph mode (``gnn.config.GRAPH_MODES``): "none" builds the entity space
             without context edges.
@@ -169,15 +181,16 @@ class AttributionModel(nn.Module):
 
     Args:
         config: every shape of the model.
-        encoder: the GraphSAGE encoder while training (kept in the module so its weights train
-            or stay frozen with it); None at inference, where its embeddings are precomputed.
+        encoder: the encoder while training (GraphSAGE, or ``gnn.propagation``'s
+            ``EvidencePropagation``; kept in the module so its weights train or stay frozen with
+            it); None at inference, where its outputs are precomputed.
             Only a model with a ``config.similarity`` takes one.
     """
 
     temperature: Tensor
     unknown_shift: Tensor
 
-    def __init__(self, config: ModelConfig, encoder: HeteroSAGE | None = None) -> None:
+    def __init__(self, config: ModelConfig, encoder: nn.Module | None = None) -> None:
         super().__init__()
         if encoder is not None and config.similarity is None:
             raise ModelError("an encoder needs a 'similarity' in the model config (got None)")
@@ -192,7 +205,9 @@ class AttributionModel(nn.Module):
             else nn.Sequential(nn.Linear(inputs, 1))
         )
         self.query_proj = (
-            nn.Linear(config.dim, config.dim) if config.similarity is not None else None
+            nn.Linear(config.dim, config.dim)
+            if config.similarity not in (None, "evidence")
+            else None
         )
         self.unknown = nn.Linear(3, 1)
         # Fitted after training on held-out views (calibration), not by gradient descent.

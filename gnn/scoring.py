@@ -3,7 +3,8 @@
 Built once from a trained model (``Scorer.from_trained``); holds only read-only arrays, so one
 instance serves concurrent requests. Scoring one activity is a sparse dot product against the
 actor profiles plus a lookup in the encoder's precomputed (entity x actor) similarity table (or
-a pooled embedding for a jointly trained encoder): no message passing at request time.
+a pooled embedding for a jointly trained encoder, or the rarity-weighted mean of the evidence
+encoder's stored entity states): no message passing at request time.
 """
 
 from __future__ import annotations
@@ -16,9 +17,15 @@ import torch
 
 from actorgraph.gnn.features import PairFeatures, attribution_matrix, cluster_items
 from actorgraph.gnn.lexical import LexicalMatch, entity_ngrams, ngram_rows, text_of_id
-from actorgraph.gnn.model import AttributionModel, pool_queries, query_stats
+from actorgraph.gnn.model import (
+    AttributionModel,
+    evidence_similarity,
+    pool_queries,
+    query_stats,
+)
 from actorgraph.gnn.nearest import NearestIndex
 from actorgraph.gnn.trained import Trained
+from actorgraph.graph.errors import ModelError
 
 
 class Scorer:
@@ -104,7 +111,10 @@ class Scorer:
         sizes = torch.from_numpy((np.diff(indptr) + n_named).astype(np.float32))
         with self._lock, torch.no_grad():
             sim = None
-            if self.trained.entity_emb is not None and self.trained.actor_emb is not None:
+            if self.trained.evidence is not None:
+                batch_of = np.repeat(np.arange(n), np.diff(indptr))
+                sim = evidence_similarity(torch.from_numpy(self._pooled(indices, batch_of, n)))
+            elif self.trained.entity_emb is not None and self.trained.actor_emb is not None:
                 idx = torch.from_numpy(indices.astype(np.int64))
                 batch = torch.from_numpy(np.repeat(np.arange(n), np.diff(indptr)).astype(np.int64))
                 w = torch.from_numpy(self.trained.idf[indices].astype(np.float32))
@@ -128,3 +138,27 @@ class Scorer:
             probs[:, :-1][:, hidden_actors] = 0.0
             probs /= probs.sum(axis=1, keepdims=True)
         return probs
+
+    def evidence_scores(self, entity_sets: list[list[int]]) -> np.ndarray:
+        """(B, A) the evidence encoder's own score of each query (``gnn.propagation``): the
+        rarity-weighted mean of its entities' final states, before the scorer.
+
+        Raises:
+            ModelError: the model has no evidence encoder.
+        """
+        if self.trained.evidence is None:
+            raise ModelError("this model was trained without the evidence encoder")
+        sets = [np.unique(np.asarray(s, dtype=np.int64)) for s in entity_sets]
+        indices = np.concatenate(sets) if sets else np.zeros(0, np.int64)
+        batch_of = np.repeat(np.arange(len(sets)), [len(s) for s in sets])
+        return self._pooled(indices, batch_of, len(sets)).astype(np.float64)
+
+    def _pooled(self, indices: np.ndarray, batch_of: np.ndarray, n: int) -> np.ndarray:
+        """Rarity-weighted mean of the stored evidence rows per query (``pool_queries``)."""
+        evidence = self.trained.evidence
+        assert evidence is not None
+        w = self.trained.idf[indices].astype(np.float32)
+        q = sp.csr_matrix((w, (batch_of, indices)), shape=(n, self.n_entities))
+        total = np.asarray(q.sum(axis=1), dtype=np.float32).ravel()
+        pooled = np.asarray((q @ evidence).todense(), dtype=np.float32)
+        return pooled / np.maximum(total, 1e-9)[:, None]

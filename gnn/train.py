@@ -17,13 +17,18 @@ A fixed validation split (15 % of each actor's items, some campaigns) is never a
 temperature and the unknown shift are fitted on it and its ECE is reported.
 
 The graph enters through the propagated features (``gnn.features``: the context expansion and
-one channel per relation family, weighed by the scorer in the attribution loss). A GraphSAGE
-encoder can be added in one of two ways, both off by default. With ``pretrain_gnn`` it is
-pre-trained by link prediction on the validation episode's graph (``gnn.pretrain``: no labels,
-so it cannot overfit the few labelled clusters) and adds one similarity whose weight is fitted
-on the validation views, on top of the scorer trained without it (that weight comes out at
-0.000). With ``use_gnn`` it is trained jointly with the scorer on the sampled views (measured
-to overfit; kept for ablations).
+one channel per relation family, weighed by the scorer in the attribution loss) and, with
+``encoder="evidence"``, through learned message passing (``gnn.propagation``): relation-typed
+propagation of actor evidence over the entity graph, trained with the scorer in the same loss on
+each episode's profiles (what the episode hid is not among the propagated evidence), restricted
+to the neighbourhood of the episode's queries. With ``infra_views`` a share of campaign views
+shows only the infrastructure their indicators sit on, the shape of activity made of new
+indicators. The older GraphSAGE encoder can be added in one of two ways, both off by default.
+With ``pretrain_gnn`` it is pre-trained by link prediction on the validation episode's graph
+(``gnn.pretrain``: no labels, so it cannot overfit the few labelled clusters) and adds one
+similarity whose weight is fitted on the validation views, on top of the scorer trained without
+it (that weight comes out at 0.000). With ``use_gnn`` it is trained jointly with the scorer on
+the sampled views (measured to overfit; kept for ablations).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 
-from actorgraph.gnn.config import GRAPH_MODES, TrainConfig
+from actorgraph.gnn.config import ENCODERS, GRAPH_MODES, TrainConfig
 from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
 from actorgraph.gnn.features import (
     EntitySpace,
@@ -55,6 +60,7 @@ from actorgraph.gnn.model import (
     AttributionModel,
     HeteroSAGE,
     ModelConfig,
+    evidence_similarity,
     pool_queries,
     query_stats,
 )
@@ -82,6 +88,8 @@ class Batch:
     profile: sp.csr_matrix | None = None  # the actor profiles this episode scores against
     weight: Tensor | None = None  # (B,) per-view loss weight (mean 1), None = uniform
     negatives: Tensor | None = None  # (2, K) view index, an actor an analyst rejected for it
+    # The evidence encoder's sub-graph around this episode's queries (``Trainer.evidence``).
+    neighbourhood: dict[str, Any] | None = None
 
 
 class Trainer:
@@ -94,6 +102,13 @@ class Trainer:
             raise ModelError("no ThreatActor in the training graph")
         if config.graph not in GRAPH_MODES:
             raise ModelError(f"unknown graph mode {config.graph!r} (expected one of {GRAPH_MODES})")
+        if config.encoder not in ENCODERS:
+            raise ModelError(f"unknown encoder {config.encoder!r} (expected one of {ENCODERS})")
+        if config.encoder != "none" and (config.use_gnn or config.pretrain_gnn):
+            raise ModelError(
+                f"encoder {config.encoder!r} replaces the GraphSAGE encoder: set use_gnn and "
+                "pretrain_gnn to False"
+            )
         self.snap, self.config = snap, config
         self.names = feature_names(
             config.graph,
@@ -124,6 +139,20 @@ class Trainer:
         self._split_validation()
         self.gnn_edges = [k for k in snap.edges if k[1] not in GNN_RELS_SKIPPED]
         self.perm = self._entity_perm()
+        self.is_infra = np.array(
+            [snap.props[nid]["type"] == "infrastructure" for nid in self.space.ids], dtype=bool
+        )
+        self.infra_of: sp.csr_matrix | None = None  # built on first use (``_infra_view``)
+        # Its own stream: on a graph without infrastructure the views, and so the model, are
+        # exactly those of ``infra_views=0``.
+        self.infra_rng = np.random.default_rng([config.seed, 1])
+        # The evidence encoder is message passing: a model without the graph has none.
+        self.entity_graph = None
+        if config.encoder == "evidence" and config.graph != "none":
+            from actorgraph.gnn.propagation import EntityGraph
+
+            self.entity_graph = EntityGraph.build(snap, self.space)
+            self.adjacency = self.entity_graph.adjacency()
 
     # -- data ---------------------------------------------------------------------------------
     def _split_validation(self) -> None:
@@ -215,6 +244,9 @@ class Trainer:
         ] + [(q, a, np.zeros(0, dtype=np.int64), c) for q, a, c in camp_queries]:
             for _ in range(n_views):
                 v = self._view(items, known, full=validation and not len(known))
+                infra = campaign >= 0 and not validation and cfg.infra_views > 0
+                if infra and self.infra_rng.random() < cfg.infra_views:
+                    v = self._infra_view(v)
                 unknown = rng.random() < cfg.unknown_frac
                 if not unknown:
                     negatives.extend((len(views), r) for r in self.rejected.get(campaign, ()))
@@ -229,6 +261,17 @@ class Trainer:
         batch.edges = self._edges(removed_items, attributed)
         batch.profile = prof
         return batch
+
+    def _infra_view(self, view: np.ndarray) -> np.ndarray:
+        """The view as new indicators would show it: its indicators replaced by the
+        infrastructure they sit on (network, AS, registrar, name server, registrable domain),
+        beside its own infrastructure items; the view itself when that leaves nothing."""
+        if self.infra_of is None:
+            self.infra_of = _infrastructure_neighbours(self.snap, self.space)
+        is_infra = self.is_infra[view]
+        reached = self.infra_of[view[~is_infra]].indices
+        out = np.unique(np.concatenate([view[is_infra], reached]).astype(np.int64))
+        return out if len(out) else view
 
     def _view(self, novel: np.ndarray, known: np.ndarray, full: bool = False) -> np.ndarray:
         """A partial observation: part of the novel items plus a share of already-known ones,
@@ -337,8 +380,19 @@ class Trainer:
         )
 
     def build_model(self) -> AttributionModel:
-        """The model trained by gradient descent: with the jointly trained encoder under
-        ``use_gnn``, else the scorer alone (stage 1 of ``pretrain_gnn``)."""
+        """The model trained by gradient descent: with the evidence encoder, with the jointly
+        trained GraphSAGE encoder under ``use_gnn``, else the scorer alone (stage 1 of
+        ``pretrain_gnn``)."""
+        if self.entity_graph is not None:
+            from actorgraph.gnn.propagation import EvidencePropagation
+
+            propagation = EvidencePropagation(
+                self.entity_graph.relations,
+                self.entity_graph.features.shape[1],
+                layers=self.config.encoder_layers,
+                dropout=self.config.encoder_dropout,
+            )
+            return AttributionModel(self.model_config("evidence"), propagation)
         if self.config.use_gnn:
             encoder = self.build_encoder()  # before the scorer: the seed's draws in that order
             return AttributionModel(self.model_config("cosine"), encoder)
@@ -355,19 +409,94 @@ class Trainer:
         ent = torch.cat(present)[torch.from_numpy(self.perm)]
         return ent, h["actor"]
 
+    def neighbourhood(self, batch: Batch) -> dict[str, Any]:
+        """The part of the entity graph whose states reach ``batch``'s queries, built once per
+        episode: its nodes, their features, its edges and the queries' local positions."""
+        if batch.neighbourhood is None:
+            from actorgraph.gnn.propagation import neighbourhood
+
+            graph = self.entity_graph
+            assert graph is not None
+            seeds = np.unique(batch.q_idx.numpy())
+            nodes = neighbourhood(self.adjacency, seeds, self.config.encoder_layers)
+            local = np.full(len(self.space), -1, dtype=np.int64)
+            local[nodes] = np.arange(len(nodes))
+            edges = {}
+            for rel, ei in graph.edges.items():
+                keep = (local[ei[0]] >= 0) & (local[ei[1]] >= 0)
+                edges[rel] = torch.from_numpy(local[ei[:, keep]])
+            batch.neighbourhood = {
+                "nodes": nodes,
+                "x": torch.from_numpy(graph.features[nodes]),
+                "edges": edges,
+                "q_local": torch.from_numpy(local[batch.q_idx.numpy()]),
+            }
+        return batch.neighbourhood
+
+    def evidence(
+        self,
+        model: AttributionModel,
+        profile: sp.csr_matrix,
+        nodes: np.ndarray | None = None,
+        x: Tensor | None = None,
+        edges: dict[str, Tensor] | None = None,
+    ) -> Tensor:
+        """Final evidence states (N, A) of ``nodes`` (default: every entity) under ``profile``."""
+        from actorgraph.gnn.propagation import evidence_inputs
+
+        graph = self.entity_graph
+        assert graph is not None and model.encoder is not None
+        if nodes is None:
+            nodes = np.arange(len(self.space))
+            x = torch.from_numpy(graph.features)
+            edges = {r: torch.from_numpy(ei) for r, ei in graph.edges.items()}
+        h0 = torch.from_numpy(evidence_inputs(profile.tocsc()[:, nodes]))
+        sizes = torch.from_numpy(np.diff(profile.tocsr().indptr).astype(np.float32))
+        return model.encoder(h0, x, edges, sizes, keep_input=self.config.graph != "only")
+
+    def entity_dropout(self, model: AttributionModel, q_w: Tensor) -> Tensor:
+        if model.training and self.config.entity_dropout:
+            # Drop matched entities from the pooled query only: the encoder must not hinge
+            # on one memorised entity of a training view.
+            keep = torch.rand(len(q_w)) >= self.config.entity_dropout
+            q_w = q_w * keep
+        return q_w
+
     def logits(self, model: AttributionModel, batch: Batch) -> Tensor:
+        if model.similarity == "evidence":
+            assert batch.profile is not None
+            part = self.neighbourhood(batch)
+            states = self.evidence(model, batch.profile, part["nodes"], part["x"], part["edges"])
+            q_w = self.entity_dropout(model, batch.q_w)
+            pooled = pool_queries(part["q_local"], q_w, batch.q_batch, states, len(batch.target))
+            return model(batch.feats, evidence_similarity(pooled), batch.qstats, batch.mask)
         emb = self.embeddings(model, batch.edges)
         sim = None
         if emb is not None:
-            q_w = batch.q_w
-            if model.training and self.config.entity_dropout:
-                # Drop matched entities from the pooled query only: the encoder must not hinge
-                # on one memorised entity of a training view.
-                keep = torch.rand(len(q_w)) >= self.config.entity_dropout
-                q_w = q_w * keep
+            q_w = self.entity_dropout(model, batch.q_w)
             pooled = pool_queries(batch.q_idx, q_w, batch.q_batch, emb[0], len(batch.target))
             sim = model.embed_similarity(pooled, emb[1])
         return model(batch.feats, sim, batch.qstats, batch.mask)
+
+
+def _infrastructure_neighbours(snap: GraphSnapshot, space: EntitySpace) -> sp.csr_matrix:
+    """(E, E) binary: each indicator's infrastructure neighbours, in either direction."""
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    for (st, _, dt), ei in snap.edges.items():
+        if {st, dt} != {"indicator", "infrastructure"}:
+            continue
+        src = np.array([space.pos[snap.nodes[st][i]] for i in ei[0]], dtype=np.int64)
+        dst = np.array([space.pos[snap.nodes[dt][i]] for i in ei[1]], dtype=np.int64)
+        ind, infra = (src, dst) if st == "indicator" else (dst, src)
+        rows.append(ind)
+        cols.append(infra)
+    n = len(space)
+    r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    m = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(n, n))
+    m.sum_duplicates()
+    return m
 
 
 def rejection_loss(logits: Tensor, batch: Batch) -> Tensor:
@@ -491,7 +620,15 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
         metrics.update(calibrate(model, raw, val.target))
     full_edges = trainer._edges({}, None)
     with torch.no_grad():
-        emb = trainer.embeddings(model, full_edges)
+        emb = trainer.embeddings(model, full_edges) if model.similarity != "evidence" else None
+    evidence = None
+    if model.similarity == "evidence":
+        model.eval()
+        with torch.no_grad():
+            states = trainer.evidence(model, trainer.profile).numpy()
+        evidence = sp.csr_matrix(np.where(np.abs(states) > 1e-6, states, 0.0).astype(np.float32))
+        assert model.encoder is not None
+        metrics["encoder_weight"] = round(float(model.input_layer.weight[0, -1].detach()), 4)
     metrics["train_seconds"] = round(time.perf_counter() - t0, 2)
     metrics["n_actors"] = trainer.n_actors
     metrics["n_entities"] = len(trainer.space)
@@ -507,6 +644,7 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
         config=config,
         metrics=metrics,
         losses=losses,
+        evidence=evidence,
     )
 
 

@@ -34,6 +34,8 @@ class Trained:
         config: the training configuration.
         metrics: training and validation metrics.
         losses: training loss per epoch (empty for a loaded artefact).
+        evidence: (E, A) the evidence encoder's final state of every entity (``gnn.propagation``),
+            or None without it.
     """
 
     model: AttributionModel
@@ -46,3 +48,4 @@ class Trained:
     config: TrainConfig
     metrics: dict[str, Any]
     losses: list[float]
+    evidence: sp.csr_matrix | None = None

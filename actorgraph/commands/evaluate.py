@@ -59,7 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--methods",
         default=None,
         help="with --ablation: comma-separated subset of overlap, tfidf, tfidf_context, "
-        "label_propagation, no_graph, graph_only, full (default: all)",
+        "label_propagation, no_graph, graph_only, gnn (the learned graph part alone), full "
+        "(default: all)",
     )
     p.add_argument(
         "--world-seed",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from actorgraph.gnn.config import GRAPH_MODES
+from actorgraph.gnn.config import ENCODERS, GRAPH_MODES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="full (default): direct overlap and message passing; none: as --no-graph; "
         "only: the propagated features alone",
     )
+    p.add_argument(
+        "--encoder",
+        choices=ENCODERS,
+        default=None,
+        help="the learned graph part: none (default) or evidence (relation-typed message "
+        "passing of actor evidence, trained jointly in the attribution loss; ignored with "
+        "--no-graph)",
+    )
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(handler=run)
 
@@ -65,6 +73,8 @@ def run(args: argparse.Namespace, ctx) -> int:
         pretrain_batch_size=args.minibatch,
         graph=args.graph or "full",
     )
+    if args.encoder is not None:
+        config.encoder = args.encoder
     if args.epochs is not None:
         config.epochs = args.epochs
     log = None if args.json else (lambda line: print(line, file=sys.stderr))

@@ -43,6 +43,7 @@ def test_train_then_attribute_json_lines_in_input_order(home: Path, tmp_path: Pa
             "unknown",
             "evidence",
             "skipped",
+            "flagged",
         }
         assert x["model"]["version"] == trained["version"]
         assert len(x["candidates"]) == 2
@@ -80,3 +81,13 @@ def test_evaluate_prints_model_and_baselines_side_by_side(home: Path, capsys):
         assert m["n"] == 8 and 0 <= m["top1"] <= m["top3"] <= 1
     assert 0 <= loco["metrics"]["model"]["ece"] <= 1
     assert loco["unknown"]["mean_when_actor_removed"] is not None
+
+
+def test_train_with_the_evidence_encoder_reports_its_learned_weight(home: Path, capsys):
+    assert main(["--home", str(home), "train", "--encoder", "evidence", "--json"]) == 0
+    trained = json.loads(capsys.readouterr().out)
+    assert isinstance(trained["encoder_weight"], float)
+    assert (
+        main(["--home", str(home), "train", "--encoder", "evidence", "--no-graph", "--json"]) == 0
+    )
+    assert "encoder_weight" not in json.loads(capsys.readouterr().out)

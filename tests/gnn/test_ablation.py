@@ -187,3 +187,22 @@ def test_open_set_retrains_without_the_absent_actors():
     assert summary["full"]["auroc"] is not None
     with pytest.raises(ModelError, match="no present actor"):
         open_set(snap, queries, ["tfidf"], TINY, HubList(), n_absent=6)
+
+
+def test_the_encoder_alone_is_a_method_and_finds_the_c2_domains():
+    snap = _snapshot()
+    result = run_ablation(
+        None,
+        _world(snap),
+        splits=["infrastructure", "infrastructure_control"],
+        methods=["no_graph", "gnn"],
+        config=TINY,
+        hubs=HubList(),
+    )
+    assert not result["skipped"]
+    infra = result["splits"]["infrastructure"]["gnn"]
+    control = result["splits"]["infrastructure_control"]["gnn"]
+    # Each query is a domain its actor's campaign showed: the encoder's own states rank it.
+    assert infra["n"] == N_ACTORS and infra["top1"] == 1.0
+    # An unknown domain joins nothing: no actor ahead of another, ties count against the method.
+    assert control["top1"] == 0.0
