@@ -30,6 +30,7 @@ from actorgraph.api.routes import (
     bundles,
     campaigns,
     clusters,
+    confidence,
     cypher,
     decisions,
     export,
@@ -232,6 +233,7 @@ def create_app(
         briefings,
         taxii,
         decisions,
+        confidence,
         clusters,
         audit,
     ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from actorgraph.graph.attribution import AttributionResult
 
@@ -169,6 +169,44 @@ class StixBundle(BaseModel):
     objects: list[dict[str, Any]] = Field(max_length=100_000)
     top_k: int = Field(default=5, ge=1, le=50)
     persist: bool = False
+
+
+class MispEvent(BaseModel):
+    """A MISP event describing the activity, with or without its ``{"Event": ...}`` wrapper;
+    ``top_k``/``persist`` are ours, not MISP's. The event's own fields pass through as extras."""
+
+    model_config = ConfigDict(extra="allow")
+
+    top_k: int = Field(default=5, ge=1, le=50)
+    persist: bool = False
+
+    def event(self) -> dict[str, Any]:
+        """The event as sent, without our options."""
+        return dict(self.model_extra or {})
+
+
+def activity_format(body: Any) -> str:
+    """Which form an attribution body is in: ``stix``, ``misp`` or ``simple``; the one place
+    the three are told apart (the console sends whatever JSON object was pasted). A MISP event
+    is wrapped (``{"Event": {...}}``) or bare (it has ``info``, which no STIX bundle and no
+    simple form has)."""
+    if isinstance(body, BaseModel):
+        return {StixBundle: "stix", MispEvent: "misp"}.get(type(body), "simple")
+    if not isinstance(body, dict):
+        return "simple"
+    if body.get("type") == "bundle":
+        return "stix"
+    if isinstance(body.get("Event"), dict) or ("info" in body and "type" not in body):
+        return "misp"
+    return "simple"
+
+
+ActivityBody = Annotated[
+    Annotated[StixBundle, Tag("stix")]
+    | Annotated[MispEvent, Tag("misp")]
+    | Annotated[SimpleActivity, Tag("simple")],
+    Discriminator(activity_format),
+]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,6 +35,7 @@ from actorgraph.graph.attribution import (
     EvidenceEntity,
     ModelInfo,
 )
+from actorgraph.graph.enrich.warninglists import flagged_values
 from actorgraph.graph.errors import ModelError, ValidationError
 from actorgraph.graph.schema import label as schema_label
 from actorgraph.graph.schema import rel_type as schema_rel
@@ -51,7 +52,9 @@ ON CREATE SET c.created = $created, c.tlp = $tlp, c.tlp_level = $max_tlp
 WITH c
 WHERE c.tlp_level = $max_tlp
 SET c.name = $name, c.modified = $created, c.sources = ['actorgraph-attribution'],
-    c.attribution_status = 'predicted'
+    c.attribution_status = 'predicted',
+    c.first_seen = CASE WHEN c.first_seen < $first_seen THEN c.first_seen ELSE $first_seen END,
+    c.last_seen = CASE WHEN c.last_seen > $last_seen THEN c.last_seen ELSE $last_seen END
 RETURN c.id AS id
 """
 # The label is whitelisted (graph.schema.label) and formatted in: Cypher cannot take it as a
@@ -242,6 +245,8 @@ class Attributor:
             ),
             unknown=round(unknown, 6),
             evidence=tuple(_evidence(item) for item in ev),
+            # What the graph does not hold but MISP's warninglists do: likely nobody's evidence.
+            flagged=flagged_values(sorted(unmatched & set(activity.indicators))),
         )
 
     def _shortlist(
@@ -311,6 +316,7 @@ class Attributor:
         *,
         max_tlp: int,
         created: str | None = None,
+        seen: tuple[str, str] | None = None,
     ) -> str:
         """Write the activity as a ``Campaign`` linked to its matched entities, and its
         hypotheses as ``PREDICTED_ACTOR {score, rank, model_version, created}``.
@@ -322,6 +328,8 @@ class Attributor:
                 marked with it (they were derived from everything up to it), and link only to
                 entities visible at it.
             created: the creation time (default: now).
+            seen: when the activity was first and last seen (default: ``created``, for
+                both); a campaign stored again keeps the widest span.
 
         Returns:
             The campaign id (``campaign--activity-<hash>``, stable for the same input values
@@ -344,7 +352,11 @@ class Attributor:
         key = json.dumps([*matched, *unmatched, level.label])
         cid = f"campaign--activity-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
         marking: dict[str, Any] = {"tlp": level.label, "max_tlp": int(level), "created": created}
-        made = self.store.query(PERSIST_CAMPAIGN, {"id": cid, "name": activity.name, **marking})
+        first, last = seen or (created, created)
+        made = self.store.query(
+            PERSIST_CAMPAIGN,
+            {"id": cid, "name": activity.name, "first_seen": first, "last_seen": last, **marking},
+        )
         if not made:
             raise ValidationError(f"campaign {cid!r} exists with another marking")
         by_label: dict[str, list[dict[str, str]]] = {}

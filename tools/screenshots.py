@@ -1,13 +1,15 @@
 """Screenshots of the analyst console for the README: ``make screenshots``.
 
-Trains the small Remexi world of the tests in a temporary home, starts ``actorgraph serve`` on
-it, and saves one PNG per page (Attribute, Decide, Actor, Pivot) into docs/screenshots/ through
-headless Chromium, as the browser tests drive it. Needs Debian's ``chromium`` and
-``chromium-driver``.
+Loads the demo world (``actorgraph demo``'s seed, as the browser tests do) into a temporary
+home, trains it, starts ``actorgraph serve`` on it, attributes a held-out campaign with an amber
+analyst key, and saves one PNG per page (Attribute, Decide, Actor, Pivot) into docs/screenshots/
+through headless Chromium, as the browser tests drive it. Takes about two minutes. Needs Debian's
+``chromium`` and ``chromium-driver``.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -18,18 +20,17 @@ from tests.helpers.console import (
     browser_missing,
     chrome,
     decide,
+    evidence_indicator,
     go,
     stop_home,
-    train_home,
     use_key,
     wait_for,
 )
+from tests.helpers.console_world import build_console_world
 from tests.helpers.paths import ROOT
-from tests.helpers.remexi_world import APT39
 from tests.helpers.server import serve
 
 OUT = ROOT / "docs" / "screenshots"
-ACTIVITY = '{"malware": ["Remexi", "PupyRAT"], "indicators": ["apt39-c2[.]example"]}'
 
 
 def main() -> int:
@@ -41,27 +42,30 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         try:
-            train_home(home)
-            key = KeyStore(home / "keys.sqlite").create("analyst", tlp="clear", name="shots")[1]
+            world = build_console_world(home, plant=False)  # no test-only objects
+            activity = json.dumps(world.heldout, indent=1)
+            actor = world.truth["actor_id"]
+            key = KeyStore(home / "keys.sqlite").create("analyst", tlp="amber", name="shots")[1]
             with serve(home, ready_within=120) as server:
                 driver = chrome(1400, 1800)  # tall enough for the evidence graph
                 try:
                     use_key(driver, server.base, key)
                     go(driver, server.base, "attribute")
-                    attribute(driver, ACTIVITY)
+                    attribute(driver, activity)
                     driver.save_screenshot(str(OUT / "attribute.png"))
                     wait_for(driver, "#persist").click()
-                    attribute(driver, ACTIVITY)
-                    decide(driver, "Remexi and the C2 domain match the APT39 reporting", 85)
+                    attribute(driver, activity)
+                    decide(driver, "Samples and C2 addresses match the reporting", 85)
                     wait_for(driver, "#decision-history tbody", "accept")
                     driver.execute_script("document.getElementById('decide').scrollIntoView()")
                     driver.save_screenshot(str(OUT / "decide.png"))
-                    go(driver, server.base, f"actor/{APT39}")
+                    go(driver, server.base, f"actor/{actor}")
                     wait_for(driver, "#actor-predictions table")
                     wait_for(driver, "#briefing-frame")
                     driver.save_screenshot(str(OUT / "actor.png"))
-                    go(driver, server.base, "pivot/apt39-c2%5B.%5Dexample")
-                    wait_for(driver, "#pivot-result", "APT39")
+                    value = evidence_indicator(server.base, key, world.heldout)
+                    go(driver, server.base, f"pivot/{value}")
+                    wait_for(driver, "#pivot-result", value)
                     driver.execute_script("return new Promise((r) => setTimeout(r, 300))")
                     driver.save_screenshot(str(OUT / "pivot.png"))
                 finally:

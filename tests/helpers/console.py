@@ -1,36 +1,25 @@
-"""The analyst console in a real browser: a trained home, headless Chromium, page helpers.
+"""The analyst console in a real browser: headless Chromium, page helpers, axe-core checks.
 
-Shared by tests/api/test_console_browser.py and tools/screenshots.py. The world is the Remexi
-world of tests/helpers/remexi_world.py (clear and red data), trained by ``actorgraph train``;
-the browser is Debian's ``chromium`` driven through ``chromedriver`` (package
-``chromium-driver``) by Selenium.
+Shared by tests/api/test_console_browser.py and tools/screenshots.py. The world is the demo
+world of tests/helpers/console_world.py, trained by ``actorgraph train``; the browser is Debian's
+``chromium`` driven through ``chromedriver`` (package ``chromium-driver``) by Selenium.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
 from actorgraph.cli import main
-from actorgraph.graph.store import StoreConfig, open_store
-from tests.helpers.graphs import write_graph
-from tests.helpers.remexi_world import remexi_world
+from tests.helpers.paths import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
-# Dates for the Actor page's timeline; "Op Chafer 1" stays undated (no bar, a table row only).
-CAMPAIGN_DATES = [
-    {"id": "campaign--apt39-0", "first": "2019-03-01T00:00:00Z", "last": "2020-06-30T00:00:00Z"},
-    {"id": "campaign--mh-0", "first": "2018-01-15T00:00:00Z", "last": "2018-09-01T00:00:00Z"},
-    {"id": "campaign--mh-1", "first": "2021-02-01T00:00:00Z", "last": "2022-11-30T00:00:00Z"},
-    {"id": "campaign--secret-sandstorm", "first": "2020-01-01T00:00:00Z", "last": None},
-]
-_DATE_CAMPAIGNS = (
-    "UNWIND $rows AS row MATCH (c:Campaign {id: row.id}) "
-    "SET c.first_seen = row.first, c.last_seen = row.last"
-)
+# axe-core, test-only (tests/fixtures/vendor/README.md): injected into the page under test.
+AXE = ROOT / "tests" / "fixtures" / "vendor" / "axe.min.js"
 WAIT_S = 30
 
 
@@ -45,19 +34,6 @@ def browser_missing() -> str | None:
     except ImportError:
         return "selenium is not installed (pip install -e '.[test]')"
     return None
-
-
-def train_home(home: Path) -> None:
-    """Write the Remexi world, some campaigns dated, into the embedded store of ``home`` and
-    train a model there."""
-    store = open_store(StoreConfig(home=home))
-    store.ensure_schema()
-    write_graph(store, remexi_world())
-    store.write_batches(_DATE_CAMPAIGNS, CAMPAIGN_DATES)
-    store.close()
-    with redirect_stdout(io.StringIO()):
-        args = ["--home", str(home), "train", "--seed", "2", "--epochs", "30", "--json"]
-        assert main(args) == 0
 
 
 def stop_home(home: Path) -> None:
@@ -118,13 +94,24 @@ def wait_for(driver: Any, css: str, text: str | None = None) -> Any:
     return wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def paste(driver: Any, css: str, text: str) -> None:
+    """Put ``text`` into the field ``css`` as a paste would (at once: typing a STIX bundle key
+    by key takes minutes)."""
+    field = wait_for(driver, css)
+    driver.execute_script(
+        "arguments[0].value = arguments[1];"
+        "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+        field,
+        text,
+    )
+
+
 def attribute(driver: Any, activity: str) -> None:
     """Paste ``activity`` into the Attribute page, submit, and wait for the evidence graph."""
     from selenium.webdriver.common.by import By
 
-    box = wait_for(driver, "#activity")
-    box.clear()
-    box.send_keys(activity)
+    paste(driver, "#activity", activity)
+    driver.execute_script("document.getElementById('evidence-graph')?.remove()")
     driver.find_element(By.ID, "attribute-submit").click()
     wait_for(driver, "#evidence-graph[data-render-ms]")
 
@@ -168,3 +155,46 @@ def decide(driver: Any, reason: str, confidence: int, decision: str = "accept") 
     box.clear()
     box.send_keys(reason)
     driver.find_element(By.ID, "decision-submit").click()
+
+
+def axe_violations(driver: Any, rules: list[str] | None = None) -> list[dict[str, Any]]:
+    """What axe-core finds wrong with the page as it is now: ``[{id, impact, nodes: [html]}]``
+    (only ``rules`` when given; the WCAG 2 A and AA rules otherwise)."""
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(AXE.read_text())
+    options = (
+        {"runOnly": {"type": "rule", "values": rules}}
+        if rules
+        else {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    )
+    found = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, arguments[0]).then((r) => done(r.violations.map((v) => ({"
+        "  id: v.id, impact: v.impact, help: v.help,"
+        "  nodes: v.nodes.map((n) => n.html.slice(0, 200)) }))))"
+        "  .catch((e) => done({ error: String(e) }));",
+        options,
+    )
+    assert isinstance(found, list), found
+    return found
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    """Violations as a readable failure message."""
+    return json.dumps(violations, indent=1)
+
+
+def evidence_indicator(base: str, key: str, activity: Any) -> str:
+    """An indicator of ``activity`` that the graph holds (its first evidence indicator), to
+    pivot on; asked of the server's API with ``key``."""
+    import httpx
+
+    r = httpx.post(
+        f"{base}/v1/attributions",
+        json=activity,
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=120,
+    )
+    r.raise_for_status()
+    evidence = r.json()["evidence"]
+    return next(e["entity"]["name"] for e in evidence if e["entity"]["label"] == "Indicator")

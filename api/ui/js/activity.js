@@ -1,10 +1,11 @@
 // Pasted activity -> the body of POST /v1/attributions.
-// A STIX bundle or the simple JSON form pass through; anything else is read as a plain list of
-// indicators, one per line (defanged values are fine: the API refangs them).
+// A JSON object (a STIX bundle, a MISP event with or without its "Event" wrapper, the simple
+// JSON form) passes through as it is: the API tells the three apart. Anything else is read as a
+// plain list of indicators, one per line (defanged values are fine: the API refangs them).
 
 export function activityBody(text, name) {
   const trimmed = text.trim();
-  if (!trimmed) throw new Error("paste a STIX bundle, simple JSON, or indicators one per line");
+  if (!trimmed) throw new Error("paste a STIX bundle, a MISP event, simple JSON, or indicators one per line");
   if (trimmed.startsWith("{")) {
     let data;
     try {
@@ -13,7 +14,7 @@ export function activityBody(text, name) {
       throw new Error(`not valid JSON: ${err.message}`);
     }
     if (typeof data !== "object" || Array.isArray(data) || data === null) {
-      throw new Error("JSON activity must be an object (a STIX bundle or simple lists)");
+      throw new Error("JSON activity must be an object (a STIX bundle, a MISP event or simple lists)");
     }
     return data;
   }

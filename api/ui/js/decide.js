@@ -5,31 +5,25 @@
 import { api } from "./api.js";
 import { actorLink, date, h, table } from "./dom.js";
 
-// The bands of graph/confidence.py (lowest STIX value of the band, its words), highest first.
-// The console cannot import Python; keep these two lists equal to ADMIRALTY and ICD203 there.
-const ADMIRALTY = [
-  [80, "1 - Confirmed by other sources"],
-  [60, "2 - Probably True"],
-  [40, "3 - Possibly True"],
-  [20, "4 - Doubtful"],
-  [0, "5 - Improbable"],
-];
-const ICD203 = [
-  [90, "Almost Certain / Nearly Certain"],
-  [80, "Very Likely / Highly Probable"],
-  [60, "Likely / Probable"],
-  [40, "Roughly Even Chance / Roughly Even Odds"],
-  [20, "Unlikely / Improbable"],
-  [10, "Very Unlikely / Highly Improbable"],
-  [0, "Almost No Chance / Remote"],
-];
+// The Admiralty and ICD 203 bands come from the API (graph/confidence.py is their one
+// definition), fetched once per page load.
+let scales = null;
 
-function band(value, scale) {
-  return scale.find(([low]) => value >= low)[1];
+function confidenceScales() {
+  scales ??= api("/v1/confidence-scales").catch((err) => {
+    scales = null; // try again next time
+    throw err;
+  });
+  return scales;
 }
 
-export function confidenceWords(value) {
-  return `Admiralty ${band(value, ADMIRALTY)}; ICD 203: ${band(value, ICD203)}`;
+function band(value, bands) {
+  return bands.find((b) => value >= b.low)?.name ?? "";
+}
+
+export async function confidenceWords(value) {
+  const s = await confidenceScales();
+  return `Admiralty ${band(value, s.admiralty)}; ICD 203: ${band(value, s.icd203)}`;
 }
 
 // candidates: [{actor_id, name}] the model proposed, best first (the first is what accept means).
@@ -41,8 +35,15 @@ export function decidePanel(campaignId, candidates) {
   const reason = h("textarea", { id: "decision-reason", name: "decision-reason", required: true, maxlength: 2000 });
   const confidence = h("input", { id: "decision-confidence", name: "decision-confidence", type: "range", min: 0, max: 100, step: 5, value: 60 });
   const words = h("output", { id: "decision-confidence-words", for: "decision-confidence" });
-  const showWords = () => {
-    words.textContent = `${confidence.value}: ${confidenceWords(Number(confidence.value))}`;
+  const showWords = async () => {
+    const value = Number(confidence.value);
+    words.textContent = String(value);
+    try {
+      const text = await confidenceWords(value);
+      if (Number(confidence.value) === value) words.textContent = `${value}: ${text}`;
+    } catch {
+      // The number alone still says it; the bands return when the API answers.
+    }
   };
   confidence.addEventListener("input", showWords);
   showWords();

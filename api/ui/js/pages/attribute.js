@@ -23,7 +23,7 @@ export function showAttribute(main) {
     h(
       "p",
       { id: "activity-help", class: "muted" },
-      "A STIX 2.1 bundle, the simple JSON form ({\"indicators\": [...], \"malware\": [...]}), or indicators one per line.",
+      "A STIX 2.1 bundle, a MISP event (with or without its \"Event\" wrapper), the simple JSON form ({\"indicators\": [...], \"malware\": [...]}), or indicators one per line.",
     ),
     text,
     h(

@@ -1,0 +1,215 @@
+"""POST /v1/attributions with a MISP event, the dates of a stored campaign, and the confidence
+scales the console names its bands from; a real (tiny) trained model on the tiny world."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from actorgraph.api.activity_input import seen
+from actorgraph.api.main import create_app
+from actorgraph.api.models import activity_format
+from actorgraph.graph.confidence import ADMIRALTY, ICD203
+from tests.helpers.api_helpers import auth
+from tests.helpers.api_world import ALPHA
+
+pytestmark = pytest.mark.slow  # trains a tiny model (about 10 s with the imports)
+
+EVENT = {
+    "uuid": "5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0eaa",
+    "info": "Phishing wave using evil.example",
+    "date": "2024-03-01",
+    "Attribute": [
+        {"type": "domain", "category": "Network activity", "value": "evil.example"},
+        {"type": "ip-dst", "category": "Network activity", "value": "203.0.113.7"},
+    ],
+}
+SIMPLE = {"indicators": ["evil[.]example", "203.0.113.7"]}
+
+
+@pytest.fixture(scope="module")
+def models_dir(world, tmp_path_factory) -> Path:
+    from actorgraph.gnn import artefacts
+    from actorgraph.gnn.clearances import train_per_clearance
+    from actorgraph.gnn.train import TrainConfig
+
+    out = tmp_path_factory.mktemp("models")
+    models = train_per_clearance(world, TrainConfig(epochs=10, episodes=2))
+    artefacts.save(list(models.values()), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_client(api_settings, world, keys, models_dir) -> Iterator[TestClient]:
+    from actorgraph.gnn.attribute import Attributors
+
+    app = create_app(
+        api_settings, store=world, load_model=lambda: Attributors.load(models_dir, world)
+    )
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def _attribute(client: TestClient, key: str, body: dict) -> dict:
+    r = client.post("/v1/attributions", json=body, headers=auth(key))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "form"),
+    [
+        ({"type": "bundle", "id": "bundle--x", "objects": []}, "stix"),
+        ({"Event": EVENT}, "misp"),
+        (EVENT, "misp"),
+        (SIMPLE, "simple"),
+        ({"name": "x", "malware": ["m"]}, "simple"),
+        ([1, 2], "simple"),
+    ],
+)
+def test_the_form_of_a_body_is_told_in_one_place(body, form):
+    assert activity_format(body) == form
+
+
+@pytest.mark.parametrize("wrapped", [True, False], ids=["Event-wrapper", "bare-event"])
+def test_a_misp_event_is_attributed_like_the_same_indicators_in_simple_form(
+    model_client, keys, wrapped
+):
+    body = {"Event": EVENT, "top_k": 3} if wrapped else {**EVENT, "top_k": 3}
+    misp = _attribute(model_client, keys["analyst_red"], body)
+    simple = _attribute(model_client, keys["analyst_red"], {**SIMPLE, "top_k": 3})
+    assert misp["candidates"][0]["actor_id"] == ALPHA
+    assert [c["actor_id"] for c in misp["candidates"]] == [
+        c["actor_id"] for c in simple["candidates"]
+    ]
+    assert {e["entity"]["id"] for e in misp["evidence"]} == {
+        e["entity"]["id"] for e in simple["evidence"]
+    }
+
+
+def test_a_misp_event_without_uuid_or_with_nothing_to_read_is_422(model_client, keys):
+    no_uuid = {k: v for k, v in EVENT.items() if k != "uuid"}
+    only_text = {**EVENT, "Attribute": [{"type": "text", "value": "hello"}]}
+    for body in ({"Event": no_uuid}, only_text):
+        r = model_client.post("/v1/attributions", json=body, headers=auth(keys["analyst_red"]))
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def _campaign(client: TestClient, key: str, campaign: str) -> dict:
+    r = client.get(f"/v1/campaigns/{campaign}", headers=auth(key))
+    assert r.status_code == 200, r.text
+    return r.json()["campaign"]
+
+
+def test_a_stored_stix_activity_is_dated_by_its_objects(model_client, keys):
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--00000000-0000-4000-8000-0000000000d1",
+        "objects": [
+            {
+                "type": "marking-definition",  # its date is not the activity's
+                "spec_version": "2.1",
+                "id": "marking-definition--00000000-0000-4000-8000-0000000000d9",
+                "created": "2017-01-20T00:00:00.000Z",
+                "definition_type": "statement",
+                "definition": {"statement": "dated test"},
+            },
+            *(
+                {
+                    "type": "indicator",
+                    "spec_version": "2.1",
+                    "id": f"indicator--00000000-0000-4000-8000-0000000000d{i}",
+                    "created": created,
+                    "modified": created,
+                    "valid_from": valid_from,
+                    "pattern": pattern,
+                    "pattern_type": "stix",
+                }
+                for i, created, valid_from, pattern in (
+                    (
+                        2,
+                        "2024-05-03T00:00:00.000Z",
+                        "2024-05-02T00:00:00Z",
+                        "[domain-name:value = 'evil.example']",
+                    ),
+                    (
+                        3,
+                        "2024-06-30T00:00:00.000Z",
+                        "2024-06-30T12:00:00Z",
+                        "[ipv4-addr:value = '203.0.113.7']",
+                    ),
+                )
+            ),
+        ],
+        "persist": True,
+    }
+    stored = _attribute(model_client, keys["analyst_red"], bundle)
+    campaign = _campaign(model_client, keys["reader_red"], stored["persisted"]["campaign_id"])
+    assert (campaign["first_seen"], campaign["last_seen"]) == (
+        "2024-05-02T00:00:00.000Z",
+        "2024-06-30T12:00:00.000Z",
+    )
+
+
+def test_an_activity_runs_when_its_campaign_ran_else_when_it_was_observed():
+    campaign = {"type": "campaign", "first_seen": "2024-04-18T00:00:00Z", "last_seen": "2024-07-05"}
+    indicator = {"type": "indicator", "created": "2024-07-05T00:00:00Z", "valid_from": "2024-04-01"}
+    old_server = {"type": "infrastructure", "created": "2018-01-01T00:00:00.000Z"}
+    report = {"type": "report", "created": "2024-08-09T00:00:00Z", "published": "2024-08-09"}
+    marking = {"type": "marking-definition", "created": "2017-01-20T00:00:00.000Z"}
+    assert seen([marking, old_server, indicator, report, campaign]) == (
+        "2024-04-18T00:00:00.000Z",
+        "2024-07-05T00:00:00.000Z",
+    )
+    assert seen([marking, old_server, indicator, report]) == (
+        "2024-04-01T00:00:00.000Z",
+        "2024-07-05T00:00:00.000Z",
+    )
+    assert seen([marking, old_server, report]) is None
+
+
+def test_a_stored_misp_event_is_dated_by_the_event(model_client, keys):
+    event = copy.deepcopy(EVENT)
+    event["uuid"] = "5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0ebb"
+    event["Attribute"].append({"type": "domain", "value": "dated-misp.example"})
+    stored = _attribute(model_client, keys["analyst_red"], {"Event": event, "persist": True})
+    campaign = _campaign(model_client, keys["reader_red"], stored["persisted"]["campaign_id"])
+    assert campaign["first_seen"].startswith("2024-03-01")
+    assert campaign["last_seen"] >= campaign["first_seen"]
+
+
+def test_a_stored_simple_activity_is_dated_by_the_request(model_client, keys):
+    before = datetime.now(UTC).isoformat()
+    body = {"indicators": ["evil[.]example", "dated-simple[.]example"], "persist": True}
+    stored = _attribute(model_client, keys["analyst_red"], body)
+    after = datetime.now(UTC).isoformat()
+    campaign = _campaign(model_client, keys["reader_red"], stored["persisted"]["campaign_id"])
+    assert campaign["first_seen"] == campaign["last_seen"] == campaign["created"]
+    assert before[:19] <= campaign["first_seen"][:19] <= after[:19]
+
+
+def test_the_confidence_scales_are_those_of_graph_confidence(model_client, keys):
+    r = model_client.get("/v1/confidence-scales", headers=auth(keys["reader_clear"]))
+    assert r.status_code == 200, r.text
+    scales = r.json()
+    for name, scale in (("admiralty", ADMIRALTY), ("icd203", ICD203)):
+        bands = scales[name]
+        assert [(b["low"], b["name"]) for b in bands] == list(scale)
+        # The bands cover 0-100 without gap or overlap, highest first.
+        assert bands[0]["high"] == 100 and bands[-1]["low"] == 0
+        assert all(a["low"] == b["high"] + 1 for a, b in pairwise(bands))
+    assert scales["admiralty_unjudged"] == "6 - Truth cannot be judged"
+    assert "Very Likely" in json.dumps(scales["icd203"])
+
+
+def test_the_confidence_scales_need_a_key(model_client):
+    r = model_client.get("/v1/confidence-scales")
+    assert r.status_code == 401
