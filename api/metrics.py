@@ -185,7 +185,7 @@ class Metrics:
         )
         self.store_latency = Histogram(
             "actorgraph_store_query_duration_seconds",
-            "Graph store call latency by operation (read, write, batch).",
+            "Graph store call latency by operation (read, query, batch, atomic).",
             ("operation",),
         )
         self.store_errors = Counter(
@@ -333,6 +333,14 @@ class InstrumentedStore(GraphStore):
             return self.inner.write_batches(cypher, rows, **kwargs)
         finally:
             self.metrics.store_latency.observe(time.perf_counter() - start, "batch")
+
+    def write_atomic(self, statements: Sequence[tuple[str, Sequence[Row]]], **params: Any) -> int:
+        # The inner store's own unit (one transaction on Neo4j), not the default chained query.
+        start = time.perf_counter()
+        try:
+            return self.inner.write_atomic(statements, **params)
+        finally:
+            self.metrics.store_latency.observe(time.perf_counter() - start, "atomic")
 
     def ensure_schema(self) -> None:
         self.inner.ensure_schema()

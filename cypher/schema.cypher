@@ -22,3 +22,5 @@ CREATE INDEX threatactor_country IF NOT EXISTS FOR (n:ThreatActor) ON (n.country
 CREATE INDEX infrastructure_kind IF NOT EXISTS FOR (n:Infrastructure) ON (n.kind);
 CREATE INDEX infrastructure_value IF NOT EXISTS FOR (n:Infrastructure) ON (n.value);
 CREATE INDEX decision_id IF NOT EXISTS FOR (n:Decision) ON (n.id);
+// Ingest bookkeeping (graph/ingest/pending.py): each pending reference is merged and deleted by key.
+CREATE INDEX pendingrelationship_pending_id IF NOT EXISTS FOR (n:PendingRelationship) ON (n.pending_id);

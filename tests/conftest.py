@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from actorgraph.graph.enrich.warninglists import use_cache_dir
-from actorgraph.graph.store import StoreConfig, embedded, open_store
+from actorgraph.graph.store import GraphStore, StoreConfig, embedded, open_store
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.store.neo4j import Neo4jStore
+from tests.helpers.backends import BACKENDS, NEO4J_DATABASE, fresh_graph
 
 os.environ.setdefault("PYTHONHASHSEED", "0")
 # The warninglists index (about 10 s of CPU to build) once per checkout, for this process and
@@ -41,13 +42,19 @@ def server(server_home: Path) -> Iterator[FalkorStore]:
 
 
 @pytest.fixture
-def store(server: FalkorStore) -> Iterator[FalkorStore]:
+def embedded_store(server: FalkorStore) -> Iterator[FalkorStore]:
     """A fresh, empty graph with the schema applied; deleted after the test."""
     s = server.with_graph(f"t-{uuid.uuid4().hex[:12]}")
     s.ensure_schema()
     yield s
     s.clear()
     s.close()
+
+
+@pytest.fixture
+def store(embedded_store: FalkorStore) -> FalkorStore:
+    """A fresh embedded graph; folders that run on both backends override this one."""
+    return embedded_store
 
 
 # -- Neo4j: a real Neo4j 5 server, when one is configured --------------------------------------
@@ -119,6 +126,12 @@ def neo4j_server(neo4j_settings: StoreConfig) -> Iterator[Neo4jStore]:
     ACTORGRAPH_NEO4J_TESTS_CLEAR=1.
     """
     config = neo4j_settings
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.fail(
+            "the Neo4j tests share one database and must run in one process: run pytest "
+            "without -n (pytest-xdist)",
+            pytrace=False,
+        )
     store = open_store(config)
     assert isinstance(store, Neo4jStore)
     nodes = store.query("MATCH (n) RETURN count(n) AS c", read_only=True)[0]["c"]
@@ -139,6 +152,33 @@ def neo4j_server(neo4j_settings: StoreConfig) -> Iterator[Neo4jStore]:
 @pytest.fixture
 def neo4j_store(neo4j_server: Neo4jStore) -> Iterator[Neo4jStore]:
     """The Neo4j database, empty, with the schema applied; emptied again after the test."""
-    neo4j_server.clear()
-    yield neo4j_server
-    neo4j_server.clear()
+    with NEO4J_DATABASE.held(neo4j_server, "neo4j_store") as store:
+        yield store
+
+
+# -- Both backends: suites that run on each (tests/helpers/backends.py) -----------------------
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """``falkordb`` or ``neo4j``: the test id says which; the Neo4j half skips without one."""
+    if request.param == "neo4j":
+        request.getfixturevalue("neo4j_settings")
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def backend_server(backend: str, request: pytest.FixtureRequest) -> GraphStore:
+    """The session's connection to ``backend``: the FalkorDB server or the Neo4j database."""
+    name = "neo4j_server" if backend == "neo4j" else "server"
+    store = request.getfixturevalue(name)
+    assert isinstance(store, GraphStore)
+    return store
+
+
+@pytest.fixture
+def backend_store(backend_server: GraphStore) -> Iterator[GraphStore]:
+    """A fresh, empty graph with the schema applied on each backend; emptied after the test.
+
+    A folder runs its tests on both backends by overriding ``store`` with this one.
+    """
+    with fresh_graph(backend_server, "backend_store") as store:
+        yield store

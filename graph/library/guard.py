@@ -201,5 +201,10 @@ def run_guarded(
             raise ValidationError(
                 "the query must end with RETURN (ad hoc Cypher returns rows)"
             ) from exc
+        # Neo4j wants a name for every expression a subquery returns, the row cap's included.
+        if "must be aliased" in text:
+            raise ValidationError(
+                "on Neo4j every returned expression needs a name: RETURN a.name AS name"
+            ) from exc
         raise
     return rows[:row_cap], len(rows) > row_cap

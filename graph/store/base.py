@@ -60,9 +60,14 @@ class GraphStore(ABC):
         elements exhaust the server's memory), and ``LOAD CSV`` fetches URLs even on FalkorDB's
         read-only path. Both are refused here, on every backend, before the engine sees them.
 
+        Integers outside 64 bits are refused too: FalkorDB reads parameters from text and would
+        clamp one to the nearest 64-bit value without a word, and the Neo4j driver raises a bare
+        ``OverflowError`` while packing it.
+
         Raises:
             QueryError: a ``range()`` that is, or may be, longer than ``lexer.MAX_RANGE``.
             ReadOnlyViolation: ``LOAD CSV`` on a read-only query.
+            ValidationError: an integer parameter outside 64 bits.
         """
         try:
             lexer.check_bounded(cypher, params)
@@ -70,6 +75,8 @@ class GraphStore(ABC):
             raise QueryError(f"query refused: {exc}", cypher) from exc
         if read_only and lexer.has_load_csv(cypher):
             raise ReadOnlyViolation("LOAD CSV is not allowed on a read-only path", cypher)
+        if params:
+            check_integers(params)
 
     def write_batches(
         self, cypher: str, rows: Sequence[Row], *, batch_size: int = DEFAULT_BATCH, **params: Any
@@ -200,6 +207,46 @@ def open_store(config: StoreConfig) -> GraphStore:
     from actorgraph.graph.store.falkor import FalkorStore
 
     return FalkorStore.embedded(config.home, graph=config.graph)
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def check_integers(params: dict[str, Any]) -> None:
+    """Refuse integers outside 64 bits anywhere in the parameters.
+
+    FalkorDB reads parameters from text and clamps such a number to the nearest 64-bit value
+    without a word (2**63 arrives as 9223372036854775807), so a query would silently match or
+    store another value than the one sent; the Neo4j driver fails with ``OverflowError``.
+
+    Raises:
+        ValidationError: naming the parameter and the value.
+    """
+    for name, value in params.items():
+        bad = _outside_int64(value)
+        if bad is not None:
+            raise ValidationError(
+                f"parameter ${name} holds {bad}, outside the 64-bit integer range the graph "
+                f"can hold ({_INT64_MIN} to {_INT64_MAX})"
+            )
+
+
+def _outside_int64(value: Any) -> int | None:
+    """The first integer outside 64 bits in ``value`` (lists and maps included), or None."""
+    stack = [value]  # a loop, not recursion: parameters may nest deeply
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is float or item is None:  # most values: the cheap test first
+            continue
+        if isinstance(item, int):  # bool and IntEnum too; compared, never looked up in a range
+            if not _INT64_MIN <= item <= _INT64_MAX:
+                return int(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return None
 
 
 def chunks(rows: Sequence[Row] | Iterable[Row], size: int) -> Iterator[list[Row]]:

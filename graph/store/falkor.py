@@ -16,7 +16,6 @@ from actorgraph.graph.errors import (
     ReadOnlyViolation,
     StoreError,
     StoreUnavailable,
-    ValidationError,
 )
 from actorgraph.graph.schema import falkordb_statements
 from actorgraph.graph.store import GraphStore, Row, embedded
@@ -69,8 +68,6 @@ class FalkorStore(GraphStore):
         timeout_ms: int | None = None,
     ) -> list[Row]:
         self._check_query(cypher, params, read_only=read_only)
-        if params:
-            _check_integers(params)
         # Writes queue on the server's write lock (see embedded.write_lock for the engine race
         # it avoids); reads run in parallel.
         with contextlib.nullcontext() if read_only else embedded.write_lock(self.socket_path):
@@ -193,46 +190,6 @@ class FalkorStore(GraphStore):
             self._db.connection.close()
         if self.home is not None:
             embedded.release(self.home)
-
-
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _check_integers(params: dict[str, Any]) -> None:
-    """Refuse integers outside 64 bits anywhere in the parameters.
-
-    FalkorDB reads parameters from text and clamps such a number to the nearest 64-bit value
-    without a word (2**63 arrives as 9223372036854775807), so a query would silently match or
-    store another value than the one sent.
-
-    Raises:
-        ValidationError: naming the parameter and the value.
-    """
-    for name, value in params.items():
-        bad = _outside_int64(value)
-        if bad is not None:
-            raise ValidationError(
-                f"parameter ${name} holds {bad}, outside the 64-bit integer range the graph "
-                f"can hold ({_INT64_MIN} to {_INT64_MAX})"
-            )
-
-
-def _outside_int64(value: Any) -> int | None:
-    """The first integer outside 64 bits in ``value`` (lists and maps included), or None."""
-    stack = [value]  # a loop, not recursion: parameters may nest deeply
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is str or kind is float or item is None:  # most values: the cheap test first
-            continue
-        if isinstance(item, int):  # bool and IntEnum too; compared, never looked up in a range
-            if not _INT64_MIN <= item <= _INT64_MAX:
-                return int(item)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-    return None
 
 
 def _translate(exc: Exception, cypher: str) -> StoreError:

@@ -117,8 +117,8 @@ class Neo4jStore(GraphStore):
         """
         if not statements:
             return 0
-        for cypher, _ in statements:
-            self._check_query(cypher, params, read_only=False)
+        for cypher, rows in statements:
+            self._check_query(cypher, {**params, "rows": rows}, read_only=False)
 
         def work(tx: Any) -> None:
             for cypher, rows in statements:

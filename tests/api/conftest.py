@@ -1,9 +1,11 @@
 """Fixtures for the API tests: the tiny world in a real graph, keys per role and clearance,
-an in-process TestClient, and a real ``actorgraph serve`` process on a free localhost port."""
+an in-process TestClient, and a real ``actorgraph serve`` process on a free localhost port.
+
+The world and ``store`` are on each backend (tests/helpers/backends.py): every test that takes
+them runs on FalkorDB and on Neo4j."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +14,15 @@ from fastapi.testclient import TestClient
 
 from actorgraph.api.keys import KeyStore
 from actorgraph.api.main import create_app
-from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.graph.store import GraphStore
 from actorgraph.settings import Settings
 from tests.helpers.api_world import API_WORLD
+from tests.helpers.backends import (
+    fresh_graph,
+    settings_fields,
+    store_env,
+    store_on_each_backend,  # noqa: F401  (``store`` on both)
+)
 from tests.helpers.graphs import write_graph
 from tests.helpers.server import serve
 
@@ -33,22 +41,29 @@ KEY_SPECS = {
 
 
 @pytest.fixture(scope="module")
-def world(server: FalkorStore) -> Iterator[FalkorStore]:
-    """A graph holding the tiny world of tests/helpers/api_world.py, shared by one test module."""
-    s = server.with_graph(f"api-{uuid.uuid4().hex[:12]}")
-    s.ensure_schema()
-    write_graph(s, API_WORLD)
-    yield s
-    s.clear()
-    s.close()
+def world(backend_server: GraphStore, request: pytest.FixtureRequest) -> Iterator[GraphStore]:
+    """A graph holding the tiny world of tests/helpers/api_world.py, shared by one test module,
+    on each backend."""
+    with fresh_graph(backend_server, f"world ({request.module.__name__})") as s:
+        write_graph(s, API_WORLD)
+        yield s
 
 
 @pytest.fixture(scope="module")
-def api_settings(server_home: Path, world: FalkorStore) -> Settings:
-    """Settings pointing at the session server and the module's graph, with small limits."""
+def world_env(world: GraphStore, request: pytest.FixtureRequest) -> dict[str, str]:
+    """Environment variables that point a CLI or ``actorgraph serve`` process at ``world``."""
+    neo4j = request.getfixturevalue("neo4j_settings") if world.backend == "neo4j" else None
+    return store_env(world, neo4j)
+
+
+@pytest.fixture(scope="module")
+def api_settings(server_home: Path, world: GraphStore, request: pytest.FixtureRequest) -> Settings:
+    """Settings pointing at the module's graph (on the session server or the Neo4j database),
+    with small limits."""
+    neo4j = request.getfixturevalue("neo4j_settings") if world.backend == "neo4j" else None
     return Settings(
         home=server_home,
-        graph=world.graph_name,
+        **settings_fields(world, neo4j),
         env="development",
         cypher_timeout_ms=2000,
         cypher_row_cap=100,
@@ -71,9 +86,7 @@ def keys(api_settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def client(
-    api_settings: Settings, world: FalkorStore, keys: dict[str, str]
-) -> Iterator[TestClient]:
+def client(api_settings: Settings, world: GraphStore, keys: dict[str, str]) -> Iterator[TestClient]:
     """The app in process, on the module's graph, without an attribution model."""
     app = create_app(api_settings, store=world, load_model=False)
     with TestClient(app, raise_server_exceptions=False) as c:
@@ -81,10 +94,12 @@ def client(
 
 
 @pytest.fixture(scope="module")
-def live_server(api_settings: Settings, keys: dict[str, str]) -> Iterator[str]:
+def live_server(
+    api_settings: Settings, keys: dict[str, str], world_env: dict[str, str]
+) -> Iterator[str]:
     """A real ``actorgraph serve`` process on a free port; yields its base URL."""
     env = {
-        "ACTORGRAPH_GRAPH": api_settings.graph,
+        **world_env,
         "ACTORGRAPH_API_MAX_BODY_BYTES": str(api_settings.api_max_body_bytes),
         "ACTORGRAPH_CYPHER_ROW_CAP": str(api_settings.cypher_row_cap),
         "ACTORGRAPH_CYPHER_TIMEOUT_MS": str(api_settings.cypher_timeout_ms),

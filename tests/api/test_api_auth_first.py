@@ -27,9 +27,11 @@ BIG = 19_500_000  # a declared body just under the limit, of which only a few by
 
 
 @pytest.fixture(scope="module")
-def server(api_settings: Settings, keys: dict[str, str]) -> Iterator[str]:
+def server(
+    api_settings: Settings, keys: dict[str, str], world_env: dict[str, str]
+) -> Iterator[str]:
     env = {
-        "ACTORGRAPH_GRAPH": api_settings.graph,
+        **world_env,
         "ACTORGRAPH_API_MAX_BODY_BYTES": str(BODY_LIMIT),
         "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000",
     }

@@ -21,7 +21,7 @@ WRITES = [
     "MATCH (a:ThreatActor) REMOVE a.name",
     "MATCH (a:ThreatActor) REMOVE a:ThreatActor",
     "UNWIND [1] AS x FOREACH (i IN [1] | CREATE (:Pwned))",
-    "MATCH (a) CALL { WITH a CREATE (:Pwned) } RETURN count(*)",
+    "MATCH (a) CALL { WITH a CREATE (:Pwned) } RETURN count(*) AS n",
     "CALL db.idx.fulltext.createNodeIndex('ThreatActor', 'name')",
     "CALL db.idx.fulltext.drop('ThreatActor')",
     "CALL dbms.procedures()",
@@ -33,7 +33,7 @@ WRITES = [
     "GRAPH.QUERY other 'MATCH (n) RETURN n'",
     "MATCH (n) RETURN n; CREATE (m:Pwned)",
     "LOAD CSV FROM 'file:///etc/passwd' AS row RETURN row",
-    "RETURN apoc.load.json('file:///etc/passwd')",
+    "RETURN apoc.load.json('file:///etc/passwd') AS j",
     "USE other MATCH (n) RETURN n",
     "MATCH (n) /* comment */ SET n.x = 1",
     "MATCH (n)\nSET\tn.x = 1",
@@ -45,7 +45,7 @@ READS = [
     "MATCH (a:ThreatActor) RETURN a.name AS name // DELETE everything",
     "CALL db.labels() YIELD label RETURN label",
     "MATCH (a:ThreatActor) CALL { WITH a MATCH (a)-[:USES]->(m) RETURN count(m) AS n } "
-    "RETURN a.name, n",
+    "RETURN a.name AS name, n",
 ]
 
 
@@ -68,6 +68,20 @@ def test_reads_are_allowed(client, keys, query):
     r = client.post("/v1/cypher", json={"query": query}, headers=auth(keys["analyst_red"]))
     assert r.status_code == 200, r.text
     assert r.json()["count"] >= 1
+
+
+def test_an_unnamed_expression_is_returned_on_falkordb_and_named_as_missing_on_neo4j(
+    client, keys, world
+):
+    """The row cap wraps the query in ``CALL {}``, where Neo4j wants every column named."""
+    query = "MATCH (a:ThreatActor {name: 'APT Alpha'}) RETURN a.name"
+    r = client.post("/v1/cypher", json={"query": query}, headers=auth(keys["analyst_red"]))
+    if world.backend == "neo4j":
+        assert r.status_code == 422, r.text
+        assert "RETURN a.name AS name" in r.json()["detail"]
+    else:
+        assert r.status_code == 200, r.text
+        assert [list(row.values()) for row in r.json()["rows"]] == [["APT Alpha"]]
 
 
 @pytest.mark.parametrize(

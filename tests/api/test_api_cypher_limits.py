@@ -28,10 +28,12 @@ SLOW = "UNWIND range(1, 1000000) AS x UNWIND range(1, 1000000) AS y RETURN count
 
 
 @pytest.fixture(scope="module")
-def slow_server(api_settings: Settings, keys: dict[str, str]) -> Iterator[str]:
+def slow_server(
+    api_settings: Settings, keys: dict[str, str], world_env: dict[str, str]
+) -> Iterator[str]:
     """``actorgraph serve`` on the API world with a 6 s ad hoc timeout."""
     env = {
-        "ACTORGRAPH_GRAPH": api_settings.graph,
+        **world_env,
         "ACTORGRAPH_CYPHER_TIMEOUT_MS": str(TIMEOUT_MS),
         "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000",
     }

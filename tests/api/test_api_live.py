@@ -228,7 +228,7 @@ def test_metrics_over_http(live_server, keys):
     assert "evil" not in text  # raw paths never become label values
 
 
-def test_serve_with_two_workers(api_settings, keys):
+def test_serve_with_two_workers(api_settings, keys, world_env):
     """Two workers answer, and share one rate limit per key: 25 per minute in total, where
     per-worker buckets would let up to 50 through."""
     from actorgraph.api.keys import KeyStore
@@ -236,7 +236,7 @@ def test_serve_with_two_workers(api_settings, keys):
     _, limited = KeyStore(api_settings.home / "keys.sqlite").create(
         "reader", tlp="red", name="two-workers"
     )
-    env = {"ACTORGRAPH_GRAPH": api_settings.graph, "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "25"}
+    env = {**world_env, "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "25"}
     with serve(api_settings.home, "--workers", "2", "--no-model", env=env) as server:
         base = server.base
         with httpx.Client(base_url=base, headers=auth(keys["reader_red"])) as client:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -18,8 +17,10 @@ from actorgraph.api.main import create_app
 from actorgraph.api.routes.taxii import COLLECTIONS, TAXII_MEDIA_TYPE, clear_cache
 from actorgraph.graph.ingest import ingest_object
 from actorgraph.graph.reports.export import export_bundle
+from actorgraph.graph.store import StoreConfig
 from actorgraph.graph.tlp import TLP
 from actorgraph.settings import Settings
+from tests.helpers.backends import fresh_graph, settings_fields, store_env
 from tests.helpers.paths import APT28_BUNDLE as FIXTURE
 from tests.helpers.server import serve
 
@@ -39,14 +40,18 @@ class Bearer(requests.auth.AuthBase):
 
 
 @pytest.fixture(scope="module")
-def feed_graph(server):
-    g = server.with_graph(f"taxii-{uuid.uuid4().hex[:12]}")
-    g.ensure_schema()
-    bundle = json.loads(FIXTURE.read_text())
-    ingest_object(g, bundle, "apt28_campaign.json", max_tlp=TLP.RED)
-    yield g
-    g.clear()
-    g.close()
+def feed_graph(backend_server):
+    """The APT28 fixture bundle, ingested on each backend."""
+    with fresh_graph(backend_server, "feed_graph (test_taxii)") as g:
+        bundle = json.loads(FIXTURE.read_text())
+        ingest_object(g, bundle, "apt28_campaign.json", max_tlp=TLP.RED)
+        yield g
+
+
+@pytest.fixture(scope="module")
+def neo4j_config(feed_graph, request) -> StoreConfig | None:
+    """The Neo4j configuration when the feed is on Neo4j, else None."""
+    return request.getfixturevalue("neo4j_settings") if feed_graph.backend == "neo4j" else None
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +64,10 @@ def taxii_keys(server_home) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def taxii_server(server_home, feed_graph, taxii_keys) -> Iterator[str]:
+def taxii_server(server_home, feed_graph, neo4j_config, taxii_keys) -> Iterator[str]:
     """A real ``actorgraph serve`` process (the share routers included) on a free port."""
     env = {
-        "ACTORGRAPH_GRAPH": feed_graph.graph_name,
+        **store_env(feed_graph, neo4j_config),
         "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000",
     }
     with serve(server_home, "--no-model", env=env) as server:
@@ -140,9 +145,11 @@ def test_keys_only_reach_collections_at_or_below_clearance(taxii_server, taxii_k
     assert basic.get_objects(limit=2)["more"] is True
 
 
-def test_bad_tokens_and_media_types_in_process(server_home, feed_graph, taxii_keys):
+def test_bad_tokens_and_media_types_in_process(server_home, feed_graph, neo4j_config, taxii_keys):
     settings = Settings(
-        home=server_home, graph=feed_graph.graph_name, api_rate_limit_per_minute=100_000
+        home=server_home,
+        **settings_fields(feed_graph, neo4j_config),
+        api_rate_limit_per_minute=100_000,
     )
     app = create_app(settings, store=feed_graph, load_model=False)
     clear_cache()

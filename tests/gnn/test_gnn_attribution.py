@@ -19,6 +19,7 @@ from actorgraph.gnn.train import TrainConfig, train
 from actorgraph.graph.errors import IngestError, InvalidIndicator, ModelError, ValidationError
 from actorgraph.graph.tlp import TLP
 from tests.helpers.attribution_world import build_world
+from tests.helpers.backends import store_on_each_backend  # noqa: F401  (``store`` on both)
 
 CONFIG = TrainConfig(seed=3, epochs=40, episodes=4, dim=16)
 
@@ -246,13 +247,13 @@ def test_tlp_hides_actors_above_clearance(store, tmp_path: Path):
     assert sum(c.score for c in low.candidates) + low.unknown == pytest.approx(1.0, abs=1e-4)
 
 
-def test_leave_one_campaign_out_in_processes_gives_the_serial_rows(store):
+def test_leave_one_campaign_out_in_processes_gives_the_serial_rows(embedded_store):
     # The multi-seed LOCO benchmark spreads folds over processes; that must change the time
-    # taken, never a rank or a probability.
+    # taken, never a rank or a probability. (It works on the snapshot: one backend is enough.)
     from actorgraph.gnn.evaluate import leave_one_campaign_out
 
-    build_world(store)
-    snap = export_graph(store, max_tlp=TLP.RED)
+    build_world(embedded_store)
+    snap = export_graph(embedded_store, max_tlp=TLP.RED)
     campaigns = sorted(snap.labels())[:3]
     serial = leave_one_campaign_out(snap, CONFIG, campaigns=campaigns)
     parallel = leave_one_campaign_out(snap, CONFIG, campaigns=campaigns, jobs=2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actorgraph.gnn.evidence import INFRA_MAX_FANOUT, evidence_paths
 from actorgraph.graph.tlp import TLP
+from tests.helpers.backends import store_on_each_backend  # noqa: F401  (``store`` on both)
 
 ACTOR = "intrusion-set--00000000-0000-4000-8000-000000000001"
 

@@ -9,6 +9,7 @@ import pytest
 
 from actorgraph.gnn.evidence import INFRA_MAX_FANOUT, evidence_paths
 from actorgraph.graph.tlp import TLP
+from tests.helpers.backends import store_on_each_backend  # noqa: F401  (``store`` on both)
 from tests.helpers.graphs import FixtureGraph, node, rel, write_graph
 from tests.helpers.remexi_world import MAGIC_HOUND, REMEXI, remexi_world
 

@@ -11,7 +11,6 @@ one).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from actorgraph.graph.store import GraphStore
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.store.neo4j import Neo4jStore
 from actorgraph.graph.tlp import TLP
+from tests.helpers.backends import NEO4J_DATABASE, fresh_graph
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -74,11 +74,16 @@ def backends(
     server: FalkorStore, neo4j_server: Neo4jStore, world: Path
 ) -> Iterator[dict[str, Loaded]]:
     paths = [world / "train.json", *sorted((world / "heldout").glob("*.json"))]
-    falkor = server.with_graph(f"parity-{uuid.uuid4().hex[:8]}")
-    falkor.ensure_schema()
-    neo4j_server.clear()
+    with (
+        fresh_graph(server, "backends (test_parity)") as falkor,
+        NEO4J_DATABASE.held(neo4j_server, "backends (test_parity)"),
+    ):
+        yield _load_both(falkor, neo4j_server, paths)
+
+
+def _load_both(falkor: GraphStore, neo4j: GraphStore, paths: list[Path]) -> dict[str, Loaded]:
     loaded = {}
-    for name, store in zip(BACKENDS, (falkor, neo4j_server), strict=True):
+    for name, store in zip(BACKENDS, (falkor, neo4j), strict=True):
         ingest_attack(store)
         attack = store.counts()
         ingest_paths(store, paths, max_tlp=TLP.RED)
@@ -97,10 +102,7 @@ def backends(
         side.store.write_batches(
             HYPOTHESES, hypotheses, version="test-standin", created="2026-01-01T00:00:00Z"
         )
-    yield loaded
-    falkor.clear()
-    falkor.close()
-    neo4j_server.clear()
+    return loaded
 
 
 def test_attack_loads_to_identical_counts(backends: dict[str, Loaded]) -> None:

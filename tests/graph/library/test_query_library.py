@@ -20,8 +20,10 @@ import yaml
 from actorgraph.cypher import QUERIES_DIR
 from actorgraph.graph.errors import NotFound, QueryTimeout, ReadOnlyViolation, ValidationError
 from actorgraph.graph.library import queries as ql
+from actorgraph.graph.store import GraphStore
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.tlp import TLP
+from tests.helpers.backends import fresh_graph, store_env
 from tests.helpers.graphs import write_graph
 from tests.helpers.query_fixtures import FIXTURE_PARAMS, QUERY_WORLD, SECRET, suggest_examples
 
@@ -31,14 +33,15 @@ LIBRARY = ql.load_library()
 
 
 @pytest.fixture(scope="module")
-def small(server: FalkorStore) -> Iterator[FalkorStore]:
-    """The hand-made graph, built once for the module (queries only read it)."""
-    s = server.with_graph(f"qlib-small-{uuid.uuid4().hex[:8]}")
-    s.ensure_schema()
-    write_graph(s, QUERY_WORLD)
-    yield s
-    s.clear()
-    s.close()
+def small(backend_server: GraphStore) -> Iterator[GraphStore]:
+    """The hand-made graph on each backend, built once for the module (queries only read it).
+
+    The demo data stays on the embedded store here: tests/graph/test_parity.py runs every
+    query's examples on it on both backends and compares the rows.
+    """
+    with fresh_graph(backend_server, "small (test_query_library)") as s:
+        write_graph(s, QUERY_WORLD)
+        yield s
 
 
 def _params(q: ql.ResearchQuery) -> dict[str, Any]:
@@ -436,11 +439,18 @@ def test_update_readme_catalogue(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def cli(small: FalkorStore, server_home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def cli(
+    small: GraphStore,
+    server_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Any:
     """Run ``actorgraph ...`` in process against the hand-made graph; returns (code, out, err)."""
     from actorgraph.cli import main
 
-    monkeypatch.setenv("ACTORGRAPH_GRAPH", small.graph_name)
+    neo4j = request.getfixturevalue("neo4j_settings") if small.backend == "neo4j" else None
+    for name, value in store_env(small, neo4j).items():
+        monkeypatch.setenv(name, value)
 
     def invoke(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
         code = main(["--home", str(server_home), *argv])

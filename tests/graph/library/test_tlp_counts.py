@@ -9,7 +9,6 @@ red relationship were not there, and see it at red.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from actorgraph.graph.library import queries as ql
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import TLP
+from tests.helpers.backends import fresh_graph
 from tests.helpers.graphs import FixtureGraph, node, rel, write_graph
 
 ACTOR = "intrusion-set--quiet"
@@ -57,13 +57,10 @@ HIDDEN = FixtureGraph(
 
 
 @pytest.fixture(scope="module")
-def hidden(server: Any) -> Any:
-    s = server.with_graph(f"tlp-counts-{uuid.uuid4().hex[:8]}")
-    s.ensure_schema()
-    write_graph(s, HIDDEN)
-    yield s
-    s.clear()
-    s.close()
+def hidden(backend_server: GraphStore) -> Any:
+    with fresh_graph(backend_server, "hidden (test_tlp_counts)") as s:
+        write_graph(s, HIDDEN)
+        yield s
 
 
 def run(store: GraphStore, name: str, level: TLP, **params: Any) -> list[dict[str, Any]]:

@@ -38,8 +38,10 @@ from typing import Any
 
 import pytest
 
-from actorgraph.graph.store import embedded
+from actorgraph.graph.store import GraphStore, StoreConfig, embedded, open_store
 from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.graph.store.neo4j import Neo4jStore
+from tests.helpers.backends import NEO4J_DATABASE, fresh_graph, neo4j_env
 from tests.helpers.paths import ROOT
 
 NS = uuid.UUID("6f1c0f3e-7d0a-4b43-9a43-0d1a5e5b7a11")
@@ -180,7 +182,7 @@ RETURN actor, campaign, malware, indicators, attributed, uses, count(x) AS indic
 """
 
 
-def state(store: FalkorStore, spec: Spec) -> dict[str, int]:
+def state(store: GraphStore, spec: Spec) -> dict[str, int]:
     """What the store holds of bundle ``spec``, element by element."""
     row = store.query(
         STATE,
@@ -194,7 +196,7 @@ def state(store: FalkorStore, spec: Spec) -> dict[str, int]:
     return {k: int(v) for k, v in row.items()}
 
 
-def verdict(store: FalkorStore, spec: Spec) -> str:
+def verdict(store: GraphStore, spec: Spec) -> str:
     """``complete``, ``absent`` or ``half`` (some elements of the bundle but not all)."""
     got = state(store, spec)
     if got == spec.expected():
@@ -205,31 +207,37 @@ def verdict(store: FalkorStore, spec: Spec) -> str:
 
 
 # ------------------------------------------------------------------------ processes
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, store_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The CLI's environment: the embedded store of ``home``, or the store ``store_env`` names."""
     env = {**os.environ, "ACTORGRAPH_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     env.pop("NEO4J_URI", None)
+    env.update(store_env or {})
     return env
 
 
-def ag(home: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def ag(
+    home: Path, *args: str, timeout: float = 180, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "actorgraph.cli", *args],
         capture_output=True,
         text=True,
-        env=_env(home),
+        env=_env(home, env),
         cwd=ROOT,
         timeout=timeout,
         check=False,
     )
 
 
-def ag_background(home: Path, *args: str) -> subprocess.Popen[str]:
+def ag_background(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "actorgraph.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(home),
+        env=_env(home, env),
         cwd=ROOT,
     )
 
@@ -374,6 +382,67 @@ def cli_killed_small_batches(tmp_path_factory: pytest.TempPathFactory) -> Iterat
     yield from _scenario(tmp_path_factory, "kill-cli-batches", "cli", batch_size=1000)
 
 
+# Neo4j runs on its own (one server for the session), so there only the CLI is killed: the
+# transaction the dead client left open is rolled back by the server.
+RUNNING_INGEST_WRITES = (
+    "SHOW TRANSACTIONS YIELD currentQuery WHERE currentQuery CONTAINS $marker RETURN count(*) AS n"
+)
+
+
+def _wait_for_ingest_write_on_neo4j(
+    store: GraphStore, proc: subprocess.Popen[str], timeout: float = 120
+) -> bool:
+    """Poll Neo4j until an ingest write (``UNWIND $rows``) runs, or the ingest ends without one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        rows = store.query(RUNNING_INGEST_WRITES, {"marker": "UNWIND $rows"}, read_only=True)
+        if rows[0]["n"]:
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _neo4j_cli_kill_scenario(tmp: Path, store: Neo4jStore, config: StoreConfig) -> dict[str, Any]:
+    """Ingest bundles one by one into Neo4j, then SIGKILL the CLI during a big one's write."""
+    env = neo4j_env(config)
+    home, data = tmp / "home", tmp / "bundles"
+    data.mkdir(parents=True)
+    reported = [Spec(i, 200) for i in range(1, 3)]
+    big = Spec(9, 20_000, m=5)
+    paths = {s.i: s.write(data) for s in [*reported, big]}
+    assert ag(home, "store", "start", env=env).returncode == 0
+    for spec in reported:
+        proc = ag(home, "ingest", "--no-enrich", str(paths[spec.i]), "--json", env=env)
+        assert proc.returncode == 0, proc.stderr
+    proc = ag_background(home, "ingest", "--no-enrich", str(paths[big.i]), "--json", env=env)
+    mid_write = _wait_for_ingest_write_on_neo4j(store, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    results: dict[str, Any] = {"reported": reported, "big": big, "mid_write": mid_write}
+    results.update(ingest_rc=proc.returncode, ingest_err=err)
+    t0 = time.perf_counter()
+    results["restart"] = ag(home, "store", "start", env=env)
+    results["restart_seconds"] = time.perf_counter() - t0
+    results["after_kill"] = {s.i: verdict(store, s) for s in [*reported, big]}
+    results["big_state"] = state(store, big)
+    results["rerun"] = ag(home, "ingest", "--no-enrich", str(paths[big.i]), "--json", env=env)
+    results["after_rerun"] = {s.i: verdict(store, s) for s in [*reported, big]}
+    results["counts"] = store.counts()
+    return results
+
+
+@pytest.fixture(scope="module")
+def cli_killed_on_neo4j(
+    tmp_path_factory: pytest.TempPathFactory, neo4j_server: Neo4jStore, neo4j_settings: StoreConfig
+) -> dict[str, Any]:
+    # The results are plain data: the database is emptied and free again once they are taken.
+    with NEO4J_DATABASE.held(neo4j_server, "cli_killed_on_neo4j") as store:
+        results = _neo4j_cli_kill_scenario(
+            tmp_path_factory.mktemp("kill-cli-neo4j"), store, neo4j_settings
+        )
+    return results
+
+
 class _KillProperties:
     """What must hold after any of the kills."""
 
@@ -439,6 +508,18 @@ class TestCliSigkill(_KillProperties):
     def test_the_cli_died_and_the_server_survived(self, run: dict[str, Any]) -> None:
         assert run["ingest_rc"] == -signal.SIGKILL
         assert embedded.status(run["home"])["pid"] == run["server_pid"]
+
+
+@pytest.mark.slow
+@pytest.mark.neo4j
+class TestCliSigkillOnNeo4j(_KillProperties):
+    @pytest.fixture
+    def run(self, cli_killed_on_neo4j: dict[str, Any]) -> dict[str, Any]:
+        return cli_killed_on_neo4j
+
+    def test_the_cli_died_and_its_transaction_was_rolled_back(self, run: dict[str, Any]) -> None:
+        assert run["ingest_rc"] == -signal.SIGKILL
+        assert run["after_kill"][run["big"].i] == "absent", run["big_state"]
 
 
 @pytest.mark.slow
@@ -583,26 +664,38 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
     assert dup == [{"d": 0}]
 
 
-def _write_bundle(job: tuple[str, str, dict[str, Any]]) -> int:
-    """Ingest ``bundle`` into ``graph`` over a connection of its own (picklable for a pool)."""
+def _write_bundle(job: tuple[StoreConfig, dict[str, Any]]) -> int:
+    """Ingest ``bundle`` into a store over a connection of its own (picklable for a pool)."""
     from actorgraph.graph.ingest import ingest_object
     from actorgraph.graph.tlp import TLP
 
-    socket_path, graph, bundle = job
-    with FalkorStore(Path(socket_path), graph=graph) as s:
+    config, bundle = job
+    if config.neo4j_uri:
+        store = open_store(config)
+    else:  # the session's server, which a client must not stop on close
+        store = FalkorStore(Path(config.extra["socket"]), graph=config.graph)
+    with store as s:
         return ingest_object(s, bundle, "race.json", max_tlp=TLP.RED).n_relationships
+
+
+def _race_config(store: GraphStore, neo4j: StoreConfig | None) -> StoreConfig:
+    """How a writer of the race reaches ``store``."""
+    if isinstance(store, FalkorStore):
+        return StoreConfig(graph=store.graph_name, extra={"socket": str(store.socket_path)})
+    assert neo4j is not None
+    return neo4j
 
 
 @pytest.mark.parametrize("workers", ["threads", "processes"])
 def test_one_bundle_written_at_once_by_many_writers_has_no_duplicate_relationships(
-    server: FalkorStore, workers: str
+    backend_server: GraphStore, workers: str, request: pytest.FixtureRequest
 ) -> None:
     """The race behind a CI failure: FalkorDB lets concurrent copies of
     ``MERGE (a)-[r]->(b) SET r...`` each create ``r`` (measured: duplicates in 11 of 15 rounds
     of four clients). The store's write lock queues writers, threads and processes alike.
     With the lock disabled, six runs of 8 rounds each (3 with threads, 3 with processes) all
     failed, with duplicated relationships in 1 to 3 rounds each; 16 rounds make a miss
-    unlikely (about 1 % at that rate)."""
+    unlikely (about 1 % at that rate). On Neo4j the server's own locks must give the same."""
     import multiprocessing
     from concurrent.futures import ThreadPoolExecutor
 
@@ -614,19 +707,18 @@ def test_one_bundle_written_at_once_by_many_writers_has_no_duplicate_relationshi
         if workers == "threads"
         else multiprocessing.get_context("fork").Pool(4)
     )
+    neo4j = request.getfixturevalue("neo4j_settings") if backend_server.backend == "neo4j" else None
     with pool:
         for k in range(16):
-            graph = f"race-{workers}-{uuid.uuid4().hex[:8]}"
-            with server.with_graph(graph) as s:
-                s.ensure_schema()
-                list(pool.map(_write_bundle, [(str(server.socket_path), graph, bundle)] * 4))
+            with fresh_graph(backend_server, f"race round {k}") as s:
+                job = (_race_config(s, neo4j), bundle)
+                list(pool.map(_write_bundle, [job] * 4))
                 got = state(s, spec)
                 pairs = s.query(
                     "MATCH (a)-[r]->(b) WITH a, b, type(r) AS t, count(r) AS c WHERE c > 1 "
                     "RETURN count(*) AS n",
                     read_only=True,
                 )[0]["n"]
-                s.clear()
             if got != spec.expected() or pairs:
                 bad.append((k, got, pairs))
     assert not bad, bad

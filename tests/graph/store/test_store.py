@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from actorgraph.graph.errors import QueryError, QueryTimeout, ReadOnlyViolation, ValidationError
+from actorgraph.graph.ingest.pending import PENDING_LABEL
 from actorgraph.graph.schema import label
 from actorgraph.graph.store import embedded
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.tlp import TLP
+from tests.helpers.backends import indexed
 from tests.helpers.paths import ROOT
 
 
@@ -88,22 +90,28 @@ def test_write_batches_and_unique_id(store):
 
 
 def test_write_atomic_is_one_query_all_or_nothing(store):
-    """FalkorDB: the statements chained into one query; a failing last one leaves nothing."""
+    """FalkorDB: the statements chained into one query; Neo4j: the statements in one
+    transaction. Either way a failing last one leaves nothing."""
     malware = "UNWIND $rows AS row MERGE (:Malware {id: row.id, tlp_level: $level})"
     tools = "UNWIND $rows AS row CREATE (:Tool {id: row.id})"
     good = [{"id": "m1"}, {"id": "m2"}]
     with pytest.raises(QueryError, match="unique"):
         store.write_atomic([(malware, good), (tools, [{"id": "t"}, {"id": "t"}])], level=1)
     assert store.counts() == {"nodes": {}, "relationships": {}}
-    assert store.write_atomic([(malware, good), (tools, [{"id": "t"}])], level=1) == 1
+    sent = store.write_atomic([(malware, good), (tools, [{"id": "t"}])], level=1)
+    assert sent == {"falkordb": 1, "neo4j": 2}[store.backend]  # queries sent
     assert store.counts()["nodes"] == {"Malware": 2, "Tool": 1}
 
 
 def test_schema_is_idempotent(store):
     store.ensure_schema()
     store.ensure_schema()
-    indexed = store.query("CALL db.indexes() YIELD label, properties RETURN label, properties")
-    assert any(r["label"] == "Indicator" and "value" in r["properties"] for r in indexed)
+    assert ("Indicator", "value") in indexed(store)
+
+
+def test_pending_references_are_indexed_by_their_key(store):
+    """Ingest merges and deletes each pending reference by ``pending_id`` (an index lookup)."""
+    assert (PENDING_LABEL, "pending_id") in indexed(store)
 
 
 def test_label_whitelist_and_tlp():
