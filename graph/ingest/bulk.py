@@ -34,7 +34,7 @@ from actorgraph.graph.formats.sightings import RECORDS
 from actorgraph.graph.formats.stix_validate import iter_inputs, load_json
 from actorgraph.graph.ingest.image import GraphImage
 from actorgraph.graph.ingest.pending import stix_ids_of
-from actorgraph.graph.ingest.pipeline import complete_unit, detect_format
+from actorgraph.graph.ingest.pipeline import complete_unit, detect_format, files_refused
 from actorgraph.graph.ingest.reading import FileRead, brought_ids, default_workers, read_files
 from actorgraph.graph.ingest.writer import (
     DEFAULT_BATCH_SIZE,
@@ -148,14 +148,7 @@ def _inputs(
         yield found.batch, "stix"
         brought |= brought_ids(found.batch)
     if errors:
-        err = (
-            errors[0]
-            if len(errors) == 1
-            else IngestError(f"{len(errors)} files refused: " + "; ".join(str(e) for e in errors))
-        )
-        err.errors = errors  # type: ignore[attr-defined]
-        err.reports = []  # type: ignore[attr-defined]
-        raise err
+        raise files_refused(errors, [])
 
 
 def read_bulk(image: GraphImage, path: Path) -> FileRead:

@@ -316,15 +316,21 @@ def ingest_paths(
         brought |= brought_ids(batch)
     complete_unit(store, reports, written, max_tlp=max_tlp)
     if errors:
-        err = (
-            errors[0]
-            if len(errors) == 1
-            else IngestError(f"{len(errors)} files refused: " + "; ".join(str(e) for e in errors))
-        )
-        err.errors = errors  # type: ignore[attr-defined]
-        err.reports = reports  # type: ignore[attr-defined]
-        raise err
+        raise files_refused(errors, reports)
     return reports
+
+
+def files_refused(errors: list[IngestError], reports: list[IngestReport]) -> IngestError:
+    """One error for the files a unit refused (the only one's when there is one), carrying them
+    all (``errors``) and the reports of what was written before (``reports``)."""
+    err = (
+        errors[0]
+        if len(errors) == 1
+        else IngestError(f"{len(errors)} files refused: " + "; ".join(str(e) for e in errors))
+    )
+    err.errors = errors  # type: ignore[attr-defined]
+    err.reports = reports  # type: ignore[attr-defined]
+    return err
 
 
 def read_path(store: GraphStore | None, path: Path, *, max_tlp: TLP, fmt: str) -> FileRead:
