@@ -27,13 +27,14 @@ def data_versions() -> dict[str, str | None]:
     """The field data ingest and attribution read: the provenance each one writes (None when
     its package is missing). Cheap: versions only, no data loaded."""
     from actorgraph.graph.enrich import warninglists
-    from actorgraph.graph.formats import countries, galaxy
+    from actorgraph.graph.formats import countries, galaxy, misp
 
     out: dict[str, str | None] = {}
     for name, version in (
         ("warninglists", warninglists.data_version),
         ("galaxy", galaxy.data_version),
         ("countries", countries.country_data_version),
+        ("misp-events", misp.converter_version),
     ):
         try:
             out[name] = version()

@@ -23,6 +23,7 @@ values it refuses.
 from __future__ import annotations
 
 import copy
+import importlib.metadata
 import json
 import re
 import uuid
@@ -306,10 +307,24 @@ def _complete(objects: list[dict[str, Any]], event: dict[str, Any]) -> list[dict
     return out
 
 
+def converter_version() -> str:
+    """``misp-stix@<version>``: the converter every node read from a MISP event names in its
+    ``converted_by`` property (shown by ``actorgraph stats``).
+
+    Raises:
+        IngestError: misp-stix is not installed.
+    """
+    try:
+        return f"misp-stix@{importlib.metadata.version('misp-stix')}"
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise IngestError("the misp-stix package is not installed", source="misp") from exc
+
+
 def _misp_fields(batch: IngestBatch, events: list[dict[str, Any]]) -> None:
     """MISP's fields that STIX has no property for, on the nodes their attributes and events
     made: an attribute's type, category, ``to_ids``, comment and first/last seen; an event's
-    threat level and analysis state."""
+    threat level and analysis state; on each, the converter that read it (``converted_by``)."""
+    converted_by = converter_version()
     fields: dict[str, dict[str, Any]] = {}
     for event in events:
         for container in [event, *(event.get("Object") or [])]:
@@ -329,10 +344,13 @@ def _misp_fields(batch: IngestBatch, events: list[dict[str, Any]]) -> None:
                 {
                     "threat_level": _int(event.get("threat_level_id")),
                     "misp_analysis": _int(event.get("analysis")),
+                    "converted_by": converted_by,
                 },
             )
     for label in ("Indicator", "Infrastructure"):
         for node_id, props in batch.nodes.get(label, {}).items():
+            # Values of MISP objects (file, x509, ...) are keyed by the object, not an attribute.
+            batch.add_node(label, node_id, {"converted_by": converted_by})
             for stix_id in props.get("stix_ids") or []:
                 found = fields.get(stix_id.partition("--")[2])
                 if found is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from actorgraph.graph.formats.misp import misp_event_to_bundle, read_misp
+from actorgraph.graph.formats.misp import converter_version, misp_event_to_bundle, read_misp
 from actorgraph.graph.formats.stix_reader import read_stix
 from actorgraph.graph.ingest import ingest_paths
 from actorgraph.graph.tlp import TLP
@@ -33,6 +33,10 @@ def test_event_with_objects_is_converted_and_ingested(store) -> None:
         "x509:5898fc860300e228dcd54c0b1045b5fa0dcda502",  # x509 object
     ]
     assert {tuple(r["s"]) for r in rows} == {("MISP-Project",)}  # the event's creator
+    # Which converter read them, with its version (also shown by `actorgraph stats`).
+    by = store.query("MATCH (n) RETURN DISTINCT n.converted_by AS by", {})
+    assert [r["by"] for r in by] == [converter_version()]
+    assert converter_version().startswith("misp-stix@20")
     resolves = store.query("MATCH (d)-[:RESOLVES_TO]->(i) RETURN d.id AS d, i.id AS i", {})
     assert resolves == [{"d": "domain:circl.lu", "i": "ipv4:149.13.33.14"}]
     # What misp-stix makes that the graph model has no place for is named, not dropped unseen.
