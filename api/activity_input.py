@@ -2,7 +2,8 @@
 
 The body is a STIX bundle, a MISP event or the simple lists (``api.models.activity_format``
 tells them apart). A MISP event is turned into a STIX bundle by
-``actorgraph.graph.formats.misp.misp_event_to_bundle`` (misp-stix).
+``actorgraph.graph.formats.misp.convert_misp_event`` (misp-stix); the attributes it refuses
+are listed in the activity's ``skipped``.
 """
 
 from __future__ import annotations
@@ -57,10 +58,12 @@ def activity_of(body: StixBundle | MispEvent | SimpleActivity) -> tuple[Activity
 
 def _misp(event: dict[str, Any]) -> tuple[Activity, Seen]:
     from actorgraph.gnn.activity import activity_from_stix
-    from actorgraph.graph.formats.misp import misp_event_to_bundle
+    from actorgraph.graph.formats.misp import convert_misp_event
 
-    bundle = misp_event_to_bundle(event)
-    return activity_from_stix(bundle, name="misp"), seen(bundle.get("objects") or [])
+    bundle, refused = convert_misp_event(event)
+    activity = activity_from_stix(bundle, name="misp")
+    activity.skipped[:0] = refused  # pymisp's refusals, listed like the STIX reader's
+    return activity, seen(bundle.get("objects") or [])
 
 
 def seen(objects: Iterable[dict[str, Any]]) -> Seen:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import importlib.metadata
 import json
+import logging
 import re
 import uuid
 from pathlib import Path
@@ -45,7 +46,18 @@ from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.formats.stix_reader import read_objects
 from actorgraph.graph.formats.stix_validate import load_json
 
-__all__ = ["is_bare_event", "misp_event_to_bundle", "read_misp"]
+# pymisp logs each attribute it refuses; those refusals are read back from the parser and listed
+# in the ingest report, so without a handler of the application's own (NullHandler stops only
+# Python's last-resort print to stderr) they would be said twice.
+logging.getLogger("pymisp").addHandler(logging.NullHandler())
+
+__all__ = [
+    "convert_misp_event",
+    "converter_version",
+    "is_bare_event",
+    "misp_event_to_bundle",
+    "read_misp",
+]
 
 # misp-stix's object for the event itself (``report`` once published, else ``grouping``).
 _EVENT_TYPES = ("report", "grouping")
@@ -64,17 +76,26 @@ _MALFORMED = (TypeError, AttributeError, KeyError, ValueError, IndexError, Recur
 
 
 def misp_event_to_bundle(event: dict[str, Any]) -> dict[str, Any]:
-    """One MISP event (``{"Event": {...}}`` or bare) as a STIX 2.1 bundle of plain dicts.
+    """One MISP event (``{"Event": {...}}`` or bare) as a STIX 2.1 bundle of plain dicts:
+    :func:`convert_misp_event` without the refused attributes."""
+    return convert_misp_event(event)[0]
+
+
+def convert_misp_event(
+    event: dict[str, Any],
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """One MISP event (``{"Event": {...}}`` or bare) as a STIX 2.1 bundle of plain dicts, and
+    the attributes pymisp refused.
 
     What misp-stix makes of the event, completed as the module docstring says; nothing is looked
-    up in a store (:func:`read_misp` does that when ingesting). Attributes pymisp refuses are
-    left out of the bundle.
+    up in a store (:func:`read_misp` does that when ingesting). Refused attributes are left out
+    of the bundle and listed, each ``{"value", "reason"}`` (an attribution's ``skipped``).
 
     Args:
         event: the parsed MISP event.
 
     Returns:
-        ``{"type": "bundle", "id": "bundle--<event uuid>", "objects": [...]}``.
+        ``({"type": "bundle", "id": "bundle--<event uuid>", "objects": [...]}, refused)``.
 
     Raises:
         StixIngestError: the event lacks its uuid or info, an attribute lacks its type or value,
@@ -86,12 +107,13 @@ def misp_event_to_bundle(event: dict[str, Any]) -> dict[str, Any]:
         raise IngestError(f"expected one MISP event, got {len(raw)}")
     try:
         prepared = _prepare(raw[0], None)
-        objects, _ = _convert(prepared, None)
+        objects, refused = _convert(prepared, None)
     except ActorgraphError:
         raise
     except _MALFORMED as exc:
         raise _malformed(f"misp-event--{raw[0].get('uuid')}", exc, None) from exc
-    return {"type": "bundle", "id": f"bundle--{prepared['uuid']}", "objects": objects}
+    bundle = {"type": "bundle", "id": f"bundle--{prepared['uuid']}", "objects": objects}
+    return bundle, [{"value": value, "reason": reason} for _, value, reason in refused]
 
 
 def read_misp(

@@ -41,6 +41,7 @@ class GraphStore(ABC):
         *,
         read_only: bool = False,
         timeout_ms: int | None = None,
+        max_rows: int | None = None,
     ) -> list[Row]:
         """Run one parameterised Cypher statement and return its rows.
 
@@ -49,6 +50,10 @@ class GraphStore(ABC):
             params: parameter values.
             read_only: run on the engine's read-only path; a write raises ``ReadOnlyViolation``.
             timeout_ms: cut a read off after this many milliseconds (``QueryTimeout``).
+            max_rows: return at most this many rows, and have the engine stop producing rows
+                there (not build them all and cut afterwards). Ask for one more than you show
+                to learn whether the result was cut. The query must end with ``RETURN``:
+                FalkorDB caps it in a subquery and raises ``ValidationError`` otherwise.
 
         Implementations call ``self._check_query`` before the engine sees the text.
         """

@@ -16,7 +16,9 @@ from actorgraph.graph.errors import (
     ReadOnlyViolation,
     StoreError,
     StoreUnavailable,
+    ValidationError,
 )
+from actorgraph.graph.lexer import strip_literals, unterminated
 from actorgraph.graph.schema import falkordb_statements
 from actorgraph.graph.store import GraphStore, Row, embedded
 
@@ -66,8 +68,11 @@ class FalkorStore(GraphStore):
         *,
         read_only: bool = False,
         timeout_ms: int | None = None,
+        max_rows: int | None = None,
     ) -> list[Row]:
         self._check_query(cypher, params, read_only=read_only)
+        if max_rows is not None:
+            cypher, params = with_row_cap(cypher, params, max_rows)
         # Writes queue on the server's write lock (see embedded.write_lock for the engine race
         # it avoids); reads run in parallel.
         with contextlib.nullcontext() if read_only else embedded.write_lock(self.socket_path):
@@ -77,6 +82,12 @@ class FalkorStore(GraphStore):
                 # Reading a graph nobody has written to yet is an empty result, not an error.
                 if read_only and "empty key" in str(exc):
                     return []
+                # The row cap's `RETURN *` is named when the query itself does not end in one.
+                capped = max_rows is not None and not isinstance(exc, QueryTimeout)
+                if capped and "RETURN *" in str(exc):
+                    raise ValidationError(
+                        "the query must end with RETURN to be capped to a number of rows"
+                    ) from exc
                 raise
             except StoreUnavailable:
                 if self.home is None:
@@ -190,6 +201,41 @@ class FalkorStore(GraphStore):
             self._db.connection.close()
         if self.home is not None:
             embedded.release(self.home)
+
+
+ROW_CAP_PARAM = "actorgraph_row_cap"
+_CAPPED = "CALL {{\n{query}\n}}\nRETURN * LIMIT ${param}"
+
+
+def with_row_cap(
+    cypher: str, params: dict[str, Any] | None, max_rows: int
+) -> tuple[str, dict[str, Any]]:
+    """The query wrapped so that FalkorDB stops after ``max_rows`` rows, and its parameters.
+
+    FalkorDB answers a query with its whole result at once, so slicing afterwards would let one
+    query build millions of rows (and gigabytes) first; ``CALL { <query> } RETURN * LIMIT n``
+    makes the engine stop early. The columns come back under their own names (``RETURN *``
+    orders them by name).
+
+    Raises:
+        ValidationError: the text could close the wrapper early (unbalanced braces, an
+            unterminated string, name or comment), or uses the cap's parameter name.
+    """
+    if params and ROW_CAP_PARAM in params:
+        raise ValidationError(f"parameter name {ROW_CAP_PARAM!r} is reserved")
+    if (token := unterminated(cypher)) is not None:
+        raise ValidationError(f"unterminated string, name or comment: {token[:40]!r}")
+    depth = 0
+    for ch in strip_literals(cypher):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            raise ValidationError("unbalanced '}' in the query")
+    if depth:
+        raise ValidationError("unbalanced '{' in the query")
+    return _CAPPED.format(query=cypher, param=ROW_CAP_PARAM), {
+        **(params or {}),
+        ROW_CAP_PARAM: max_rows,
+    }
 
 
 def _translate(exc: Exception, cypher: str) -> StoreError:

@@ -24,6 +24,7 @@ Per-backend paths kept on purpose, each tested on both engines:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -88,18 +89,30 @@ class Neo4jStore(GraphStore):
         *,
         read_only: bool = False,
         timeout_ms: int | None = None,
+        max_rows: int | None = None,
     ) -> list[Row]:
         self._check_query(cypher, params, read_only=read_only)
         timeout_s = timeout_ms / 1000 if timeout_ms else None
 
         @self._neo4j.unit_of_work(timeout=timeout_s)  # the server's transaction timeout
         def work(tx: Any) -> list[Row]:
+            result = tx.run(cypher, params)
             # Plain data out of the transaction function: it may run more than once.
-            return [{k: _plain(v) for k, v in record.items()} for record in tx.run(cypher, params)]
+            rows = [
+                {k: _plain(v) for k, v in record.items()}
+                for record in itertools.islice(result, max_rows)
+            ]
+            # The row cap without rewriting the query (a wrapping CALL {} would make Neo4j
+            # refuse unnamed columns such as `RETURN a.name`): the server produces records only
+            # as the driver pulls them, and consume() discards the rest, so it stops here.
+            result.consume()
+            return rows
 
+        # A pull asks for no more records than the cap, so the server does not run ahead of it.
+        fetch = {"fetch_size": max(1, max_rows)} if max_rows is not None else {}
         with (
             self._translated(cypher),
-            self._driver.session(database=self.database) as session,
+            self._driver.session(database=self.database, **fetch) as session,
         ):
             if read_only:
                 return session.execute_read(work)

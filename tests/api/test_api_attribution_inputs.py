@@ -94,6 +94,15 @@ def test_a_misp_event_is_attributed_like_the_same_indicators_in_simple_form(
     }
 
 
+def test_a_misp_attribute_pymisp_refuses_is_listed_as_skipped(model_client, keys):
+    bad = {"type": "ip-src", "category": "Network activity", "value": "999.1.1.1"}
+    body = {"Event": {**EVENT, "Attribute": [*EVENT["Attribute"], bad]}, "top_k": 3}
+    result = _attribute(model_client, keys["analyst_red"], body)
+    assert result["candidates"][0]["actor_id"] == ALPHA
+    assert [s["value"] for s in result["skipped"]] == ["999.1.1.1"]
+    assert "invalid" in result["skipped"][0]["reason"].lower()
+
+
 def test_a_misp_event_without_uuid_or_with_nothing_to_read_is_422(model_client, keys):
     no_uuid = {k: v for k, v in EVENT.items() if k != "uuid"}
     only_text = {**EVENT, "Attribute": [{"type": "text", "value": "hello"}]}
