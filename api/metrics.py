@@ -315,10 +315,13 @@ class InstrumentedStore(GraphStore):
         *,
         read_only: bool = False,
         timeout_ms: int | None = None,
+        max_rows: int | None = None,
     ) -> list[Row]:
         start = time.perf_counter()
         try:
-            return self.inner.query(cypher, params, read_only=read_only, timeout_ms=timeout_ms)
+            return self.inner.query(
+                cypher, params, read_only=read_only, timeout_ms=timeout_ms, max_rows=max_rows
+            )
         except ActorgraphError as exc:
             self.metrics.store_errors.inc(type(exc).__name__)
             raise

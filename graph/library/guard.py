@@ -33,7 +33,6 @@ from actorgraph.graph.lexer import (
     find_uninterruptible,
     find_write,
     strip_literals,
-    unterminated,
 )
 from actorgraph.graph.store import GraphStore
 
@@ -147,8 +146,8 @@ def run_guarded(
 ) -> tuple[list[dict[str, Any]], bool]:
     """Run researcher-written Cypher read-only, bounded in time and rows.
 
-    Every check of this module, then ``store.query(read_only=True)`` with the engine-side cap,
-    inside one of the store's ad hoc slots.
+    Every check of this module, then ``store.query(read_only=True, max_rows=row_cap + 1)``
+    (the engine stops at the cap), inside one of the store's ad hoc slots.
 
     Args:
         store: the graph.
@@ -170,8 +169,6 @@ def run_guarded(
     """
     params = dict(params or {})
     check_param_names(params)
-    if ROW_CAP_PARAM in params:
-        raise ValidationError(f"parameter name {ROW_CAP_PARAM!r} is reserved")
     check_read_only(cypher)
     check_interruptible(cypher)
     check_bounded(cypher, params)

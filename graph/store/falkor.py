@@ -72,6 +72,8 @@ class FalkorStore(GraphStore):
     ) -> list[Row]:
         self._check_query(cypher, params, read_only=read_only)
         if max_rows is not None:
+            # Wrapped in a LIMIT, not sliced here: FalkorDB sends the whole result at once, so
+            # only the engine can stop at the cap (see with_row_cap).
             cypher, params = with_row_cap(cypher, params, max_rows)
         # Writes queue on the server's write lock (see embedded.write_lock for the engine race
         # it avoids); reads run in parallel.

@@ -109,7 +109,7 @@ class Neo4jStore(GraphStore):
             return rows
 
         # A pull asks for no more records than the cap, so the server does not run ahead of it.
-        fetch = {"fetch_size": max(1, max_rows)} if max_rows is not None else {}
+        fetch: dict[str, Any] = {} if max_rows is None else {"fetch_size": max(1, max_rows)}
         with (
             self._translated(cypher),
             self._driver.session(database=self.database, **fetch) as session,

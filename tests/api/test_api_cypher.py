@@ -70,18 +70,12 @@ def test_reads_are_allowed(client, keys, query):
     assert r.json()["count"] >= 1
 
 
-def test_an_unnamed_expression_is_returned_on_falkordb_and_named_as_missing_on_neo4j(
-    client, keys, world
-):
-    """The row cap wraps the query in ``CALL {}``, where Neo4j wants every column named."""
+def test_an_unnamed_expression_is_returned_on_every_backend(client, keys):
+    """Neo4j refuses unnamed columns inside ``CALL {}``; its row cap needs no such wrapper."""
     query = "MATCH (a:ThreatActor {name: 'APT Alpha'}) RETURN a.name"
     r = client.post("/v1/cypher", json={"query": query}, headers=auth(keys["analyst_red"]))
-    if world.backend == "neo4j":
-        assert r.status_code == 422, r.text
-        assert "RETURN a.name AS name" in r.json()["detail"]
-    else:
-        assert r.status_code == 200, r.text
-        assert [list(row.values()) for row in r.json()["rows"]] == [["APT Alpha"]]
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"] == [{"a.name": "APT Alpha"}]
 
 
 @pytest.mark.parametrize(
@@ -211,9 +205,13 @@ def test_results_keep_their_order_and_names(client, keys):
         "MATCH (n) WHERE n.name = 'open RETURN n",
     ],
 )
-def test_queries_that_could_escape_the_row_cap_are_refused(client, keys, query):
+def test_queries_that_could_escape_the_row_cap_are_refused(client, keys, world, query):
     r = client.post("/v1/cypher", json={"query": query}, headers=auth(keys["analyst_red"]))
-    assert r.status_code == 422, r.text
+    # FalkorDB's cap wraps the query, so the store refuses text that could close the wrapper;
+    # Neo4j runs the text as written and its parser refuses it (400, a syntax error), unless
+    # the guard already found no RETURN outside the open string (422).
+    allowed = {422} if world.backend == "falkordb" else {400, 422}
+    assert r.status_code in allowed, r.text
 
 
 def test_a_statement_without_return_is_422(client, keys):

@@ -34,3 +34,10 @@ def test_write_atomic_through_the_wrapper_is_still_all_or_nothing(store: GraphSt
         wrapped.write_atomic(duplicate, level=1)
     assert store.counts() == {"nodes": {}, "relationships": {}}
     assert wrapped.metrics.store_latency.count("atomic") == 1
+
+
+def test_query_passes_the_row_cap_through(store: GraphStore) -> None:
+    wrapped = InstrumentedStore(store, Metrics())
+    rows = wrapped.query("UNWIND range(1, 10) AS x RETURN x", read_only=True, max_rows=2)
+    assert rows == [{"x": 1}, {"x": 2}]
+    assert wrapped.metrics.store_latency.count("read") == 1

@@ -9,10 +9,9 @@ from actorgraph.graph.library.guard import (
     check_bounded,
     check_read_only,
     run_guarded,
-    with_row_cap,
 )
 from actorgraph.graph.library.queries import lint_query, load_library
-from actorgraph.graph.store.falkor import FalkorStore
+from actorgraph.graph.store.falkor import FalkorStore, with_row_cap
 from actorgraph.graph.store.neo4j import Neo4jStore
 
 LIBRARY = load_library()
@@ -67,8 +66,20 @@ def test_ordinary_queries_pass_and_run_capped(store):
 def test_a_string_whose_closing_quote_is_escaped_is_unterminated():
     # 'abc\' is still open: wrapping it would let the string run into the wrapper's text.
     with pytest.raises(ValidationError, match="unterminated"):
-        with_row_cap("RETURN 'abc\\' AS x")
-    assert "RETURN 'abc\\\\' AS x" in with_row_cap("RETURN 'abc\\\\' AS x")
+        with_row_cap("RETURN 'abc\\' AS x", None, 10)
+    capped, params = with_row_cap("RETURN 'abc\\\\' AS x", {"a": 1}, 10)
+    assert "RETURN 'abc\\\\' AS x" in capped and params == {"a": 1, "actorgraph_row_cap": 10}
+
+
+def test_unnamed_columns_are_capped_and_a_query_without_return_is_refused(store):
+    # Neo4j refuses unnamed columns inside a CALL {} wrapper; its store caps without one.
+    rows, truncated = run_guarded(
+        store, "UNWIND range(1, 5) AS i RETURN i + 1", timeout_ms=2000, row_cap=3
+    )
+    assert rows == [{"i + 1": 2}, {"i + 1": 3}, {"i + 1": 4}] and truncated
+    for q in ("CALL db.labels()", "MATCH (n) CALL { WITH n RETURN n AS m }"):
+        with pytest.raises(ValidationError, match="RETURN"):
+            run_guarded(store, q, timeout_ms=2000, row_cap=3)
 
 
 @pytest.mark.parametrize(

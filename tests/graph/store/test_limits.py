@@ -186,6 +186,28 @@ def test_integer_literals_outside_64_bits_are_refused(store: GraphStore, literal
         store.query(f"RETURN {literal} AS v", read_only=True)
 
 
+# -- row cap ---------------------------------------------------------------------------------
+
+
+def test_max_rows_stops_the_engine_at_the_cap(store: GraphStore) -> None:
+    # A million million rows: only an engine that stops at the cap answers before the timeout.
+    rows = store.query(
+        "UNWIND range(1, 1000000) AS x UNWIND range(1, 1000000) AS y RETURN x, y",
+        read_only=True,
+        timeout_ms=20_000,
+        max_rows=3,
+    )
+    assert rows == [{"x": 1, "y": 1}, {"x": 1, "y": 2}, {"x": 1, "y": 3}]
+
+
+def test_max_rows_keeps_unnamed_columns_order_and_short_results(store: GraphStore) -> None:
+    rows = store.query(
+        "UNWIND [3, 1, 2] AS x RETURN x * 10, x ORDER BY x DESC", read_only=True, max_rows=10
+    )
+    assert rows == [{"x * 10": 30, "x": 3}, {"x * 10": 20, "x": 2}, {"x * 10": 10, "x": 1}]
+    assert store.query("UNWIND [1, 2] AS x RETURN x", max_rows=0, read_only=True) == []
+
+
 # -- file modes ------------------------------------------------------------------------------
 
 
