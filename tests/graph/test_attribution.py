@@ -74,6 +74,7 @@ def test_the_json_shape_is_the_one_the_cli_and_api_print() -> None:
         "unknown",
         "evidence",
         "skipped",
+        "flagged",
     ]
     assert list(data["model"]) == [
         "version",

@@ -1,6 +1,7 @@
 """Cluster purity against the generator's truth (benchmarks/clusters.py) on a world smaller than
-the demo's, with a floor the default settings must reach and clustering without the hub cut does
-not: the floor can fail, and it tells the two apart.
+the demo's, with a floor the default settings must reach. Clustering without the hub cut is
+printed beside it, not asserted: whether it falls below the floor on this world moved with the
+model (RESULTS.md, stop 15).
 
 The floor is on purity with activity of no actor ("noise") as one group, the generator drawing
 it from one shared profile; the strict figure (each noise campaign a group of its own) is printed.
@@ -13,8 +14,7 @@ import pytest
 from benchmarks.clusters import run
 
 SEED, SCALE = 1, 1000
-# Six worlds tried (RESULTS.md): the default settings 0.67-1.00, without the hub cut 0.67-0.86;
-# on this one 1.00 against 0.67.
+# Six worlds tried (RESULTS.md): the default settings 0.67-1.00; on this one 0.88-1.00.
 FLOOR = 0.8
 
 
@@ -31,4 +31,3 @@ def test_clusters_group_unexplained_activity_as_generated(store, tmp_path):
     )
     assert one["groups_clustered"] >= 1  # some group's activity found together
     assert one["purity"] >= FLOOR
-    assert loose["purity"] < FLOOR
