@@ -34,6 +34,7 @@ from actorgraph.graph.attribution import (
     Evidence,
     EvidenceEntity,
     ModelInfo,
+    SkippedHub,
 )
 from actorgraph.graph.enrich.warninglists import flagged_values
 from actorgraph.graph.errors import ModelError, ValidationError
@@ -216,6 +217,7 @@ class Attributor:
         )
         countries = {self.country_names[i]: float(sums[i]) for i in np.flatnonzero(sums > 0)}
         ev: list[dict[str, Any]] = []
+        hubs: list[dict[str, Any]] = []
         if evidence and self.store is not None and candidates and seen | context | enriched:
             top = [c.actor_id for c in candidates[:3]]
             shortlist, infra = self._shortlist(top, entities)
@@ -228,6 +230,7 @@ class Attributor:
                 shortlist=shortlist,
                 infra_ids=infra,
                 enriched=enriched,
+                skipped=hubs,
             )
         return AttributionResult(
             input=input_name or activity.name,
@@ -247,6 +250,10 @@ class Attributor:
             evidence=tuple(_evidence(item) for item in ev),
             # What the graph does not hold but MISP's warninglists do: likely nobody's evidence.
             flagged=flagged_values(sorted(unmatched & set(activity.indicators))),
+            hubs_skipped=tuple(
+                SkippedHub(id=h["id"], name=str(h["name"] or h["id"]), reason=h["reason"])
+                for h in hubs
+            ),
         )
 
     def _shortlist(

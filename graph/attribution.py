@@ -31,6 +31,7 @@ __all__ = [
     "EvidenceEntity",
     "FlaggedValue",
     "ModelInfo",
+    "SkippedHub",
     "SkippedValue",
     "with_skipped",
 ]
@@ -135,6 +136,22 @@ class SkippedValue:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SkippedHub:
+    """Shared infrastructure the evidence look-ups did not follow: it links more indicators
+    than a path through it could make evidence of (the caps of ``gnn.evidence``).
+
+    Attributes:
+        id: the node's id (an IP, a network, an AS organisation, a registrable domain).
+        name: its readable name.
+        reason: how many links it has, against which cap.
+    """
+
+    id: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class FlaggedValue:
     """An input value the graph does not hold that sits on MISP warninglists (a public
     resolver, a CDN range, a top site): likely no evidence of any actor.
@@ -166,6 +183,7 @@ class AttributionResult:
         evidence: graph paths for the top candidates, strongest first per candidate.
         skipped: input values left out (invalid indicators); the rest was attributed.
         flagged: input values the graph does not hold that are on MISP warninglists.
+        hubs_skipped: shared infrastructure the evidence did not follow, being a hub.
     """
 
     input: str | None = None
@@ -176,6 +194,7 @@ class AttributionResult:
     evidence: tuple[Evidence, ...] = ()
     skipped: tuple[SkippedValue, ...] = ()
     flagged: tuple[FlaggedValue, ...] = ()
+    hubs_skipped: tuple[SkippedHub, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape: plain dicts and lists, keys in field order."""

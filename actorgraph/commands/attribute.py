@@ -97,4 +97,7 @@ def format_result(res: AttributionResult) -> str:
     if res.flagged:
         lines.append("  on MISP warninglists (not in the graph; likely nobody's evidence):")
         lines.extend(f"    {v.value}: {'; '.join(v.warninglists)}" for v in res.flagged)
+    if res.hubs_skipped:
+        lines.append("  hubs not followed for evidence:")
+        lines.extend(f"    {h.name}: {h.reason}" for h in res.hubs_skipped)
     return "\n".join(lines)

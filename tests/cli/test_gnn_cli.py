@@ -44,6 +44,7 @@ def test_train_then_attribute_json_lines_in_input_order(home: Path, tmp_path: Pa
             "evidence",
             "skipped",
             "flagged",
+            "hubs_skipped",
         }
         assert x["model"]["version"] == trained["version"]
         assert len(x["candidates"]) == 2

@@ -8,10 +8,13 @@ from typing import Any
 
 import pytest
 
+from actorgraph.commands.attribute import format_result
+from actorgraph.gnn import evidence as evidence_module
 from actorgraph.gnn.activity import EntityLookup, activity_from_simple, link
 from actorgraph.gnn.attribute import Attributor
 from actorgraph.gnn.dataset import export_graph
 from actorgraph.gnn.train import TrainConfig, train
+from actorgraph.graph.attribution import AttributionResult
 from actorgraph.graph.formats.stix_out import TLP2_IDS
 from actorgraph.graph.ingest import ingest_object
 from actorgraph.graph.tlp import TLP
@@ -134,3 +137,18 @@ def test_the_evidence_counts_only_what_the_requester_may_see(store) -> None:
     assert res.candidates[0].name == "Actor D"
     (ev,) = [e for e in res.evidence if e.kind == "enrichment"]
     assert ev.path[4] == "4 of the actor's past indicators"
+
+
+def test_a_network_past_the_evidence_cap_is_named_as_a_skipped_hub(
+    enriched: Attributor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The actor's network holds 6 past indicators: under a cap of 3 it is a hub to evidence.
+    monkeypatch.setattr(evidence_module, "ENRICH_MAX_MEMBERS", 3)
+    res = enriched.attribute(activity_from_simple(NEW_IP), max_tlp=TLP.RED, top_k=4)
+    assert res.candidates[0].name == "Actor D"  # the ranking is the model's, not the evidence's
+    assert [e for e in res.evidence if e.kind == "enrichment"] == []
+    (hub,) = res.hubs_skipped
+    assert hub.id == "network:198.51.100.0/24" and "3" in hub.reason
+    assert res.to_dict()["hubs_skipped"] == [{"id": hub.id, "name": hub.name, "reason": hub.reason}]
+    assert AttributionResult.from_dict(res.to_dict()) == res
+    assert f"{hub.name}: {hub.reason}" in format_result(res)

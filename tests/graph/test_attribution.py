@@ -75,6 +75,7 @@ def test_the_json_shape_is_the_one_the_cli_and_api_print() -> None:
         "evidence",
         "skipped",
         "flagged",
+        "hubs_skipped",
     ]
     assert list(data["model"]) == [
         "version",
