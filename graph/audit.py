@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-__all__ = ["ACTIONS", "AuditAction", "AuditLog", "audit_path", "cli_user"]
+__all__ = ["ACTIONS", "AuditAction", "AuditLog", "audit_path", "cli_user", "now_stamp"]
 
 AuditAction = Literal[
     "decision", "cluster.name", "cluster.merge", "key.create", "key.revoke", "ingest", "train"
@@ -87,7 +87,9 @@ def _stamp(at: datetime) -> str:
     return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _now() -> str:
+def now_stamp() -> str:
+    """The time now, as audit entries, decisions and provisional actors record it (UTC, fixed
+    width: ``2026-01-02T03:04:05.000006Z``)."""
     return _stamp(datetime.now(UTC))
 
 
@@ -134,7 +136,9 @@ class AuditLog:
     ) -> str:
         """Append a one-record event (``done``); returns its event id."""
         event = f"audit--{uuid.uuid4()}"
-        self._append([(event, "done", _now(), who, action, target, origin, result, _dump(detail))])
+        self._append(
+            [(event, "done", now_stamp(), who, action, target, origin, result, _dump(detail))]
+        )
         return event
 
     def intent(
@@ -164,7 +168,7 @@ class AuditLog:
     def intents(self, intents: list[dict[str, Any]]) -> None:
         """Append the intents of graph changes made in one atomic unit, all or none: each
         holds the arguments of :meth:`intent` (``event, who, action, target, origin, detail``)."""
-        at = _now()
+        at = now_stamp()
         self._append(
             (
                 i["event"],
@@ -188,7 +192,7 @@ class AuditLog:
         self, events: list[str], result: str, detail: dict[str, Any] | None = None
     ) -> None:
         """Append one outcome for each of several intents (those of one atomic unit)."""
-        at = _now()
+        at = now_stamp()
         self._append((e, "outcome", at, "", "", None, None, result, _dump(detail)) for e in events)
 
     def events(self, *, limit: int = 100, action: str | None = None) -> list[dict[str, Any]]:
@@ -243,7 +247,7 @@ class AuditLog:
                 if done:  # settled by someone else meanwhile
                     continue
                 result = "ok (reconciled)" if event in found else "not applied (reconciled)"
-                rows.append((event, "outcome", _now(), "", "", None, None, result, None))
+                rows.append((event, "outcome", now_stamp(), "", "", None, None, result, None))
             db.executemany(_INSERT, rows)
             db.execute("COMMIT")
         return len(rows)

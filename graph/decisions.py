@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
-from actorgraph.graph.audit import AuditLog
+from actorgraph.graph.audit import AuditLog, now_stamp
 from actorgraph.graph.confidence import check_confidence, describe
 from actorgraph.graph.errors import ActorgraphError, NotFound, ValidationError
 from actorgraph.graph.store import GraphStore
@@ -33,8 +32,10 @@ from actorgraph.graph.tlp import TLP, visible, visible_all
 
 __all__ = [
     "DECISIONS",
+    "Decider",
     "Decision",
     "apply_decision",
+    "check_reason",
     "decide",
     "decision_history",
     "decision_statements",
@@ -131,6 +132,32 @@ RETURN d.id AS id
 
 
 @dataclass(frozen=True)
+class Decider:
+    """Who decides, with what clearance, and from where: built once by the caller (the command
+    line, or the API from the request's key) for every function that decides.
+
+    Attributes:
+        decided_by: who decides, as the decision records it (the API key's name, or
+            ``cli:<user>``).
+        key_id: the API key's id (None from the command line).
+        max_tlp: the decider's clearance: what it may see, and the marking of what it writes.
+        origin: where the request came from (a client address, ``cli``).
+        who: the decider's name in the audit log (None: ``decided_by``).
+    """
+
+    decided_by: str
+    key_id: str | None
+    max_tlp: int
+    origin: str
+    who: str | None = None
+
+    @property
+    def audit_name(self) -> str:
+        """The decider's name in the audit log."""
+        return self.who or self.decided_by
+
+
+@dataclass(frozen=True, kw_only=True)
 class Decision:
     """One analyst decision, as recorded.
 
@@ -175,49 +202,56 @@ class Decision:
         }
 
 
+def check_reason(reason: str) -> str:
+    """The reason, stripped.
+
+    Raises:
+        ValidationError: empty, or longer than ``MAX_REASON`` characters.
+    """
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise ValidationError(f"reason must be 1 to {MAX_REASON} characters (got {len(reason)})")
+    return reason
+
+
 def prepare_decision(
     store: GraphStore,
+    decider: Decider,
     *,
     campaign_id: str,
     decision: str,
     actor_id: str | None,
     reason: str,
     confidence: int | None,
-    decided_by: str,
-    key_id: str | None,
-    max_tlp: int,
     created: str | None = None,
 ) -> Decision:
     """Check a decision against the graph and fill in what it confirms; writes nothing.
 
     Args:
         store: the graph.
+        decider: who decides; its ``max_tlp`` is what it may see, and the decision's marking.
         campaign_id: the campaign decided on.
         decision: ``accept``, ``reject`` or ``attribute``.
         actor_id: the actor; for ``accept`` and ``reject`` it defaults to the model's
             top-ranked hypothesis.
         reason: why, in the analyst's words (required).
         confidence: STIX 0-100, or None.
-        decided_by: who decides (the API key's name, or ``cli:<user>``).
-        key_id: the API key's id (None from the command line).
-        max_tlp: the decider's clearance: what it may see, and the decision's marking.
         created: the decision time (default: now).
 
     Returns:
         The decision to apply with :func:`apply_decision`.
 
     Raises:
-        NotFound: the campaign or the actor does not exist or is above ``max_tlp``.
+        NotFound: the campaign or the actor does not exist or is above the decider's
+            clearance.
         ValidationError: a bad field, a campaign already attributed by a source other than an
             analyst, an ``accept`` of an actor the model did not propose, or no actor to
             default to.
     """
-    level = TLP.parse(max_tlp)
+    level = TLP.parse(decider.max_tlp)
     if decision not in DECISIONS:
         raise ValidationError(f"decision (got {decision!r}) must be one of {', '.join(DECISIONS)}")
-    reason = (reason or "").strip()
-    if not reason or len(reason) > MAX_REASON:
-        raise ValidationError(f"reason must be 1 to {MAX_REASON} characters (got {len(reason)})")
+    reason = check_reason(reason)
     confidence = check_confidence(confidence)
     params: dict[str, Any] = {"campaign": campaign_id, "max_tlp": int(level)}
     found = store.query(CAMPAIGN, params, read_only=True)
@@ -252,10 +286,9 @@ def prepare_decision(
         actor_id=actor_id,
         reason=reason,
         confidence=confidence,
-        decided_by=decided_by,
-        key_id=key_id,
-        created=created
-        or datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        decided_by=decider.decided_by,
+        key_id=decider.key_id,
+        created=created or now_stamp(),
         model_version=hypothesis["model_version"],
         model_score=hypothesis["score"],
         model_rank=hypothesis["rank"],
@@ -311,7 +344,16 @@ def decisions_exist(store: GraphStore, ids: list[str]) -> set[str]:
 
 
 def decide(
-    store: GraphStore, log: AuditLog, *, origin: str, who: str | None = None, **fields: Any
+    store: GraphStore,
+    log: AuditLog,
+    decider: Decider,
+    *,
+    campaign_id: str,
+    decision: str,
+    actor_id: str | None,
+    reason: str,
+    confidence: int | None,
+    created: str | None = None,
 ) -> Decision:
     """Check, audit and apply one decision: the audit intent is appended before the graph
     changes and the outcome after (see ``graph.audit``); a refused decision is logged too.
@@ -319,31 +361,40 @@ def decide(
     Args:
         store: the graph.
         log: the audit log.
-        origin: where the request came from (a client address, ``cli``).
-        who: the decider's name in the audit log (default: ``decided_by``).
-        **fields: the arguments of :func:`prepare_decision`.
+        decider: who decides, cleared for what, and from where.
+        campaign_id, decision, actor_id, reason, confidence, created: as
+            :func:`prepare_decision`.
 
     Raises:
         NotFound, ValidationError: as :func:`prepare_decision`; the attempt is logged.
     """
-    who = who or fields["decided_by"]
+    who, origin = decider.audit_name, decider.origin
     try:
-        decision = prepare_decision(store, **fields)
+        made = prepare_decision(
+            store,
+            decider,
+            campaign_id=campaign_id,
+            decision=decision,
+            actor_id=actor_id,
+            reason=reason,
+            confidence=confidence,
+            created=created,
+        )
     except ActorgraphError as exc:
         log.record(
             who=who,
             action="decision",
-            target=fields["campaign_id"],
+            target=campaign_id,
             origin=origin,
             result=f"refused: {exc}",
-            detail={"decision": fields.get("decision"), "actor_id": fields.get("actor_id")},
+            detail={"decision": decision, "actor_id": actor_id},
         )
         raise
-    log.intents([decision.audit_intent(who=who, origin=origin)])
+    log.intents([made.audit_intent(who=who, origin=origin)])
     try:
-        apply_decision(store, decision)
+        apply_decision(store, made)
     except Exception as exc:
-        log.outcome(decision.id, f"error: {exc}")
+        log.outcome(made.id, f"error: {exc}")
         raise
-    log.outcome(decision.id, "ok")
-    return decision
+    log.outcome(made.id, "ok")
+    return made

@@ -57,28 +57,6 @@ WRITE_KEYWORDS = frozenset(
     }
 )
 
-# Read-only procedures that may be CALLed. Every other procedure (index and constraint
-# creation, configuration, anything not listed) counts as a write.
-READ_PROCEDURES = frozenset(
-    name.lower()
-    for name in (
-        "db.labels",
-        "db.relationshipTypes",
-        "db.propertyKeys",
-        "db.indexes",
-        "db.constraints",
-        "db.idx.fulltext.queryNodes",
-        "db.idx.fulltext.queryRelationships",
-        "db.idx.vector.queryNodes",
-        "algo.SPpaths",
-        "algo.SSpaths",
-        "algo.BFS",
-        "algo.pageRank",
-        "algo.WCC",
-        "algo.betweenness",
-    )
-)
-
 # The procedures ad hoc Cypher may call: what research needs to find its way around the graph
 # and search its text. The graph algorithms (``algo.*``) read, but the engine cannot stop them at
 # a timeout (``algo.betweenness`` ran 13.7 s past a 5 s one), so they stay out.
@@ -93,6 +71,20 @@ ADHOC_PROCEDURE_NAMES = (
     "db.idx.vector.queryNodes",
 )
 ADHOC_PROCEDURES = frozenset(name.lower() for name in ADHOC_PROCEDURE_NAMES)
+
+# Read-only procedures that may be CALLed: those above and the graph algorithms. Every other
+# procedure (index and constraint creation, configuration, anything not listed) counts as a write.
+READ_PROCEDURES = ADHOC_PROCEDURES | frozenset(
+    name.lower()
+    for name in (
+        "algo.SPpaths",
+        "algo.SSpaths",
+        "algo.BFS",
+        "algo.pageRank",
+        "algo.WCC",
+        "algo.betweenness",
+    )
+)
 
 # Namespaces whose procedures and functions reach files, the network, the server or other
 # databases, whatever the name after the dot.

@@ -20,16 +20,16 @@ caller's clearance is reported exactly like a missing one.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
-from actorgraph.graph.audit import AuditLog
+from actorgraph.graph.audit import AuditLog, now_stamp
 from actorgraph.graph.confidence import check_confidence
 from actorgraph.graph.decisions import (
     ANALYST_SOURCE,
     CAMPAIGN,
-    MAX_REASON,
+    Decider,
     Decision,
+    check_reason,
     decision_statements,
     prepare_decision,
 )
@@ -95,10 +95,6 @@ RETURN a.merge_event AS id
 """
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def _write_audited(
     store: GraphStore,
     log: AuditLog,
@@ -117,25 +113,14 @@ def _write_audited(
     log.outcomes(events, "ok")
 
 
-def _check_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason or len(reason) > MAX_REASON:
-        raise ValidationError(f"reason must be 1 to {MAX_REASON} characters (got {len(reason)})")
-    return reason
-
-
 def name_cluster(
     store: GraphStore,
     log: AuditLog,
+    decider: Decider,
     *,
     campaign_ids: list[str],
     name: str,
     reason: str,
-    decided_by: str,
-    key_id: str | None,
-    max_tlp: int,
-    origin: str,
-    who: str | None = None,
     confidence: int | None = None,
 ) -> tuple[dict[str, Any], list[Decision]]:
     """Create a provisional actor named ``name`` and attribute the campaigns to it.
@@ -143,29 +128,26 @@ def name_cluster(
     Args:
         store: the graph.
         log: the audit log (one ``cluster.name`` event, then one ``decision`` per campaign).
+        decider: who names it; its ``max_tlp`` is what it may see, and the marking of what it
+            writes.
         campaign_ids: the cluster's campaigns (each unattributed, or attributed by an analyst).
         name: the intrusion set's name, such as ``UNC-2026-001``; no visible actor may have it.
         reason: why these campaigns belong together.
-        decided_by: who names it (the API key's name, or ``cli:<user>``).
-        key_id: the API key's id (None from the command line).
-        max_tlp: the caller's clearance: what it may see, and the marking of what it writes.
-        origin: where the request came from.
-        who: the caller's name in the audit log (default: ``decided_by``).
         confidence: STIX 0-100 confidence of each attribution, or None.
 
     Returns:
         The provisional actor (plain data) and the decisions that attribute the campaigns.
 
     Raises:
-        NotFound: a campaign does not exist or is above ``max_tlp``.
+        NotFound: a campaign does not exist or is above the decider's clearance.
         ValidationError: a bad name, reason or campaign list, a name already taken, or a
             campaign a source attributed.
     """
-    level = TLP.parse(max_tlp)
+    level = TLP.parse(decider.max_tlp)
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
         raise ValidationError(f"name must be 1 to {MAX_NAME} characters (got {len(name)})")
-    reason = _check_reason(reason)
+    reason = check_reason(reason)
     confidence = check_confidence(confidence)
     if not campaign_ids or len(campaign_ids) > MAX_CAMPAIGNS:
         raise ValidationError(f"name 1 to {MAX_CAMPAIGNS} campaigns (got {len(campaign_ids)})")
@@ -184,16 +166,16 @@ def name_cluster(
                 f"campaign {cid!r} is attributed by a source; only unattributed campaigns "
                 "can be named as a cluster"
             )
-    who = who or decided_by
+    who, origin = decider.audit_name, decider.origin
     actor_id = f"intrusion-set--{uuid.uuid4()}"
-    created = _now()
+    created = now_stamp()
     actor: dict[str, Any] = {
         "id": actor_id,
         "name": name,
         "provisional": True,
         "created": created,
-        "created_by": decided_by,
-        "key_id": key_id,
+        "created_by": decider.decided_by,
+        "key_id": decider.key_id,
         "reason": reason,
         "tlp": level.label,
     }
@@ -206,8 +188,8 @@ def name_cluster(
             actor_id=actor_id,
             reason=reason,
             confidence=confidence,
-            decided_by=decided_by,
-            key_id=key_id,
+            decided_by=decider.decided_by,
+            key_id=decider.key_id,
             created=created,
             model_version=None,
             model_score=None,
@@ -243,15 +225,11 @@ def name_cluster(
 def merge_provisional(
     store: GraphStore,
     log: AuditLog,
+    decider: Decider,
     *,
     actor_id: str,
     into: str,
     reason: str,
-    decided_by: str,
-    key_id: str | None,
-    max_tlp: int,
-    origin: str,
-    who: str | None = None,
     confidence: int | None = None,
 ) -> list[Decision]:
     """Re-attribute a provisional actor's campaigns to ``into`` and mark it ``merged_into``.
@@ -263,12 +241,12 @@ def merge_provisional(
         The new decisions.
 
     Raises:
-        NotFound: either actor does not exist or is above ``max_tlp``.
+        NotFound: either actor does not exist or is above the decider's clearance.
         ValidationError: ``actor_id`` is not provisional or is already merged, ``into`` is the
             same actor or a merged one, or a bad reason.
     """
-    level = TLP.parse(max_tlp)
-    reason = _check_reason(reason)
+    level = TLP.parse(decider.max_tlp)
+    reason = check_reason(reason)
     params: dict[str, Any] = {"max_tlp": int(level)}
     source = store.query(ACTOR, {**params, "actor": actor_id}, read_only=True)
     if not source:
@@ -286,21 +264,19 @@ def merge_provisional(
         r["id"]
         for r in store.query(ANALYST_CAMPAIGNS, {**params, "actor": actor_id}, read_only=True)
     ]
-    who = who or decided_by
+    who, origin = decider.audit_name, decider.origin
     event = f"merge--{uuid.uuid4()}"
     try:
         # Every decision is checked before anything is written, so a bad one changes nothing.
         decisions = [
             prepare_decision(
                 store,
+                decider,
                 campaign_id=cid,
                 decision="attribute",
                 actor_id=into,
                 reason=reason,
                 confidence=confidence,
-                decided_by=decided_by,
-                key_id=key_id,
-                max_tlp=level,
             )
             for cid in campaigns
         ]
@@ -330,8 +306,8 @@ def merge_provisional(
     row = {
         "actor": actor_id,
         "into": into,
-        "merged_by": decided_by,
-        "merged_at": _now(),
+        "merged_by": decider.decided_by,
+        "merged_at": now_stamp(),
         "reason": reason,
         "event": event,
     }

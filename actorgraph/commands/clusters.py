@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from actorgraph.commands.deciding import add_decision_options, audit_log, cli_decider
 from actorgraph.graph.tlp import NAMES as TLP_NAMES
 
 
@@ -60,16 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _decision_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--reason", required=True, help="why (kept with every decision)")
-    p.add_argument("--confidence", type=int, help="STIX confidence 0-100 of the attributions")
-    p.add_argument(
-        "--max-tlp",
-        default="clear",
-        choices=TLP_NAMES,
-        help="the decider's clearance: what it may see, and the marking of what it writes "
-        "(default: clear)",
+    add_decision_options(
+        p,
+        reason="why (kept with every decision)",
+        marking="and the marking of what it writes",
+        confidence="STIX confidence 0-100 of the attributions",
     )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run(args: argparse.Namespace, ctx) -> int:
@@ -99,28 +96,17 @@ def run(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
-def _log(ctx):
-    from actorgraph.graph.audit import AuditLog, audit_path
-
-    return AuditLog(audit_path(ctx.settings.home))
-
-
 def run_name(args: argparse.Namespace, ctx) -> int:
-    from actorgraph.graph.audit import cli_user
     from actorgraph.graph.provisional import name_cluster
-    from actorgraph.graph.tlp import TLP
 
     actor, decisions = name_cluster(
         ctx.store(),
-        _log(ctx),
+        audit_log(ctx),
+        cli_decider(args),
         campaign_ids=args.campaign_ids,
         name=args.name,
         reason=args.reason,
         confidence=args.confidence,
-        decided_by=cli_user(),
-        key_id=None,
-        max_tlp=TLP.parse(args.max_tlp),
-        origin="cli",
     )
     if args.json:
         ctx.out({"actor": actor, "decisions": [d.to_dict() for d in decisions]})
@@ -132,21 +118,16 @@ def run_name(args: argparse.Namespace, ctx) -> int:
 
 
 def run_merge(args: argparse.Namespace, ctx) -> int:
-    from actorgraph.graph.audit import cli_user
     from actorgraph.graph.provisional import merge_provisional
-    from actorgraph.graph.tlp import TLP
 
     decisions = merge_provisional(
         ctx.store(),
-        _log(ctx),
+        audit_log(ctx),
+        cli_decider(args),
         actor_id=args.actor_id,
         into=args.into,
         reason=args.reason,
         confidence=args.confidence,
-        decided_by=cli_user(),
-        key_id=None,
-        max_tlp=TLP.parse(args.max_tlp),
-        origin="cli",
     )
     if args.json:
         ctx.out({"merged_into": args.into, "decisions": [d.to_dict() for d in decisions]})

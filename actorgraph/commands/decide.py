@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from actorgraph.graph.tlp import NAMES as TLP_NAMES
+from actorgraph.commands.deciding import add_decision_options, audit_log, cli_decider
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,23 +34,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="reject the model's hypothesis (its top-ranked actor unless ACTOR_ID is given)",
     )
     what.add_argument("--attribute", metavar="ACTOR_ID", help="attribute the campaign to ACTOR_ID")
-    p.add_argument("--reason", required=True, help="why (kept with the decision)")
-    p.add_argument("--confidence", type=int, help="STIX confidence 0-100")
-    p.add_argument(
-        "--max-tlp",
-        default="clear",
-        choices=TLP_NAMES,
-        help="the decider's clearance: what it may see, and the decision's marking "
-        "(default: clear)",
+    add_decision_options(
+        p, reason="why (kept with the decision)", marking="and the decision's marking"
     )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from actorgraph.graph.audit import AuditLog, audit_path, cli_user
     from actorgraph.graph.decisions import decide
-    from actorgraph.graph.tlp import TLP
 
     for kind in ("accept", "reject", "attribute"):
         actor = getattr(args, kind)
@@ -58,16 +49,13 @@ def run(args: argparse.Namespace, ctx) -> int:
             break
     decision = decide(
         ctx.store(),
-        AuditLog(audit_path(ctx.settings.home)),
-        origin="cli",
+        audit_log(ctx),
+        cli_decider(args),
         campaign_id=args.campaign_id,
         decision=kind,
         actor_id=actor or None,
         reason=args.reason,
         confidence=args.confidence,
-        decided_by=cli_user(),
-        key_id=None,
-        max_tlp=TLP.parse(args.max_tlp),
     )
     out = decision.to_dict()
     if args.json:

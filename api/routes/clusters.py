@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from actorgraph.api.auditing import AuditDep, origin, who
-from actorgraph.api.deps import AnalystKey, ReaderKey, StoreDep
+from actorgraph.api.auditing import AuditDep, DeciderDep
+from actorgraph.api.deps import ReaderKey, StoreDep
 from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
 from actorgraph.api.routes.decisions import DecisionPublic
 from actorgraph.graph.clusters import ClusterConfig, find_clusters
@@ -113,26 +113,22 @@ def get_clusters(
     responses={404: PROBLEM, 422: PROBLEM},
 )
 def post_cluster_name(
-    body: ClusterNameIn, key: AnalystKey, store: StoreDep, log: AuditDep, request: Request
+    body: ClusterNameIn, decider: DeciderDep, store: StoreDep, log: AuditDep
 ) -> ClusterNamedPublic:
     """Create a provisional actor (``provisional: true``, with the key, time and reason) and
     attribute each campaign to it as an analyst decision, marked with the key's clearance."""
     actor, decisions = name_cluster(
         store,
         log,
+        decider,
         campaign_ids=body.campaigns,
         name=body.name,
         reason=body.reason,
         confidence=body.confidence,
-        decided_by=key.name,
-        key_id=key.id,
-        max_tlp=key.tlp_level,
-        origin=origin(request),
-        who=who(key),
     )
     return ClusterNamedPublic(
         actor=ProvisionalActorPublic(**actor),
-        decisions=[DecisionPublic(**d.to_dict()) for d in decisions],
+        decisions=[DecisionPublic.of(d.to_dict()) for d in decisions],
     )
 
 
@@ -145,26 +141,21 @@ def post_cluster_name(
 def post_merge(
     actor_id: Annotated[str, Path(max_length=300)],
     body: MergeIn,
-    key: AnalystKey,
+    decider: DeciderDep,
     store: StoreDep,
     log: AuditDep,
-    request: Request,
 ) -> MergedPublic:
     """Re-attribute a provisional actor's campaigns to ``into`` through new decisions and mark
     it ``merged_into``; the provisional actor and its decisions stay."""
     decisions = merge_provisional(
         store,
         log,
+        decider,
         actor_id=actor_id,
         into=body.into,
         reason=body.reason,
         confidence=body.confidence,
-        decided_by=key.name,
-        key_id=key.id,
-        max_tlp=key.tlp_level,
-        origin=origin(request),
-        who=who(key),
     )
     return MergedPublic(
-        merged_into=body.into, decisions=[DecisionPublic(**d.to_dict()) for d in decisions]
+        merged_into=body.into, decisions=[DecisionPublic.of(d.to_dict()) for d in decisions]
     )

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from actorgraph.api.auditing import AuditDep, origin, who
-from actorgraph.api.deps import AnalystKey, ReaderKey, StoreDep
+from actorgraph.api.auditing import AuditDep, DeciderDep
+from actorgraph.api.deps import ReaderKey, StoreDep
 from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
-from actorgraph.graph.decisions import MAX_REASON, decide, decision_history
+from actorgraph.graph.decisions import MAX_REASON, Decision, decide, decision_history
 
 router = APIRouter(prefix="/v1/campaigns", tags=["decisions"], responses=AUTH_ERRORS)
 
@@ -37,24 +38,18 @@ class ConfidenceScales(BaseModel):
     icd203: str | None
 
 
-class DecisionPublic(BaseModel):
+# The fields of the graph's Decision record (one definition), and what an answer adds to them.
+@dataclass(frozen=True, kw_only=True)
+class DecisionPublic(Decision):
     """A recorded decision, with the hypothesis (model version, score, rank) it concerned."""
 
-    id: str
-    campaign_id: str
-    decision: str
-    actor_id: str
     actor_name: str | None = None
-    reason: str
-    confidence: int | None
     confidence_scales: ConfidenceScales
-    decided_by: str
-    key_id: str | None
-    created: str
-    model_version: str | None
-    model_score: float | None
-    model_rank: int | None
-    tlp: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> DecisionPublic:
+        """The answer for a decision's plain data (``Decision.to_dict()``, a history row)."""
+        return cls(**{**row, "confidence_scales": ConfidenceScales(**row["confidence_scales"])})
 
 
 class DecisionsPublic(BaseModel):
@@ -73,10 +68,9 @@ class DecisionsPublic(BaseModel):
 def post_decision(
     campaign_id: CampaignId,
     body: DecisionIn,
-    key: AnalystKey,
+    decider: DeciderDep,
     store: StoreDep,
     log: AuditDep,
-    request: Request,
 ) -> DecisionPublic:
     """Record a decision, marked with the key's clearance. ``accept`` and ``attribute`` make
     the campaign ``ATTRIBUTED_TO`` the actor with the decision's provenance (training learns
@@ -85,18 +79,14 @@ def post_decision(
     decision = decide(
         store,
         log,
-        origin=origin(request),
-        who=who(key),
+        decider,
         campaign_id=campaign_id,
         decision=body.decision,
         actor_id=body.actor_id,
         reason=body.reason,
         confidence=body.confidence,
-        decided_by=key.name,
-        key_id=key.id,
-        max_tlp=key.tlp_level,
     )
-    return DecisionPublic(**decision.to_dict())
+    return DecisionPublic.of(decision.to_dict())
 
 
 @router.get("/{campaign_id}/decisions", response_model=DecisionsPublic, responses={404: PROBLEM})
@@ -108,4 +98,4 @@ def get_decisions(
 ) -> DecisionsPublic:
     """The campaign's decisions visible to the key, newest first."""
     rows = decision_history(store, campaign_id, max_tlp=key.tlp_level, limit=limit)
-    return DecisionsPublic(data=[DecisionPublic(**r) for r in rows], count=len(rows))
+    return DecisionsPublic(data=[DecisionPublic.of(r) for r in rows], count=len(rows))

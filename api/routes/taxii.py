@@ -121,6 +121,8 @@ def taxii_key(
 
 
 TaxiiKey = Annotated[ApiKey, Depends(taxii_key)]
+ApiRoot = Annotated[str, Path(max_length=64)]
+CollectionId = Annotated[str, Path(max_length=64)]
 
 
 def _collection_info(collection_id: str) -> dict[str, Any]:
@@ -174,9 +176,7 @@ def discovery(request: Request, key: TaxiiKey) -> TaxiiResponse:
 
 
 @router.get("/{api_root}/", response_class=TaxiiResponse)
-def api_root(
-    api_root: Annotated[str, Path(max_length=64)], key: TaxiiKey, state: StateDep
-) -> TaxiiResponse:
+def api_root(api_root: ApiRoot, key: TaxiiKey, state: StateDep) -> TaxiiResponse:
     """The API root's information."""
     _root(api_root)
     return TaxiiResponse(
@@ -190,7 +190,7 @@ def api_root(
 
 
 @router.get("/{api_root}/collections/", response_class=TaxiiResponse)
-def collections(api_root: Annotated[str, Path(max_length=64)], key: TaxiiKey) -> TaxiiResponse:
+def collections(api_root: ApiRoot, key: TaxiiKey) -> TaxiiResponse:
     """The collections this key may read: those at or below its clearance."""
     _root(api_root)
     infos = [
@@ -201,8 +201,8 @@ def collections(api_root: Annotated[str, Path(max_length=64)], key: TaxiiKey) ->
 
 @router.get("/{api_root}/collections/{collection_id}/", response_class=TaxiiResponse)
 def collection(
-    api_root: Annotated[str, Path(max_length=64)],
-    collection_id: Annotated[str, Path(max_length=64)],
+    api_root: ApiRoot,
+    collection_id: CollectionId,
     key: TaxiiKey,
 ) -> TaxiiResponse:
     """One collection's information."""
@@ -346,6 +346,9 @@ def _headers(page: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
     return {"X-TAXII-Date-Added-First": page[0][0], "X-TAXII-Date-Added-Last": page[-1][0]}
 
 
+AddedAfter = Annotated[str | None, Query(max_length=40)]
+PageLimit = Annotated[int | None, Query(ge=1, le=100_000)]
+NextPage = Annotated[str | None, Query(max_length=400)]
 MatchId = Annotated[list[str] | None, Query(alias="match[id]")]
 MatchType = Annotated[list[str] | None, Query(alias="match[type]")]
 MatchSpec = Annotated[list[str] | None, Query(alias="match[spec_version]")]
@@ -354,13 +357,13 @@ MatchVersion = Annotated[list[str] | None, Query(alias="match[version]")]
 
 @router.get("/{api_root}/collections/{collection_id}/objects/", response_class=TaxiiResponse)
 def get_objects(
-    api_root: Annotated[str, Path(max_length=64)],
-    collection_id: Annotated[str, Path(max_length=64)],
+    api_root: ApiRoot,
+    collection_id: CollectionId,
     key: TaxiiKey,
     store: StoreDep,
-    added_after: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-    next: Annotated[str | None, Query(max_length=400)] = None,
+    added_after: AddedAfter = None,
+    limit: PageLimit = None,
+    next: NextPage = None,
     match_id: MatchId = None,
     match_type: MatchType = None,
     match_spec_version: MatchSpec = None,
@@ -390,8 +393,8 @@ def get_objects(
     "/{api_root}/collections/{collection_id}/objects/{object_id}/", response_class=TaxiiResponse
 )
 def get_object(
-    api_root: Annotated[str, Path(max_length=64)],
-    collection_id: Annotated[str, Path(max_length=64)],
+    api_root: ApiRoot,
+    collection_id: CollectionId,
     object_id: Annotated[str, Path(max_length=200)],
     key: TaxiiKey,
     store: StoreDep,
@@ -412,8 +415,8 @@ def get_object(
     response_class=TaxiiResponse,
 )
 def get_versions(
-    api_root: Annotated[str, Path(max_length=64)],
-    collection_id: Annotated[str, Path(max_length=64)],
+    api_root: ApiRoot,
+    collection_id: CollectionId,
     object_id: Annotated[str, Path(max_length=200)],
     key: TaxiiKey,
     store: StoreDep,
@@ -433,13 +436,13 @@ def get_versions(
 
 @router.get("/{api_root}/collections/{collection_id}/manifest/", response_class=TaxiiResponse)
 def get_manifest(
-    api_root: Annotated[str, Path(max_length=64)],
-    collection_id: Annotated[str, Path(max_length=64)],
+    api_root: ApiRoot,
+    collection_id: CollectionId,
     key: TaxiiKey,
     store: StoreDep,
-    added_after: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-    next: Annotated[str | None, Query(max_length=400)] = None,
+    added_after: AddedAfter = None,
+    limit: PageLimit = None,
+    next: NextPage = None,
     match_id: MatchId = None,
     match_type: MatchType = None,
 ) -> TaxiiResponse:

@@ -26,7 +26,6 @@ import array
 import bisect
 import contextlib
 import hashlib
-import importlib.util
 import ipaddress
 import json
 import mmap
@@ -43,6 +42,7 @@ from urllib.parse import urlsplit
 
 from actorgraph.graph.attribution import FlaggedValue
 from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.package_data import package_data
 
 __all__ = [
     "Match",
@@ -419,17 +419,15 @@ def _regex(entry: str) -> str | None:
 
 # ---------------------------------------------------------------------- the process's index
 def package_lists_dir() -> Path:
-    """The ``lists`` folder the ``pymispwarninglists`` package ships (found, not imported: the
-    package imports jsonschema, which costs a second).
+    """The ``lists`` folder the ``pymispwarninglists`` package ships (found, not imported).
 
     Raises:
         ValidationError: the package is not installed.
     """
-    spec = importlib.util.find_spec("pymispwarninglists")
-    if spec is None or not spec.submodule_search_locations:
+    lists = package_data("pymispwarninglists", "data", "misp-warninglists", "lists")
+    if lists is None:
         raise ValidationError("the pymispwarninglists package is not installed")
-    root = Path(next(iter(spec.submodule_search_locations)))
-    return root / "data" / "misp-warninglists" / "lists"
+    return lists
 
 
 def data_version() -> str:

@@ -23,7 +23,6 @@ A matched cluster adds, with the provenance ``misp-galaxy@<galaxy version>``:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from actorgraph.graph.errors import IngestError
 from actorgraph.graph.formats.countries import country_code, country_name
 from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.formats.sectors import sector_name, sector_slug
+from actorgraph.graph.package_data import package_data
 
 SOURCE = "misp-galaxy"
 _ATTACK_ID = re.compile(r"^G\d{4}$")
@@ -84,17 +84,15 @@ class GalaxyMatches:
 
 
 def galaxy_path() -> Path:
-    """The threat-actor galaxy the ``pymispgalaxies`` package ships (found, not imported: the
-    package imports jsonschema, which costs a second).
+    """The threat-actor galaxy the ``pymispgalaxies`` package ships (found, not imported).
 
     Raises:
         IngestError: the package is not installed.
     """
-    spec = importlib.util.find_spec("pymispgalaxies")
-    if spec is None or not spec.submodule_search_locations:
+    path = package_data("pymispgalaxies", "data", "misp-galaxy", "clusters", "threat-actor.json")
+    if path is None:
         raise IngestError("the pymispgalaxies package is not installed", source=SOURCE)
-    root = Path(next(iter(spec.submodule_search_locations)))
-    return root / "data" / "misp-galaxy" / "clusters" / "threat-actor.json"
+    return path
 
 
 def data_version(path: Path | None = None) -> str:

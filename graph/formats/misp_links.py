@@ -117,10 +117,10 @@ def link_to_store(
         for label in dict.fromkeys(campaign.get("labels") or [])
         if (m := _TAG.match(str(label))) and label not in cluster_tags
     ]
-    replaced: dict[str, str | None] = {}  # cluster id -> stored node id (None: dropped)
-    added: list[dict[str, Any]] = []
-    _link_actors(campaign, clusters, tags, actor_lookup, links, replaced, added)
-    _link_attack(campaign, clusters, tags, attack_lookup, links, replaced, added)
+    event = _Event(campaign, clusters, tags, links)
+    _link_actors(event, actor_lookup)
+    _link_attack(event, attack_lookup)
+    replaced = event.replaced
     for obj in objects:
         if obj["id"] in replaced:
             continue
@@ -135,60 +135,68 @@ def link_to_store(
                 continue
             obj = {**obj, "source_ref": src, "target_ref": dst}
         links.objects.append(obj)
-    links.objects += added
+    links.objects += event.added
     return links
 
 
-def _link_actors(
-    campaign: dict[str, Any],
-    clusters: dict[str, dict[str, Any]],
-    tags: list[tuple[str, str, str]],
-    lookup: ActorLookup | None,
-    links: Links,
-    replaced: dict[str, str | None],
-    added: list[dict[str, Any]],
-) -> None:
+@dataclass
+class _Event:
+    """One event's galaxy clusters and tags while they are linked.
+
+    Attributes:
+        tags: ``(entry id, galaxy, value)`` of the galaxy tags no cluster stands for.
+        replaced: cluster id -> the stored node id that stands for it (None: dropped).
+        added: the campaign's relationships to stored nodes that tags or clusters named.
+    """
+
+    campaign: dict[str, Any]
+    clusters: dict[str, dict[str, Any]]
+    tags: list[tuple[str, str, str]]
+    links: Links
+    replaced: dict[str, str | None] = field(default_factory=dict)
+    added: list[dict[str, Any]] = field(default_factory=list)
+
+    def claim(self, entry_id: str, entry_type: str, rel: str, label: str, node_id: str) -> None:
+        """The campaign ``rel`` the stored node that a cluster or tag names."""
+        self.links.found[node_id] = [(label, node_id)]
+        self.added.append(_claim(self.campaign, rel, node_id))
+        self.links.notes.append((entry_id, entry_type, "landed", None))
+
+
+def _link_actors(event: _Event, lookup: ActorLookup | None) -> None:
     actors = [
         o
-        for o in clusters.values()
+        for o in event.clusters.values()
         if o["type"] in ("threat-actor", "intrusion-set") and galaxy_of(o) in ACTOR_GALAXIES
     ]
-    tagged = [t for t in tags if t[1] in ACTOR_GALAXIES]
+    tagged = [t for t in event.tags if t[1] in ACTOR_GALAXIES]
     names = {n.lower() for o in actors for n in _names(o)} | {v.lower() for _, _, v in tagged}
     known = lookup(sorted(names)) if lookup and names else {}
     for actor in actors:
         stored = next((known[n.lower()] for n in _names(actor) if n.lower() in known), None)
         if stored is not None:  # the claim goes to the stored actor, unchanged by MISP's copy
-            replaced[actor["id"]] = stored
-            links.found[stored] = [("ThreatActor", stored)]
-            links.notes.append((actor["id"], actor["type"], "merged", None))
+            event.replaced[actor["id"]] = stored
+            event.links.found[stored] = [("ThreatActor", stored)]
+            event.links.notes.append((actor["id"], actor["type"], "merged", None))
     for entry_id, kind, value in tagged:
         stored = known.get(value.lower())
         if stored is None:
             reason = f"MISP galaxy tag {kind} {value!r}: no single stored actor of that name"
-            links.notes.append((entry_id, _TAG_ENTRY, "rejected", reason))
+            event.links.notes.append((entry_id, _TAG_ENTRY, "rejected", reason))
             continue
-        links.found[stored] = [("ThreatActor", stored)]
-        added.append(_claim(campaign, "attributed-to", stored))
-        links.notes.append((entry_id, _TAG_ENTRY, "landed", None))
+        event.claim(entry_id, _TAG_ENTRY, "attributed-to", "ThreatActor", stored)
 
 
-def _link_attack(
-    campaign: dict[str, Any],
-    clusters: dict[str, dict[str, Any]],
-    tags: list[tuple[str, str, str]],
-    lookup: AttackLookup | None,
-    links: Links,
-    replaced: dict[str, str | None],
-    added: list[dict[str, Any]],
-) -> None:
+def _link_attack(event: _Event, lookup: AttackLookup | None) -> None:
     wanted = [
         (o["id"], o["type"], kind, value)
-        for o in clusters.values()
+        for o in event.clusters.values()
         if (kind := galaxy_of(o)) in ATTACK_GALAXIES
         for value in [_cluster_value(o, kind)]
     ]
-    wanted += [(t, _TAG_ENTRY, kind, value) for t, kind, value in tags if kind in ATTACK_GALAXIES]
+    wanted += [
+        (t, _TAG_ENTRY, kind, value) for t, kind, value in event.tags if kind in ATTACK_GALAXIES
+    ]
     if not wanted:
         return
     parsed = {entry: _attack_value(entry[3]) for entry in wanted}
@@ -202,21 +210,19 @@ def _link_attack(
         is_cluster = entry_type != _TAG_ENTRY
         if len(nodes) == 1:
             ((_, node_id),) = nodes
-            links.found[node_id] = [(label, node_id)]
-            added.append(_claim(campaign, "uses", node_id))
-            links.notes.append((entry_id, entry_type, "landed", None))
+            event.claim(entry_id, entry_type, "uses", label, node_id)
             if is_cluster:
-                replaced[entry_id] = node_id
+                event.replaced[entry_id] = node_id
             continue
         if lookup is None:
             why = "no store to look ATT&CK up in"
         else:
             why = f"{len(nodes)} stored {label} nodes match" if nodes else f"no stored {label}"
-        links.skips.append(f"MISP galaxy {kind} not mapped")
+        event.links.skips.append(f"MISP galaxy {kind} not mapped")
         reason = f"MISP galaxy {kind} {value!r}: not mapped ({why})"
-        links.notes.append((entry_id, entry_type, "rejected", reason))
+        event.links.notes.append((entry_id, entry_type, "rejected", reason))
         if is_cluster:
-            replaced[entry_id] = None  # never created: ATT&CK's nodes come from ATT&CK
+            event.replaced[entry_id] = None  # never created: ATT&CK's nodes come from ATT&CK
 
 
 def _claim(campaign: dict[str, Any], rel: str, target: str) -> dict[str, Any]:

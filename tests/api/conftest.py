@@ -1,5 +1,6 @@
 """Fixtures for the API tests: the tiny world in a real graph, keys per role and clearance,
-an in-process TestClient, and a real ``actorgraph serve`` process on a free localhost port.
+an in-process TestClient (with or without a tiny trained model), and a real ``actorgraph serve``
+process on a free localhost port.
 
 The world and ``store`` are on each backend (tests/helpers/backends.py): every test that takes
 them runs on FalkorDB and on Neo4j."""
@@ -89,6 +90,33 @@ def keys(api_settings: Settings) -> dict[str, str]:
 def client(api_settings: Settings, world: GraphStore, keys: dict[str, str]) -> Iterator[TestClient]:
     """The app in process, on the module's graph, without an attribution model."""
     app = create_app(api_settings, store=world, load_model=False)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def models_dir(world: GraphStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model per clearance trained on the module's world (about 10 s with the imports)."""
+    from actorgraph.gnn import artefacts
+    from actorgraph.gnn.clearances import train_per_clearance
+    from actorgraph.gnn.train import TrainConfig
+
+    out = tmp_path_factory.mktemp("models")
+    models = train_per_clearance(world, TrainConfig(epochs=10, episodes=2))
+    artefacts.save(list(models.values()), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_client(
+    api_settings: Settings, world: GraphStore, keys: dict[str, str], models_dir: Path
+) -> Iterator[TestClient]:
+    """The app in process, on the module's graph, with the models of ``models_dir``."""
+    from actorgraph.gnn.attribute import Attributors
+
+    app = create_app(
+        api_settings, store=world, load_model=lambda: Attributors.load(models_dir, world)
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from actorgraph.api.activity_input import seen
-from actorgraph.api.main import create_app
 from actorgraph.api.models import activity_format
 from actorgraph.graph.confidence import ADMIRALTY, ICD203
-from tests.helpers.api_helpers import auth
+from tests.helpers.api_helpers import attribute, auth
 from tests.helpers.api_world import ALPHA
 
 pytestmark = pytest.mark.slow  # trains a tiny model (about 10 s with the imports)
@@ -32,35 +29,6 @@ EVENT = {
     ],
 }
 SIMPLE = {"indicators": ["evil[.]example", "203.0.113.7"]}
-
-
-@pytest.fixture(scope="module")
-def models_dir(world, tmp_path_factory) -> Path:
-    from actorgraph.gnn import artefacts
-    from actorgraph.gnn.clearances import train_per_clearance
-    from actorgraph.gnn.train import TrainConfig
-
-    out = tmp_path_factory.mktemp("models")
-    models = train_per_clearance(world, TrainConfig(epochs=10, episodes=2))
-    artefacts.save(list(models.values()), out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def model_client(api_settings, world, keys, models_dir) -> Iterator[TestClient]:
-    from actorgraph.gnn.attribute import Attributors
-
-    app = create_app(
-        api_settings, store=world, load_model=lambda: Attributors.load(models_dir, world)
-    )
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
-
-
-def _attribute(client: TestClient, key: str, body: dict) -> dict:
-    r = client.post("/v1/attributions", json=body, headers=auth(key))
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 @pytest.mark.parametrize(
@@ -83,8 +51,8 @@ def test_a_misp_event_is_attributed_like_the_same_indicators_in_simple_form(
     model_client, keys, wrapped
 ):
     body = {"Event": EVENT, "top_k": 3} if wrapped else {**EVENT, "top_k": 3}
-    misp = _attribute(model_client, keys["analyst_red"], body)
-    simple = _attribute(model_client, keys["analyst_red"], {**SIMPLE, "top_k": 3})
+    misp = attribute(model_client, keys["analyst_red"], body)
+    simple = attribute(model_client, keys["analyst_red"], {**SIMPLE, "top_k": 3})
     assert misp["candidates"][0]["actor_id"] == ALPHA
     assert [c["actor_id"] for c in misp["candidates"]] == [
         c["actor_id"] for c in simple["candidates"]
@@ -97,7 +65,7 @@ def test_a_misp_event_is_attributed_like_the_same_indicators_in_simple_form(
 def test_a_misp_attribute_pymisp_refuses_is_listed_as_skipped(model_client, keys):
     bad = {"type": "ip-src", "category": "Network activity", "value": "999.1.1.1"}
     body = {"Event": {**EVENT, "Attribute": [*EVENT["Attribute"], bad]}, "top_k": 3}
-    result = _attribute(model_client, keys["analyst_red"], body)
+    result = attribute(model_client, keys["analyst_red"], body)
     assert result["candidates"][0]["actor_id"] == ALPHA
     assert [s["value"] for s in result["skipped"]] == ["999.1.1.1"]
     assert "invalid" in result["skipped"][0]["reason"].lower()
@@ -160,7 +128,7 @@ def test_a_stored_stix_activity_is_dated_by_its_objects(model_client, keys):
         ],
         "persist": True,
     }
-    stored = _attribute(model_client, keys["analyst_red"], bundle)
+    stored = attribute(model_client, keys["analyst_red"], bundle)
     campaign = _campaign(model_client, keys["reader_red"], stored["persisted"]["campaign_id"])
     assert (campaign["first_seen"], campaign["last_seen"]) == (
         "2024-05-02T00:00:00.000Z",
@@ -189,7 +157,7 @@ def test_a_stored_misp_event_is_dated_by_the_event(model_client, keys):
     event = copy.deepcopy(EVENT)
     event["uuid"] = "5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0ebb"
     event["Attribute"].append({"type": "domain", "value": "dated-misp.example"})
-    stored = _attribute(model_client, keys["analyst_red"], {"Event": event, "persist": True})
+    stored = attribute(model_client, keys["analyst_red"], {"Event": event, "persist": True})
     campaign = _campaign(model_client, keys["reader_red"], stored["persisted"]["campaign_id"])
     assert campaign["first_seen"].startswith("2024-03-01")
     assert campaign["last_seen"] >= campaign["first_seen"]
@@ -198,7 +166,7 @@ def test_a_stored_misp_event_is_dated_by_the_event(model_client, keys):
 def test_a_stored_simple_activity_is_dated_by_the_request(model_client, keys):
     before = datetime.now(UTC).isoformat()
     body = {"indicators": ["evil[.]example", "dated-simple[.]example"], "persist": True}
-    stored = _attribute(model_client, keys["analyst_red"], body)
+    stored = attribute(model_client, keys["analyst_red"], body)
     after = datetime.now(UTC).isoformat()
     campaign = _campaign(model_client, keys["reader_red"], stored["persisted"]["campaign_id"])
     assert campaign["first_seen"] == campaign["last_seen"] == campaign["created"]

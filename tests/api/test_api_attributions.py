@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from actorgraph.api.main import create_app
 from tests.helpers.api_helpers import auth
 from tests.helpers.api_world import ALPHA, RED_ACTOR
 
@@ -17,29 +13,6 @@ pytestmark = pytest.mark.slow  # trains a tiny model (about 10 s with the import
 
 CLI_KEYS = {"input", "model", "candidates", "countries", "unknown", "evidence"}
 ACTIVITY = {"malware": ["AlphaLoader"], "techniques": ["T1999"], "indicators": ["evil[.]example"]}
-
-
-@pytest.fixture(scope="module")
-def models_dir(world, tmp_path_factory) -> Path:
-    from actorgraph.gnn import artefacts
-    from actorgraph.gnn.clearances import train_per_clearance
-    from actorgraph.gnn.train import TrainConfig
-
-    out = tmp_path_factory.mktemp("models")
-    models = train_per_clearance(world, TrainConfig(epochs=10, episodes=2))  # one per clearance
-    artefacts.save(list(models.values()), out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def model_client(api_settings, world, keys, models_dir) -> Iterator[TestClient]:
-    from actorgraph.gnn.attribute import Attributors
-
-    app = create_app(
-        api_settings, store=world, load_model=lambda: Attributors.load(models_dir, world)
-    )
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
 
 
 def test_simple_json_is_attributed_like_the_cli(model_client, keys):

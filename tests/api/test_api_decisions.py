@@ -39,6 +39,25 @@ def stored(world):
     )
 
 
+DECISION_KEYS = {
+    "id",
+    "campaign_id",
+    "decision",
+    "actor_id",
+    "actor_name",
+    "reason",
+    "confidence",
+    "confidence_scales",
+    "decided_by",
+    "key_id",
+    "created",
+    "model_version",
+    "model_score",
+    "model_rank",
+    "tlp",
+}
+
+
 def _post(client, key, campaign, **body):
     body = {"reason": "matches the loader's config format", **body}
     return client.post(f"/v1/campaigns/{quote(campaign)}/decisions", json=body, headers=auth(key))
@@ -66,6 +85,9 @@ def test_an_analyst_accepts_the_top_hypothesis(client, keys):
         f"/v1/campaigns/{STORED}/decisions", headers=auth(keys["reader_clear"])
     ).json()
     assert history["count"] == 1 and history["data"][0]["id"] == d["id"]
+    # The JSON shape of a decision, the same when recorded and when read back.
+    assert set(d) == set(history["data"][0]) == DECISION_KEYS
+    assert d["actor_name"] is None and history["data"][0]["actor_name"] == "APT Alpha"
 
 
 def test_roles_and_validation(client, keys):

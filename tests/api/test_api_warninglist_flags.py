@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_api_attribution_inputs import (  # noqa: F401  (fixtures)
-    _attribute,
-    model_client,
-    models_dir,
-)
+from tests.helpers.api_helpers import attribute
 
 pytestmark = pytest.mark.slow  # trains a tiny model
 
 DNS = "List of known IPv4 public DNS resolvers"
 
 
-def test_google_dns_is_named_with_its_warninglist(model_client, keys):  # noqa: F811
+def test_google_dns_is_named_with_its_warninglist(model_client, keys):
     body = {"indicators": ["evil[.]example", "8.8.8.8"], "top_k": 2}
-    answer = _attribute(model_client, keys["analyst_red"], body)
+    answer = attribute(model_client, keys["analyst_red"], body)
     flagged = {f["value"]: f["warninglists"] for f in answer["flagged"]}
     assert DNS in flagged["ipv4:8.8.8.8"]
     assert "domain:evil.example" not in flagged

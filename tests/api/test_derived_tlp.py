@@ -16,24 +16,16 @@ from actorgraph.graph.ingest.pipeline import ingest_object
 from actorgraph.graph.library.queries import run_query
 from actorgraph.graph.reports.briefing import build_briefing, render_markdown
 from actorgraph.graph.tlp import TLP
+from tests.helpers.stix import T0, sdo
 
 RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"  # TLP 2.0 RED
 CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"  # TLP 2.0 CLEAR
-T0 = "2024-01-01T00:00:00.000Z"
 ACTOR = "intrusion-set--00000000-0000-4000-8000-000000000001"
 INDICATOR_ID = "domain:quiet-host.example"
 
 
 def _sdo(stix_type: str, n: int, marking: str, **props: Any) -> dict[str, Any]:
-    return {
-        "type": stix_type,
-        "spec_version": "2.1",
-        "id": f"{stix_type}--00000000-0000-4000-8000-{n:012d}",
-        "created": T0,
-        "modified": T0,
-        "object_marking_refs": [marking],
-        **props,
-    }
+    return sdo(stix_type, n, object_marking_refs=[marking], **props)
 
 
 BUNDLE = {

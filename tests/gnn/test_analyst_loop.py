@@ -17,7 +17,7 @@ from actorgraph.gnn.dataset import export_graph
 from actorgraph.gnn.evaluate import analyst_campaigns, leave_one_campaign_out
 from actorgraph.gnn.train import TrainConfig, train
 from actorgraph.graph.audit import AuditLog
-from actorgraph.graph.decisions import Decision, decide
+from actorgraph.graph.decisions import Decider, Decision, decide
 from actorgraph.graph.tlp import TLP
 from tests.helpers.attribution_world import attribution_world
 from tests.helpers.graphs import FixtureGraph, node, write_graph
@@ -86,15 +86,12 @@ def _decide(store, tmp_path: Path, campaign: str, decision: str, actor: str) -> 
     return decide(
         store,
         AuditLog(tmp_path / "audit.sqlite"),
-        origin="test",
+        Decider(decided_by="analyst-test", key_id=None, max_tlp=TLP.RED, origin="test"),
         campaign_id=campaign,
         decision=decision,
         actor_id=actor,
         reason="analyst review",
         confidence=70,
-        decided_by="analyst-test",
-        key_id=None,
-        max_tlp=TLP.RED,
     )
 
 

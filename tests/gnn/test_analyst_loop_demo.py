@@ -26,7 +26,7 @@ from actorgraph.gnn.attribute import Attributor
 from actorgraph.gnn.dataset import export_graph
 from actorgraph.gnn.train import TrainConfig, train
 from actorgraph.graph.audit import AuditLog
-from actorgraph.graph.decisions import decide
+from actorgraph.graph.decisions import Decider, decide
 from actorgraph.graph.tlp import TLP
 from tests.helpers.demo_world import load_demo_world
 
@@ -88,15 +88,12 @@ def test_one_decision_on_the_demo_world_teaches_the_model_a_held_back_actor(stor
     decision = decide(
         store,
         AuditLog(tmp_path / "audit.sqlite"),
-        origin="test",
+        Decider(decided_by="analyst-test", key_id=None, max_tlp=TLP.RED, origin="test"),
         campaign_id=stored[actor],
         decision="attribute",
         actor_id=actor,
         reason="the analyst recognised the actor's tooling",
         confidence=70,
-        decided_by="analyst-test",
-        key_id=None,
-        max_tlp=TLP.RED,
     )
     assert decision.model_rank != 1  # the model had not ranked the true actor first
     after = _trained(store, models)

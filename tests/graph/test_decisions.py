@@ -10,7 +10,7 @@ import pytest
 from actorgraph.graph import decisions
 from actorgraph.graph.audit import AuditLog
 from actorgraph.graph.confidence import describe
-from actorgraph.graph.decisions import decide, decision_history
+from actorgraph.graph.decisions import Decider, decide, decision_history
 from actorgraph.graph.errors import NotFound, ValidationError
 from actorgraph.graph.reconcile import reconcile
 from actorgraph.graph.tlp import TLP
@@ -43,18 +43,15 @@ def world(store):
     return store
 
 
-def _decide(store, log, **fields):
+def _decide(store, log, max_tlp=TLP.CLEAR, **fields):
     base = {
-        "origin": "test",
         "campaign_id": PREDICTED,
         "actor_id": None,
         "reason": "checked the C2",
         "confidence": 75,
-        "decided_by": "analyst-1",
-        "key_id": "k1",
-        "max_tlp": TLP.CLEAR,
     }
-    return decide(store, log, **{**base, **fields})
+    decider = Decider(decided_by="analyst-1", key_id="k1", max_tlp=max_tlp, origin="test")
+    return decide(store, log, decider, **{**base, **fields})
 
 
 def _attributed(store, campaign=PREDICTED):

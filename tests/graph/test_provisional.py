@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from actorgraph.graph.audit import AuditLog
+from actorgraph.graph.decisions import Decider
 from actorgraph.graph.errors import QueryError
 from actorgraph.graph.provisional import merge_provisional, name_cluster
 from actorgraph.graph.reconcile import reconcile
@@ -33,13 +34,10 @@ def _name(store, log, name="UNC-2026-001"):
     return name_cluster(
         store,
         log,
+        Decider(decided_by="analyst-1", key_id="k1", max_tlp=TLP.CLEAR, origin="test"),
         campaign_ids=CAMPAIGNS,
         name=name,
         reason="same loader and C2 network",
-        decided_by="analyst-1",
-        key_id="k1",
-        max_tlp=TLP.CLEAR,
-        origin="test",
         confidence=60,
     )
 
@@ -48,13 +46,10 @@ def _merge(store, log, actor_id):
     return merge_provisional(
         store,
         log,
+        Decider(decided_by="analyst-2", key_id="k2", max_tlp=TLP.CLEAR, origin="test"),
         actor_id=actor_id,
         into=KNOWN,
         reason="the loader is Known's",
-        decided_by="analyst-2",
-        key_id="k2",
-        max_tlp=TLP.CLEAR,
-        origin="test",
     )
 
 
@@ -88,6 +83,16 @@ def _writes(store, monkeypatch, crash_on: int | None = None) -> list[str]:
     return sent
 
 
+def _crash(store, monkeypatch, crash: str) -> None:
+    """Let the process die ``"before the write"`` or ``"after the write"`` (before the audit
+    outcomes). Any second write query dies too: naming and merging must have none."""
+    if crash == "before the write":
+        _writes(store, monkeypatch, crash_on=1)
+    else:
+        _writes(store, monkeypatch, crash_on=2)
+        monkeypatch.setattr(AuditLog, "outcomes", lambda *a, **k: (_ for _ in ()).throw(Crash))
+
+
 def _settled(log: AuditLog, store) -> list[dict]:
     assert reconcile(store, log, older_than_s=60) == 0  # may still be in flight
     events = log.events()
@@ -113,12 +118,7 @@ def test_naming_writes_the_actor_and_every_decision_in_one_query(world, tmp_path
 @pytest.mark.parametrize("crash", ["before the write", "after the write"])
 def test_a_crash_mid_name_leaves_graph_and_log_consistent(world, tmp_path, monkeypatch, crash):
     path = tmp_path / "audit.sqlite"
-    if crash == "before the write":
-        _writes(world, monkeypatch, crash_on=1)
-    else:
-        # Any second write query would die too: naming must have none.
-        _writes(world, monkeypatch, crash_on=2)
-        monkeypatch.setattr(AuditLog, "outcomes", lambda *a, **k: (_ for _ in ()).throw(Crash))
+    _crash(world, monkeypatch, crash)
     with pytest.raises(Crash):
         _name(world, AuditLog(path))
     monkeypatch.undo()
@@ -148,11 +148,7 @@ def test_a_crash_mid_name_leaves_graph_and_log_consistent(world, tmp_path, monke
 def test_a_crash_mid_merge_leaves_graph_and_log_consistent(world, tmp_path, monkeypatch, crash):
     actor, _ = _name(world, AuditLog(tmp_path / "named.sqlite"))
     path = tmp_path / "audit.sqlite"
-    if crash == "before the write":
-        _writes(world, monkeypatch, crash_on=1)
-    else:
-        _writes(world, monkeypatch, crash_on=2)
-        monkeypatch.setattr(AuditLog, "outcomes", lambda *a, **k: (_ for _ in ()).throw(Crash))
+    _crash(world, monkeypatch, crash)
     with pytest.raises(Crash):
         _merge(world, AuditLog(path), actor["id"])
     monkeypatch.undo()

@@ -242,6 +242,17 @@ def ag_background(
     )
 
 
+def script_background(script: str, *args: str) -> subprocess.Popen[str]:
+    """A Python ``script`` (a module-level constant here) run with ``args`` in the background."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+
+
 def connect(home: Path) -> FalkorStore:
     """A client on the running server of ``home`` (the CLI's default graph)."""
     return FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph="actorgraph")
@@ -306,13 +317,7 @@ def _kill_scenario(
     if runner == "cli":
         proc = ag_background(home, "ingest", "--no-enrich", str(paths[big.i]), "--json", *extra)
     else:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", LIBRARY_INGEST, str(home), str(paths[big.i])],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
+        proc = script_background(LIBRARY_INGEST, str(home), str(paths[big.i]))
     # Should the writer fall back to batches, a 1,000-row batch is a smaller query.
     mid_write = wait_for_big_write(home, proc, 50_000 if batch_size else 200_000)
     server_pid = embedded.status(home)["pid"]
@@ -613,29 +618,10 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
         ag_background(home, "ingest", "--no-enrich", str(paths[0]), "--json"),
         ag_background(home, "ingest", "--no-enrich", str(paths[0]), str(paths[1]), "--json"),
     ]
-    py = [sys.executable, "-c"]
     others = [
-        subprocess.Popen(
-            [*py, READER, str(home), "5"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        ),
-        subprocess.Popen(
-            [*py, READER, str(home), "5"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        ),
-        subprocess.Popen(
-            [*py, HYPOTHESES, str(home), "300"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        ),
+        script_background(READER, str(home), "5"),
+        script_background(READER, str(home), "5"),
+        script_background(HYPOTHESES, str(home), "300"),
     ]
     try:
         for proc in [*procs, *others]:
@@ -853,13 +839,7 @@ def test_concurrent_ingest_attributions_and_research_queries(
         *(ag_background(home, "ingest", "--no-enrich", str(p), "--json") for p in paths),
         ag_background(home, "attribute", *inputs, "--json"),
         ag_background(home, "attribute", *inputs, "--json"),
-        subprocess.Popen(
-            [sys.executable, "-c", RESEARCH, str(home), "6", specs[0].campaign],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        ),
+        script_background(RESEARCH, str(home), "6", specs[0].campaign),
     ]
     outputs = []
     for proc in procs:
