@@ -2,9 +2,10 @@
 
 ``AuthenticateFirst`` checks the key of every request under ``/v1/`` (every such route needs
 one) from its headers, before anything reads the body: FastAPI reads and parses a body before
-it resolves the route's dependencies, so an unauthenticated 18 MB POST used to cost a second of
-parsing before its 401. It answers with the same 401 as the key dependency (api/deps.py holds
-the one definition) and closes the connection instead of reading the body.
+it resolves the route's dependencies, so without this check an unauthenticated bundle of many
+megabytes is parsed in full before its 401 (benchmarks/RESULTS.md has the cost). It answers
+with the same 401 as the key dependency (api/deps.py holds the one definition) and closes the
+connection instead of reading the body.
 
 ``BodySizeLimitMiddleware`` refuses a body over a size limit with 413. A declared
 ``Content-Length`` over the limit is refused at once without reading a byte. A chunked body is

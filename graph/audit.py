@@ -15,7 +15,6 @@ event's id, not applied otherwise. An action with nothing to reconcile is one ``
 
 from __future__ import annotations
 
-import getpass
 import json
 import sqlite3
 import uuid
@@ -25,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-__all__ = ["ACTIONS", "AuditAction", "AuditLog", "audit_path", "cli_user", "now_stamp"]
+__all__ = ["ACTIONS", "AuditAction", "AuditLog", "audit_path", "now_stamp"]
 
 AuditAction = Literal[
     "decision", "cluster.name", "cluster.merge", "key.create", "key.revoke", "ingest", "train"
@@ -255,11 +254,3 @@ class AuditLog:
 
 def _dump(detail: dict[str, Any] | None) -> str | None:
     return json.dumps(detail, sort_keys=True, default=str) if detail else None
-
-
-def cli_user() -> str:
-    """The audit log's name for whoever runs an ``actorgraph`` command: ``cli:<login>``."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):  # no login name in this environment (some containers)
-        return "cli:unknown"

@@ -59,7 +59,7 @@ WRITE_KEYWORDS = frozenset(
 
 # The procedures ad hoc Cypher may call: what research needs to find its way around the graph
 # and search its text. The graph algorithms (``algo.*``) read, but the engine cannot stop them at
-# a timeout (``algo.betweenness`` ran 13.7 s past a 5 s one), so they stay out.
+# a timeout (docs/SECURITY.md, TLP finding 7, has the measurements), so they stay out.
 ADHOC_PROCEDURE_NAMES = (
     "db.labels",
     "db.relationshipTypes",
@@ -124,8 +124,9 @@ _BIG_NUMBER = re.compile(r"\d{7,}")
 _SUSPECT = re.compile(r"[*^$]|\d[eE][+-]?\d|\bto(?:integer|float)\b|\brange\s*\(", re.IGNORECASE)
 
 # The store checks every query it runs, and actorgraph's own queries repeat the same few texts
-# (scanning the evidence queries uncached was ~0.5 ms of each attribution), so the scans it
-# uses are cached. Bounded: at most 256 texts of 16 KB each per cache, whatever users send.
+# (what scanning them uncached costs: benchmarks/RESULTS.md, "Moved from code comments"), so
+# the scans it uses are cached. Bounded: at most 256 texts of 16 KB each per cache, whatever
+# users send.
 _CACHED_TEXT_MAX = 16_384
 _CACHE_SIZE = 256
 _T = TypeVar("_T")

@@ -1,4 +1,4 @@
-"""The notebooks of issue 6: committed without outputs, and they run end to end on the demo.
+"""The notebooks: committed without outputs, and they run end to end on the demo.
 
 The slow test builds a demo home once (``actorgraph demo``: ATT&CK + the seed-7 small world + a
 trained model, about 20 s), keeps its embedded server running so the kernels attach to it quickly,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 from pathlib import Path
 
 from actorgraph.graph.audit import ACTIONS
@@ -16,6 +17,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--action", choices=ACTIONS, help="only this kind of action")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run)
+
+
+def cli_user() -> str:
+    """The audit log's name for whoever runs an ``actorgraph`` command: ``cli:<login>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in this environment (some containers)
+        return "cli:unknown"
 
 
 def run(args: argparse.Namespace, ctx) -> int:
@@ -63,7 +72,7 @@ def record_command(home: Path, args: argparse.Namespace, result: str) -> None:
     action = _AUDITED.get((args.command, getattr(args, "keys_command", None)))
     if action is None:
         return
-    from actorgraph.graph.audit import AuditLog, audit_path, cli_user
+    from actorgraph.graph.audit import AuditLog, audit_path
 
     target = getattr(args, "audit_target", None) or getattr(args, "id", None)
     if target is None and getattr(args, "paths", None):

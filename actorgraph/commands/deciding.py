@@ -42,7 +42,7 @@ def add_decision_options(
 def cli_decider(args: argparse.Namespace) -> Decider:
     """The decider of a command: ``cli:<user>`` at the command line, cleared for
     ``--max-tlp``."""
-    from actorgraph.graph.audit import cli_user
+    from actorgraph.commands.audit import cli_user
     from actorgraph.graph.decisions import Decider
     from actorgraph.graph.tlp import TLP
 

@@ -30,8 +30,8 @@ STORED = ("sighting_counts", "sighting_last", "sighting_ids")
 # The key of a node row holding the sightings it tallies one by one, for SIGHTINGS_MERGE; the
 # writer takes it out of the node's properties.
 RECORDS = "sightings"
-# One total over every level, as graphs written before issue 18 stored it: it cannot be split by
-# level, so no reader is shown it.
+# One total over every level, which a graph written by an older version may still hold: it
+# cannot be split by level, so no reader is shown it.
 _TOTALS = ("sighting_count", "last_sighted")
 _LEVELS = len(TLP)
 

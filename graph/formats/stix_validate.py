@@ -95,7 +95,7 @@ _LIST_PROPS = ("object_refs", "resolves_to_refs", "belongs_to_refs", "object_mar
 
 # The most JSON text one input file may hold, after decompression (docs/SECURITY.md). The
 # largest real input known, ATT&CK Enterprise, is about 50 MB; a gzip bomb inflates about
-# 1,000 times, so without a bound a 1 MB file became gigabytes before JSON parsing refused it.
+# 1,000 times, so without a bound a 1 MB file becomes gigabytes before JSON parsing refuses it.
 # Callers that need more pass ``max_bytes`` explicitly.
 MAX_INPUT_BYTES = 128 * 1024 * 1024
 _READ_CHUNK = 1024 * 1024

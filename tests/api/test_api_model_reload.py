@@ -237,8 +237,8 @@ def test_a_corrupt_newest_version_at_start_up_serves_the_previous_one(trained):
 
 
 def test_a_loaded_model_is_kept_out_of_the_cyclic_collector():
-    # A full collection walked every object of the model (180 ms on the demo model), pausing
-    # the worker's requests; frozen objects are skipped. A swap unfreezes the earlier model.
+    # A full collection walks every object of the model (benchmarks/RESULTS.md has the cost),
+    # pausing the worker's requests; frozen objects are skipped. A swap unfreezes the earlier model.
     import gc
 
     def loader() -> Any:

@@ -58,7 +58,7 @@ pytestmark = [
     pytest.mark.slow,  # loads the demo world, trains its models (about 90 s), starts a browser
     pytest.mark.skipif(_MISSING is not None, reason=f"browser tests: {_MISSING}"),
 ]
-# What axe must not find on any page (issue 20: contrast, labels, named buttons).
+# What axe must not find on any page: contrast, labels, named buttons.
 AXE_RULES = ["color-contrast", "label", "button-name"]
 
 

@@ -1,4 +1,4 @@
-"""Clusters of unexplained activity (issue 19) on the real embedded store."""
+"""Clusters of unexplained activity on the real embedded store."""
 
 from __future__ import annotations
 

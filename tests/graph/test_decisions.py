@@ -1,4 +1,4 @@
-"""Analyst decisions and the audit log on the real embedded store (issue 19)."""
+"""Analyst decisions and the audit log on the real embedded store."""
 
 from __future__ import annotations
 

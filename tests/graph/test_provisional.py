@@ -1,4 +1,4 @@
-"""Naming and merging a cluster (issue 19): one atomic graph write each, and their audit entries
+"""Naming and merging a cluster: one atomic graph write each, and their audit entries
 reconciled after a crash, on the real embedded store."""
 
 from __future__ import annotations

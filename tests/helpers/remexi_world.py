@@ -1,5 +1,6 @@
-"""The Remexi case of issue 18 in small: a clear actor linked to a clear malware only through a
-TLP:RED campaign, a red-only actor, and a red relationship between two clear objects.
+"""The Remexi case of docs/SECURITY.md (TLP finding 1) in small: a clear actor linked to a
+clear malware only through a TLP:RED campaign, a red-only actor, and a red relationship between
+two clear objects.
 
 Built on :func:`tests.helpers.attribution_world.attribution_world` (four clear actors, eight
 labelled campaigns) so that every clearance has enough to train on. APT39 uses Remexi in the

@@ -109,14 +109,9 @@ def test_normalisation_is_total_on_any_text(value: str, kind: str | None) -> Non
     assert normalize_indicator(norm, got_kind) == (got_kind, norm)
 
 
-BRACKET_REASON = (
-    "issue 7 finding: graph/indicators._url lets urllib's ValueError escape ('Invalid IPv6 URL', "
-    "'An IPv4 address cannot be in brackets', '... does not appear to be an IPv4 or IPv6 "
-    "address') instead of raising InvalidIndicator; a bundle holding such a URL crashes the "
-    "reader with a ValueError (an API 500) instead of listing the value as rejected."
-)
-
-
+# urllib raises ValueError on odd brackets ('Invalid IPv6 URL', 'An IPv4 address cannot be in
+# brackets'); such a value must be refused as an InvalidIndicator and listed as rejected, never
+# escape as a ValueError (a crash in the CLI, a 500 in the API).
 @pytest.mark.parametrize(
     "value", ["http://[::1", "hxxp://x]y.example/a", "http://[192.0.2.1]/", "a]b.example/x"]
 )
@@ -613,15 +608,9 @@ def test_truncated_files_are_refused_cleanly(store, tmp_path: Path, cut: float) 
         assert _totals(store) == before
 
 
-LOAD_REASON = (
-    "issue 7 finding: graph/stix_validate.load_json catches OSError and JSON/Unicode decode "
-    "errors only: a truncated .json.gz raises EOFError and deeply nested JSON raises "
-    "RecursionError, and an integer literal of over 4,300 digits raises ValueError (Python's "
-    "int-string limit), all escaping as non-ActorgraphError exceptions (a crash in the CLI, a "
-    "500 in the API)."
-)
-
-
+# A truncated .json.gz (EOFError), deeply nested JSON (RecursionError) and an integer literal
+# over Python's int-string limit (ValueError) must each be refused as an ActorgraphError, never
+# escape as a third-party exception (a crash in the CLI, a 500 in the API).
 def test_truncated_gzip_is_refused_cleanly(store, tmp_path: Path) -> None:
     raw = gzip.compress(json.dumps(_synthetic_bundle()).encode())
     path = tmp_path / "cut.json.gz"

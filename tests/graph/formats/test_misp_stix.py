@@ -68,7 +68,7 @@ def test_event_tlp_covers_attributes_misp_stix_leaves_unmarked() -> None:
 
 def test_misp_sightings_are_tallied_on_the_indicator() -> None:
     """misp-stix turns MISP's sightings into STIX sightings, which the reader tallies per TLP
-    level; the hand-written reader used to drop them."""
+    level."""
     event = json.loads(APT28_EVENT.read_text())
     org = {"name": "CERT-X", "uuid": "5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0f02"}
     event["Event"]["Attribute"][0]["Sighting"] = [

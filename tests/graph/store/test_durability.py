@@ -1,7 +1,7 @@
 """Durability: SIGKILL the store's server or the ``actorgraph`` process in the middle of an ingest,
 and many processes at once.
 
-The properties (issue 7):
+The properties:
 
 - after a SIGKILL of the embedded FalkorDB server mid-ingest, the store opens again;
 - every bundle reported as ingested (its ``actorgraph ingest`` exited 0) is fully present;

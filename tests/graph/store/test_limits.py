@@ -51,9 +51,9 @@ def test_the_engine_runs_with_a_query_memory_cap_and_threads_to_spare(
     server: FalkorStore,
 ) -> None:
     config = _config(server.socket_path)
-    # Unlimited (0) let one string-doubling query take the server to 2.68 GB.
+    # Unlimited (0), one string-doubling query can take the server to gigabytes.
     assert 0 < int(config["QUERY_MEM_CAPACITY"]) <= 4 << 30, config
-    # Two threads (the machine's cores) let two ad hoc queries block every API read.
+    # With two threads (the machine's cores), two ad hoc queries can block every API read.
     threads = int(config["THREAD_COUNT"])
     assert threads >= 4, config
     assert 1 <= server.adhoc_slots <= threads // 2
