@@ -56,9 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--bulk",
         action="store_true",
-        help="build an empty embedded graph in one bulk load (GRAPH.BULK): the same graph, "
-        "several times faster; STIX bundles (and --attack) only; refused on a graph that holds "
-        "anything, and on Neo4j",
+        help="build an empty graph in one bulk load (FalkorDB: GRAPH.BULK; Neo4j: CREATE in "
+        "transactions of 10,000 rows): the same graph, faster than the batched writer; STIX "
+        "bundles (and --attack) only; refused on a graph that holds anything",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run)

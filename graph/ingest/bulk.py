@@ -1,61 +1,55 @@
-"""Bulk load: a whole ingest written into an empty embedded graph through ``GRAPH.BULK``.
+"""Bulk load: a whole ingest built in memory and written into an empty graph at once.
 
-``GRAPH.BULK`` is FalkorDB's bulk-insert command, the one ``falkordb-bulk-loader`` sends after
-reading CSV files: it creates a new graph from packed node and relationship records, with no
-``MERGE`` and no query text to parse, several times faster than the batched writer. The
-records are packed here directly, in the loader's binary format, from the rows the readers
-produce: the loader's CSV route would read every value back from text (a string ``"42"`` in a
-list becomes the number 42, surrounding spaces are cut, an empty string becomes no property).
+On FalkorDB it goes through ``GRAPH.BULK``, the bulk-insert command ``falkordb-bulk-loader``
+sends after reading CSV files: it creates a new graph from packed node and relationship records
+(graph/ingest/records.py), with no ``MERGE`` and no query text to parse, several times faster
+than the batched writer. On Neo4j each element is created, not merged, 10,000 rows a
+transaction (graph/ingest/bulk_neo4j.py).
 
-Only a graph that holds nothing can be built this way (the command creates the graph), so the
+Only a graph that holds nothing can be built this way (``GRAPH.BULK`` creates the graph), so the
 inputs are read and validated exactly as by ``ingest_paths`` (STIX bundles; references resolve
 among the inputs read before, as if each had been written), merged in memory by the writer's
-rules (graph/ingest/image.py), and sent at once; sightings and pending references then go
-through the writer's own statements, input by input, and the pending references of the unit
-are completed as after any ingest. The graph is the one the batched path writes
-(tests/graph/ingest/test_bulk.py compares them).
+rules (graph/ingest/image.py), and sent (``GRAPH.BULK`` commands of at most 32 MB); sightings
+and pending references then go through the writer's own statements, input by input, and the pending
+references of the unit are completed as after any ingest. The graph is the one the batched path
+writes (tests/graph/ingest/test_bulk.py compares them).
 
-Memory: the image of the whole graph, in the client, until it is sent (about 1 GB per 100k
-demo-world indicators); the readers' limit of one bundle at a time does not hold here.
+Work: the reader workers also apply each input to empty elements and pack their records
+(graph/ingest/part.py), so the ingest process only joins inputs (an element several inputs
+state is merged there) and numbers the nodes. Memory: the image holds the packed records of the
+whole graph until they are sent (a few hundred bytes per element), and the cyclic garbage
+collector is paused while it is built (millions of small objects without cycles, walked again
+and again for nothing).
 """
 
 from __future__ import annotations
 
-import struct
+import functools
+import gc
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from actorgraph.graph.enrich.warninglists import flag_indicators, shared_index
-from actorgraph.graph.errors import IngestError, ValidationError
-from actorgraph.graph.formats.rows import IngestBatch
-from actorgraph.graph.formats.sightings import RECORDS
+from actorgraph.graph.errors import IngestError
 from actorgraph.graph.formats.stix_validate import iter_inputs, load_json
+from actorgraph.graph.ingest.bulk_neo4j import create_all
 from actorgraph.graph.ingest.image import GraphImage
-from actorgraph.graph.ingest.pending import stix_ids_of
+from actorgraph.graph.ingest.part import BundlePart, bundle_part
 from actorgraph.graph.ingest.pipeline import complete_unit, detect_format, files_refused
-from actorgraph.graph.ingest.reading import FileRead, brought_ids, default_workers, read_files
-from actorgraph.graph.ingest.writer import (
-    DEFAULT_BATCH_SIZE,
-    IngestReport,
-    pending_groups,
-    report_of,
-    sighting_groups,
-)
+from actorgraph.graph.ingest.reading import FileRead, default_workers, read_files
+from actorgraph.graph.ingest.records import commands
+from actorgraph.graph.ingest.writer import DEFAULT_BATCH_SIZE, IngestReport
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import TLP
-
-# Value types of the GRAPH.BULK record format (falkordb_bulk_loader.entity_file.Type).
-_NULL, _BOOL, _DOUBLE, _STRING, _LONG, _ARRAY = 0, 1, 2, 3, 4, 5
-# The most bytes of records one GRAPH.BULK command carries (the loader's default is 64 MB).
-MAX_COMMAND_BYTES = 32 * 1024 * 1024
 
 COUNT_NODES = "MATCH (n) RETURN count(n) AS n"
 
 
 class BulkRefused(IngestError):
-    """The bulk load cannot run here (not an empty embedded graph, or input it does not read)."""
+    """The bulk load cannot run here (not an empty graph, or input it does not read)."""
 
 
 def bulk_ingest(
@@ -67,10 +61,13 @@ def bulk_ingest(
     batch_size: int = DEFAULT_BATCH_SIZE,
     workers: int | None = None,
 ) -> list[IngestReport]:
-    """Build an empty embedded graph from STIX files (and ATT&CK) in one bulk load.
+    """Build an empty graph from STIX files (and ATT&CK) in one bulk load.
+
+    On FalkorDB the records go as ``GRAPH.BULK`` commands; on Neo4j as ``CREATE`` statements,
+    10,000 rows a transaction (graph/ingest/bulk_neo4j.py).
 
     Args:
-        store: the embedded FalkorDB store; its graph must hold no node.
+        store: a FalkorDB or Neo4j store; its graph must hold no node.
         paths: STIX bundle files or directories.
         attack: load ATT&CK Enterprise first, as ``ingest_attack`` would.
         enrich: also write the offline enrichment of the indicators (see ``ingest_paths``).
@@ -81,12 +78,13 @@ def bulk_ingest(
         One report per input (ATT&CK first), as ``ingest_paths`` returns them.
 
     Raises:
-        BulkRefused: the store is not FalkorDB, its graph holds nodes, or an input is a MISP
-            event. Nothing is written.
+        BulkRefused: the store is neither FalkorDB nor Neo4j, its graph holds nodes, or an
+            input is a MISP event. Nothing is written.
         IngestError: an input was refused (nothing is written); ``errors`` lists the refusals.
     """
-    if getattr(store, "backend", "") != "falkordb":
-        raise BulkRefused("--bulk is for the embedded store (FalkorDB); ingest without it")
+    backend = getattr(store, "backend", "")
+    if backend not in ("falkordb", "neo4j"):
+        raise BulkRefused(f"--bulk writes to FalkorDB or Neo4j, not to {backend!r}")
     if store.query(COUNT_NODES, read_only=True)[0]["n"]:
         raise BulkRefused(
             "the graph is not empty: a bulk load builds a new graph; ingest without --bulk, "
@@ -94,37 +92,56 @@ def bulk_ingest(
         )
     image = GraphImage()
     reports: list[IngestReport] = []
-    later: list[tuple[IngestBatch, IngestReport]] = []  # what the writer still sends, per input
-    for batch, fmt in _inputs(paths, image, attack=attack, workers=workers):
+    later: list[tuple[BundlePart, IngestReport]] = []  # what the writer still sends, per input
+    with _collector_paused():
+        for part in _inputs(paths, image, attack=attack, enrich=enrich, workers=workers):
+            started = time.perf_counter()
+            image.add(part)
+            part.report.seconds = time.perf_counter() - started
+            reports.append(part.report)
+            later.append((_leftover(part), part.report))
         started = time.perf_counter()
-        enrich_this = enrich and fmt != "attack"  # ingest_attack does not enrich
-        enriched = image.add(batch, enrich=enrich_this)
-        report = report_of(batch, fmt=fmt, enriched=enriched)
-        report.seconds = time.perf_counter() - started
-        reports.append(report)
-        later.append((_leftover(batch), report))
-    started = time.perf_counter()
-    store.clear()  # GRAPH.BULK creates the graph: the empty one (its indexes) goes first
-    commands = send(store, image)
-    store.ensure_schema()
+        if backend == "neo4j":
+            store.ensure_schema()  # the relationships find their ends through the id indexes
+            sent = create_all(store, image)
+            del image
+        else:
+            store.clear()  # GRAPH.BULK creates the graph: the empty one (its indexes) goes first
+            sent = send(store, image)
+            del image
+            store.ensure_schema()
     if reports:  # the load's own time and commands go to the first input's report
-        reports[0].queries += commands
+        reports[0].queries += sent
         reports[0].seconds += time.perf_counter() - started
-    del image
     for leftover, report in later:
-        groups = sighting_groups(leftover) + pending_groups(leftover)
-        for cypher, rows in groups:
+        for cypher, rows in leftover.writes:
             store.write_batches(cypher, rows, batch_size=batch_size, max_tlp=int(TLP.RED))
             report.queries += -(-len(rows) // batch_size)
-    complete_unit(store, reports, [stix_ids_of(b) for b, _ in later], max_tlp=TLP.RED)
+    complete_unit(store, reports, [p.stix_ids for p, _ in later], max_tlp=TLP.RED)
     return reports
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _inputs(
-    paths: Iterable[str | Path], image: GraphImage, *, attack: bool, workers: int | None
-) -> Iterator[tuple[IngestBatch, str]]:
+    paths: Iterable[str | Path],
+    image: GraphImage,
+    *,
+    attack: bool,
+    enrich: bool,
+    workers: int | None,
+) -> Iterator[BundlePart]:
     """ATT&CK, then each file read and validated as ``ingest_paths`` reads it, resolving
-    references in the image of what came before (the caller adds each batch to the image
+    references in the image of what came before (the caller adds each part to the image
     before asking for the next). Files are read ahead in worker processes as by
     ``ingest_paths`` (graph/ingest/reading.py); one whose look-ups an earlier file could answer
     is read again here. All files are read before anything is sent, so a refused file refuses
@@ -132,27 +149,29 @@ def _inputs(
     if attack:
         from actorgraph.graph.formats.attack import read_attack
 
-        yield read_attack(), "attack"
+        yield bundle_part(read_attack(), fmt="attack", enrich=False)  # as ingest_attack
     files = list(iter_inputs(paths))
     workers = default_workers(len(files)) if workers is None else workers
     if workers > 1:
         shared_index()  # loaded once here; the forked workers inherit it
+    read = functools.partial(read_bulk, enrich=enrich)
     errors: list[IngestError] = []
     brought: set[str] = set()
-    for found in read_files(image, files, read=read_bulk, workers=workers):
+    for found in read_files(image, files, read=read, workers=workers):
         if found.stale(brought, earlier=False):
-            found = read_bulk(image, found.path)
-        if found.error is not None or found.batch is None:
+            found = read(image, found.path)
+        if found.error is not None or found.part is None:
             errors.append(found.error or IngestError("not read", source=str(found.path)))
             continue
-        yield found.batch, "stix"
-        brought |= brought_ids(found.batch)
+        yield found.part
+        brought |= found.part.brought
     if errors:
         raise files_refused(errors, [])
 
 
-def read_bulk(image: GraphImage, path: Path) -> FileRead:
-    """Read one STIX file, resolving references in ``image``; a refusal is returned."""
+def read_bulk(image: GraphImage, path: Path, *, enrich: bool) -> FileRead:
+    """Read one STIX file, resolving references in ``image``, and prepare it for the image
+    (``bundle_part``); a refusal is returned."""
     from actorgraph.graph.formats.stix_reader import read_stix
 
     asked: set[str] = set()
@@ -171,113 +190,27 @@ def read_bulk(image: GraphImage, path: Path) -> FileRead:
         batch = read_stix(data, source=path.name, resolve_ids=resolve, origin=str(path))
     except IngestError as exc:
         return FileRead(path, error=exc)
+    del data
     flag_indicators(batch.nodes.get("Indicator", {}))
-    return FileRead(path, batch, "stix", asked=asked)
+    part = bundle_part(batch, fmt="stix", enrich=enrich)
+    return FileRead(path, kind="stix", asked=asked, part=part)
 
 
-def _leftover(batch: IngestBatch) -> IngestBatch:
-    """What of a batch the image does not hold: its sightings, pending references and ids."""
-    out = IngestBatch(source=batch.source, pending=batch.pending)
-    for label, by_id in batch.nodes.items():
-        out.nodes[label] = {
-            node_id: {k: props[k] for k in ("stix_ids", RECORDS) if k in props}
-            for node_id, props in by_id.items()
-        }
-    return out
+def _leftover(part: BundlePart) -> BundlePart:
+    """What of a part the image does not hold: the statements still due, and its ids."""
+    return BundlePart(report=part.report, stix_ids=part.stix_ids, brought=set(), writes=part.writes)
 
 
-# ---------------------------------------------------------------------- GRAPH.BULK records
+# ---------------------------------------------------------------------- GRAPH.BULK commands
 def send(store: GraphStore, image: GraphImage) -> int:
     """Send the image as GRAPH.BULK commands into a graph that does not exist yet; returns how
-    many commands. Nodes are numbered in the order they are sent, which the relationships'
-    records name."""
-    number: dict[tuple[str, str], int] = {}
-    node_tokens: list[tuple[bytes, int]] = []
-    for (label, keys), members in _grouped(image.nodes.items()):
-        records = []
-        for key, props in members:
-            number[key] = len(number)
-            records.append(_props(props, keys))
-        node_tokens.extend(_tokens(label, keys, records))
-    edge_tokens: list[tuple[bytes, int]] = []
-    for (rel, keys), members in _grouped(
-        ((e[2], (e[0], e[1], e[3], e[4])), p) for e, p in image.edges.items()
-    ):
-        records = [
-            struct.pack("=QQ", number[(src, a)], number[(dst, b)]) + _props(props, keys)
-            for (_, (src, a, dst, b)), props in members
-        ]
-        edge_tokens.extend(_tokens(rel, keys, records))
-    commands, first = 0, True
-    for nodes, edges in _commands(node_tokens, edge_tokens):
-        args: list[Any] = ["BEGIN"] if first else []
+    many commands. Each command's records are packed when it is due."""
+    number: list[int] = []  # node -> its number in the order sent (the edges' records name it)
+    sent = 0
+    for nodes, edges in commands(image.node_tokens(number), image.edge_tokens(number)):
+        args: list[Any] = [] if sent else ["BEGIN"]
         args += [sum(n for _, n in nodes), sum(n for _, n in edges), len(nodes), len(edges)]
         args += [t for t, _ in nodes] + [t for t, _ in edges]
         store.execute_command("GRAPH.BULK", store.graph_name, *args)  # type: ignore[attr-defined]
-        commands, first = commands + 1, False
-    return commands
-
-
-def _grouped(items: Iterable[tuple[Any, dict[str, Any]]]) -> list[tuple[Any, list[Any]]]:
-    """Elements by (label or type, property names): one record header per group."""
-    groups: dict[tuple[str, tuple[str, ...]], list[Any]] = {}
-    for key, props in items:
-        groups.setdefault((key[0], tuple(sorted(props))), []).append((key, props))
-    return list(groups.items())
-
-
-def _tokens(name: str, keys: tuple[str, ...], records: list[bytes]) -> Iterator[tuple[bytes, int]]:
-    """Header + records, cut so that no token passes the command size."""
-    header = _cstr(name) + struct.pack("=I", len(keys)) + b"".join(_cstr(k) for k in keys)
-    part: list[bytes] = []
-    size = len(header)
-    for record in records:
-        if part and size + len(record) > MAX_COMMAND_BYTES // 2:
-            yield header + b"".join(part), len(part)
-            part, size = [], len(header)
-        part.append(record)
-        size += len(record)
-    if part:
-        yield header + b"".join(part), len(part)
-
-
-def _commands(
-    nodes: list[tuple[bytes, int]], edges: list[tuple[bytes, int]]
-) -> Iterator[tuple[list[tuple[bytes, int]], list[tuple[bytes, int]]]]:
-    """Tokens packed into commands of at most ``MAX_COMMAND_BYTES``: every node before any
-    relationship (a relationship names nodes already sent)."""
-    for tokens, is_node in ((nodes, True), (edges, False)):
-        batch: list[tuple[bytes, int]] = []
-        size = 0
-        for token in tokens:
-            if batch and size + len(token[0]) > MAX_COMMAND_BYTES:
-                yield (batch, []) if is_node else ([], batch)
-                batch, size = [], 0
-            batch.append(token)
-            size += len(token[0])
-        if batch:
-            yield (batch, []) if is_node else ([], batch)
-
-
-def _props(props: dict[str, Any], keys: tuple[str, ...]) -> bytes:
-    return b"".join(_value(props[k]) for k in keys)
-
-
-def _value(value: Any) -> bytes:
-    if value is None:
-        return struct.pack("=B", _NULL)
-    if isinstance(value, bool):
-        return struct.pack("=B?", _BOOL, value)
-    if isinstance(value, int):
-        return struct.pack("=Bq", _LONG, value)
-    if isinstance(value, float):
-        return struct.pack("=Bd", _DOUBLE, value)
-    if isinstance(value, str):
-        return struct.pack("=B", _STRING) + _cstr(value)
-    if isinstance(value, list | tuple):
-        return struct.pack("=Bq", _ARRAY, len(value)) + b"".join(_value(v) for v in value)
-    raise ValidationError(f"a graph property cannot hold {type(value).__name__} ({value!r})")
-
-
-def _cstr(text: str) -> bytes:
-    return text.encode() + b"\0"
+        sent += 1
+    return sent

@@ -18,6 +18,7 @@ forked child; the Neo4j driver makes no such promise (``fork_safe``).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -46,6 +47,7 @@ class FileRead:
         asked: the STIX ids the reader looked up in the store.
         by_name: whether the reader looked up actors or ATT&CK objects by name (MISP).
         ahead: read in a worker, before the files given before it were written.
+        part: what a bulk reader prepared from the batch instead (graph/ingest/part.py).
     """
 
     path: Path
@@ -55,6 +57,7 @@ class FileRead:
     asked: set[str] = field(default_factory=set)
     by_name: bool = False
     ahead: bool = False
+    part: Any = None
 
     def stale(self, brought: set[str], *, earlier: bool) -> bool:
         """Whether the store may now answer this file's look-ups differently.
@@ -160,11 +163,17 @@ def _adopt(source: Any, read: ReadFile) -> None:
 
 
 def _read_ahead(path: Path) -> FileRead:
-    found: FileRead = _WORKER["read"](_WORKER["source"], path)
+    # A bundle read is millions of small objects with few cycles: the cyclic collector would
+    # walk them again and again while they are built, for nothing.
+    gc.disable()
+    try:
+        found: FileRead = _WORKER["read"](_WORKER["source"], path)
+    finally:
+        gc.enable()
     found.ahead = True
     if found.error is not None:
         # The caller reads a refused file again: exceptions with structured fields need not
         # survive the trip between processes.
         found.error = IngestError("refused in a worker", source=str(path))
-        found.batch = None
+        found.batch = found.part = None
     return found

@@ -112,6 +112,24 @@ def test_bulk_writes_the_same_graph_from_real_input(two_graphs) -> None:
     assert found == expected
 
 
+@pytest.mark.neo4j
+def test_bulk_on_neo4j_writes_the_graph_the_writer_writes(neo4j_store, shards: list[Path]) -> None:
+    expected_reports = [ingest_attack(neo4j_store)]
+    expected_reports += ingest_paths(neo4j_store, shards, max_tlp=TLP.RED, enrich=True)
+    expected = snapshot(neo4j_store)
+    neo4j_store.clear()
+    neo4j_store.ensure_schema()
+    reports = bulk_ingest(neo4j_store, shards, attack=True, enrich=True)
+
+    def comparable(r):
+        return r.to_dict() | {"seconds": 0, "queries": 0}
+
+    assert [comparable(r) for r in reports] == [comparable(r) for r in expected_reports]
+    found = snapshot(neo4j_store)
+    assert sum(expected["counts"]["nodes"].values()) > 3_000
+    assert found == expected
+
+
 def test_bulk_refuses_a_graph_that_holds_anything(two_graphs, shards: list[Path]) -> None:
     store, _ = two_graphs
     ingest_paths(store, shards[:1], max_tlp=TLP.RED)
