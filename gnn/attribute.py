@@ -25,6 +25,7 @@ import numpy as np
 from actorgraph.gnn import artefacts
 from actorgraph.gnn.activity import Activity, EntityLookup, link
 from actorgraph.gnn.evidence import evidence_paths
+from actorgraph.gnn.evidence_index import EvidenceIndex
 from actorgraph.gnn.scoring import Scorer
 from actorgraph.gnn.trained import Trained
 from actorgraph.graph.attribution import (
@@ -126,6 +127,11 @@ class Attributor:
         # Computed once: _rarity runs for every evidence row, and idf.max() over the whole
         # entity space is a visible share of an API attribution's CPU.
         self._idf_max = float(trained.idf.max()) if len(trained.idf) else 0.0
+        # Entity -> actors, for the profiles and their context expansion: a request reads the
+        # rows of its own entities, never an actor's whole profile (which grows with the graph).
+        self._profile_t = trained.profile.T.tocsr()
+        self._context_t = self.scorer.features.context.T.tocsr()
+        self.evidence_index = EvidenceIndex(snap, trained.space.pos)
 
     @classmethod
     def load(
@@ -231,6 +237,7 @@ class Attributor:
                 infra_ids=infra,
                 enriched=enriched,
                 skipped=hubs,
+                index=self.evidence_index,
             )
         return AttributionResult(
             input=input_name or activity.name,
@@ -264,15 +271,17 @@ class Attributor:
         indicators that reach an actor only through shared hosting (domain -> IP -> ASN)."""
         space, idf = self.trained.space, self.trained.idf
         props = self.trained.snapshot.props
-        prof = self.trained.profile
-        ctx = self.scorer.features.context
         aidx = self.trained.snapshot.index("actor")
-        ents = np.asarray(entities, dtype=np.int64)
+        ents = np.unique(np.asarray(entities, dtype=np.int64))
         shortlist: dict[str, list[tuple[str, str]]] = {}
         direct: set[int] = set()
+        # Each query entity's actors, from the entity's row of the transposed profiles: the
+        # cost follows the activity's size, not the profiles'.
+        prof_t = self._profile_t
+        owners = [prof_t.indices[prof_t.indptr[i] : prof_t.indptr[i + 1]] for i in ents.tolist()]
         for actor in actors:
-            r = aidx[actor]  # the row's columns straight from CSR: no scipy row object per actor
-            shared = np.intersect1d(ents, prof.indices[prof.indptr[r] : prof.indptr[r + 1]])
+            r = aidx[actor]
+            shared = ents[np.array([r in row for row in owners], dtype=bool)]
             shared = shared[np.argsort(-idf[shared], kind="stable")][:per_actor]
             direct.update(shared.tolist())
             shortlist[actor] = [
@@ -287,12 +296,15 @@ class Attributor:
         ]
         if not web:
             return shortlist, []
-        import scipy.sparse as sp
-
-        x = sp.csr_matrix(
-            (np.ones(len(web)), (np.arange(len(web)), web)), shape=(len(web), len(space))
-        )
-        reach = (space.expand(x) @ ctx[[aidx[a] for a in actors]].T).toarray().max(axis=1)
+        cols = [aidx[a] for a in actors]
+        reach = np.zeros(len(web))
+        for k, i in enumerate(web):
+            # The web entity's context expansion times the candidates' expanded profiles.
+            idx, val = space.expand_row(np.array([i], dtype=np.int64), np.ones(1))
+            scores = np.zeros(len(self.actor_ids))
+            rows, weights = _rows_times(self._context_t, idx, val)
+            np.add.at(scores, rows, weights)
+            reach[k] = scores[cols].max()
         hits = [web[k] for k in np.argsort(-reach, kind="stable") if reach[k] > 0][:max_infra]
         return shortlist, [space.ids[i] for i in hits]
 
@@ -426,6 +438,15 @@ class Attributors:
     def clearances(self) -> list[str]:
         """The clearances served by a model, least restricted first."""
         return [level.label for level in sorted(self.by_level)]
+
+
+def _rows_times(m: Any, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of the sparse row (idx, val) times CSR ``m``: (column, value) pairs, columns
+    repeated (their sum per column is the product)."""
+    starts = m.indptr[idx]
+    lengths = m.indptr[idx + 1] - starts
+    pos = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    return m.indices[pos], m.data[pos] * np.repeat(val, lengths)
 
 
 def _level(props: Mapping[str, Any]) -> int:

@@ -16,13 +16,19 @@ Every node and every relationship on a path must be at or below the requester's 
 infrastructure): a path or a count never depends on what the requester may not see. No revoked
 node (``revoked: true``, graph/formats/stix_reader.py) is on a path or in a count.
 
-The cost of a look-up is bounded by design, whatever the size of the graph: the two walks that
-start from shared infrastructure (infrastructure, enrichment) first count the node's visible
-in-links, stopping at the cap (``INFRA_MAX_FANOUT``, ``ENRICH_MAX_MEMBERS``), skip the node when
-the count passes it (a hub: a CDN's ASN, a cloud provider's AS organisation; reported in
-``skipped``), and follow at most ``INFRA_PER_VIA`` indicators from any other (a path then says
-how many it followed). Every other query starts from index look-ups of the candidates and the
-activity's entities.
+The cost of a look-up is bounded by design, whatever the size of the graph. An attribution
+(``gnn.attribute``) passes the model's summaries (``gnn.evidence_index``, built from the
+snapshot the model was trained on): every path is then found in memory, and the store only
+confirms, in one round-trip of index look-ups (``KNOWN``), that each node and relationship on it
+is still there, visible at the requester's clearance and not revoked; it is asked about at most
+``PAIR_CAMPAIGNS`` campaigns per shared entity and ``ENRICH_CONFIRM`` past indicators per
+enrichment node. Without summaries, the two walks that start from shared infrastructure
+(infrastructure, enrichment) run in the store and first count the node's visible in-links,
+stopping at the cap. Either way a node past a cap (``INFRA_MAX_FANOUT``, ``ENRICH_MAX_MEMBERS``:
+a CDN's ASN, a cloud provider's AS organisation) is skipped and reported in ``skipped``, at most
+``INFRA_PER_VIA`` indicators are followed back from any other shared host (a path then says how
+many it followed), and a summary's counts are those of the model's clearance, confirmed at the
+requester's.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from actorgraph.gnn.evidence_index import EvidenceIndex
 from actorgraph.graph.schema import label as schema_label
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import visible, visible_all
@@ -143,6 +150,11 @@ INFRA_PER_VIA = 50
 """Most indicators followed back from one shared node."""
 ENRICH_MAX_MEMBERS = 200
 """Most indicators in a network, AS organisation or registrable domain that is followed."""
+INFRA_MAX_PAIRS = 100
+"""Most (activity indicator, shared host) pairs looked at per attribution."""
+ENRICH_CONFIRM = 20
+"""Most of an actor's past indicators in one enrichment node confirmed in the store (with a
+model's summaries); a path over more says "at least" that many, and the summary's count."""
 
 # How many visible, live indicators each enrichment node holds, counted up to one past the cap
 # (the LIMIT stops the count, so a large AS organisation costs no more than a small network).
@@ -255,6 +267,167 @@ def pair_query(label: str) -> str:
     return PAIRS.format(label=schema_label(name), name=name, **_VIS)
 
 
+# With a model's summaries (``gnn.evidence_index``) every path is known before the store is
+# asked: the store only confirms it, from index look-ups of the nodes the summary names (the
+# candidate, the entity, the campaign, the past indicator, the shared host), that every node
+# and relationship on it is still there, visible at ``$max_tlp`` and not revoked. No branch
+# walks a node's neighbourhood. All branches go in one round-trip with a fixed text (an empty
+# list for a branch with nothing to confirm), so the engine plans it once.
+KNOWN_PAIRS = """
+UNWIND $direct_{key} AS p
+MATCH (a:ThreatActor {{id: p.a}})
+MATCH (x:{label} {{id: p.x}})
+MATCH (a)-[r:USES|TARGETS]->(x)
+WHERE {vis_a} AND {vis_x} AND {vis_r}
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, '{name}' AS label,
+       coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, null AS via_id, null AS via_name,
+       'direct' AS path_kind, {revoked_x} AS revoked, null AS past, null AS node_kind
+UNION ALL
+UNWIND $campaign_{key} AS p
+MATCH (a:ThreatActor {{id: p.a}})
+MATCH (x:{label} {{id: p.x}})
+WHERE {vis_a} AND {vis_x}
+CALL {{
+    WITH a, x, p
+    UNWIND p.cs AS cid
+    MATCH (c:Campaign {{id: cid}})
+    MATCH (a)<-[t:ATTRIBUTED_TO]-(c)-[r:USES|TARGETS]->(x)
+    WHERE {vis_t} AND {vis_c} AND {live_c} AND {vis_r}
+    RETURN c, r
+    LIMIT 1
+}}
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, '{name}' AS label,
+       coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, c.id AS via_id, c.name AS via_name,
+       'campaign' AS path_kind, {revoked_x} AS revoked, null AS past, null AS node_kind
+"""
+KNOWN_INDICATORS = """
+UNWIND $campaign_indicator AS p
+MATCH (a:ThreatActor {{id: p.a}})
+MATCH (x:Indicator {{id: p.x}})
+MATCH (x)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
+WHERE {vis_a} AND {vis_x} AND {vis_c} AND {vis_r} AND {vis_t}
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
+       'INDICATES' AS rel, c.id AS via_id, c.name AS via_name, 'indicator' AS path_kind,
+       {revoked_xc} AS revoked, null AS past, null AS node_kind
+UNION ALL
+UNWIND $direct_indicator AS p
+MATCH (a:ThreatActor {{id: p.a}})
+MATCH (x:Indicator {{id: p.x}})
+MATCH (x)-[r:INDICATES]->(a)
+WHERE {vis_a} AND {vis_x} AND {vis_r}
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
+       'INDICATES' AS rel, null AS via_id, null AS via_name, 'indicator' AS path_kind,
+       {revoked_x} AS revoked, null AS past, null AS node_kind
+"""
+# The actor's past indicators in an enrichment node, as the summary lists them: each confirmed
+# member of the node and indicating the actor (through a live campaign, or itself) counts.
+KNOWN_ENRICHMENT = f"""
+UNWIND $enrichment AS p
+MATCH (a:ThreatActor {{id: p.a}})
+MATCH (e:Infrastructure {{id: p.x}})
+MATCH (i:Indicator {{id: p.i}})
+MATCH (i)-[b:BELONGS_TO]->(e)
+WHERE {visible_all("a", "e", "b", "i")}
+CALL {{
+    WITH a, i
+    MATCH (i)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
+    WHERE {visible_all("r", "c", "t")} AND {_live("c")}
+    RETURN c
+    LIMIT 1
+}}
+RETURN a.id AS actor, a.name AS actor_name, e.id AS entity, 'Infrastructure' AS label,
+       e.name AS name, null AS rel, null AS via_id, null AS via_name, 'enrichment' AS path_kind,
+       {_revoked("i")} AS revoked, i.id AS past, e.kind AS node_kind
+UNION ALL
+UNWIND $enrichment AS p
+MATCH (a:ThreatActor {{id: p.a}})
+MATCH (e:Infrastructure {{id: p.x}})
+MATCH (i:Indicator {{id: p.i}})
+MATCH (i)-[b:BELONGS_TO]->(e)
+MATCH (i)-[r:INDICATES]->(a)
+WHERE {visible_all("a", "e", "b", "i", "r")}
+RETURN a.id AS actor, a.name AS actor_name, e.id AS entity, 'Infrastructure' AS label,
+       e.name AS name, null AS rel, null AS via_id, null AS via_name, 'enrichment' AS path_kind,
+       {_revoked("i")} AS revoked, i.id AS past, e.kind AS node_kind
+"""
+# Shared hosting as the summary found it: the activity's indicator x reaches the host y, and
+# y is reached back from the actor's past indicator i, whose campaign is attributed to the
+# actor. Both hosting walks start and end at index look-ups (at most two hops from x or i).
+KNOWN_HOSTING = """
+UNWIND $hosting_{key} AS h
+MATCH (x:Indicator {{id: h.x}})
+MATCH (y:{label} {{id: h.y}})
+MATCH (i:Indicator {{id: h.i}})
+MATCH (a:ThreatActor {{id: h.a}})
+WHERE {vis_x} AND {vis_y} AND {vis_i} AND {vis_a}
+CALL {{
+    WITH x, y
+    MATCH p = (x)-[:RESOLVES_TO|HOSTED_ON*1..2]->(y)
+    WHERE {path_visible} AND {path_live}
+    RETURN 1 AS up
+    LIMIT 1
+}}
+CALL {{
+    WITH y, i
+    MATCH p = (i)-[:RESOLVES_TO|HOSTED_ON*1..2]->(y)
+    WHERE {path_visible} AND {path_live}
+    RETURN 1 AS down
+    LIMIT 1
+}}
+CALL {{
+    WITH i, a
+    MATCH (i)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
+    WHERE {vis_r} AND {vis_c} AND {vis_t} AND {live_c}
+    RETURN c
+    LIMIT 1
+}}
+RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label,
+       x.value AS name, null AS rel, y.id AS via_id, coalesce(y.name, y.value, y.id) AS via_name,
+       'infrastructure' AS path_kind, {revoked_i} AS revoked, i.id AS past, null AS node_kind
+"""
+# Entity labels a shortlisted pair may have (``gnn.attribute.LABEL_OF``), and a hosting node's.
+PAIR_LABELS = ("Country", "Infrastructure", "Malware", "Sector", "Technique", "Tool")
+HOST_LABELS = {"indicator": "Indicator", "infrastructure": "Infrastructure"}
+PAIR_CAMPAIGNS = 3
+"""Campaigns (from the summary) tried per (actor, entity) pair: the first confirmed is shown."""
+
+
+def _known_query() -> str:
+    vis = {**_VIS, **{f"vis_{v}": visible(v) for v in ("y", "i")}}
+    parts = [
+        KNOWN_PAIRS.format(key=label.lower(), label=schema_label(label), name=label, **vis)
+        for label in PAIR_LABELS
+    ]
+    parts.append(KNOWN_INDICATORS.format(**vis))
+    parts.append(KNOWN_ENRICHMENT)
+    parts += [
+        KNOWN_HOSTING.format(
+            key=key,
+            label=schema_label(label),
+            path_visible=_PATH_VISIBLE,
+            path_live=_PATH_LIVE,
+            revoked_i=_revoked("i"),
+            **vis,
+        )
+        for key, label in HOST_LABELS.items()
+    ]
+    return "\nUNION ALL\n".join(p.strip() for p in parts)
+
+
+KNOWN = _known_query()
+# Each branch of KNOWN with the list it unwinds: a round-trip sends only the branches with
+# something to confirm (an empty branch still costs the engine ~0.1 ms to set up).
+KNOWN_BRANCHES = [
+    (b.split("UNWIND $", 1)[1].split(" ", 1)[0], b) for b in KNOWN.split("\nUNION ALL\n")
+]
+
+
+def known_query(params: dict[str, Any]) -> str:
+    """The branches of ``KNOWN`` whose lists in ``params`` are not empty (same order, so the
+    same lists give the same text and the engine's cached plan)."""
+    return "\nUNION ALL\n".join(b for name, b in KNOWN_BRANCHES if params.get(name))
+
+
 KIND = {
     "Malware": "shared_malware",
     "Tool": "shared_tool",
@@ -286,6 +459,7 @@ def evidence_paths(
     infra_ids: list[str] | None = None,
     enriched: dict[str, str] | None = None,
     skipped: list[dict[str, Any]] | None = None,
+    index: EvidenceIndex | None = None,
 ) -> list[dict[str, Any]]:
     """Evidence for each candidate actor, strongest first.
 
@@ -305,6 +479,11 @@ def evidence_paths(
             the requester may see.
         skipped: when given, receives one ``{"id", "name", "reason"}`` per shared node not
             followed because it is a hub (more in-links than the caps in this module).
+        index: with ``shortlist``, the summaries of the model's snapshot
+            (``gnn.evidence_index``): the paths come from it and the store only confirms them
+            in one round-trip of index look-ups, so the cost does not grow with the graph.
+            Without it, the shared-hosting and enrichment paths are walked in the store (within
+            the same caps).
 
     Returns:
         Items ``{"actor_id", "kind", "entity": {"id", "label", "name"}, "input", "path",
@@ -313,7 +492,14 @@ def evidence_paths(
     params = {"actors": actor_ids, "max_tlp": max_tlp}
     rows: list[tuple[str, dict[str, Any]]] = []
     hubs: list[dict[str, Any]] = []
-    if shortlist is None:
+    indexed = shortlist is not None and index is not None
+    if indexed:
+        assert shortlist is not None and index is not None
+        rows, hubs = _known(
+            store, index, actor_ids, shortlist, infra_ids or [], enriched or {}, rarity, max_tlp
+        )
+        infra = []
+    elif shortlist is None:
         params["ids"] = sorted(matched)
         for name, cypher in (("direct", DIRECT), ("campaign", CAMPAIGN), ("indicator", INDICATOR)):
             rows += [(name, r) for r in store.query(cypher, params, read_only=True)]
@@ -344,7 +530,7 @@ def evidence_paths(
     if infra:
         found_rows, found_hubs = _infrastructure(store, params, infra, rarity)
         rows, hubs = rows + found_rows, hubs + found_hubs
-    if enriched:
+    if enriched and not indexed:
         found_rows, found_hubs = _enrichment(store, actor_ids, enriched, max_tlp)
         rows, hubs = rows + found_rows, hubs + found_hubs
     if skipped is not None:
@@ -464,12 +650,123 @@ def _enrichment(
     return rows, hubs
 
 
+def _known(
+    store: GraphStore,
+    index: EvidenceIndex,
+    actor_ids: list[str],
+    shortlist: dict[str, list[tuple[str, str]]],
+    infra_ids: list[str],
+    enriched: dict[str, str],
+    rarity: Callable[[str], dict[str, Any]],
+    max_tlp: int,
+) -> tuple[Rows, Hubs]:
+    """Every path the summaries name (pairs, shared hosting, enrichment), confirmed in the
+    store in one round-trip (``KNOWN``); and the hubs not followed."""
+    params: dict[str, Any] = {"max_tlp": max_tlp, "enrichment": []}
+    for label in PAIR_LABELS:
+        params[f"direct_{label.lower()}"], params[f"campaign_{label.lower()}"] = [], []
+    params["direct_indicator"], params["campaign_indicator"] = [], []
+    for actor, pairs in shortlist.items():
+        for entity, label in pairs:
+            key = label.lower()
+            params[f"direct_{key}"].append({"a": actor, "x": entity})
+            if label == "Indicator":
+                params["campaign_indicator"].append({"a": actor, "x": entity})
+            elif cs := index.campaigns_of(actor, entity, PAIR_CAMPAIGNS):
+                params[f"campaign_{key}"].append({"a": actor, "x": entity, "cs": cs})
+    hubs: Hubs = []
+    hosting: dict[str, list[dict[str, str]]] = {key: [] for key in HOST_LABELS}
+    followed: dict[tuple[str, str], int] = {}
+    reason = f"more than {INFRA_MAX_FANOUT} indicators resolve to it or are hosted on it"
+    pairs_left = INFRA_MAX_PAIRS
+    # As in INFRASTRUCTURE: a listed hub among the activity's own indicators is no shared host.
+    listed = {i for i in infra_ids if rarity(i).get("hub")}
+    for x in sorted(infra_ids):
+        hits = index.hosting(
+            x,
+            actor_ids,
+            max_hops=2,
+            max_fanout=INFRA_MAX_FANOUT,
+            per_via=INFRA_PER_VIA,
+            max_hosts=INFRA_MAX_PAIRS,
+        )
+        # As INFRASTRUCTURE: (indicator, host) pairs in id order, the first INFRA_MAX_PAIRS.
+        for hit in sorted(hits, key=lambda h: h.via):
+            if hit.via in listed:
+                continue
+            if pairs_left <= 0:
+                break
+            pairs_left -= 1
+            if hit.hub:
+                hubs.append({"id": hit.via, "name": index.name(hit.via), "reason": reason})
+                continue
+            followed[(x, hit.via)] = hit.followed
+            for actor, past in hit.past.items():
+                hosting[hit.via_type] += [{"x": x, "y": hit.via, "i": i, "a": actor} for i in past]
+    for key, rows_ in hosting.items():
+        params[f"hosting_{key}"] = rows_
+    reason = f"holds more than {ENRICH_MAX_MEMBERS} indicators"
+    unconfirmed: dict[tuple[str, str], int] = {}  # (actor, node) -> the summary's count
+    for node in sorted(enriched):
+        if index.member_count(node) > ENRICH_MAX_MEMBERS:
+            hubs.append({"id": node, "name": index.name(node), "reason": reason})
+            continue
+        for actor, past in index.past_members(node, actor_ids).items():
+            confirm = past[:ENRICH_CONFIRM]
+            params["enrichment"] += [{"a": actor, "x": node, "i": i} for i in confirm]
+            if len(past) > ENRICH_CONFIRM:
+                unconfirmed[(actor, node)] = len(past)
+    rows: Rows = []
+    past_of: dict[tuple[str, str], set[str]] = {}
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    shown: set[tuple[str, str, str]] = set()
+    text = known_query(params)
+    params = {k: v for k, v in params.items() if k == "max_tlp" or f"${k}" in text}
+    for r in store.query(text, params, read_only=True) if text else []:
+        kind = r["path_kind"]
+        if r["revoked"]:
+            continue
+        if kind == "enrichment":
+            pair = (r["actor"], r["entity"])
+            past_of.setdefault(pair, set()).add(r["past"])
+            first.setdefault(pair, r)
+        elif kind == "infrastructure":
+            if (r["actor"], r["entity"], r["via_id"]) not in shown:
+                shown.add((r["actor"], r["entity"], r["via_id"]))
+                rows.append((kind, {**r, "followed": followed[(r["entity"], r["via_id"])]}))
+        else:
+            rows.append((kind, r))
+    rows += [
+        (
+            "enrichment",
+            {
+                **first[pair],
+                "count": len(ids),
+                "new": enriched[pair[1]],
+                "in_model": unconfirmed.get(pair),
+            },
+        )
+        for pair, ids in sorted(past_of.items())
+    ]
+    return rows, hubs
+
+
 _NEW_VALUE = {"ipv4": "IP", "ipv6": "IP", "domain": "domain", "url": "URL", "email": "e-mail"}
 _NODE_WORDS = {
     "network": "network",
     "as_org": "AS organisation",
     "registrable_domain": "registrable domain",
 }
+
+
+def _past_count(n: int, in_model: int | None) -> str:
+    """How many of the actor's past indicators a node holds: ``n`` confirmed in the store, or,
+    when only the first ``ENRICH_CONFIRM`` of the model's summary were confirmed, at least ``n``
+    and the summary's own count (taken at the model's clearance, so never above the
+    requester's)."""
+    if in_model is None:
+        return f"{n} of the actor's past indicator{'s' if n != 1 else ''}"
+    return f"at least {n} of the actor's past indicators ({in_model} in the model's graph)"
 
 
 def _path(kind: str, r: dict[str, Any]) -> list[str]:
@@ -485,7 +782,7 @@ def _path(kind: str, r: dict[str, Any]) -> list[str]:
             "-BELONGS_TO->",
             f"{_NODE_WORDS.get(r.get('node_kind') or '', 'Infrastructure')} {r['name']}",
             "<-BELONGS_TO-",
-            f"{n} of the actor's past indicator{'s' if n != 1 else ''}",
+            _past_count(n, r.get("in_model")),
             "-INDICATES->",
             actor,
         ]

@@ -1,0 +1,236 @@
+"""Actor-infrastructure summaries of a model's snapshot: which of an actor's past indicators sit
+on a shared host or in a network, and which of its campaigns use an entity, as index arrays.
+
+Built once when a model is loaded (``gnn.attribute.Attributor``), from the snapshot the model
+was trained on. That snapshot holds only what the model's clearance may see and no revoked
+node (``gnn.dataset``), and a model answers only requesters cleared for at least its level: a
+summary never names anything the requester may not see. Evidence look-ups then ask the store
+only about the concrete nodes a summary names (index look-ups, ``gnn.evidence``), to confirm
+each path is still there, visible at the requester's clearance and not revoked since training;
+no look-up walks a node's neighbourhood, so its cost does not grow with the graph.
+
+What each answer costs is bounded by the caps of ``gnn.evidence``: a shared host with more
+in-links than ``INFRA_MAX_FANOUT`` or a network with more members than ``ENRICH_MAX_MEMBERS``
+is reported as a hub before anything behind it is read, and at most ``INFRA_PER_VIA``
+indicators are followed back from any other host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from actorgraph.gnn.dataset import GraphSnapshot
+
+# Relationships that make up shared hosting (a domain resolving to an IP, an IP hosted on an
+# ASN): the hops of the infrastructure path.
+HOSTING_RELS = ("RESOLVES_TO", "HOSTED_ON")
+# Node types that take part in hosting and enrichment paths.
+HOSTING_TYPES = ("indicator", "infrastructure")
+# Entity types reached from a campaign by ``USES`` / ``TARGETS``.
+CAMPAIGN_RELS = ("USES", "TARGETS")
+
+
+@dataclass(frozen=True)
+class HostingHit:
+    """One shared host ``via`` reached from an activity's indicator ``entity``: the host's
+    actors among the candidates, each with the indicators (at most 3, by id) to confirm the
+    path with, and how many indicators were followed back from the host; or, with ``hub``, a
+    host past the fan-out cap, not followed."""
+
+    entity: str
+    via: str
+    via_type: str
+    followed: int
+    past: dict[str, list[str]]
+    hub: bool = False
+
+
+class EvidenceIndex:
+    """Index arrays over one snapshot (see the module docstring).
+
+    Args:
+        snap: the snapshot a model was trained on.
+        entity_pos: entity id -> position in the model's entity space (``EntitySpace.pos``).
+    """
+
+    def __init__(self, snap: GraphSnapshot, entity_pos: dict[str, int]) -> None:
+        self.snap = snap
+        self.entity_pos = entity_pos
+        self.actors = snap.nodes.get("actor", [])
+        self.actor_pos = snap.index("actor")
+        self.campaigns = snap.nodes.get("campaign", [])
+        indicators = snap.nodes.get("indicator", [])
+        self.n_indicators = len(indicators)
+        # Hosting nodes: indicators first, then infrastructure.
+        self.hosts = [*indicators, *snap.nodes.get("infrastructure", [])]
+        n_hosts, n_actors = len(self.hosts), len(self.actors)
+        self.host_pos = {nid: i for i, nid in enumerate(self.hosts)}
+        offset = {"indicator": 0, "infrastructure": self.n_indicators}
+        src: list[np.ndarray] = []
+        dst: list[np.ndarray] = []
+        for (st, rel, dt), ei in snap.edges.items():
+            if rel in HOSTING_RELS and st in offset and dt in offset:
+                src.append(ei[0] + offset[st])
+                dst.append(ei[1] + offset[dt])
+        self.hosting_out = _binary(_cat(src), _cat(dst), (n_hosts, n_hosts))
+        self.hosting_in = self.hosting_out.T.tocsr()
+        # Enrichment node (as a hosting node) -> its member indicators (BELONGS_TO).
+        ei = snap.pairs("indicator", "BELONGS_TO", "infrastructure")
+        self.members = _binary(ei[1] + self.n_indicators, ei[0], (n_hosts, self.n_indicators))
+        # Indicator -> actors: through an attributed campaign, or indicating the actor itself.
+        ind_camp = snap.pairs("indicator", "INDICATES", "campaign")
+        camp_actor = snap.pairs("campaign", "ATTRIBUTED_TO", "actor")
+        n_camps = len(self.campaigns)
+        a = _binary(ind_camp[0], ind_camp[1], (self.n_indicators, n_camps))
+        b = _binary(camp_actor[0], camp_actor[1], (n_camps, n_actors))
+        self.via_campaign = _nonzero(a @ b)
+        direct = snap.pairs("indicator", "INDICATES", "actor")
+        self.via_any = _nonzero(
+            self.via_campaign + _binary(direct[0], direct[1], (self.n_indicators, n_actors))
+        )
+        self._pair_campaigns(camp_actor)
+
+    def _pair_campaigns(self, camp_actor: np.ndarray) -> None:
+        """Sorted keys ``actor * E + entity`` -> campaign, for each campaign that uses or
+        targets an entity and is attributed to an actor."""
+        n_ent = len(self.entity_pos)
+        actors_of = _binary(camp_actor[0], camp_actor[1], (len(self.campaigns), len(self.actors)))
+        keys: list[np.ndarray] = []
+        camps: list[np.ndarray] = []
+        for (st, rel, dt), ei in self.snap.edges.items():
+            if st != "campaign" or rel not in CAMPAIGN_RELS or dt in ("actor", "campaign"):
+                continue
+            ids = self.snap.nodes[dt]
+            ent = np.array([self.entity_pos.get(ids[d], -1) for d in ei[1]], dtype=np.int64)
+            pairs = actors_of[ei[0]].tocoo()  # (edge, actor)
+            keep = ent[pairs.row] >= 0
+            keys.append(pairs.col[keep].astype(np.int64) * n_ent + ent[pairs.row][keep])
+            camps.append(ei[0][pairs.row][keep].astype(np.int64))
+        key, camp = _cat(keys), _cat(camps)
+        order = np.lexsort((camp, key))
+        self._pair_key, self._pair_camp = key[order], camp[order]
+
+    def campaigns_of(self, actor: str, entity: str, limit: int) -> list[str]:
+        """Up to ``limit`` of the actor's attributed campaigns that use or target ``entity``
+        (by campaign order of the snapshot)."""
+        a, e = self.actor_pos.get(actor), self.entity_pos.get(entity)
+        if a is None or e is None:
+            return []
+        key = a * len(self.entity_pos) + e
+        lo, hi = np.searchsorted(self._pair_key, [key, key + 1])
+        return [self.campaigns[c] for c in self._pair_camp[lo : min(hi, lo + limit)]]
+
+    def name(self, node: str) -> str:
+        """A node's readable name (its name, value or id)."""
+        p = self.snap.props.get(node) or {}
+        return str(p.get("name") or p.get("value") or node)
+
+    def in_links(self, node: str) -> int:
+        """How many hosting in-links (``RESOLVES_TO``, ``HOSTED_ON``) a node has."""
+        i = self.host_pos.get(node)
+        return 0 if i is None else int(self.hosting_in.indptr[i + 1] - self.hosting_in.indptr[i])
+
+    def member_count(self, node: str) -> int:
+        """How many indicators belong to an enrichment node (network, AS organisation,
+        registrable domain)."""
+        i = self.host_pos.get(node)
+        return 0 if i is None else int(self.members.indptr[i + 1] - self.members.indptr[i])
+
+    def past_members(self, node: str, actors: list[str]) -> dict[str, list[str]]:
+        """The candidates' past indicators that belong to ``node``, per actor (ids sorted)."""
+        i = self.host_pos.get(node)
+        if i is None:
+            return {}
+        members = _row(self.members, i)
+        return self._by_actor(members, actors, self.via_any, limit=len(members))
+
+    def hosting(
+        self,
+        entity: str,
+        actors: list[str],
+        *,
+        max_hops: int,
+        max_fanout: int,
+        per_via: int,
+        max_hosts: int,
+    ) -> list[HostingHit]:
+        """Shared hosts within ``max_hops`` hosting hops of ``entity`` (the first
+        ``max_hosts`` out-links of each node on the way), and the hubs among them (more than
+        ``max_fanout`` in-links: nothing behind them is read), in node order.
+
+        From each other host the first ``per_via`` indicators (by id, ``entity`` excluded)
+        within ``max_hops`` hops back are followed, and each candidate's among them kept (at
+        most 3 per actor, the rest is not needed to show a path).
+        """
+        start = self.host_pos.get(entity)
+        if start is None:
+            return []
+        hits: list[HostingHit] = []
+        for y in _reach(self.hosting_out, start, max_hops, max_hosts):
+            via = self.hosts[y]
+            via_type = "indicator" if y < self.n_indicators else "infrastructure"
+            if int(self.hosting_in.indptr[y + 1] - self.hosting_in.indptr[y]) > max_fanout:
+                hits.append(HostingHit(entity, via, via_type, 0, {}, hub=True))
+                continue
+            # Indicators come first in the node order, so the first ``per_via + 1`` of a row
+            # hold its first ``per_via`` indicators other than ``entity``.
+            back = _reach(self.hosting_in, y, max_hops, per_via + 1)
+            back = back[(back < self.n_indicators) & (back != start)][:per_via]
+            past = self._by_actor(back, actors, self.via_campaign, limit=3)
+            hits.append(HostingHit(entity, via, via_type, len(back), past))
+        return hits
+
+    def _by_actor(
+        self, indicators: np.ndarray, actors: list[str], owner: sp.csr_matrix, limit: int
+    ) -> dict[str, list[str]]:
+        """``indicators`` (sorted positions) grouped by the candidate actors ``owner`` names,
+        at most ``limit`` each."""
+        want = {self.actor_pos[a]: a for a in actors if a in self.actor_pos}
+        out: dict[str, list[str]] = {}
+        for i in indicators.tolist():
+            for a in _row(owner, i).tolist():
+                if a in want and len(out.setdefault(want[a], [])) < limit:
+                    out[want[a]].append(self.hosts[i])
+        return {a: ids for a, ids in out.items() if ids}
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
+def _binary(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    m = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    m.sort_indices()
+    return m
+
+
+def _nonzero(m: sp.csr_matrix) -> sp.csr_matrix:
+    m = m.tocsr()
+    m.data[:] = 1.0
+    m.eliminate_zeros()
+    m.sort_indices()
+    return m
+
+
+def _row(m: sp.csr_matrix, i: int) -> np.ndarray:
+    return m.indices[m.indptr[i] : m.indptr[i + 1]]
+
+
+def _reach(adj: sp.csr_matrix, start: int, hops: int, per_row: int) -> np.ndarray:
+    """Nodes reached from ``start`` in 1..``hops`` steps, sorted (``start`` itself only when a
+    cycle leads back), taking the first ``per_row`` neighbours (by position) of each node: a
+    walk reads at most ``per_row ** hops`` entries. The first ``per_row`` of the result are
+    exactly those of the uncapped walk (each of them is among the first of its own row)."""
+    frontier = np.array([start], dtype=np.int64)
+    seen: list[np.ndarray] = []
+    for _ in range(hops):
+        if not len(frontier):
+            break
+        frontier = np.unique(np.concatenate([_row(adj, int(i))[:per_row] for i in frontier]))
+        seen.append(frontier)
+    return np.unique(np.concatenate(seen)) if seen else np.zeros(0, np.int64)
