@@ -435,8 +435,9 @@ def run_ablation(
 def summarise_split(
     outcomes: Outcomes, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES
 ) -> dict[str, dict[str, Any]]:
-    """Per method: n, top-1, top-3, MRR, top-1 interval, wins/losses against ``REFERENCE``;
-    with ``auroc`` when some queries' actors were absent (the open set)."""
+    """Per method: n, top-1, top-3, MRR, top-1 interval, wins/losses and the top-1 gain
+    (``top1_gain``) against ``REFERENCE``; with ``auroc`` when some queries' actors were absent
+    (the open set)."""
     reference = outcomes.get(REFERENCE)
     open_set_split = any(o.rank is None for outs in outcomes.values() for o in outs)
     out: dict[str, dict[str, Any]] = {}
@@ -460,6 +461,13 @@ def summarise_split(
                 if o.rank is not None and r.rank is not None
             ]
             row["vs_no_graph"] = wins_losses([p[0] for p in pairs], [p[1] for p in pairs])
+            # What the graph adds on the same queries: on the infrastructure control it must
+            # vanish, whatever the channels both share (the naming habits of new values) score.
+            row["top1_gain"] = (
+                _round(float(np.mean([(a == 1) - float(b == 1) for a, b in pairs])))
+                if pairs
+                else None
+            )
         if open_set_split:
             row["auroc"] = auroc(
                 [o.unknown for o in outs if o.rank is None],

@@ -85,9 +85,12 @@ class LexicalMatch:
         self.entity_rows = entity_rows
         p = (prof.tocsr() @ entity_rows).tocsr()
         p.data = np.log1p(p.data)
-        n_actors = p.shape[0]
+        # Document frequency over the actors that have names at all: counting the many actors
+        # without a single domain or URL (most ATT&CK groups) would give an n-gram every named
+        # actor shares (a TLD, a common host label) the weight of a rare one.
+        named = int((np.diff(p.indptr) > 0).sum())
         df = np.bincount(p.indices, minlength=N_FEATURES)
-        self.idf = np.log((n_actors + 1) / (df + 1)) + 1.0
+        self.idf = np.log((named + 1) / (df + 1)) + 1.0
         pw = p.multiply(self.idf).tocsr()
         self.t = pw.T.tocsr()
         self.norm = np.sqrt(np.asarray(pw.multiply(pw).sum(axis=1)).ravel())

@@ -9,6 +9,7 @@ import pytest
 from actorgraph.gnn.ablation import (
     METHODS,
     SPLITS,
+    Outcome,
     Query,
     WorldTest,
     campaign_query,
@@ -138,6 +139,18 @@ def test_paired_wins_and_losses_add_up():
     assert wins_losses(ref, ranks) == {"wins": 1, "losses": 2, "ties": 2}
     with pytest.raises(ValueError, match="length"):
         wins_losses([1], [1, 2])
+
+
+def test_the_top1_gain_is_taken_on_the_same_queries_as_no_graph():
+    def outs(ranks: list[int | None]) -> list[Outcome]:
+        return [Outcome(rank=r, unknown=0.0) for r in ranks]
+
+    summary = summarise_split(
+        {"no_graph": outs([1, 2, 1, 3, None]), "full": outs([1, 1, 2, 1, 1])}, resamples=10
+    )
+    # Queries 2 and 4 won, query 3 lost; the fifth (no rank under no_graph) is not paired.
+    assert summary["full"]["top1_gain"] == 0.25
+    assert "top1_gain" not in summary["no_graph"]
 
 
 def test_label_propagation_ranks_the_actor_whose_neighbourhood_is_the_query():
