@@ -62,7 +62,9 @@ from actorgraph.graph.tlp import TLP
 # 4: the model's shapes stored in ``model.json``, from which the model is built.
 # 5: one model per TLP clearance, each in its own folder: a format 4 model was trained on
 #    every level and would leak what a low clearance may not see.
-FORMAT = 5
+# 6: the naming cosine's rarity counts only actors with names (``gnn.lexical``): format 5
+#    weights were fitted on the old weighting, which loading would silently replace.
+FORMAT = 6
 
 
 def save(
@@ -137,9 +139,7 @@ def _write_model(trained: Trained, path: Path) -> dict[str, Any]:
     _write_json(path / "config.json", asdict(trained.config))
     _write_json(path / "model.json", asdict(trained.model.config))
     _write_json(path / "metrics.json", trained.metrics)
-    nodes, edges = trained.snapshot.to_rows()
-    snapshot = {"max_tlp": int(trained.snapshot.max_tlp), "nodes": nodes, "edges": edges}
-    _write_json(path / "snapshot.json", snapshot)
+    trained.snapshot.write_json(path / "snapshot.json")
     prof = trained.profile.tocsr()
     tensors: dict[str, Any] = {
         "state_dict": {

@@ -95,6 +95,11 @@ class TrainConfig:
     # infrastructure split 0.817 -> 0.933 top-1, the rest of development equal or better; a
     # graph without such infrastructure trains exactly as at 0 (RESULTS.md, stop 15).
     infra_views: float = 0.5
+    # Mini-batch training on large graphs: an episode draws about this many campaign queries
+    # (``campaign_query_prob`` lowered to fit) when the labelled campaigns outnumber it, so an
+    # episode's views, features and every step's cost stay bounded as the graph grows; below
+    # it every episode is drawn exactly as without the bound. None: full batch at every size.
+    batch_campaigns: int | None = 512
 
 
 ENCODERS: tuple[str, ...] = ("none", "evidence")

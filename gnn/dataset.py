@@ -12,7 +12,10 @@ at it: a model trained on it can only ever reflect what a key of that clearance 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,10 +54,12 @@ SKIPPED_RELS: tuple[str, ...] = ("PREDICTED_ACTOR", "REPORTED_IN", "SIGHTED_IN")
 
 # Every node and every relationship read passes the clearance test: a relationship is exported
 # only when it and both its ends are visible. A node its producer revoked (STIX `revoked`, set by
-# a later input) is left out with its edges: a withdrawn indicator is no evidence.
-EXPORT_NODES = f"""
+# a later input) is left out with its edges: a withdrawn indicator is no evidence. The levels
+# come back with the rows so that one read at the highest clearance gives every lower level's
+# graph too (``export_levels``). ``{page}`` is empty or ``EXPORT_PAGE_RANGE``.
+_NODES = f"""
 MATCH (n)
-WHERE n.id IS NOT NULL AND {visible("n")} AND coalesce(n.revoked, false) = false
+WHERE {{page}}n.id IS NOT NULL AND {visible("n")} AND coalesce(n.revoked, false) = false
 RETURN labels(n) AS labels, n.id AS id, n.name AS name, n.aliases AS aliases,
        n.external_id AS external_id, n.kind AS kind, n.value AS value, n.country AS country,
        n.tlp_level AS tlp_level
@@ -65,14 +70,29 @@ RETURN labels(n) AS labels, n.id AS id, n.name AS name, n.aliases AS aliases,
 # demo world they made the held-out top-1 fall from 0.974 to 0.947 and the overlap baseline from
 # 0.632 to 0.132, broad real victim lists outweighing an activity's own targets
 # (benchmarks/RESULTS.md, stop 15). Targets any other source states are kept.
-EXPORT_EDGES = f"""
+_EDGES = f"""
 MATCH (a)-[r]->(b)
-WHERE NOT type(r) IN $skipped AND a.id IS NOT NULL AND b.id IS NOT NULL
+WHERE {{page}}NOT type(r) IN $skipped AND a.id IS NOT NULL AND b.id IS NOT NULL
       AND {visible_all("a", "r", "b")}
       AND NOT (type(r) = 'TARGETS' AND size(coalesce(r.sources, [])) > 0
                AND all(s IN r.sources WHERE s STARTS WITH $metadata_only))
-RETURN labels(a) AS src_labels, a.id AS src, type(r) AS rel, labels(b) AS dst_labels, b.id AS dst
+RETURN a.id AS src, type(r) AS rel, b.id AS dst,
+       reduce(top = 0, x IN [a.tlp_level, r.tlp_level, b.tlp_level] |
+              CASE WHEN coalesce(x, 0) > top THEN coalesce(x, 0) ELSE top END) AS level
 """
+# FalkorDB sends a whole result at once (the engine's reply, then the client's rows): the
+# export reads it in pages of internal node ids, which the engine seeks (``NodeByIdSeek``), a
+# relationship in the page of its start node. ``id()`` is FalkorDB's; other engines stream
+# their results and read the graph in one query.
+EXPORT_PAGE_RANGE = "id({var}) >= $lo AND id({var}) < $hi AND "
+EXPORT_NODES = _NODES.format(page="")
+EXPORT_EDGES = _EDGES.format(page="")
+EXPORT_NODES_PAGE = _NODES.format(page=EXPORT_PAGE_RANGE.format(var="n"))
+EXPORT_EDGES_PAGE = _EDGES.format(page=EXPORT_PAGE_RANGE.format(var="a"))
+EXPORT_TOP_ID = "MATCH (n) RETURN max(id(n)) AS top"
+# Internal ids per page: about 50k nodes and their outgoing relationships (a few hundred
+# thousand rows, some hundred MB of client rows at most).
+EXPORT_PAGE = 50_000
 
 # Analyst decisions naming an actor (``graph.decisions``); the newest per (campaign, actor)
 # wins. Rejections are hard negatives in training, never features or labels.
@@ -178,6 +198,33 @@ class GraphSnapshot:
                 edges.append({"src": self.nodes[st][s], "rel": rel, "dst": self.nodes[dt][d]})
         return nodes, edges
 
+    def write_json(self, path: Path, chunk: int = 20_000) -> None:
+        """Write ``{"edges": ..., "max_tlp": ..., "nodes": ...}`` with the rows of ``to_rows``
+        (what ``from_rows`` reads back), a chunk of rows at a time: the whole list of row dicts
+        and its text are never held at once."""
+        with path.open("w", encoding="utf-8") as out:
+            out.write('{"edges": [')
+            sep = ""
+            quoted = {t: [json.dumps(nid) for nid in ids] for t, ids in self.nodes.items()}
+            for (st, rel, dt), ei in self.edges.items():
+                src, dst = quoted[st], quoted[dt]
+                verb = json.dumps(rel)
+                for lo in range(0, ei.shape[1], chunk):
+                    part = ei[:, lo : lo + chunk]
+                    rows = ",".join(
+                        f'{{"dst": {dst[d]}, "rel": {verb}, "src": {src[s]}}}' for s, d in part.T
+                    )
+                    out.write(sep + rows)
+                    sep = ","
+            out.write(f'], "max_tlp": {int(self.max_tlp)}, "nodes": [')
+            sep = ""
+            ids = [nid for t in self.nodes for nid in self.nodes[t]]
+            for lo in range(0, len(ids), chunk):
+                chunk_rows = [dict(self.props[nid], id=nid) for nid in ids[lo : lo + chunk]]
+                out.write(sep + json.dumps(chunk_rows, sort_keys=True, default=str)[1:-1])
+                sep = ","
+            out.write("]}")
+
     @classmethod
     def from_rows(
         cls,
@@ -195,17 +242,7 @@ class GraphSnapshot:
                 continue
             if int(row.get("tlp_level") or 0) > snap.max_tlp:
                 continue
-            props = {
-                "type": ntype,
-                "name": row.get("name"),
-                "aliases": list(row.get("aliases") or []),
-                "external_id": row.get("external_id"),
-                "kind": row.get("kind"),
-                "value": row.get("value"),
-                "country": row.get("country"),
-                "tlp_level": int(row.get("tlp_level") or 0),
-            }
-            snap.props[row["id"]] = props
+            snap.props[row["id"]] = _props(row, ntype)
             snap.nodes.setdefault(ntype, []).append(row["id"])
         buckets: dict[tuple[str, str, str], set[tuple[int, int]]] = {}
         for row in edge_rows:
@@ -237,6 +274,20 @@ class GraphSnapshot:
             data[st, verb, dt].edge_index = torch.from_numpy(ei)
             data[dt, f"rev_{verb}", st].edge_index = torch.from_numpy(ei[::-1].copy())
         return data
+
+
+def _props(row: dict[str, Any], ntype: str) -> dict[str, Any]:
+    """The properties a snapshot keeps of a node row."""
+    return {
+        "type": ntype,
+        "name": row.get("name"),
+        "aliases": list(row.get("aliases") or []),
+        "external_id": row.get("external_id"),
+        "kind": row.get("kind"),
+        "value": row.get("value"),
+        "country": row.get("country"),
+        "tlp_level": int(row.get("tlp_level") or 0),
+    }
 
 
 def _node_type(labels: list[str]) -> str | None:
@@ -273,19 +324,8 @@ def export_graph(store: GraphStore, *, max_tlp: int) -> GraphSnapshot:
         ValidationError: ``max_tlp`` is not a TLP level.
     """
     level = TLP.parse(max_tlp)
-    params = {"max_tlp": int(level)}
-    nodes = store.query(EXPORT_NODES, params, read_only=True)
-    edges = store.query(
-        EXPORT_EDGES,
-        {**params, "skipped": list(SKIPPED_RELS), "metadata_only": f"{GALAXY_SOURCE}@"},
-        read_only=True,
-    )
-    snap = GraphSnapshot.from_rows(nodes, edges, max_tlp=level)
-    snap.rejections = _rejections(store.query(EXPORT_DECISIONS, params, read_only=True))
-    labelled = store.query(
-        EXPORT_ANALYST_LABELLED, {**params, "analyst": ANALYST_SOURCE}, read_only=True
-    )
-    snap.analyst_labelled = sorted(str(row["campaign"]) for row in labelled)
+    snap = StoreRows.read(store, max_tlp=level).snapshot(level)
+    _add_decisions(store, snap)
     if not snap.num_nodes("actor"):
         raise ModelError(
             f"no ThreatActor visible at TLP:{level.label.upper()}: ingest data first "
@@ -297,9 +337,11 @@ def export_graph(store: GraphStore, *, max_tlp: int) -> GraphSnapshot:
 def export_levels(store: GraphStore) -> dict[TLP, GraphSnapshot]:
     """The graph at every clearance, clear to red: what each level's model is trained on.
 
-    A level whose visible graph is the same as the level below (same fingerprint) maps to the
-    lower level's snapshot, so the two share one model; a level at which no threat actor is
-    visible is left out (keys of that clearance get no model).
+    The store is read once, at red, with every row's level; each lower level's graph is cut
+    from those rows by the same test the query applies (``StoreRows.snapshot``). A level whose
+    visible graph is the same as the level below maps to the lower level's snapshot, so the
+    two share one model; a level at which no threat actor is visible is left out (keys of that
+    clearance get no model).
 
     Args:
         store: an open graph store.
@@ -311,19 +353,188 @@ def export_levels(store: GraphStore) -> dict[TLP, GraphSnapshot]:
     Raises:
         ModelError: no threat actor is visible even at ``red``.
     """
+    rows = StoreRows.read(store, max_tlp=TLP.RED)
     out: dict[TLP, GraphSnapshot] = {}
     below: GraphSnapshot | None = None
     for level in TLP:
-        try:
-            snap = export_graph(store, max_tlp=level)
-        except ModelError:
+        snap = rows.snapshot(level)
+        _add_decisions(store, snap)
+        if not snap.num_nodes("actor"):
             if level == TLP.RED:
-                raise
+                raise ModelError(
+                    "no ThreatActor visible at TLP:RED: ingest data first "
+                    "(actorgraph ingest --attack)"
+                )
             continue
-        if below is not None and snap.fingerprint() == below.fingerprint():
+        if below is not None and _same_graph(snap, below):
             snap = below
         out[level] = below = snap
     return out
+
+
+def _add_decisions(store: GraphStore, snap: GraphSnapshot) -> None:
+    """The analysts' rejections and attributed campaigns visible at the snapshot's level."""
+    params = {"max_tlp": int(snap.max_tlp)}
+    snap.rejections = _rejections(store.query(EXPORT_DECISIONS, params, read_only=True))
+    labelled = store.query(
+        EXPORT_ANALYST_LABELLED, {**params, "analyst": ANALYST_SOURCE}, read_only=True
+    )
+    snap.analyst_labelled = sorted(str(row["campaign"]) for row in labelled)
+
+
+def _same_graph(a: GraphSnapshot, b: GraphSnapshot) -> bool:
+    """Same nodes, edges and rejections: what equal fingerprints mean, without hashing."""
+    if a.nodes != b.nodes or a.edges.keys() != b.edges.keys() or a.rejections != b.rejections:
+        return False
+    return all(np.array_equal(a.edges[k], b.edges[k]) for k in a.edges)
+
+
+_TYPES: tuple[str, ...] = tuple(dict.fromkeys(NODE_TYPES.values()))
+
+
+@dataclass
+class StoreRows:
+    """The store's graph as read page by page: one entry per node row and per relationship
+    row, with its TLP level, in NumPy columns (no list of row dicts of the whole graph).
+
+    Node rows keep their store id and the properties a snapshot holds; a relationship row
+    refers to its ends by *slot* (one slot per distinct store id, ``slot_of``), with the level
+    of the relationship and of both its ends (the highest of the three). ``snapshot(level)``
+    cuts one clearance's graph out of them, exactly as ``GraphSnapshot.from_rows`` over the
+    rows that clearance's query returns.
+    """
+
+    ids: list[str]
+    props: list[dict[str, Any]]
+    types: np.ndarray  # (N,) index into _TYPES
+    levels: np.ndarray  # (N,) the node's TLP level
+    slots: np.ndarray  # (N,) slot of the node's store id
+    src: np.ndarray  # (R,) slot of the start node's id
+    dst: np.ndarray  # (R,) slot of the end node's id
+    rels: np.ndarray  # (R,) index into rel_names
+    rel_levels: np.ndarray  # (R,) highest level of the relationship and its two ends
+    rel_names: list[str]
+
+    @classmethod
+    def read(cls, store: GraphStore, *, max_tlp: TLP, page: int = EXPORT_PAGE) -> StoreRows:
+        """Read the nodes, then the relationships, visible at ``max_tlp``, page by page."""
+        params = {"max_tlp": int(max_tlp)}
+        ids: list[str] = []
+        props: list[dict[str, Any]] = []
+        types: list[int] = []
+        levels: list[int] = []
+        type_code = {t: i for i, t in enumerate(_TYPES)}
+        for rows in _pages(store, EXPORT_NODES_PAGE, EXPORT_NODES, params, page):
+            for row in rows:
+                ntype = _node_type(row.get("labels") or [])
+                if ntype is None:
+                    continue
+                ids.append(row["id"])
+                props.append(_props(row, ntype))
+                types.append(type_code[ntype])
+                levels.append(int(row.get("tlp_level") or 0))
+        slot_of: dict[str, int] = {}
+        slots = np.array([slot_of.setdefault(nid, len(slot_of)) for nid in ids], dtype=np.int64)
+        rel_code: dict[str, int] = {}
+        parts: list[np.ndarray] = []
+        edge_params = {
+            **params,
+            "skipped": list(SKIPPED_RELS),
+            "metadata_only": f"{GALAXY_SOURCE}@",
+        }
+        for rows in _pages(store, EXPORT_EDGES_PAGE, EXPORT_EDGES, edge_params, page):
+            cols = [
+                (s, d, rel_code.setdefault(row["rel"], len(rel_code)), row["level"])
+                for row in rows
+                if row["rel"] not in SKIPPED_RELS
+                and (s := slot_of.get(row["src"])) is not None
+                and (d := slot_of.get(row["dst"])) is not None
+            ]
+            if cols:
+                parts.append(np.array(cols, dtype=np.int64).reshape(-1, 4))
+        table = np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+        return cls(
+            ids=ids,
+            props=props,
+            types=np.array(types, dtype=np.int64),
+            levels=np.array(levels, dtype=np.int64),
+            slots=slots,
+            src=table[:, 0].copy(),
+            dst=table[:, 1].copy(),
+            rels=table[:, 2].copy(),
+            rel_levels=table[:, 3].copy(),
+            rel_names=list(rel_code),
+        )
+
+    def snapshot(self, level: TLP) -> GraphSnapshot:
+        """The graph visible at ``level``: nodes and relationships marked above it are left out.
+
+        As ``GraphSnapshot.from_rows``: node rows in id order, the first visible row of an id
+        wins, nodes grouped by type in that order; relationships whose ends are unknown are
+        dropped; pairs unique and sorted per ``(src_type, REL, dst_type)``; actor countries
+        derived. Node properties are shared between the snapshots of one read, except the
+        actors' (``country`` is derived per level).
+        """
+        snap = GraphSnapshot(max_tlp=level)
+        order = self._id_order()
+        vis = order[self.levels[order] <= level]
+        first = np.ones(len(vis), dtype=bool)
+        first[1:] = self.slots[vis][1:] != self.slots[vis][:-1]
+        chosen = vis[first]  # node rows of this level, in id order
+        row_of_slot = np.full(len(self.slots), -1, dtype=np.int64)
+        row_of_slot[self.slots[chosen]] = chosen
+        local = np.zeros(len(self.ids), dtype=np.int64)
+        kinds = self.types[chosen]
+        _, first_of_kind = np.unique(kinds, return_index=True)
+        for code in kinds[np.sort(first_of_kind)]:
+            members = chosen[kinds == code]
+            snap.nodes[_TYPES[code]] = [self.ids[i] for i in members]
+            local[members] = np.arange(len(members))
+        actor = _TYPES.index("actor")
+        for i in chosen:
+            props = self.props[i]
+            snap.props[self.ids[i]] = dict(props) if self.types[i] == actor else props
+        keep = self.rel_levels <= level
+        s_row, d_row = row_of_slot[self.src[keep]], row_of_slot[self.dst[keep]]
+        rels = self.rels[keep]
+        known = (s_row >= 0) & (d_row >= 0)
+        s_row, d_row, rels = s_row[known], d_row[known], rels[known]
+        n_types, n_rels = len(_TYPES), max(len(self.rel_names), 1)
+        key = (self.types[s_row] * n_rels + rels) * n_types + self.types[d_row]
+        buckets = {}
+        for k in np.unique(key):
+            st, rest = divmod(int(k), n_rels * n_types)
+            rel, dt = divmod(rest, n_types)
+            sel = key == k
+            width = max(snap.num_nodes(_TYPES[dt]), 1)
+            pairs = np.unique(local[s_row[sel]] * width + local[d_row[sel]])
+            edge_index = np.stack([pairs // width, pairs % width]).astype(np.int64)
+            buckets[(_TYPES[st], self.rel_names[rel], _TYPES[dt])] = edge_index
+        for k in sorted(buckets):
+            snap.edges[k] = np.ascontiguousarray(buckets[k])
+        _derive_countries(snap)
+        return snap
+
+    def _id_order(self) -> np.ndarray:
+        """Node rows sorted by store id, read order among equal ids (cached)."""
+        cached = getattr(self, "_order", None)
+        if cached is None:
+            cached = np.array(sorted(range(len(self.ids)), key=self.ids.__getitem__), np.int64)
+            self._order = cached
+        return cached
+
+
+def _pages(
+    store: GraphStore, paged: str, whole: str, params: dict[str, Any], size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The rows of a query page by page of internal node ids on FalkorDB, at once elsewhere."""
+    if store.backend != "falkordb":
+        yield store.query(whole, params, read_only=True)
+        return
+    top = store.query(EXPORT_TOP_ID, read_only=True)
+    last = top[0]["top"] if top and top[0]["top"] is not None else -1
+    for lo in range(0, int(last) + 1, size):
+        yield store.query(paged, {**params, "lo": lo, "hi": lo + size}, read_only=True)
 
 
 def _rejections(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -247,6 +247,7 @@ class AttributionModel(nn.Module):
         qstats: Tensor,
         mask: Tensor | None = None,
         norm_mask: Tensor | None = None,
+        inputs: Tensor | None = None,
     ) -> Tensor:
         """Raw logits (B, A + 1) before temperature.
 
@@ -257,17 +258,27 @@ class AttributionModel(nn.Module):
             mask: (B, A) bool, True where an actor is NOT a candidate.
             norm_mask: actors left out of the query-level scaling only (default: ``mask``);
                 inference passes hidden actors here, so no visible score depends on them.
+            inputs: ``scorer_inputs(feats, mask, norm_mask)`` when the caller computed it
+                already (training does, once per episode: it depends on no parameter).
         """
-        if self.query_norm:
-            scale_mask = mask if norm_mask is None else norm_mask
-            feats = torch.cat([feats, query_normalise(feats, scale_mask)], dim=-1)
-        x = feats if sim is None else torch.cat([feats, sim.unsqueeze(-1)], dim=-1)
+        x = self.scorer_inputs(feats, mask, norm_mask) if inputs is None else inputs
+        x = x if sim is None else torch.cat([x, sim.unsqueeze(-1)], dim=-1)
         logits = self.scorer(x).squeeze(-1)
         if mask is not None:
             # A large finite value: -inf would poison the temperature gradient with NaN.
             logits = logits.masked_fill(mask, -1e4)
         unk = self.unknown(qstats)
         return torch.cat([logits, unk], dim=-1)
+
+    def scorer_inputs(
+        self, feats: Tensor, mask: Tensor | None = None, norm_mask: Tensor | None = None
+    ) -> Tensor:
+        """The pair features (B, A, F) and, with ``query_norm``, their query-normalised copy
+        (``forward``'s arguments of the same names)."""
+        if not self.query_norm:
+            return feats
+        scale_mask = mask if norm_mask is None else norm_mask
+        return torch.cat([feats, query_normalise(feats, scale_mask)], dim=-1)
 
     def calibrated(self, raw: Tensor) -> Tensor:
         """Apply the fitted unknown shift and temperature; softmax of this sums to 1."""

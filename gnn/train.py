@@ -90,6 +90,8 @@ class Batch:
     negatives: Tensor | None = None  # (2, K) view index, an actor an analyst rejected for it
     # The evidence encoder's sub-graph around this episode's queries (``Trainer.evidence``).
     neighbourhood: dict[str, Any] | None = None
+    # ``AttributionModel.scorer_inputs`` of the features, computed once for the episode.
+    inputs: Tensor | None = None
 
 
 class Trainer:
@@ -137,6 +139,7 @@ class Trainer:
             if campaign in camp_idx and actor in actor_idx:
                 self.rejected.setdefault(camp_idx[campaign], []).append(actor_idx[actor])
         self._split_validation()
+        self.query_prob = self._campaign_query_prob()
         self.gnn_edges = [k for k in snap.edges if k[1] not in GNN_RELS_SKIPPED]
         self.perm = self._entity_perm()
         self.is_infra = np.array(
@@ -169,6 +172,16 @@ class Trainer:
             if n_val
             else set()
         )
+
+    def _campaign_query_prob(self) -> float:
+        """``campaign_query_prob``, lowered on a graph whose training campaigns would give an
+        episode more than ``batch_campaigns`` campaign queries (a mini-batch of them, drawn
+        afresh each episode from the same random stream; unchanged below the bound)."""
+        cfg = self.config
+        n_train = len(self.labelled) - len(self.val_camps)
+        if cfg.batch_campaigns is None or n_train * cfg.campaign_query_prob <= cfg.batch_campaigns:
+            return cfg.campaign_query_prob
+        return cfg.batch_campaigns / n_train
 
     def _entity_perm(self) -> np.ndarray:
         """Space index -> row in the concatenation of encoder outputs over ENTITY_TYPES."""
@@ -206,7 +219,7 @@ class Trainer:
             is_query = (
                 (c in self.val_camps)
                 if validation
-                else (c not in self.val_camps and rng.random() < cfg.campaign_query_prob)
+                else (c not in self.val_camps and rng.random() < self.query_prob)
             )
             if not is_query:
                 continue
@@ -258,7 +271,7 @@ class Trainer:
         batch.weight = _loss_weights(np.array(of_campaign, dtype=bool), cfg.campaign_loss_share)
         if negatives:
             batch.negatives = torch.tensor(negatives, dtype=torch.long).T
-        batch.edges = self._edges(removed_items, attributed)
+        batch.edges = self._edges(removed_items, attributed) if self.sage_edges else {}
         batch.profile = prof
         return batch
 
@@ -343,12 +356,16 @@ class Trainer:
         return out
 
     @property
+    def sage_edges(self) -> bool:
+        """Whether the GraphSAGE encoder, the only reader of ``Batch.edges``, is on."""
+        return self.config.use_gnn or self.config.pretrain_gnn
+
+    @property
     def space_types(self) -> set[str]:
         return set(ENTITY_TYPES)
 
     def _space_pos(self, node_type: str, local: np.ndarray) -> np.ndarray:
-        ids = self.snap.nodes[node_type]
-        return np.array([self.space.pos[ids[i]] for i in local], dtype=np.int64)
+        return self.space.positions(self.snap, node_type)[local]
 
     # -- model --------------------------------------------------------------------------------
     def build_encoder(self) -> HeteroSAGE:
@@ -469,14 +486,15 @@ class Trainer:
             states = self.evidence(model, batch.profile, part["nodes"], part["x"], part["edges"])
             q_w = self.entity_dropout(model, batch.q_w)
             pooled = pool_queries(part["q_local"], q_w, batch.q_batch, states, len(batch.target))
-            return model(batch.feats, evidence_similarity(pooled), batch.qstats, batch.mask)
+            similarity = evidence_similarity(pooled)
+            return model(batch.feats, similarity, batch.qstats, batch.mask, inputs=batch.inputs)
         emb = self.embeddings(model, batch.edges)
         sim = None
         if emb is not None:
             q_w = self.entity_dropout(model, batch.q_w)
             pooled = pool_queries(batch.q_idx, q_w, batch.q_batch, emb[0], len(batch.target))
             sim = model.embed_similarity(pooled, emb[1])
-        return model(batch.feats, sim, batch.qstats, batch.mask)
+        return model(batch.feats, sim, batch.qstats, batch.mask, inputs=batch.inputs)
 
 
 def _infrastructure_neighbours(snap: GraphSnapshot, space: EntitySpace) -> sp.csr_matrix:
@@ -486,8 +504,8 @@ def _infrastructure_neighbours(snap: GraphSnapshot, space: EntitySpace) -> sp.cs
     for (st, _, dt), ei in snap.edges.items():
         if {st, dt} != {"indicator", "infrastructure"}:
             continue
-        src = np.array([space.pos[snap.nodes[st][i]] for i in ei[0]], dtype=np.int64)
-        dst = np.array([space.pos[snap.nodes[dt][i]] for i in ei[1]], dtype=np.int64)
+        src = space.positions(snap, st)[ei[0]]
+        dst = space.positions(snap, dt)[ei[1]]
         ind, infra = (src, dst) if st == "indicator" else (dst, src)
         rows.append(ind)
         cols.append(infra)
@@ -555,7 +573,12 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
     trainer = Trainer(snap, config, hubs)
+    if log:
+        log(f"{len(trainer.space)} entities ({time.perf_counter() - t0:.1f} s)")
     episodes = [trainer.episode() for _ in range(config.episodes)]
+    if log:
+        views = sum(len(ep.target) for ep in episodes)
+        log(f"{config.episodes} episodes, {views} views ({time.perf_counter() - t0:.1f} s)")
     if not any(len(ep.target) for ep in episodes):
         raise ModelError(
             "no labelled cluster has enough items to learn from (need actors or "
@@ -580,6 +603,10 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
     # With pretrain_gnn, stage 1 is exactly the default scorer (same initial weights for the
     # same seed): the encoder joins in stage 2, so any difference is the encoder's doing.
     model = trainer.build_model()
+    # The scorer's inputs depend on no parameter: computed once an episode, not every step.
+    with torch.no_grad():
+        for batch in [*episodes, val]:
+            batch.inputs = model.scorer_inputs(batch.feats, batch.mask)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = Adam(params, lr=config.lr)
     losses: list[float] = []
@@ -618,7 +645,7 @@ def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: 
         with torch.no_grad():
             raw = trainer.logits(model, val)
         metrics.update(calibrate(model, raw, val.target))
-    full_edges = trainer._edges({}, None)
+    full_edges = trainer._edges({}, None) if trainer.sage_edges else {}
     with torch.no_grad():
         emb = trainer.embeddings(model, full_edges) if model.similarity != "evidence" else None
     evidence = None

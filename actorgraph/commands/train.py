@@ -57,6 +57,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "passing of actor evidence, trained jointly in the attribution loss; ignored with "
         "--no-graph)",
     )
+    batch = p.add_mutually_exclusive_group()
+    batch.add_argument(
+        "--batch-campaigns",
+        type=int,
+        default=None,
+        metavar="N",
+        help="mini-batch training: each episode draws about N campaign queries when the "
+        "labelled campaigns would give more (default: the config's, 512; smaller graphs train "
+        "exactly as with --full-batch)",
+    )
+    batch.add_argument(
+        "--full-batch",
+        action="store_true",
+        help="every episode draws from all labelled campaigns, at any graph size",
+    )
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(handler=run)
 
@@ -77,6 +92,10 @@ def run(args: argparse.Namespace, ctx) -> int:
         config.encoder = args.encoder
     if args.epochs is not None:
         config.epochs = args.epochs
+    if args.full_batch:
+        config.batch_campaigns = None
+    elif args.batch_campaigns is not None:
+        config.batch_campaigns = args.batch_campaigns
     log = None if args.json else (lambda line: print(line, file=sys.stderr))
     models = train_per_clearance(ctx.store(), config, log=log)
     version = artefacts.save(list(models.values()), ctx.settings.home / "models")
