@@ -2,9 +2,10 @@
 
     python benchmarks/plot.py [--results benchmarks/scale_results.json] [--out benchmarks/scale.png]
 
-Four panels against the demo world's size (indicators, log scale): ingest cost (CPU seconds of
-client and server, and wall seconds), peak memory (client and server), training (seconds and
-peak RSS) and attribution latency (GNN vs TF-IDF, p50 and p99).
+Four panels against the demo world's size (indicators, log scale): ingest cost, batched and bulk
+(CPU seconds of client and server, and wall seconds), peak memory (ingest client, server,
+trainer), export and training (seconds) and attribution latency (GNN with and without evidence
+vs TF-IDF, p50 and p99).
 """
 
 from __future__ import annotations
@@ -54,14 +55,18 @@ def plot(data: dict[str, Any], out: Path) -> None:
     )
 
     ax = axes[0][0]
-    for key, label, style in (
-        ("seconds", "wall s (shared machine)", "o-"),
-        ("client_cpu_seconds", "client CPU s", "s--"),
-        ("server_cpu_seconds", "server CPU s", "^--"),
+    for step, name, color in (
+        ("ingest_batched", "batched", "tab:blue"),
+        ("ingest_bulk", "bulk", "tab:green"),
     ):
-        xs, ys = _series(runs, "ingest_batched", key)
-        if xs:
-            ax.plot(xs, ys, style, label=f"batched: {label}")
+        for key, label, style in (
+            ("seconds", "wall s (shared machine)", "o-"),
+            ("client_cpu_seconds", "client CPU s", "s--"),
+            ("server_cpu_seconds", "server CPU s", "^:"),
+        ):
+            xs, ys = _series(runs, step, key)
+            if xs:
+                ax.plot(xs, ys, style, color=color, label=f"{name}: {label}")
     xs, ys = _series(runs, "ingest_single", "seconds")
     if xs:
         ax.plot(xs, ys, "rx", markersize=10, label="one object per query: wall s")
@@ -76,13 +81,14 @@ def plot(data: dict[str, Any], out: Path) -> None:
     ax.grid(True, which="both", alpha=0.3)
 
     ax = axes[0][1]
-    for key, label, style in (
-        ("client_peak_rss_mb", "client (ingest process)", "o-"),
-        ("server_peak_rss_mb", "FalkorDB server", "s-"),
-    ):
-        xs, ys = _series(runs, "ingest_batched", key)
-        if xs:
-            ax.plot(xs, ys, style, label=label)
+    for step, name in (("ingest_batched", "batched"), ("ingest_bulk", "bulk")):
+        for key, label, style in (
+            ("client_peak_rss_mb", "ingest process", "o-"),
+            ("server_peak_rss_mb", "FalkorDB server", "s-"),
+        ):
+            xs, ys = _series(runs, step, key)
+            if xs:
+                ax.plot(xs, ys, style, label=f"{name}: {label}")
     xs, ys = _series(runs, "gnn", "train_peak_rss_mb")
     if xs:
         ax.plot(xs, ys, "^-", label="training process")
@@ -99,6 +105,7 @@ def plot(data: dict[str, Any], out: Path) -> None:
     ax = axes[1][0]
     for key, label, style in (
         ("export_seconds", "export graph -> tensors, wall s", "o-"),
+        ("export_cpu_seconds", "export, CPU s", "o--"),
         ("train_seconds", "train, wall s", "s-"),
         ("train_cpu_seconds", "train, CPU s", "s--"),
     ):

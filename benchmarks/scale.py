@@ -2,28 +2,40 @@
 
     python benchmarks/scale.py [--sizes 3000 10000 30000 100000] [--single-query-size 10000]
                                [--gnn-sizes 3000 10000] [--no-gnn]
+    python benchmarks/scale.py --sizes 1000000 --gnn-sizes 1000000 \
+                               --world 1000000=/data/w1m --merge     # the 1M row, others kept
+    python benchmarks/scale.py --sizes 1000000 --world 1000000=/data/w1m \
+                               --store 1000000=/data/home1m --merge  # export/train/attribute only
 
 For each size (indicators, passed to the demo world's ``--scale``) on a fresh embedded store:
 
-1. generate the demo world (seed 7);
-2. ingest ATT&CK, then the world's training bundle through the batched path
+1. generate the demo world (seed 7), or reuse one written before (``--world SIZE=DIR``: a folder
+   that ``actorgraph generate-world --seed 7 --scale SIZE`` filled; 1M takes 7 minutes to write);
+2. bulk-load ATT&CK and the world's training bundles (``graph.ingest.bulk``, GRAPH.BULK) into an
+   empty store of its own (its own server, stopped and deleted before the next step, so that the
+   bulk load's image of the graph and a second server are never in memory at once); then
+   (at ``--batched-sizes``, default every size) ingest ATT&CK, then the same bundles through the
+   batched path
    (``graph.ingest.ingest_paths``, 5,000 rows per query): STIX objects/s, graph rows/s, wall time
    split into reading (parse + validate) and writing, CPU seconds of the client and the server
    (robust to other load on a shared machine), peak RSS of both;
    (``--ingest-workers``: processes reading files ahead of the writes, default one per core;
    ``--enrich``: with the offline enrichment, as ``actorgraph ingest`` writes by default);
-   then the same ATT&CK and bundles through the bulk load (``graph.ingest.bulk``, GRAPH.BULK)
-   into an empty graph of the same server: the same graph, ATT&CK inside its time;
+   the bulk load is the same graph, ATT&CK inside its time;
 3. at ``--single-query-size`` only, the same bundle through the one-object-per-query path
    (``batch_size=1``) on a second graph of the same server: the baseline, in the same run;
 4. at ``--gnn-sizes`` (unless ``--no-gnn``): export the graph and train (seconds, peak RSS),
-   then attribute every held-out activity repeatedly, in process with the model warm: latency
-   p50/p95/p99 and sequential throughput for the model (without and with evidence look-ups)
-   beside the TF-IDF baseline on the same linked inputs.
+   on the batched graph (or the bulk one where the batched path did not run), then attribute
+   held-out activities repeatedly (at most ``--activities``, evenly spaced over the world's
+   list), in process with the model warm: latency p50/p95/p99 and sequential throughput for
+   the model (without and with evidence look-ups) beside the TF-IDF baseline on the same
+   linked inputs.
 
-Every step runs in its own subprocess, so its peak RSS is its own. The server's RSS is sampled
-every 0.1 s by the parent. Results go to ``benchmarks/scale_results.json`` (read by
-``benchmarks/plot.py``) and are printed as tables.
+Every step runs in its own subprocess, so its peak RSS is its own; each records the load
+average before and after it (the machine may be shared). The server's RSS is sampled every
+0.1 s by the parent. Results go to ``benchmarks/scale_results.json`` (read by
+``benchmarks/plot.py``; ``--merge`` keeps the runs of sizes not measured this time) and are
+printed as tables.
 """
 
 from __future__ import annotations
@@ -173,9 +185,10 @@ def worker_gnn(args: argparse.Namespace) -> dict[str, Any]:
 
     store = _open(Path(args.home), args.graph)
     out: dict[str, Any] = {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_s()
     snap = export_graph(store, max_tlp=TLP.RED)
     out["export_seconds"] = round(time.perf_counter() - t0, 2)
+    out["export_cpu_seconds"] = round(_cpu_s() - c0, 2)
     out["export_peak_rss_mb"] = _rss_mb()
     t0, c0 = time.perf_counter(), _cpu_s()
     trained = train(snap)
@@ -183,10 +196,16 @@ def worker_gnn(args: argparse.Namespace) -> dict[str, Any]:
     out["train_cpu_seconds"] = round(_cpu_s() - c0, 2)
     out["train_peak_rss_mb"] = _rss_mb()
     out["train_metrics"] = {k: v for k, v in trained.metrics.items() if isinstance(v, (int, float))}
+    if args.save_model:
+        from actorgraph.gnn import artefacts
+
+        out["model_version"] = artefacts.save(trained, Path(args.home) / "models")
     attributor = Attributor(trained, store)
     tfidf = TfidfBaseline(snap, trained.space)
     files = sorted(Path(args.heldout).glob("*.json"))
-    activities = [load_activity(f) for f in files]
+    # Evenly spaced over the list, so a large world's many activities cost what a small one's do.
+    step = max(1, -(-len(files) // args.activities))
+    activities = [load_activity(f) for f in files[::step]]
     # Warm up (first calls pay lazy imports and caches), then measure.
     for act in activities[:3]:
         attributor.attribute(act, max_tlp=TLP.RED, evidence=True)
@@ -326,7 +345,7 @@ class ServerRss:
 
 def run_worker(kind: str, extra: list[str], timeout: float) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", kind, *extra]
-    t0 = time.perf_counter()
+    t0, load0 = time.perf_counter(), os.getloadavg()
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False
@@ -334,13 +353,20 @@ def run_worker(kind: str, extra: list[str], timeout: float) -> dict[str, Any]:
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     if proc.returncode != 0:
+        # A process killed for memory (exit -9) leaves no traceback: say so, with its time.
+        lines = proc.stderr.strip().splitlines()
         return {
-            "error": proc.stderr.strip().splitlines()[-1]
-            if proc.stderr.strip()
-            else f"exit {proc.returncode}"
+            "error": lines[-1] if lines else f"exit {proc.returncode}",
+            "exit": proc.returncode,
+            "stderr_tail": lines[-8:],
+            "wall_seconds": round(time.perf_counter() - t0, 2),
+            "load_before": [round(x, 2) for x in load0],
         }
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["wall_seconds"] = round(time.perf_counter() - t0, 2)
+    result["load_before"] = [round(x, 2) for x in load0]
+    result["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    result["ended_utc"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return result
 
 
@@ -364,139 +390,171 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _world(size: int, work: Path, args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
+    """The world's folder and its facts: reused from ``--world`` or generated into ``work``."""
+    if size in args.world:
+        world = args.world[size]
+        manifest = json.loads((world / "world.json").read_text())
+        train = [world / f for f in manifest["files"]["train"]]
+        return world, {
+            "reused": str(world),
+            "indicators": manifest["counts"]["indicators"],
+            "objects": manifest["counts"]["objects"],
+            "train_files": [str(f) for f in train],
+            "train_bytes": sum(f.stat().st_size for f in train),
+        }
+    world = work / f"world-{size}"
+    shutil.rmtree(world, ignore_errors=True)
+    print(f"[{size}] generating the world", flush=True)
+    return world, run_worker("generate", ["--size", str(size), "--out", str(world)], args.timeout)
+
+
+def _on_server(home: Path, step: str, extra: list[str], timeout: float) -> dict[str, Any]:
+    """Run one worker step against ``home``'s server; add the server's CPU and peak RSS."""
+    from actorgraph.graph.store import embedded
+
+    rss = ServerRss(embedded.status(home)["pid"])
+    try:
+        rss.reset()
+        out = run_worker(step, extra, timeout)
+        out["server_peak_rss_mb"] = rss.peak_mb()
+        out["server_cpu_seconds"] = rss.cpu_s()
+        out["server_rss_mb_after"] = round(rss.proc.memory_info().rss / 2**20, 1)
+    finally:
+        rss.stop()
+    return out
+
+
+def bench_stored(size: int, home: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Export, training and attribution on a home that already holds the world (``--store``)."""
+    from actorgraph.graph.store import embedded
+
+    world, generate = _world(size, args.work, args)
+    result: dict[str, Any] = {"size": size, "generate": generate, "store": str(home)}
+    embedded.start(home)
+    try:
+        print(f"[{size}] export, train and attribute on {home}", flush=True)
+        gnn = [
+            "--home",
+            str(home),
+            "--graph",
+            args.store_graph,
+            "--heldout",
+            str(world / "heldout"),
+        ]
+        result["gnn"] = _on_server(
+            home,
+            "gnn",
+            [
+                *[*gnn, "--samples", str(args.samples), "--activities", str(args.activities)],
+                *(["--save-model"] if args.save_model else []),
+            ],
+            args.timeout,
+        )
+        result["server_final_rss_mb"] = result["gnn"].get("server_rss_mb_after")
+    finally:
+        embedded.stop(home)
+    return result
+
+
 def bench_size(size: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     from actorgraph.graph.store import embedded
 
-    world = work / f"world-{size}"
+    if size in args.store:
+        return bench_stored(size, args.store[size], args)
     home = work / f"home-{size}"
-    shutil.rmtree(world, ignore_errors=True)
-    shutil.rmtree(home, ignore_errors=True)
+    bulk_home = work / f"home-{size}-bulk"
     result: dict[str, Any] = {"size": size}
-    print(f"[{size}] generating the world", flush=True)
-    result["generate"] = run_worker(
-        "generate", ["--size", str(size), "--out", str(world)], args.timeout
-    )
-    embedded.start(home)
-    pid = embedded.status(home)["pid"]
-    rss = ServerRss(pid)
+    world, result["generate"] = _world(size, work, args)
+    train_files = result["generate"].get("train_files", [str(world / "train.json")])
+    enrich = ["--enrich"] if args.enrich else []
+    batched = args.batched_sizes is None or size in args.batched_sizes
+    gnn_home = home if batched else bulk_home
+    for h in (home, bulk_home):
+        shutil.rmtree(h, ignore_errors=True)
     try:
-        print(f"[{size}] ingest, batched", flush=True)
-        rss.reset()
-        result["ingest_batched"] = run_worker(
-            "ingest",
-            [
-                "--home",
-                str(home),
-                "--graph",
-                "bench",
-                "--attack",
-                "--batch-size",
-                "5000",
-                *(["--enrich"] if args.enrich else []),
-                *(["--ingest-workers", str(args.ingest_workers)] if args.ingest_workers else []),
-                "--paths",
-                *result["generate"].get("train_files", [str(world / "train.json")]),
-            ],
-            args.timeout,
+        print(f"[{size}] ingest, bulk load (its own store)", flush=True)
+        embedded.start(bulk_home)
+        bulk_args = ["--home", str(bulk_home), "--graph", "bench", "--attack", "--bulk", *enrich]
+        result["ingest_bulk"] = _on_server(
+            bulk_home, "ingest", [*bulk_args, "--paths", *train_files], args.timeout
         )
-        result["ingest_batched"]["server_peak_rss_mb"] = rss.peak_mb()
-        result["ingest_batched"]["server_cpu_seconds"] = rss.cpu_s()
-        print(f"[{size}] ingest, bulk load", flush=True)
-        rss.reset()
-        result["ingest_bulk"] = run_worker(
-            "ingest",
-            [
-                "--home",
-                str(home),
-                "--graph",
-                "bench-bulk",
-                "--attack",
-                "--bulk",
-                *(["--enrich"] if args.enrich else []),
-                "--paths",
-                *result["generate"].get("train_files", [str(world / "train.json")]),
-            ],
-            args.timeout,
-        )
-        result["ingest_bulk"]["server_peak_rss_mb"] = rss.peak_mb()
-        result["ingest_bulk"]["server_cpu_seconds"] = rss.cpu_s()
-        if size == args.single_query_size:
-            print(f"[{size}] ingest, one object per query", flush=True)
-            rss.reset()
-            result["ingest_single"] = run_worker(
+        if batched:
+            embedded.stop(bulk_home)
+            shutil.rmtree(bulk_home, ignore_errors=True)
+            embedded.start(home)
+            print(f"[{size}] ingest, batched", flush=True)
+            workers = ["--ingest-workers", str(args.ingest_workers)] if args.ingest_workers else []
+            result["ingest_batched"] = _on_server(
+                home,
                 "ingest",
                 [
-                    "--home",
-                    str(home),
-                    "--graph",
-                    "bench-single",
-                    "--attack",
-                    "--batch-size",
-                    "1",
-                    "--paths",
-                    *result["generate"].get("train_files", [str(world / "train.json")]),
+                    *["--home", str(home), "--graph", "bench", "--attack", "--batch-size", "5000"],
+                    *enrich,
+                    *workers,
+                    *["--paths", *train_files],
                 ],
                 args.timeout,
             )
-            result["ingest_single"]["server_peak_rss_mb"] = rss.peak_mb()
-            result["ingest_single"]["server_cpu_seconds"] = rss.cpu_s()
-        if size in args.write_paths_sizes:
+        if batched and size == args.single_query_size:
+            print(f"[{size}] ingest, one object per query", flush=True)
+            single = ["--home", str(home), "--graph", "bench-single", "--attack", "--batch-size"]
+            result["ingest_single"] = _on_server(
+                home, "ingest", [*single, "1", "--paths", *train_files], args.timeout
+            )
+        if batched and size in args.write_paths_sizes:
             print(f"[{size}] write paths: atomic vs batched", flush=True)
-            rss.reset()
-            result["write_paths"] = run_worker(
+            result["write_paths"] = _on_server(
+                home,
                 "write-paths",
                 [
-                    "--home",
-                    str(home),
-                    "--server-pid",
-                    str(pid),
+                    *["--home", str(home), "--server-pid", str(embedded.status(home)["pid"])],
                     *(["--single"] if size == args.single_query_size else []),
-                    "--paths",
-                    *result["generate"].get("train_files", [str(world / "train.json")]),
+                    *["--paths", *train_files],
                 ],
                 args.timeout,
             )
-            result["write_paths"]["server_peak_rss_mb"] = rss.peak_mb()
         if not args.no_gnn and size in args.gnn_sizes:
-            print(f"[{size}] train and attribute", flush=True)
-            rss.reset()
-            result["gnn"] = run_worker(
+            print(f"[{size}] export, train and attribute", flush=True)
+            gnn = ["--home", str(gnn_home), "--graph", "bench", "--heldout", str(world / "heldout")]
+            result["gnn"] = _on_server(
+                gnn_home,
                 "gnn",
-                [
-                    "--home",
-                    str(home),
-                    "--graph",
-                    "bench",
-                    "--heldout",
-                    str(world / "heldout"),
-                    "--samples",
-                    str(args.samples),
-                ],
+                [*gnn, "--samples", str(args.samples), "--activities", str(args.activities)],
                 args.timeout,
             )
-            result["gnn"]["server_peak_rss_mb"] = rss.peak_mb()
-            result["gnn"]["server_cpu_seconds"] = rss.cpu_s()
-        result["server_final_rss_mb"] = round(rss.proc.memory_info().rss / 2**20, 1)
+        result["server_final_rss_mb"] = result.get(
+            "gnn", result.get("ingest_batched", result["ingest_bulk"])
+        ).get("server_rss_mb_after")
     finally:
-        rss.stop()
-        embedded.stop(home)
-        if not args.keep:
+        for h in (home, bulk_home):
+            if h.exists():
+                embedded.stop(h)
+                if not args.keep:
+                    shutil.rmtree(h, ignore_errors=True)
+        if not args.keep and size not in args.world:
             shutil.rmtree(world, ignore_errors=True)
-            shutil.rmtree(home, ignore_errors=True)
     return result
+
+
+def _load(step: dict[str, Any]) -> str:
+    """The 1-minute load average before and after a step."""
+    before, after = step.get("load_before"), step.get("load_after")
+    return f"{before[0]:.1f} / {after[0]:.1f}" if before and after else ""
 
 
 def print_tables(data: dict[str, Any]) -> None:
     runs = data["runs"]
-    print("\nIngest (ATT&CK loaded first; then the world's train.json; a fresh store per size)")
+    print("\nIngest (ATT&CK loaded first; then the world's train bundles; a fresh store per size)")
     print(
         "| indicators | path | STIX objects | graph rows | wall s (read + write) | objects/s "
-        "| rows/s | client CPU s | server CPU s | client peak RSS MB | server peak RSS MB |"
+        "| rows/s | client CPU s (process + readers) | server CPU s | client peak RSS MB "
+        "| server peak RSS MB | load before / after |"
     )
-    print("|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
     paths = (
-        ("ingest_batched", "batched, 5,000 rows/query"),
         ("ingest_bulk", "bulk load (ATT&CK inside)"),
+        ("ingest_batched", "batched, 5,000 rows/query"),
         ("ingest_single", "one object/query"),
     )
     for r in runs:
@@ -504,15 +562,19 @@ def print_tables(data: dict[str, Any]) -> None:
             x = r.get(key)
             if not x:
                 continue
+            if key in r.get("steps_from_earlier_run", []):
+                name = f"{name} (an earlier run)"
             if "error" in x:
-                print(f"| {r['size']:,} | {name} | {x['error']} | | | | | | | | |")
+                print(f"| {r['size']:,} | {name} | {x['error']} | | | | | | | | | |")
                 continue
             print(
                 f"| {r['size']:,} | {name} | {x['stix_objects']:,} | {x['rows']:,} | "
                 f"{x['seconds']} ({x.get('read_seconds', '?')} + {x.get('write_seconds', '?')}) | "
                 f"{x['objects_per_s']:,.0f} | {x['rows_per_s']:,.0f} | "
-                f"{x.get('client_cpu_seconds', '')} | {x.get('server_cpu_seconds', '')} | "
-                f"{x['client_peak_rss_mb']:,.0f} | {x['server_peak_rss_mb']:,.0f} |"
+                f"{x.get('client_cpu_seconds', '')} + {x.get('reader_workers_cpu_seconds', 0)} | "
+                f"{x.get('server_cpu_seconds', '')} | "
+                f"{x['client_peak_rss_mb']:,.0f} | {x['server_peak_rss_mb']:,.0f} | "
+                f"{_load(x)} |"
             )
     if any("write_paths" in r for r in runs):
         print("\nWrite paths, same validated batch (reading excluded), fresh graph each")
@@ -534,12 +596,30 @@ def print_tables(data: dict[str, Any]) -> None:
                     )
     if not any("gnn" in r for r in runs):
         return
-    print("\nTraining and attribution (in process, model warm, one thread, sequential)")
+    print("\nExport and training (RED, one process: its peak RSS includes the export's)")
     print(
-        "| indicators | graph nodes | export s | train s (CPU s) | train peak RSS MB | method "
-        "| p50 ms | p95 ms | p99 ms | per s |"
+        "| indicators | graph nodes | export s (CPU s) | export peak RSS MB | train s (CPU s) "
+        "| trainer peak RSS MB | server peak RSS MB | load before / after |"
     )
-    print("|---:|---:|---:|---|---:|---|---:|---:|---:|---:|")
+    print("|---:|---:|---|---:|---|---:|---:|---|")
+    for r in runs:
+        g = r.get("gnn")
+        if not g or "error" in g:
+            continue
+        ingest = r.get("ingest_batched") or r.get("ingest_bulk") or {}
+        print(
+            f"| {r['size']:,} | {ingest.get('graph', {}).get('nodes', 0):,} | "
+            f"{g['export_seconds']} ({g.get('export_cpu_seconds', '?')}) | "
+            f"{g['export_peak_rss_mb']:,.0f} | {g['train_seconds']} "
+            f"({g.get('train_cpu_seconds', '?')}) | {g['train_peak_rss_mb']:,.0f} | "
+            f"{g.get('server_peak_rss_mb', 0):,.0f} | {_load(g)} |"
+        )
+    print("\nAttribution (in process, model warm, one thread, sequential)")
+    print(
+        "| indicators | activities (median / max objects) | method | p50 ms | p95 ms | p99 ms "
+        "| per s |"
+    )
+    print("|---:|---|---|---:|---:|---:|---:|")
     methods = (
         ("gnn", "GNN"),
         ("gnn_cpu", "GNN, CPU time"),
@@ -552,17 +632,16 @@ def print_tables(data: dict[str, Any]) -> None:
         if not g:
             continue
         if "error" in g:
-            print(f"| {r['size']:,} | | | | | {g['error']} | | | | |")
+            print(f"| {r['size']:,} | | {g['error']} | | | | |")
             continue
-        nodes = r["ingest_batched"].get("graph", {}).get("nodes", 0)
+        shape = f"{g['activities']} ({g['activity_size_median']} / {g['activity_size_max']})"
         for key, name in methods:
             x = g.get(key)
             if x is None:
                 continue
             print(
-                f"| {r['size']:,} | {nodes:,} | {g['export_seconds']} | {g['train_seconds']} "
-                f"({g.get('train_cpu_seconds', '?')}) | {g['train_peak_rss_mb']:,.0f} | {name} | "
-                f"{x['p50_ms']} | {x['p95_ms']} | {x['p99_ms']} | {x['throughput_per_s']} |"
+                f"| {r['size']:,} | {shape} | {name} | {x['p50_ms']} | {x['p95_ms']} "
+                f"| {x['p99_ms']} | {x['throughput_per_s']} |"
             )
 
 
@@ -583,6 +662,50 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=Path("/tmp/actorgraph-bench"))
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--keep", action="store_true", help="keep the generated worlds and stores")
+    p.add_argument(
+        "--world",
+        action="append",
+        default=[],
+        metavar="SIZE=DIR",
+        help="reuse the world generated before in DIR for SIZE instead of generating it "
+        "(repeatable; never deleted)",
+    )
+    p.add_argument(
+        "--store",
+        action="append",
+        default=[],
+        metavar="SIZE=HOME",
+        help="an embedded home that already holds SIZE's world: skip the ingest steps and "
+        "measure export, training and attribution on it (its data is read, never deleted)",
+    )
+    p.add_argument(
+        "--save-model",
+        action="store_true",
+        help="save the RED model trained on a --store home into its models/ (for the API)",
+    )
+    p.add_argument(
+        "--store-graph",
+        default="actorgraph",
+        help="the graph of --store homes (default: actorgraph, what `actorgraph ingest` writes)",
+    )
+    p.add_argument(
+        "--batched-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes at which to run the batched ingest besides the bulk load (default: every)",
+    )
+    p.add_argument(
+        "--activities",
+        type=int,
+        default=100,
+        help="held-out activities attributed per size, at most (evenly spaced over the list)",
+    )
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the runs of other sizes already in --out (each keeps its own machine facts)",
+    )
     # worker mode (internal)
     p.add_argument("--worker", choices=sorted(WORKERS))
     p.add_argument("--size", type=int)
@@ -612,14 +735,30 @@ def main(argv: list[str] | None = None) -> int:
         help="also compare atomic / batched / (at --single-query-size) single-row writes here",
     )
     args = p.parse_args(argv)
+    args.world = {int(k): Path(v).resolve() for k, v in (w.split("=", 1) for w in args.world)}
+    args.store = {int(k): Path(v).resolve() for k, v in (w.split("=", 1) for w in args.store)}
     if args.worker:
         print(json.dumps(WORKERS[args.worker](args), default=str))
         return 0
     args.work.mkdir(parents=True, exist_ok=True)
-    data = {"machine": machine(), "runs": []}
+    data: dict[str, Any] = {"machine": machine(), "runs": []}
     previous = json.loads(args.out.read_text()) if args.out.exists() else None
+    kept = []
+    if args.merge and previous is not None:
+        kept = [r for r in previous["runs"] if r["size"] not in args.sizes]
+        for r in kept:
+            r.setdefault("machine", previous.get("machine"))
+    measured = []
+    before = {r["size"]: r for r in previous["runs"]} if args.merge and previous else {}
     for size in args.sizes:
-        data["runs"].append(bench_size(size, args.work, args))
+        run = {**bench_size(size, args.work, args), "machine": machine()}
+        # Steps not run this time (e.g. ingest, with --store) are kept from the file, and named.
+        for step, value in before.get(size, {}).items():
+            if step not in run:
+                run[step] = value
+                run.setdefault("steps_from_earlier_run", []).append(step)
+        measured.append(run)
+        data["runs"] = sorted([*kept, *measured], key=lambda r: r["size"])
         # Keep partial results when a later, larger size is interrupted.
         args.out.write_text(json.dumps(data, indent=2, default=str))
     if previous is not None:
