@@ -62,6 +62,14 @@ def _sigterm_exits() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
 
 
+# uvicorn's supervisor restarts a worker that does not answer its ping within this many
+# seconds. Loading a large model (unpickling and indexing, which hold the GIL) keeps a worker
+# from answering for longer than uvicorn's 5 s default: with the million-indicator model every
+# worker was killed and replaced every 1-1.5 min and the server never served (benchmarks/
+# RESULTS.md, stop 16).
+WORKER_HEALTHCHECK_S = 600
+
+
 def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
     import uvicorn
 
@@ -110,6 +118,7 @@ def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
             log_level=args.log_level,
             access_log=False,
             timeout_graceful_shutdown=10,
