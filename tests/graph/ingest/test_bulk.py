@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from actorgraph.graph.ingest import ingest_attack, ingest_paths
 from actorgraph.graph.ingest.bulk import BulkRefused, bulk_ingest
-from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.tlp import TLP
 from actorgraph.world import generate_world
 from tests.helpers.graph_snapshot import snapshot
@@ -52,17 +50,6 @@ def shards(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         path.write_text(json.dumps(bundle))
         paths.append(path)
     return paths
-
-
-@pytest.fixture
-def two_graphs(server: FalkorStore) -> Iterator[tuple[FalkorStore, FalkorStore]]:
-    graphs = [server.with_graph(f"t-{uuid.uuid4().hex[:12]}") for _ in range(2)]
-    for g in graphs:
-        g.ensure_schema()
-    yield graphs[0], graphs[1]
-    for g in graphs:
-        g.clear()
-        g.close()
 
 
 def test_bulk_writes_the_graph_the_writer_writes(two_graphs, shards: list[Path]) -> None:

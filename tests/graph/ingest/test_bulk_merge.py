@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from actorgraph.graph.ingest.bulk import bulk_ingest
 from actorgraph.graph.ingest.image import apply_row, first_state, fresh_state, row_of
 from actorgraph.graph.ingest.records import pack, unpack
 from actorgraph.graph.ingest.writer import split_row
-from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.tlp import TLP
 from tests.helpers.graph_snapshot import snapshot
 
@@ -76,17 +74,6 @@ def files(tmp_path: Path) -> list[Path]:
         path.write_text(json.dumps(bundle))
         out.append(path)
     return out
-
-
-@pytest.fixture
-def two_graphs(server: FalkorStore) -> Iterator[tuple[FalkorStore, FalkorStore]]:
-    graphs = [server.with_graph(f"t-{uuid.uuid4().hex[:12]}") for _ in range(2)]
-    for g in graphs:
-        g.ensure_schema()
-    yield graphs[0], graphs[1]
-    for g in graphs:
-        g.clear()
-        g.close()
 
 
 @pytest.mark.parametrize("workers", [1, 2])
