@@ -21,8 +21,9 @@ install: $(STAMP)
 demo: install
 	$(BIN)/actorgraph demo
 
+# --durations: the slowest tests in the log, to size pyproject's per-test `timeout` by.
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from actorgraph.graph.store import StoreConfig
+from actorgraph.graph.store import ClientTimeouts, StoreConfig
 
 
 class Settings(BaseSettings):
@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     )
 
     cypher_timeout_ms: int = Field(default=5000, ge=1, le=600_000)
+    # How long a client waits for the embedded store's reply before it reports the server stuck
+    # (ClientTimeouts): to one query, and to one GRAPH.BULK command of a bulk load.
+    store_reply_timeout_s: float = Field(default=ClientTimeouts.reply_s, gt=0)
+    store_bulk_timeout_s: float = Field(default=ClientTimeouts.bulk_s, gt=0)
     cypher_row_cap: int = Field(default=10_000, ge=1, le=1_000_000)
 
     api_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
@@ -79,6 +83,9 @@ class Settings(BaseSettings):
             neo4j_user=self.neo4j_user,
             neo4j_password=self.neo4j_password,
             neo4j_database=self.neo4j_database,
+            timeouts=ClientTimeouts(
+                reply_s=self.store_reply_timeout_s, bulk_s=self.store_bulk_timeout_s
+            ),
         )
 
     @property

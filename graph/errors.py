@@ -8,6 +8,7 @@ The CLI prints ``str(err)`` to stderr and exits non-zero; the API maps classes t
     ActorgraphError
     ├── StoreError
     │   ├── StoreUnavailable        the server cannot be started or reached
+    │   │   └── StoreUnresponsive   it took a request and sent no reply in time
     │   ├── QueryError              the engine rejected a query (syntax, type, constraint)
     │   ├── QueryTimeout            a read ran past its time budget
     │   ├── StoreBusy               every engine slot for this kind of query is taken
@@ -33,6 +34,18 @@ class StoreError(ActorgraphError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be started or reached."""
+
+
+class StoreUnresponsive(StoreUnavailable):
+    """The server took a request and sent no reply within the client's reply timeout.
+
+    Not retried: the request may still be running, and a server that stopped answering is
+    reported, never replaced (a second server on its data would lose writes).
+    """
+
+    def __init__(self, message: str, waited_s: float) -> None:
+        super().__init__(message)
+        self.waited_s = waited_s
 
 
 class QueryError(StoreError):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from actorgraph.graph.enrich.warninglists import use_cache_dir
+from actorgraph.graph.errors import StoreUnresponsive
 from actorgraph.graph.store import GraphStore, StoreConfig, embedded, open_store
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.store.neo4j import Neo4jStore
@@ -22,6 +23,22 @@ os.environ.setdefault("PYTHONHASHSEED", "0")
 CACHE = Path(__file__).resolve().parent.parent / "build" / "cache"
 os.environ.setdefault("ACTORGRAPH_CACHE", str(CACHE))
 use_cache_dir(Path(os.environ["ACTORGRAPH_CACHE"]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    """Stop the run at the first test failed by a FalkorDB server that stopped answering.
+
+    The tests share servers (one per session, some per module), so every later test would
+    fail the same way, one reply timeout (``ClientTimeouts.reply_s``) at a time.
+    """
+    report = yield
+    stuck = call.excinfo is not None and call.excinfo.errisinstance(StoreUnresponsive)
+    if report.failed and stuck:
+        item.session.shouldstop = f"an embedded FalkorDB stopped answering: {call.excinfo.value}"
+    return report
 
 
 @pytest.fixture(scope="session")

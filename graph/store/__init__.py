@@ -8,5 +8,14 @@ from actorgraph.graph.store.base import (
     chunks,
     open_store,
 )
+from actorgraph.graph.store.embedded import ClientTimeouts
 
-__all__ = ["DEFAULT_BATCH", "GraphStore", "Row", "StoreConfig", "chunks", "open_store"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "ClientTimeouts",
+    "GraphStore",
+    "Row",
+    "StoreConfig",
+    "chunks",
+    "open_store",
+]

@@ -22,6 +22,7 @@ from typing import Any, Self
 
 from actorgraph.graph import lexer
 from actorgraph.graph.errors import QueryError, ReadOnlyViolation, StoreBusy, ValidationError
+from actorgraph.graph.store.embedded import ClientTimeouts
 
 Row = dict[str, Any]
 
@@ -195,6 +196,8 @@ class StoreConfig:
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
     neo4j_database: str = "neo4j"
+    # How long the embedded store's clients wait on its server (Neo4j's driver has its own).
+    timeouts: ClientTimeouts = field(default_factory=ClientTimeouts)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -211,7 +214,7 @@ def open_store(config: StoreConfig) -> GraphStore:
         )
     from actorgraph.graph.store.falkor import FalkorStore
 
-    return FalkorStore.embedded(config.home, graph=config.graph)
+    return FalkorStore.embedded(config.home, graph=config.graph, timeouts=config.timeouts)
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1

@@ -18,18 +18,22 @@ files 0600.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from actorgraph.graph.errors import StoreBusy, StoreUnavailable
+
+if TYPE_CHECKING:
+    import redis
 
 _SOCKET_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin
 
@@ -73,6 +77,48 @@ class EngineLimits:
             "QUERY_MEM_CAPACITY",
             str(self.query_mem_bytes),
         ]
+
+
+@dataclass(frozen=True)
+class ClientTimeouts:
+    """How long a client waits on the embedded server before it reports it stuck (seconds).
+
+    FalkorDB 4.16 has stopped answering with a client waiting (a fresh server after its first
+    replies; a bulk load after an automatic AOF rewrite: benchmarks/RESULTS.md), and redis
+    clients wait forever by default. These bound every wait; they are guards against a server
+    that will never answer, not latency budgets, so each sits far above the longest legitimate
+    wait (the largest query or 32 MB ``GRAPH.BULK`` command of a 1M-indicator store on a
+    loaded 2-core machine).
+
+    Attributes:
+        connect_s: opening a connection (a local socket: it answers at once or not at all).
+        ping_s: a liveness ``PING`` (the API's health check).
+        reply_s: one query's reply. A query with its own engine timeout (ad hoc Cypher's
+            ``timeout_ms``) waits that long plus ``ENGINE_GRACE_S``, whichever is longer, so the
+            engine's own cut-off always comes first.
+        bulk_s: one ``GRAPH.BULK`` command's reply: a whole command of records built into a
+            growing graph, which a default sized for queries must not cut.
+    """
+
+    connect_s: float = 10.0
+    ping_s: float = 10.0
+    reply_s: float = 300.0
+    bulk_s: float = 1800.0
+
+    def for_query(self, timeout_ms: int | None) -> float:
+        """The reply timeout of a query that carries ``timeout_ms`` for the engine (or not)."""
+        if timeout_ms is None:
+            return self.reply_s
+        return max(self.reply_s, timeout_ms / 1000 + ENGINE_GRACE_S)
+
+
+# How much the append-only log may grow past its last snapshot before the server rewrites it
+# (redis' auto-aof-rewrite-percentage; FalkorStore pauses it around each GRAPH.BULK command).
+AOF_REWRITE_PERCENTAGE = 25
+
+# The engine checks its timeout between records, so a query may overrun it; the client waits
+# this much longer before it gives up on the server.
+ENGINE_GRACE_S = 60.0
 
 
 def adhoc_slots(threads: int) -> int:
@@ -139,39 +185,98 @@ def _read_pid(paths: ServerPaths) -> int | None:
         return None
 
 
-def _ping(socket_path: Path, timeout: float = 1.0) -> bool:
+def connect(socket_path: Path, timeout_s: float, connect_s: float = 10.0) -> redis.Redis:
+    """A redis client on the server's socket that waits at most ``timeout_s`` for a reply.
+
+    No retries: redis-py's default retries a timed-out command ten times (a 1 s timeout
+    became ~14 s), and a retried write would run twice; callers that want to wait again loop
+    themselves. Raises ``redis.TimeoutError`` when the server does not answer in time.
+    """
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
+    return redis.Redis(
+        unix_socket_path=str(socket_path),
+        socket_timeout=timeout_s,
+        socket_connect_timeout=min(connect_s, timeout_s),
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+Probe = Literal["ready", "loading"] | None
+
+
+def _probe(socket_path: Path, timeout: float = 1.0) -> Probe:
+    """``PING`` once: "ready", "loading" (alive, still reading its data from disk) or None."""
+    import redis
+
     if not socket_path.exists():
-        return False
+        return None
     try:
-        # No retries: redis-py's default retries turn a 1 s timeout into ~14 s; callers that
-        # want to wait loop themselves (_answers).
-        client = redis.Redis(
-            unix_socket_path=str(socket_path),
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
-        ok = bool(client.ping())
-        client.close()
-        return ok
-    except (redis.RedisError, OSError):  # any failure means "not answering"
+        client = connect(socket_path, timeout, timeout)
+        try:
+            return "ready" if client.ping() else None
+        finally:
+            client.close()
+    except redis.BusyLoadingError:
+        return "loading"
+    except (redis.RedisError, OSError):  # any other failure means "not answering"
+        return None
+
+
+def _ping(socket_path: Path, timeout: float = 1.0) -> bool:
+    return _probe(socket_path, timeout) == "ready"
+
+
+# The scratch graph of the start-up check, deleted again at once.
+_READINESS_GRAPH = "actorgraph-readiness"
+
+
+def _engine_answers(socket_path: Path, timeout: float) -> bool:
+    """One graph query through the module's worker threads (``PING`` never reaches them)."""
+    import redis
+
+    try:
+        client = connect(socket_path, timeout, timeout)
+        try:
+            client.execute_command("GRAPH.QUERY", _READINESS_GRAPH, "RETURN 1")
+            client.execute_command("GRAPH.DELETE", _READINESS_GRAPH)
+            return True
+        finally:
+            client.close()
+    except (redis.RedisError, OSError):
         return False
 
 
-def _answers(socket_path: Path, wait_s: float) -> bool:
-    """Ping until the server answers or ``wait_s`` has passed."""
-    deadline = time.monotonic() + wait_s
+WaitOutcome = Literal["ready", "silent", "exited"]
+
+
+def _wait_ready(
+    socket_path: Path, wait_s: float, load_wait_s: float, alive: Callable[[], bool]
+) -> WaitOutcome:
+    """Ping until the server answers, it exits, or it stays silent for ``wait_s`` seconds.
+
+    A server that replies ``LOADING`` is alive and reading its data (15 s for a 1M-indicator
+    store, longer on a loaded machine): it is waited for up to ``load_wait_s`` in all, and
+    counts as silent after that.
+    """
+    start = time.monotonic()
+    last_heard = start
     while True:
-        remaining = deadline - time.monotonic()
-        if _ping(socket_path, timeout=max(0.05, min(1.0, remaining))):
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.1)
+        now = time.monotonic()
+        remaining = wait_s - (now - last_heard)
+        answer = _probe(socket_path, timeout=max(0.05, min(1.0, remaining)))
+        if answer == "ready":
+            return "ready"
+        now = time.monotonic()
+        if answer == "loading" and now - start < load_wait_s:
+            last_heard = now
+        if not alive():
+            return "exited"
+        if now - last_heard >= wait_s:
+            return "silent"
+        time.sleep(0.05)
 
 
 def _cmdline(pid: int) -> str | None:
@@ -319,27 +424,42 @@ def start(
     *,
     auto: bool = False,
     wait_s: float = 30.0,
+    load_wait_s: float = 1800.0,
+    attempts: int = 3,
     limits: EngineLimits | None = None,
 ) -> tuple[Path, bool]:
     """Start the server for ``home`` unless one already answers.
+
+    A server started here must answer ``PING`` within ``wait_s`` seconds (while it replies
+    ``LOADING`` it is reading its data and is waited for, up to ``load_wait_s``), then a graph
+    query, within ``wait_s`` again. One that stays silent is killed and started again,
+    ``attempts`` times in all: a fresh FalkorDB has logged "Ready to accept connections" and
+    then never answered. A server that already ran is never replaced, only waited for (see
+    the module's docstring).
 
     Args:
         home: the data directory.
         auto: started implicitly by a command; such a server is stopped by the last client
             that closes (``release``), while one from ``actorgraph store start`` stays up.
-        wait_s: how long to wait for the server to answer.
+        wait_s: how long a server may stay silent before it counts as stuck.
+        load_wait_s: how long a server may spend loading its data before it counts as stuck.
+        attempts: how many servers to start before giving up (at least one).
         limits: what the engine is loaded with (``EngineLimits()`` when None). A server that
             already runs keeps the limits it was started with.
 
     Returns:
         (socket path, True when this call started the server).
+
+    Raises:
+        StoreUnavailable: the server that runs does not answer, or no server started here
+            answered, or one exited; the message names the log.
     """
     paths = ServerPaths(Path(home).resolve())
     with _locked(paths):
         _make_private(paths)
         pid = _server_pid(paths)
         if pid is not None:
-            if not _answers(paths.socket, wait_s):
+            if _wait_ready(paths.socket, wait_s, load_wait_s, lambda: _pid_alive(pid)) != "ready":
                 raise StoreUnavailable(
                     f"the embedded FalkorDB of {paths.home} (pid {pid}) runs but has not "
                     f"answered for {wait_s:.0f} s: it is busy or stuck. Nothing was started over "
@@ -351,76 +471,97 @@ def start(
             if not auto:
                 paths.auto_marker.unlink(missing_ok=True)  # `store start` makes it permanent
             return paths.socket, False
-        paths.socket.unlink(missing_ok=True)
-        redis_server, module = _binaries()
-        args = [
-            redis_server,
-            "--port",
-            "0",
-            "--unixsocket",
-            str(paths.socket),
-            "--unixsocketperm",
-            "700",
-            "--dir",
-            str(paths.data_dir),
-            "--appendonly",
-            "yes",
-            # fsync before every write is acknowledged: a power cut loses nothing that was
-            # reported as written. actorgraph's writes are few and large (one query per
-            # bundle), so the cost is small (benchmarks/RESULTS.md).
-            "--appendfsync",
-            "always",
-            # Replaying logged queries is slow (the module re-plans each one while loading),
-            # so rewriting the log into an RDB snapshot early keeps restarts fast.
-            "--aof-use-rdb-preamble",
-            "yes",
-            "--auto-aof-rewrite-percentage",
-            "25",
-            "--auto-aof-rewrite-min-size",
-            "4mb",
-            "--save",
-            "",
-            "--pidfile",
-            str(paths.pidfile),
-            "--logfile",
-            str(paths.logfile),
-            "--daemonize",
-            "no",
-            "--protected-mode",
-            "yes",
-            "--loadmodule",
-            module,
-            *(limits or EngineLimits()).module_args(),
-        ]
-        # A new session: Ctrl-C in the terminal of the process that started it must not kill
-        # the server under other clients; it is stopped explicitly (stop/release). The umask
-        # makes every file it writes (log, append-only files, snapshots) 0600.
-        proc = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            umask=_UMASK,
-        )
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
+        for attempt in range(1, max(1, attempts) + 1):
+            proc = _launch(paths, limits or EngineLimits())
+            alive = functools.partial(_running, proc)
+            outcome = _wait_ready(paths.socket, wait_s, load_wait_s, alive)
+            if outcome == "ready" and not _engine_answers(paths.socket, wait_s):
+                outcome = "silent" if alive() else "exited"
+            if outcome == "ready":
+                break
+            if outcome == "exited":
                 raise StoreUnavailable(
                     f"embedded FalkorDB exited with code {proc.returncode}; see {paths.logfile}"
                 )
-            if _ping(paths.socket, timeout=0.5):
-                break
-            time.sleep(0.05)
-        else:
-            proc.kill()
-            raise StoreUnavailable(f"embedded FalkorDB did not answer within {wait_s}s")
+            _kill(proc)  # silent: ours, started just now, nobody has written through it
+            if attempt == max(1, attempts):
+                raise StoreUnavailable(
+                    f"embedded FalkorDB of {paths.home} did not answer within {wait_s:g} s "
+                    f"(start {attempt} of {attempt}, each silent one killed); see {paths.logfile}"
+                )
         _write_private(paths.pidfile, str(proc.pid))
         if auto:
             _write_private(paths.auto_marker, str(proc.pid))
         else:
             paths.auto_marker.unlink(missing_ok=True)
         return paths.socket, True
+
+
+def _running(proc: subprocess.Popen[bytes]) -> bool:
+    return proc.poll() is None
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a server started here and reap it."""
+    proc.kill()
+    with suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=30)
+
+
+def _launch(paths: ServerPaths, limits: EngineLimits) -> subprocess.Popen[bytes]:
+    """Start a redis-server with the FalkorDB module for ``paths`` (not waiting for it)."""
+    paths.socket.unlink(missing_ok=True)
+    redis_server, module = _binaries()
+    args = [
+        redis_server,
+        "--port",
+        "0",
+        "--unixsocket",
+        str(paths.socket),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(paths.data_dir),
+        "--appendonly",
+        "yes",
+        # fsync before every write is acknowledged: a power cut loses nothing that was
+        # reported as written. actorgraph's writes are few and large (one query per
+        # bundle), so the cost is small (benchmarks/RESULTS.md).
+        "--appendfsync",
+        "always",
+        # Replaying logged queries is slow (the module re-plans each one while loading),
+        # so rewriting the log into an RDB snapshot early keeps restarts fast.
+        "--aof-use-rdb-preamble",
+        "yes",
+        "--auto-aof-rewrite-percentage",
+        str(AOF_REWRITE_PERCENTAGE),
+        "--auto-aof-rewrite-min-size",
+        "4mb",
+        "--save",
+        "",
+        "--pidfile",
+        str(paths.pidfile),
+        "--logfile",
+        str(paths.logfile),
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
+        "--loadmodule",
+        module,
+        *limits.module_args(),
+    ]
+    # A new session: Ctrl-C in the terminal of the process that started it must not kill
+    # the server under other clients; it is stopped explicitly (stop/release). The umask
+    # makes every file it writes (log, append-only files, snapshots) 0600.
+    return subprocess.Popen(
+        args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        umask=_UMASK,
+    )
 
 
 def stop(home: Path, *, wait_s: float = 30.0) -> bool:
@@ -464,7 +605,7 @@ def compact(socket_path: Path, *, wait_s: float = 60.0, min_bytes: int = 0) -> b
     import redis
 
     try:
-        client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=10)
+        client = connect(socket_path, 10.0)
         info = client.info("persistence")
         tail = int(info.get("aof_current_size", 0)) - int(info.get("aof_base_size", 0))
         if tail < min_bytes:
@@ -498,7 +639,7 @@ def release(home: Path) -> None:
         if pid is None or not _pid_alive(pid) or not paths.auto_marker.exists():
             return
         try:
-            client = redis.Redis(unix_socket_path=str(paths.socket), socket_timeout=5)
+            client = connect(paths.socket, 5.0)
             others = len(client.client_list()) - 1  # this connection is one of them
             client.close()
         except (redis.RedisError, OSError):
