@@ -1,11 +1,13 @@
 """Build the FastAPI app: state, middleware, problem handlers, routers. Nothing else.
 
-``create_app(settings)`` is the one way in (tests, ``actorgraph serve``); ``app_from_env`` is
-the factory uvicorn workers import (``uvicorn api.main:app_from_env --factory``).
+``create_app(settings)`` is the one way in (tests, ``actorgraph serve``); ``app_from_env`` builds
+it in a worker of ``actorgraph serve --workers N`` (or ``uvicorn api.main:app_from_env
+--factory``), and ``preload_models`` loads the model before those workers fork.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import stat
 import sys
@@ -40,7 +42,7 @@ from actorgraph.api.routes import (
     taxii,
     ui,
 )
-from actorgraph.api.state import AppState, ModelHolder
+from actorgraph.api.state import AppState, ModelHolder, with_store
 from actorgraph.graph.enrich.warninglists import use_cache_dir
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.store import GraphStore, open_store
@@ -66,7 +68,7 @@ Errors are RFC 9457 problem details (`application/problem+json`).
 """
 
 
-def model_loader(settings: Settings, store: GraphStore) -> Callable[[], Any]:
+def model_loader(settings: Settings, store: GraphStore | None) -> Callable[[], Any]:
     """The default way to load the attribution models: the latest version under
     ``<home>/models``, one model per TLP clearance."""
 
@@ -82,6 +84,21 @@ def model_loader(settings: Settings, store: GraphStore) -> Callable[[], Any]:
         return load_newest_loadable(settings.models_dir, store, Attributors.load)
 
     return load
+
+
+def preload_models(settings: Settings) -> Any:
+    """The latest model version that loads, loaded without a store by the process that then
+    forks the workers (``api.server``), its objects moved out of the cyclic collector's reach
+    so that no collection writes to the pages the workers share. None when no version loads:
+    each worker then tries for itself and reports why."""
+    try:
+        models = model_loader(settings, None)()
+    except Exception as exc:  # the workers report it; a server without a model still serves
+        log.warning("no attribution model loaded before the workers start: %s", exc)
+        return None
+    gc.collect()
+    gc.freeze()
+    return models
 
 
 def load_newest_loadable(models_dir: Any, store: Any, load: Callable[..., Any]) -> Any:
@@ -144,6 +161,7 @@ def create_app(
     *,
     store: GraphStore | None = None,
     load_model: Callable[[], Any] | bool | None = True,
+    preloaded: Any = None,
 ) -> FastAPI:
     """Build the API.
 
@@ -154,6 +172,10 @@ def create_app(
         load_model: True for the default loader (latest model under ``<home>/models``), a
             callable that returns an ``Attributors`` (one version's models, one per TLP
             clearance), or False/None to serve without a model.
+        preloaded: models the process that forked this one loaded without a store (an
+            ``Attributors``, ``api.server``): bound to this app's store and served from the
+            start, so that the workers share their memory instead of each loading its own;
+            ``load_model`` still loads newer versions.
 
     Raises:
         ValidationError: unsafe settings outside development.
@@ -189,7 +211,12 @@ def create_app(
             keys=KeyStore(keys_path),
             limiter=SharedRateLimiter(settings.api_rate_limit_per_minute, keys_path),
             metrics=metrics,
-            model=ModelHolder(loader, latest=latest, check_s=settings.api_model_check_s),
+            model=ModelHolder(
+                loader,
+                latest=latest,
+                check_s=settings.api_model_check_s,
+                preloaded=None if preloaded is None else with_store(preloaded, instrumented),
+            ),
             owns_store=owns,
         )
         if state.model.load() is None:
@@ -242,9 +269,10 @@ def create_app(
     return app
 
 
-def app_from_env() -> FastAPI:
-    """The app with settings from the environment (for ``uvicorn --factory`` workers)."""
+def app_from_env(preloaded: Any = None) -> FastAPI:
+    """The app with settings from the environment, for a worker of ``actorgraph serve``;
+    ``preloaded``: the models its parent loaded before forking (:func:`preload_models`)."""
     import os
 
     no_model = os.environ.get("ACTORGRAPH_SERVE_NO_MODEL") == "1"
-    return create_app(Settings(), load_model=not no_model)
+    return create_app(Settings(), load_model=not no_model, preloaded=preloaded)

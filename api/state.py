@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import logging
 import threading
@@ -42,6 +43,9 @@ class ModelHolder:
         latest: returns the name of the newest complete version, or None; without it, the
             first loaded model serves until restart.
         check_s: the least time between two ``latest`` checks.
+        preloaded: models loaded by the parent process before it forked the workers
+            (``api.server``), already bound to this worker's store (:func:`with_store`): served
+            first, without calling ``loader``; newer versions load as usual.
     """
 
     def __init__(
@@ -51,6 +55,7 @@ class ModelHolder:
         *,
         latest: Callable[[], str | None] | None = None,
         check_s: float = 10.0,
+        preloaded: Any = None,
     ) -> None:
         self._loader = loader
         self._retry_s = retry_s
@@ -64,10 +69,18 @@ class ModelHolder:
         self._lock = threading.Lock()
         self.reason = "no attribution model is loaded"
         self.reload_error: str | None = None
+        self._preloaded = preloaded
 
     def load(self) -> Any:
         """Try to load now (at start-up); returns the model or None."""
         with self._lock:
+            if self._preloaded is not None:
+                self._model, self._preloaded = self._preloaded, None
+                self._last_try = time.monotonic()
+                # Only freeze: collecting would write to every object the parent loaded, and so
+                # copy into this worker each page it shares with the others.
+                gc.freeze()
+                return self._model
             return self._load_locked()
 
     def _load_locked(self) -> Any:
@@ -178,6 +191,22 @@ def freeze_heap() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def with_store(models: Any, store: GraphStore) -> Any:
+    """Models loaded without a store (``gnn.attribute.Attributors``), bound to ``store``: each
+    attributor is copied shallowly (its arrays, indexes and snapshot stay shared) with the store
+    set, so a worker forked from the process that loaded them queries through its own
+    connection. Levels that share a model still share one copy."""
+    bound: dict[int, Any] = {}
+    by_level = {}
+    for level, attributor in models.by_level.items():
+        if id(attributor) not in bound:
+            own = copy.copy(attributor)
+            own.store = store
+            bound[id(attributor)] = own
+        by_level[level] = bound[id(attributor)]
+    return type(models)(by_level, models.version)
 
 
 @dataclass

@@ -103,12 +103,15 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def server_pids(server: subprocess.Popen[bytes], home: Path) -> tuple[list[int], list[int]]:
-    """(the API's processes: uvicorn parent and workers, the embedded FalkorDB server)."""
+    """(the API's processes: its parent and workers, the embedded FalkorDB server). The store is
+    a child of the parent too: it is left out of the first list, so that its CPU is not counted
+    twice."""
     import psutil
 
-    api = [server.pid, *(c.pid for c in psutil.Process(server.pid).children())]
-    store = home / "falkordb.pid"
-    return api, ([int(store.read_text())] if store.exists() else [])
+    store_file = home / "falkordb.pid"
+    store = [int(store_file.read_text())] if store_file.exists() else []
+    children = [c.pid for c in psutil.Process(server.pid).children()]
+    return [server.pid, *(c for c in children if c not in store)], store
 
 
 def free_port() -> int:

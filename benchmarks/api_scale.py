@@ -62,7 +62,9 @@ def matched_bodies(small: list[Path], big: list[Path]) -> list[Path]:
     return sorted(chosen)
 
 
-def start_server(home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, float]:
+def start_server(
+    home: Path, workers: int, ready_within: float = 1200
+) -> tuple[subprocess.Popen[bytes], str, float]:
     env = {
         **os.environ,
         "ACTORGRAPH_HOME": str(home),
@@ -72,7 +74,9 @@ def start_server(home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [*bench.CLI, "serve", "--port", str(port), "--workers", str(workers)],
-        cwd=bench.ROOT,
+        # Not the repository: `python -m` puts the working directory first on sys.path, where
+        # the source folders would shadow a staged copy named by PYTHONPATH.
+        cwd=home,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -84,7 +88,7 @@ def start_server(home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str
                 return server, base, time.perf_counter() - started
         except httpx.HTTPError:
             pass
-        if server.poll() is not None or time.perf_counter() - started > 600:
+        if server.poll() is not None or time.perf_counter() - started > ready_within:
             stop_server(server)
             raise RuntimeError(f"the server on {home} did not become ready")
         time.sleep(0.5)
@@ -98,16 +102,22 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.kill()
 
 
-def memory_mb(pids: list[int]) -> float:
+def memory_mb(pids: list[int]) -> dict[str, float]:
+    """RSS, PSS and USS summed over the processes, in MB. Workers forked from a parent that
+    loaded the model share its pages: their RSS counts them once per process, PSS splits each
+    shared page between its sharers (the sum is what they hold together), USS is each one's
+    own."""
     import psutil
 
-    total = 0
+    total = {"rss": 0, "pss": 0, "uss": 0}
     for pid in pids:
         try:
-            total += psutil.Process(pid).memory_info().rss
+            info = psutil.Process(pid).memory_full_info()
         except psutil.Error:
             continue
-    return round(total / 2**20)
+        for name in total:
+            total[name] += getattr(info, name)
+    return {name: round(value / 2**20) for name, value in total.items()}
 
 
 def load_home(
@@ -124,7 +134,7 @@ def load_home(
     listing.write_text("\n".join(str(p) for p in bodies) + "\n")
     script = tmp / "bench.lua"
     script.write_text(bench.WRK_SCRIPT)
-    server, base, ready_s = start_server(home, args.workers)
+    server, base, ready_s = start_server(home, args.workers, args.ready_within)
     try:
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             first = client.post("/v1/attributions", content=bodies[0].read_bytes())
@@ -136,7 +146,13 @@ def load_home(
         url = base + "/v1/attributions"
         kw = {"threads": args.threads, "headers": headers, "script": script}
         bench.run_wrk(url, "POST", listing, connections=args.connections[0], duration=5, **kw)
-        out: dict[str, Any] = {"ready_s": round(ready_s, 1), "nodes": nodes, "runs": []}
+        out: dict[str, Any] = {
+            "ready_s": round(ready_s, 1),
+            "nodes": nodes,
+            "memory_ready_mb": memory_mb(bench.server_pids(server, home)[0]),
+            "runs": [],
+        }
+        print(f"  {home.name}: ready after {ready_s:.1f} s, API memory {out['memory_ready_mb']}")
         for conns in args.connections:
             api_pids, store_pids = bench.server_pids(server, home)
             cpu0 = bench.cpu_seconds(api_pids), bench.cpu_seconds(store_pids)
@@ -148,14 +164,16 @@ def load_home(
             r["store_cpu_ms"] = (bench.cpu_seconds(store_pids) - cpu0[1]) * 1000 / n
             r["load_before"] = [round(x, 2) for x in load0]
             r["load_after"] = [round(x, 2) for x in os.getloadavg()]
-            r["api_rss_mb"] = memory_mb(api_pids)
-            r["store_rss_mb"] = memory_mb(store_pids)
+            r["api_memory_mb"] = memory_mb(api_pids)
+            r["api_processes"] = len(api_pids)
+            r["store_rss_mb"] = memory_mb(store_pids)["rss"]
             out["runs"].append(r)
             print(
                 f"  {home.name}: {conns} conns {r['req_s']:.1f} req/s, p50 {r['p50']:.0f} "
                 f"p95 {r['p95']:.0f} p99 {r['p99']:.0f} ms, errors {r['errors']}, "
                 f"CPU {r['api_cpu_ms']:.1f} + {r['store_cpu_ms']:.1f} ms/req, "
-                f"load {r['load_before'][0]:.1f}->{r['load_after'][0]:.1f}",
+                f"load {r['load_before'][0]:.1f}->{r['load_after'][0]:.1f}, API memory "
+                f"(RSS/PSS/USS MB) {r['api_memory_mb']}, store RSS {r['store_rss_mb']} MB",
                 flush=True,
             )
         return out
@@ -176,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connections", default="4", help="comma-separated connection counts")
     p.add_argument("--threads", type=int, default=1, help="wrk threads")
     p.add_argument("--rounds", type=int, default=3, help="runs in the order A, B, A, ...")
+    p.add_argument(
+        "--ready-within",
+        type=float,
+        default=1200,
+        help="seconds a server may take to load its model and answer /readyz",
+    )
     p.add_argument("--out", type=Path, help="write the results as JSON here")
     args = p.parse_args(argv)
     args.connections = [int(c) for c in args.connections.split(",") if c.strip()]

@@ -271,12 +271,16 @@ def pair_query(label: str) -> str:
 # asked: the store only confirms it, from index look-ups of the nodes the summary names (the
 # candidate, the entity, the campaign, the past indicator, the shared host), that every node
 # and relationship on it is still there, visible at ``$max_tlp`` and not revoked. No branch
-# walks a node's neighbourhood. All branches go in one round-trip with a fixed text (an empty
-# list for a branch with nothing to confirm), so the engine plans it once.
+# walks a node's neighbourhood: a ``WITH`` after the look-ups makes FalkorDB check the
+# relationship between the two nodes found (Expand Into) where it would otherwise walk every
+# USES/TARGETS edge of the actor or the campaign (thousands per campaign at 1M indicators,
+# benchmarks/RESULTS.md) and filter. All branches go in one round-trip with a fixed text (an
+# empty list for a branch with nothing to confirm), so the engine plans it once.
 KNOWN_PAIRS = """
 UNWIND $direct_{key} AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (x:{label} {{id: p.x}})
+WITH a, x, p
 MATCH (a)-[r:USES|TARGETS]->(x)
 WHERE {vis_a} AND {vis_x} AND {vis_r}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, '{name}' AS label,
@@ -291,6 +295,7 @@ CALL {{
     WITH a, x, p
     UNWIND p.cs AS cid
     MATCH (c:Campaign {{id: cid}})
+    WITH a, x, c
     MATCH (a)<-[t:ATTRIBUTED_TO]-(c)-[r:USES|TARGETS]->(x)
     WHERE {vis_t} AND {vis_c} AND {live_c} AND {vis_r}
     RETURN c, r
@@ -326,6 +331,7 @@ UNWIND $enrichment AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (e:Infrastructure {{id: p.x}})
 MATCH (i:Indicator {{id: p.i}})
+WITH a, e, i, p
 MATCH (i)-[b:BELONGS_TO]->(e)
 WHERE {visible_all("a", "e", "b", "i")}
 CALL {{
@@ -343,6 +349,7 @@ UNWIND $enrichment AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (e:Infrastructure {{id: p.x}})
 MATCH (i:Indicator {{id: p.i}})
+WITH a, e, i, p
 MATCH (i)-[b:BELONGS_TO]->(e)
 MATCH (i)-[r:INDICATES]->(a)
 WHERE {visible_all("a", "e", "b", "i", "r")}

@@ -1,12 +1,13 @@
 """``actorgraph serve [--host 127.0.0.1] [--port 8000] [--workers N]``: the HTTP API under uvicorn.
 
-With one worker the app runs in this process on the store this command opened. With several,
-this process opens (and so starts) the embedded store first, then each uvicorn worker builds
-the app from the same settings (exported to ``ACTORGRAPH_*``) and attaches to that server;
-each worker loads the model (and swaps in newer versions, ``api.state.ModelHolder``). The
-workers share the per-key rate limit (``keys.sqlite``) and sum their metrics through
-``<home>/run/metrics-*/`` (removed when the server stops), so neither depends on which worker
-a request reaches.
+With one worker the app runs in this process, under uvicorn, on the store this command opened.
+With several, this process opens (and so starts) the embedded store, loads the model, and
+forks the workers under gunicorn (``api.server``): they share the loaded model's memory instead
+of loading a copy each. Each worker builds the app from the same settings (exported to
+``ACTORGRAPH_*``), attaches to the store with a connection of its own and swaps in newer model
+versions itself (``api.state.ModelHolder``). The workers share the per-key rate limit
+(``keys.sqlite``) and sum their metrics through ``<home>/run/metrics-*/`` (removed when the
+server stops), so neither depends on which worker a request reaches.
 """
 
 from __future__ import annotations
@@ -62,11 +63,11 @@ def _sigterm_exits() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
 
 
-# uvicorn's supervisor restarts a worker that does not answer its ping within this many
-# seconds. Loading a large model (unpickling and indexing, which hold the GIL) keeps a worker
-# from answering for longer than uvicorn's 5 s default: with the million-indicator model every
-# worker was killed and replaced every 1-1.5 min and the server never served (benchmarks/
-# RESULTS.md, stop 16).
+# gunicorn's master replaces a worker silent for this many seconds. A worker loads a newer
+# model version in a thread while it serves, and loading a large one (parsing and indexing,
+# which hold the GIL) can keep its heartbeat from running for minutes: with uvicorn's 5 s
+# health check every worker of the million-indicator model was killed and replaced every
+# 1-1.5 min (benchmarks/RESULTS.md, stop 16).
 WORKER_HEALTHCHECK_S = 600
 
 
@@ -86,7 +87,7 @@ def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
             timeout_graceful_shutdown=10,
         )
         return 0
-    # Workers are fresh processes: hand them this process's settings through the environment.
+    # Each worker builds its app from the environment: hand it this process's settings there.
     for name, value in settings.model_dump(exclude_none=True).items():
         if name.startswith("neo4j_"):
             os.environ[name.upper()] = str(value)
@@ -100,29 +101,31 @@ def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
         os.environ["ACTORGRAPH_SERVE_NO_MODEL"] = "1"
     # A request is a few small sparse products: BLAS/OpenMP thread pools in every worker would
     # only oversubscribe the cores that the workers and the store already share (torch is
-    # pinned to one thread in the model loader for the same reason). Set before the workers
-    # import numpy; a user's own setting wins.
+    # pinned to one thread in the model loader for the same reason). Set before this process
+    # loads the model, which imports numpy, and forks the workers; a user's own setting wins.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
     # The workers sum their metrics through a directory of this run's own (api/metrics.py), so
     # a scrape that reaches any worker reports the whole server.
     import shutil
     import tempfile
+    from functools import partial
+
+    from actorgraph.api.main import app_from_env, preload_models
+    from actorgraph.api.server import PerWorkerApp, Server
 
     shared = Path(tempfile.mkdtemp(prefix="metrics-", dir=_run_dir(settings.home)))
     os.environ["ACTORGRAPH_API_METRICS_DIR"] = str(shared)
     try:
-        uvicorn.run(
-            "actorgraph.api.main:app_from_env",
-            factory=True,
+        preloaded = None if args.no_model else preload_models(settings)
+        Server(
+            PerWorkerApp(partial(app_from_env, preloaded)),
             host=args.host,
             port=args.port,
             workers=args.workers,
-            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+            timeout_s=WORKER_HEALTHCHECK_S,
             log_level=args.log_level,
-            access_log=False,
-            timeout_graceful_shutdown=10,
-        )
+        ).run()
     finally:
         shutil.rmtree(shared, ignore_errors=True)
     return 0
