@@ -170,9 +170,9 @@ class GraphSnapshot:
         for key in sorted(self.edges):
             h.update("|".join(key).encode())
             src, _, dst = key
-            names = sorted(
-                f"{self.nodes[src][s]}>{self.nodes[dst][d]}" for s, d in self.edges[key].T
-            )
+            ei = self.edges[key]
+            s_ids, d_ids = self.nodes[src], self.nodes[dst]
+            names = sorted(f"{s_ids[s]}>{d_ids[d]}" for s, d in zip(*ei.tolist(), strict=True))
             h.update("\n".join(names).encode())
         if self.rejections:  # absent before decisions existed: old fingerprints unchanged
             h.update(b"rejections")
@@ -210,9 +210,9 @@ class GraphSnapshot:
                 src, dst = quoted[st], quoted[dt]
                 verb = json.dumps(rel)
                 for lo in range(0, ei.shape[1], chunk):
-                    part = ei[:, lo : lo + chunk]
+                    pairs = zip(*ei[:, lo : lo + chunk].tolist(), strict=True)
                     rows = ",".join(
-                        f'{{"dst": {dst[d]}, "rel": {verb}, "src": {src[s]}}}' for s, d in part.T
+                        [f'{{"dst": {dst[d]}, "rel": {verb}, "src": {src[s]}}}' for s, d in pairs]
                     )
                     out.write(sep + rows)
                     sep = ","
@@ -383,10 +383,15 @@ def _add_decisions(store: GraphStore, snap: GraphSnapshot) -> None:
 
 
 def _same_graph(a: GraphSnapshot, b: GraphSnapshot) -> bool:
-    """Same nodes, edges and rejections: what equal fingerprints mean, without hashing."""
+    """Same nodes, edges and rejections (what equal fingerprints mean, without hashing), and
+    the same properties on every node: two levels share a model only when the model could
+    not tell their graphs apart (an id read from two rows may carry other properties at the
+    level whose first visible row is the other one)."""
     if a.nodes != b.nodes or a.edges.keys() != b.edges.keys() or a.rejections != b.rejections:
         return False
-    return all(np.array_equal(a.edges[k], b.edges[k]) for k in a.edges)
+    if not all(np.array_equal(a.edges[k], b.edges[k]) for k in a.edges):
+        return False
+    return all(a.props[nid] is b.props[nid] or a.props[nid] == b.props[nid] for nid in a.props)
 
 
 _TYPES: tuple[str, ...] = tuple(dict.fromkeys(NODE_TYPES.values()))

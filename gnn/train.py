@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ from torch import Tensor, nn
 
 from actorgraph.gnn.config import ENCODERS, GRAPH_MODES, TrainConfig
 from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
+from actorgraph.gnn.entity_cache import EntityCache
 from actorgraph.gnn.features import (
     EntitySpace,
     PairFeatures,
@@ -55,7 +57,7 @@ from actorgraph.gnn.features import (
     profiles,
 )
 from actorgraph.gnn.hubs import HubList
-from actorgraph.gnn.lexical import LexicalMatch, entity_ngrams
+from actorgraph.gnn.lexical import LexicalMatch
 from actorgraph.gnn.model import (
     AttributionModel,
     HeteroSAGE,
@@ -98,7 +100,11 @@ class Trainer:
     """Holds the fixed matrices of one snapshot and runs episodes over them."""
 
     def __init__(
-        self, snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None = None
+        self,
+        snap: GraphSnapshot,
+        config: TrainConfig,
+        hubs: HubList | None = None,
+        cache: EntityCache | None = None,
     ) -> None:
         if not snap.num_nodes("actor"):
             raise ModelError("no ThreatActor in the training graph")
@@ -117,9 +123,9 @@ class Trainer:
             lexical=config.lexical,
             relations=config.relations,
         )
-        self.space = EntitySpace.build(
-            snap, hubs or HubList.load(), propagate=config.graph != "none"
-        )
+        if cache is None:
+            cache = EntityCache(hubs or HubList.load())
+        self.space = EntitySpace.build(snap, cache.hubs, propagate=config.graph != "none")
         if not len(self.space):
             raise ModelError(
                 "no entities (malware, tools, techniques, indicators) in the training graph"
@@ -129,7 +135,7 @@ class Trainer:
         self.attributed = attribution_matrix(snap)
         self.profile = profiles(self.actor_items, self.camp_items, self.attributed)
         self.idf = idf_weights(self.space.expand(self.profile), self.space.hub)
-        self.names_rows = entity_ngrams(snap, self.space.ids) if config.lexical else None
+        self.names_rows = cache.ngrams(snap, self.space.ids) if config.lexical else None
         self.rng = np.random.default_rng(config.seed)
         self.n_actors = snap.num_nodes("actor")
         self.labelled = sorted(set(self.attributed.nonzero()[0].tolist()))
@@ -142,9 +148,8 @@ class Trainer:
         self.query_prob = self._campaign_query_prob()
         self.gnn_edges = [k for k in snap.edges if k[1] not in GNN_RELS_SKIPPED]
         self.perm = self._entity_perm()
-        self.is_infra = np.array(
-            [snap.props[nid]["type"] == "infrastructure" for nid in self.space.ids], dtype=bool
-        )
+        self.is_infra = np.zeros(len(self.space), dtype=bool)
+        self.is_infra[self.space.positions(snap, "infrastructure")] = True
         self.infra_of: sp.csr_matrix | None = None  # built on first use (``_infra_view``)
         # Its own stream: on a graph without infrastructure the views, and so the model, are
         # exactly those of ``infra_views=0``.
@@ -185,12 +190,13 @@ class Trainer:
 
     def _entity_perm(self) -> np.ndarray:
         """Space index -> row in the concatenation of encoder outputs over ENTITY_TYPES."""
-        offset, where = 0, {}
+        perm = np.zeros(len(self.space), dtype=np.int64)
+        offset = 0
         for t in ENTITY_TYPES:
-            for i, nid in enumerate(self.snap.nodes.get(t, [])):
-                where[nid] = offset + i
-            offset += self.snap.num_nodes(t)
-        return np.array([where[nid] for nid in self.space.ids], dtype=np.int64)
+            n = self.snap.num_nodes(t)
+            perm[self.space.positions(self.snap, t)] = offset + np.arange(n)
+            offset += n
+        return perm
 
     def episode(self, validation: bool = False) -> Batch:
         """Sample one episode (or build the fixed validation episode)."""
@@ -199,7 +205,7 @@ class Trainer:
         actor_queries: list[tuple[np.ndarray, int]] = []
         camp_queries: list[tuple[np.ndarray, int, int]] = []
         for a in range(self.n_actors):
-            items = self.actor_items[a].indices
+            items = _row(self.actor_items, a)
             val = self.val_items.get(a, np.zeros(0, dtype=np.int64))
             if validation:
                 if len(val):
@@ -214,7 +220,7 @@ class Trainer:
             novel = np.sort(rng.choice(pool, size=k, replace=False))
             removed_items[a] = novel
             actor_queries.append((novel, a))
-        attributed = self.attributed.tolil(copy=True)
+        hidden_camps: list[int] = []
         for c in self.labelled:
             is_query = (
                 (c in self.val_camps)
@@ -223,18 +229,13 @@ class Trainer:
             )
             if not is_query:
                 continue
-            items = self.camp_items[c].indices
-            actor = int(self.attributed[c].indices[0])
-            attributed[c, :] = 0
+            items = _row(self.camp_items, c)
+            actor = int(_row(self.attributed, c)[0])
+            hidden_camps.append(c)
             if len(items):
                 camp_queries.append((items, actor, c))
-        attributed = attributed.tocsr()
-        attributed.eliminate_zeros()
-        kept = self.actor_items.tolil(copy=True)
-        for a, q in removed_items.items():
-            kept[a, q] = 0
-        kept = kept.tocsr()
-        kept.eliminate_zeros()
+        attributed = _without(self.attributed, {c: None for c in hidden_camps})
+        kept = _without(self.actor_items, removed_items)
         prof = profiles(kept, self.camp_items, attributed)
         pf = PairFeatures(
             self.space,
@@ -253,7 +254,7 @@ class Trainer:
         negatives: list[tuple[int, int]] = []
         n_views = 1 if validation else cfg.views
         for items, actor, known, campaign in [
-            (q, a, prof[a].indices, -1) for q, a in actor_queries
+            (q, a, _row(prof, a), -1) for q, a in actor_queries
         ] + [(q, a, np.zeros(0, dtype=np.int64), c) for q, a, c in camp_queries]:
             for _ in range(n_views):
                 v = self._view(items, known, full=validation and not len(known))
@@ -282,7 +283,7 @@ class Trainer:
         if self.infra_of is None:
             self.infra_of = _infrastructure_neighbours(self.snap, self.space)
         is_infra = self.is_infra[view]
-        reached = self.infra_of[view[~is_infra]].indices
+        reached = _rows(self.infra_of, view[~is_infra])
         out = np.unique(np.concatenate([view[is_infra], reached]).astype(np.int64))
         return out if len(out) else view
 
@@ -497,6 +498,32 @@ class Trainer:
         return model(batch.feats, sim, batch.qstats, batch.mask, inputs=batch.inputs)
 
 
+def _row(m: sp.csr_matrix, i: int) -> np.ndarray:
+    """Column indices of row ``i`` of CSR ``m``, as ``m[i].indices`` (a view, no new matrix:
+    scipy's row indexing cost more than the rest of an episode's sampling)."""
+    return m.indices[m.indptr[i] : m.indptr[i + 1]]
+
+
+def _rows(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """Column indices of ``rows`` of CSR ``m``, concatenated, as ``m[rows].indices``."""
+    starts = m.indptr[rows]
+    lengths = m.indptr[rows + 1] - starts
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return m.indices[offsets + np.arange(int(lengths.sum()))]
+
+
+def _without(m: sp.csr_matrix, cut: Mapping[int, np.ndarray | None]) -> sp.csr_matrix:
+    """``m`` without the entries of row ``r`` in columns ``cut[r]`` (the whole row for None)."""
+    drop = np.zeros(m.nnz, dtype=bool)
+    for r, cols in cut.items():
+        lo, hi = m.indptr[r], m.indptr[r + 1]
+        drop[lo:hi] = True if cols is None else np.isin(m.indices[lo:hi], cols)
+    data = np.where(drop, 0.0, m.data).astype(m.dtype)
+    out = sp.csr_matrix((data, m.indices.copy(), m.indptr.copy()), shape=m.shape)
+    out.eliminate_zeros()
+    return out
+
+
 def _infrastructure_neighbours(snap: GraphSnapshot, space: EntitySpace) -> sp.csr_matrix:
     """(E, E) binary: each indicator's infrastructure neighbours, in either direction."""
     rows: list[np.ndarray] = []
@@ -543,6 +570,7 @@ def train(
     config: TrainConfig | None = None,
     hubs: HubList | None = None,
     log: Any = None,
+    cache: EntityCache | None = None,
 ) -> Trained:
     """Train and calibrate on a snapshot.
 
@@ -551,6 +579,8 @@ def train(
         config: hyper-parameters (defaults: ``TrainConfig()``).
         hubs: the warning list (default: the packaged one).
         log: optional ``callable(str)`` for progress lines.
+        cache: hub reasons and n-gram rows shared with the other levels of one export
+            (``gnn.entity_cache``; its hub list replaces ``hubs``); the model is the same.
 
     Returns:
         The trained, calibrated model with its inference arrays and validation metrics.
@@ -560,19 +590,27 @@ def train(
     """
     config = config or TrainConfig()
     threads = torch.get_num_threads()
-    # On small graphs extra OpenMP threads only spin against each other on a busy machine.
-    if sum(len(v) for v in snap.nodes.values()) < 50_000:
-        torch.set_num_threads(1)
+    # One intra-op thread at every size: a training step is a memory-bound pass over one
+    # episode's inputs, where more OpenMP threads mostly spin against each other (and against
+    # other processes) on a busy machine; and the same seed gives the same model on any
+    # machine (the thread count changes the order in which a gradient is summed).
+    torch.set_num_threads(1)
     try:
-        return _train(snap, config, hubs, log)
+        return _train(snap, config, hubs, log, cache)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(snap: GraphSnapshot, config: TrainConfig, hubs: HubList | None, log: Any) -> Trained:
+def _train(
+    snap: GraphSnapshot,
+    config: TrainConfig,
+    hubs: HubList | None,
+    log: Any,
+    cache: EntityCache | None,
+) -> Trained:
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
-    trainer = Trainer(snap, config, hubs)
+    trainer = Trainer(snap, config, hubs, cache)
     if log:
         log(f"{len(trainer.space)} entities ({time.perf_counter() - t0:.1f} s)")
     episodes = [trainer.episode() for _ in range(config.episodes)]

@@ -72,6 +72,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="every episode draws from all labelled campaigns, at any graph size",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train the clearance levels in N worker processes side by side: the same models, "
+        "sooner on idle cores, with each worker holding its own level in memory (default 1)",
+    )
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(handler=run)
 
@@ -97,7 +105,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     elif args.batch_campaigns is not None:
         config.batch_campaigns = args.batch_campaigns
     log = None if args.json else (lambda line: print(line, file=sys.stderr))
-    models = train_per_clearance(ctx.store(), config, log=log)
+    models = train_per_clearance(ctx.store(), config, log=log, jobs=args.jobs)
     version = artefacts.save(list(models.values()), ctx.settings.home / "models")
     args.audit_target = version  # the audit log's target (actorgraph.commands.audit)
     served = {
