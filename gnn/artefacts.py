@@ -64,7 +64,10 @@ from actorgraph.graph.tlp import TLP
 #    every level and would leak what a low clearance may not see.
 # 6: the naming cosine's rarity counts only actors with names (``gnn.lexical``): format 5
 #    weights were fitted on the old weighting, which loading would silently replace.
-FORMAT = 6
+# 7: context edges capped per (entity, relation) and common entities left out of the
+#    per-campaign dot products (``CONTEXT_MAX_FANOUT``, ``CAMPAIGN_MAX_POSTINGS``): format 6
+#    weights were fitted on uncapped values.
+FORMAT = 7
 
 
 def save(

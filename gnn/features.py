@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
+from actorgraph.gnn.habits import HabitShare, habit_counts
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.lexical import LexicalMatch
 from actorgraph.graph.errors import ModelError
@@ -62,6 +63,19 @@ CLUSTER_RELS: tuple[tuple[str, str], ...] = (
     ("TARGETS", "out"),
     ("INDICATES", "in"),
 )
+# A context edge spreads a match only from an entity with at most this many edges of its
+# relation: a malware family's command-and-control addresses, or a domain's addresses, grow
+# with the graph (a query of 57 entities reached 27,000 through them at a million indicators),
+# and a match spread over thousands of entities says nothing about any one of them. ATT&CK's
+# largest software entries use fewer techniques than this.
+CONTEXT_MAX_FANOUT = 128
+# The per-campaign features (``CampaignMatch``) count an entity only while at most this many
+# attributed campaigns hold it (directly, or through context for the context side). An entity
+# held by more (a common technique, a shared ASN, a country) says nothing about which campaign
+# an activity resembles, and reading its campaigns would make a query's cost grow with the
+# graph (about 4 M terms per query at a million indicators): left out of the dot products, not
+# of the norms, so a campaign's cosine stays comparable across queries.
+CAMPAIGN_MAX_POSTINGS = 512
 # The smallest rarity weight of an ordinary entity (``idf_weights``: log(1) + 1, an entity
 # every actor uses); only hub-damped weights fall below it. Cosine norms are floored here.
 NORM_FLOOR = 1.0
@@ -73,7 +87,9 @@ LEGACY_FEATURES: tuple[str, ...] = tuple(
     + ["campaign_cos", "ctx_campaign_cos"]
 )
 FEATURE_NAMES: tuple[str, ...] = (
-    LEGACY_FEATURES + tuple(f"rel_{f}_cos" for f in RELATION_FAMILIES) + ("lexical_cos",)
+    LEGACY_FEATURES
+    + tuple(f"rel_{f}_cos" for f in RELATION_FAMILIES)
+    + ("lexical_cos", "ctx_habit_share")
 )
 # What message passing computes: every feature of the propagated (context-expanded) query and
 # profiles. The direct-overlap features see only the entities themselves. ``max_rare``,
@@ -131,9 +147,17 @@ class EntitySpace:
         return self.where[node_type]
 
     @classmethod
-    def build(cls, snap: GraphSnapshot, hubs: HubList, *, propagate: bool = True) -> EntitySpace:
+    def build(
+        cls,
+        snap: GraphSnapshot,
+        hubs: HubList,
+        *,
+        propagate: bool = True,
+        max_fanout: int = CONTEXT_MAX_FANOUT,
+    ) -> EntitySpace:
         """The space of ``snap``; ``propagate=False`` leaves out every context edge, so that
-        ``expand`` is the identity (a model without message passing)."""
+        ``expand`` is the identity (a model without message passing). An entity with more than
+        ``max_fanout`` edges of one relation keeps none of them (``CONTEXT_MAX_FANOUT``)."""
         ids = [nid for t in ENTITY_TYPES for nid in snap.nodes.get(t, [])]
         ids.sort(key=lambda nid: (CHANNEL_OF[snap.props[nid]["type"]], nid))
         pos = {nid: i for i, nid in enumerate(ids)}
@@ -149,6 +173,7 @@ class EntitySpace:
                 continue
             parts.append((where[st][ei[0]], where[dt][ei[1]], rel))
         n = len(ids)
+        parts = _cap_fanout(parts, n, max_fanout)
         rows = np.concatenate([r for r, _, _ in parts] or [np.zeros(0, np.int64)])
         cols = np.concatenate([c for _, c, _ in parts] or [np.zeros(0, np.int64)])
         weights = np.concatenate(
@@ -209,6 +234,21 @@ class EntitySpace:
             np.maximum.at(best, inv, np.concatenate([out_v, f_v]))
             out_v = np.minimum(best, 1.0)
         return out_i, out_v
+
+
+def _cap_fanout(
+    parts: list[tuple[np.ndarray, np.ndarray, str]], n: int, max_fanout: int
+) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """``parts`` (sources, targets, relation) without the edges of a source that has more than
+    ``max_fanout`` edges of that relation (counted over every part of the relation)."""
+    counts: dict[str, np.ndarray] = {}
+    for src, _, rel in parts:
+        counts[rel] = counts.get(rel, np.zeros(n, np.int64)) + np.bincount(src, minlength=n)
+    out = []
+    for src, dst, rel in parts:
+        keep = counts[rel][src] <= max_fanout
+        out.append((src[keep], dst[keep], rel))
+    return out
 
 
 def _row_times(m: sp.csr_matrix, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -297,6 +337,7 @@ class PairFeatures:
     per-campaign features; without them those two features are zero. ``lexical`` gives the
     naming-habit cosine (``gnn.lexical``), needed when ``names`` holds ``lexical_cos``.
     ``names`` selects the features returned, in ``FEATURE_NAMES`` order (``feature_names``).
+    ``campaign_postings``: ``CAMPAIGN_MAX_POSTINGS``.
     """
 
     def __init__(
@@ -308,12 +349,17 @@ class PairFeatures:
         attributed: sp.csr_matrix | None = None,
         names: tuple[str, ...] = LEGACY_FEATURES,
         lexical: LexicalMatch | None = None,
+        campaign_postings: int = CAMPAIGN_MAX_POSTINGS,
     ) -> None:
         if "lexical_cos" in names and lexical is None:
             raise ModelError("the feature 'lexical_cos' needs the actors' names (lexical)")
         self.space = space
         self.idf = idf
         self.lexical = lexical if "lexical_cos" in names else None
+        # How often the actor's items sat on each hub (``gnn.habits``), not only whether.
+        self.habits = (
+            HabitShare(habit_counts(space.families, prof)) if "ctx_habit_share" in names else None
+        )
         # One propagation per relation family asked for, profile side laid out once (as
         # ``_sides``).
         self.families = {
@@ -336,7 +382,9 @@ class PairFeatures:
         self._sides = [_ChannelSide(p, space.channel, len(CHANNELS)) for p in (self._dw, self._cw)]
         self.log_profile = np.log1p(np.asarray(self.direct.sum(axis=1)).ravel())
         self.idf_max = float(idf.max()) if len(idf) else 1.0
-        self.campaigns = CampaignMatch(space, idf, prof.shape[0], camp_items, attributed)
+        self.campaigns = CampaignMatch(
+            space, idf, prof.shape[0], camp_items, attributed, max_postings=campaign_postings
+        )
 
     def __call__(
         self, queries: sp.csr_matrix, new_names: sp.csr_matrix | None = None
@@ -361,7 +409,9 @@ class PairFeatures:
             for family, (edges, cos) in self.families.items()
         }
         lexical = None if self.lexical is None else self.lexical(q_direct, new_names)
-        return self._assemble(sides, rare, self.campaigns(*weighted), families, lexical)
+        habits = None if self.habits is None else self.habits(weighted[0])
+        campaigns = self.campaigns(*weighted)
+        return self._assemble(sides, rare, campaigns, families, lexical, habits)
 
     def one(
         self, idx: np.ndarray, val: np.ndarray, new_names: sp.csr_matrix | None = None
@@ -385,7 +435,9 @@ class PairFeatures:
             )
             lexical = self.lexical(q, new_names)
         rare = (max_rare[None], n_shared[None])
-        return self._assemble(sides, rare, self.campaigns.row(*weighted), families, lexical)[0]
+        habits = None if self.habits is None else self.habits.row(*weighted[0])
+        campaigns = self.campaigns.row(*weighted)
+        return self._assemble(sides, rare, campaigns, families, lexical, habits)[0]
 
     def _assemble(
         self,
@@ -394,6 +446,7 @@ class PairFeatures:
         campaigns: list[np.ndarray],
         families: dict[str, np.ndarray],
         lexical: np.ndarray | None,
+        habits: np.ndarray | None = None,
     ) -> np.ndarray:
         feats = [f for channels, _ in sides for f in channels]
         feats.extend(f for _, whole in sides for f in whole)
@@ -404,6 +457,7 @@ class PairFeatures:
         # Features not asked for (``names``) are not computed: zeros, dropped by ``columns``.
         feats.extend(families.get(f, np.zeros_like(max_rare)) for f in RELATION_FAMILIES)
         feats.append(np.zeros_like(max_rare) if lexical is None else lexical)
+        feats.append(np.zeros_like(max_rare) if habits is None else habits)
         return np.stack([feats[c] for c in self.columns], axis=-1).astype(np.float32)
 
     def _max_rare(self, q: sp.csr_matrix, chunk: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
@@ -458,7 +512,9 @@ class CampaignMatch:
     A new campaign is the same kind of object as the actor's earlier campaigns; its closest one
     (rarity-weighted cosine, on direct items and through context) is evidence that the
     actor-wide union, dominated by many common techniques, washes out. Zero for an actor
-    without attributed campaigns.
+    without attributed campaigns, and for a campaign that shares with the query only entities
+    held by more than ``max_postings`` campaigns (``CAMPAIGN_MAX_POSTINGS``): a query reads at
+    most ``max_postings`` campaigns per entity, whatever the number of campaigns.
     """
 
     def __init__(
@@ -468,6 +524,8 @@ class CampaignMatch:
         n_actors: int,
         camp_items: sp.csr_matrix | None,
         attributed: sp.csr_matrix | None,
+        *,
+        max_postings: int = CAMPAIGN_MAX_POSTINGS,
     ) -> None:
         self.idf, self.n_actors = idf, n_actors
         # (campaign, actor) pairs grouped by actor: a max per group is a max per actor.
@@ -478,15 +536,16 @@ class CampaignMatch:
         )
         keep = pairs.data > 0
         order = np.lexsort((pairs.row[keep], pairs.col[keep]))
-        self.camp, actor = pairs.row[keep][order], pairs.col[keep][order]
-        self.actors, self.starts = np.unique(actor, return_index=True)
+        self.camp, self.pair_actor = pairs.row[keep][order], pairs.col[keep][order]
+        self.actors, self.starts = np.unique(self.pair_actor, return_index=True)
+        self._cosines: tuple[_Cosine, ...] = ()
         if not len(self.camp):
             return
         assert camp_items is not None
         items = camp_items[self.camp].tocsr()
         self._cosines = (
-            _Cosine(items.multiply(idf).tocsr()),
-            _Cosine(space.expand(items).multiply(idf).tocsr()),
+            _Cosine(items.multiply(idf).tocsr(), max_postings=max_postings),
+            _Cosine(space.expand(items).multiply(idf).tocsr(), max_postings=max_postings),
         )
 
     def __call__(self, qw_direct: sp.csr_matrix, qw_context: sp.csr_matrix) -> list[np.ndarray]:
@@ -501,13 +560,22 @@ class CampaignMatch:
     def row(
         self, direct: tuple[np.ndarray, np.ndarray], context: tuple[np.ndarray, np.ndarray]
     ) -> list[np.ndarray]:
-        """``__call__`` for one query row given as (indices, rarity-weighted values)."""
+        """``__call__`` for one query row given as (indices, rarity-weighted values): only the
+        campaigns the query's entities reach are touched (the same maxima: the others are 0)."""
+        out = [np.zeros(self.n_actors) for _ in range(2)]
         if not len(self.camp):
-            return self._per_actor([np.zeros((1, 0))] * 2)
-        rows = (direct, context)
-        return self._per_actor(
-            [cosine.row(*qw) for qw, cosine in zip(rows, self._cosines, strict=True)]
-        )
+            return [o[None, :].astype(np.float32) for o in out]
+        for o, qw, cosine in zip(out, (direct, context), self._cosines, strict=True):
+            pairs, cos = cosine.touched(*qw)
+            np.maximum.at(o, self.pair_actor[pairs], cos)
+        return [o[None, :].astype(np.float32) for o in out]
+
+    def terms(self, direct: np.ndarray, context: np.ndarray) -> int:
+        """How many stored (entity, campaign) terms a query row of these direct and context
+        entity indices reads: at most ``max_postings`` per entity."""
+        if not len(self.camp):
+            return 0
+        return sum(c.terms(i) for i, c in zip((direct, context), self._cosines, strict=True))
 
     def _per_actor(self, cosines: list[np.ndarray]) -> list[np.ndarray]:
         """(B, attributed pairs) cosines -> per-actor maxima (B, A); zero without campaigns."""
@@ -582,11 +650,37 @@ def _safe(norm: np.ndarray) -> np.ndarray:
 
 
 class _Cosine:
-    """The fixed (profile) side of a rarity-weighted cosine: transposed and normed once."""
+    """The fixed (profile) side of a rarity-weighted cosine: transposed and normed once.
 
-    def __init__(self, p: sp.csr_matrix) -> None:
-        self.t = p.T.tocsr()
+    ``max_postings``: an entity held by more rows than that is left out of the dot products
+    (its row of the transposed side is emptied), not of the norms.
+    """
+
+    def __init__(self, p: sp.csr_matrix, max_postings: int | None = None) -> None:
+        t = p.T.tocsr()
+        t.sort_indices()
+        if max_postings is not None:
+            lengths = np.diff(t.indptr)
+            kept = np.where(lengths <= max_postings, lengths, 0)
+            keep = np.repeat(lengths <= max_postings, lengths)
+            indptr = np.concatenate([[0], np.cumsum(kept)]).astype(t.indptr.dtype)
+            t = sp.csr_matrix((t.data[keep], t.indices[keep], indptr), shape=t.shape)
+        self.t = t
         self.norm = _safe(np.sqrt(np.asarray(p.multiply(p).sum(axis=1)).ravel()))[None, :]
+
+    def terms(self, idx: np.ndarray) -> int:
+        """Stored terms read by a query row over these entity indices."""
+        return int((self.t.indptr[idx + 1] - self.t.indptr[idx]).sum())
+
+    def touched(self, idx: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``row`` at the profile rows the query reaches only: (sorted row indices, cosines);
+        every other row's cosine is 0. Same sums, in the same order, as ``__call__``."""
+        cols, vals = _row_times(self.t, idx, w)
+        # A bincount over all rows costs less than sorting the terms (up to a few hundred
+        # thousand): same sums, each in the terms' order.
+        dots = np.bincount(cols, weights=vals, minlength=self.t.shape[1])
+        rows = np.flatnonzero(np.bincount(cols, minlength=self.t.shape[1]))
+        return rows, dots[rows] / (_safe(np.sqrt(np.sum(w * w))) * self.norm[0, rows])
 
     def __call__(self, q: sp.csr_matrix) -> np.ndarray:
         """(B, P) cosine of each query row against each profile row."""
@@ -595,10 +689,10 @@ class _Cosine:
 
     def row(self, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
         """(1, P) cosine of one query row given as (indices, weights)."""
-        if int((self.t.indptr[idx + 1] - self.t.indptr[idx]).sum()) > _LONG_ROW:
-            # A context-expanded query against every campaign reads ~400k terms at 100k
-            # indicators: scipy's compiled product is 4x faster than the gathers below there
-            # (same sums), while for short rows its per-object cost dominates.
+        if self.terms(idx) > _LONG_ROW:
+            # Many terms (a long query whose entities many profile rows hold): scipy's
+            # compiled product is 4x faster than the gathers below there (same sums), while
+            # for short rows its per-object cost dominates.
             q = sp.csr_matrix((w, idx, np.array([0, len(idx)])), shape=(1, self.t.shape[0]))
             return (q @ self.t).toarray() / (_safe(np.sqrt(np.sum(w * w))) * self.norm)
         cols, vals = _row_times(self.t, idx, w)
