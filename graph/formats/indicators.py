@@ -133,8 +133,17 @@ def _detect(text: str, raw: str) -> str:
     raise InvalidIndicator(raw, "not a recognised indicator (ip, domain, url, email, hash, asn)")
 
 
+# An address already in the form ``ipaddress`` writes (ASCII digits, no leading zeros).
+_CANONICAL_IPV4 = re.compile(
+    r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+)
+
+
 def _ipv4(text: str, raw: str) -> str:
     text = text.removesuffix("/32")  # a one-address network is the address
+    if _CANONICAL_IPV4.fullmatch(text):  # most values: no address object to build
+        return text
     try:
         return str(ipaddress.IPv4Address(text))
     except ValueError as exc:

@@ -84,16 +84,19 @@ class IngestBatch:
         """
         if label not in LABELS:
             raise ValueError(f"unknown node label {label!r} (known: {sorted(LABELS)})")
+        entries = None
         if props.get("stix_ids") and ID_LEVELS not in props:  # None: markings not read
             level = int(props.get("tlp_level") or 0)
             entries = [id_level(level, sid) for sid in props["stix_ids"]]
-            props = {**props, ID_LEVELS: entries}
         by_id = self.nodes.setdefault(label, {})
         existing = by_id.get(node_id)
         if existing is None:
-            by_id[node_id] = merged = merge_props({}, props)
-            return merged
-        return merge_props(existing, props)
+            by_id[node_id] = existing = merge_props({}, props)
+        else:
+            merge_props(existing, props)
+        if entries is not None:  # as if the row had held them: after its own properties
+            merge_props(existing, {ID_LEVELS: entries})
+        return existing
 
     def add_edge(
         self,
@@ -158,6 +161,8 @@ def merge_props(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]
     properties take the new value unless the new copy has an older ``modified`` than the
     existing one, in which case it only fills gaps.
     """
+    if not existing:
+        return _first_props(existing, new)
     older = (
         existing.get("modified") is not None
         and new.get("modified") is not None
@@ -179,6 +184,31 @@ def merge_props(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]
         elif not older or key not in existing:
             existing[key] = value
     return existing
+
+
+def _first_props(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``merge_props`` into an empty ``existing`` (most rows): the same result in one pass."""
+    if new.get("tlp_level") is not None:
+        existing.update((k, new[k]) for k in MARKING_PROPS if new.get(k) is not None)
+    for key, value in new.items():
+        if value is None:
+            continue
+        if key not in _MERGED_KEYS:
+            existing[key] = value
+        elif key in _LIST_KEYS:
+            try:  # a list of strings: the union of one list is that list without repeats
+                existing[key] = list(dict.fromkeys(value))
+            except TypeError:  # an unhashable item: compared one by one, as below
+                union: list[Any] = []
+                for item in value:
+                    if item not in union:
+                        union.append(item)
+                existing[key] = union
+    return existing
+
+
+_LIST_KEYS = frozenset(LIST_PROPS)
+_MERGED_KEYS = _LIST_KEYS | frozenset(MARKING_PROPS)
 
 
 def id_level(level: int, stix_id: str) -> str:

@@ -102,6 +102,13 @@ _COUNTRY_TYPES = (None, "Country")
 # STIX location properties that make it narrower than a country (a city, an address).
 _PLACE_PROPS = ("city", "administrative_area", "street_address", "postal_code")
 
+# The reference properties that make edges, by the type of the object holding them.
+_EMBEDDED_REFS = {
+    "domain-name": ("resolves_to_refs",),
+    "ipv4-addr": ("belongs_to_refs", "resolves_to_refs"),
+    "ipv6-addr": ("belongs_to_refs", "resolves_to_refs"),
+    "report": ("object_refs",),
+}
 # Relationship types that connect nothing actorgraph models, or restate a skip.
 _IGNORED_RELS = {"revoked-by", "mitigates", "detects"}
 
@@ -281,11 +288,13 @@ class _BundleReader:
             self.current = obj["id"]
             if obj["id"] in self.skipped_ids:
                 continue
-            if obj["type"] == "relationship":
+            stix_type = obj["type"]
+            if stix_type == "relationship":
                 self._relationship(obj)
-            elif obj["type"] == "sighting":
+            elif stix_type == "sighting":
                 self._sighting(obj)
-            self._embedded_refs(obj)
+            elif stix_type in _EMBEDDED_REFS:
+                self._embedded_refs(obj, _EMBEDDED_REFS[stix_type])
         self._apply_sightings()
         self._actor_countries()
         bad_values = {r.object_id for r in self.batch.rejected}
@@ -625,9 +634,12 @@ class _BundleReader:
         return f"{ref} is not in the graph model"
 
     def edge_props(self, obj: dict[str, Any]) -> dict[str, Any]:
-        props = {**self.prov(obj), "relationship_type": obj.get("relationship_type")}
-        props.pop("stix_ids")
-        props.update(seen_props(obj.get("start_time"), obj.get("stop_time")))
+        props = self.prov(obj)  # a new dict: changed in place
+        del props["stix_ids"]
+        props["relationship_type"] = obj.get("relationship_type")
+        start, stop = obj.get("start_time"), obj.get("stop_time")
+        if start is not None or stop is not None:
+            props.update(seen_props(start, stop))
         return props
 
     def pend(
@@ -693,18 +705,8 @@ class _BundleReader:
         if not edges:
             self.note(obj, "rejected", left_out[0])
 
-    def _embedded_refs(self, obj: dict[str, Any]) -> None:
-        """Edges from reference properties: resolves_to_refs, belongs_to_refs, object_refs."""
-        stix_type = obj["type"]
-        props_of = []
-        if stix_type == "domain-name":
-            props_of = ["resolves_to_refs"]
-        elif stix_type in ("ipv4-addr", "ipv6-addr"):
-            props_of = ["belongs_to_refs", "resolves_to_refs"]
-        elif stix_type == "report":
-            props_of = ["object_refs"]
-        if not props_of:
-            return
+    def _embedded_refs(self, obj: dict[str, Any], props_of: tuple[str, ...]) -> None:
+        """Edges from reference properties (``_EMBEDDED_REFS``)."""
         mine = self.refs.get(obj["id"], [])
         if not mine:
             return  # the object itself was not kept
@@ -794,14 +796,21 @@ _NODE_HANDLERS: dict[str, Callable[[_BundleReader, dict[str, Any]], None]] = {
 
 
 def _edge_refs(obj: dict[str, Any]) -> list[str]:
-    refs = [
-        obj[p]
-        for p in ("source_ref", "target_ref", "sighting_of_ref")
-        if isinstance(obj.get(p), str)
-    ]
-    for prop in ("object_refs", "resolves_to_refs", "belongs_to_refs"):
-        refs.extend(r for r in obj.get(prop) or [] if isinstance(r, str))
-    return refs
+    """The references of ``obj`` the reader makes edges or tallies from: a relationship's ends,
+    a sighting's object, the reference lists of ``_EMBEDDED_REFS`` (no other is looked up)."""
+    stix_type = obj["type"]
+    if stix_type == "relationship":
+        ends: tuple[str, ...] = ("source_ref", "target_ref")
+    elif stix_type == "sighting":
+        ends = ("sighting_of_ref",)
+    else:
+        return [
+            ref
+            for prop in _EMBEDDED_REFS.get(stix_type, ())
+            for ref in obj.get(prop) or []
+            if isinstance(ref, str)
+        ]
+    return [ref for prop in ends if isinstance(ref := obj.get(prop), str)]
 
 
 def _location_country(obj: dict[str, Any]) -> str | None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -155,16 +157,32 @@ def load_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
 
 def _read_at_most(stream: io.BufferedIOBase, max_bytes: int, path: Path) -> bytearray:
     """All of ``stream``, refused once it passes ``max_bytes`` (never more held in memory)."""
-    raw = bytearray()
-    while chunk := stream.read(min(_READ_CHUNK, max_bytes + 1 - len(raw))):
+    # A plain file's size is known: it is read into one buffer of that size (a buffer grown
+    # 1 MB at a time is copied again and again); the loop then finds its end.
+    raw = bytearray(min(_plain_size(stream), max_bytes + 1))
+    del raw[stream.readinto(raw) or 0 :]
+    while len(raw) <= max_bytes and (
+        chunk := stream.read(min(_READ_CHUNK, max_bytes + 1 - len(raw)))
+    ):
         raw += chunk
-        if len(raw) > max_bytes:
-            raise IngestError(
-                f"content is over the limit of {max_bytes:,} bytes"
-                + (" after decompression" if isinstance(stream, gzip.GzipFile) else ""),
-                source=str(path),
-            )
+    if len(raw) > max_bytes:
+        raise IngestError(
+            f"content is over the limit of {max_bytes:,} bytes"
+            + (" after decompression" if isinstance(stream, gzip.GzipFile) else ""),
+            source=str(path),
+        )
     return raw
+
+
+def _plain_size(stream: io.BufferedIOBase) -> int:
+    """The size of a regular, uncompressed file; 0 when unknown."""
+    if isinstance(stream, gzip.GzipFile):
+        return 0
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
 
 
 def bundle_objects(data: Any, source: str | None) -> list[dict[str, Any]]:
@@ -257,7 +275,7 @@ def _check_object(
             f"objects[{index}]", f"{stix_type} object missing required property 'id'", source
         )
     prefix, sep, suffix = stix_id.partition("--")
-    if not sep or prefix != stix_type or not _is_uuid(suffix):
+    if not sep or prefix != stix_type or _UUID.match(suffix) is None:
         raise StixIngestError(stix_id, f"id is not '{stix_type}--<uuid>'", source)
     for prop in _required(stix_type, obj.get("spec_version") == "2.1"):
         if obj.get(prop) in (None, ""):
@@ -300,7 +318,3 @@ def _required(stix_type: str, spec_21: bool) -> tuple[str, ...]:
 # STIX 2.1 ids end in the canonical 8-4-4-4-12 hex form; uuid.UUID also accepts other hyphen
 # placements, and costs more.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
-
-
-def _is_uuid(text: str) -> bool:
-    return _UUID.match(text) is not None

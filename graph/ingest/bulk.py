@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import functools
 import gc
+import queue
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from actorgraph.graph.enrich.warninglists import flag_indicators, shared_index
 from actorgraph.graph.errors import IngestError
@@ -38,6 +40,7 @@ from actorgraph.graph.formats.stix_validate import iter_inputs, load_json
 from actorgraph.graph.ingest.bulk_neo4j import create_all
 from actorgraph.graph.ingest.image import GraphImage
 from actorgraph.graph.ingest.part import BundlePart, bundle_part
+from actorgraph.graph.ingest.pending import PENDING_MERGE
 from actorgraph.graph.ingest.pipeline import complete_unit, detect_format, files_refused
 from actorgraph.graph.ingest.reading import FileRead, default_workers, read_files
 from actorgraph.graph.ingest.records import commands
@@ -117,7 +120,11 @@ def bulk_ingest(
         for cypher, rows in leftover.writes:
             store.write_batches(cypher, rows, batch_size=batch_size, max_tlp=int(TLP.RED))
             report.queries += -(-len(rows) // batch_size)
-    complete_unit(store, reports, [p.stix_ids for p, _ in later], max_tlp=TLP.RED)
+    # The graph was empty, so the only pending references it holds are the ones just written:
+    # the ids worth looking up are their ends, not every STIX id of the load (1.4 M at 1M
+    # indicators, sent as one parameter). The same references are completed.
+    ends = _pending_ends(later)
+    complete_unit(store, reports, [p.stix_ids & ends for p, _ in later], max_tlp=TLP.RED)
     return reports
 
 
@@ -196,6 +203,18 @@ def read_bulk(image: GraphImage, path: Path, *, enrich: bool) -> FileRead:
     return FileRead(path, kind="stix", asked=asked, part=part)
 
 
+def _pending_ends(later: list[tuple[BundlePart, IngestReport]]) -> set[str]:
+    """The STIX ids at either end of the pending references the inputs keep."""
+    return {
+        row[end]
+        for part, _ in later
+        for cypher, rows in part.writes
+        if cypher == PENDING_MERGE
+        for row in rows
+        for end in ("src_ref", "dst_ref")
+    }
+
+
 def _leftover(part: BundlePart) -> BundlePart:
     """What of a part the image does not hold: the statements still due, and its ids."""
     return BundlePart(report=part.report, stix_ids=part.stix_ids, brought=set(), writes=part.writes)
@@ -207,10 +226,54 @@ def send(store: GraphStore, image: GraphImage) -> int:
     many commands. Each command's records are packed when it is due."""
     number: list[int] = []  # node -> its number in the order sent (the edges' records name it)
     sent = 0
-    for nodes, edges in commands(image.node_tokens(number), image.edge_tokens(number)):
+    made = commands(image.node_tokens(number), image.edge_tokens(number))
+    for nodes, edges in _made_ahead(made):
         args: list[Any] = [] if sent else ["BEGIN"]
         args += [sum(n for _, n in nodes), sum(n for _, n in edges), len(nodes), len(edges)]
         args += [t for t, _ in nodes] + [t for t, _ in edges]
         store.execute_command("GRAPH.BULK", store.graph_name, *args)  # type: ignore[attr-defined]
         sent += 1
     return sent
+
+
+_T = TypeVar("_T")
+
+
+def _made_ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """``items``, each next one made in a thread while the caller uses the one before: the next
+    ``GRAPH.BULK`` command is packed while the server works on the one just sent (the caller
+    waits on its socket then, which lets the thread run). At most one is made in advance."""
+    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False  # the caller stopped early
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put((False, exc))
+
+    thread = threading.Thread(target=make, name="bulk-commands", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = ready.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()

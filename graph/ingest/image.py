@@ -42,6 +42,7 @@ _OWN_KEYS = frozenset((*LIST_PROPS, *MARKING_PROPS))
 _LIST_KEYS = frozenset(LIST_PROPS)
 _MARKING_KEYS = frozenset(MARKING_PROPS)
 _SIGHTING_KEYS = frozenset((*STORED, RECORDS))  # the writer's sighting statement writes these
+_SPECIAL_KEYS = _LIST_KEYS | _MARKING_KEYS | _SIGHTING_KEYS
 _ENDS = 32  # bits of a node number in a relationship's key
 _TYPE_BITS = 8
 
@@ -59,11 +60,13 @@ def fresh_state(props: dict[str, Any], node_id: str | None) -> dict[str, Any]:
     element: dict[str, Any] = {} if node_id is None else {"id": node_id}
     marked = props.get("tlp_level") is not None
     for key, value in props.items():
-        if value is None or key in _SIGHTING_KEYS:
+        if value is None:
             continue
-        if key in _LIST_KEYS:
+        if key not in _SPECIAL_KEYS:  # most properties: one set look-up
+            element[key] = value
+        elif key in _LIST_KEYS:
             element[key] = union(None, value)
-        elif key not in _MARKING_KEYS or marked:
+        elif key in _MARKING_KEYS and marked:
             element[key] = value
     return element
 
@@ -95,6 +98,11 @@ def apply_row(element: dict[str, Any], row: dict[str, Any]) -> None:
 
 
 def union(stored: list[Any] | None, new: list[Any]) -> list[Any]:
+    if not stored:
+        try:  # the common case: a fresh list of strings
+            return list(dict.fromkeys(new))
+        except TypeError:  # an unhashable item: compared one by one below
+            pass
     out = list(stored or [])
     for item in new:
         if item not in out:

@@ -94,12 +94,13 @@ def bundle_part(batch: IngestBatch, *, fmt: str, enrich: bool) -> BundlePart:
         enrich: also prepare the enrichment of its indicators (``write_batch(enrich=True)``).
     """
     rows, enrich_edges = enrichment.enrichment_rows(batch) if enrich else ([], {})
+    stix_ids = stix_ids_of(batch)
     part = BundlePart(
         report=report_of(
             batch, fmt=fmt, enriched=enrichment.counts(rows, enrich_edges) if enrich else {}
         ),
-        stix_ids=stix_ids_of(batch),
-        brought=brought_ids(batch),
+        stix_ids=stix_ids,
+        brought=brought_ids(batch, stix_ids),
         writes=sighting_groups(batch) + pending_groups(batch),
     )
     groups: dict[Group, int] = {}

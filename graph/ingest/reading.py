@@ -75,10 +75,11 @@ class FileRead:
 ReadFile = Callable[[Any, Path], FileRead]
 
 
-def brought_ids(batch: IngestBatch) -> set[str]:
-    """The STIX ids a batch brings: of its nodes' objects, and of its relationships and
-    sightings (a reference may name one)."""
-    return stix_ids_of(batch) | {
+def brought_ids(batch: IngestBatch, node_ids: set[str] | None = None) -> set[str]:
+    """The STIX ids a batch brings: of its nodes' objects (``node_ids`` when the caller has
+    them: ``stix_ids_of(batch)``), and of its relationships and sightings (a reference may
+    name one)."""
+    return (stix_ids_of(batch) if node_ids is None else node_ids) | {
         sid
         for group in batch.edges.values()
         for props in group.values()

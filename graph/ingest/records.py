@@ -32,13 +32,34 @@ _COUNT = struct.Struct("=I")
 _ENDS = struct.Struct("=QQ")
 _NULL_B = _BYTE.pack(_NULL)
 _STRING_B = _BYTE.pack(_STRING)
+_END = b"\0"  # a string value ends with a zero byte
 
 Token = tuple[bytes, int]  # header + records, and how many records
 
 
 def pack(props: dict[str, Any], keys: tuple[str, ...]) -> bytes:
     """One record: the values of ``keys`` in ``props``, in that order."""
-    return b"".join([_value(props[k]) for k in keys])
+    out: list[bytes] = []
+    add = out.append
+    for key in keys:  # strings and lists of strings (most values) without a call per value
+        value = props[key]
+        kind = type(value)
+        if kind is str:
+            add(_STRING_B)
+            add(value.encode())
+            add(_END)
+        elif kind is list:
+            add(_LONG_V.pack(_ARRAY, len(value)))
+            for item in value:
+                if type(item) is str:
+                    add(_STRING_B)
+                    add(item.encode())
+                    add(_END)
+                else:
+                    add(_value(item))
+        else:
+            add(_value(value))
+    return b"".join(out)
 
 
 def pack_ends(src: int, dst: int) -> bytes:
@@ -110,7 +131,7 @@ def _array(value: list[Any] | tuple[Any, ...]) -> bytes:
 
 # By exact type, one dictionary look-up per value (bool before int is then no concern).
 _PACKERS: dict[type, Any] = {
-    str: lambda v: _STRING_B + v.encode() + b"\0",
+    str: lambda v: _STRING_B + v.encode() + _END,
     type(None): lambda v: _NULL_B,
     bool: lambda v: _BOOL_V.pack(_BOOL, v),
     int: lambda v: _LONG_V.pack(_LONG, v),
