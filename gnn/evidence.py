@@ -274,7 +274,10 @@ def pair_query(label: str) -> str:
 # walks a node's neighbourhood: a ``WITH`` after the look-ups makes FalkorDB check the
 # relationship between the two nodes found (Expand Into) where it would otherwise walk every
 # USES/TARGETS edge of the actor or the campaign (thousands per campaign at 1M indicators,
-# benchmarks/RESULTS.md) and filter. All branches go in one round-trip with a fixed text (an
+# benchmarks/RESULTS.md) and filter; the campaign on a path (the pair's, or the one a past
+# indicator reaches the actor through) is one of the summary's, at most ``PAIR_CAMPAIGNS``,
+# looked up by id, never found by walking every campaign a shared indicator indicates (thousands
+# at 1M indicators). All branches go in one round-trip with a fixed text (an
 # empty list for a branch with nothing to confirm), so the engine plans it once.
 KNOWN_PAIRS = """
 UNWIND $direct_{key} AS p
@@ -309,15 +312,25 @@ KNOWN_INDICATORS = """
 UNWIND $campaign_indicator AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (x:Indicator {{id: p.x}})
-MATCH (x)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
-WHERE {vis_a} AND {vis_x} AND {vis_c} AND {vis_r} AND {vis_t}
+WHERE {vis_a} AND {vis_x}
+CALL {{
+    WITH a, x, p
+    UNWIND p.cs AS cid
+    MATCH (c:Campaign {{id: cid}})
+    WITH a, x, c
+    MATCH (x)-[r:INDICATES]->(c)-[t:ATTRIBUTED_TO]->(a)
+    WHERE {vis_c} AND {vis_r} AND {vis_t} AND {live_c}
+    RETURN c
+    LIMIT 1
+}}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, c.id AS via_id, c.name AS via_name, 'indicator' AS path_kind,
-       {revoked_xc} AS revoked, null AS past, null AS node_kind
+       {revoked_x} AS revoked, null AS past, null AS node_kind
 UNION ALL
 UNWIND $direct_indicator AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (x:Indicator {{id: p.x}})
+WITH a, x, p
 MATCH (x)-[r:INDICATES]->(a)
 WHERE {vis_a} AND {vis_x} AND {vis_r}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
@@ -335,8 +348,11 @@ WITH a, e, i, p
 MATCH (i)-[b:BELONGS_TO]->(e)
 WHERE {visible_all("a", "e", "b", "i")}
 CALL {{
-    WITH a, i
-    MATCH (i)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
+    WITH a, i, p
+    UNWIND p.cs AS cid
+    MATCH (c:Campaign {{id: cid}})
+    WITH a, i, c
+    MATCH (i)-[r:INDICATES]->(c)-[t:ATTRIBUTED_TO]->(a)
     WHERE {visible_all("r", "c", "t")} AND {_live("c")}
     RETURN c
     LIMIT 1
@@ -382,8 +398,11 @@ CALL {{
     LIMIT 1
 }}
 CALL {{
-    WITH i, a
-    MATCH (i)-[r:INDICATES]->(c:Campaign)-[t:ATTRIBUTED_TO]->(a)
+    WITH i, a, h
+    UNWIND h.cs AS cid
+    MATCH (c:Campaign {{id: cid}})
+    WITH i, a, c
+    MATCH (i)-[r:INDICATES]->(c)-[t:ATTRIBUTED_TO]->(a)
     WHERE {vis_r} AND {vis_c} AND {vis_t} AND {live_c}
     RETURN c
     LIMIT 1
@@ -678,11 +697,17 @@ def _known(
             key = label.lower()
             params[f"direct_{key}"].append({"a": actor, "x": entity})
             if label == "Indicator":
-                params["campaign_indicator"].append({"a": actor, "x": entity})
-            elif cs := index.campaigns_of(actor, entity, PAIR_CAMPAIGNS):
+                cs = index.indicator_campaigns(actor, entity, PAIR_CAMPAIGNS)
+            else:
+                cs = index.campaigns_of(actor, entity, PAIR_CAMPAIGNS)
+            if cs:
                 params[f"campaign_{key}"].append({"a": actor, "x": entity, "cs": cs})
+
+    def campaigns(actor: str, indicator: str) -> list[str]:
+        return index.indicator_campaigns(actor, indicator, PAIR_CAMPAIGNS)
+
     hubs: Hubs = []
-    hosting: dict[str, list[dict[str, str]]] = {key: [] for key in HOST_LABELS}
+    hosting: dict[str, list[dict[str, Any]]] = {key: [] for key in HOST_LABELS}
     followed: dict[tuple[str, str], int] = {}
     reason = f"more than {INFRA_MAX_FANOUT} indicators resolve to it or are hosted on it"
     pairs_left = INFRA_MAX_PAIRS
@@ -709,7 +734,10 @@ def _known(
                 continue
             followed[(x, hit.via)] = hit.followed
             for actor, past in hit.past.items():
-                hosting[hit.via_type] += [{"x": x, "y": hit.via, "i": i, "a": actor} for i in past]
+                hosting[hit.via_type] += [
+                    {"x": x, "y": hit.via, "i": i, "a": actor, "cs": campaigns(actor, i)}
+                    for i in past
+                ]
     for key, rows_ in hosting.items():
         params[f"hosting_{key}"] = rows_
     reason = f"holds more than {ENRICH_MAX_MEMBERS} indicators"
@@ -720,7 +748,9 @@ def _known(
             continue
         for actor, past in index.past_members(node, actor_ids).items():
             confirm = past[:ENRICH_CONFIRM]
-            params["enrichment"] += [{"a": actor, "x": node, "i": i} for i in confirm]
+            params["enrichment"] += [
+                {"a": actor, "x": node, "i": i, "cs": campaigns(actor, i)} for i in confirm
+            ]
             if len(past) > ENRICH_CONFIRM:
                 unconfirmed[(actor, node)] = len(past)
     rows: Rows = []

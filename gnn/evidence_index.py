@@ -1,5 +1,6 @@
 """Actor-infrastructure summaries of a model's snapshot: which of an actor's past indicators sit
-on a shared host or in a network, and which of its campaigns use an entity, as index arrays.
+on a shared host or in a network, which of its campaigns use an entity and which an indicator
+indicates, as index arrays.
 
 Built once when a model is loaded (``gnn.attribute.Attributor``), from the snapshot the model
 was trained on. That snapshot holds only what the model's clearance may see and no revoked
@@ -92,6 +93,7 @@ class EvidenceIndex:
             self.via_campaign + _binary(direct[0], direct[1], (self.n_indicators, n_actors))
         )
         self._pair_campaigns(camp_actor)
+        self._indicator_campaigns(ind_camp, b)
 
     def _pair_campaigns(self, camp_actor: np.ndarray) -> None:
         """Sorted keys ``actor * E + entity`` -> campaign, for each campaign that uses or
@@ -112,6 +114,26 @@ class EvidenceIndex:
         key, camp = _cat(keys), _cat(camps)
         order = np.lexsort((camp, key))
         self._pair_key, self._pair_camp = key[order], camp[order]
+
+    def _indicator_campaigns(self, ind_camp: np.ndarray, actors_of: sp.csr_matrix) -> None:
+        """Sorted keys ``actor * I + indicator`` -> campaign, for each campaign an indicator
+        indicates that is attributed to an actor: the store confirms these few campaigns by id
+        instead of walking every campaign a widely shared indicator indicates."""
+        pairs = actors_of[ind_camp[1]].tocoo()  # (INDICATES edge, actor)
+        key = pairs.col.astype(np.int64) * self.n_indicators + ind_camp[0][pairs.row]
+        camp = ind_camp[1][pairs.row].astype(np.int64)
+        order = np.lexsort((camp, key))
+        self._ind_key, self._ind_camp = key[order], camp[order]
+
+    def indicator_campaigns(self, actor: str, indicator: str, limit: int) -> list[str]:
+        """Up to ``limit`` of the actor's attributed campaigns that ``indicator`` indicates
+        (by campaign order of the snapshot)."""
+        a, i = self.actor_pos.get(actor), self.host_pos.get(indicator)
+        if a is None or i is None or i >= self.n_indicators:
+            return []
+        key = a * self.n_indicators + i
+        lo, hi = np.searchsorted(self._ind_key, [key, key + 1])
+        return [self.campaigns[c] for c in self._ind_camp[lo : min(hi, lo + limit)]]
 
     def campaigns_of(self, actor: str, entity: str, limit: int) -> list[str]:
         """Up to ``limit`` of the actor's attributed campaigns that use or target ``entity``

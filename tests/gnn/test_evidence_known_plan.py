@@ -44,7 +44,7 @@ def test_each_path_is_confirmed_without_walking_the_actors_or_campaigns_edges(st
         "max_tlp": 4,
         "direct_tool": [{"a": ACTOR, "x": "tool--7"}],
         "campaign_malware": [{"a": ACTOR, "x": MALWARE, "cs": [CAMPAIGN]}],
-        "enrichment": [{"a": ACTOR, "x": NET, "i": PAST}],
+        "enrichment": [{"a": ACTOR, "x": NET, "i": PAST, "cs": [CAMPAIGN]}],
     }
     cypher = known_query(params)
     rows = store.query(cypher, params, read_only=True)
