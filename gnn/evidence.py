@@ -267,6 +267,22 @@ def pair_query(label: str) -> str:
     return PAIRS.format(label=schema_label(name), name=name, **_VIS)
 
 
+def _campaign_by_id(indicator: str, actor: str, row: str) -> str:
+    """A ``CALL`` subquery that yields the first live, visible campaign among ``row.cs`` (the
+    summary's, at most ``PAIR_CAMPAIGNS``) that ``indicator`` indicates and that is attributed to
+    ``actor``; rendered, so it goes into a query text as a value (``{...}`` of ``str.format``)."""
+    return f"""CALL {{
+    WITH {actor}, {indicator}, {row}
+    UNWIND {row}.cs AS cid
+    MATCH (c:Campaign {{id: cid}})
+    WITH {actor}, {indicator}, c
+    MATCH ({indicator})-[r:INDICATES]->(c)-[t:ATTRIBUTED_TO]->({actor})
+    WHERE {visible_all("r", "c", "t")} AND {_live("c")}
+    RETURN c
+    LIMIT 1
+}}"""
+
+
 # With a model's summaries (``gnn.evidence_index``) every path is known before the store is
 # asked: the store only confirms it, from index look-ups of the nodes the summary names (the
 # candidate, the entity, the campaign, the past indicator, the shared host), that every node
@@ -313,16 +329,7 @@ UNWIND $campaign_indicator AS p
 MATCH (a:ThreatActor {{id: p.a}})
 MATCH (x:Indicator {{id: p.x}})
 WHERE {vis_a} AND {vis_x}
-CALL {{
-    WITH a, x, p
-    UNWIND p.cs AS cid
-    MATCH (c:Campaign {{id: cid}})
-    WITH a, x, c
-    MATCH (x)-[r:INDICATES]->(c)-[t:ATTRIBUTED_TO]->(a)
-    WHERE {vis_c} AND {vis_r} AND {vis_t} AND {live_c}
-    RETURN c
-    LIMIT 1
-}}
+{campaign_of_x}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, c.id AS via_id, c.name AS via_name, 'indicator' AS path_kind,
        {revoked_x} AS revoked, null AS past, null AS node_kind
@@ -347,16 +354,7 @@ MATCH (i:Indicator {{id: p.i}})
 WITH a, e, i, p
 MATCH (i)-[b:BELONGS_TO]->(e)
 WHERE {visible_all("a", "e", "b", "i")}
-CALL {{
-    WITH a, i, p
-    UNWIND p.cs AS cid
-    MATCH (c:Campaign {{id: cid}})
-    WITH a, i, c
-    MATCH (i)-[r:INDICATES]->(c)-[t:ATTRIBUTED_TO]->(a)
-    WHERE {visible_all("r", "c", "t")} AND {_live("c")}
-    RETURN c
-    LIMIT 1
-}}
+{_campaign_by_id("i", "a", "p")}
 RETURN a.id AS actor, a.name AS actor_name, e.id AS entity, 'Infrastructure' AS label,
        e.name AS name, null AS rel, null AS via_id, null AS via_name, 'enrichment' AS path_kind,
        {_revoked("i")} AS revoked, i.id AS past, e.kind AS node_kind
@@ -397,16 +395,7 @@ CALL {{
     RETURN 1 AS down
     LIMIT 1
 }}
-CALL {{
-    WITH i, a, h
-    UNWIND h.cs AS cid
-    MATCH (c:Campaign {{id: cid}})
-    WITH i, a, c
-    MATCH (i)-[r:INDICATES]->(c)-[t:ATTRIBUTED_TO]->(a)
-    WHERE {vis_r} AND {vis_c} AND {vis_t} AND {live_c}
-    RETURN c
-    LIMIT 1
-}}
+{campaign_of_i}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label,
        x.value AS name, null AS rel, y.id AS via_id, coalesce(y.name, y.value, y.id) AS via_name,
        'infrastructure' AS path_kind, {revoked_i} AS revoked, i.id AS past, null AS node_kind
@@ -424,7 +413,7 @@ def _known_query() -> str:
         KNOWN_PAIRS.format(key=label.lower(), label=schema_label(label), name=label, **vis)
         for label in PAIR_LABELS
     ]
-    parts.append(KNOWN_INDICATORS.format(**vis))
+    parts.append(KNOWN_INDICATORS.format(campaign_of_x=_campaign_by_id("x", "a", "p"), **vis))
     parts.append(KNOWN_ENRICHMENT)
     parts += [
         KNOWN_HOSTING.format(
@@ -433,6 +422,7 @@ def _known_query() -> str:
             path_visible=_PATH_VISIBLE,
             path_live=_PATH_LIVE,
             revoked_i=_revoked("i"),
+            campaign_of_i=_campaign_by_id("i", "a", "h"),
             **vis,
         )
         for key, label in HOST_LABELS.items()
