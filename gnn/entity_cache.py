@@ -73,7 +73,7 @@ class EntityCache:
     def for_snapshot(self, snap: GraphSnapshot) -> EntityCache:
         """A cache holding only what is remembered for ``snap``'s entities (sent with the
         snapshot to a worker process: nothing of another level travels with it)."""
-        out = EntityCache(HubList(**{f.name: getattr(self.hubs, f.name) for f in fields(HubList)}))
+        out = EntityCache(MemoHubs(self.hubs))
         ids = [nid for t in ENTITY_TYPES for nid in snap.nodes.get(t, [])]
         keep: list[int] = []
         for nid in ids:

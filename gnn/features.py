@@ -251,22 +251,26 @@ def _cap_fanout(
     return out
 
 
-def _row_times(m: sp.csr_matrix, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The terms of a sparse row (idx, val) times CSR ``m``: (column, value) pairs in the row's
-    order, columns repeated; ``np.bincount`` over them is the product."""
+def row_positions(m: sp.csr_matrix, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the stored entries of rows ``idx`` of CSR ``m`` sit in ``m.indices`` and
+    ``m.data`` (row after row, in ``idx``'s order), and each row's length: ``m[idx]`` read
+    without building a matrix (scipy's row indexing costs more than the arithmetic here)."""
     starts = m.indptr[idx]
     lengths = m.indptr[idx + 1] - starts
     offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    pos = offsets + np.arange(int(lengths.sum()))
+    return offsets + np.arange(int(lengths.sum())), lengths
+
+
+def _row_times(m: sp.csr_matrix, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of a sparse row (idx, val) times CSR ``m``: (column, value) pairs in the row's
+    order, columns repeated; ``np.bincount`` over them is the product."""
+    pos, lengths = row_positions(m, idx)
     return m.indices[pos], m.data[pos] * np.repeat(val, lengths)
 
 
 def _dense_rows(m: sp.csr_matrix, idx: np.ndarray, width: int) -> np.ndarray:
     """Rows ``idx`` of CSR ``m`` as a dense (len(idx), width) array of ``m``'s dtype."""
-    starts = m.indptr[idx]
-    lengths = m.indptr[idx + 1] - starts
-    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    pos = offsets + np.arange(int(lengths.sum()))
+    pos, lengths = row_positions(m, idx)
     out = np.zeros((len(idx), width), dtype=m.dtype)
     out[np.repeat(np.arange(len(idx)), lengths), m.indices[pos]] = m.data[pos]
     return out

@@ -55,6 +55,7 @@ from actorgraph.gnn.features import (
     feature_names,
     idf_weights,
     profiles,
+    row_positions,
 )
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.lexical import LexicalMatch
@@ -506,10 +507,7 @@ def _row(m: sp.csr_matrix, i: int) -> np.ndarray:
 
 def _rows(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
     """Column indices of ``rows`` of CSR ``m``, concatenated, as ``m[rows].indices``."""
-    starts = m.indptr[rows]
-    lengths = m.indptr[rows + 1] - starts
-    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return m.indices[offsets + np.arange(int(lengths.sum()))]
+    return m.indices[row_positions(m, rows)[0]]
 
 
 def _without(m: sp.csr_matrix, cut: Mapping[int, np.ndarray | None]) -> sp.csr_matrix:

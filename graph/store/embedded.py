@@ -34,6 +34,7 @@ from actorgraph.graph.errors import StoreBusy, StoreUnavailable
 
 if TYPE_CHECKING:
     import redis
+    from redis.retry import Retry
 
 _SOCKET_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin
 
@@ -185,22 +186,28 @@ def _read_pid(paths: ServerPaths) -> int | None:
         return None
 
 
-def connect(socket_path: Path, timeout_s: float, connect_s: float = 10.0) -> redis.Redis:
-    """A redis client on the server's socket that waits at most ``timeout_s`` for a reply.
-
-    No retries: redis-py's default retries a timed-out command ten times (a 1 s timeout
-    became ~14 s), and a retried write would run twice; callers that want to wait again loop
-    themselves. Raises ``redis.TimeoutError`` when the server does not answer in time.
-    """
-    import redis
+def no_retries() -> Retry:
+    """The retry policy of every client of the server: none. redis-py's default retries a
+    timed-out command ten times (a 1 s timeout became ~14 s), and a retried write would run
+    twice (a ``GRAPH.BULK`` command would double its records); callers that want to wait
+    again loop themselves."""
     from redis.backoff import NoBackoff
     from redis.retry import Retry
+
+    return Retry(NoBackoff(), 0)
+
+
+def connect(socket_path: Path, timeout_s: float, connect_s: float = 10.0) -> redis.Redis:
+    """A redis client on the server's socket that waits at most ``timeout_s`` for a reply,
+    without retries (``no_retries``). Raises ``redis.TimeoutError`` when the server does not
+    answer in time."""
+    import redis
 
     return redis.Redis(
         unix_socket_path=str(socket_path),
         socket_timeout=timeout_s,
         socket_connect_timeout=min(connect_s, timeout_s),
-        retry=Retry(NoBackoff(), 0),
+        retry=no_retries(),
     )
 
 

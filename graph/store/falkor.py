@@ -86,19 +86,15 @@ class FalkorStore(GraphStore):
         Making one asks the server about itself, so it may raise ``redis.TimeoutError`` too.
         """
         import falkordb
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
 
         with self._clients_lock:
             client = self._clients.get(reply_s)
             if client is None:
-                # No retries: a timed-out command may still be running on the server, and
-                # running a GRAPH.BULK command twice would double its records.
                 client = falkordb.FalkorDB(
                     unix_socket_path=str(self.socket_path),
                     socket_timeout=reply_s,
                     socket_connect_timeout=self.timeouts.connect_s,
-                    retry=Retry(NoBackoff(), 0),
+                    retry=embedded.no_retries(),
                 )
                 self._clients[reply_s] = client
             return client
