@@ -105,6 +105,8 @@ def test_workers_and_their_replacements_serve_the_models_the_parent_loaded(
         ready = httpx.get(f"{server.base}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"]["model"]["version"] == want["red"]["model"]["version"]
+        # /readyz answers once one worker is up; the master forks the second one beside it.
+        assert _wait(lambda: len(_workers(server.pid, home)) >= 2), server.output()
         first = _workers(server.pid, home)
         assert len(first) >= 2
         # From now on no process can load the model from disk: a worker that answers with it
