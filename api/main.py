@@ -269,10 +269,11 @@ def create_app(
     return app
 
 
-def app_from_env(preloaded: Any = None) -> FastAPI:
-    """The app with settings from the environment, for a worker of ``actorgraph serve``;
-    ``preloaded``: the models its parent loaded before forking (:func:`preload_models`)."""
-    import os
+def app_from_env(preloaded: Any = None, *, load_model: bool = True) -> FastAPI:
+    """The app with settings from the environment, for a worker of ``actorgraph serve``.
 
-    no_model = os.environ.get("ACTORGRAPH_SERVE_NO_MODEL") == "1"
-    return create_app(Settings(), load_model=not no_model, preloaded=preloaded)
+    Args:
+        preloaded: the models its parent loaded before forking (:func:`preload_models`).
+        load_model: False to serve without a model (``actorgraph serve --no-model``).
+    """
+    return create_app(Settings(), load_model=load_model, preloaded=preloaded)

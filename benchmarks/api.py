@@ -29,8 +29,9 @@ from urllib.parse import quote
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "actorgraph.cli"]
+# -P: ``python -m`` would put the working directory first on sys.path, where a checkout's own
+# folders (run from the repository root) shadow a PYTHONPATH naming a staged copy of the package.
+CLI = [sys.executable, "-P", "-m", "actorgraph.cli"]
 
 WRK_SCRIPT = r"""
 local bodies, paths = {}, {}
@@ -69,7 +70,6 @@ def cli(home: Path, *args: str, env: dict[str, str] | None = None) -> str:
     started = time.perf_counter()
     out = subprocess.run(
         [*CLI, "--home", str(home), *args],
-        cwd=ROOT,
         env=env,
         check=True,
         capture_output=True,
@@ -215,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", str(args.workers)],
-        cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -69,8 +69,6 @@ REL_TYPES: tuple[str, ...] = (
     "CONSISTS_OF",
     "RELATED_TO",
     "BELONGS_TO",
-    "LOCATED_AT",
-    "SIGHTED_IN",
     "DECIDES",
 )
 

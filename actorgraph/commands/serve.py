@@ -97,8 +97,6 @@ def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
             os.environ[f"ACTORGRAPH_{name.upper()}"] = json.dumps(value)
         else:
             os.environ[f"ACTORGRAPH_{name.upper()}"] = str(value)
-    if args.no_model:
-        os.environ["ACTORGRAPH_SERVE_NO_MODEL"] = "1"
     # A request is a few small sparse products: BLAS/OpenMP thread pools in every worker would
     # only oversubscribe the cores that the workers and the store already share (torch is
     # pinned to one thread in the model loader for the same reason). Set before this process
@@ -119,7 +117,7 @@ def _serve(args: argparse.Namespace, store: Any, settings: Any) -> int:
     try:
         preloaded = None if args.no_model else preload_models(settings)
         Server(
-            PerWorkerApp(partial(app_from_env, preloaded)),
+            PerWorkerApp(partial(app_from_env, preloaded, load_model=not args.no_model)),
             host=args.host,
             port=args.port,
             workers=args.workers,

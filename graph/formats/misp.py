@@ -42,7 +42,7 @@ from actorgraph.graph.formats.misp_links import (
     link_to_store,
 )
 from actorgraph.graph.formats.provenance import epoch, iso, seen_props
-from actorgraph.graph.formats.rows import IngestBatch
+from actorgraph.graph.formats.rows import IngestBatch, union
 from actorgraph.graph.formats.stix_reader import read_objects
 from actorgraph.graph.formats.stix_validate import load_json
 
@@ -304,7 +304,7 @@ def _complete(objects: list[dict[str, Any]], event: dict[str, Any]) -> list[dict
             for ref in obj.get("object_refs") or []:
                 held = by_id.get(ref)
                 if held is not None:
-                    held["object_marking_refs"] = _union(
+                    held["object_marking_refs"] = union(
                         held.get("object_marking_refs"), obj["object_marking_refs"]
                     )
     out: list[dict[str, Any]] = [campaign]
@@ -436,10 +436,6 @@ def _int(value: Any) -> int | None:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
-
-
-def _union(a: list[str] | None, b: list[str]) -> list[str]:
-    return list(dict.fromkeys([*(a or []), *b]))
 
 
 def _epoch_of(day: Any) -> str | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from actorgraph.graph.errors import IngestError
 from actorgraph.graph.formats.ledger import ObjectLedger, PendingRef
 from actorgraph.graph.schema import LABELS as _LABELS
 from actorgraph.graph.schema import REL_TYPES as _REL_TYPES
@@ -80,10 +81,12 @@ class IngestBatch:
         (input read without its markings, never written).
 
         Raises:
-            ValueError: ``label`` is not a label of the graph model.
+            IngestError: ``label`` is not a label of the graph model (the input is refused).
         """
         if label not in LABELS:
-            raise ValueError(f"unknown node label {label!r} (known: {sorted(LABELS)})")
+            raise IngestError(
+                f"unknown node label {label!r} (known: {sorted(LABELS)})", self.source
+            )
         entries = None
         if props.get("stix_ids") and ID_LEVELS not in props:  # None: markings not read
             level = int(props.get("tlp_level") or 0)
@@ -110,13 +113,17 @@ class IngestBatch:
         """Add or merge the relationship ``(src)-[rel_type]->(dst)``; unique per (src, type, dst).
 
         Raises:
-            ValueError: a label or the type is not part of the graph model.
+            IngestError: a label or the type is not part of the graph model (the input is
+                refused).
         """
         for label in (src_label, dst_label):
             if label not in LABELS:
-                raise ValueError(f"unknown node label {label!r}")
+                raise IngestError(f"unknown node label {label!r}", self.source)
         if rel_type not in REL_TYPES:
-            raise ValueError(f"unknown relationship type {rel_type!r} (known: {sorted(REL_TYPES)})")
+            known = sorted(REL_TYPES)
+            raise IngestError(
+                f"unknown relationship type {rel_type!r} (known: {known})", self.source
+            )
         group = self.edges.setdefault((src_label, rel_type, dst_label), {})
         key = (src_id, dst_id)
         if key in group:
@@ -176,11 +183,7 @@ def merge_props(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]
         if value is None or key in MARKING_PROPS:
             continue
         if key in LIST_PROPS:
-            union = list(existing.get(key) or [])
-            for item in value:
-                if item not in union:
-                    union.append(item)
-            existing[key] = union
+            existing[key] = union(existing.get(key), value)
         elif not older or key not in existing:
             existing[key] = value
     return existing
@@ -196,15 +199,23 @@ def _first_props(existing: dict[str, Any], new: dict[str, Any]) -> dict[str, Any
         if key not in _MERGED_KEYS:
             existing[key] = value
         elif key in _LIST_KEYS:
-            try:  # a list of strings: the union of one list is that list without repeats
-                existing[key] = list(dict.fromkeys(value))
-            except TypeError:  # an unhashable item: compared one by one, as below
-                union: list[Any] = []
-                for item in value:
-                    if item not in union:
-                        union.append(item)
-                existing[key] = union
+            existing[key] = union(None, value)
     return existing
+
+
+def union(stored: list[Any] | None, new: list[Any]) -> list[Any]:
+    """The union of two list properties: ``stored`` in its order, then the items of ``new`` it
+    lacks, each once. What the writer's statements do to a list (graph/ingest/writer.py)."""
+    if not stored:
+        try:  # the common case, a fresh list of strings: that list without repeats
+            return list(dict.fromkeys(new))
+        except TypeError:  # an unhashable item: compared one by one below
+            pass
+    out = list(stored or [])
+    for item in new:
+        if item not in out:
+            out.append(item)
+    return out
 
 
 _LIST_KEYS = frozenset(LIST_PROPS)

@@ -53,14 +53,13 @@ REL_STIX_TYPES: dict[str, str] = {
     "CONSISTS_OF": "consists-of",
     "RELATED_TO": "related-to",
     "BELONGS_TO": "belongs-to",
-    "LOCATED_AT": "located-at",
     "REGISTERED_WITH": "registered-with",
     "USES_NAMESERVER": "uses-name-server",
     "PRESENTS_CERT": "presents-certificate",
 }
 # Types that are not exported as relationships: hypotheses (exported on purpose only, by
-# ``attribution_to_stix``), report membership (a report's object_refs), sightings.
-NOT_EXPORTED = frozenset({"PREDICTED_ACTOR", "REPORTED_IN", "SIGHTED_IN"})
+# ``attribution_to_stix``), report membership (a report's object_refs).
+NOT_EXPORTED = frozenset({"PREDICTED_ACTOR", "REPORTED_IN"})
 
 _INFRA_TYPES = {"c2_server": "command-and-control"}
 _MITRE = "mitre-attack"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from actorgraph.graph.enrich import PREFIX
-from actorgraph.graph.formats.rows import LIST_PROPS, MARKING_PROPS
+from actorgraph.graph.formats.rows import LIST_PROPS, MARKING_PROPS, union
 from actorgraph.graph.formats.sightings import RECORDS, STORED
 from actorgraph.graph.ingest.records import Token, header, pack, pack_ends, tokens, unpack
 from actorgraph.graph.ingest.writer import BY_STIX_IDS, DIRECT
@@ -95,19 +95,6 @@ def apply_row(element: dict[str, Any], row: dict[str, Any]) -> None:
     stored, incoming = element.get("modified"), props.get("modified")
     if stored is None or incoming is None or incoming >= stored:
         element.update(props)
-
-
-def union(stored: list[Any] | None, new: list[Any]) -> list[Any]:
-    if not stored:
-        try:  # the common case: a fresh list of strings
-            return list(dict.fromkeys(new))
-        except TypeError:  # an unhashable item: compared one by one below
-            pass
-    out = list(stored or [])
-    for item in new:
-        if item not in out:
-            out.append(item)
-    return out
 
 
 class GraphImage:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actorgraph.graph.enrich import REL as ENRICH_REL
-from actorgraph.graph.formats.rows import IngestBatch
+from actorgraph.graph.formats.rows import IngestBatch, union
 from actorgraph.graph.ingest import enrichment
-from actorgraph.graph.ingest.image import fresh_state, union
+from actorgraph.graph.ingest.image import fresh_state
 from actorgraph.graph.ingest.pending import stix_ids_of
 from actorgraph.graph.ingest.reading import brought_ids
 from actorgraph.graph.ingest.records import pack

@@ -125,3 +125,18 @@ def test_workers_and_their_replacements_serve_the_models_the_parent_loaded(
                     assert _comparable(r.json()) == _comparable(want[level])
         finally:
             shutil.move(tmp_path / "models", home / "models")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_no_model_reaches_every_worker(home: Path, workers: str) -> None:
+    """``--no-model`` serves without the model the home holds, in one process and in each
+    forked worker alike."""
+    _, token = KeyStore(home / "keys.sqlite").create("analyst", tlp="red", name=f"w{workers}")
+    with serve(home, "--workers", workers, "--no-model") as server:
+        for _ in range(4):  # a new connection each time: whichever worker takes it
+            ready = httpx.get(f"{server.base}/readyz", timeout=10)
+            assert ready.status_code == 503, ready.text
+            assert ready.json()["checks"]["model"]["ok"] is False
+            r = httpx.post(f"{server.base}/v1/attributions", json=REMEXI, headers=auth(token))
+            assert r.status_code == 503, r.text
+            assert r.json()["type"] == "urn:actorgraph:problem:no-model"

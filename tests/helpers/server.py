@@ -10,6 +10,10 @@ deadline, and stops the process on the way out: SIGTERM first (the server shuts 
 closes the store it opened), SIGKILL if it does not exit in time. The server's output goes to a
 temporary file rather than a pipe (a pipe nobody reads fills up and blocks the server); it is
 quoted when the server fails to start, and attached to any error raised inside the ``with``.
+
+The server runs in an empty working directory: ``python -m`` puts the working directory first on
+``sys.path``, where the repository root's own folders would shadow a ``PYTHONPATH`` that names a
+staged copy of the package (and a ``.env`` there would change its settings).
 """
 
 from __future__ import annotations
@@ -28,8 +32,6 @@ from typing import IO
 
 import httpx
 import pytest
-
-from tests.helpers.paths import ROOT
 
 __all__ = ["ServeProcess", "serve"]
 
@@ -102,14 +104,14 @@ def serve(
         pytest.fail.Exception: the server exited or did not answer in time (with its output).
     """
     port = _free_port()
-    child_env = {**os.environ, "ACTORGRAPH_HOME": str(home)}
+    child_env = {**os.environ, "ACTORGRAPH_HOME": str(Path(home).resolve())}
     for name in ("NEO4J_URI", "ACTORGRAPH_NEO4J_URI"):
         child_env.pop(name, None)
     child_env.update(env or {})
     command = [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port), *args]
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory(prefix="serve-") as cwd:
         proc = subprocess.Popen(
-            command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=cwd, env=child_env, stdout=log, stderr=subprocess.STDOUT
         )
         server = ServeProcess(proc, f"http://127.0.0.1:{port}", log)
         try:

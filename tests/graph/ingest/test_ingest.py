@@ -201,9 +201,9 @@ def test_one_row_per_query_path_gives_the_same_graph(store, server) -> None:
 
 def test_write_batch_refuses_unknown_labels() -> None:
     batch = IngestBatch(source="x")
-    with pytest.raises(ValueError, match="unknown node label"):
+    with pytest.raises(IngestError, match="unknown node label"):
         batch.add_node("Actor`) DETACH DELETE (n", "x", {})
-    with pytest.raises(ValueError, match="unknown relationship type"):
+    with pytest.raises(IngestError, match="unknown relationship type"):
         batch.add_edge("Campaign", "OWNS", "ThreatActor", "a", "b")
 
 
