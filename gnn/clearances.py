@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from actorgraph.gnn.config import TrainConfig
-from actorgraph.gnn.dataset import GraphSnapshot, export_levels
+from actorgraph.gnn.dataset import GraphSnapshot, collector_paused, export_levels
 from actorgraph.gnn.entity_cache import EntityCache
 from actorgraph.gnn.evaluate import map_folds
 from actorgraph.gnn.hubs import HubList
@@ -25,6 +25,9 @@ from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import TLP
 
 
+# The export's snapshots are millions of objects alive until every level is trained; collections
+# would traverse them again and again for nothing (``collector_paused``).
+@collector_paused()
 def train_per_clearance(
     store: GraphStore,
     config: TrainConfig,

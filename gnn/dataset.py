@@ -11,6 +11,8 @@ at it: a model trained on it can only ever reflect what a key of that clearance 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 from collections.abc import Iterator
@@ -111,6 +113,23 @@ RETURN DISTINCT c.id AS campaign
 """
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a block that builds millions of objects
+    which stay alive until it ends (the export's reply rows and snapshots, a snapshot's JSON
+    text): every collection they trigger would traverse all of them again and free nothing.
+    At 100k indicators those collections took more CPU than the export's reading itself.
+    Usable as a decorator; reference counting still frees everything that is not a cycle."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 @dataclass
 class GraphSnapshot:
     """The graph the model sees: typed nodes, typed edges, node properties.
@@ -198,6 +217,7 @@ class GraphSnapshot:
                 edges.append({"src": self.nodes[st][s], "rel": rel, "dst": self.nodes[dt][d]})
         return nodes, edges
 
+    @collector_paused()
     def write_json(self, path: Path, chunk: int = 20_000) -> None:
         """Write ``{"edges": ..., "max_tlp": ..., "nodes": ...}`` with the rows of ``to_rows``
         (what ``from_rows`` reads back), a chunk of rows at a time: the whole list of row dicts
@@ -391,7 +411,14 @@ def _same_graph(a: GraphSnapshot, b: GraphSnapshot) -> bool:
         return False
     if not all(np.array_equal(a.edges[k], b.edges[k]) for k in a.edges):
         return False
-    return all(a.props[nid] is b.props[nid] or a.props[nid] == b.props[nid] for nid in a.props)
+    return all(same_properties(a.props[nid], b.props[nid]) for nid in a.props)
+
+
+def same_properties(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two snapshots' properties of one node are equal: what a value computed from a
+    node's id and properties may be reused on (levels sharing a model, ``gnn.entity_cache``).
+    The snapshots of one read share most property dicts, so identity answers first."""
+    return a is b or a == b
 
 
 _TYPES: tuple[str, ...] = tuple(dict.fromkeys(NODE_TYPES.values()))
@@ -421,6 +448,7 @@ class StoreRows:
     rel_names: list[str]
 
     @classmethod
+    @collector_paused()
     def read(cls, store: GraphStore, *, max_tlp: TLP, page: int = EXPORT_PAGE) -> StoreRows:
         """Read the nodes, then the relationships, visible at ``max_tlp``, page by page."""
         params = {"max_tlp": int(max_tlp)}
@@ -491,14 +519,14 @@ class StoreRows:
         local = np.zeros(len(self.ids), dtype=np.int64)
         kinds = self.types[chosen]
         _, first_of_kind = np.unique(kinds, return_index=True)
+        ids, props = self._object_columns()
         for code in kinds[np.sort(first_of_kind)]:
             members = chosen[kinds == code]
-            snap.nodes[_TYPES[code]] = [self.ids[i] for i in members]
+            snap.nodes[_TYPES[code]] = ids[members].tolist()
             local[members] = np.arange(len(members))
-        actor = _TYPES.index("actor")
-        for i in chosen:
-            props = self.props[i]
-            snap.props[self.ids[i]] = dict(props) if self.types[i] == actor else props
+        snap.props = dict(zip(ids[chosen].tolist(), props[chosen].tolist(), strict=True))
+        for i in chosen[kinds == _TYPES.index("actor")].tolist():
+            snap.props[self.ids[i]] = dict(self.props[i])
         keep = self.rel_levels <= level
         s_row, d_row = row_of_slot[self.src[keep]], row_of_slot[self.dst[keep]]
         rels = self.rels[keep]
@@ -519,6 +547,17 @@ class StoreRows:
             snap.edges[k] = np.ascontiguousarray(buckets[k])
         _derive_countries(snap)
         return snap
+
+    def _object_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """``ids`` and ``props`` as NumPy object arrays, to take a level's rows at once
+        (cached)."""
+        cached = getattr(self, "_objects", None)
+        if cached is None:
+            ids = np.array(self.ids, dtype=object)
+            props = np.empty(len(self.props), dtype=object)
+            props[:] = self.props
+            cached = self._objects = (ids, props)
+        return cached
 
     def _id_order(self) -> np.ndarray:
         """Node rows sorted by store id, read order among equal ids (cached)."""

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
+from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot, same_properties
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.lexical import N_FEATURES, entity_ngrams
 
@@ -32,7 +32,7 @@ class MemoHubs(HubList):
 
     def reason(self, node_id: str, props: dict[str, Any]) -> str | None:
         hit = self.memo.get(node_id)
-        if hit is not None and (hit[0] is props or hit[0] == props):
+        if hit is not None and same_properties(hit[0], props):
             return hit[1]
         found = super().reason(node_id, props)
         self.memo[node_id] = (props, found)
@@ -52,7 +52,7 @@ class EntityCache:
         missing = []
         for nid in ids:
             hit = self._row_of.get(nid)
-            if hit is None or (hit[0] is not snap.props[nid] and hit[0] != snap.props[nid]):
+            if hit is None or not same_properties(hit[0], snap.props[nid]):
                 missing.append(nid)
         if missing:
             base = self._rows.shape[0]
@@ -79,10 +79,10 @@ class EntityCache:
         for nid in ids:
             props = snap.props[nid]
             hit = self.hubs.memo.get(nid)
-            if hit is not None and hit[0] == props:
+            if hit is not None and same_properties(hit[0], props):
                 out.hubs.memo[nid] = (props, hit[1])
             row = self._row_of.get(nid)
-            if row is not None and row[0] == props:
+            if row is not None and same_properties(row[0], props):
                 out._row_of[nid] = (props, len(keep))
                 keep.append(row[1])
         out._rows = self._rows[np.array(keep, dtype=np.int64)]

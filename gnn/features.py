@@ -341,7 +341,7 @@ class PairFeatures:
     per-campaign features; without them those two features are zero. ``lexical`` gives the
     naming-habit cosine (``gnn.lexical``), needed when ``names`` holds ``lexical_cos``.
     ``names`` selects the features returned, in ``FEATURE_NAMES`` order (``feature_names``).
-    ``campaign_postings``: ``CAMPAIGN_MAX_POSTINGS``.
+    ``campaign_postings``: ``CAMPAIGN_MAX_POSTINGS``; ``camp_context``: as ``CampaignMatch``'s.
     """
 
     def __init__(
@@ -354,6 +354,7 @@ class PairFeatures:
         names: tuple[str, ...] = LEGACY_FEATURES,
         lexical: LexicalMatch | None = None,
         campaign_postings: int = CAMPAIGN_MAX_POSTINGS,
+        camp_context: sp.csr_matrix | None = None,
     ) -> None:
         if "lexical_cos" in names and lexical is None:
             raise ModelError("the feature 'lexical_cos' needs the actors' names (lexical)")
@@ -387,7 +388,13 @@ class PairFeatures:
         self.log_profile = np.log1p(np.asarray(self.direct.sum(axis=1)).ravel())
         self.idf_max = float(idf.max()) if len(idf) else 1.0
         self.campaigns = CampaignMatch(
-            space, idf, prof.shape[0], camp_items, attributed, max_postings=campaign_postings
+            space,
+            idf,
+            prof.shape[0],
+            camp_items,
+            attributed,
+            max_postings=campaign_postings,
+            camp_context=camp_context,
         )
 
     def __call__(
@@ -462,7 +469,12 @@ class PairFeatures:
         feats.extend(families.get(f, np.zeros_like(max_rare)) for f in RELATION_FAMILIES)
         feats.append(np.zeros_like(max_rare) if lexical is None else lexical)
         feats.append(np.zeros_like(max_rare) if habits is None else habits)
-        return np.stack([feats[c] for c in self.columns], axis=-1).astype(np.float32)
+        # Feature-major in float32, then one transposing copy: stacking on the last axis in
+        # float64 and casting afterwards wrote the whole tensor twice, strided (same values).
+        out = np.empty((len(self.columns), *max_rare.shape), dtype=np.float32)
+        for j, c in enumerate(self.columns):
+            out[j] = feats[c]
+        return np.ascontiguousarray(np.moveaxis(out, 0, -1))
 
     def _max_rare(self, q: sp.csr_matrix, chunk: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
         """``_rare_row`` of every row of ``q`` over the stored (entity, actor) weights only, in
@@ -484,14 +496,16 @@ class PairFeatures:
             if start == stop:
                 continue
             part = slice(start, stop)
-            actors, weights = _row_times(self._cw_t, q.indices[part], np.ones(stop - start))
-            n = lengths[part]
-            prod = weights.astype(np.float32) * np.repeat(q.data[part].astype(np.float32), n)
+            pos, n = row_positions(self._cw_t, q.indices[part])
+            actors, weights = self._cw_t.indices[pos], self._cw_t.data[pos]
+            prod = weights * np.repeat(q.data[part].astype(np.float32), n)
             code = np.repeat(rows[part], n) * a + actors
             np.maximum.at(max_rare, code, prod)
-            rare = (self.idf[q.indices[part]] / self.idf_max) ** 2
+            rare = np.repeat((self.idf[q.indices[part]] / self.idf_max) ** 2, n)
             hit = prod > 0
-            shared += np.bincount(code[hit], weights=np.repeat(rare, n)[hit], minlength=b * a)
+            if not hit.all():
+                code, rare = code[hit], rare[hit]
+            shared += np.bincount(code, weights=rare, minlength=b * a)
         # Count shared entities weighted by rarity, so a dozen common techniques add little.
         return (max_rare / self.idf_max).reshape(b, a), np.log1p(shared).astype(np.float32).reshape(
             b, a
@@ -519,6 +533,10 @@ class CampaignMatch:
     without attributed campaigns, and for a campaign that shares with the query only entities
     held by more than ``max_postings`` campaigns (``CAMPAIGN_MAX_POSTINGS``): a query reads at
     most ``max_postings`` campaigns per entity, whatever the number of campaigns.
+
+    ``camp_context``: ``space.expand(camp_items)``, when the caller holds it. A row of the
+    expansion depends on that row alone, so training expands every campaign once per level and
+    each episode takes the rows of its own campaigns (the postings still count those only).
     """
 
     def __init__(
@@ -530,6 +548,7 @@ class CampaignMatch:
         attributed: sp.csr_matrix | None,
         *,
         max_postings: int = CAMPAIGN_MAX_POSTINGS,
+        camp_context: sp.csr_matrix | None = None,
     ) -> None:
         self.idf, self.n_actors = idf, n_actors
         # (campaign, actor) pairs grouped by actor: a max per group is a max per actor.
@@ -547,9 +566,10 @@ class CampaignMatch:
             return
         assert camp_items is not None
         items = camp_items[self.camp].tocsr()
+        context = space.expand(items) if camp_context is None else camp_context[self.camp]
         self._cosines = (
             _Cosine(items.multiply(idf).tocsr(), max_postings=max_postings),
-            _Cosine(space.expand(items).multiply(idf).tocsr(), max_postings=max_postings),
+            _Cosine(context.multiply(idf).tocsr(), max_postings=max_postings),
         )
 
     def __call__(self, qw_direct: sp.csr_matrix, qw_context: sp.csr_matrix) -> list[np.ndarray]:

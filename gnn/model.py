@@ -278,7 +278,11 @@ class AttributionModel(nn.Module):
         if not self.query_norm:
             return feats
         scale_mask = mask if norm_mask is None else norm_mask
-        return torch.cat([feats, query_normalise(feats, scale_mask)], dim=-1)
+        b, a, f = feats.shape
+        x = torch.empty(b, a, 2 * f, dtype=feats.dtype)
+        x[..., :f] = feats
+        query_normalise(feats, scale_mask, out=x[..., f:])
+        return x
 
     def calibrated(self, raw: Tensor) -> Tensor:
         """Apply the fitted unknown shift and temperature; softmax of this sums to 1."""
@@ -286,7 +290,7 @@ class AttributionModel(nn.Module):
         return shifted / self.temperature
 
 
-def query_normalise(feats: Tensor, mask: Tensor | None) -> Tensor:
+def query_normalise(feats: Tensor, mask: Tensor | None, out: Tensor | None = None) -> Tensor:
     """Each feature min-max scaled over the query's candidate actors (B, A, F) -> (B, A, F).
 
     Learning-to-rank's query-level normalisation (as in the LETOR benchmarks): what separates
@@ -294,18 +298,34 @@ def query_normalise(feats: Tensor, mask: Tensor | None) -> Tensor:
     query's size (a 55-technique campaign overlaps every large actor). Actors under ``mask`` take
     no part in the scaling (and get values clipped to [0, 1]); a feature equal for every
     candidate scales to 0.
+
+    ``out``: a (B, A, F) tensor or view to write into (``AttributionModel.scorer_inputs`` passes
+    half of the scorer's input), else a new tensor. The scaling runs in place on it: features
+    are data, never a tensor that takes a gradient.
     """
     if feats.shape[1] == 0:
-        return feats
-    if mask is None:
-        hi, lo = feats.max(dim=1, keepdim=True).values, feats.min(dim=1, keepdim=True).values
-    else:
-        m = mask.unsqueeze(-1)
-        hi = feats.masked_fill(m, float("-inf")).max(dim=1, keepdim=True).values
-        lo = feats.masked_fill(m, float("inf")).min(dim=1, keepdim=True).values
+        return feats if out is None else out
+    hi, lo = _candidate_bounds(feats, mask)
     span = hi - lo
-    scaled = (feats - lo) / span.clamp_min(1e-12)
-    return torch.where(span > 0, scaled, torch.zeros_like(feats)).clamp(0.0, 1.0)
+    scaled = torch.sub(feats, lo, out=out) if out is not None else feats - lo
+    return scaled.div_(span.clamp_min(1e-12)).masked_fill_(~(span > 0), 0.0).clamp_(0.0, 1.0)
+
+
+def _candidate_bounds(feats: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Each query's largest and smallest value of each feature over its candidates, (B, 1, F)
+    twice: over every actor, then again with masked actors left out for the queries that have
+    any (few in training, where only an unknown view hides one actor); no masked copy of the
+    whole batch."""
+    hi, lo = feats.amax(dim=1, keepdim=True), feats.amin(dim=1, keepdim=True)
+    if mask is None:
+        return hi, lo
+    rows = mask.any(dim=1).nonzero().squeeze(1)
+    if len(rows):
+        m = mask[rows].unsqueeze(-1)
+        part = feats[rows].masked_fill(m, float("-inf"))
+        hi[rows] = part.amax(dim=1, keepdim=True)
+        lo[rows] = part.masked_fill_(m, float("inf")).amin(dim=1, keepdim=True)
+    return hi, lo
 
 
 def query_stats(

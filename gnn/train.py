@@ -140,6 +140,14 @@ class Trainer:
         self.rng = np.random.default_rng(config.seed)
         self.n_actors = snap.num_nodes("actor")
         self.labelled = sorted(set(self.attributed.nonzero()[0].tolist()))
+        # The labelled campaigns' items through context, expanded once for every episode
+        # (``CampaignMatch``'s ``camp_context``); other campaigns' rows stay empty.
+        unlabelled = np.setdiff1d(np.arange(self.camp_items.shape[0]), self.labelled)
+        self.camp_context = (
+            self.space.expand(_without(self.camp_items, dict.fromkeys(unlabelled.tolist())))
+            if config.campaign_features
+            else None
+        )
         camp_idx, actor_idx = snap.index("campaign"), snap.index("actor")
         self.rejected: dict[int, list[int]] = {}
         for campaign, actor in snap.rejections:
@@ -246,6 +254,7 @@ class Trainer:
             attributed,
             names=self.names,
             lexical=None if self.names_rows is None else LexicalMatch(self.names_rows, prof),
+            camp_context=self.camp_context,
         )
 
         views: list[np.ndarray] = []

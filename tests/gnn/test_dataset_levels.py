@@ -1,8 +1,13 @@
-"""Two clearance levels share a model only when their graphs cannot be told apart."""
+"""Two clearance levels share a model only when their graphs cannot be told apart; the export
+pauses the cyclic garbage collector only while it reads."""
 
 from __future__ import annotations
 
-from actorgraph.gnn.dataset import GraphSnapshot, _same_graph
+import gc
+
+import pytest
+
+from actorgraph.gnn.dataset import GraphSnapshot, StoreRows, _same_graph, collector_paused
 from actorgraph.graph.tlp import TLP
 
 NODES = [
@@ -21,3 +26,27 @@ def test_levels_with_the_same_nodes_and_edges_but_other_properties_are_not_the_s
     changed = GraphSnapshot.from_rows(other, EDGES, max_tlp=TLP.GREEN)
     assert changed.nodes == low.nodes and changed.fingerprint() == low.fingerprint()
     assert not _same_graph(low, changed)
+
+
+def test_the_collector_is_paused_only_while_the_export_reads(store):
+    @collector_paused()
+    def inside() -> bool:
+        return gc.isenabled()
+
+    @collector_paused()
+    def fails() -> None:
+        raise ValueError("boom")
+
+    assert gc.isenabled()
+    assert inside() is False and gc.isenabled()
+    with pytest.raises(ValueError, match="boom"):
+        fails()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        inside()
+        assert not gc.isenabled()  # a caller's own pause is left as it was
+    finally:
+        gc.enable()
+    StoreRows.read(store, max_tlp=TLP.RED)
+    assert gc.isenabled()
