@@ -26,6 +26,7 @@ from actorgraph.gnn import artefacts
 from actorgraph.gnn.activity import Activity, EntityLookup, link
 from actorgraph.gnn.evidence import evidence_paths
 from actorgraph.gnn.evidence_index import EvidenceIndex
+from actorgraph.gnn.features import row_positions
 from actorgraph.gnn.scoring import Scorer
 from actorgraph.gnn.trained import Trained
 from actorgraph.graph.attribution import (
@@ -277,11 +278,10 @@ class Attributor:
         direct: set[int] = set()
         # Each query entity's actors, from the entity's row of the transposed profiles: the
         # cost follows the activity's size, not the profiles'.
-        prof_t = self._profile_t
-        owners = [prof_t.indices[prof_t.indptr[i] : prof_t.indptr[i + 1]] for i in ents.tolist()]
+        pos, lengths = row_positions(self._profile_t, ents)
+        held, owner = np.repeat(ents, lengths), self._profile_t.indices[pos]
         for actor in actors:
-            r = aidx[actor]
-            shared = ents[np.array([r in row for row in owners], dtype=bool)]
+            shared = np.unique(held[owner == aidx[actor]])
             shared = shared[np.argsort(-idf[shared], kind="stable")][:per_actor]
             direct.update(shared.tolist())
             shortlist[actor] = [

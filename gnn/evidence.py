@@ -18,9 +18,11 @@ node (``revoked: true``, graph/formats/stix_reader.py) is on a path or in a coun
 
 The cost of a look-up is bounded by design, whatever the size of the graph. An attribution
 (``gnn.attribute``) passes the model's summaries (``gnn.evidence_index``, built from the
-snapshot the model was trained on): every path is then found in memory, and the store only
-confirms, in one round-trip of index look-ups (``KNOWN``), that each node and relationship on it
-is still there, visible at the requester's clearance and not revoked; it is asked about at most
+snapshot the model was trained on): every path and its weight are then known in memory, and
+the store only confirms, in one round-trip of index look-ups (``KNOWN``), that each node and
+relationship on the paths that can be shown (``per_actor`` per candidate, the strongest first:
+``gnn.evidence_select``; another round-trip only for a path it refuses) is still there,
+visible at the requester's clearance and not revoked; it is asked about at most
 ``PAIR_CAMPAIGNS`` campaigns per shared entity and ``ENRICH_CONFIRM`` past indicators per
 enrichment node. Without summaries, the two walks that start from shared infrastructure
 (infrastructure, enrichment) run in the store and first count the node's visible in-links,
@@ -38,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from actorgraph.gnn.evidence_index import EvidenceIndex
+from actorgraph.gnn.evidence_select import PathOption, confirm_best
 from actorgraph.graph.schema import label as schema_label
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import visible, visible_all
@@ -304,7 +307,7 @@ MATCH (a)-[r:USES|TARGETS]->(x)
 WHERE {vis_a} AND {vis_x} AND {vis_r}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, '{name}' AS label,
        coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, null AS via_id, null AS via_name,
-       'direct' AS path_kind, {revoked_x} AS revoked, null AS past, null AS node_kind
+       'direct' AS path_kind, {revoked_x} AS revoked, null AS past, null AS node_kind, p.k AS k
 UNION ALL
 UNWIND $campaign_{key} AS p
 MATCH (a:ThreatActor {{id: p.a}})
@@ -322,7 +325,7 @@ CALL {{
 }}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, '{name}' AS label,
        coalesce(x.name, x.value, x.id) AS name, type(r) AS rel, c.id AS via_id, c.name AS via_name,
-       'campaign' AS path_kind, {revoked_x} AS revoked, null AS past, null AS node_kind
+       'campaign' AS path_kind, {revoked_x} AS revoked, null AS past, null AS node_kind, p.k AS k
 """
 KNOWN_INDICATORS = """
 UNWIND $campaign_indicator AS p
@@ -332,7 +335,7 @@ WHERE {vis_a} AND {vis_x}
 {campaign_of_x}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, c.id AS via_id, c.name AS via_name, 'indicator' AS path_kind,
-       {revoked_x} AS revoked, null AS past, null AS node_kind
+       {revoked_x} AS revoked, null AS past, null AS node_kind, p.k AS k
 UNION ALL
 UNWIND $direct_indicator AS p
 MATCH (a:ThreatActor {{id: p.a}})
@@ -342,7 +345,7 @@ MATCH (x)-[r:INDICATES]->(a)
 WHERE {vis_a} AND {vis_x} AND {vis_r}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label, x.value AS name,
        'INDICATES' AS rel, null AS via_id, null AS via_name, 'indicator' AS path_kind,
-       {revoked_x} AS revoked, null AS past, null AS node_kind
+       {revoked_x} AS revoked, null AS past, null AS node_kind, p.k AS k
 """
 # The actor's past indicators in an enrichment node, as the summary lists them: each confirmed
 # member of the node and indicating the actor (through a live campaign, or itself) counts.
@@ -357,7 +360,7 @@ WHERE {visible_all("a", "e", "b", "i")}
 {_campaign_by_id("i", "a", "p")}
 RETURN a.id AS actor, a.name AS actor_name, e.id AS entity, 'Infrastructure' AS label,
        e.name AS name, null AS rel, null AS via_id, null AS via_name, 'enrichment' AS path_kind,
-       {_revoked("i")} AS revoked, i.id AS past, e.kind AS node_kind
+       {_revoked("i")} AS revoked, i.id AS past, e.kind AS node_kind, p.k AS k
 UNION ALL
 UNWIND $enrichment AS p
 MATCH (a:ThreatActor {{id: p.a}})
@@ -369,7 +372,7 @@ MATCH (i)-[r:INDICATES]->(a)
 WHERE {visible_all("a", "e", "b", "i", "r")}
 RETURN a.id AS actor, a.name AS actor_name, e.id AS entity, 'Infrastructure' AS label,
        e.name AS name, null AS rel, null AS via_id, null AS via_name, 'enrichment' AS path_kind,
-       {_revoked("i")} AS revoked, i.id AS past, e.kind AS node_kind
+       {_revoked("i")} AS revoked, i.id AS past, e.kind AS node_kind, p.k AS k
 """
 # Shared hosting as the summary found it: the activity's indicator x reaches the host y, and
 # y is reached back from the actor's past indicator i, whose campaign is attributed to the
@@ -398,7 +401,8 @@ CALL {{
 {campaign_of_i}
 RETURN a.id AS actor, a.name AS actor_name, x.id AS entity, 'Indicator' AS label,
        x.value AS name, null AS rel, y.id AS via_id, coalesce(y.name, y.value, y.id) AS via_name,
-       'infrastructure' AS path_kind, {revoked_i} AS revoked, i.id AS past, null AS node_kind
+       'infrastructure' AS path_kind, {revoked_i} AS revoked, i.id AS past, null AS node_kind,
+       h.k AS k
 """
 # Entity labels a shortlisted pair may have (``gnn.attribute.LABEL_OF``), and a hosting node's.
 PAIR_LABELS = ("Country", "Infrastructure", "Malware", "Sector", "Technique", "Tool")
@@ -436,6 +440,20 @@ KNOWN = _known_query()
 KNOWN_BRANCHES = [
     (b.split("UNWIND $", 1)[1].split(" ", 1)[0], b) for b in KNOWN.split("\nUNION ALL\n")
 ]
+
+
+# Where a branch's rows are read among the answer's: in the text's order, enrichment last (its
+# rows are counted per node before they become paths).
+_BRANCH_RANK = {
+    name: (len(KNOWN_BRANCHES) if name == "enrichment" else k)
+    for k, (name, _) in enumerate(KNOWN_BRANCHES)
+}
+# The summaries leave out the galaxy's victim lists (``gnn.dataset``: not training evidence),
+# which the store still shows as the actor's own targets: those are asked without the summary.
+_VICTIM_LABELS = ("Country", "Sector")
+PATHS_PER_ROUND = 3
+"""Paths to one (actor, entity) pair asked about in one round (the strongest first): the store
+normally confirms the first, and the rest is asked only if it does not."""
 
 
 def known_query(params: dict[str, Any]) -> str:
@@ -512,7 +530,15 @@ def evidence_paths(
     if indexed:
         assert shortlist is not None and index is not None
         rows, hubs = _known(
-            store, index, actor_ids, shortlist, infra_ids or [], enriched or {}, rarity, max_tlp
+            store,
+            index,
+            actor_ids,
+            shortlist,
+            infra_ids or [],
+            enriched or {},
+            rarity,
+            max_tlp,
+            per_actor,
         )
         infra = []
     elif shortlist is None:
@@ -675,29 +701,35 @@ def _known(
     enriched: dict[str, str],
     rarity: Callable[[str], dict[str, Any]],
     max_tlp: int,
+    per_actor: int,
 ) -> tuple[Rows, Hubs]:
-    """Every path the summaries name (pairs, shared hosting, enrichment), confirmed in the
-    store in one round-trip (``KNOWN``); and the hubs not followed."""
-    params: dict[str, Any] = {"max_tlp": max_tlp, "enrichment": []}
-    for label in PAIR_LABELS:
-        params[f"direct_{label.lower()}"], params[f"campaign_{label.lower()}"] = [], []
-    params["direct_indicator"], params["campaign_indicator"] = [], []
+    """The paths the summaries name (pairs, shared hosting, enrichment) that can be shown,
+    confirmed in the store (``KNOWN``, one round-trip unless one is refused:
+    ``gnn.evidence_select``); and the hubs not followed."""
+    options: list[PathOption] = []
+
+    def add(branch: str, actor: str, entity: str, kind: str, row: dict[str, Any]) -> None:
+        weight = round(rarity(entity)["weight"] * PATH_FACTOR[kind], 4)
+        options.append(
+            PathOption(actor, entity, weight, (_BRANCH_RANK[branch], len(options)), branch, row)
+        )
+
     for actor, pairs in shortlist.items():
         for entity, label in pairs:
             key = label.lower()
-            params[f"direct_{key}"].append({"a": actor, "x": entity})
+            row: dict[str, Any] = {"a": actor, "x": entity}
             if label == "Indicator":
-                cs = index.indicator_campaigns(actor, entity, PAIR_CAMPAIGNS)
-            else:
-                cs = index.campaigns_of(actor, entity, PAIR_CAMPAIGNS)
-            if cs:
-                params[f"campaign_{key}"].append({"a": actor, "x": entity, "cs": cs})
-
-    def campaigns(actor: str, indicator: str) -> list[str]:
-        return index.indicator_campaigns(actor, indicator, PAIR_CAMPAIGNS)
+                if cs := index.indicator_campaigns(actor, entity, PAIR_CAMPAIGNS):
+                    add("campaign_indicator", actor, entity, "indicator", {**row, "cs": cs})
+                if index.indicates_directly(actor, entity):
+                    add("direct_indicator", actor, entity, "indicator", row)
+                continue
+            if label in _VICTIM_LABELS or index.uses_directly(actor, entity):
+                add(f"direct_{key}", actor, entity, "direct", row)
+            if cs := index.campaigns_of(actor, entity, PAIR_CAMPAIGNS):
+                add(f"campaign_{key}", actor, entity, "campaign", {**row, "cs": cs})
 
     hubs: Hubs = []
-    hosting: dict[str, list[dict[str, Any]]] = {key: [] for key in HOST_LABELS}
     followed: dict[tuple[str, str], int] = {}
     reason = f"more than {INFRA_MAX_FANOUT} indicators resolve to it or are hosted on it"
     pairs_left = INFRA_MAX_PAIRS
@@ -724,57 +756,68 @@ def _known(
                 continue
             followed[(x, hit.via)] = hit.followed
             for actor, past in hit.past.items():
-                hosting[hit.via_type] += [
-                    {"x": x, "y": hit.via, "i": i, "a": actor, "cs": campaigns(actor, i)}
-                    for i in past
-                ]
-    for key, rows_ in hosting.items():
-        params[f"hosting_{key}"] = rows_
+                for i in past:
+                    row = {"x": x, "y": hit.via, "i": i, "a": actor}
+                    add(f"hosting_{hit.via_type}", actor, x, "infrastructure", row)
     reason = f"holds more than {ENRICH_MAX_MEMBERS} indicators"
-    unconfirmed: dict[tuple[str, str], int] = {}  # (actor, node) -> the summary's count
-    for node in sorted(enriched):
-        if index.member_count(node) > ENRICH_MAX_MEMBERS:
-            hubs.append({"id": node, "name": index.name(node), "reason": reason})
-            continue
-        for actor, past in index.past_members(node, actor_ids).items():
-            confirm = past[:ENRICH_CONFIRM]
-            params["enrichment"] += [
-                {"a": actor, "x": node, "i": i, "cs": campaigns(actor, i)} for i in confirm
-            ]
-            if len(past) > ENRICH_CONFIRM:
-                unconfirmed[(actor, node)] = len(past)
+    small = [node for node in sorted(enriched) if index.member_count(node) <= ENRICH_MAX_MEMBERS]
+    hubs += [
+        {"id": node, "name": index.name(node), "reason": reason}
+        for node in sorted(set(enriched) - set(small))
+    ]
+    members = index.past_members_of(small, actor_ids, ENRICH_CONFIRM)
+    for node in small:
+        for actor, (past, total) in members.get(node, {}).items():
+            path = {"a": actor, "x": node, "past": past, "in_model": total}
+            add("enrichment", actor, node, "enrichment", path)
+
+    def confirm(asked: list[PathOption]) -> list[dict[str, Any] | None]:
+        """One round-trip of ``KNOWN`` over the asked paths; per path its row (an enrichment
+        path's with the confirmed past indicators), or None."""
+        params: dict[str, Any] = {"max_tlp": max_tlp}
+        for k, o in enumerate(asked):
+            if o.branch == "enrichment":
+                rows_ = [
+                    {"a": o.actor, "x": o.entity, "i": i, "k": k, "cs": campaigns(o.actor, i)}
+                    for i in o.row["past"]
+                ]
+            elif o.branch.startswith("hosting_"):
+                rows_ = [{**o.row, "k": k, "cs": campaigns(o.actor, o.row["i"])}]
+            else:
+                rows_ = [{**o.row, "k": k}]
+            params.setdefault(o.branch, []).extend(rows_)
+        found: list[dict[str, Any] | None] = [None] * len(asked)
+        past: dict[int, set[str]] = {}
+        for r in store.query(known_query(params), params, read_only=True):
+            if r["revoked"]:
+                continue
+            k = r["k"]
+            found[k] = found[k] or r
+            if r["path_kind"] == "enrichment":
+                past.setdefault(k, set()).add(r["past"])
+        for k, ids in past.items():
+            found[k] = {**(found[k] or {}), "count": len(ids)}
+        return found
+
+    def campaigns(actor: str, indicator: str) -> list[str]:
+        return index.indicator_campaigns(actor, indicator, PAIR_CAMPAIGNS)
+
     rows: Rows = []
-    past_of: dict[tuple[str, str], set[str]] = {}
-    first: dict[tuple[str, str], dict[str, Any]] = {}
-    shown: set[tuple[str, str, str]] = set()
-    text = known_query(params)
-    params = {k: v for k, v in params.items() if k == "max_tlp" or f"${k}" in text}
-    for r in store.query(text, params, read_only=True) if text else []:
+    for option, r in confirm_best(
+        options, actor_ids, confirm, per_actor=per_actor, per_round=PATHS_PER_ROUND
+    ):
         kind = r["path_kind"]
-        if r["revoked"]:
-            continue
         if kind == "enrichment":
-            pair = (r["actor"], r["entity"])
-            past_of.setdefault(pair, set()).add(r["past"])
-            first.setdefault(pair, r)
+            total = option.row["in_model"]
+            extra = {
+                "new": enriched[option.entity],
+                "in_model": total if total > ENRICH_CONFIRM else None,
+            }
+            rows.append((kind, {**r, **extra}))
         elif kind == "infrastructure":
-            if (r["actor"], r["entity"], r["via_id"]) not in shown:
-                shown.add((r["actor"], r["entity"], r["via_id"]))
-                rows.append((kind, {**r, "followed": followed[(r["entity"], r["via_id"])]}))
+            rows.append((kind, {**r, "followed": followed[(r["entity"], r["via_id"])]}))
         else:
             rows.append((kind, r))
-    rows += [
-        (
-            "enrichment",
-            {
-                **first[pair],
-                "count": len(ids),
-                "new": enriched[pair[1]],
-                "in_model": unconfirmed.get(pair),
-            },
-        )
-        for pair, ids in sorted(past_of.items())
-    ]
     return rows, hubs
 
 

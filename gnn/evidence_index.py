@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from actorgraph.gnn.dataset import GraphSnapshot
+from actorgraph.gnn.features import row_positions
 
 # Relationships that make up shared hosting (a domain resolving to an IP, an IP hosted on an
 # ASN): the hops of the infrastructure path.
@@ -89,11 +90,11 @@ class EvidenceIndex:
         b = _binary(camp_actor[0], camp_actor[1], (n_camps, n_actors))
         self.via_campaign = _nonzero(a @ b)
         direct = snap.pairs("indicator", "INDICATES", "actor")
-        self.via_any = _nonzero(
-            self.via_campaign + _binary(direct[0], direct[1], (self.n_indicators, n_actors))
-        )
+        self.indicates = _binary(direct[0], direct[1], (self.n_indicators, n_actors))
+        self.via_any = _nonzero(self.via_campaign + self.indicates)
         self._pair_campaigns(camp_actor)
         self._indicator_campaigns(ind_camp, b)
+        self._direct_uses()
 
     def _pair_campaigns(self, camp_actor: np.ndarray) -> None:
         """Sorted keys ``actor * E + entity`` -> campaign, for each campaign that uses or
@@ -114,6 +115,35 @@ class EvidenceIndex:
         key, camp = _cat(keys), _cat(camps)
         order = np.lexsort((camp, key))
         self._pair_key, self._pair_camp = key[order], camp[order]
+
+    def _direct_uses(self) -> None:
+        """Sorted keys ``actor * E + entity``, one per entity an actor itself uses or targets."""
+        n_ent = len(self.entity_pos)
+        keys: list[np.ndarray] = []
+        for (st, rel, dt), ei in self.snap.edges.items():
+            if st != "actor" or rel not in CAMPAIGN_RELS or dt in ("actor", "campaign"):
+                continue
+            ids = self.snap.nodes[dt]
+            ent = np.array([self.entity_pos.get(ids[d], -1) for d in ei[1]], dtype=np.int64)
+            keep = ent >= 0
+            keys.append(ei[0][keep].astype(np.int64) * n_ent + ent[keep])
+        self._uses_key = np.unique(_cat(keys))
+
+    def uses_directly(self, actor: str, entity: str) -> bool:
+        """Whether the actor itself uses or targets ``entity`` (not only through a campaign)."""
+        a, e = self.actor_pos.get(actor), self.entity_pos.get(entity)
+        if a is None or e is None:
+            return False
+        key = a * len(self.entity_pos) + e
+        i = int(np.searchsorted(self._uses_key, key))
+        return i < len(self._uses_key) and int(self._uses_key[i]) == key
+
+    def indicates_directly(self, actor: str, indicator: str) -> bool:
+        """Whether ``indicator`` indicates the actor itself (not only through a campaign)."""
+        a, i = self.actor_pos.get(actor), self.host_pos.get(indicator)
+        if a is None or i is None or i >= self.n_indicators:
+            return False
+        return bool(a in _row(self.indicates, i))
 
     def _indicator_campaigns(self, ind_camp: np.ndarray, actors_of: sp.csr_matrix) -> None:
         """Sorted keys ``actor * I + indicator`` -> campaign, for each campaign an indicator
@@ -163,11 +193,20 @@ class EvidenceIndex:
 
     def past_members(self, node: str, actors: list[str]) -> dict[str, list[str]]:
         """The candidates' past indicators that belong to ``node``, per actor (ids sorted)."""
-        i = self.host_pos.get(node)
-        if i is None:
-            return {}
-        members = _row(self.members, i)
-        return self._by_actor(members, actors, self.via_any, limit=len(members))
+        found = self.past_members_of([node], actors, limit=self.n_indicators).get(node, {})
+        return {actor: ids for actor, (ids, _) in found.items()}
+
+    def past_members_of(
+        self, nodes: list[str], actors: list[str], limit: int
+    ) -> dict[str, dict[str, tuple[list[str], int]]]:
+        """Per enrichment node, per candidate with past indicators in it: the first ``limit``
+        of them (by id) and how many there are. One pass over all the nodes' members."""
+        known = [n for n in nodes if n in self.host_pos]
+        at = np.array([self.host_pos[n] for n in known], dtype=np.int64)
+        pos, lengths = row_positions(self.members, at)
+        groups = np.repeat(np.arange(len(known)), lengths)
+        found = self._by_actor(groups, self.members.indices[pos], actors, self.via_any, limit)
+        return {known[g]: by_actor for g, by_actor in found.items()}
 
     def hosting(
         self,
@@ -185,38 +224,71 @@ class EvidenceIndex:
 
         From each other host the first ``per_via`` indicators (by id, ``entity`` excluded)
         within ``max_hops`` hops back are followed, and each candidate's among them kept (at
-        most 3 per actor, the rest is not needed to show a path).
+        most 3 per actor, the rest is not needed to show a path). All hosts of ``entity`` are
+        walked back together, in one pass of array operations.
         """
         start = self.host_pos.get(entity)
         if start is None:
             return []
+        hosts = _reach(self.hosting_out, start, max_hops, max_hosts)
+        indptr = self.hosting_in.indptr
+        hub = (indptr[hosts + 1] - indptr[hosts]) > max_fanout
+        quiet = hosts[~hub]
+        # Indicators come first in the node order, so the first ``per_via + 1`` of a row
+        # hold its first ``per_via`` indicators other than ``entity``.
+        groups, back = _reach_many(self.hosting_in, quiet, max_hops, per_via + 1)
+        keep = (back < self.n_indicators) & (back != start)
+        groups, back = groups[keep], back[keep]
+        keep = _rank_in_runs(groups) < per_via
+        groups, back = groups[keep], back[keep]
+        followed = np.bincount(groups, minlength=len(quiet))
+        past = self._by_actor(groups, back, actors, self.via_campaign, limit=3)
         hits: list[HostingHit] = []
-        for y in _reach(self.hosting_out, start, max_hops, max_hosts):
+        k = 0
+        for y, is_hub in zip(hosts.tolist(), hub.tolist(), strict=True):
             via = self.hosts[y]
             via_type = "indicator" if y < self.n_indicators else "infrastructure"
-            if int(self.hosting_in.indptr[y + 1] - self.hosting_in.indptr[y]) > max_fanout:
+            if is_hub:
                 hits.append(HostingHit(entity, via, via_type, 0, {}, hub=True))
                 continue
-            # Indicators come first in the node order, so the first ``per_via + 1`` of a row
-            # hold its first ``per_via`` indicators other than ``entity``.
-            back = _reach(self.hosting_in, y, max_hops, per_via + 1)
-            back = back[(back < self.n_indicators) & (back != start)][:per_via]
-            past = self._by_actor(back, actors, self.via_campaign, limit=3)
-            hits.append(HostingHit(entity, via, via_type, len(back), past))
+            ids = {actor: ids for actor, (ids, _) in past.get(k, {}).items()}
+            hits.append(HostingHit(entity, via, via_type, int(followed[k]), ids))
+            k += 1
         return hits
 
     def _by_actor(
-        self, indicators: np.ndarray, actors: list[str], owner: sp.csr_matrix, limit: int
-    ) -> dict[str, list[str]]:
-        """``indicators`` (sorted positions) grouped by the candidate actors ``owner`` names,
-        at most ``limit`` each."""
-        want = {self.actor_pos[a]: a for a in actors if a in self.actor_pos}
-        out: dict[str, list[str]] = {}
-        for i in indicators.tolist():
-            for a in _row(owner, i).tolist():
-                if a in want and len(out.setdefault(want[a], [])) < limit:
-                    out[want[a]].append(self.hosts[i])
-        return {a: ids for a, ids in out.items() if ids}
+        self,
+        groups: np.ndarray,
+        indicators: np.ndarray,
+        actors: list[str],
+        owner: sp.csr_matrix,
+        limit: int,
+    ) -> dict[int, dict[str, tuple[list[str], int]]]:
+        """(group, indicator) pairs, sorted by group and then indicator, grouped per group by
+        the candidate actors ``owner`` names: per actor the first ``limit`` indicators and how
+        many there are, actors in the order they first appear."""
+        want = np.array(sorted(self.actor_pos[a] for a in actors if a in self.actor_pos))
+        if not len(indicators) or not len(want):
+            return {}
+        pos, lengths = row_positions(owner, indicators)
+        group = np.repeat(groups, lengths)
+        indicator = np.repeat(indicators, lengths)
+        actor = owner.indices[pos]
+        keep = np.isin(actor, want)
+        group, indicator, actor = group[keep], indicator[keep], actor[keep]
+        pair = group * len(self.actors) + actor
+        order = np.argsort(pair, kind="stable")
+        rank = np.empty(len(pair), dtype=np.int64)
+        rank[order] = _rank_in_runs(pair[order])
+        counts = dict(zip(*np.unique(pair, return_counts=True), strict=True))
+        out: dict[int, dict[str, tuple[list[str], int]]] = {}
+        for j in np.flatnonzero(rank < limit).tolist():
+            by_actor = out.setdefault(int(group[j]), {})
+            name = self.actors[int(actor[j])]
+            if name not in by_actor:
+                by_actor[name] = ([], int(counts[pair[j]]))
+            by_actor[name][0].append(self.hosts[int(indicator[j])])
+        return out
 
 
 def _cat(parts: list[np.ndarray]) -> np.ndarray:
@@ -256,3 +328,34 @@ def _reach(adj: sp.csr_matrix, start: int, hops: int, per_row: int) -> np.ndarra
         frontier = np.unique(np.concatenate([_row(adj, int(i))[:per_row] for i in frontier]))
         seen.append(frontier)
     return np.unique(np.concatenate(seen)) if seen else np.zeros(0, np.int64)
+
+
+def _reach_many(
+    adj: sp.csr_matrix, starts: np.ndarray, hops: int, per_row: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_reach`` from each of ``starts`` at once: (group, node) pairs sorted by group (the
+    position in ``starts``) and then node, each group holding exactly ``_reach`` of its start."""
+    width = adj.shape[1]
+    group, frontier = np.arange(len(starts), dtype=np.int64), starts.astype(np.int64)
+    seen: list[np.ndarray] = []
+    for _ in range(hops):
+        if not len(frontier):
+            break
+        first = adj.indptr[frontier]
+        lengths = np.minimum(adj.indptr[frontier + 1] - first, per_row)
+        offsets = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+        nodes = adj.indices[offsets + np.arange(int(lengths.sum()))]
+        key = np.unique(np.repeat(group, lengths) * width + nodes)
+        group, frontier = key // width, key % width
+        seen.append(key)
+    key = np.unique(np.concatenate(seen)) if seen else np.zeros(0, np.int64)
+    return key // width, key % width
+
+
+def _rank_in_runs(keys: np.ndarray) -> np.ndarray:
+    """Each element's position within its run of equal ``keys`` (``keys`` sorted)."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    new = np.r_[True, keys[1:] != keys[:-1]]
+    starts = np.maximum.accumulate(np.where(new, np.arange(len(keys)), 0))
+    return np.arange(len(keys)) - starts

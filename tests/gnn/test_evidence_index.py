@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import scipy.sparse as sp
+
 from actorgraph.gnn import evidence as evidence_module
 from actorgraph.gnn.dataset import ENTITY_TYPES, export_graph
 from actorgraph.gnn.evidence import ENRICH_MAX_MEMBERS, INFRA_MAX_FANOUT, evidence_paths
-from actorgraph.gnn.evidence_index import EvidenceIndex
+from actorgraph.gnn.evidence_index import EvidenceIndex, _reach, _reach_many
 from actorgraph.graph.tlp import TLP
 from tests.helpers.backends import store_on_each_backend  # noqa: F401  (``store`` on both)
 
@@ -177,3 +180,16 @@ def test_past_the_confirmation_cap_the_count_says_at_least(store, monkeypatch):
     assert "-BELONGS_TO- at least 2 of the actor's past indicators (3 in the model's graph) " in (
         capped
     )
+
+
+def test_walking_many_hosts_back_at_once_reaches_what_each_walk_reaches():
+    rng = np.random.default_rng(7)
+    n = 300
+    adj = sp.random(n, n, density=0.03, format="csr", random_state=rng)
+    adj.data[:] = 1.0
+    adj.sort_indices()
+    starts = rng.choice(n, size=40, replace=False)
+    for per_row in (1, 3, 51):
+        groups, nodes = _reach_many(adj, starts, 2, per_row)
+        for g, s in enumerate(starts.tolist()):
+            assert nodes[groups == g].tolist() == _reach(adj, s, 2, per_row).tolist()
