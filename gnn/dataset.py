@@ -52,7 +52,7 @@ ENTITY_TYPES: tuple[str, ...] = (
 )
 # Hypotheses and bookkeeping never feed the model (PREDICTED_ACTOR would be training on our own
 # output).
-SKIPPED_RELS: tuple[str, ...] = ("PREDICTED_ACTOR", "REPORTED_IN", "SIGHTED_IN")
+SKIPPED_RELS: tuple[str, ...] = ("PREDICTED_ACTOR", "REPORTED_IN")
 
 # Every node and every relationship read passes the clearance test: a relationship is exported
 # only when it and both its ends are visible. A node its producer revoked (STIX `revoked`, set by
