@@ -131,10 +131,9 @@ class EvidenceIndex:
 
     def uses_directly(self, actor: str, entity: str) -> bool:
         """Whether the actor itself uses or targets ``entity`` (not only through a campaign)."""
-        a, e = self.actor_pos.get(actor), self.entity_pos.get(entity)
-        if a is None or e is None:
+        key = self._pair_key_of(actor, entity)
+        if key is None:
             return False
-        key = a * len(self.entity_pos) + e
         i = int(np.searchsorted(self._uses_key, key))
         return i < len(self._uses_key) and int(self._uses_key[i]) == key
 
@@ -168,12 +167,17 @@ class EvidenceIndex:
     def campaigns_of(self, actor: str, entity: str, limit: int) -> list[str]:
         """Up to ``limit`` of the actor's attributed campaigns that use or target ``entity``
         (by campaign order of the snapshot)."""
-        a, e = self.actor_pos.get(actor), self.entity_pos.get(entity)
-        if a is None or e is None:
+        key = self._pair_key_of(actor, entity)
+        if key is None:
             return []
-        key = a * len(self.entity_pos) + e
         lo, hi = np.searchsorted(self._pair_key, [key, key + 1])
         return [self.campaigns[c] for c in self._pair_camp[lo : min(hi, lo + limit)]]
+
+    def _pair_key_of(self, actor: str, entity: str) -> int | None:
+        """The key ``actor * E + entity`` of ``_pair_key`` and ``_uses_key``, or None when the
+        snapshot lacks either end."""
+        a, e = self.actor_pos.get(actor), self.entity_pos.get(entity)
+        return None if a is None or e is None else a * len(self.entity_pos) + e
 
     def name(self, node: str) -> str:
         """A node's readable name (its name, value or id)."""
@@ -190,11 +194,6 @@ class EvidenceIndex:
         registrable domain)."""
         i = self.host_pos.get(node)
         return 0 if i is None else int(self.members.indptr[i + 1] - self.members.indptr[i])
-
-    def past_members(self, node: str, actors: list[str]) -> dict[str, list[str]]:
-        """The candidates' past indicators that belong to ``node``, per actor (ids sorted)."""
-        found = self.past_members_of([node], actors, limit=self.n_indicators).get(node, {})
-        return {actor: ids for actor, (ids, _) in found.items()}
 
     def past_members_of(
         self, nodes: list[str], actors: list[str], limit: int
@@ -230,7 +229,7 @@ class EvidenceIndex:
         start = self.host_pos.get(entity)
         if start is None:
             return []
-        hosts = _reach(self.hosting_out, start, max_hops, max_hosts)
+        _, hosts = _reach_many(self.hosting_out, np.array([start]), max_hops, max_hosts)
         indptr = self.hosting_in.indptr
         hub = (indptr[hosts + 1] - indptr[hosts]) > max_fanout
         quiet = hosts[~hub]
@@ -315,37 +314,22 @@ def _row(m: sp.csr_matrix, i: int) -> np.ndarray:
     return m.indices[m.indptr[i] : m.indptr[i + 1]]
 
 
-def _reach(adj: sp.csr_matrix, start: int, hops: int, per_row: int) -> np.ndarray:
-    """Nodes reached from ``start`` in 1..``hops`` steps, sorted (``start`` itself only when a
-    cycle leads back), taking the first ``per_row`` neighbours (by position) of each node: a
-    walk reads at most ``per_row ** hops`` entries. The first ``per_row`` of the result are
-    exactly those of the uncapped walk (each of them is among the first of its own row)."""
-    frontier = np.array([start], dtype=np.int64)
-    seen: list[np.ndarray] = []
-    for _ in range(hops):
-        if not len(frontier):
-            break
-        frontier = np.unique(np.concatenate([_row(adj, int(i))[:per_row] for i in frontier]))
-        seen.append(frontier)
-    return np.unique(np.concatenate(seen)) if seen else np.zeros(0, np.int64)
-
-
 def _reach_many(
     adj: sp.csr_matrix, starts: np.ndarray, hops: int, per_row: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``_reach`` from each of ``starts`` at once: (group, node) pairs sorted by group (the
-    position in ``starts``) and then node, each group holding exactly ``_reach`` of its start."""
+    """The nodes reached from each of ``starts`` in 1..``hops`` steps, taking the first
+    ``per_row`` neighbours (by position) of each node, all walks at once: (group, node) pairs
+    sorted by group (the position in ``starts``) and then node; a start itself only when a cycle
+    leads back. A walk reads at most ``per_row ** hops`` entries, and the first ``per_row`` nodes
+    of a group are exactly those of the uncapped walk (each is among the first of its own row)."""
     width = adj.shape[1]
     group, frontier = np.arange(len(starts), dtype=np.int64), starts.astype(np.int64)
     seen: list[np.ndarray] = []
     for _ in range(hops):
         if not len(frontier):
             break
-        first = adj.indptr[frontier]
-        lengths = np.minimum(adj.indptr[frontier + 1] - first, per_row)
-        offsets = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
-        nodes = adj.indices[offsets + np.arange(int(lengths.sum()))]
-        key = np.unique(np.repeat(group, lengths) * width + nodes)
+        pos, lengths = row_positions(adj, frontier, per_row)
+        key = np.unique(np.repeat(group, lengths) * width + adj.indices[pos])
         group, frontier = key // width, key % width
         seen.append(key)
     key = np.unique(np.concatenate(seen)) if seen else np.zeros(0, np.int64)

@@ -251,12 +251,17 @@ def _cap_fanout(
     return out
 
 
-def row_positions(m: sp.csr_matrix, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def row_positions(
+    m: sp.csr_matrix, idx: np.ndarray, per_row: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Where the stored entries of rows ``idx`` of CSR ``m`` sit in ``m.indices`` and
     ``m.data`` (row after row, in ``idx``'s order), and each row's length: ``m[idx]`` read
-    without building a matrix (scipy's row indexing costs more than the arithmetic here)."""
+    without building a matrix (scipy's row indexing costs more than the arithmetic here).
+    ``per_row``: only each row's first ``per_row`` entries."""
     starts = m.indptr[idx]
     lengths = m.indptr[idx + 1] - starts
+    if per_row is not None:
+        lengths = np.minimum(lengths, per_row)
     offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
     return offsets + np.arange(int(lengths.sum())), lengths
 
