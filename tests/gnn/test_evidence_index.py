@@ -16,6 +16,7 @@ from actorgraph.gnn.evidence import ENRICH_MAX_MEMBERS, INFRA_MAX_FANOUT, eviden
 from actorgraph.gnn.evidence_index import EvidenceIndex, _reach_many
 from actorgraph.graph.tlp import TLP
 from tests.helpers.backends import store_on_each_backend  # noqa: F401  (``store`` on both)
+from tests.helpers.recording import RecordingStore
 
 ACTOR = "intrusion-set--00000000-0000-4000-8000-000000000001"
 OTHER = "intrusion-set--00000000-0000-4000-8000-000000000002"
@@ -101,17 +102,6 @@ def _evidence(store, index: EvidenceIndex | None, max_tlp: int = TLP.RED) -> tup
     }
 
 
-class _Recording:
-    """The real store, recording the parameters of every query sent to it."""
-
-    def __init__(self, store) -> None:
-        self.store, self.sent = store, []
-
-    def query(self, cypher: str, params: dict[str, Any] | None = None, **kwargs: Any):
-        self.sent.append(params or {})
-        return self.store.query(cypher, params, **kwargs)
-
-
 def test_the_summaries_give_the_paths_counts_and_hubs_of_the_store_walks(store):
     _world(store)
     walked = _evidence(store, None)
@@ -155,7 +145,7 @@ def test_what_was_marked_above_the_clearance_since_training_is_not_shown(store):
 def test_the_store_is_asked_only_about_the_actors_own_past_indicators(store):
     # Other actors' indicators in the same network are never sent, however many there are.
     _world(store, strangers=150)
-    recording = _Recording(store)
+    recording = RecordingStore(store)
     items, _ = _evidence(recording, _index(store))
     (sent,) = recording.sent
     assert [r["i"] for r in sent["enrichment"]] == ["domain:d1.example"]

@@ -17,6 +17,7 @@ from actorgraph.gnn.dataset import ENTITY_TYPES, export_graph
 from actorgraph.gnn.evidence import evidence_paths, known_query
 from actorgraph.gnn.evidence_index import EvidenceIndex
 from actorgraph.graph.tlp import TLP
+from tests.helpers.recording import RecordingStore
 
 ACTOR = "intrusion-set--00000000-0000-4000-8000-0000000000a1"
 OTHER = "intrusion-set--00000000-0000-4000-8000-0000000000a2"
@@ -120,19 +121,6 @@ def _world_many_campaigns(store) -> None:
     )
 
 
-class _Recording:
-    """The store, keeping the last query it was asked (to profile the same text and
-    parameters)."""
-
-    def __init__(self, store) -> None:
-        self.store = store
-        self.last: tuple[str, dict[str, Any]] | None = None
-
-    def query(self, cypher: str, params: dict[str, Any] | None = None, **kw: Any) -> Any:
-        self.last = (cypher, params or {})
-        return self.store.query(cypher, params, **kw)
-
-
 def test_campaign_paths_are_confirmed_by_id_not_by_walking_an_indicators_campaigns(store):
     _world_many_campaigns(store)
     snap = export_graph(store, max_tlp=TLP.RED)
@@ -140,7 +128,7 @@ def test_campaign_paths_are_confirmed_by_id_not_by_walking_an_indicators_campaig
     index = EvidenceIndex(snap, {n: i for i, n in enumerate(ids)})
     assert index.indicator_campaigns(ACTOR, SHARED, 3) == [CAMPAIGN]
     assert len(index.indicator_campaigns(OTHER, SHARED, 3)) == 3
-    recording = _Recording(store)
+    recording = RecordingStore(store)
     items = evidence_paths(
         recording,  # type: ignore[arg-type]
         [ACTOR],

@@ -11,6 +11,7 @@ from actorgraph.gnn.dataset import ENTITY_TYPES, export_graph
 from actorgraph.gnn.evidence import ENRICH_CONFIRM, evidence_paths
 from actorgraph.gnn.evidence_index import EvidenceIndex
 from actorgraph.graph.tlp import TLP
+from tests.helpers.recording import RecordingStore
 
 ACTOR = "intrusion-set--00000000-0000-4000-8000-0000000000a1"
 MANY = 12
@@ -48,17 +49,6 @@ def _index(store, max_tlp: int) -> EvidenceIndex:
     return EvidenceIndex(snap, {n: i for i, n in enumerate(ids)})
 
 
-class _Recording:
-    """The real store, recording the parameters of every query sent to it."""
-
-    def __init__(self, store) -> None:
-        self.store, self.sent = store, []
-
-    def query(self, cypher: str, params: dict[str, Any] | None = None, **kwargs: Any):
-        self.sent.append(params or {})
-        return self.store.query(cypher, params, **kwargs)
-
-
 def _evidence(store, index: EvidenceIndex, per_actor: int, max_tlp: int = TLP.RED) -> list[str]:
     items = evidence_paths(
         store,
@@ -83,14 +73,14 @@ def test_only_what_can_be_shown_is_confirmed(store):
     _world(store)
     index = _index(store, TLP.RED)
     everything = _evidence(store, index, per_actor=2 * MANY)
-    recording = _Recording(store)
+    recording = RecordingStore(store)
     shown = _evidence(recording, index, per_actor=3)  # type: ignore[arg-type]
     assert shown == everything[:3] == MALWARE[:3]
     (sent,) = recording.sent  # one round-trip
     assert [r["x"] for r in sent["campaign_malware"]] == MALWARE[:3]
     assert "enrichment" not in sent  # no network is among the three strongest: none asked
     # Five shown: the fifth is the first network, whose past indicators alone are asked.
-    recording = _Recording(store)
+    recording = RecordingStore(store)
     shown = _evidence(recording, index, per_actor=5)  # type: ignore[arg-type]
     assert shown == everything[:5] == [*MALWARE[:4], NETS[0]]
     (sent,) = recording.sent
@@ -107,7 +97,7 @@ def test_a_path_refused_since_training_makes_room_for_the_next(store):
         {"m": MALWARE[1], "red": int(TLP.RED)},
     )
     everything = _evidence(store, index, per_actor=3 * MANY, max_tlp=TLP.CLEAR)
-    recording = _Recording(store)
+    recording = RecordingStore(store)
     shown = _evidence(recording, index, per_actor=3, max_tlp=TLP.CLEAR)  # type: ignore[arg-type]
     assert MALWARE[0] not in everything and MALWARE[1] not in everything
     assert shown == everything[:3] == [MALWARE[2], MALWARE[3], NETS[0]]
