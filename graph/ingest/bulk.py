@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import functools
 import gc
-import queue
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -227,53 +226,29 @@ def send(store: GraphStore, image: GraphImage) -> int:
     number: list[int] = []  # node -> its number in the order sent (the edges' records name it)
     sent = 0
     made = commands(image.node_tokens(number), image.edge_tokens(number))
-    for nodes, edges in _made_ahead(made):
-        args: list[Any] = [] if sent else ["BEGIN"]
-        args += [sum(n for _, n in nodes), sum(n for _, n in edges), len(nodes), len(edges)]
-        args += [t for t, _ in nodes] + [t for t, _ in edges]
-        store.execute_command("GRAPH.BULK", store.graph_name, *args)  # type: ignore[attr-defined]
-        sent += 1
+    # closing: a command the server refuses stops the thread now, not when the traceback goes.
+    with closing(_made_ahead(made)) as ahead:
+        for nodes, edges in ahead:
+            args: list[Any] = [] if sent else ["BEGIN"]
+            args += [sum(n for _, n in nodes), sum(n for _, n in edges), len(nodes), len(edges)]
+            args += [t for t, _ in nodes] + [t for t, _ in edges]
+            store.execute_command("GRAPH.BULK", store.graph_name, *args)  # type: ignore[attr-defined]
+            sent += 1
     return sent
 
 
 _T = TypeVar("_T")
+_DONE: Any = object()  # what ``next`` returns after the last item
 
 
-def _made_ahead(items: Iterator[_T]) -> Iterator[_T]:
+def _made_ahead(items: Iterator[_T]) -> Generator[_T, None, None]:
     """``items``, each next one made in a thread while the caller uses the one before: the next
     ``GRAPH.BULK`` command is packed while the server works on the one just sent (the caller
-    waits on its socket then, which lets the thread run). At most one is made in advance."""
-    ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def put(entry: tuple[bool, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False  # the caller stopped early
-
-    def make() -> None:
-        try:
-            for item in items:
-                if not put((True, item)):
-                    return
-            put((False, None))
-        except BaseException as exc:  # handed to the caller, raised there
-            put((False, exc))
-
-    thread = threading.Thread(target=make, name="bulk-commands", daemon=True)
-    thread.start()
-    try:
-        while True:
-            more, item = ready.get()
-            if not more:
-                if item is not None:
-                    raise item
-                return
+    waits on its socket then, which lets the thread run). One is made in advance, no more; an
+    error in making one is raised to the caller; a caller that stops early waits for the one
+    being made, and no thread is left."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-commands") as maker:
+        ahead = maker.submit(next, items, _DONE)
+        while (item := ahead.result()) is not _DONE:
+            ahead = maker.submit(next, items, _DONE)
             yield item
-    finally:
-        stop.set()
-        thread.join()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import pytest
 
 from tests.helpers.api_helpers import auth
 from tests.helpers.api_world import ALPHA
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import ag
 from tests.helpers.server import serve
 
 INTRUSION_SET = "intrusion-set--11111111-1111-4111-8111-111111111111"
@@ -165,41 +164,17 @@ def test_oversized_body_is_413_whole_or_chunked(live_server, keys, api_settings,
 
 
 def test_key_revoked_with_the_cli_stops_working(live_server, keys, api_settings):
-    env = {**os.environ, "ACTORGRAPH_HOME": str(api_settings.home)}
-    cli = [sys.executable, "-m", "actorgraph.cli"]
-    out = subprocess.run(
-        [*cli, "keys", "create", "--role", "reader", "--name", "cli-test", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    home = api_settings.home
+    out = ag(home, "keys", "create", "--role", "reader", "--name", "cli-test", "--json").stdout
     created = json.loads(out)
     assert created["role"] == "reader" and created["tlp"] == "clear"
     token = created["key"]
     assert httpx.get(f"{live_server}/v1/actors", headers=auth(token)).status_code == 200
-    listing = subprocess.run(
-        [*cli, "keys", "list", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    listing = ag(home, "keys", "list", "--json").stdout
     assert token not in listing and created["id"] in listing
-    subprocess.run(
-        [*cli, "keys", "revoke", created["id"]], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    ag(home, "keys", "revoke", created["id"])
     assert httpx.get(f"{live_server}/v1/actors", headers=auth(token)).status_code == 401
-    bad = subprocess.run(
-        [*cli, "keys", "revoke", "000000000000"],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    bad = ag(home, "keys", "revoke", "000000000000", check=False)
     assert bad.returncode == 2 and "no API key" in bad.stderr
 
 

@@ -4,10 +4,7 @@ the current one when a new version cannot be loaded."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +22,7 @@ from actorgraph.graph.errors import ModelError
 from actorgraph.graph.store import embedded
 from actorgraph.settings import Settings
 from tests.helpers.api_helpers import auth
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import ag
 
 
 def _wait(predicate, timeout: float = 30.0) -> bool:
@@ -141,27 +138,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     store.ensure_schema()
     build_world(store)
     store.close()
-    env = {**os.environ, "ACTORGRAPH_HOME": str(home)}
-    env.pop("NEO4J_URI", None)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "actorgraph.cli",
-            "train",
-            "--seed",
-            "2",
-            "--epochs",
-            "20",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
+    out = ag(home, "train", "--seed", "2", "--epochs", "20", "--json", timeout=600)
     yield {"home": home, "v1": json.loads(out.stdout)["version"]}
     embedded.stop(home)
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
-
 import httpx
 import pytest
 
 from actorgraph import __version__
-from tests.helpers.paths import ROOT
 from tests.helpers.server import serve
+from tests.helpers.staged import staged_package
 
 
 def test_serve_answers_and_stops_cleanly(server_home, store):
@@ -33,28 +30,11 @@ def test_an_error_inside_the_block_carries_the_server_output(server_home, store)
     assert any("actorgraph serve output" in note for note in info.value.__notes__)
 
 
-def _staged(where: Path, version: str) -> Path:
-    """The package laid out as installed (pyproject's ``package-dir``), its files linked from
-    the repository, except ``actorgraph/__init__.py``, which says ``version``."""
-    dirs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    package = where / "actorgraph"
-    package.mkdir(parents=True)
-    for name, folder in dirs["package-dir"].items():
-        if name != "actorgraph":
-            (package / name.removeprefix("actorgraph.")).symlink_to(ROOT / folder)
-    for entry in (ROOT / dirs["package-dir"]["actorgraph"]).iterdir():
-        if entry.name not in ("__init__.py", "__pycache__"):
-            (package / entry.name).symlink_to(entry)
-    init = (ROOT / "actorgraph" / "__init__.py").read_text()
-    (package / "__init__.py").write_text(f"{init}\n__version__ = {version!r}\n")
-    return where
-
-
 def test_a_staged_package_on_pythonpath_is_what_serves(server_home, store, tmp_path):
     staged = f"{__version__}+staged"
     env = {
         "ACTORGRAPH_GRAPH": store.graph_name,
-        "PYTHONPATH": str(_staged(tmp_path / "stage", staged)),
+        "PYTHONPATH": str(staged_package(tmp_path / "stage", staged)),
     }
     with serve(server_home, "--no-model", env=env) as server:
         assert httpx.get(f"{server.base}/openapi.json").json()["info"]["version"] == staged

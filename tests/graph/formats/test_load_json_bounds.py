@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from actorgraph.graph.errors import IngestError
 from actorgraph.graph.formats.stix_validate import MAX_INPUT_BYTES, load_json
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import run_python
 
 BOMB_BYTES = 200 * 1024 * 1024  # 200 MB of zeros: about 200 KB gzipped
 
@@ -52,14 +50,7 @@ print(json.dumps({"grown_mb": grown / 1024, "error": error}))
 
 
 def _load_in_child(path: Path, **kwargs: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), json.dumps(kwargs)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    out = run_python("-c", _CHILD, str(path), json.dumps(kwargs), check=True, timeout=300)
     return json.loads(out.stdout)
 
 

@@ -16,6 +16,20 @@ def test_items_come_in_order_and_all():
     assert list(_made_ahead(iter(range(1000)))) == list(range(1000))
 
 
+def test_the_next_item_is_made_while_the_caller_holds_one():
+    made = threading.Event()
+
+    def items() -> Iterator[int]:
+        yield 0
+        made.set()
+        yield 1
+
+    ahead = _made_ahead(items())
+    assert next(ahead) == 0
+    assert made.wait(timeout=60), "item 1 was not made while the caller held item 0"
+    assert list(ahead) == [1]
+
+
 def test_a_failure_while_making_reaches_the_caller_after_what_was_made():
     def items() -> Iterator[int]:
         yield 1

@@ -6,11 +6,8 @@ Idempotency, refusals, newer-modified-wins.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.ingest import ingest_object, ingest_paths
 from actorgraph.graph.ingest.writer import resolve_stix_ids, write_batch
 from actorgraph.graph.tlp import TLP
+from tests.helpers.cli import ag
 from tests.helpers.paths import ROOT
 from tests.helpers.stix import bundle, sdo
 
@@ -209,28 +207,24 @@ def test_write_batch_refuses_unknown_labels() -> None:
 
 @pytest.mark.slow  # a few seconds; near 10 s on a loaded 2-core machine
 def test_cli_ingest_counts_json_and_exit_code(tmp_path: Path) -> None:
-    env = {**os.environ, "ACTORGRAPH_HOME": str(tmp_path / "home")}
-    env.pop("NEO4J_URI", None)
-
-    def ag(*args: str) -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "actorgraph.cli", *args]
-        return subprocess.run(
-            cmd, check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
-        )
-
+    home = tmp_path / "home"
     try:
-        ok = ag("ingest", str(APT28), "--json")
-        assert ok.returncode == 0, ok.stderr
-        out = json.loads(ok.stdout)
+        out = json.loads(ag(home, "ingest", str(APT28), "--json").stdout)
         assert out["totals"]["nodes"]["Indicator"] == 6 and out["rejected"] == 2
-        bad = ag("ingest", str(STIX / "bad_pattern.json"), str(MISP / "apt28_phishing_event.json"))
+        bad = ag(
+            home,
+            "ingest",
+            str(STIX / "bad_pattern.json"),
+            str(MISP / "apt28_phishing_event.json"),
+            check=False,
+        )
         assert bad.returncode == 2
         assert "bad_pattern.json" in bad.stderr and "indicator--8e2e2d2b" in bad.stderr
         assert "Traceback" not in bad.stderr
         assert "apt28_phishing_event.json (misp" in bad.stdout  # the good file was still ingested
-        text = ag("ingest", str(APT28))
+        text = ag(home, "ingest", str(APT28))
         assert "rejected (not stored)" in text.stdout and "999.1.1.1" in text.stdout
-        usage = ag("ingest")
+        usage = ag(home, "ingest", check=False)
         assert usage.returncode == 2 and "--attack" in usage.stderr
     finally:
-        ag("store", "stop")
+        ag(home, "store", "stop", check=False)

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import resource
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +27,7 @@ import pytest
 from actorgraph.graph.errors import ActorgraphError, QueryError, QueryTimeout, ReadOnlyViolation
 from actorgraph.graph.store import embedded
 from actorgraph.graph.store.falkor import FalkorStore
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import ag, run_python
 from tests.helpers.server import serve
 
 
@@ -245,22 +243,6 @@ def test_parameters_are_values_never_code(store: FalkorStore) -> None:
 # -- row cap and memory ----------------------------------------------------------------------
 
 
-def _ag(
-    home: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ACTORGRAPH_HOME": str(home), **(env or {})}
-    env.pop("NEO4J_URI", None)
-    return subprocess.run(
-        [sys.executable, "-m", "actorgraph.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=timeout,
-        check=False,
-    )
-
-
 @pytest.fixture
 def cli_home(tmp_path: Path) -> Iterator[Path]:
     home = tmp_path / "home"
@@ -277,15 +259,16 @@ def test_cli_read_is_bounded_by_row_cap_before_materialising(cli_home: Path) -> 
     # CPU seconds of the CLI process, not wall time: robust to a busy machine. The same read
     # with a cap above its size is the baseline that builds and decodes every row.
     big = "UNWIND range(1, 400000) AS x RETURN x"
-    assert _ag(cli_home, "store", "start").returncode == 0
+    ag(cli_home, "store", "start")
 
     def cli_cpu(*args: str, cap: int) -> tuple[subprocess.CompletedProcess[str], float]:
         before = _children_cpu()
-        proc = _ag(
+        proc = ag(
             cli_home,
             *args,
             "--timeout-ms",
             "60000",
+            check=False,
             env={"ACTORGRAPH_CYPHER_ROW_CAP": str(cap)},
         )
         return proc, _children_cpu() - before
@@ -317,13 +300,7 @@ def _limited_server(home: Path, limit_bytes: int) -> FalkorStore:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
-    subprocess.run(
-        [sys.executable, "-c", START_SERVER, str(home)],
-        cwd=ROOT,
-        preexec_fn=limit,
-        check=True,
-        timeout=60,
-    )
+    run_python("-c", START_SERVER, str(home), check=True, timeout=60, preexec_fn=limit)
     return FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph="hostile")
 
 
@@ -370,17 +347,15 @@ def test_read_only_violation_is_the_reported_class(store: FalkorStore) -> None:
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """``actorgraph serve`` on its own store (2,000 indicators), an analyst key cleared for all."""
     home = tmp_path_factory.mktemp("hostile-api") / "home"
-    assert _ag(home, "store", "start").returncode == 0
-    filled = _ag(
+    ag(home, "store", "start")
+    ag(
         home,
         "cypher",
         "--write",
         "UNWIND range(1, 2000) AS i "
         "CREATE (:Indicator {id: 'ipv4:10.1.' + toString(i), kind: 'ipv4'})",
     )
-    assert filled.returncode == 0, filled.stderr
-    created = _ag(home, "keys", "create", "--role", "analyst", "--tlp", "red", "--json")
-    assert created.returncode == 0, created.stderr
+    created = ag(home, "keys", "create", "--role", "analyst", "--tlp", "red", "--json")
     key = json.loads(created.stdout)["key"]
     env = {"ACTORGRAPH_CYPHER_TIMEOUT_MS": "1500", "ACTORGRAPH_API_RATE_LIMIT_PER_MINUTE": "100000"}
     with serve(home, "--no-model", env=env) as server:

@@ -28,7 +28,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,8 +40,9 @@ import pytest
 from actorgraph.graph.store import GraphStore, StoreConfig, embedded, open_store
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.store.neo4j import Neo4jStore
+from tests.helpers import cli
 from tests.helpers.backends import NEO4J_DATABASE, fresh_graph, neo4j_env
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import ag_background, start_python
 
 NS = uuid.UUID("6f1c0f3e-7d0a-4b43-9a43-0d1a5e5b7a11")
 TS = "2025-03-01T00:00:00.000Z"
@@ -207,50 +207,11 @@ def verdict(store: GraphStore, spec: Spec) -> str:
 
 
 # ------------------------------------------------------------------------ processes
-def _env(home: Path, store_env: dict[str, str] | None = None) -> dict[str, str]:
-    """The CLI's environment: the embedded store of ``home``, or the store ``store_env`` names."""
-    env = {**os.environ, "ACTORGRAPH_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    env.pop("NEO4J_URI", None)
-    env.update(store_env or {})
-    return env
-
-
 def ag(
-    home: Path, *args: str, timeout: float = 180, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "actorgraph.cli", *args],
-        capture_output=True,
-        text=True,
-        env=_env(home, env),
-        cwd=ROOT,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def ag_background(
     home: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "actorgraph.cli", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(home, env),
-        cwd=ROOT,
-    )
-
-
-def script_background(script: str, *args: str) -> subprocess.Popen[str]:
-    """A Python ``script`` (a module-level constant here) run with ``args`` in the background."""
-    return subprocess.Popen(
-        [sys.executable, "-c", script, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+) -> subprocess.CompletedProcess[str]:
+    """The CLI run to its end; the caller reads its exit status (a kill may be expected)."""
+    return cli.ag(home, *args, check=False, env=env, timeout=180)
 
 
 def connect(home: Path) -> FalkorStore:
@@ -317,7 +278,7 @@ def _kill_scenario(
     if runner == "cli":
         proc = ag_background(home, "ingest", "--no-enrich", str(paths[big.i]), "--json", *extra)
     else:
-        proc = script_background(LIBRARY_INGEST, str(home), str(paths[big.i]))
+        proc = start_python("-c", LIBRARY_INGEST, str(home), str(paths[big.i]))
     # Should the writer fall back to batches, a 1,000-row batch is a smaller query.
     mid_write = wait_for_big_write(home, proc, 50_000 if batch_size else 200_000)
     server_pid = embedded.status(home)["pid"]
@@ -619,9 +580,9 @@ def test_concurrent_ingests_readers_and_writers(tmp_path: Path) -> None:
         ag_background(home, "ingest", "--no-enrich", str(paths[0]), str(paths[1]), "--json"),
     ]
     others = [
-        script_background(READER, str(home), "5"),
-        script_background(READER, str(home), "5"),
-        script_background(HYPOTHESES, str(home), "300"),
+        start_python("-c", READER, str(home), "5"),
+        start_python("-c", READER, str(home), "5"),
+        start_python("-c", HYPOTHESES, str(home), "300"),
     ]
     try:
         for proc in [*procs, *others]:
@@ -839,7 +800,7 @@ def test_concurrent_ingest_attributions_and_research_queries(
         *(ag_background(home, "ingest", "--no-enrich", str(p), "--json") for p in paths),
         ag_background(home, "attribute", *inputs, "--json"),
         ag_background(home, "attribute", *inputs, "--json"),
-        script_background(RESEARCH, str(home), "6", specs[0].campaign),
+        start_python("-c", RESEARCH, str(home), "6", specs[0].campaign),
     ]
     outputs = []
     for proc in procs:

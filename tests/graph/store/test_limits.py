@@ -15,8 +15,6 @@ from __future__ import annotations
 import os
 import resource
 import stat
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +27,7 @@ import redis
 from actorgraph.graph.errors import QueryError, StoreBusy, ValidationError
 from actorgraph.graph.store import GraphStore, embedded
 from actorgraph.graph.store.falkor import FalkorStore
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import run_python
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
@@ -72,13 +70,7 @@ def _limited_server(home: Path, limit_bytes: int) -> Iterator[FalkorStore]:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
-    subprocess.run(
-        [sys.executable, "-c", START_SERVER, str(home)],
-        cwd=ROOT,
-        preexec_fn=limit,
-        check=True,
-        timeout=60,
-    )
+    run_python("-c", START_SERVER, str(home), check=True, timeout=60, preexec_fn=limit)
     store = FalkorStore(embedded.ServerPaths(home.resolve()).socket, graph="limits")
     try:
         yield store

@@ -8,9 +8,7 @@ holds every constraint and index of ``cypher/schema.cypher`` after ``ensure_sche
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +27,9 @@ from actorgraph.graph.schema import neo4j_statements
 from actorgraph.graph.store import StoreConfig, open_store
 from actorgraph.graph.store.neo4j import CLEAR, Neo4jStore, schema_names
 from actorgraph.graph.tlp import TLP
-from tests.helpers.paths import APT28_BUNDLE, FIXTURES, ROOT
+from tests.helpers.backends import neo4j_env
+from tests.helpers.cli import ag
+from tests.helpers.paths import APT28_BUNDLE, FIXTURES
 
 pytestmark = pytest.mark.neo4j
 
@@ -211,25 +211,12 @@ def test_wrong_credentials_are_one_clear_error(neo4j_store: Neo4jStore) -> None:
 
 
 def _ag(config: StoreConfig | None, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "ACTORGRAPH_NEO4J"))}
-    env["ACTORGRAPH_HOME"] = str(home)
+    """The CLI on ``config``'s Neo4j, or (``None``) on a Neo4j address where nothing listens."""
     if config is not None:
-        env.update(
-            NEO4J_URI=config.neo4j_uri or "",
-            NEO4J_USER=config.neo4j_user,
-            NEO4J_PASSWORD=config.neo4j_password,
-        )
+        env = neo4j_env(config)
     else:
-        env.update(NEO4J_URI="bolt://127.0.0.1:1", NEO4J_PASSWORD="x")
-    return subprocess.run(
-        [sys.executable, "-m", "actorgraph.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+        env = {"NEO4J_URI": "bolt://127.0.0.1:1", "NEO4J_PASSWORD": "x"}
+    return ag(home, *args, check=False, env=env)
 
 
 def test_cli_ingest_stats_and_store_status_use_neo4j(

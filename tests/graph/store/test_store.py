@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from actorgraph.graph.store import embedded
 from actorgraph.graph.store.falkor import FalkorStore
 from actorgraph.graph.tlp import TLP
 from tests.helpers.backends import indexed
-from tests.helpers.paths import ROOT
+from tests.helpers.cli import run_python
 
 
 def test_query_returns_plain_rows(store):
@@ -152,16 +150,7 @@ def test_two_processes_share_one_server(tmp_path: Path):
         "print(embedded.status(sys.argv[1])['pid']); s.close()"
     )
     embedded.start(home, auto=False)
-    procs = [
-        subprocess.run(
-            [sys.executable, "-c", code, str(home), f"s{i}"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        for i in range(3)
-    ]
+    procs = [run_python("-c", code, str(home), f"s{i}", check=True) for i in range(3)]
     pids = {p.stdout.strip() for p in procs}
     assert len(pids) == 1
     s = FalkorStore.embedded(home, graph="g")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +20,7 @@ from actorgraph.graph.errors import StoreUnavailable, StoreUnresponsive
 from actorgraph.graph.store import ClientTimeouts, StoreConfig, embedded, open_store
 from actorgraph.graph.store.falkor import FalkorStore
 from tests.helpers import fake_server
+from tests.helpers.cli import run_python
 from tests.helpers.paths import ROOT
 
 # Short enough for a test, long enough for a loaded 2-core machine to answer a live server.
@@ -200,25 +199,23 @@ def test_the_test_run_stops_at_the_first_test_failed_by_a_stuck_server(tmp_path:
         "def test_after():\n"
         "    pass\n"
     )
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "tests.conftest",
-            "-p",
-            "no:cacheprovider",
-            "--rootdir",
-            str(tmp_path),
-            "-q",
-            str(tmp_path / "test_two.py"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        timeout=120,
+    # The suite's own ``tests`` package on the child's path, without the checkout's folders.
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "tests").symlink_to(ROOT / "tests")
+    path = os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(suite)]))
+    out = run_python(
+        "-m",
+        "pytest",
+        "-p",
+        "tests.conftest",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(tmp_path),
+        "-q",
+        str(tmp_path / "test_two.py"),
+        env={**os.environ, "PYTHONPATH": path},
     )
     assert out.returncode == pytest.ExitCode.INTERRUPTED, out.stdout + out.stderr
     assert "1 failed" in out.stdout and "passed" not in out.stdout
