@@ -67,7 +67,9 @@ from actorgraph.graph.tlp import TLP
 # 7: context edges capped per (entity, relation) and common entities left out of the
 #    per-campaign dot products (``CONTEXT_MAX_FANOUT``, ``CAMPAIGN_MAX_POSTINGS``): format 6
 #    weights were fitted on uncapped values.
-FORMAT = 7
+# 8: the scorer reads one more input, ``ctx_habit_lik`` (``gnn.habit_likelihood``): a format 7
+#    model has one weight fewer than the features it would be given.
+FORMAT = 8
 
 
 def save(

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from actorgraph.gnn import artefacts
-from actorgraph.gnn.activity import Activity, EntityLookup, link
+from actorgraph.gnn.activity import Activity, EntityLookup, LinkedActivity, link
 from actorgraph.gnn.evidence import evidence_paths
 from actorgraph.gnn.evidence_index import EvidenceIndex
-from actorgraph.gnn.features import row_positions
+from actorgraph.gnn.habit_likelihood import Setup, activity_setups
 from actorgraph.gnn.scoring import Scorer
+from actorgraph.gnn.sparse_rows import row_positions
 from actorgraph.gnn.trained import Trained
 from actorgraph.graph.attribution import (
     AttributionResult,
@@ -203,6 +204,7 @@ class Attributor:
             hidden_actors=hidden,
             # What the requester's graph does not hold still counts by its name.
             new_values=[sorted(unmatched & set(activity.indicators))],
+            new_setups=[self._setups(linked, max_tlp)],
         )[0]
         actor_p, unknown = probs[:-1], float(probs[-1])
         order = np.argsort(-actor_p, kind="stable")
@@ -318,6 +320,20 @@ class Attributor:
             "actors_sharing": int(self.df[i]),
             "hub": self.trained.space.hub_reason.get(i),
         }
+
+    def _setups(self, linked: LinkedActivity, max_tlp: int) -> list[Setup]:
+        """The set-ups of the activity's new domains and IPs, from what the requester may see
+        (``gnn.habit_likelihood``); none when the model does not read them."""
+        features = self.scorer.features
+        if features.setups is None:
+            return []
+        pos, props = self.trained.space.pos, self.trained.snapshot.props
+
+        def position(entity_id: str) -> int | None:
+            p = pos.get(entity_id)
+            return p if p is not None and _level(props[entity_id]) <= max_tlp else None
+
+        return activity_setups(linked, position, features.setups.setups)
 
     def _check_clearance(self, max_tlp: int) -> None:
         """Refuse a requester cleared below the model's training data (a wiring error: the

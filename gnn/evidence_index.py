@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from actorgraph.gnn.dataset import GraphSnapshot
-from actorgraph.gnn.features import row_positions
+from actorgraph.gnn.sparse_rows import row, row_positions
 
 # Relationships that make up shared hosting (a domain resolving to an IP, an IP hosted on an
 # ASN): the hops of the infrastructure path.
@@ -142,7 +142,7 @@ class EvidenceIndex:
         a, i = self.actor_pos.get(actor), self.host_pos.get(indicator)
         if a is None or i is None or i >= self.n_indicators:
             return False
-        return bool(a in _row(self.indicates, i))
+        return bool(a in row(self.indicates, i))
 
     def _indicator_campaigns(self, ind_camp: np.ndarray, actors_of: sp.csr_matrix) -> None:
         """Sorted keys ``actor * I + indicator`` -> campaign, for each campaign an indicator
@@ -308,10 +308,6 @@ def _nonzero(m: sp.csr_matrix) -> sp.csr_matrix:
     m.eliminate_zeros()
     m.sort_indices()
     return m
-
-
-def _row(m: sp.csr_matrix, i: int) -> np.ndarray:
-    return m.indices[m.indptr[i] : m.indptr[i + 1]]
 
 
 def _reach_many(

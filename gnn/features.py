@@ -18,9 +18,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
+from actorgraph.gnn.habit_likelihood import Setup, SetupLikelihood, SetupSpace
 from actorgraph.gnn.habits import HabitShare, habit_counts
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.lexical import LexicalMatch
+from actorgraph.gnn.sparse_rows import row_positions
 from actorgraph.graph.errors import ModelError
 
 # Channels group entity types whose overlaps mean different things to an analyst.
@@ -89,7 +91,7 @@ LEGACY_FEATURES: tuple[str, ...] = tuple(
 FEATURE_NAMES: tuple[str, ...] = (
     LEGACY_FEATURES
     + tuple(f"rel_{f}_cos" for f in RELATION_FAMILIES)
-    + ("lexical_cos", "ctx_habit_share")
+    + ("lexical_cos", "ctx_habit_share", "ctx_habit_lik")
 )
 # What message passing computes: every feature of the propagated (context-expanded) query and
 # profiles. The direct-overlap features see only the entities themselves. ``max_rare``,
@@ -251,21 +253,6 @@ def _cap_fanout(
     return out
 
 
-def row_positions(
-    m: sp.csr_matrix, idx: np.ndarray, per_row: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where the stored entries of rows ``idx`` of CSR ``m`` sit in ``m.indices`` and
-    ``m.data`` (row after row, in ``idx``'s order), and each row's length: ``m[idx]`` read
-    without building a matrix (scipy's row indexing costs more than the arithmetic here).
-    ``per_row``: only each row's first ``per_row`` entries."""
-    starts = m.indptr[idx]
-    lengths = m.indptr[idx + 1] - starts
-    if per_row is not None:
-        lengths = np.minimum(lengths, per_row)
-    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return offsets + np.arange(int(lengths.sum())), lengths
-
-
 def _row_times(m: sp.csr_matrix, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The terms of a sparse row (idx, val) times CSR ``m``: (column, value) pairs in the row's
     order, columns repeated; ``np.bincount`` over them is the product."""
@@ -370,6 +357,11 @@ class PairFeatures:
         self.habits = (
             HabitShare(habit_counts(space.families, prof)) if "ctx_habit_share" in names else None
         )
+        # How likely each of the query's domains and servers is under the actor's set-ups
+        # (``gnn.habit_likelihood``), indicator by indicator.
+        self.setups = (
+            SetupLikelihood(SetupSpace.of(space), prof) if "ctx_habit_lik" in names else None
+        )
         # One propagation per relation family asked for, profile side laid out once (as
         # ``_sides``).
         self.families = {
@@ -403,7 +395,10 @@ class PairFeatures:
         )
 
     def __call__(
-        self, queries: sp.csr_matrix, new_names: sp.csr_matrix | None = None
+        self,
+        queries: sp.csr_matrix,
+        new_names: sp.csr_matrix | None = None,
+        new_setups: list[list[Setup]] | None = None,
     ) -> np.ndarray:
         """Features of shape (B, A, F) for B query rows (binary or weighted, width E).
 
@@ -415,7 +410,9 @@ class PairFeatures:
         q_direct = queries.tocsr().astype(np.float64)
         if q_direct.shape[0] == 1:
             idx = q_direct.indices.astype(np.int64)
-            return self.one(idx, q_direct.data, new_names)[None]
+            return self.one(
+                idx, q_direct.data, new_names, None if new_setups is None else new_setups[0]
+            )[None]
         q_context = self.space.expand(q_direct)
         weighted = [q.multiply(self.idf).tocsr() for q in (q_direct, q_context)]
         sides = [side.cos_sqrt(qw) for qw, side in zip(weighted, self._sides, strict=True)]
@@ -427,10 +424,15 @@ class PairFeatures:
         lexical = None if self.lexical is None else self.lexical(q_direct, new_names)
         habits = None if self.habits is None else self.habits(weighted[0])
         campaigns = self.campaigns(*weighted)
-        return self._assemble(sides, rare, campaigns, families, lexical, habits)
+        setups = None if self.setups is None else self.setups.rows(q_direct, new_setups)
+        return self._assemble(sides, rare, campaigns, families, lexical, habits, setups)
 
     def one(
-        self, idx: np.ndarray, val: np.ndarray, new_names: sp.csr_matrix | None = None
+        self,
+        idx: np.ndarray,
+        val: np.ndarray,
+        new_names: sp.csr_matrix | None = None,
+        new_setups: list[Setup] | None = None,
     ) -> np.ndarray:
         """Features (A, F) of one query row given as (entity indices, values), no duplicates;
         ``new_names`` as in ``__call__`` (one row)."""
@@ -453,7 +455,15 @@ class PairFeatures:
         rare = (max_rare[None], n_shared[None])
         habits = None if self.habits is None else self.habits.row(*weighted[0])
         campaigns = self.campaigns.row(*weighted)
-        return self._assemble(sides, rare, campaigns, families, lexical, habits)[0]
+        setups = None if self.setups is None else self._setup_row(idx, new_setups)[None]
+        return self._assemble(sides, rare, campaigns, families, lexical, habits, setups)[0]
+
+    def _setup_row(self, idx: np.ndarray, new_setups: list[Setup] | None) -> np.ndarray:
+        """``ctx_habit_lik`` of one query: its known domains and IPs, and the new ones'
+        set-ups (``new_setups``, from ``gnn.habit_likelihood.activity_setups``)."""
+        assert self.setups is not None
+        known = self.setups.setups.of_items(idx, exclude_self=False)
+        return self.setups(known + list(new_setups or ()))
 
     def _assemble(
         self,
@@ -463,6 +473,7 @@ class PairFeatures:
         families: dict[str, np.ndarray],
         lexical: np.ndarray | None,
         habits: np.ndarray | None = None,
+        setups: np.ndarray | None = None,
     ) -> np.ndarray:
         feats = [f for channels, _ in sides for f in channels]
         feats.extend(f for _, whole in sides for f in whole)
@@ -474,6 +485,7 @@ class PairFeatures:
         feats.extend(families.get(f, np.zeros_like(max_rare)) for f in RELATION_FAMILIES)
         feats.append(np.zeros_like(max_rare) if lexical is None else lexical)
         feats.append(np.zeros_like(max_rare) if habits is None else habits)
+        feats.append(np.zeros_like(max_rare) if setups is None else setups)
         # Feature-major in float32, then one transposing copy: stacking on the last axis in
         # float64 and casting afterwards wrote the whole tensor twice, strided (same values).
         out = np.empty((len(self.columns), *max_rare.shape), dtype=np.float32)

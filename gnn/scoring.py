@@ -18,6 +18,7 @@ import scipy.sparse as sp
 import torch
 
 from actorgraph.gnn.features import PairFeatures, attribution_matrix, cluster_items
+from actorgraph.gnn.habit_likelihood import Setup
 from actorgraph.gnn.lexical import LexicalMatch, entity_ngrams, ngram_rows, text_of_id
 from actorgraph.gnn.model import (
     AttributionModel,
@@ -87,6 +88,7 @@ class Scorer:
         entity_sets: list[list[int]],
         hidden_actors: np.ndarray | None = None,
         new_values: list[list[str]] | None = None,
+        new_setups: list[list[Setup]] | None = None,
     ) -> np.ndarray:
         """(B, A + 1) calibrated probabilities; the last column is "unknown".
 
@@ -94,6 +96,8 @@ class Scorer:
             entity_sets: per query, indices into the entity space.
             new_values: per query, indicator ids (``kind:value``) the graph does not hold;
                 their names still count through the naming-habit cosine (``gnn.lexical``).
+            new_setups: per query, the set-ups of its new domains and IPs
+                (``gnn.habit_likelihood.activity_setups``), read by ``ctx_habit_lik``.
             hidden_actors: optional (A,) bool: actors that must not be candidates. They leave
                 the softmax and the unknown head's statistics (probability 0), exactly as a
                 non-candidate leaves a training view; their mass is not added to "unknown"
@@ -117,7 +121,14 @@ class Scorer:
             # arithmetic); the features are bit-identical to the batch path.
             indices = np.unique(np.asarray(entity_sets[0], dtype=np.int64))
             indptr = np.array([0, len(indices)])
-            feats = torch.from_numpy(self.features.one(indices, np.ones(len(indices)), names)[None])
+            feats = torch.from_numpy(
+                self.features.one(
+                    indices,
+                    np.ones(len(indices)),
+                    names,
+                    None if new_setups is None else new_setups[0],
+                )[None]
+            )
         else:
             rows = np.repeat(np.arange(n), [len(s) for s in entity_sets])
             cols = (
@@ -129,7 +140,7 @@ class Scorer:
             q.sum_duplicates()
             q.data[:] = 1.0
             indices, indptr = q.indices, q.indptr
-            feats = torch.from_numpy(self.features(q, names))
+            feats = torch.from_numpy(self.features(q, names, new_setups))
         # Distinct entities per query, plus the new values whose names count.
         sizes = torch.from_numpy((np.diff(indptr) + n_named).astype(np.float32))
         with self._lock, torch.no_grad(), _intra_op_threads(1 if n == 1 else None):

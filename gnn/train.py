@@ -44,6 +44,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 
+from actorgraph.gnn import sparse_rows
 from actorgraph.gnn.config import ENCODERS, GRAPH_MODES, TrainConfig
 from actorgraph.gnn.dataset import ENTITY_TYPES, GraphSnapshot
 from actorgraph.gnn.entity_cache import EntityCache
@@ -55,7 +56,6 @@ from actorgraph.gnn.features import (
     feature_names,
     idf_weights,
     profiles,
-    row_positions,
 )
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.lexical import LexicalMatch
@@ -214,7 +214,7 @@ class Trainer:
         actor_queries: list[tuple[np.ndarray, int]] = []
         camp_queries: list[tuple[np.ndarray, int, int]] = []
         for a in range(self.n_actors):
-            items = _row(self.actor_items, a)
+            items = sparse_rows.row(self.actor_items, a)
             val = self.val_items.get(a, np.zeros(0, dtype=np.int64))
             if validation:
                 if len(val):
@@ -238,8 +238,8 @@ class Trainer:
             )
             if not is_query:
                 continue
-            items = _row(self.camp_items, c)
-            actor = int(_row(self.attributed, c)[0])
+            items = sparse_rows.row(self.camp_items, c)
+            actor = int(sparse_rows.row(self.attributed, c)[0])
             hidden_camps.append(c)
             if len(items):
                 camp_queries.append((items, actor, c))
@@ -264,7 +264,7 @@ class Trainer:
         negatives: list[tuple[int, int]] = []
         n_views = 1 if validation else cfg.views
         for items, actor, known, campaign in [
-            (q, a, _row(prof, a), -1) for q, a in actor_queries
+            (q, a, sparse_rows.row(prof, a), -1) for q, a in actor_queries
         ] + [(q, a, np.zeros(0, dtype=np.int64), c) for q, a, c in camp_queries]:
             for _ in range(n_views):
                 v = self._view(items, known, full=validation and not len(known))
@@ -293,7 +293,7 @@ class Trainer:
         if self.infra_of is None:
             self.infra_of = _infrastructure_neighbours(self.snap, self.space)
         is_infra = self.is_infra[view]
-        reached = _rows(self.infra_of, view[~is_infra])
+        reached = sparse_rows.rows(self.infra_of, view[~is_infra])
         out = np.unique(np.concatenate([view[is_infra], reached]).astype(np.int64))
         return out if len(out) else view
 
@@ -506,17 +506,6 @@ class Trainer:
             pooled = pool_queries(batch.q_idx, q_w, batch.q_batch, emb[0], len(batch.target))
             sim = model.embed_similarity(pooled, emb[1])
         return model(batch.feats, sim, batch.qstats, batch.mask, inputs=batch.inputs)
-
-
-def _row(m: sp.csr_matrix, i: int) -> np.ndarray:
-    """Column indices of row ``i`` of CSR ``m``, as ``m[i].indices`` (a view, no new matrix:
-    scipy's row indexing cost more than the rest of an episode's sampling)."""
-    return m.indices[m.indptr[i] : m.indptr[i + 1]]
-
-
-def _rows(m: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
-    """Column indices of ``rows`` of CSR ``m``, concatenated, as ``m[rows].indices``."""
-    return m.indices[row_positions(m, rows)[0]]
 
 
 def _without(m: sp.csr_matrix, cut: Mapping[int, np.ndarray | None]) -> sp.csr_matrix:
