@@ -8,15 +8,13 @@ and executes each notebook with nbclient in a ``python3`` kernel started in ``no
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tests.helpers.cli import ag, cli_env
 from tests.helpers.paths import NOTEBOOKS
 
 # notebook -> fewest image outputs it must produce (one per plot the issue asks for)
@@ -26,18 +24,7 @@ MIN_IMAGES = {
     "03_model_evaluation.ipynb": 5,  # confusion, reliability, top-k, unknown, embedding map
 }
 CELL_TIMEOUT_S = 300
-
-
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ACTORGRAPH_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "actorgraph.cli", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+CLI_TIMEOUT_S = 600
 
 
 def test_every_notebook_is_listed() -> None:
@@ -61,12 +48,12 @@ def test_committed_notebooks_have_no_outputs(name: str) -> None:
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("notebooks-home")
     # Started explicitly, the server outlives `demo`, so each kernel attaches to it in milliseconds.
-    _cli(home, "store", "start")
+    ag(home, "store", "start", timeout=CLI_TIMEOUT_S)
     try:
-        _cli(home, "demo", "--show", "1")
+        ag(home, "demo", "--show", "1", timeout=CLI_TIMEOUT_S)
         yield home
     finally:
-        _cli(home, "store", "stop")
+        ag(home, "store", "stop", timeout=CLI_TIMEOUT_S)
 
 
 @pytest.mark.slow
@@ -82,7 +69,8 @@ def test_notebook_runs(name: str, demo_home: Path) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
-    env = {**os.environ, "ACTORGRAPH_HOME": str(demo_home), "MPLBACKEND": "Agg"}
+    # The kernel reads the demo home's embedded store, whatever Neo4j the shell names.
+    env = cli_env(demo_home, {"MPLBACKEND": "Agg"})
     try:
         client.execute(env=env)
     except CellExecutionError as exc:  # the message holds the failing cell and its traceback

@@ -27,7 +27,7 @@ BIG = 19_500_000  # a declared body just under the limit, of which only a few by
 
 
 @pytest.fixture(scope="module")
-def server(
+def api_base(
     api_settings: Settings, keys: dict[str, str], world_env: dict[str, str]
 ) -> Iterator[str]:
     env = {
@@ -80,8 +80,8 @@ def _length(raw: bytes) -> int:
     ],
 )
 @pytest.mark.parametrize("path", ["/v1/bundles", "/v1/attributions", "/v1/queries/x"])
-def test_an_unauthenticated_body_is_never_read(server, path, headers, detail):
-    status, fields, problem, seconds = _raw_post(server, path, headers, BIG, b'{"type": "bu')
+def test_an_unauthenticated_body_is_never_read(api_base, path, headers, detail):
+    status, fields, problem, seconds = _raw_post(api_base, path, headers, BIG, b'{"type": "bu')
     print(f"{path} {headers or 'no key'}: 401 after {seconds * 1000:.1f} ms")
     assert status == 401 and seconds < 1.0
     assert fields["content-type"].startswith("application/problem+json")
@@ -91,27 +91,29 @@ def test_an_unauthenticated_body_is_never_read(server, path, headers, detail):
     assert problem["detail"].startswith(detail) and problem["instance"] == path
 
 
-def test_the_401_is_the_one_the_routes_gave(server):
+def test_the_401_is_the_one_the_routes_gave(api_base):
     """Same problem body as the key dependency's 401 on a GET, which has no body to read."""
     for headers in ({}, {"Authorization": "Bearer not-a-key"}):
-        get = httpx.get(f"{server}/v1/actors", headers=headers)
-        _, _, post, _ = _raw_post(server, "/v1/actors", headers, 10, b"{}")
+        get = httpx.get(f"{api_base}/v1/actors", headers=headers)
+        _, _, post, _ = _raw_post(api_base, "/v1/actors", headers, 10, b"{}")
         assert get.status_code == 401
         assert {k: v for k, v in get.json().items() if k != "instance"} == {
             k: v for k, v in post.items() if k != "instance"
         }
 
 
-def test_a_valid_key_still_sends_its_body(server, keys):
+def test_a_valid_key_still_sends_its_body(api_base, keys):
     r = httpx.post(
-        f"{server}/v1/queries/no_such_query", json={"params": {}}, headers=auth(keys["reader_red"])
+        f"{api_base}/v1/queries/no_such_query",
+        json={"params": {}},
+        headers=auth(keys["reader_red"]),
     )
     assert r.status_code == 404  # past authentication, the body read, the route ran
-    revoked = httpx.post(f"{server}/v1/bundles", json={}, headers=auth(keys["revoked"]))
+    revoked = httpx.post(f"{api_base}/v1/bundles", json={}, headers=auth(keys["revoked"]))
     assert revoked.status_code == 401
 
 
-def test_unauthenticated_senders_do_not_slow_a_reader(server, keys):
+def test_unauthenticated_senders_do_not_slow_a_reader(api_base, keys):
     """Four senders of 18.6 MB unauthenticated bundles; a reader's median stays low."""
     # Nine million small numbers: about a second of JSON parsing, the finding's cost.
     body = b'{"type": "bundle", "objects": [' + b",".join([b"1"] * 9_300_000) + b"]}"
@@ -120,7 +122,7 @@ def test_unauthenticated_senders_do_not_slow_a_reader(server, keys):
     sent = [0]
 
     def sender() -> None:
-        url = urlsplit(server)
+        url = urlsplit(api_base)
         head = (
             f"POST /v1/bundles HTTP/1.1\r\nHost: {url.netloc}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -142,7 +144,7 @@ def test_unauthenticated_senders_do_not_slow_a_reader(server, keys):
         with httpx.Client(headers=auth(keys["reader_clear"]), timeout=30) as reader:
             for _ in range(20):
                 start = time.perf_counter()
-                assert reader.get(f"{server}/v1/actors").status_code == 200
+                assert reader.get(f"{api_base}/v1/actors").status_code == 200
                 latencies.append(time.perf_counter() - start)
     finally:
         stop.set()

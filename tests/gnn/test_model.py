@@ -2,8 +2,6 @@
 inference imports nothing from training."""
 
 import json
-import subprocess
-import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from actorgraph.gnn.scoring import Scorer
 from actorgraph.gnn.train import TrainConfig, train
 from actorgraph.graph.errors import ModelError
 from actorgraph.graph.tlp import TLP
+from tests.helpers.cli import run_python
 
 TINY = TrainConfig(seed=2, epochs=6, episodes=2, pretrain_epochs=5, dim=8)
 
@@ -45,9 +44,7 @@ def test_inference_imports_nothing_from_training():
         "sys; print([m for m in sys.modules if m in ('actorgraph.gnn.train', "
         "'actorgraph.gnn.pretrain')])"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
-    )
+    out = run_python("-c", code, timeout=300, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from actorgraph.graph.package_data import package_data
+from tests.helpers.cli import run_python
 
 FIND_GALAXY = """
 import sys
@@ -18,9 +17,7 @@ print("pymispgalaxies" in sys.modules)
 
 
 def test_a_data_file_of_an_installed_package_is_found_without_importing_it():
-    out = subprocess.run(
-        [sys.executable, "-c", FIND_GALAXY], capture_output=True, text=True, check=True
-    ).stdout.split("\n")
+    out = run_python("-c", FIND_GALAXY, check=True).stdout.split("\n")
     assert Path(out[0]).is_file() and out[0].endswith("threat-actor.json")
     assert out[1] == "False"
 

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-__all__ = ["WORKDIR", "ag", "ag_background", "cli_env", "run_python", "start_python"]
+__all__ = ["CLI", "WORKDIR", "ag", "ag_background", "cli_env", "run_python", "start_python"]
 
 # Made once per test process, removed when it exits; nothing should ever be written there.
 _WORKDIR = tempfile.TemporaryDirectory(prefix="actorgraph-cwd-")

@@ -11,14 +11,13 @@ closes the store it opened), SIGKILL if it does not exit in time. The server's o
 temporary file rather than a pipe (a pipe nobody reads fills up and blocks the server); it is
 quoted when the server fails to start, and attached to any error raised inside the ``with``.
 
-The server runs in an empty working directory: ``python -m`` puts the working directory first on
-``sys.path``, where the repository root's own folders would shadow a ``PYTHONPATH`` that names a
-staged copy of the package (and a ``.env`` there would change its settings).
+Like every child a test starts, the server runs in :data:`tests.helpers.cli.WORKDIR`, an empty
+working directory, so the installed or staged package is what serves, and its environment comes
+from :func:`tests.helpers.cli.cli_env`.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -32,6 +31,8 @@ from typing import IO
 
 import httpx
 import pytest
+
+from tests.helpers.cli import CLI, WORKDIR, cli_env
 
 __all__ = ["ServeProcess", "serve"]
 
@@ -93,8 +94,9 @@ def serve(
     Args:
         home: the server's ``ACTORGRAPH_HOME`` (its embedded store, keys and models).
         *args: further ``serve`` arguments, e.g. ``"--no-model"``, ``"--workers", "2"``.
-        env: extra environment variables (``ACTORGRAPH_*`` settings). ``NEO4J_URI`` is removed
-            from the inherited environment: the server serves the embedded store of ``home``.
+        env: extra environment variables (``ACTORGRAPH_*`` settings). ``NEO4J_*`` and
+            ``ACTORGRAPH_NEO4J_*`` are removed from the inherited environment (see
+            :func:`~tests.helpers.cli.cli_env`): the server serves the embedded store of ``home``.
         ready_within: seconds to wait for ``/healthz`` to answer 200.
 
     Yields:
@@ -104,14 +106,10 @@ def serve(
         pytest.fail.Exception: the server exited or did not answer in time (with its output).
     """
     port = _free_port()
-    child_env = {**os.environ, "ACTORGRAPH_HOME": str(Path(home).resolve())}
-    for name in ("NEO4J_URI", "ACTORGRAPH_NEO4J_URI"):
-        child_env.pop(name, None)
-    child_env.update(env or {})
-    command = [sys.executable, "-m", "actorgraph.cli", "serve", "--port", str(port), *args]
-    with tempfile.TemporaryFile() as log, tempfile.TemporaryDirectory(prefix="serve-") as cwd:
+    command = [sys.executable, *CLI, "serve", "--port", str(port), *args]
+    with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            command, cwd=cwd, env=child_env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=WORKDIR, env=cli_env(home, env), stdout=log, stderr=subprocess.STDOUT
         )
         server = ServeProcess(proc, f"http://127.0.0.1:{port}", log)
         try:
