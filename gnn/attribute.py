@@ -325,7 +325,7 @@ class Attributor:
         """The set-ups of the activity's new domains and IPs, from what the requester may see
         (``gnn.habit_likelihood``); none when the model does not read them."""
         features = self.scorer.features
-        if features.setups is None:
+        if features.setup_lik is None:
             return []
         pos, props = self.trained.space.pos, self.trained.snapshot.props
 
@@ -333,7 +333,7 @@ class Attributor:
             p = pos.get(entity_id)
             return p if p is not None and _level(props[entity_id]) <= max_tlp else None
 
-        return activity_setups(linked, position, features.setups.setups)
+        return activity_setups(linked, position, self.trained.space.setups)
 
     def _check_clearance(self, max_tlp: int) -> None:
         """Refuse a requester cleared below the model's training data (a wiring error: the

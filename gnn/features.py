@@ -13,6 +13,7 @@ the model learns how to weigh them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -139,6 +140,12 @@ class EntitySpace:
     families: dict[str, sp.csr_matrix]  # (E, E) binary context edges of each relation family
     # Entity type -> the space index of each of the snapshot's nodes of that type, in node order.
     where: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @cached_property
+    def setups(self) -> SetupSpace:
+        """Every domain's and IP's set-up (``gnn.habit_likelihood``), built on first use and
+        shared by every profile of this space (a training run's episodes)."""
+        return SetupSpace(self)
 
     def positions(self, snap: GraphSnapshot, node_type: str) -> np.ndarray:
         """Space index of each ``node_type`` node of ``snap`` (the snapshot it was built on)."""
@@ -359,9 +366,7 @@ class PairFeatures:
         )
         # How likely each of the query's domains and servers is under the actor's set-ups
         # (``gnn.habit_likelihood``), indicator by indicator.
-        self.setups = (
-            SetupLikelihood(SetupSpace.of(space), prof) if "ctx_habit_lik" in names else None
-        )
+        self.setup_lik = SetupLikelihood(space.setups, prof) if "ctx_habit_lik" in names else None
         # One propagation per relation family asked for, profile side laid out once (as
         # ``_sides``).
         self.families = {
@@ -424,7 +429,7 @@ class PairFeatures:
         lexical = None if self.lexical is None else self.lexical(q_direct, new_names)
         habits = None if self.habits is None else self.habits(weighted[0])
         campaigns = self.campaigns(*weighted)
-        setups = None if self.setups is None else self.setups.rows(q_direct, new_setups)
+        setups = None if self.setup_lik is None else self.setup_lik.rows(q_direct, new_setups)
         return self._assemble(sides, rare, campaigns, families, lexical, habits, setups)
 
     def one(
@@ -455,15 +460,15 @@ class PairFeatures:
         rare = (max_rare[None], n_shared[None])
         habits = None if self.habits is None else self.habits.row(*weighted[0])
         campaigns = self.campaigns.row(*weighted)
-        setups = None if self.setups is None else self._setup_row(idx, new_setups)[None]
+        setups = None if self.setup_lik is None else self._setup_row(idx, new_setups)[None]
         return self._assemble(sides, rare, campaigns, families, lexical, habits, setups)[0]
 
     def _setup_row(self, idx: np.ndarray, new_setups: list[Setup] | None) -> np.ndarray:
         """``ctx_habit_lik`` of one query: its known domains and IPs, and the new ones'
         set-ups (``new_setups``, from ``gnn.habit_likelihood.activity_setups``)."""
-        assert self.setups is not None
-        known = self.setups.setups.of_items(idx, exclude_self=False)
-        return self.setups(known + list(new_setups or ()))
+        assert self.setup_lik is not None
+        known = self.space.setups.of_items(idx, exclude_self=False)
+        return self.setup_lik(known + list(new_setups or ()))
 
     def _assemble(
         self,

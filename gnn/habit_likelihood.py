@@ -79,17 +79,8 @@ def _kind(entity_id: str) -> int:
 
 class SetupSpace:
     """The set-up of every domain and IP entity of a space (from its context edges): built once
-    per space (``of``), shared by every profile of it (a training run's episodes)."""
-
-    _last: tuple[EntitySpace, SetupSpace] | None = None
-
-    @classmethod
-    def of(cls, space: EntitySpace) -> SetupSpace:
-        """The set-ups of ``space``, reusing those of the last space asked for."""
-        last = cls._last
-        if last is None or last[0] is not space:
-            last = cls._last = (space, cls(space))
-        return last[1]
+    per space (``EntitySpace.setups``), shared by every profile of it (a training run's
+    episodes)."""
 
     def __init__(self, space: EntitySpace) -> None:
         n = len(space)
