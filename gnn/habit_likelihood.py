@@ -153,9 +153,10 @@ class SetupLikelihood:
         self.n_actors = prof.shape[0]
         held = np.asarray(prof.sum(axis=0)).ravel() > 0
         kind = setups.kind * held
-        past = sp.diags(held.astype(np.float64)) @ setups.attributes  # item -> its set-up
+        past = (sp.diags(held.astype(np.float64)) @ setups.attributes).tocsr()  # item -> set-up
         owners = prof.T.tocsr()  # item -> actors
-        virtual, virtual_kind, virtual_owner = _hub_setups(setups, prof, kind, past)
+        n_items = _count_kinds(prof, kind)
+        virtual, virtual_kind, virtual_owner = _hub_setups(setups, prof, kind, past, n_items)
         if len(virtual_kind):
             past = sp.vstack([past, virtual]).tocsr()
             kind = np.concatenate([kind, virtual_kind])
@@ -171,7 +172,8 @@ class SetupLikelihood:
         self._n_past = len(kind)
         self._actors_of = owners
         # (A, 2): each actor's past domains and past IPs.
-        self.n_items: np.ndarray = _count_kinds(owners.T.tocsr(), kind)
+        np.add.at(n_items, (virtual_owner, virtual_kind.astype(np.int64) - 1), 1.0)
+        self.n_items: np.ndarray = n_items
         self.total: np.ndarray = self.n_items.sum(axis=0)
         self._postings = past.T.tocsr()
         self._postings.eliminate_zeros()
@@ -306,22 +308,28 @@ def activity_setups(
 
 
 def _hub_setups(
-    setups: SetupSpace, prof: sp.csr_matrix, kind: np.ndarray, past: sp.csr_matrix
+    setups: SetupSpace,
+    prof: sp.csr_matrix,
+    kind: np.ndarray,
+    past: sp.csr_matrix,
+    n_items: np.ndarray,
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """One past set-up per (actor, kind) for actors whose profile holds hubs of that kind's
     set-ups (registrars, name servers, networks; not shared services) but no item of it: those
     hubs together. A campaign stored from an activity keeps the registrars, name servers and
     networks it matched, not its new domains and servers, so an actor known from one decided
     campaign would otherwise have no set-up at all and lose to every actor whose items half
-    match. Returns (set-ups as rows over the entity space, their kinds, their actors)."""
-    n_items = _count_kinds(prof, kind)
-    specific = sp.diags((~setups.shared).astype(np.float64))
+    match. ``past``: each held item's set-up (rows); ``n_items``: ``_count_kinds(prof, kind)``.
+    Returns (set-ups as rows over the entity space, their kinds, their actors)."""
+    # The kind of the item each stored entry of ``past`` belongs to.
+    entry_kind = np.repeat(kind, np.diff(past.indptr))
     blocks, kinds, owners = [], [], []
     for k in (DOMAIN, IP):
-        hubs_of_kind = np.zeros(len(kind), np.float64)
-        hubs_of_kind[np.unique(sparse_rows.rows(past, np.flatnonzero(kind == k)))] = 1.0
         lacking = np.flatnonzero(n_items[:, k - 1] == 0)
-        hubs = binary(prof[lacking] @ sp.diags(hubs_of_kind) @ specific)
+        hub = np.zeros(len(kind), bool)
+        hub[past.indices[entry_kind == k]] = True
+        hub &= ~setups.shared
+        hubs = binary(prof[lacking] @ sp.diags(hub.astype(np.float64)))
         some = np.flatnonzero(np.diff(hubs.indptr) > 0)
         blocks.append(hubs[some])
         kinds.append(np.full(len(some), k, kind.dtype))
