@@ -15,11 +15,9 @@ from actorgraph.gnn.dataset import GraphSnapshot, export_graph
 from actorgraph.gnn.features import (
     EntitySpace,
     PairFeatures,
-    attribution_matrix,
     cluster_items,
     feature_names,
     idf_weights,
-    profiles,
 )
 from actorgraph.gnn.habit_likelihood import (
     DOMAIN,
@@ -32,6 +30,7 @@ from actorgraph.gnn.habit_likelihood import (
 from actorgraph.gnn.hubs import HubList
 from actorgraph.graph.tlp import TLP
 from tests.helpers.demo_world import load_demo_world
+from tests.helpers.profiles import space_and_profiles
 
 # Actor A registers every domain at X with name servers ns-a1/ns-a2 and hosts in 100.64.1.0/24;
 # actor B registers at X with name servers ns-b1/ns-b2 and at Y with ns-a1/ns-a2, and hosts in
@@ -89,12 +88,7 @@ def _snapshot(
 @pytest.fixture
 def world() -> tuple[GraphSnapshot, EntitySpace, sp.csr_matrix]:
     snap = _snapshot()
-    space = EntitySpace.build(snap, HubList())
-    prof = profiles(
-        cluster_items(snap, space, "actor"),
-        cluster_items(snap, space, "campaign"),
-        attribution_matrix(snap),
-    )
+    space, prof = space_and_profiles(snap)
     return snap, space, prof
 
 
@@ -125,12 +119,7 @@ def test_an_actor_known_only_by_its_hubs_has_them_as_one_past_set_up() -> None:
         ({"id": "c", "type": "actor", "name": "C"}, {"id": "d", "type": "actor", "name": "D"}),
         tuple({"src": "c", "rel": "USES", "dst": h} for h in hubs),
     )
-    space = EntitySpace.build(snap, HubList())
-    prof = profiles(
-        cluster_items(snap, space, "actor"),
-        cluster_items(snap, space, "campaign"),
-        attribution_matrix(snap),
-    )
+    space, prof = space_and_profiles(snap)
     lik = SetupLikelihood(SetupSpace(space), prof)
     actor = snap.index("actor")
     ll = lik([_setup(space, DOMAIN, *hubs)])
@@ -141,12 +130,7 @@ def test_an_actor_known_only_by_its_hubs_has_them_as_one_past_set_up() -> None:
     assert lik.n_items[actor["c"]].tolist() == [1, 0] and lik.n_items[actor["d"]].tolist() == [0, 0]
     # The same graph without C's hubs: C has no set-up and is not the most likely.
     bare = _snapshot(({"id": "c", "type": "actor", "name": "C"},))
-    bare_space = EntitySpace.build(bare, HubList())
-    bare_prof = profiles(
-        cluster_items(bare, bare_space, "actor"),
-        cluster_items(bare, bare_space, "campaign"),
-        attribution_matrix(bare),
-    )
+    bare_space, bare_prof = space_and_profiles(bare)
     bare_ll = SetupLikelihood(SetupSpace(bare_space), bare_prof)(
         [_setup(bare_space, DOMAIN, *hubs)]
     )
@@ -255,12 +239,7 @@ def test_a_batch_of_queries_reads_the_same_likelihoods_as_one_query_at_a_time(
     demo_graph: GraphSnapshot,
 ) -> None:
     snap = demo_graph
-    space = EntitySpace.build(snap, HubList.load())
-    prof = profiles(
-        cluster_items(snap, space, "actor"),
-        cluster_items(snap, space, "campaign"),
-        attribution_matrix(snap),
-    )
+    space, prof = space_and_profiles(snap, HubList.load())
     setups = SetupSpace(space)
     lik = SetupLikelihood(setups, prof)
     queries = cluster_items(snap, space, "campaign").tocsr()

@@ -12,14 +12,11 @@ from actorgraph.gnn.features import (
     FEATURE_NAMES,
     EntitySpace,
     PairFeatures,
-    attribution_matrix,
-    cluster_items,
     feature_names,
     idf_weights,
-    profiles,
 )
 from actorgraph.gnn.habits import HabitShare, habit_counts
-from actorgraph.gnn.hubs import HubList
+from tests.helpers.profiles import space_and_profiles
 
 
 def _snapshot() -> GraphSnapshot:
@@ -50,12 +47,7 @@ def _snapshot() -> GraphSnapshot:
 
 def _space_and_profile() -> tuple[GraphSnapshot, EntitySpace, sp.csr_matrix]:
     snap = _snapshot()
-    space = EntitySpace.build(snap, HubList())
-    prof = profiles(
-        cluster_items(snap, space, "actor"),
-        cluster_items(snap, space, "campaign"),
-        attribution_matrix(snap),
-    )
+    space, prof = space_and_profiles(snap)
     return snap, space, prof
 
 
