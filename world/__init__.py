@@ -5,7 +5,7 @@ campaigns (for training), held-out unlabelled clusters (for the demo and evaluat
 labels and a ``world.json`` manifest. See :mod:`actorgraph.world.generate`.
 """
 
-from actorgraph.world.generate import World, generate_world
+from actorgraph.world.generate import World, generate_world, held_back_activities
 from actorgraph.world.plan import SCALES, resolve_scale
 
-__all__ = ["SCALES", "World", "generate_world", "resolve_scale"]
+__all__ = ["SCALES", "World", "generate_world", "held_back_activities", "resolve_scale"]

@@ -381,3 +381,15 @@ def _dump(path: Path, obj) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as fh:
         json.dump(obj, fh, indent=2, ensure_ascii=False)
         fh.write("\n")
+
+
+def held_back_activities(world_dir: Path) -> dict[str, list[str]]:
+    """The held-out files of the actors a written world keeps out of training (label
+    ``unseen_actor`` in ``heldout_labels.json``), per true actor, in file order: what a model
+    trained on the world cannot know until an analyst decides one of them."""
+    labels = json.loads((Path(world_dir) / "heldout_labels.json").read_text())
+    out: dict[str, list[str]] = {}
+    for rel in sorted(labels):
+        if labels[rel]["label"] == "unseen_actor":
+            out.setdefault(labels[rel]["true_actor_id"], []).append(rel)
+    return out

@@ -13,7 +13,6 @@ learnt (its true actor stays below first place on each of its activities).
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -28,20 +27,10 @@ from actorgraph.gnn.train import TrainConfig, train
 from actorgraph.graph.audit import AuditLog
 from actorgraph.graph.decisions import Decider, decide
 from actorgraph.graph.tlp import TLP
+from actorgraph.world import held_back_activities
 from tests.helpers.demo_world import load_demo_world
 
 CONFIG = TrainConfig(seed=DEMO_SEED)  # what `actorgraph demo` trains
-
-
-def _held_back(world: Path) -> dict[str, list[str]]:
-    """The held-out activities of actors with no training campaign, per true actor, in file
-    order (actors in the order of their first activity)."""
-    labels = json.loads((world / "heldout_labels.json").read_text())
-    out: dict[str, list[str]] = {}
-    for rel in sorted(labels):
-        if labels[rel]["label"] == "unseen_actor":
-            out.setdefault(labels[rel]["true_actor_id"], []).append(rel)
-    return out
 
 
 def _trained(store, models: Path) -> Attributor:
@@ -61,7 +50,7 @@ def test_one_decision_on_the_demo_world_teaches_the_model_a_held_back_actor(stor
     world, models = tmp_path / "world", tmp_path / "models"
     load_demo_world(store, world)
     before = _trained(store, models)
-    held_back = _held_back(world)
+    held_back = held_back_activities(world)
     assert len(held_back) >= 2, "the demo world holds back fewer than two actors"
     ranks = {
         rel: _rank(before, world, rel, actor) for actor, rels in held_back.items() for rel in rels

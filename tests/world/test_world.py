@@ -12,7 +12,7 @@ import stix2
 from actorgraph.cli import main as cli_main
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.tlp import TLP
-from actorgraph.world import generate_world, resolve_scale
+from actorgraph.world import generate_world, held_back_activities, resolve_scale
 from actorgraph.world.actors import ACTORS
 from actorgraph.world.attack import load_catalog
 from actorgraph.world.stix import TLP_IDS
@@ -111,6 +111,17 @@ def test_every_actor_has_labelled_and_heldout_clusters_except_the_unseen_ones(sm
             assert attributed[group_id] == 0 and entry["train_campaigns"] == 0, entry["name"]
     assert sum(not a.in_training for a in ACTORS) >= 1
     assert meta["counts"]["train_unattributed_campaigns"] > 0
+
+
+def test_held_back_activities_are_the_unseen_actors_files_per_actor(small):
+    out, meta = small
+    held = held_back_activities(out)
+    unseen = {a["stix_id"] for a in meta["actors"] if not a["in_training"]}
+    labels = json.loads((out / "heldout_labels.json").read_text())
+    assert set(held) == unseen
+    for actor, rels in held.items():
+        assert rels == sorted(r for r, v in labels.items() if v["true_actor_id"] == actor)
+        assert all(labels[r]["label"] == "unseen_actor" for r in rels) and len(rels) >= 2
 
 
 def test_labels_file_matches_the_heldout_bundles(small):
