@@ -172,6 +172,10 @@ class SetupLikelihood:
         self._n_past = len(kind)
         self._actors_of = owners
         # (A, 2): each actor's past domains and past IPs.
+        # Actors whose only past set-up of a kind is their hubs: a set-up that does not match
+        # those is no evidence against them (their domains and servers are unknown, not absent).
+        self._hubs_only = np.zeros(n_items.shape, bool)
+        self._hubs_only[virtual_owner, virtual_kind.astype(np.int64) - 1] = True
         np.add.at(n_items, (virtual_owner, virtual_kind.astype(np.int64) - 1), 1.0)
         self.n_items: np.ndarray = n_items
         self.total: np.ndarray = self.n_items.sum(axis=0)
@@ -270,6 +274,8 @@ class SetupLikelihood:
         num = past * base[:, None] + per_actor
         bg = num.sum(axis=1) / np.maximum(self.total[k], 1.0)
         ll = np.log((num + SMOOTHING * bg[:, None]) / (past + SMOOTHING) + 1e-300)
+        # No lower than an actor with no past set-up of the kind at all (the background).
+        ll = np.where(self._hubs_only[:, k].T, np.maximum(ll, np.log(bg + 1e-300)[:, None]), ll)
         ll[~valid] = 0.0
         return ll
 

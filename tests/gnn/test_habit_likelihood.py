@@ -128,6 +128,10 @@ def test_an_actor_known_only_by_its_hubs_has_them_as_one_past_set_up() -> None:
     # Actors with past domains keep them: the hubs count only where no item does.
     assert lik.n_items[actor["b"]].tolist() == [3, 3]
     assert lik.n_items[actor["c"]].tolist() == [1, 0] and lik.n_items[actor["d"]].tolist() == [0, 0]
+    # A's set-up is not C's: no evidence against C either (its domains are unknown, not absent),
+    # so C stays at the background of D, who has no infrastructure at all.
+    other = lik([_setup(space, DOMAIN, "reg-x", "ns-a1", "ns-a2")])
+    assert other[actor["c"]] == other[actor["d"]] < other[actor["a"]] == 0.0
     # The same graph without C's hubs: C has no set-up and is not the most likely.
     bare = _snapshot(({"id": "c", "type": "actor", "name": "C"},))
     bare_space, bare_prof = space_and_profiles(bare)
