@@ -169,14 +169,14 @@ class SetupLikelihood:
                     ),
                 ]
             ).tocsr()
-        self._n_past = len(kind)
         self._actors_of = owners
-        # (A, 2): each actor's past domains and past IPs.
         # Actors whose only past set-up of a kind is their hubs: a set-up that does not match
         # those is no evidence against them (their domains and servers are unknown, not absent).
+        virtual_at = (virtual_owner, virtual_kind.astype(np.int64) - 1)
         self._hubs_only = np.zeros(n_items.shape, bool)
-        self._hubs_only[virtual_owner, virtual_kind.astype(np.int64) - 1] = True
-        np.add.at(n_items, (virtual_owner, virtual_kind.astype(np.int64) - 1), 1.0)
+        self._hubs_only[virtual_at] = True
+        np.add.at(n_items, virtual_at, 1.0)
+        # (A, 2): each actor's past domains and past IPs.
         self.n_items: np.ndarray = n_items
         self.total: np.ndarray = self.n_items.sum(axis=0)
         self._postings = past.T.tocsr()
@@ -251,7 +251,7 @@ class SetupLikelihood:
         miss = np.log(np.where(shared, MISMATCH_SHARED, MISMATCH))
         miss_sum = np.bincount(owner, weights=miss, minlength=n_setups)
         base = np.exp(miss_sum)
-        n = self._n_past
+        n = self._actors_of.shape[0]  # past items, hub set-ups included
         # (S, E): per set-up and past item of its kind, the log-penalty of the attributes the
         # item shares with it (a sum over the attributes' postings).
         matched = sp.csr_matrix((n_setups, n))
@@ -275,7 +275,9 @@ class SetupLikelihood:
         bg = num.sum(axis=1) / np.maximum(self.total[k], 1.0)
         ll = np.log((num + SMOOTHING * bg[:, None]) / (past + SMOOTHING) + 1e-300)
         # No lower than an actor with no past set-up of the kind at all (the background).
-        ll = np.where(self._hubs_only[:, k].T, np.maximum(ll, np.log(bg + 1e-300)[:, None]), ll)
+        if self._hubs_only.any():
+            floor = np.maximum(ll, np.log(bg + 1e-300)[:, None])
+            ll = np.where(self._hubs_only[:, k].T, floor, ll)
         ll[~valid] = 0.0
         return ll
 
