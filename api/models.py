@@ -156,7 +156,9 @@ class SimpleActivity(BaseModel):
         default_factory=list, max_length=1_000, description="sector:<slug> or country:<CC> ids"
     )
     top_k: int = Field(default=5, ge=1, le=50)
-    persist: bool = Field(default=False, description="store the activity and its hypotheses")
+    persist: bool = Field(
+        default=False, description="store the activity, its new indicators and its hypotheses"
+    )
 
 
 class StixBundle(BaseModel):

@@ -13,8 +13,6 @@ Each model is trained on the graph visible at one TLP clearance (``gnn.artefacts
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +25,7 @@ from actorgraph.gnn.activity import Activity, EntityLookup, LinkedActivity, link
 from actorgraph.gnn.evidence import evidence_paths
 from actorgraph.gnn.evidence_index import EvidenceIndex
 from actorgraph.gnn.habit_likelihood import Setup, activity_setups
+from actorgraph.gnn.persist import LABEL_OF, persist_activity
 from actorgraph.gnn.scoring import Scorer
 from actorgraph.gnn.sparse_rows import row_positions
 from actorgraph.gnn.trained import Trained
@@ -41,64 +40,8 @@ from actorgraph.graph.attribution import (
 )
 from actorgraph.graph.enrich.warninglists import flagged_values
 from actorgraph.graph.errors import ModelError, ValidationError
-from actorgraph.graph.schema import label as schema_label
-from actorgraph.graph.schema import rel_type as schema_rel
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.tlp import TLP, visible
-
-# A persisted activity, its links and its hypotheses (one query each, batched) carry the
-# requester's clearance as their marking ($tlp, $max_tlp): the hypothesis was computed from
-# everything the requester may see, so it is marked no lower than that. Links go only to
-# entities the requester can see; an existing campaign marked otherwise is never re-marked.
-PERSIST_CAMPAIGN = """
-MERGE (c:Campaign {id: $id})
-ON CREATE SET c.created = $created, c.tlp = $tlp, c.tlp_level = $max_tlp
-WITH c
-WHERE c.tlp_level = $max_tlp
-SET c.name = $name, c.modified = $created, c.sources = ['actorgraph-attribution'],
-    c.attribution_status = 'predicted',
-    c.first_seen = CASE WHEN c.first_seen < $first_seen THEN c.first_seen ELSE $first_seen END,
-    c.last_seen = CASE WHEN c.last_seen > $last_seen THEN c.last_seen ELSE $last_seen END
-RETURN c.id AS id
-"""
-# The label is whitelisted (graph.schema.label) and formatted in: Cypher cannot take it as a
-# parameter.
-PERSIST_USES = f"""
-UNWIND $rows AS row
-MATCH (c:Campaign {{{{id: $campaign}}}})
-MATCH (e:{{label}} {{{{id: row.id}}}})
-WHERE {visible("e")}
-MERGE (c)-[r:{{rel}}]->(e)
-ON CREATE SET r.created = $created, r.sources = ['actorgraph-attribution'], r.tlp = $tlp,
-    r.tlp_level = $max_tlp
-"""
-PERSIST_INDICATES = f"""
-UNWIND $rows AS row
-MATCH (c:Campaign {{id: $campaign}})
-MATCH (i:Indicator {{id: row.id}})
-WHERE {visible("i")}
-MERGE (i)-[r:INDICATES]->(c)
-ON CREATE SET r.created = $created, r.sources = ['actorgraph-attribution'], r.tlp = $tlp,
-    r.tlp_level = $max_tlp
-"""
-PERSIST_PREDICTIONS = f"""
-UNWIND $rows AS row
-MATCH (c:Campaign {{id: $campaign}})
-MATCH (a:ThreatActor {{id: row.actor}})
-WHERE {visible("a")}
-MERGE (c)-[r:PREDICTED_ACTOR]->(a)
-SET r.score = row.score, r.rank = row.rank, r.model_version = $version, r.created = $created,
-    r.tlp = $tlp, r.tlp_level = $max_tlp
-"""
-LABEL_OF = {
-    "indicator": "Indicator",
-    "infrastructure": "Infrastructure",
-    "malware": "Malware",
-    "tool": "Tool",
-    "technique": "Technique",
-    "sector": "Sector",
-    "country": "Country",
-}
+from actorgraph.graph.tlp import TLP
 
 
 class Attributor:
@@ -353,15 +296,17 @@ class Attributor:
         created: str | None = None,
         seen: tuple[str, str] | None = None,
     ) -> str:
-        """Write the activity as a ``Campaign`` linked to its matched entities, and its
-        hypotheses as ``PREDICTED_ACTOR {score, rank, model_version, created}``.
+        """Write the activity as a ``Campaign`` linked to its matched entities and to its new
+        indicators (stored, with their context edges and enrichment, when the store does not
+        hold them: ``gnn.persist``), and its hypotheses as ``PREDICTED_ACTOR {score, rank,
+        model_version, created}``.
 
         Args:
             activity: the activity that was attributed.
             result: its attribution, computed at the same clearance.
-            max_tlp: the requester's clearance. The campaign, its links and its hypotheses are
-                marked with it (they were derived from everything up to it), and link only to
-                entities visible at it.
+            max_tlp: the requester's clearance. The campaign, its links, its new indicators
+                and its hypotheses are marked with it (they were derived from everything up to
+                it), and link only to entities visible at it.
             created: the creation time (default: now).
             seen: when the activity was first and last seen (default: ``created``, for
                 both); a campaign stored again keeps the widest span.
@@ -380,37 +325,16 @@ class Attributor:
         self._check_clearance(level)
         created = created or datetime.now(UTC).isoformat().replace("+00:00", "Z")
         linked = link(activity, self.lookup)  # exact-match look-ups: cheaper than carrying it
-        props = self.trained.snapshot.props
-        matched = sorted(e for e in linked.matched if _level(props[e]) <= level)
-        hidden = {v for e, v in linked.matched.items() if _level(props[e]) > level}
-        unmatched = sorted(set(linked.unmatched) | hidden)
-        key = json.dumps([*matched, *unmatched, level.label])
-        cid = f"campaign--activity-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
-        marking: dict[str, Any] = {"tlp": level.label, "max_tlp": int(level), "created": created}
-        first, last = seen or (created, created)
-        made = self.store.query(
-            PERSIST_CAMPAIGN,
-            {"id": cid, "name": activity.name, "first_seen": first, "last_seen": last, **marking},
+        return persist_activity(
+            self.store,
+            linked,
+            result,
+            self.trained.snapshot.props,
+            level=level,
+            version=self.version,
+            created=created,
+            seen=seen or (created, created),
         )
-        if not made:
-            raise ValidationError(f"campaign {cid!r} exists with another marking")
-        by_label: dict[str, list[dict[str, str]]] = {}
-        for e in matched:
-            if props[e]["type"] != "indicator":
-                by_label.setdefault(LABEL_OF[props[e]["type"]], []).append({"id": e})
-        inds = [{"id": e} for e in matched if props[e]["type"] == "indicator"]
-        for lab, rows_ in by_label.items():
-            rel = "TARGETS" if lab in ("Sector", "Country") else "USES"
-            query = PERSIST_USES.format(label=schema_label(lab), rel=schema_rel(rel))
-            self.store.write_batches(query, rows_, campaign=cid, **marking)
-        if inds:
-            self.store.write_batches(PERSIST_INDICATES, inds, campaign=cid, **marking)
-        rows = [{"actor": c.actor_id, "score": c.score, "rank": c.rank} for c in result.candidates]
-        if rows:
-            self.store.write_batches(
-                PERSIST_PREDICTIONS, rows, campaign=cid, version=self.version, **marking
-            )
-        return cid
 
 
 class Attributors:

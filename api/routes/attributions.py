@@ -28,8 +28,9 @@ def attribute(
     """Rank known actors for the activity, with calibrated scores, a country roll-up, an
     "unknown actor" score and the evidence paths, all within the key's TLP clearance: the
     model answering was trained only on data the key may see. ``persist: true`` stores the
-    activity and its ``PREDICTED_ACTOR`` hypotheses, marked with the key's clearance, dated
-    by the input's objects (the time of the request when they carry no date)."""
+    activity, its new indicators and its ``PREDICTED_ACTOR`` hypotheses, marked with the key's
+    clearance, dated by the input's objects (the time of the request when they carry no
+    date)."""
     attributor = state.model.for_clearance(key.tlp_level)
     if attributor is None:
         raise Problem(503, state.model.reason_for(key.tlp_level), slug="no-model")
