@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	# The CPU build of torch first, pinned: an unpinned torch pulls several GB of CUDA wheels.
+	# torch first, pinned: PyPI's build (about 3 GB with its CUDA libraries; it runs on the CPU),
+	# so that resolving the project's own dependencies never picks another torch and fetches it too.
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[test,notebooks]'
 	rm -f $(VENV)/.installed-*
