@@ -97,7 +97,10 @@ def _links(store, node_id: str) -> set[tuple[str, str]]:
     return {(r["t"], r["other"]) for r in rows}
 
 
-def test_new_indicators_are_stored_with_their_setups_at_the_requesters_marking(store, tmp_path):
+def test_new_indicators_are_stored_with_their_setups_at_the_requesters_marking(
+    backend_store, tmp_path
+):
+    store = backend_store  # the write rules are each engine's Cypher: both backends
     _world(store)
     before = _trained(store, tmp_path / "models", TLP.CLEAR)
     write_graph(
