@@ -62,15 +62,6 @@ MERGE (c)-[r:{{rel}}]->(e)
 ON CREATE SET r.created = $created, r.sources = ['{SOURCE}'], r.tlp = $tlp,
     r.tlp_level = $max_tlp
 """
-PERSIST_INDICATES = f"""
-UNWIND $rows AS row
-MATCH (c:Campaign {{id: $campaign}})
-MATCH (i:Indicator {{id: row.id}})
-WHERE {visible("i")}
-MERGE (i)-[r:INDICATES]->(c)
-ON CREATE SET r.created = $created, r.sources = ['{SOURCE}'], r.tlp = $tlp,
-    r.tlp_level = $max_tlp
-"""
 PERSIST_PREDICTIONS = f"""
 UNWIND $rows AS row
 MATCH (c:Campaign {{id: $campaign}})
@@ -127,43 +118,45 @@ def persist_activity(
     for e in matched:
         if props[e]["type"] != "indicator":
             by_label.setdefault(LABEL_OF[props[e]["type"]], []).append({"id": e})
-    inds = [{"id": e} for e in matched if props[e]["type"] == "indicator"]
     for lab, rows_ in by_label.items():
         rel = "TARGETS" if lab in ("Sector", "Country") else "USES"
         query = PERSIST_USES.format(label=schema_label(lab), rel=schema_rel(rel))
         store.write_batches(query, rows_, campaign=cid, **mark)
-    if inds:
-        store.write_batches(PERSIST_INDICATES, inds, campaign=cid, **mark)
-    new = new_indicators(store, linked, props, campaign=cid, level=level, created=created)
-    write_batch(store, new, max_tlp=level, enrich=True)
+    known = [e for e in matched if props[e]["type"] == "indicator"]
+    batch = indicator_rows(store, linked, props, known, campaign=cid, level=level, created=created)
+    write_batch(store, batch, max_tlp=level, enrich=True)
     rows = [{"actor": c.actor_id, "score": c.score, "rank": c.rank} for c in result.candidates]
     if rows:
         store.write_batches(PERSIST_PREDICTIONS, rows, campaign=cid, version=version, **mark)
     return cid
 
 
-def new_indicators(
+def indicator_rows(
     store: GraphStore,
     linked: LinkedActivity,
     props: dict[str, dict[str, Any]],
+    known: list[str],
     *,
     campaign: str,
     level: TLP,
     created: str,
 ) -> IngestBatch:
-    """The rows that store the activity's new indicators and link them to ``campaign``: a node
-    for each value the store does not hold, an ``INDICATES`` edge for each, and the activity's
-    context edges that join a new indicator to a new or visible known entity."""
+    """The rows that link the activity's indicators to ``campaign``: an ``INDICATES`` edge from
+    each of the ``known`` ones (matched and visible) and each new one, a node for each new value
+    the store does not hold, and the activity's context edges that join a new indicator to a new
+    or visible known entity."""
     batch = IngestBatch(source=SOURCE)
     new = linked.new_indicators()  # a value held above the clearance counts as matched
     stored = {r["id"] for r in store.query(STORED_INDICATORS, {"ids": new})} if new else set()
     edge = {"sources": [SOURCE], "created": created, **marking(level)}
+    batch.edges[("Indicator", "INDICATES", "Campaign")] = {
+        (nid, campaign): edge for nid in [*known, *new]
+    }
     rows = {}
     for nid in new:
-        kind, _, value = nid.partition(":")
         if nid not in stored:
+            kind, _, value = nid.partition(":")
             rows[nid] = {"kind": kind, "value": value, **edge, "modified": created}
-        batch.edges.setdefault(("Indicator", "INDICATES", "Campaign"), {})[(nid, campaign)] = edge
     flag_indicators(rows)
     for nid, row in rows.items():
         batch.add_node("Indicator", nid, row)
