@@ -7,7 +7,7 @@ graph (ATT&CK plus the bundle without the campaign and without the indicators th
 alone, enriched as ``actorgraph ingest`` does), trains the model of each ``--modes`` at
 ``--seed``, and attributes the campaign the way ``actorgraph attribute`` does (a STIX bundle
 through ``Attributor.attribute``): once with its indicators, software and techniques, once with
-its indicators only (``benchmarks/ioc_only.py``'s form). One JSON line per fold: the true actor's
+its indicators only (``benchmarks/ioc_only.py``). One JSON line per fold: the true actor's
 rank per model and query form (None: not ranked). ``--worker K/N`` runs every N-th fold from
 the K-th, so that N processes share the folds (each on a graph of its own in ``HOME``).
 
@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from ioc_only import ioc_only  # the sibling script (this file runs as a script, from benchmarks/)
 
 from actorgraph.gnn.activity import activity_from_stix
 from actorgraph.gnn.attribute import Attributor
@@ -48,12 +50,9 @@ def folds_of(bundle: dict[str, Any]) -> list[tuple[str, str]]:
     return sorted((c, a) for a, cs in attributed.items() if len(cs) >= 2 for c in cs)
 
 
-def split(
-    bundle: dict[str, Any], campaign: str
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The fold's training bundle, and the campaign as a full and as an IOC-only query (the
-    campaign, renamed and without its description, with its indicators; the full form adds the
-    software and techniques it uses)."""
+def split(bundle: dict[str, Any], campaign: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fold's training bundle, and the campaign as a query: renamed and without its
+    description, with its indicators and the software and techniques it uses."""
     objs = bundle["objects"]
     rels = [o for o in objs if o["type"] == "relationship"]
     indicates = collections.defaultdict(set)
@@ -84,10 +83,12 @@ def split(
         and r["target_ref"] == campaign
     ]
     inds = [by_id[i] for i in sorted(mine)]
-    base = [camp, *inds, *ind_rels]
-    full = {"type": "bundle", "id": bundle["id"], "objects": base + software + uses}
-    ioc = {"type": "bundle", "id": bundle["id"], "objects": base}
-    return {**bundle, "objects": train_objs}, full, ioc
+    full = {
+        "type": "bundle",
+        "id": bundle["id"],
+        "objects": [camp, *inds, *ind_rels, *software, *uses],
+    }
+    return {**bundle, "objects": train_objs}, full
 
 
 def rank(result: AttributionResult, actor: str) -> int | None:
@@ -108,12 +109,12 @@ def main() -> None:
     k, n = (int(x) for x in args.worker.split("/"))
     bundle = json.loads(args.train_json.read_text())
     folds = folds_of(bundle)
+    store = open_store(StoreConfig(home=args.home, graph=f"loro{k}"))
     for i, (campaign, actor) in enumerate(folds):
         if i % n != k:
             continue
         t0 = time.perf_counter()
-        train_b, full_q, ioc_q = split(bundle, campaign)
-        store = open_store(StoreConfig(home=args.home, graph=f"loro{k}"))
+        train_b, full_q = split(bundle, campaign)
         store.clear()
         store.ensure_schema()
         ingest_attack(store)
@@ -126,15 +127,15 @@ def main() -> None:
         for mode in args.modes.split(","):
             trained = train(snap, TrainConfig(seed=args.seed, graph=mode))
             att = Attributor(trained, store)
-            for name, q in (("full", full_q), ("ioc", ioc_q)):
-                if not any(o["type"] == "indicator" for o in q["objects"]) and name == "ioc":
+            for name, q in (("full", full_q), ("ioc", ioc_only(full_q))):
+                if q is None:  # no indicator: nothing to attribute as an IOC report
                     row[f"{mode}_{name}"] = "empty"
                     continue
                 res = att.attribute(activity_from_stix(q, name=name), max_tlp=TLP.RED, top_k=1000)
                 row[f"{mode}_{name}"] = rank(res, actor)
         row["seconds"] = round(time.perf_counter() - t0, 1)
         print(json.dumps(row), flush=True)
-        store.close()
+    store.close()
 
 
 if __name__ == "__main__":
