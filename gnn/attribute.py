@@ -41,7 +41,7 @@ from actorgraph.graph.attribution import (
 from actorgraph.graph.enrich.warninglists import flagged_values
 from actorgraph.graph.errors import ModelError, ValidationError
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.tlp import TLP
+from actorgraph.graph.tlp import TLP, level_of
 
 
 class Attributor:
@@ -127,14 +127,14 @@ class Attributor:
         self._check_clearance(max_tlp)
         linked = link(activity, self.lookup)
         props = self.trained.snapshot.props
-        seen = {e: v for e, v in linked.matched.items() if _level(props[e]) <= max_tlp}
-        context = {e: v for e, v in linked.via_context.items() if _level(props[e]) <= max_tlp}
+        seen = {e: v for e, v in linked.matched.items() if level_of(props[e]) <= max_tlp}
+        context = {e: v for e, v in linked.via_context.items() if level_of(props[e]) <= max_tlp}
         # Known networks, AS organisations and registrable domains that a new indicator's
         # enrichment facts name: seen entities of the query, like those reached via context.
         enriched = {
             e: v
             for e, v in linked.via_enrichment.items()
-            if _level(props[e]) <= max_tlp and e not in seen and e not in context
+            if level_of(props[e]) <= max_tlp and e not in seen and e not in context
         }
         # A value that names something the requester may not see does not exist for them: it
         # counts as unmatched, exactly like a value the graph does not hold.
@@ -274,7 +274,7 @@ class Attributor:
 
         def position(entity_id: str) -> int | None:
             p = pos.get(entity_id)
-            return p if p is not None and _level(props[entity_id]) <= max_tlp else None
+            return p if p is not None and level_of(props[entity_id]) <= max_tlp else None
 
         return activity_setups(linked, position, self.trained.space.setups)
 
@@ -387,10 +387,6 @@ def _rows_times(m: Any, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, n
     lengths = m.indptr[idx + 1] - starts
     pos = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
     return m.indices[pos], m.data[pos] * np.repeat(val, lengths)
-
-
-def _level(props: Mapping[str, Any]) -> int:
-    return int(props.get("tlp_level") or 0)
 
 
 def _evidence(item: dict[str, Any]) -> Evidence:

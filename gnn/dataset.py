@@ -26,7 +26,7 @@ from actorgraph.graph.decisions import ANALYST_SOURCE
 from actorgraph.graph.errors import ModelError
 from actorgraph.graph.formats.galaxy import SOURCE as GALAXY_SOURCE
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.tlp import TLP, visible, visible_all
+from actorgraph.graph.tlp import TLP, level_of, visible, visible_all
 
 # Store label -> PyG node type (lowercase nouns, as in the architecture sketch).
 NODE_TYPES: dict[str, str] = {
@@ -260,7 +260,7 @@ class GraphSnapshot:
             ntype = row.get("type") or _node_type(row.get("labels") or [])
             if ntype is None or row["id"] in snap.props:
                 continue
-            if int(row.get("tlp_level") or 0) > snap.max_tlp:
+            if level_of(row) > snap.max_tlp:
                 continue
             snap.props[row["id"]] = _props(row, ntype)
             snap.nodes.setdefault(ntype, []).append(row["id"])
@@ -306,7 +306,7 @@ def _props(row: dict[str, Any], ntype: str) -> dict[str, Any]:
         "kind": row.get("kind"),
         "value": row.get("value"),
         "country": row.get("country"),
-        "tlp_level": int(row.get("tlp_level") or 0),
+        "tlp_level": level_of(row),
     }
 
 
@@ -465,7 +465,7 @@ class StoreRows:
                 ids.append(row["id"])
                 props.append(_props(row, ntype))
                 types.append(type_code[ntype])
-                levels.append(int(row.get("tlp_level") or 0))
+                levels.append(level_of(row))
         slot_of: dict[str, int] = {}
         slots = np.array([slot_of.setdefault(nid, len(slot_of)) for nid in ids], dtype=np.int64)
         rel_code: dict[str, int] = {}

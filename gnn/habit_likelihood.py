@@ -324,11 +324,12 @@ def _hub_setups(
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """One past set-up per (actor, kind) for actors whose profile holds hubs of that kind's
     set-ups (registrars, name servers, networks; not shared services) but no item of it: those
-    hubs together. A campaign stored from an activity keeps the registrars, name servers and
-    networks it matched, not its new domains and servers, so an actor known from one decided
-    campaign would otherwise have no set-up at all and lose to every actor whose items half
-    match. ``past``: each held item's set-up (rows); ``n_items``: ``_count_kinds(prof, kind)``.
-    Returns (set-ups as rows over the entity space, their kinds, their actors)."""
+    hubs together. A profile can name the hubs without the domains and servers on them (a
+    report that lists an actor's registrars and networks only; a decided campaign whose activity
+    brought no domain or server of that kind), and such an actor would otherwise have no set-up
+    at all and lose to every actor whose items half match. ``past``: each held item's set-up
+    (rows); ``n_items``: ``_count_kinds(prof, kind)``. Returns (set-ups as rows over the entity
+    space, their kinds, their actors)."""
     # The kind of the item each stored entry of ``past`` belongs to.
     entry_kind = np.repeat(kind, np.diff(past.indptr))
     blocks, kinds, owners = [], [], []

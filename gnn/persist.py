@@ -34,7 +34,7 @@ from actorgraph.graph.ingest.writer import write_batch
 from actorgraph.graph.schema import label as schema_label
 from actorgraph.graph.schema import rel_type as schema_rel
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.tlp import TLP, marking, visible
+from actorgraph.graph.tlp import TLP, level_of, marking, visible
 
 SOURCE = "actorgraph-attribution"
 # An entity type of the model's snapshot -> its store label.
@@ -101,8 +101,8 @@ def persist_activity(
     Raises:
         ValidationError: a campaign with that id exists with another marking.
     """
-    matched = sorted(e for e in linked.matched if _level(props[e]) <= level)
-    hidden = {v for e, v in linked.matched.items() if _level(props[e]) > level}
+    matched = sorted(e for e in linked.matched if level_of(props[e]) <= level)
+    hidden = {v for e, v in linked.matched.items() if level_of(props[e]) > level}
     unmatched = sorted(set(linked.unmatched) | hidden)
     key = json.dumps([*matched, *unmatched, level.label])
     cid = f"campaign--activity-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
@@ -166,14 +166,10 @@ def indicator_rows(
         if node_id in fresh:
             return "Indicator"
         p = props.get(node_id)
-        return LABEL_OF.get(p["type"]) if p is not None and _level(p) <= level else None
+        return LABEL_OF.get(p["type"]) if p is not None and level_of(p) <= level else None
 
     for src, rel, dst in linked.activity.context:
         src_label, dst_label = label(src), label(dst)
         if (src in fresh or dst in fresh) and src_label and dst_label:
             batch.edges.setdefault((src_label, rel, dst_label), {})[(src, dst)] = edge
     return batch
-
-
-def _level(p: dict[str, Any]) -> int:
-    return int(p.get("tlp_level") or 0)

@@ -12,7 +12,7 @@ who forgets it gets a ``TypeError`` rather than everything; a caller who means "
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -105,6 +105,12 @@ def marking(level: TLP | None) -> dict[str, Any]:
     if level is None:
         return {}
     return {"tlp": level.label, "tlp_level": int(level)}
+
+
+def level_of(props: Mapping[str, Any]) -> int:
+    """The TLP level of a stored node's or relationship's properties (``tlp_level``); an
+    unmarked element reads as clear (0)."""
+    return int(props.get("tlp_level") or 0)
 
 
 def visible(variable: str, param: str = PARAM) -> str:

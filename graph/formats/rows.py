@@ -23,6 +23,7 @@ from actorgraph.graph.errors import IngestError
 from actorgraph.graph.formats.ledger import ObjectLedger, PendingRef
 from actorgraph.graph.schema import LABELS as _LABELS
 from actorgraph.graph.schema import REL_TYPES as _REL_TYPES
+from actorgraph.graph.tlp import level_of
 
 LABELS = frozenset(_LABELS)
 # PREDICTED_ACTOR is allowed: readers produce it only from a STIX attributed-to marked
@@ -89,7 +90,7 @@ class IngestBatch:
             )
         entries = None
         if props.get("stix_ids") and ID_LEVELS not in props:  # None: markings not read
-            level = int(props.get("tlp_level") or 0)
+            level = level_of(props)
             entries = [id_level(level, sid) for sid in props["stix_ids"]]
         by_id = self.nodes.setdefault(label, {})
         existing = by_id.get(node_id)
@@ -238,5 +239,5 @@ def visible_stix_ids(props: dict[str, Any], max_tlp: int) -> list[str]:
         level, _, stix_id = str(entry).partition(":")
         if level.isdigit():
             levels[stix_id] = max(levels.get(stix_id, 0), int(level))
-    own = int(props.get("tlp_level") or 0)
+    own = level_of(props)
     return [sid for sid in props.get("stix_ids") or [] if levels.get(sid, own) <= max_tlp]

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from actorgraph.graph.formats.provenance import iso
-from actorgraph.graph.tlp import TLP
+from actorgraph.graph.tlp import TLP, level_of
 
 # Namespace of actorgraph's deterministic ids, and STIX's own namespace for observables (SCOs).
 ACTORGRAPH_NS = uuid.UUID("6c1d1a52-31c6-5a8e-9a3e-7d0b1e6f4a10")
@@ -389,7 +389,7 @@ def indicator_sdo(stix_id: str, nodes: list[dict[str, Any]], now: str) -> dict[s
     if pattern is None:
         return None
     head = nodes[0]
-    strictest = max(nodes, key=lambda n: n.get("tlp_level") or 0)
+    strictest = max(nodes, key=level_of)
     marked = {**head, "tlp": strictest.get("tlp"), "tlp_level": strictest.get("tlp_level")}
     obj = common(marked, "indicator", stix_id, now)
     _set(obj, "name", head.get("name"))
@@ -426,7 +426,7 @@ def observable_sco(stix_id: str, nodes: list[dict[str, Any]]) -> dict[str, Any] 
             return None
     else:
         return None
-    tlp = tlp_of(max(nodes, key=lambda n: n.get("tlp_level") or 0))
+    tlp = tlp_of(max(nodes, key=level_of))
     if tlp:
         obj["object_marking_refs"] = [TLP2_IDS[tlp]]
     return obj

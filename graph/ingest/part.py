@@ -32,6 +32,7 @@ from actorgraph.graph.ingest.writer import (
     report_of,
     sighting_groups,
 )
+from actorgraph.graph.tlp import level_of
 
 Group = tuple[str, tuple[str, ...]]  # label or type, property names (sorted)
 
@@ -143,7 +144,7 @@ def bundle_part(batch: IngestBatch, *, fmt: str, enrich: bool) -> BundlePart:
         if found is None:
             found = derived[row["id"]] = Derived(row["id"], [], [], [], {})
         found.indicators.append(position[("Indicator", row["src"])])
-        found.levels.append(row.get("tlp_level") or 0)
+        found.levels.append(level_of(row))
         found.sources = union(found.sources, row["sources"])
         found.props.update(row["props"])
     part.derived = list(derived.values())

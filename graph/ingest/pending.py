@@ -32,7 +32,7 @@ from actorgraph.graph.formats.ledger import PendingRef
 from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.formats.stix_relationships import reference_edges
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.tlp import TLP, marking
+from actorgraph.graph.tlp import TLP, level_of, marking
 
 PENDING_LABEL = "PendingRelationship"
 # Above every clearance (TLP.RED is the highest a reader holds): never visible to a reader.
@@ -89,7 +89,7 @@ def pending_rows(batch: IngestBatch) -> list[dict[str, Any]]:
             "missing": ref.missing,
             "source": batch.source,
             "edge_props": json.dumps(ref.props, sort_keys=True, default=str),
-            "marking_level": int(ref.props.get("tlp_level") or 0),
+            "marking_level": level_of(ref.props),
         }
         for ref in batch.pending
     ]
@@ -150,7 +150,7 @@ def _complete_at(store: GraphStore, records: list[dict[str, Any]], level: int) -
         if rec["src_ref"] not in nodes or rec["dst_ref"] not in nodes:
             continue
         props = json.loads(rec["edge_props"])
-        if int(props.get("tlp_level") or 0) < int(rec["marking_level"]):  # sent again, stricter
+        if level_of(props) < int(rec["marking_level"]):  # sent again, stricter
             props.update(marking(TLP(int(rec["marking_level"]))))
         hypothesis = props.pop("hypothesis", None)
         edges, _ = reference_edges(

@@ -41,7 +41,7 @@ from actorgraph.graph.ingest.writer import (
 )
 from actorgraph.graph.schema import label as quote_label
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.tlp import TLP, visible
+from actorgraph.graph.tlp import TLP, level_of, visible
 
 FORMATS = ("auto", "stix", "misp")
 
@@ -213,14 +213,14 @@ def refuse_above(batch: IngestBatch, max_tlp: TLP, where: str | None) -> None:
         return
     for by_id in batch.nodes.values():
         for node_id, props in by_id.items():
-            if (props.get("tlp_level") or 0) > max_tlp:
+            if level_of(props) > max_tlp:
                 _refuse(_object_of(node_id, props, max_tlp), props["tlp_level"], max_tlp, where)
             sighted = _sighting_level(props)
             if sighted > max_tlp:
                 _refuse(node_id, sighted, max_tlp, where, what="sighted by a sighting marked")
     for group in batch.edges.values():
         for (src, dst), props in group.items():
-            if (props.get("tlp_level") or 0) > max_tlp:
+            if level_of(props) > max_tlp:
                 object_id = props.get("stix_id") or f"{src} -> {dst}"
                 _refuse(object_id, props["tlp_level"], max_tlp, where)
 

@@ -19,7 +19,7 @@ from actorgraph.graph.formats.rows import ID_LEVELS, visible_stix_ids
 from actorgraph.graph.formats.stix_relationships import graph_relationship
 from actorgraph.graph.reports.selection import Selection, parse_bound, select_actor, select_all
 from actorgraph.graph.store import GraphStore
-from actorgraph.graph.tlp import TLP
+from actorgraph.graph.tlp import TLP, level_of
 
 __all__ = ["assemble_bundle", "export_bundle", "selection_to_bundle"]
 
@@ -117,7 +117,7 @@ class _Planner:
         for sid, members in list(self.groups.items()):
             levels: dict[int, list[str]] = {}
             for m in members:
-                levels.setdefault(int(self.sel.nodes[m].get("tlp_level") or 0), []).append(m)
+                levels.setdefault(level_of(self.sel.nodes[m]), []).append(m)
             if len(levels) < 2:
                 continue
             top = max(levels)
