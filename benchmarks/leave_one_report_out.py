@@ -12,7 +12,10 @@ rank per model and query form (None: not ranked). ``--worker K/N`` runs every N-
 the K-th, so that N processes share the folds (each on a graph of its own in ``HOME``).
 
     .venv/bin/python benchmarks/leave_one_report_out.py TRAIN_JSON HOME [--seed 7]
-        [--modes full,none] [--worker 0/1] > folds.jsonl
+        [--modes full,none] [--worker 0/1] [--set lr=0.02 ...] > folds.jsonl
+
+``--set FIELD=VALUE`` (repeatable) overrides a ``TrainConfig`` field for every model of the run,
+so that a variant is measured without editing the defaults.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ioc_only import ioc_only  # the sibling script (this file runs as a script, from benchmarks/)
+# Sibling scripts (this file runs as a script, from benchmarks/).
+from config_overrides import overrides
+from ioc_only import ioc_only
 
 from actorgraph.gnn.activity import activity_from_stix
 from actorgraph.gnn.attribute import Attributor
@@ -105,7 +110,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--worker", default="0/1")
     ap.add_argument("--modes", default="full,none")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     args = ap.parse_args()
+    try:
+        config = overrides(args.set)
+    except ValueError as exc:
+        ap.error(f"--set {exc}")
     k, n = (int(x) for x in args.worker.split("/"))
     bundle = json.loads(args.train_json.read_text())
     folds = folds_of(bundle)
@@ -125,7 +135,7 @@ def main() -> None:
         snap = export_graph(store, max_tlp=TLP.RED)
         row = {"fold": i, "campaign": campaign, "actor": actor}
         for mode in args.modes.split(","):
-            trained = train(snap, TrainConfig(seed=args.seed, graph=mode))
+            trained = train(snap, TrainConfig(**{**config, "seed": args.seed, "graph": mode}))
             att = Attributor(trained, store)
             for name, q in (("full", full_q), ("ioc", ioc_only(full_q))):
                 if q is None:  # no indicator: nothing to attribute as an IOC report
