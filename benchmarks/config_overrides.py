@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 from actorgraph.gnn.config import TrainConfig
@@ -37,8 +38,10 @@ def overrides(pairs: list[str]) -> dict[str, Any]:
 
 
 def variant(spec: str) -> tuple[str, dict[str, Any]]:
-    """``NAME:FIELD=VALUE,...`` -> (name, overrides); ``NAME`` alone has none."""
+    """``NAME:FIELD=VALUE,...`` -> (name, overrides); ``NAME`` alone has none. A value may be a
+    JSON list: ``narrow:known_share=[0.0,0.5],lr=0.06``."""
     name, _, rest = spec.partition(":")
     if not name:
         raise ValueError(f"{spec!r}: a variant needs a name (NAME:FIELD=VALUE,...)")
-    return name, overrides([p for p in rest.split(",") if p])
+    # A comma starts a new pair only before ``FIELD=``: a JSON list value keeps its commas.
+    return name, overrides([p for p in re.split(r",(?=\w+=)", rest) if p])

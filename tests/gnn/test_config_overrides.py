@@ -31,5 +31,9 @@ def test_a_pair_without_a_field_of_the_config_is_refused(bad):
 def test_a_variant_is_a_name_and_its_fields():
     assert variant("shipped") == ("shipped", {})
     assert variant("slow:lr=0.02,epochs=200") == ("slow", {"lr": 0.02, "epochs": 200})
+    assert variant("narrow:known_share=[0.0,0.5],lr=0.06") == (
+        "narrow",
+        {"known_share": [0.0, 0.5], "lr": 0.06},
+    )
     with pytest.raises(ValueError, match="needs a name"):
         variant(":lr=0.02")
