@@ -60,7 +60,7 @@ class Attributor:
         self.clearance = TLP.parse(snap.max_tlp)
         self.actor_ids = snap.nodes.get("actor", [])
         self.actor_props = [snap.props[a] for a in self.actor_ids]
-        self.actor_tlp = np.array([p.get("tlp_level") or 0 for p in self.actor_props])
+        self.actor_tlp = np.array([level_of(p) for p in self.actor_props])
         # Country roll-up as one bincount (a Python loop over every actor cost more).
         codes = [p.get("country") for p in self.actor_props]
         self.country_names = sorted({c for c in codes if c})

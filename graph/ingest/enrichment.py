@@ -23,7 +23,7 @@ from typing import Any
 
 from actorgraph.graph.enrich import PREFIX, REL, facts
 from actorgraph.graph.formats.rows import IngestBatch
-from actorgraph.graph.tlp import NAMES, visible
+from actorgraph.graph.tlp import NAMES, level_of, visible
 
 # ``derived``: made by enrichment alone. The WITH that computes it has no WHERE after the SET
 # (see writer.NODE_MERGE); rows whose indicator the writer cannot see are dropped before MERGE.
@@ -63,7 +63,7 @@ def enrichment_rows(batch: IngestBatch) -> tuple[list[dict[str, Any]], EdgeGroup
                 {
                     "src": ind_id,
                     "id": fact.node_id,
-                    "tlp_level": mark.get("tlp_level", 0),
+                    "tlp_level": level_of(mark),
                     "sources": [fact.source],
                     "props": {k: v for k, v in node_props.items() if v is not None},
                 }
