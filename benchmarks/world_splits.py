@@ -22,11 +22,10 @@ from typing import Any
 from config_overrides import variant  # sibling script (run from benchmarks/)
 
 from actorgraph.commands.evaluate import ABLATION_WORLD_SEED
-from actorgraph.gnn.ablation import WORLD_SPLITS, Query, WorldTest, held_out
+from actorgraph.gnn.ablation import WORLD_SPLITS, WorldTest, held_out
 from actorgraph.gnn.config import TrainConfig
 from actorgraph.gnn.dataset import export_graph
 from actorgraph.gnn.hubs import HubList
-from actorgraph.gnn.world_split import load_heldout
 from actorgraph.graph.ingest import ingest_attack, ingest_paths
 from actorgraph.graph.store import StoreConfig, open_store
 from actorgraph.graph.tlp import TLP
@@ -46,13 +45,7 @@ def load_world(home: Path, seed: int, scale: str) -> WorldTest:
         meta = generate_world(seed=seed, scale=scale).write(folder)
         files = [folder / f for f in meta["files"]["train"]]
         ingest_paths(store, files, max_tlp=TLP.RED, enrich=True)
-        world = WorldTest(export_graph(store, max_tlp=TLP.RED))
-        actors = world.snapshot.index("actor")
-        for split, sub in WORLD_SPLITS.items():
-            world.queries[split] = [
-                Query(a, t) for a, t in load_heldout(folder, sub) if t in actors
-            ]
-        return world
+        return WorldTest.load(export_graph(store, max_tlp=TLP.RED), folder)
     finally:
         store.clear()
         store.close()

@@ -34,6 +34,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,7 +61,8 @@ from actorgraph.gnn.evaluate import (
 from actorgraph.gnn.features import EntitySpace
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.train import train
-from actorgraph.graph.errors import ModelError
+from actorgraph.gnn.world_split import load_heldout
+from actorgraph.graph.errors import IngestError, ModelError
 from actorgraph.graph.tlp import TLP
 
 SPLITS: tuple[str, ...] = (
@@ -115,6 +117,21 @@ class WorldTest:
 
     snapshot: GraphSnapshot
     queries: dict[str, list[Query]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, snapshot: GraphSnapshot, world_dir: Path) -> WorldTest:
+        """The test world of ``snapshot`` (ATT&CK + the training bundle of the world written
+        in ``world_dir``) with that world's held-out splits, each kept to the clusters of
+        actors the snapshot holds; a split the world was written without stays absent."""
+        world = cls(snapshot)
+        actors = snapshot.index("actor")
+        for split, folder in WORLD_SPLITS.items():
+            try:
+                clusters = load_heldout(world_dir, folder)
+            except IngestError:
+                continue
+            world.queries[split] = [Query(a, t) for a, t in clusters if t in actors]
+        return world
 
 
 @dataclass

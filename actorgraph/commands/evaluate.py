@@ -166,10 +166,8 @@ def _subset(what: str, given: str | None, known: tuple[str, ...]) -> list[str]:
 def _ablation_graphs(ctx, args: argparse.Namespace, need_world: bool, log) -> tuple[Any, Any]:
     """ATT&CK alone, and ATT&CK + the test world's training bundle with its held-out queries,
     loaded through the ordinary ingest path into a scratch graph."""
-    from actorgraph.gnn.ablation import WORLD_SPLITS, Query, WorldTest
+    from actorgraph.gnn.ablation import WorldTest
     from actorgraph.gnn.dataset import export_graph
-    from actorgraph.gnn.world_split import load_heldout
-    from actorgraph.graph.errors import IngestError
     from actorgraph.graph.ingest import ingest_attack, ingest_paths
     from actorgraph.graph.store import StoreConfig, open_store
     from actorgraph.graph.tlp import TLP
@@ -190,15 +188,8 @@ def _ablation_graphs(ctx, args: argparse.Namespace, need_world: bool, log) -> tu
         meta = generate_world(seed=args.world_seed, scale=args.scale).write(world_dir)
         files = [world_dir / f for f in meta["files"]["train"]]
         ingest_paths(store, files, max_tlp=TLP.RED, enrich=True)  # as `actorgraph ingest` does
-        world = WorldTest(export_graph(store, max_tlp=TLP.RED))
-        actors = world.snapshot.index("actor")
-        for split, folder in WORLD_SPLITS.items():
-            try:
-                clusters = load_heldout(world_dir, folder)
-            except IngestError:
-                continue  # a world without that split: reported as skipped
-            world.queries[split] = [Query(a, t) for a, t in clusters if t in actors]
-        return attack, world
+        # A split the world lacks is absent from the queries and reported as skipped.
+        return attack, WorldTest.load(export_graph(store, max_tlp=TLP.RED), world_dir)
     finally:
         store.clear()
         store.close()
