@@ -287,9 +287,7 @@ def _kill_scenario(
     results.update(
         mid_write=mid_write, ingest_rc=proc.returncode, ingest_err=err, server_pid=server_pid
     )
-    t0 = time.perf_counter()
     results["restart"] = ag(home, "store", "start")
-    results["restart_seconds"] = time.perf_counter() - t0
     with connect(home) as store:
         results["after_kill"] = {s.i: verdict(store, s) for s in [*reported, big]}
         results["big_state"] = state(store, big)
@@ -386,9 +384,7 @@ def _neo4j_cli_kill_scenario(tmp: Path, store: Neo4jStore, config: StoreConfig) 
     _, err = proc.communicate(timeout=120)
     results: dict[str, Any] = {"reported": reported, "big": big, "mid_write": mid_write}
     results.update(ingest_rc=proc.returncode, ingest_err=err)
-    t0 = time.perf_counter()
     results["restart"] = ag(home, "store", "start", env=env)
-    results["restart_seconds"] = time.perf_counter() - t0
     results["after_kill"] = {s.i: verdict(store, s) for s in [*reported, big]}
     results["big_state"] = state(store, big)
     results["rerun"] = ag(home, "ingest", "--no-enrich", str(paths[big.i]), "--json", env=env)
@@ -417,7 +413,6 @@ class _KillProperties:
 
     def test_store_opens_again(self, run: dict[str, Any]) -> None:
         assert run["restart"].returncode == 0, run["restart"].stderr
-        assert run["restart_seconds"] < 30
 
     def test_reported_bundles_are_fully_present(self, run: dict[str, Any]) -> None:
         for spec in run["reported"]:
