@@ -100,6 +100,8 @@ FEATURE_NAMES: tuple[str, ...] = (
 PROPAGATED_FEATURES: frozenset[str] = frozenset(
     n for n in FEATURE_NAMES if n.startswith(("context_", "ctx_", "rel_"))
 )
+# Features that are no overlap: the profile's size, a prior of how often an actor turns up.
+PRIOR_FEATURES: frozenset[str] = frozenset({"log_profile"})
 DIRECT_FEATURES: frozenset[str] = frozenset(
     n
     for n in FEATURE_NAMES

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from actorgraph.gnn.config import GRAPH_MODES
-from actorgraph.gnn.features import FEATURE_NAMES, LEGACY_FEATURES
+from actorgraph.gnn.features import FEATURE_NAMES, LEGACY_FEATURES, PRIOR_FEATURES
 from actorgraph.graph.errors import ModelError
 
 EdgeKey = tuple[str, str, str]
@@ -283,6 +283,21 @@ class AttributionModel(nn.Module):
         x[..., :f] = feats
         query_normalise(feats, scale_mask, out=x[..., f:])
         return x
+
+    @torch.no_grad()
+    def clamp_evidence(self) -> None:
+        """Raise every negative weight of an overlap feature (raw and query-normalised; not
+        the profile-size prior ``log_profile``, nor an encoder's similarity) to 0. Only the
+        log-linear scorer: a hidden layer's weights have no such reading."""
+        if self.config.hidden:
+            return
+        free = {i for i, n in enumerate(self.config.features) if n in PRIOR_FEATURES}
+        f = self.config.num_features
+        cols = [i for i in range(f) if i not in free]
+        if self.query_norm:
+            cols += [f + i for i in cols]
+        w = self.input_layer.weight
+        w[:, cols] = w[:, cols].clamp_min(0.0)
 
     def calibrated(self, raw: Tensor) -> Tensor:
         """Apply the fitted unknown shift and temperature; softmax of this sums to 1."""

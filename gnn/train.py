@@ -11,7 +11,7 @@ part of what is known and asks the model to find it again:
   model learns to say "none of these" when the remaining evidence is weak.
 
 Campaign queries are what the model is for, but actor-item queries outnumber them about 15 to 1;
-by default each kind carries half of an episode's loss (``campaign_loss_share``).
+by default campaign views carry 70 % of an episode's loss (``campaign_loss_share``).
 
 A fixed validation split (15 % of each actor's items, some campaigns) is never a training query;
 temperature and the unknown shift are fitted on it and its ECE is reported.
@@ -641,6 +641,8 @@ def _train(
     with torch.no_grad():
         for batch in [*episodes, val]:
             batch.inputs = model.scorer_inputs(batch.feats, batch.mask)
+    if config.monotone:
+        model.clamp_evidence()
     params = [p for p in model.parameters() if p.requires_grad]
     opt = Adam(params, lr=config.lr)
     losses: list[float] = []
@@ -660,6 +662,8 @@ def _train(
             loss = loss + config.weight_decay * sum((p**2).sum() for p in params)
         loss.backward()
         opt.step()
+        if config.monotone:
+            model.clamp_evidence()
         losses.append(float(loss.detach()))
         if config.early_stop and len(val.target):
             model.eval()

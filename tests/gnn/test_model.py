@@ -11,6 +11,7 @@ import torch
 
 from actorgraph.gnn import artefacts
 from actorgraph.gnn.dataset import GraphSnapshot
+from actorgraph.gnn.features import PRIOR_FEATURES
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.model import AttributionModel, HeteroSAGE, ModelConfig
 from actorgraph.gnn.optim import Adam
@@ -152,3 +153,41 @@ def test_a_model_config_that_does_not_fit_is_a_corrupt_artefact(tmp_path: Path):
     assert artefacts.load(
         tmp_path, version, max_tlp=TLP.RED, hubs=HubList()
     ).model.config == ModelConfig(**stored)
+
+
+def _overlap_columns(config: ModelConfig) -> tuple[list[int], list[int]]:
+    """The scorer's input columns of overlap features and of the prior (``log_profile``)."""
+    f = config.num_features
+    prior = [i for i, n in enumerate(config.features) if n in PRIOR_FEATURES]
+    overlap = [i for i in range(f) if i not in prior]
+    if config.query_norm:
+        prior, overlap = prior + [f + i for i in prior], overlap + [f + i for i in overlap]
+    return overlap, prior
+
+
+def test_clamping_raises_only_the_overlap_weights_of_a_log_linear_scorer():
+    config = ModelConfig(
+        num_features=3, query_norm=True, features=("all_cos", "log_profile", "n_shared")
+    )
+    model = AttributionModel(config)
+    with torch.no_grad():
+        model.input_layer.weight.copy_(torch.tensor([[-1.0, -2.0, 3.0, -4.0, -5.0, 6.0]]))
+    model.clamp_evidence()
+    overlap, prior = _overlap_columns(config)
+    w = model.input_layer.weight.detach()[0]
+    assert (prior, overlap) == ([1, 4], [0, 2, 3, 5])
+    torch.testing.assert_close(w, torch.tensor([0.0, -2.0, 3.0, 0.0, -5.0, 6.0]))
+    hidden = AttributionModel(replace(config, hidden=2))
+    before = hidden.input_layer.weight.detach().clone()
+    hidden.clamp_evidence()  # a hidden layer's weights are no per-feature evidence weights
+    torch.testing.assert_close(hidden.input_layer.weight.detach(), before)
+
+
+@pytest.mark.parametrize("monotone", [False, True])
+def test_a_monotone_scorer_never_weighs_an_overlap_against_an_actor(monotone: bool):
+    trained = train(_snapshot(), replace(TINY, monotone=monotone), hubs=HubList())
+    overlap, _ = _overlap_columns(trained.model.config)
+    w = trained.model.input_layer.weight.detach()[0, overlap]
+    # Without the constraint this world's scorer does hold negative overlap weights: the
+    # assertion below can fail.
+    assert bool((w >= 0).all()) is monotone, w
