@@ -24,6 +24,7 @@ from actorgraph.gnn import artefacts
 from actorgraph.gnn.activity import Activity, EntityLookup, LinkedActivity, link
 from actorgraph.gnn.evidence import evidence_paths
 from actorgraph.gnn.evidence_index import EvidenceIndex
+from actorgraph.gnn.features import SIGNALS
 from actorgraph.gnn.habit_likelihood import Setup, activity_setups
 from actorgraph.gnn.persist import LABEL_OF, persist_activity
 from actorgraph.gnn.scoring import Scorer
@@ -36,6 +37,7 @@ from actorgraph.graph.attribution import (
     Evidence,
     EvidenceEntity,
     ModelInfo,
+    Signals,
     SkippedHub,
 )
 from actorgraph.graph.enrich.warninglists import flagged_values
@@ -142,14 +144,14 @@ class Attributor:
         pos = self.trained.space.pos
         entities = sorted({pos[e] for e in [*seen, *context, *enriched]})
         hidden = self.actor_tlp > max_tlp
-        probs = self.scorer.probabilities(
+        probs, signals = self.scorer.scores(
             [entities],
             hidden_actors=hidden,
             # What the requester's graph does not hold still counts by its name.
             new_values=[sorted(unmatched & set(activity.indicators))],
             new_setups=[self._setups(linked, max_tlp)],
-        )[0]
-        actor_p, unknown = probs[:-1], float(probs[-1])
+        )
+        actor_p, unknown = probs[0, :-1], float(probs[0, -1])
         order = np.argsort(-actor_p, kind="stable")
         shown = [a for a in order if not hidden[a]][:top_k]  # hidden actors are never listed
         candidates = tuple(
@@ -160,6 +162,7 @@ class Attributor:
                 aliases=tuple(self.actor_props[a].get("aliases") or ()),
                 country=self.actor_props[a].get("country"),
                 score=round(float(actor_p[a]), 6),
+                signals=None if signals is None else _signals(signals[0, a]),
             )
             for rank, a in enumerate(shown, start=1)
         )
@@ -387,6 +390,11 @@ def _rows_times(m: Any, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, n
     lengths = m.indptr[idx + 1] - starts
     pos = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
     return m.indices[pos], m.data[pos] * np.repeat(val, lengths)
+
+
+def _signals(row: np.ndarray) -> Signals:
+    """One candidate's row of ``Scorer.scores``' signals."""
+    return Signals(**{k: round(float(v), 4) for k, v in zip(SIGNALS, row, strict=True)})
 
 
 def _evidence(item: dict[str, Any]) -> Evidence:

@@ -102,11 +102,27 @@ PROPAGATED_FEATURES: frozenset[str] = frozenset(
 )
 # Features that are no overlap: the profile's size, a prior of how often an actor turns up.
 PRIOR_FEATURES: frozenset[str] = frozenset({"log_profile"})
+# The kinds of evidence an attribution reports per candidate (``graph.attribution.Signals``).
+SIGNALS: tuple[str, ...] = ("direct", "graph", "naming", "campaigns", "prior")
 DIRECT_FEATURES: frozenset[str] = frozenset(
     n
     for n in FEATURE_NAMES
     if n.startswith("direct_") or n in ("all_cos", "all_sqrt", "campaign_cos")
 )
+
+
+def signal_of(name: str) -> str:
+    """The kind of evidence (``SIGNALS``) a feature is: "graph" what ``train --no-graph`` does
+    not read (the propagated features), "naming" the naming habits, "campaigns" the best
+    match among an actor's attributed campaigns, "prior" the profile's size, "direct" the
+    rest (the shared items, the rarest of them, how many)."""
+    if name in PROPAGATED_FEATURES:
+        return "graph"
+    if name == "lexical_cos":
+        return "naming"
+    if name == "campaign_cos":
+        return "campaigns"
+    return "prior" if name in PRIOR_FEATURES else "direct"
 
 
 def feature_names(graph: str, *, lexical: bool, relations: bool) -> tuple[str, ...]:

@@ -27,7 +27,13 @@ import torch
 from torch import Tensor, nn
 
 from actorgraph.gnn.config import GRAPH_MODES
-from actorgraph.gnn.features import FEATURE_NAMES, LEGACY_FEATURES, PRIOR_FEATURES
+from actorgraph.gnn.features import (
+    FEATURE_NAMES,
+    LEGACY_FEATURES,
+    PRIOR_FEATURES,
+    SIGNALS,
+    signal_of,
+)
 from actorgraph.graph.errors import ModelError
 
 EdgeKey = tuple[str, str, str]
@@ -262,8 +268,7 @@ class AttributionModel(nn.Module):
                 already (training does, once per episode: it depends on no parameter).
         """
         x = self.scorer_inputs(feats, mask, norm_mask) if inputs is None else inputs
-        x = x if sim is None else torch.cat([x, sim.unsqueeze(-1)], dim=-1)
-        logits = self.scorer(x).squeeze(-1)
+        logits = self.scorer(_with_similarity(x, sim)).squeeze(-1)
         if mask is not None:
             # A large finite value: -inf would poison the temperature gradient with NaN.
             logits = logits.masked_fill(mask, -1e4)
@@ -285,6 +290,28 @@ class AttributionModel(nn.Module):
         return x
 
     @torch.no_grad()
+    def signals(self, inputs: Tensor, sim: Tensor | None) -> Tensor | None:
+        """(B, A, len(SIGNALS)): what each kind of evidence (``gnn.features.signal_of``; an
+        encoder's similarity is "graph") adds to each calibrated actor logit, so that the
+        log-odds of two actors are the difference of their sums. None for a scorer with a
+        hidden layer, whose inputs add up to no such sum.
+
+        Args:
+            inputs: ``scorer_inputs`` of the query (B, A, F or 2F).
+            sim: the encoder's similarity (B, A), or None.
+        """
+        if self.config.hidden:
+            return None
+        x = _with_similarity(inputs, sim)
+        names = [signal_of(n) for n in self.config.features]
+        if self.query_norm:
+            names = names * 2
+        names += ["graph"] * (x.shape[-1] - len(names))
+        groups = torch.zeros(x.shape[-1], len(SIGNALS), dtype=x.dtype)
+        groups[torch.arange(len(names)), [SIGNALS.index(n) for n in names]] = 1.0
+        return (x * self.input_layer.weight[0]) @ groups / self.temperature
+
+    @torch.no_grad()
     def clamp_evidence(self) -> None:
         """Raise every negative weight of an overlap feature (raw and query-normalised; not
         the profile-size prior ``log_profile``, nor an encoder's similarity) to 0. Only the
@@ -303,6 +330,11 @@ class AttributionModel(nn.Module):
         """Apply the fitted unknown shift and temperature; softmax of this sums to 1."""
         shifted = torch.cat([raw[:, :-1], raw[:, -1:] + self.unknown_shift], dim=-1)
         return shifted / self.temperature
+
+
+def _with_similarity(x: Tensor, sim: Tensor | None) -> Tensor:
+    """The scorer's inputs with the encoder's similarity as the last column, if any."""
+    return x if sim is None else torch.cat([x, sim.unsqueeze(-1)], dim=-1)
 
 
 def query_normalise(feats: Tensor, mask: Tensor | None, out: Tensor | None = None) -> Tensor:

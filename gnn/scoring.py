@@ -90,7 +90,20 @@ class Scorer:
         new_values: list[list[str]] | None = None,
         new_setups: list[list[Setup]] | None = None,
     ) -> np.ndarray:
-        """(B, A + 1) calibrated probabilities; the last column is "unknown".
+        """(B, A + 1) calibrated probabilities; the last column is "unknown" (the arguments
+        are ``scores``')."""
+        return self.scores(entity_sets, hidden_actors, new_values, new_setups)[0]
+
+    def scores(
+        self,
+        entity_sets: list[list[int]],
+        hidden_actors: np.ndarray | None = None,
+        new_values: list[list[str]] | None = None,
+        new_setups: list[list[Setup]] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(B, A + 1) calibrated probabilities, the last column "unknown"; and (B, A,
+        len(SIGNALS)) what each kind of evidence added to each actor's log-odds
+        (``AttributionModel.signals``; None for a scorer with a hidden layer).
 
         Args:
             entity_sets: per query, indices into the entity space.
@@ -161,9 +174,11 @@ class Scorer:
             if hidden_actors is not None and hidden_actors.any():
                 hidden = torch.from_numpy(np.asarray(hidden_actors, dtype=bool)).expand(n, -1)
             qstats = query_stats(feats, sizes, hidden, self.names)
-            raw = self.model(feats, sim, qstats, mask=hidden)
+            inputs = self.model.scorer_inputs(feats, hidden)
+            raw = self.model(feats, sim, qstats, mask=hidden, inputs=inputs)
             # An empty query carries no evidence at all: all mass to unknown.
             probs = torch.softmax(self.model.calibrated(raw), -1).numpy().astype(np.float64)
+            signals = self.model.signals(inputs, sim)
         empty = sizes.numpy() == 0
         probs[empty] = 0.0
         probs[empty, -1] = 1.0
@@ -171,7 +186,7 @@ class Scorer:
             # Masked logits leave ~1e-4000 of mass: exactly zero, renormalised.
             probs[:, :-1][:, hidden_actors] = 0.0
             probs /= probs.sum(axis=1, keepdims=True)
-        return probs
+        return probs, None if signals is None else signals.numpy().astype(np.float64)
 
     def evidence_scores(self, entity_sets: list[list[int]]) -> np.ndarray:
         """(B, A) the evidence encoder's own score of each query (``gnn.propagation``): the

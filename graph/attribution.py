@@ -31,6 +31,7 @@ __all__ = [
     "EvidenceEntity",
     "FlaggedValue",
     "ModelInfo",
+    "Signals",
     "SkippedHub",
     "SkippedValue",
     "with_skipped",
@@ -39,6 +40,7 @@ __all__ = [
 # Numbers are strict: "0.5" or true is not a score (a JSON number is, integer or not).
 Probability = Annotated[float, Strict(), Field(ge=0.0, le=1.0)]
 Count = Annotated[int, Strict(), Field(ge=0)]
+LogOdds = Annotated[float, Strict()]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +64,29 @@ class ModelInfo:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Signals:
+    """What each kind of evidence added to one candidate's score, in log-odds: for two
+    candidates of one result, the log of their scores' ratio is the difference of their sums.
+    With the model's default (``TrainConfig.monotone``) every kind but the prior is 0 or more.
+
+    Attributes:
+        direct: items the activity shares with the actor (the shared items, the rarest of them,
+            how many).
+        graph: what message passing over the graph's relations adds (neighbours, hosting and
+            registration habits): what a model trained with ``--no-graph`` does not read.
+        naming: the naming habits of the activity's domains, URLs and e-mail addresses.
+        campaigns: the best match among the actor's attributed campaigns.
+        prior: the size of the actor's profile (no evidence about this activity).
+    """
+
+    direct: LogOdds
+    graph: LogOdds
+    naming: LogOdds
+    campaigns: LogOdds
+    prior: LogOdds
+
+
+@dataclass(frozen=True, kw_only=True)
 class Candidate:
     """One ranked actor.
 
@@ -72,6 +97,8 @@ class Candidate:
         aliases: the actor's other names.
         country: ISO 3166-1 alpha-2 code of the actor's origin, when known.
         score: calibrated probability that this actor is behind the activity.
+        signals: what each kind of evidence added to the score (None: not reported, as for
+            a model whose scorer has a hidden layer).
     """
 
     rank: Annotated[int, Strict(), Field(ge=1)]
@@ -80,6 +107,7 @@ class Candidate:
     aliases: tuple[str, ...] = ()
     country: str | None = None
     score: Probability
+    signals: Signals | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

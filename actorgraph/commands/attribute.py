@@ -12,6 +12,7 @@ way, so an answer printed for a ``clear`` audience holds nothing learned from ma
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -78,6 +79,13 @@ def format_result(res: AttributionResult) -> str:
             f"{c.country or '-':<8}{aliases}"
         )
     lines.append(f"  unknown actor: {res.unknown:.3f}")
+    explained = [c for c in res.candidates[:3] if c.signals is not None]
+    if explained:
+        lines.append("  what each kind of evidence added (log-odds):")
+        for c in explained:
+            assert c.signals is not None
+            kinds = "  ".join(f"{k} {v:5.2f}" for k, v in asdict(c.signals).items())
+            lines.append(f"    {(c.name or c.actor_id)[:24]:<24} {kinds}")
     if res.countries:
         top = res.countries[:5]
         lines.append("  countries: " + ", ".join(f"{c.country} {c.score:.3f}" for c in top))

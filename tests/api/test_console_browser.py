@@ -165,6 +165,11 @@ def test_a_held_out_stix_bundle_ranks_the_right_actor_first_and_draws_the_eviden
 
     # The graph holds the activity, every candidate and every distinct evidence entity.
     want = _attribution(base, keys["amber"], world.heldout)
+    signals = want["candidates"][0]["signals"]
+    shown = wait_for(driver, "#candidates tbody tr td:nth-child(6)").text.split(" · ")
+    assert [s.split()[0] for s in shown] == ["direct", "graph", "naming", "campaigns"]
+    for s in shown:  # two decimals, rounded by the browser
+        assert abs(float(s.split()[1]) - signals[s.split()[0]]) <= 0.0051, (s, signals)
     entities = {e["entity"]["id"] for e in want["evidence"]}
     assert entities, "a known-actor campaign comes with evidence"
     labels = graph_labels(driver, "evidence")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from actorgraph.commands.attribute import format_result
 from actorgraph.gnn import artefacts
 from actorgraph.gnn.activity import activity_from_simple, activity_from_stix, load_activity
 from actorgraph.gnn.attribute import Attributor
@@ -446,3 +447,47 @@ def test_the_result_is_typed_and_the_clearance_is_required(trained_world):
     res = att.attribute(act, max_tlp=TLP.RED)
     assert isinstance(res, AttributionResult) and res.evidence
     assert AttributionResult.from_json(res.to_json()) == res
+
+
+@pytest.mark.parametrize("monotone", [False, True])
+def test_the_signals_add_up_to_the_actors_log_odds(trained_world, monotone: bool):
+    from actorgraph.gnn.scoring import Scorer
+
+    store, _, _, _ = trained_world
+    trained = train(export_graph(store, max_tlp=TLP.RED), replace(CONFIG, monotone=monotone))
+    pos = trained.space.pos
+    q = [[pos["malware--plugx"], pos["tool--mimikatz"]], [pos["malware--sunspotx"]]]
+    probs, signals = Scorer(trained).scores(q)
+    assert signals is not None and signals.shape == (2, probs.shape[1] - 1, 5)
+    for p, s in zip(probs, signals, strict=True):
+        ok, ref = p[:-1] > 1e-30, int(np.argmax(p[:-1]))  # float32: smaller ones are inexact
+        log_odds = np.log(p[:-1][ok]) - np.log(p[ref])
+        np.testing.assert_allclose(log_odds, s.sum(axis=1)[ok] - s[ref].sum(), atol=1e-3)
+    evidence = signals[..., :4]  # every kind but the prior
+    # Unconstrained, this small world's scorer weighs some overlap against actors; the
+    # constraint is what keeps every kind of evidence at 0 or more.
+    assert bool((evidence >= 0).all()) is monotone
+
+
+def test_each_candidate_reports_its_signals(trained_world):
+    store, models, _, _ = trained_world
+    att = Attributor.load(models, store, max_tlp=TLP.RED)
+    planted = activity_from_simple({"malware": ["SunSpotX"], "indicators": ["evil-x.example"]})
+    res = att.attribute(planted, max_tlp=TLP.RED, top_k=4, evidence=False)
+    assert len(res.candidates) == 4 and all(c.signals is not None for c in res.candidates)
+    # X holds the activity's rare malware and its domain: direct overlap counts most for it.
+    first, last = res.candidates[0], res.candidates[-1]
+    assert first.actor_id == "intrusion-set--X"
+    assert first.signals is not None and last.signals is not None
+    assert first.signals.direct > last.signals.direct
+    assert "what each kind of evidence added (log-odds):" in format_result(res)
+
+
+def test_a_scorer_with_a_hidden_layer_reports_no_signals(trained_world):
+    store, models, _, _ = trained_world
+    snap = export_graph(store, max_tlp=TLP.RED)
+    version = artefacts.save(train(snap, replace(CONFIG, hidden=4)), models)
+    att = Attributor.load(models, store, version=version, max_tlp=TLP.RED)
+    res = att.attribute(activity_from_simple({"malware": ["SunSpotX"]}), max_tlp=TLP.RED)
+    assert res.candidates and all(c.signals is None for c in res.candidates)
+    assert "what each kind of evidence added" not in format_result(res)

@@ -14,6 +14,7 @@ from actorgraph.graph.attribution import (
     Evidence,
     EvidenceEntity,
     ModelInfo,
+    Signals,
 )
 from actorgraph.graph.errors import ValidationError
 
@@ -27,7 +28,13 @@ RESULT = AttributionResult(
     ),
     candidates=(
         Candidate(
-            rank=1, actor_id=X, name="Actor X", aliases=("X-alias",), country="CN", score=0.81
+            rank=1,
+            actor_id=X,
+            name="Actor X",
+            aliases=("X-alias",),
+            country="CN",
+            score=0.81,
+            signals=Signals(direct=2.5, graph=1.25, naming=0.0, campaigns=0.5, prior=-1.0),
         ),
         Candidate(rank=2, actor_id=Y, name="Actor Y", aliases=(), country=None, score=0.04),
     ),
@@ -84,8 +91,11 @@ def test_the_json_shape_is_the_one_the_cli_and_api_print() -> None:
         "unmatched",
         "via_enrichment",
     ]
-    candidate = ["rank", "actor_id", "name", "aliases", "country", "score"]
+    candidate = ["rank", "actor_id", "name", "aliases", "country", "score", "signals"]
     assert list(data["candidates"][0]) == candidate
+    signals = ["direct", "graph", "naming", "campaigns", "prior"]
+    assert list(data["candidates"][0]["signals"]) == signals
+    assert data["candidates"][1]["signals"] is None
     assert list(data["countries"][0]) == ["country", "score"]
     evidence = ["actor_id", "kind", "entity", "input", "path", "weight", "actors_sharing", "hub"]
     assert list(data["evidence"][0]) == evidence
@@ -110,6 +120,7 @@ def test_what_a_producer_may_leave_out_takes_its_default() -> None:
     result = AttributionResult.from_dict(minimal)
     assert result.input is None and result.model.matched is None
     assert result.candidates[0].aliases == () and result.candidates[0].name is None
+    assert result.candidates[0].signals is None
     assert result.countries == () and result.evidence == ()
 
 
@@ -123,6 +134,24 @@ def test_what_a_producer_may_leave_out_takes_its_default() -> None:
         ({"candidates": [{"rank": 1, "actor_id": X, "score": 1.5}]}, "candidates.0.score"),
         ({"candidates": [{"rank": 0, "actor_id": X, "score": 0.5}]}, "candidates.0.rank"),
         ({"candidates": "none"}, "candidates"),
+        (
+            {"candidates": [{"rank": 1, "actor_id": X, "score": 0.5, "signals": {"direct": 1.0}}]},
+            "candidates.0.signals.graph",
+        ),
+        (
+            {
+                "candidates": [
+                    {
+                        "rank": 1,
+                        "actor_id": X,
+                        "score": 0.5,
+                        "signals": dict.fromkeys(("direct", "graph", "naming", "prior"), 0.0)
+                        | {"campaigns": "0.5"},
+                    }
+                ]
+            },
+            "candidates.0.signals.campaigns",
+        ),
         ({"unknown": None}, "unknown"),
         ({"model": {}}, "model.version"),
         ({"countries": [{"country": "CN", "score": "x"}]}, "countries.0.score"),

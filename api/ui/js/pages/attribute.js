@@ -145,9 +145,17 @@ function tableWithId(id, candidates) {
     { title: "Aliases", cell: (c) => (c.aliases || []).join(", ") },
     { title: "Country", cell: (c) => c.country || "" },
     { title: "Score", cell: (c) => scoreCell(c.score), num: true },
+    { title: "What each kind of evidence added (log-odds)", cell: (c) => signalsText(c.signals) },
   ], candidates);
   t.id = id;
   return t;
+}
+
+// The prior (profile size) is no evidence about this activity: left out here, kept in the JSON.
+const SIGNALS = ["direct", "graph", "naming", "campaigns"];
+
+function signalsText(signals) {
+  return signals ? SIGNALS.map((k) => `${k} ${signals[k].toFixed(2)}`).join(" · ") : "";
 }
 
 function scoreCell(score) {
