@@ -20,7 +20,7 @@ from tests.helpers.paths import NOTEBOOKS
 # notebook -> fewest image outputs it must produce (one per plot the issue asks for)
 MIN_IMAGES = {
     "01_explore_the_graph.ipynb": 3,  # schema bars, overlap heat map, indicator subgraph
-    "02_attribute_new_activity.ipynb": 3,  # candidate bars, evidence graph, baselines
+    "02_attribute_new_activity.ipynb": 4,  # candidate bars, evidence graph, signals, baselines
     "03_model_evaluation.ipynb": 5,  # confusion, reliability, top-k, unknown, embedding map
 }
 CELL_TIMEOUT_S = 300
