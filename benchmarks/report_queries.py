@@ -7,7 +7,8 @@ holds the training graph, loaded as a user would (``actorgraph ingest --attack``
 training bundle). For every ``--variant`` and seed the model is trained on that graph
 (``gnn.train.train``, as ``actorgraph train`` trains its RED model) and every query attributed
 through ``Attributor.attribute``; a query's rank is that of its first correct candidate (the
-answer's id, or one of its names with case and punctuation ignored). Training and attribution
+answer's id, or one of its names with case and punctuation ignored), and the mean share of the
+correct candidate's evidence that the graph added (``Signals.share``). Training and attribution
 run in one process: a variant costs seconds per seed instead of a CLI round per seed.
 
     .venv/bin/python benchmarks/report_queries.py HOME SET_DIR [SET_DIR ...]
@@ -61,6 +62,13 @@ def rank(result: AttributionResult, answer: dict[str, Any]) -> int | None:
     return None
 
 
+def graph_share(result: AttributionResult, truth_rank: int | None) -> float | None:
+    """The share of the correct candidate's evidence that the graph added (``Signals.share``);
+    None when it is not listed or reports no signals."""
+    truth = next((c for c in result.candidates if c.rank == truth_rank), None)
+    return None if truth is None or truth.signals is None else truth.signals.share("graph")
+
+
 def load_set(folder: Path) -> list[tuple[str, Activity, dict[str, Any]]]:
     answers = json.loads((folder / "answers.json").read_text())
     return [
@@ -103,20 +111,29 @@ def main() -> None:
             attributor = Attributor(trained, store)
             row: dict[str, Any] = {"variant": name, "seed": seed}
             for set_name, queries in sets.items():
-                ranks = {
-                    q: rank(attributor.attribute(a, max_tlp=TLP.RED, top_k=args.top_k), ans)
-                    for q, a, ans in queries
+                results = {
+                    q: attributor.attribute(a, max_tlp=TLP.RED, top_k=args.top_k)
+                    for q, a, _ in queries
                 }
-                row[set_name] = {**summary(list(ranks.values())), "ranks": ranks}
+                ranks = {q: rank(results[q], ans) for q, _, ans in queries}
+                shares = [graph_share(results[q], r) for q, r in ranks.items()]
+                known = [x for x in shares if x is not None]
+                row[set_name] = {
+                    **summary(list(ranks.values())),
+                    "graph_share": sum(known) / (len(known) or 1),
+                    "ranks": ranks,
+                }
                 per_seed[set_name].append(row[set_name])
             if args.json:
                 print(json.dumps(row), flush=True)
         for set_name, rows in per_seed.items():
             top1 = " / ".join(f"{r['top1']:.3f}" for r in rows)
-            means = {k: sum(r[k] for r in rows) / len(rows) for k in ("top1", "top3", "mrr")}
+            keys = ("top1", "top3", "mrr", "graph_share")
+            means = {k: sum(r[k] for r in rows) / len(rows) for k in keys}
             print(
                 f"{name:>16s} {set_name:>10s}  top-1 per seed {top1}  mean top-1 "
-                f"{means['top1']:.3f} top-3 {means['top3']:.3f} MRR {means['mrr']:.3f}",
+                f"{means['top1']:.3f} top-3 {means['top3']:.3f} MRR {means['mrr']:.3f} "
+                f"graph share {means['graph_share']:.3f}",
                 file=sys.stderr if args.json else sys.stdout,
                 flush=True,
             )

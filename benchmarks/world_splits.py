@@ -4,7 +4,8 @@ For every ``--worlds`` seed: a scratch graph in ``HOME`` gets ATT&CK and the wor
 bundle (generated, enriched, as ``actorgraph evaluate --ablation`` loads its test world), then
 every ``--variant`` trains the full model once (``gnn.ablation.held_out``, the code of the
 ablation) and attributes the world's ``demo_test``, ``infrastructure`` and
-``infrastructure_control`` clusters. Top-1 per world and split, and their means. Use it on
+``infrastructure_control`` clusters. Top-1 per world and split, their means, and the mean share
+of the true actor's evidence that the graph added (``Signals.share``). Use it on
 development seeds (the defaults), never on the test world (``ABLATION_WORLD_SEED``).
 
     .venv/bin/python benchmarks/world_splits.py HOME [--worlds 7,11,23,31,47]
@@ -69,27 +70,35 @@ def main() -> None:
     args.home.mkdir(parents=True, exist_ok=True)
     hubs = HubList.load()
     top1: dict[str, dict[str, list[float]]] = {n: {s: [] for s in SPLITS} for n, _ in variants}
+    shares: dict[str, dict[str, list[float]]] = {n: {s: [] for s in SPLITS} for n, _ in variants}
     for seed in worlds:
         world = load_world(args.home, seed, args.scale)
         for name, config in variants:
             per_split, _ = held_out(world, SPLITS, ["full"], TrainConfig(**config), hubs)
             row: dict[str, Any] = {"variant": name, "world": seed}
             for split in SPLITS:
-                ranks = [o.rank for o in per_split.get(split, {}).get("full", [])]
+                outcomes = per_split.get(split, {}).get("full", [])
+                ranks = [o.rank for o in outcomes]
                 row[split] = {
                     "top1": sum(r == 1 for r in ranks) / (len(ranks) or 1),
                     "ranks": ranks,
+                    "graph_share": [o.graph_share for o in outcomes],
                 }
                 top1[name][split].append(row[split]["top1"])
+                shares[name][split] += [
+                    o.graph_share for o in outcomes if o.graph_share is not None
+                ]
             if args.json:
                 print(json.dumps(row), flush=True)
     out = sys.stderr if args.json else sys.stdout
     for name, splits in top1.items():
         for split, values in splits.items():
             each = " / ".join(f"{v:.3f}" for v in values)
+            share = shares[name][split]
             print(
                 f"{name:>16s} {split:>24s}  top-1 per world {each}  mean "
-                f"{sum(values) / len(values):.3f}",
+                f"{sum(values) / len(values):.3f}  graph share of the truth's evidence "
+                f"{sum(share) / (len(share) or 1):.3f} (n={len(share)})",
                 file=out,
             )
 

@@ -137,10 +137,13 @@ class WorldTest:
 @dataclass
 class Outcome:
     """One method on one query: the true actor's rank (None: the actor is not a candidate)
-    and the method's unknown score."""
+    and the method's unknown score; for a model that reports signals, ``graph_share``: the
+    share of the true actor's evidence (its ``Candidate.signals`` but the prior) that the
+    graph's message passing added (None for baselines, or evidence summing to 0)."""
 
     rank: int | None
     unknown: float
+    graph_share: float | None = None
 
 
 Outcomes = dict[str, list[Outcome]]
@@ -224,7 +227,10 @@ def score_queries(
             scores = np.zeros(len(actors))
             for c in result.candidates:
                 scores[where[c.actor_id]] = c.score
-            out[m].append(Outcome(_rank(scores, ti), float(result.unknown)))
+            truth = next((c for c in result.candidates if c.actor_id == q.truth), None)
+            signals = None if truth is None else truth.signals
+            share = None if signals is None else signals.share("graph")
+            out[m].append(Outcome(_rank(scores, ti), float(result.unknown), share))
     return out, errors
 
 

@@ -85,6 +85,13 @@ class Signals:
     campaigns: LogOdds
     prior: LogOdds
 
+    def share(self, kind: str) -> float | None:
+        """The share of the evidence (every kind but the prior) that ``kind`` added; None
+        when the evidence sums to 0 or less."""
+        evidence = {k: v for k, v in asdict(self).items() if k != "prior"}
+        total = sum(evidence.values())
+        return evidence[kind] / total if total > 0 else None
+
 
 @dataclass(frozen=True, kw_only=True)
 class Candidate:

@@ -168,3 +168,11 @@ def test_not_json_or_not_an_object_is_refused() -> None:
         AttributionResult.from_json("{not json")
     with pytest.raises(ValidationError, match="not an attribution result"):
         AttributionResult.from_dict([1, 2, 3])
+
+
+def test_a_kinds_share_is_of_the_evidence_without_the_prior() -> None:
+    signals = Signals(direct=2.5, graph=1.25, naming=0.0, campaigns=1.25, prior=-3.0)
+    assert signals.share("graph") == 0.25 and signals.share("direct") == 0.5
+    assert (
+        Signals(direct=0.0, graph=0.0, naming=0.0, campaigns=0.0, prior=1.0).share("graph") is None
+    )
