@@ -459,8 +459,9 @@ def summarise_split(
     outcomes: Outcomes, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES
 ) -> dict[str, dict[str, Any]]:
     """Per method: n, top-1, top-3, MRR, top-1 interval, wins/losses and the top-1 gain
-    (``top1_gain``) against ``REFERENCE``; with ``auroc`` when some queries' actors were absent
-    (the open set)."""
+    (``top1_gain``) against ``REFERENCE``; for a model that reports signals, ``graph_share``
+    (the mean share of the true actor's evidence that the graph added); with ``auroc`` when
+    some queries' actors were absent (the open set)."""
     reference = outcomes.get(REFERENCE)
     open_set_split = any(o.rank is None for outs in outcomes.values() for o in outs)
     out: dict[str, dict[str, Any]] = {}
@@ -491,6 +492,10 @@ def summarise_split(
                 if pairs
                 else None
             )
+        shares = [o.graph_share for o in outs if o.graph_share is not None]
+        if shares:
+            # How much of the true actor's evidence the graph carried (``Signals.share``).
+            row["graph_share"] = _round(float(np.mean(shares)))
         if open_set_split:
             row["auroc"] = auroc(
                 [o.unknown for o in outs if o.rank is None],
@@ -509,7 +514,7 @@ def format_ablation(result: dict[str, Any]) -> str:
     """The text table: one line per split and method."""
     lines = [
         f"{'split':<24}{'method':<19}{'n':>4}{'top1':>7}{'95% CI':>15}{'top3':>7}{'mrr':>7}"
-        f"{'W/L vs no_graph':>17}{'auroc':>7}"
+        f"{'W/L vs no_graph':>17}{'auroc':>7}{'graph':>7}"
     ]
     for split, methods in result["splits"].items():
         for m, x in methods.items():
@@ -519,6 +524,7 @@ def format_ablation(result: dict[str, Any]) -> str:
             lines.append(
                 f"{split:<24}{m:<19}{x['n']:>4}{_f(x['top1'])}{interval:>15}"
                 f"{_f(x['top3'])}{_f(x['mrr'])}{paired:>17}{_f(x.get('auroc'))}"
+                f"{_f(x.get('graph_share'))}"
             )
         lines.append("")
     for what, why in result.get("skipped", {}).items():

@@ -239,3 +239,6 @@ def test_model_outcomes_say_how_much_of_the_truths_evidence_the_graph_added():
     # An unknown domain reaches nothing in the graph.
     control = per_split["infrastructure_control"]["full"]
     assert all(o.graph_share in (None, 0.0) for o in control)
+    rows = summarise_split(infra)
+    assert "graph_share" not in rows["tfidf"] and rows["no_graph"]["graph_share"] == 0.0
+    assert rows["full"]["graph_share"] == pytest.approx(np.mean(full), abs=1e-3)
