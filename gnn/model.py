@@ -27,13 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from actorgraph.gnn.config import GRAPH_MODES
-from actorgraph.gnn.features import (
-    FEATURE_NAMES,
-    LEGACY_FEATURES,
-    PRIOR_FEATURES,
-    SIGNALS,
-    signal_of,
-)
+from actorgraph.gnn.features import FEATURE_NAMES, LEGACY_FEATURES, SIGNALS, signal_of
 from actorgraph.graph.errors import ModelError
 
 EdgeKey = tuple[str, str, str]
@@ -219,6 +213,14 @@ class AttributionModel(nn.Module):
         # Fitted after training on held-out views (calibration), not by gradient descent.
         self.register_buffer("temperature", torch.ones(()))
         self.register_buffer("unknown_shift", torch.zeros(()))
+        # Which kind of evidence (``SIGNALS``) each scorer input is, fixed by the config: the
+        # (inputs x kinds) sum of ``signals`` and the overlap columns ``clamp_evidence`` keeps
+        # at or above 0 (every feature column but the prior's; not the encoder's similarity).
+        kinds = _input_kinds(config)
+        self._signal_groups = torch.zeros(len(kinds), len(SIGNALS))
+        self._signal_groups[torch.arange(len(kinds)), [SIGNALS.index(k) for k in kinds]] = 1.0
+        n_features = len(kinds) - (config.similarity is not None)
+        self._overlap_columns = [i for i in range(n_features) if kinds[i] != "prior"]
 
     @property
     def input_layer(self) -> nn.Linear:
@@ -303,12 +305,7 @@ class AttributionModel(nn.Module):
         if self.config.hidden:
             return None
         x = _with_similarity(inputs, sim)
-        names = [signal_of(n) for n in self.config.features]
-        if self.query_norm:
-            names = names * 2
-        names += ["graph"] * (x.shape[-1] - len(names))
-        groups = torch.zeros(x.shape[-1], len(SIGNALS), dtype=x.dtype)
-        groups[torch.arange(len(names)), [SIGNALS.index(n) for n in names]] = 1.0
+        groups = self._signal_groups.to(x.dtype)
         return (x * self.input_layer.weight[0]) @ groups / self.temperature
 
     @torch.no_grad()
@@ -318,18 +315,20 @@ class AttributionModel(nn.Module):
         log-linear scorer: a hidden layer's weights have no such reading."""
         if self.config.hidden:
             return
-        free = {i for i, n in enumerate(self.config.features) if n in PRIOR_FEATURES}
-        f = self.config.num_features
-        cols = [i for i in range(f) if i not in free]
-        if self.query_norm:
-            cols += [f + i for i in cols]
-        w = self.input_layer.weight
+        w, cols = self.input_layer.weight, self._overlap_columns
         w[:, cols] = w[:, cols].clamp_min(0.0)
 
     def calibrated(self, raw: Tensor) -> Tensor:
         """Apply the fitted unknown shift and temperature; softmax of this sums to 1."""
         shifted = torch.cat([raw[:, :-1], raw[:, -1:] + self.unknown_shift], dim=-1)
         return shifted / self.temperature
+
+
+def _input_kinds(config: ModelConfig) -> list[str]:
+    """The kind of evidence (``gnn.features.signal_of``) of each scorer input: the features,
+    again for their query-normalised copies, then the encoder's similarity ("graph")."""
+    kinds = [signal_of(n) for n in config.features] * (2 if config.query_norm else 1)
+    return kinds + ["graph"] * (config.scorer_inputs - len(kinds))
 
 
 def _with_similarity(x: Tensor, sim: Tensor | None) -> Tensor:

@@ -91,8 +91,8 @@ class Scorer:
         new_setups: list[list[Setup]] | None = None,
     ) -> np.ndarray:
         """(B, A + 1) calibrated probabilities; the last column is "unknown" (the arguments
-        are ``scores``')."""
-        return self.scores(entity_sets, hidden_actors, new_values, new_setups)[0]
+        are ``scores``'; no signals are computed)."""
+        return self.scores(entity_sets, hidden_actors, new_values, new_setups, explain=False)[0]
 
     def scores(
         self,
@@ -100,10 +100,13 @@ class Scorer:
         hidden_actors: np.ndarray | None = None,
         new_values: list[list[str]] | None = None,
         new_setups: list[list[Setup]] | None = None,
+        *,
+        explain: bool = True,
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """(B, A + 1) calibrated probabilities, the last column "unknown"; and (B, A,
-        len(SIGNALS)) what each kind of evidence added to each actor's log-odds
-        (``AttributionModel.signals``; None for a scorer with a hidden layer).
+        """(B, A + 1) calibrated probabilities, the last column "unknown"; and, with
+        ``explain``, (B, A, len(SIGNALS)) what each kind of evidence added to each actor's
+        log-odds (``AttributionModel.signals``; None without ``explain`` or for a scorer with
+        a hidden layer).
 
         Args:
             entity_sets: per query, indices into the entity space.
@@ -178,7 +181,7 @@ class Scorer:
             raw = self.model(feats, sim, qstats, mask=hidden, inputs=inputs)
             # An empty query carries no evidence at all: all mass to unknown.
             probs = torch.softmax(self.model.calibrated(raw), -1).numpy().astype(np.float64)
-            signals = self.model.signals(inputs, sim)
+            signals = self.model.signals(inputs, sim) if explain else None
         empty = sizes.numpy() == 0
         probs[empty] = 0.0
         probs[empty, -1] = 1.0
