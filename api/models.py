@@ -155,6 +155,12 @@ class SimpleActivity(BaseModel):
     targets: list[str] = Field(
         default_factory=list, max_length=1_000, description="sector:<slug> or country:<CC> ids"
     )
+    text: str | None = Field(
+        default=None,
+        max_length=2_000_000,
+        description="more indicators as a pasted list: one per line, the first field of each "
+        "line, # comments skipped, defanged values read (gnn.activity.text_values)",
+    )
     top_k: int = Field(default=5, ge=1, le=50)
     persist: bool = Field(
         default=False, description="store the activity, its new indicators and its hypotheses"
@@ -188,19 +194,14 @@ class MispEvent(BaseModel):
 
 
 def activity_format(body: Any) -> str:
-    """Which form an attribution body is in: ``stix``, ``misp`` or ``simple``; the one place
-    the three are told apart (the console sends whatever JSON object was pasted). A MISP event
-    is wrapped (``{"Event": {...}}``) or bare (it has ``info``, which no STIX bundle and no
-    simple form has)."""
+    """Which form an attribution body is in: ``stix``, ``misp`` or ``simple``, as
+    ``actorgraph.gnn.activity.activity_format`` tells parsed input apart (the console sends
+    whatever JSON object was pasted)."""
     if isinstance(body, BaseModel):
         return {StixBundle: "stix", MispEvent: "misp"}.get(type(body), "simple")
-    if not isinstance(body, dict):
-        return "simple"
-    if body.get("type") == "bundle":
-        return "stix"
-    if isinstance(body.get("Event"), dict) or ("info" in body and "type" not in body):
-        return "misp"
-    return "simple"
+    from actorgraph.gnn.activity import activity_format as input_format
+
+    return input_format(body)
 
 
 ActivityBody = Annotated[

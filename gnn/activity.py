@@ -1,5 +1,5 @@
-"""New, unattributed activity: parse it (STIX 2.1 bundle or simple JSON) and link it by exact
-match to the entities the graph already knows.
+"""New, unattributed activity: parse it (STIX 2.1 bundle, MISP event, simple JSON or a text list
+of indicators) and link it by exact match to the entities the graph already knows.
 
 Linking is exact on purpose: indicator ids (``kind:value`` after normalisation, so defanged
 input matches), malware and tool names or aliases (case-insensitive), ATT&CK ids (T1059.001,
@@ -12,6 +12,7 @@ domain): the same ids, computed by the same code.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,22 @@ from actorgraph.gnn.dataset import GraphSnapshot
 from actorgraph.graph.enrich import facts
 from actorgraph.graph.errors import IngestError, InvalidIndicator, ValidationError
 from actorgraph.graph.formats.indicators import indicator_id, normalize_indicator
+from actorgraph.graph.formats.provenance import iso
 
 SIMPLE_KEYS = ("indicators", "malware", "tools", "techniques", "infrastructure", "targets")
+# When an activity ran: its campaign's first and last seen when the input has a dated campaign
+# (a MISP event is read as one), else the span of its observations. Not the dates of
+# infrastructure (its life, not the activity's), reports (when it was written up), markings or
+# identities.
+_OBSERVED = {"indicator", "observed-data", "sighting"}
+_CAMPAIGN_DATES: tuple[str, ...] = ("first_seen", "last_seen")
+_OBSERVED_DATES: tuple[str, ...] = (
+    *_CAMPAIGN_DATES,
+    "first_observed",
+    "last_observed",
+    "valid_from",
+    "created",
+)
 
 
 @dataclass
@@ -39,6 +54,8 @@ class Activity:
             (a domain resolving to an IP), used to reach known entities from new ones.
         skipped: input values left out, each ``{"value", "reason"}`` (an invalid indicator, an
             IP range): the rest is still attributed, as ingest lists and goes on.
+        seen: when the activity was first and last seen (ISO-8601), from the input's own
+            dates (``observed_span``); None when it gives none (the simple form, a text list).
     """
 
     name: str = "activity"
@@ -50,6 +67,7 @@ class Activity:
     targets: list[str] = field(default_factory=list)
     context: list[tuple[str, str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    seen: tuple[str, str] | None = None
 
     def size(self) -> int:
         return sum(len(getattr(self, k)) for k in SIMPLE_KEYS)
@@ -83,7 +101,8 @@ class LinkedActivity:
 
 
 def activity_from_simple(data: dict[str, Any], name: str = "activity") -> Activity:
-    """Parse ``{"indicators": [...], "malware": [...], "tools": [...], "techniques": [...]}``.
+    """Parse ``{"indicators": [...], "malware": [...], "tools": [...], "techniques": [...]}``,
+    where ``text`` may hold more indicators as a pasted list (``text_values``).
 
     An invalid indicator value is left out and listed in ``skipped``.
 
@@ -93,9 +112,14 @@ def activity_from_simple(data: dict[str, Any], name: str = "activity") -> Activi
     """
     if not isinstance(data, dict):
         raise ValidationError(f"activity must be a JSON object, got {type(data).__name__}")
-    unknown = sorted(set(data) - set(SIMPLE_KEYS) - {"name", "type", "persist"})
+    unknown = sorted(set(data) - set(SIMPLE_KEYS) - {"name", "type", "persist", "text"})
     if unknown:
-        raise ValidationError(f"unknown activity field(s) {unknown}; expected {list(SIMPLE_KEYS)}")
+        raise ValidationError(
+            f"unknown activity field(s) {unknown}; expected {[*SIMPLE_KEYS, 'text']}"
+        )
+    text = data.get("text") or ""
+    if not isinstance(text, str):
+        raise ValidationError(f"activity field 'text' must be a string, got {type(text).__name__}")
     act = Activity(name=str(data.get("name") or name))
     for key in SIMPLE_KEYS:
         values = data.get(key) or []
@@ -105,11 +129,26 @@ def activity_from_simple(data: dict[str, Any], name: str = "activity") -> Activi
             if not isinstance(v, str | int) or isinstance(v, bool) or str(v).strip() == "":
                 raise ValidationError(f"activity field {key!r}: invalid value {v!r}")
         if key == "indicators":
-            act.indicators = _indicator_ids(values, act.skipped)
+            ids = _indicator_ids([*values, *text_values(text)], act.skipped)
+            act.indicators = list(dict.fromkeys(ids))
         else:
             setattr(act, key, [str(v).strip() for v in values])
     _check_not_empty(act, "activity is empty: give indicators, malware, tools or techniques")
     return act
+
+
+def text_values(text: str) -> list[str]:
+    """The values of a text list of indicators, as analysts keep them and vendors publish
+    them: one per line, the first field of each line (what follows a blank or a tab, a file
+    name or a comment, is left out); blank lines and lines starting with ``#`` or ``//`` are
+    skipped. The one reading of such lists (``activity_from_text``, the ``text`` of the
+    simple form that the console sends)."""
+    values = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", "//")):
+            values.append(stripped.split()[0])
+    return values
 
 
 def _indicator_ids(values: list[Any], skipped: list[dict[str, str]]) -> list[str]:
@@ -173,33 +212,100 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
             act.context.extend((s, rel, d) for s, d in pairs)
     # Indicators of the activity pointing at its campaign are the activity itself, not context.
     act.skipped = skipped
+    act.seen = observed_span(o for o in bundle.get("objects") or () if isinstance(o, dict))
     _check_not_empty(
         act, f"bundle {name!r} holds no indicator, malware, tool, technique or infrastructure"
     )
     return act
 
 
-def load_activity(path: str | Path) -> Activity:
-    """Read a file holding a STIX bundle or the simple JSON form.
+def activity_from_misp(event: dict[str, Any], name: str = "activity") -> Activity:
+    """Parse one MISP event (``{"Event": {...}}`` or bare), through the STIX 2.1 bundle that
+    misp-stix makes of it (``graph.formats.misp.convert_misp_event``); the attributes it
+    refuses are listed in ``skipped`` first.
 
     Raises:
-        IngestError: unreadable file or not JSON; other errors as the two parsers.
+        IngestError / StixIngestError: not one MISP event, or one misp-stix cannot convert;
+            the rest as ``activity_from_stix``.
+    """
+    from actorgraph.graph.formats.misp import convert_misp_event
+
+    bundle, refused = convert_misp_event(event)
+    activity = activity_from_stix(bundle, name=name)
+    activity.skipped[:0] = refused
+    return activity
+
+
+def activity_from_text(text: str, name: str = "activity") -> Activity:
+    """Parse a text list of indicators (``text_values``); defanged values are refanged, and a
+    line that is no indicator (a header) is listed in ``skipped`` and the rest attributed.
+
+    Raises:
+        InvalidIndicator: no line holds an indicator (the message quotes the first line).
+        ValidationError: nothing but blank lines and comments.
+    """
+    return activity_from_simple({"text": text}, name=name)
+
+
+def activity_format(data: Any) -> str:
+    """Which form parsed activity input is in: ``stix``, ``misp`` or ``simple``; the one place
+    the three are told apart (``activity_from_any``, the API's request bodies). A MISP event is
+    wrapped (``{"Event": {...}}``) or bare (it has ``info``, which no STIX bundle and no simple
+    form has)."""
+    if not isinstance(data, dict):
+        return "simple"
+    if data.get("type") == "bundle":
+        return "stix"
+    if isinstance(data.get("Event"), dict) or ("info" in data and "type" not in data):
+        return "misp"
+    return "simple"
+
+
+def activity_from_any(data: Any, name: str = "activity") -> Activity:
+    """Parse activity input of any JSON form (``activity_format``)."""
+    form = activity_format(data)
+    if form == "stix":
+        return activity_from_stix(data, name=name)
+    if form == "misp":
+        return activity_from_misp(data, name=name)
+    return activity_from_simple(data, name=name)
+
+
+def load_activity(path: str | Path) -> Activity:
+    """Read a file of activity: JSON (a STIX bundle, a MISP event or the simple form) when its
+    first character is ``{`` or ``[``, else a text list of indicators (``activity_from_text``).
+
+    Raises:
+        IngestError: unreadable file or invalid JSON; other errors as the parsers.
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise IngestError(f"cannot read activity file: {exc}", str(path)) from exc
+    if not text.lstrip().startswith(("{", "[")):
+        return activity_from_text(text, name=str(path))
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise IngestError(f"not valid JSON: {exc}", str(path)) from exc
     return activity_from_any(data, name=str(path))
 
 
-def activity_from_any(data: Any, name: str = "activity") -> Activity:
-    """Dispatch on the shape: a STIX bundle (``type: bundle``) or the simple form."""
-    if isinstance(data, dict) and data.get("type") == "bundle":
-        return activity_from_stix(data, name=name)
-    return activity_from_simple(data, name=name)
+def observed_span(objects: Iterable[dict[str, Any]]) -> tuple[str, str] | None:
+    """When an activity was first and last seen, as canonical ISO-8601 times, from its STIX
+    objects or ingest rows (a row without ``type`` is a campaign); None when nothing is dated."""
+    objects = list(objects)
+    campaigns = [
+        o
+        for o in objects
+        if o.get("type", "campaign") == "campaign" and (o.get("first_seen") or o.get("last_seen"))
+    ]
+    dated = [(o, _CAMPAIGN_DATES) for o in campaigns] or [
+        (o, _OBSERVED_DATES) for o in objects if o.get("type") in _OBSERVED
+    ]
+    times = [t for obj, keys in dated for t in (iso(obj.get(k)) for k in keys) if t]
+    return (min(times), max(times)) if times else None
 
 
 class EntityLookup:

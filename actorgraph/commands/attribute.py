@@ -1,8 +1,10 @@
 """``actorgraph attribute PATH... [--top-k K] [--json]``: rank known actors for new activity.
 
-Each PATH is a STIX 2.1 bundle or the simple JSON ``{"indicators": [...], "malware": [...],
-"tools": [...], "techniques": [...]}``. With ``--json``: one JSON object per input, one per line,
-in input order (``AttributionResult.to_json``; ``AttributionResult.from_json`` reads it back).
+Each PATH is a STIX 2.1 bundle, a MISP event, the simple JSON ``{"indicators": [...],
+"malware": [...], "tools": [...], "techniques": [...]}``, or a text list of indicators (one per
+line, defanged or not; ``gnn.activity.activity_from_text``). With ``--json``: one JSON object
+per input, one per line, in input order (``AttributionResult.to_json``;
+``AttributionResult.from_json`` reads it back).
 
 ``--max-tlp`` (default ``clear``) is the clearance of the reader the answer is for: the model
 trained on what that clearance may see answers, and evidence and counts are filtered the same
@@ -20,8 +22,17 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("attribute", help="attribute new activity (STIX bundle or simple JSON)")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="activity files")
+    p = sub.add_parser(
+        "attribute",
+        help="attribute new activity (STIX bundle, MISP event, simple JSON or indicator list)",
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="activity files: a STIX 2.1 bundle, a MISP event, the simple JSON form, or a text "
+        "list of indicators (one per line; # comments; defanged values are read)",
+    )
     p.add_argument("--top-k", type=int, default=5, help="candidates to list (default 5)")
     p.add_argument("--json", action="store_true", help="one JSON object per input per line")
     p.add_argument("--model", default=None, help="model version (default: latest)")
@@ -57,7 +68,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         result = attributor.attribute(activity, max_tlp=level, top_k=args.top_k, input_name=path)
         result = with_skipped(result, activity.skipped)
         if args.persist:
-            attributor.persist(activity, result, max_tlp=level)
+            attributor.persist(activity, result, max_tlp=level, seen=activity.seen)
         if args.json:
             print(result.to_json(), flush=True)
         else:

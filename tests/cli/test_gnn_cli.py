@@ -78,3 +78,45 @@ def test_train_with_the_evidence_encoder_reports_its_learned_weight(home: Path, 
         main(["--home", str(home), "train", "--encoder", "evidence", "--no-graph", "--json"]) == 0
     )
     assert "encoder_weight" not in json.loads(capsys.readouterr().out)
+
+
+def test_attribute_reads_misp_events_and_indicator_lists_like_the_simple_form(
+    home: Path, tmp_path: Path, capsys
+):
+    assert main(["--home", str(home), "train", "--seed", "2", "--epochs", "30"]) == 0
+    capsys.readouterr()
+    event = {
+        "uuid": "0f6c2a5e-9b1d-4c3e-8a7f-1e2d3c4b5a69",
+        "info": "X again",
+        "date": "2025-02-03",
+        "Attribute": [
+            {"type": "domain", "category": "Network activity", "value": "evil-x.example"}
+        ],
+    }
+    files = {
+        "simple.json": json.dumps({"indicators": ["evil-x.example"]}),
+        "event.json": json.dumps({"Event": event}),
+        "iocs.txt": "# from a vendor post\nevil-x[.]example\tC2\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    paths = [str(tmp_path / n) for n in files]
+    args = ["--home", str(home), "attribute", *paths, "--top-k", "4", "--json", "--max-tlp", "red"]
+    assert main(args) == 0
+    results = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    ranked = [[(c["actor_id"], c["score"]) for c in r["candidates"]] for r in results]
+    assert ranked[0][0][0] == "intrusion-set--X"
+    assert ranked[1] == ranked[0] and ranked[2] == ranked[0]
+    assert [r["model"]["matched"] for r in results] == [1, 1, 1]
+
+    # Stored, the event keeps its own date, as the API stores it.
+    assert main([*args[:3], paths[1], "--max-tlp", "red", "--persist"]) == 0
+    store = open_store(StoreConfig(home=home))
+    try:
+        rows = store.query(
+            "MATCH (c:Campaign) WHERE c.attribution_status = 'predicted' "
+            "RETURN c.first_seen AS first, c.last_seen AS last"
+        )
+    finally:
+        store.close()
+    assert [(r["first"][:10], r["last"][:10]) for r in rows] == [("2025-02-03", "2025-02-03")]

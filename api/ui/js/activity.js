@@ -1,7 +1,8 @@
 // Pasted activity -> the body of POST /v1/attributions.
 // A JSON object (a STIX bundle, a MISP event with or without its "Event" wrapper, the simple
-// JSON form) passes through as it is: the API tells the three apart. Anything else is read as a
-// plain list of indicators, one per line (defanged values are fine: the API refangs them).
+// JSON form) passes through as it is: the API tells the three apart. Anything else is a plain
+// list of indicators, sent as the simple form's "text": the API reads it as the CLI reads an
+// indicator file (one per line, first field, # comments; defanged values are fine).
 
 export function activityBody(text, name) {
   const trimmed = text.trim();
@@ -18,11 +19,7 @@ export function activityBody(text, name) {
     }
     return data;
   }
-  const indicators = trimmed
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith("#"));
-  const body = { indicators };
+  const body = { text: trimmed };
   if (name) body.name = name;
   return body;
 }
