@@ -20,21 +20,11 @@ from actorgraph.api.models import (
     activity_format,
 )
 from actorgraph.graph.confidence import ADMIRALTY, ICD203
+from tests.helpers.activity_inputs import EVENT, SIMPLE
 from tests.helpers.api_helpers import attribute, auth
 from tests.helpers.api_world import ALPHA
 
 pytestmark = pytest.mark.slow  # trains a tiny model (about 10 s with the imports)
-
-EVENT = {
-    "uuid": "5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0eaa",
-    "info": "Phishing wave using evil.example",
-    "date": "2024-03-01",
-    "Attribute": [
-        {"type": "domain", "category": "Network activity", "value": "evil.example"},
-        {"type": "ip-dst", "category": "Network activity", "value": "203.0.113.7"},
-    ],
-}
-SIMPLE = {"indicators": ["evil[.]example", "203.0.113.7"]}
 
 
 @pytest.mark.parametrize(

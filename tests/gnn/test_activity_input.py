@@ -17,18 +17,12 @@ from actorgraph.gnn.activity import (
     observed_span,
 )
 from actorgraph.graph.errors import IngestError, InvalidIndicator, ValidationError
+from tests.helpers.activity_inputs import EVENT as BASE_EVENT
+from tests.helpers.activity_inputs import SIMPLE as BASE_SIMPLE
 
-EVENT = {
-    "uuid": "5e1c1d6a-1b2c-4d5e-9f00-0a0b0c0d0eaa",
-    "info": "Phishing wave using evil.example",
-    "date": "2024-03-01",
-    "Attribute": [
-        {"type": "domain", "category": "Network activity", "value": "evil.example"},
-        {"type": "ip-dst", "category": "Network activity", "value": "203.0.113.7"},
-        {"type": "sha256", "category": "Payload delivery", "value": "a" * 64},
-    ],
-}
-SIMPLE = {"indicators": ["evil[.]example", "203.0.113.7", "A" * 64]}
+SHA = {"type": "sha256", "category": "Payload delivery", "value": "a" * 64}
+EVENT = {**BASE_EVENT, "Attribute": [*BASE_EVENT["Attribute"], SHA]}
+SIMPLE = {"indicators": [*BASE_SIMPLE["indicators"], "A" * 64]}
 # As vendors publish them: a header, comments, defanged values, a file name after a tab,
 # a repeated value, a Windows line end.
 TEXT = (
