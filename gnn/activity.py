@@ -24,6 +24,8 @@ from actorgraph.graph.formats.indicators import indicator_id, normalize_indicato
 from actorgraph.graph.formats.provenance import iso
 
 SIMPLE_KEYS = ("indicators", "malware", "tools", "techniques", "infrastructure", "targets")
+# The labels of an input's own objects an activity keeps (``Activity.objects``).
+OBJECT_LABELS: tuple[str, ...] = ("Malware", "Tool", "Infrastructure")
 # When an activity ran: its campaign's first and last seen when the input has a dated campaign
 # (a MISP event is read as one), else the span of its observations. Not the dates of
 # infrastructure (its life, not the activity's), reports (when it was written up), markings or
@@ -56,6 +58,10 @@ class Activity:
             IP range): the rest is still attributed, as ingest lists and goes on.
         seen: when the activity was first and last seen (ISO-8601), from the input's own
             dates (``observed_span``); None when it gives none (the simple form, a text list).
+        objects: a STIX or MISP input's own software and infrastructure objects, label
+            (``OBJECT_LABELS``) -> id -> properties as the reader read them: what
+            ``Attributor.persist`` stores of them when the graph does not hold them (the simple
+            form names software by name only, with no object to store).
     """
 
     name: str = "activity"
@@ -68,6 +74,7 @@ class Activity:
     context: list[tuple[str, str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     seen: tuple[str, str] | None = None
+    objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def size(self) -> int:
         return sum(len(getattr(self, k)) for k in SIMPLE_KEYS)
@@ -213,6 +220,9 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
     # Indicators of the activity pointing at its campaign are the activity itself, not context.
     act.skipped = skipped
     act.seen = observed_span(o for o in bundle.get("objects") or () if isinstance(o, dict))
+    act.objects = {
+        label: dict(batch.nodes[label]) for label in OBJECT_LABELS if batch.nodes.get(label)
+    }
     _check_not_empty(
         act, f"bundle {name!r} holds no indicator, malware, tool, technique or infrastructure"
     )

@@ -299,9 +299,10 @@ class Attributor:
         created: str | None = None,
         seen: tuple[str, str] | None = None,
     ) -> str:
-        """Write the activity as a ``Campaign`` linked to its matched entities and to its new
-        indicators (stored, with their context edges and enrichment, when the store does not
-        hold them: ``gnn.persist``), and its hypotheses as ``PREDICTED_ACTOR {score, rank,
+        """Write the activity as a ``Campaign`` linked to its matched entities, to its new
+        indicators and to its input's own new malware, tools and infrastructure (stored, with
+        their context edges and enrichment, when the store does not hold them:
+        ``gnn.persist``), and its hypotheses as ``PREDICTED_ACTOR {score, rank,
         model_version, created}``.
 
         Args:

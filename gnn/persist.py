@@ -1,5 +1,5 @@
 """Store an attributed activity: a ``Campaign`` linked to what it showed, its hypotheses as
-``PREDICTED_ACTOR``, and the indicators the graph did not hold yet.
+``PREDICTED_ACTOR``, and the indicators, software and infrastructure the graph did not hold yet.
 
 Everything written carries the requester's clearance as its marking: the hypotheses were
 computed from everything the requester may see, so they are marked no lower than that, and
@@ -15,7 +15,14 @@ enrichment), not only the entities it matched:
   may see it: one stored above the clearance is, to the requester, absent, and gets no edge;
 - a value the model holds above the requester's clearance is not written at all;
 - the activity's own context edges (a new domain's registrar, name servers, addresses) are
-  written when one end is a new indicator and both ends are visible to the requester.
+  written when one end is new and both ends are visible to the requester.
+
+The input's own malware, tool and infrastructure objects (``Activity.objects``: a STIX bundle's,
+a MISP event's) that the model's graph does not hold, by id or by any of their names, are stored
+by the same rules and used by the campaign (``USES``), so that a decided campaign also teaches
+its new families and servers: the next activity that names the family is linked to the actor.
+An object whose name the graph holds is that entity, already linked; the simple form names
+software by name only and has no object to store.
 """
 
 from __future__ import annotations
@@ -71,8 +78,9 @@ MERGE (c)-[r:PREDICTED_ACTOR]->(a)
 SET r.score = row.score, r.rank = row.rank, r.model_version = $version, r.created = $created,
     r.tlp = $tlp, r.tlp_level = $max_tlp
 """
-# Which of the values are stored, at any marking: those are linked, never rewritten.
-STORED_INDICATORS = "UNWIND $ids AS id MATCH (i:Indicator {id: id}) RETURN i.id AS id"
+# Which of the nodes are stored, at any marking: those are linked, never rewritten. The label
+# is whitelisted (graph.schema.label) and formatted in.
+STORED = "UNWIND $ids AS id MATCH (n:{label} {{id: id}}) RETURN n.id AS id"
 
 
 def persist_activity(
@@ -123,7 +131,7 @@ def persist_activity(
         query = PERSIST_USES.format(label=schema_label(lab), rel=schema_rel(rel))
         store.write_batches(query, rows_, campaign=cid, **mark)
     known = [e for e in matched if props[e]["type"] == "indicator"]
-    batch = indicator_rows(store, linked, props, known, campaign=cid, level=level, created=created)
+    batch = activity_rows(store, linked, props, known, campaign=cid, level=level, created=created)
     write_batch(store, batch, max_tlp=level, enrich=True)
     rows = [{"actor": c.actor_id, "score": c.score, "rank": c.rank} for c in result.candidates]
     if rows:
@@ -131,7 +139,7 @@ def persist_activity(
     return cid
 
 
-def indicator_rows(
+def activity_rows(
     store: GraphStore,
     linked: LinkedActivity,
     props: dict[str, dict[str, Any]],
@@ -141,14 +149,16 @@ def indicator_rows(
     level: TLP,
     created: str,
 ) -> IngestBatch:
-    """The rows that link the activity's indicators to ``campaign``: an ``INDICATES`` edge from
-    each of the ``known`` ones (matched and visible) and each new one, a node for each new value
-    the store does not hold, and the activity's context edges that join a new indicator to a new
-    or visible known entity."""
+    """The rows that link the activity's indicators and new objects to ``campaign``: an
+    ``INDICATES`` edge from each of the ``known`` indicators (matched and visible) and each new
+    one, a ``USES`` edge to each new object (``new_objects``), a node for each of those the
+    store does not hold, and the activity's context edges that join a new indicator or object
+    to a new or visible known entity."""
     batch = IngestBatch(source=SOURCE)
-    new = linked.new_indicators()  # a value held above the clearance counts as matched
-    stored = {r["id"] for r in store.query(STORED_INDICATORS, {"ids": new})} if new else set()
     edge = {"sources": [SOURCE], "created": created, **marking(level)}
+    row = {**edge, "modified": created}
+    new = linked.new_indicators()  # a value held above the clearance counts as matched
+    stored = _stored(store, "Indicator", new)
     batch.edges[("Indicator", "INDICATES", "Campaign")] = {
         (nid, campaign): edge for nid in [*known, *new]
     }
@@ -156,15 +166,22 @@ def indicator_rows(
     for nid in new:
         if nid not in stored:
             kind, _, value = nid.partition(":")
-            rows[nid] = {"kind": kind, "value": value, **edge, "modified": created}
+            rows[nid] = {"kind": kind, "value": value, **row}
     flag_indicators(rows)
-    for nid, row in rows.items():
-        batch.add_node("Indicator", nid, row)
-    fresh = set(new)
+    for nid, values in rows.items():
+        batch.add_node("Indicator", nid, values)
+    fresh = dict.fromkeys(new, "Indicator")
+    for lab, objects in new_objects(linked, props).items():
+        stored = _stored(store, lab, list(objects))
+        for oid, values in objects.items():
+            if oid not in stored:
+                batch.add_node(lab, oid, {**values, **row, "sources": [SOURCE]})
+            fresh[oid] = lab
+        batch.edges[("Campaign", "USES", lab)] = {(campaign, oid): edge for oid in objects}
 
     def label(node_id: str) -> str | None:
         if node_id in fresh:
-            return "Indicator"
+            return fresh[node_id]
         p = props.get(node_id)
         return LABEL_OF.get(p["type"]) if p is not None and level_of(p) <= level else None
 
@@ -173,3 +190,29 @@ def indicator_rows(
         if (src in fresh or dst in fresh) and src_label and dst_label:
             batch.edges.setdefault((src_label, rel, dst_label), {})[(src, dst)] = edge
     return batch
+
+
+def new_objects(
+    linked: LinkedActivity, props: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The activity's own objects (``Activity.objects``) the model's graph holds neither by id
+    nor by any of their names (an object named like a known family *is* that family, linked
+    as matched; one named like an entity above the clearance is left alone), label -> id ->
+    properties as read."""
+    named = set(linked.matched.values())
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for lab, objects in linked.activity.objects.items():
+        for oid, values in objects.items():
+            names = [values.get("name"), values.get("external_id"), *(values.get("aliases") or [])]
+            if oid in props or oid in named or any(n in named for n in names if n):
+                continue
+            out.setdefault(lab, {})[oid] = values
+    return out
+
+
+def _stored(store: GraphStore, label: str, ids: list[str]) -> set[str]:
+    """Which of ``ids`` the store holds as ``label`` nodes, at any marking."""
+    if not ids:
+        return set()
+    query = STORED.format(label=schema_label(label))
+    return {r["id"] for r in store.query(query, {"ids": ids})}

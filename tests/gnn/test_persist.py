@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from actorgraph.gnn import artefacts
-from actorgraph.gnn.activity import activity_from_stix
+from actorgraph.gnn.activity import activity_from_simple, activity_from_stix
 from actorgraph.gnn.attribute import Attributor
 from actorgraph.gnn.dataset import export_graph
 from actorgraph.gnn.train import TrainConfig, train
@@ -174,3 +174,75 @@ def test_a_decided_campaigns_new_domain_teaches_the_next_training(store, tmp_pat
     linked = after.attribute(following, max_tlp=TLP.RED, top_k=4)
     assert linked.candidates[0].actor_id == TRUTH
     assert FRESH in {ev.entity.id for ev in linked.evidence if ev.actor_id == TRUTH}
+
+
+FOO = "malware--66666666-6666-4666-8666-666666666666"
+NAME_SERVER = "infrastructure--77777777-7777-4777-8777-777777777777"
+
+
+def _with_new_objects(bundle: dict) -> dict:
+    """``bundle`` with a family and a name server the graph has never held, the first domain
+    using that name server."""
+    new = [
+        {
+            "type": "malware",
+            "id": FOO,
+            "name": "FooRAT",
+            "aliases": ["FooLoader"],
+            "is_family": True,
+        },
+        {"type": "infrastructure", "id": NAME_SERVER, "name": "ns1.foo-dns.example"},
+        _rel("uses-name-server", _sco(0, "domain-name"), NAME_SERVER, 5),
+    ]
+    stamped = [{**o, "spec_version": "2.1", "created": WHEN, "modified": WHEN} for o in new]
+    return {**bundle, "objects": [*bundle["objects"], *stamped]}
+
+
+def test_new_software_and_infrastructure_are_stored_and_known_ones_not_duplicated(
+    backend_store, tmp_path
+):
+    store = backend_store
+    _world(store)
+    before = _trained(store, tmp_path / "models", TLP.CLEAR)
+    act = activity_from_stix(_with_new_objects(_bundle("fresh-c2.example", name="foo 1")))
+    cid = before.persist(act, before.attribute(act, max_tlp=TLP.CLEAR), max_tlp=TLP.CLEAR)
+
+    foo = _node(store, FOO)
+    assert foo is not None
+    assert (foo["name"], foo["tlp_level"], foo["sources"]) == (
+        "FooRAT",
+        0,
+        ["actorgraph-attribution"],
+    )
+    assert _node(store, NAME_SERVER) is not None
+    assert ("USES_NAMESERVER", NAME_SERVER) in _links(store, FRESH)
+    uses = {other for t, other in _links(store, cid) if t == "USES"}
+    # NovaQ's object has a new id but a known name: it is the known family, not a new node.
+    assert {FOO, NAME_SERVER, "malware--novaq"} <= uses
+    assert _node(store, "malware--11111111-1111-4111-8111-111111111111") is None
+
+
+def test_a_decided_campaigns_new_family_teaches_the_next_training(store, tmp_path):
+    _world(store)
+    models = tmp_path / "models"
+    before = _trained(store, models)
+    first = activity_from_stix(_with_new_objects(_bundle("fresh-c2.example", name="foo 1")))
+    # The next activity names only the new family, by an alias.
+    following = activity_from_simple({"malware": ["FooLoader"]})
+    campaign = before.persist(first, before.attribute(first, max_tlp=TLP.RED), max_tlp=TLP.RED)
+    undecided = _trained(store, models).attribute(following, max_tlp=TLP.RED)
+    assert undecided.model.matched == 1  # stored, but nobody's until decided
+    assert {c.actor_id: c.rank for c in undecided.candidates}.get(TRUTH, 99) > 1
+    decide(
+        store,
+        AuditLog(tmp_path / "audit.sqlite"),
+        Decider(decided_by="analyst-test", key_id=None, max_tlp=TLP.RED, origin="test"),
+        campaign_id=campaign,
+        decision="attribute",
+        actor_id=TRUTH,
+        reason="analyst review",
+        confidence=70,
+    )
+    linked = _trained(store, models).attribute(following, max_tlp=TLP.RED, top_k=4)
+    assert linked.candidates[0].actor_id == TRUTH
+    assert FOO in {ev.entity.id for ev in linked.evidence if ev.actor_id == TRUTH}
