@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from actorgraph.graph.attribution import AttributionResult
 
@@ -141,13 +141,17 @@ class Rows(BaseModel):
 # -- attribution and ingestion -------------------------------------------------------------------
 
 
+# The most indicator values one request may give, as a list or as lines of ``text``.
+MAX_INDICATORS = 10_000
+
+
 class SimpleActivity(BaseModel):
     """Loose observations to attribute (the simple alternative to a STIX bundle)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=500)
-    indicators: list[str] = Field(default_factory=list, max_length=10_000)
+    indicators: list[str] = Field(default_factory=list, max_length=MAX_INDICATORS)
     malware: list[str] = Field(default_factory=list, max_length=1_000)
     tools: list[str] = Field(default_factory=list, max_length=1_000)
     techniques: list[str] = Field(default_factory=list, max_length=1_000)
@@ -165,6 +169,15 @@ class SimpleActivity(BaseModel):
     persist: bool = Field(
         default=False, description="store the activity, its new indicators and its hypotheses"
     )
+
+    @field_validator("text")
+    @classmethod
+    def _at_most_max_values(cls, text: str | None) -> str | None:
+        from actorgraph.gnn.activity import text_values
+
+        if text is not None and len(text_values(text)) > MAX_INDICATORS:
+            raise ValueError(f"text holds more than {MAX_INDICATORS} values (lines)")
+        return text
 
 
 class StixBundle(BaseModel):

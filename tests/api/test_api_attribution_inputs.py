@@ -11,8 +11,10 @@ from itertools import pairwise
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from actorgraph.api.models import (
+    MAX_INDICATORS,
     ActivityBody,
     MispEvent,
     SimpleActivity,
@@ -70,6 +72,17 @@ def test_a_pasted_indicator_list_is_read_as_the_cli_reads_an_indicator_file(mode
     ]
     assert pasted["candidates"][0]["actor_id"] == ALPHA
     assert [s["value"] for s in pasted["skipped"]] == ["Domain"]
+
+
+def test_a_pasted_list_may_hold_as_many_values_as_the_list_form():
+    # The limit the ``indicators`` list has, counted in values (lines), not characters;
+    # comments do not count. (The test app's body limit is below such a body: the model.)
+    lines = [f"198.51.{i // 256 % 256}.{i % 256}" for i in range(MAX_INDICATORS + 1)]
+    body = TypeAdapter(ActivityBody)
+    with pytest.raises(PydanticValidationError, match=f"more than {MAX_INDICATORS} values"):
+        body.validate_python({"text": "\n".join(lines)})
+    ok = body.validate_python({"text": "\n".join(["# header", *lines[1:]])})
+    assert isinstance(ok, SimpleActivity)
 
 
 def test_a_misp_attribute_pymisp_refuses_is_listed_as_skipped(model_client, keys):
