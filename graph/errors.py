@@ -87,10 +87,19 @@ class StixIngestError(IngestError):
 
 
 class InvalidIndicator(ActorgraphError):
-    """A value is not a valid indicator of any supported kind."""
+    """A value is not a valid indicator of any supported kind (``value`` whole; the message
+    quotes at most ``SHOWN`` characters of it, so that a megabyte of garbage gives a line,
+    not a megabyte, in a terminal, a log or an HTTP problem)."""
+
+    SHOWN = 200
 
     def __init__(self, value: str, reason: str) -> None:
-        super().__init__(f"invalid indicator {value!r}: {reason}")
+        shown = (
+            repr(value)
+            if len(value) <= self.SHOWN
+            else f"{value[: self.SHOWN]!r}... ({len(value)} characters)"
+        )
+        super().__init__(f"invalid indicator {shown}: {reason}")
         self.value = value
         self.reason = reason
 

@@ -140,6 +140,12 @@ _CANONICAL_IPV4 = re.compile(
 )
 
 
+def _brief(exc: Exception, limit: int = 120) -> str:
+    """``ipaddress``'s reason, which quotes the bad part of the value, cut to ``limit``."""
+    text = str(exc)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
 def _ipv4(text: str, raw: str) -> str:
     text = text.removesuffix("/32")  # a one-address network is the address
     if _CANONICAL_IPV4.fullmatch(text):  # most values: no address object to build
@@ -149,7 +155,7 @@ def _ipv4(text: str, raw: str) -> str:
     except ValueError as exc:
         if "/" in text:
             raise InvalidIndicator(raw, "a network range, not a single IPv4 address") from exc
-        raise InvalidIndicator(raw, f"not a valid IPv4 address ({exc})") from exc
+        raise InvalidIndicator(raw, f"not a valid IPv4 address ({_brief(exc)})") from exc
 
 
 def _ipv6(text: str, raw: str) -> str:
@@ -159,7 +165,7 @@ def _ipv6(text: str, raw: str) -> str:
     except ValueError as exc:
         if "/" in text:
             raise InvalidIndicator(raw, "a network range, not a single IPv6 address") from exc
-        raise InvalidIndicator(raw, f"not a valid IPv6 address ({exc})") from exc
+        raise InvalidIndicator(raw, f"not a valid IPv6 address ({_brief(exc)})") from exc
     if addr.scope_id:
         raise InvalidIndicator(raw, "a link-local address with a zone id is not an indicator")
     return addr.compressed

@@ -132,3 +132,15 @@ def test_an_activity_runs_when_its_campaign_ran_else_when_it_was_observed():
         "2024-07-05T00:00:00.000Z",
     )
     assert observed_span([marking, old_server, report]) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a" * 1_000_000, "1.2.3." + "4" * 100_000, "::" + "f" * 100_000, "b" * 300_000 + ".example"],
+    ids=["hex", "ipv4", "ipv6", "domain"],
+)
+def test_a_huge_garbage_value_gives_a_short_error_and_keeps_the_value(value):
+    with pytest.raises(InvalidIndicator) as caught:
+        activity_from_text(value)
+    assert len(str(caught.value)) < 600
+    assert caught.value.value == value
