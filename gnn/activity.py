@@ -260,14 +260,14 @@ def activity_from_text(text: str, name: str = "activity") -> Activity:
 def activity_format(data: Any) -> str:
     """Which form parsed activity input is in: ``stix``, ``misp`` or ``simple``; the one place
     the three are told apart (``activity_from_any``, the API's request bodies). A MISP event is
-    wrapped (``{"Event": {...}}``) or bare (it has ``info``, which no STIX bundle and no simple
+    wrapped (``{"Event": ...}``) or bare (it has ``info``, which no STIX bundle and no simple
     form has)."""
     if not isinstance(data, dict):
         return "simple"
     if data.get("type") == "bundle":
         return "stix"
-    if isinstance(data.get("Event"), dict) or ("info" in data and "type" not in data):
-        return "misp"
+    if "Event" in data or ("info" in data and "type" not in data):
+        return "misp"  # a malformed wrapper too: the MISP reader says what is wrong
     return "simple"
 
 

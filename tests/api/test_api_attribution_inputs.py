@@ -97,7 +97,7 @@ def test_a_misp_attribute_pymisp_refuses_is_listed_as_skipped(model_client, keys
 def test_a_misp_event_without_uuid_or_with_nothing_to_read_is_422(model_client, keys):
     no_uuid = {k: v for k, v in EVENT.items() if k != "uuid"}
     only_text = {**EVENT, "Attribute": [{"type": "text", "value": "hello"}]}
-    for body in ({"Event": no_uuid}, only_text):
+    for body in ({"Event": no_uuid}, only_text, {"Event": "not an event"}):
         r = model_client.post("/v1/attributions", json=body, headers=auth(keys["analyst_red"]))
         assert r.status_code == 422, r.text
         assert r.headers["content-type"].startswith("application/problem+json")

@@ -43,6 +43,7 @@ TEXT = (
     [
         ({"type": "bundle", "id": "bundle--x", "objects": []}, "stix"),
         ({"Event": EVENT}, "misp"),
+        ({"Event": "not an event"}, "misp"),
         (EVENT, "misp"),
         (SIMPLE, "simple"),
         ({"name": "x", "malware": ["m"]}, "simple"),
@@ -78,6 +79,13 @@ def test_a_misp_event_reads_as_the_same_indicators_dated_by_the_event():
     simple = activity_from_simple(SIMPLE)
     assert sorted(misp.indicators) == sorted(simple.indicators)
     assert misp.seen is not None and misp.seen[0].startswith("2024-03-01")
+
+
+def test_a_malformed_misp_wrapper_is_refused_as_a_misp_event(tmp_path: Path):
+    bad = tmp_path / "event.json"
+    bad.write_text(json.dumps({"Event": ["not", "an", "event"]}))
+    with pytest.raises(IngestError, match="not a MISP event"):
+        load_activity(bad)
 
 
 def test_a_misp_attribute_pymisp_refuses_is_listed_first_and_the_rest_read():
