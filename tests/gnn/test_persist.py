@@ -85,6 +85,32 @@ def _trained(store, models: Path, level: TLP = TLP.RED) -> Attributor:
     return Attributor.load(models, store, max_tlp=level)
 
 
+def _attribute_to_truth(store, tmp_path: Path, campaign: str) -> None:
+    """One analyst decision: the stored campaign is the true actor's."""
+    decide(
+        store,
+        AuditLog(tmp_path / "audit.sqlite"),
+        Decider(decided_by="analyst-test", key_id=None, max_tlp=TLP.RED, origin="test"),
+        campaign_id=campaign,
+        decision="attribute",
+        actor_id=TRUTH,
+        reason="analyst review",
+        confidence=70,
+    )
+
+
+def _stored_clear(store, node_id: str) -> dict:
+    """The properties of a node ``persist`` wrote for a ``clear`` requester."""
+    props = _node(store, node_id)
+    assert props is not None
+    assert (props["tlp"], props["tlp_level"], props["sources"]) == (
+        "clear",
+        0,
+        ["actorgraph-attribution"],
+    )
+    return props
+
+
 def _node(store, node_id: str) -> dict | None:
     rows = store.query("MATCH (n {id: $id}) RETURN properties(n) AS p", {"id": node_id})
     return rows[0]["p"] if rows else None
@@ -125,13 +151,7 @@ def test_new_indicators_are_stored_with_their_setups_at_the_requesters_marking(
     )
     cid = before.persist(act, before.attribute(act, max_tlp=TLP.CLEAR), max_tlp=TLP.CLEAR)
 
-    fresh = _node(store, FRESH)
-    assert fresh is not None
-    assert (fresh["tlp"], fresh["tlp_level"], fresh["sources"]) == (
-        "clear",
-        0,
-        ["actorgraph-attribution"],
-    )
+    _stored_clear(store, FRESH)
     links = _links(store, FRESH)
     assert {("INDICATES", cid), ("RESOLVES_TO", FRESH_IP), ("REGISTERED_WITH", REGISTRAR)} <= links
     assert ("INDICATES", cid) in _links(store, FRESH_IP)
@@ -160,16 +180,7 @@ def test_a_decided_campaigns_new_domain_teaches_the_next_training(store, tmp_pat
     # The control: stored but undecided, the domain is nobody's (hypotheses are no labels).
     undecided = _trained(store, models).attribute(following, max_tlp=TLP.RED)
     assert {c.actor_id: c.rank for c in undecided.candidates}.get(TRUTH, 99) > 1
-    decide(
-        store,
-        AuditLog(tmp_path / "audit.sqlite"),
-        Decider(decided_by="analyst-test", key_id=None, max_tlp=TLP.RED, origin="test"),
-        campaign_id=campaign,
-        decision="attribute",
-        actor_id=TRUTH,
-        reason="analyst review",
-        confidence=70,
-    )
+    _attribute_to_truth(store, tmp_path, campaign)
     after = _trained(store, models)
     linked = after.attribute(following, max_tlp=TLP.RED, top_k=4)
     assert linked.candidates[0].actor_id == TRUTH
@@ -207,13 +218,7 @@ def test_new_software_and_infrastructure_are_stored_and_known_ones_not_duplicate
     act = activity_from_stix(_with_new_objects(_bundle("fresh-c2.example", name="foo 1")))
     cid = before.persist(act, before.attribute(act, max_tlp=TLP.CLEAR), max_tlp=TLP.CLEAR)
 
-    foo = _node(store, FOO)
-    assert foo is not None
-    assert (foo["name"], foo["tlp_level"], foo["sources"]) == (
-        "FooRAT",
-        0,
-        ["actorgraph-attribution"],
-    )
+    assert _stored_clear(store, FOO)["name"] == "FooRAT"
     assert _node(store, NAME_SERVER) is not None
     assert ("USES_NAMESERVER", NAME_SERVER) in _links(store, FRESH)
     uses = {other for t, other in _links(store, cid) if t == "USES"}
@@ -233,16 +238,7 @@ def test_a_decided_campaigns_new_family_teaches_the_next_training(store, tmp_pat
     undecided = _trained(store, models).attribute(following, max_tlp=TLP.RED)
     assert undecided.model.matched == 1  # stored, but nobody's until decided
     assert {c.actor_id: c.rank for c in undecided.candidates}.get(TRUTH, 99) > 1
-    decide(
-        store,
-        AuditLog(tmp_path / "audit.sqlite"),
-        Decider(decided_by="analyst-test", key_id=None, max_tlp=TLP.RED, origin="test"),
-        campaign_id=campaign,
-        decision="attribute",
-        actor_id=TRUTH,
-        reason="analyst review",
-        confidence=70,
-    )
+    _attribute_to_truth(store, tmp_path, campaign)
     linked = _trained(store, models).attribute(following, max_tlp=TLP.RED, top_k=4)
     assert linked.candidates[0].actor_id == TRUTH
     assert FOO in {ev.entity.id for ev in linked.evidence if ev.actor_id == TRUTH}
