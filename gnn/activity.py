@@ -19,7 +19,7 @@ from typing import Any
 
 from actorgraph.gnn.dataset import GraphSnapshot
 from actorgraph.graph.enrich import facts
-from actorgraph.graph.errors import IngestError, InvalidIndicator, ValidationError
+from actorgraph.graph.errors import IngestError, InvalidIndicator, StixIngestError, ValidationError
 from actorgraph.graph.formats.indicators import indicator_id, normalize_indicator
 from actorgraph.graph.formats.provenance import iso
 
@@ -304,7 +304,11 @@ def load_activity(path: str | Path) -> Activity:
 
 def observed_span(objects: Iterable[dict[str, Any]]) -> tuple[str, str] | None:
     """When an activity was first and last seen, as canonical ISO-8601 times, from its STIX
-    objects or ingest rows (a row without ``type`` is a campaign); None when nothing is dated."""
+    objects or ingest rows (a row without ``type`` is a campaign); None when nothing is dated.
+
+    Raises:
+        StixIngestError: a date it reads is no timestamp (the message names the object).
+    """
     objects = list(objects)
     campaigns = [
         o
@@ -314,8 +318,16 @@ def observed_span(objects: Iterable[dict[str, Any]]) -> tuple[str, str] | None:
     dated = [(o, _CAMPAIGN_DATES) for o in campaigns] or [
         (o, _OBSERVED_DATES) for o in objects if o.get("type") in _OBSERVED
     ]
-    times = [t for obj, keys in dated for t in (iso(obj.get(k)) for k in keys) if t]
+    times = [t for obj, keys in dated for t in (_time(obj, k) for k in keys) if t]
     return (min(times), max(times)) if times else None
+
+
+def _time(obj: dict[str, Any], key: str) -> str | None:
+    try:
+        return iso(obj.get(key))
+    except (ValueError, TypeError, OverflowError) as exc:
+        where = str(obj.get("id") or obj.get("type") or "campaign")
+        raise StixIngestError(where, f"{key} is not a timestamp: {obj.get(key)!r:.80}") from exc
 
 
 class EntityLookup:

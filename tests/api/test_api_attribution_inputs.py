@@ -103,6 +103,40 @@ def test_a_misp_event_without_uuid_or_with_nothing_to_read_is_422(model_client, 
         assert r.headers["content-type"].startswith("application/problem+json")
 
 
+def test_a_bundle_with_a_garbage_observation_date_is_422_naming_the_object(model_client, keys):
+    observed = "observed-data--00000000-0000-4000-8000-0000000000e1"
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--00000000-0000-4000-8000-0000000000e0",
+        "objects": [
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--00000000-0000-4000-8000-0000000000e2",
+                "created": "2024-05-03T00:00:00.000Z",
+                "modified": "2024-05-03T00:00:00.000Z",
+                "valid_from": "2024-05-02T00:00:00Z",
+                "pattern": "[domain-name:value = 'evil.example']",
+                "pattern_type": "stix",
+            },
+            {
+                "type": "observed-data",
+                "spec_version": "2.1",
+                "id": observed,
+                "created": "2024-05-03T00:00:00.000Z",
+                "modified": "2024-05-03T00:00:00.000Z",
+                "first_observed": "garbage",
+                "last_observed": "2024-05-03T00:00:00.000Z",
+                "number_observed": 1,
+                "object_refs": ["indicator--00000000-0000-4000-8000-0000000000e2"],
+            },
+        ],
+    }
+    r = model_client.post("/v1/attributions", json=bundle, headers=auth(keys["analyst_red"]))
+    assert r.status_code == 422, r.text
+    assert observed in r.json()["detail"]
+
+
 def _campaign(client: TestClient, key: str, campaign: str) -> dict:
     r = client.get(f"/v1/campaigns/{campaign}", headers=auth(key))
     assert r.status_code == 200, r.text

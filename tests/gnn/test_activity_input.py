@@ -16,7 +16,7 @@ from actorgraph.gnn.activity import (
     load_activity,
     observed_span,
 )
-from actorgraph.graph.errors import IngestError, InvalidIndicator, ValidationError
+from actorgraph.graph.errors import IngestError, InvalidIndicator, StixIngestError, ValidationError
 from tests.helpers.activity_inputs import EVENT as BASE_EVENT
 from tests.helpers.activity_inputs import SIMPLE as BASE_SIMPLE
 
@@ -152,3 +152,17 @@ def test_a_huge_garbage_value_gives_a_short_error_and_keeps_the_value(value):
         activity_from_text(value)
     assert len(str(caught.value)) < 600
     assert caught.value.value == value
+
+
+def test_an_undated_object_with_a_garbage_date_is_a_clear_error_not_a_crash():
+    observed = {
+        "type": "observed-data",
+        "id": "observed-data--00000000-0000-4000-8000-000000000002",
+        "first_observed": "garbage",
+    }
+    with pytest.raises(StixIngestError, match="first_observed is not a timestamp"):
+        observed_span([observed])
+    assert observed_span([{**observed, "first_observed": "2024-05-01T00:00:00Z"}]) == (
+        "2024-05-01T00:00:00.000Z",
+        "2024-05-01T00:00:00.000Z",
+    )
