@@ -1,4 +1,5 @@
-"""An attribution request's activity as the model reads it, and when that activity was seen.
+"""An attribution request's activity as the model reads it (with when it was seen,
+``Activity.seen``).
 
 The body is a STIX bundle, a MISP event or the simple lists (``api.models.activity_format``
 tells them apart); each is read by the parser ``actorgraph attribute`` reads files with
@@ -14,16 +15,14 @@ from actorgraph.api.models import MispEvent, SimpleActivity, StixBundle
 if TYPE_CHECKING:
     from actorgraph.gnn.activity import Activity
 
-__all__ = ["Seen", "activity_of"]
-
-Seen = tuple[str, str] | None  # (first seen, last seen)
+__all__ = ["activity_of"]
 
 _OPTIONS = {"top_k", "persist"}
 
 
-def activity_of(body: StixBundle | MispEvent | SimpleActivity) -> tuple[Activity, Seen]:
-    """The activity of a request body, and when it was first and last seen (None when the input
-    gives no date: the simple lists never do).
+def activity_of(body: StixBundle | MispEvent | SimpleActivity) -> Activity:
+    """The activity of a request body (its ``seen`` None when the input gives no date: the
+    simple lists never do).
 
     Raises:
         IngestError / StixIngestError / InvalidIndicator / ValidationError: as the readers.
@@ -39,4 +38,4 @@ def activity_of(body: StixBundle | MispEvent | SimpleActivity) -> tuple[Activity
         activity = activity_from_misp(body.event(), name="misp")
     else:
         activity = activity_from_simple(body.model_dump(exclude=_OPTIONS, exclude_none=True))
-    return activity, activity.seen
+    return activity

@@ -211,8 +211,7 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
     # still links to the known family by name.
     for label, attr in (("Malware", "malware"), ("Tool", "tools"), ("Technique", "techniques")):
         for props in batch.nodes.get(label, {}).values():
-            extra = [props.get("external_id"), props.get("name"), *(props.get("aliases") or [])]
-            getattr(act, attr).extend(x for x in extra if x)
+            getattr(act, attr).extend(object_names(props))
     modelled = {"Indicator", "Infrastructure", "Malware", "Tool", "Technique", "Sector", "Country"}
     for (sl, rel, dl), pairs in batch.edges.items():
         if sl in modelled and dl in modelled:
@@ -227,6 +226,13 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
         act, f"bundle {name!r} holds no indicator, malware, tool, technique or infrastructure"
     )
     return act
+
+
+def object_names(props: dict[str, Any]) -> list[str]:
+    """The names an input's object is linked by besides its id (ATT&CK id, name, aliases), as
+    a reader read its properties."""
+    names = [props.get("external_id"), props.get("name"), *(props.get("aliases") or [])]
+    return [n for n in names if n]
 
 
 def activity_from_misp(event: dict[str, Any], name: str = "activity") -> Activity:

@@ -12,7 +12,7 @@ the model learns how to weigh them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import numpy as np
@@ -24,6 +24,7 @@ from actorgraph.gnn.habits import HabitShare, habit_counts
 from actorgraph.gnn.hubs import HubList
 from actorgraph.gnn.lexical import LexicalMatch
 from actorgraph.gnn.sparse_rows import row_positions
+from actorgraph.graph.attribution import Signals
 from actorgraph.graph.errors import ModelError
 
 # Channels group entity types whose overlaps mean different things to an analyst.
@@ -102,8 +103,9 @@ PROPAGATED_FEATURES: frozenset[str] = frozenset(
 )
 # Features that are no overlap: the profile's size, a prior of how often an actor turns up.
 PRIOR_FEATURES: frozenset[str] = frozenset({"log_profile"})
-# The kinds of evidence an attribution reports per candidate (``graph.attribution.Signals``).
-SIGNALS: tuple[str, ...] = ("direct", "graph", "naming", "campaigns", "prior")
+# The kinds of evidence an attribution reports per candidate: ``graph.attribution.Signals``'
+# fields, in their order.
+SIGNALS: tuple[str, ...] = tuple(f.name for f in fields(Signals))
 DIRECT_FEATURES: frozenset[str] = frozenset(
     n
     for n in FEATURE_NAMES

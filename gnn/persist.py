@@ -31,7 +31,7 @@ import hashlib
 import json
 from typing import Any
 
-from actorgraph.gnn.activity import LinkedActivity
+from actorgraph.gnn.activity import LinkedActivity, object_names
 from actorgraph.gnn.dataset import NODE_TYPES
 from actorgraph.graph.attribution import AttributionResult
 from actorgraph.graph.enrich.warninglists import flag_indicators
@@ -172,10 +172,10 @@ def activity_rows(
         batch.add_node("Indicator", nid, values)
     fresh = dict.fromkeys(new, "Indicator")
     for lab, objects in new_objects(linked, props).items():
-        stored = _stored(store, lab, list(objects))
+        held = _stored(store, lab, list(objects))
         for oid, values in objects.items():
-            if oid not in stored:
-                batch.add_node(lab, oid, {**values, **row, "sources": [SOURCE]})
+            if oid not in held:
+                batch.add_node(lab, oid, {**values, **row})  # our source, not the input's
             fresh[oid] = lab
         batch.edges[("Campaign", "USES", lab)] = {(campaign, oid): edge for oid in objects}
 
@@ -203,8 +203,7 @@ def new_objects(
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for lab, objects in linked.activity.objects.items():
         for oid, values in objects.items():
-            names = [values.get("name"), values.get("external_id"), *(values.get("aliases") or [])]
-            if oid in props or oid in named or any(n in named for n in names if n):
+            if oid in props or oid in named or any(n in named for n in object_names(values)):
                 continue
             out.setdefault(lab, {})[oid] = values
     return out

@@ -90,13 +90,12 @@ def format_result(res: AttributionResult) -> str:
             f"{c.country or '-':<8}{aliases}"
         )
     lines.append(f"  unknown actor: {res.unknown:.3f}")
-    explained = [c for c in res.candidates[:3] if c.signals is not None]
+    explained = [(c.name or c.actor_id, c.signals) for c in res.candidates[:3] if c.signals]
     if explained:
         lines.append("  what each kind of evidence added (log-odds):")
-        for c in explained:
-            assert c.signals is not None
-            kinds = "  ".join(f"{k} {v:5.2f}" for k, v in asdict(c.signals).items())
-            lines.append(f"    {(c.name or c.actor_id)[:24]:<24} {kinds}")
+        for who, signals in explained:
+            kinds = "  ".join(f"{k} {v:5.2f}" for k, v in asdict(signals).items())
+            lines.append(f"    {who[:24]:<24} {kinds}")
     if res.countries:
         top = res.countries[:5]
         lines.append("  countries: " + ", ".join(f"{c.country} {c.score:.3f}" for c in top))

@@ -34,13 +34,13 @@ def attribute(
     attributor = state.model.for_clearance(key.tlp_level)
     if attributor is None:
         raise Problem(503, state.model.reason_for(key.tlp_level), slug="no-model")
-    activity, seen = activity_of(body)
+    activity = activity_of(body)
     result = with_skipped(
         attributor.attribute(activity, max_tlp=key.tlp_level, top_k=body.top_k), activity.skipped
     )
     persisted = None
     if body.persist:
-        campaign = attributor.persist(activity, result, max_tlp=key.tlp_level, seen=seen)
+        campaign = attributor.persist(activity, result, max_tlp=key.tlp_level, seen=activity.seen)
         persisted = Persisted(campaign_id=campaign)
     best = result.candidates[0].score if result.candidates else None
     top = "candidate" if best is not None and best >= result.unknown else "unknown"

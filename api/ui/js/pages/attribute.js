@@ -151,11 +151,14 @@ function tableWithId(id, candidates) {
   return t;
 }
 
-// The prior (profile size) is no evidence about this activity: left out here, kept in the JSON.
-const SIGNALS = ["direct", "graph", "naming", "campaigns"];
-
+// The kinds the API reports, in its order; the prior (profile size) is no evidence about this
+// activity: left out here, kept in the JSON.
 function signalsText(signals) {
-  return signals ? SIGNALS.map((k) => `${k} ${signals[k].toFixed(2)}`).join(" · ") : "";
+  if (!signals) return "";
+  return Object.entries(signals)
+    .filter(([kind]) => kind !== "prior")
+    .map(([kind, v]) => `${kind} ${v.toFixed(2)}`)
+    .join(" · ");
 }
 
 function scoreCell(score) {
