@@ -28,6 +28,9 @@ _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 _ASN = re.compile(r"^(?:as)?\s*(\d{1,10})$", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _URL_SCHEMES = {"http", "https", "ftp", "ftps", "sftp", "ws", "wss", "smb", "file", "tcp", "udp"}
+# The request-line limit of common web servers (Apache's LimitRequestLine, nginx's 8k header
+# buffer): a longer "URL" could not be fetched from them, and one value must not bloat a node id.
+MAX_URL_CHARS = 8_192
 
 # Defanging conventions seen in reports, most specific first. Case-insensitive.
 _REFANG_RULES: list[tuple[re.Pattern[str], str]] = [
@@ -204,6 +207,8 @@ def _host(host: str, raw: str) -> str:
 
 
 def _url(text: str, raw: str) -> str:
+    if len(text) > MAX_URL_CHARS:
+        raise InvalidIndicator(raw, f"URL longer than {MAX_URL_CHARS:,} characters ({len(text):,})")
     if not _SCHEME.match(text):
         text = "http://" + text
     try:

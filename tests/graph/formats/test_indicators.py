@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actorgraph.graph.errors import InvalidIndicator
-from actorgraph.graph.formats.indicators import defang, indicator_id, normalize_indicator, refang
+from actorgraph.graph.formats.indicators import (
+    MAX_URL_CHARS,
+    defang,
+    indicator_id,
+    normalize_indicator,
+    refang,
+)
 
 
 @pytest.mark.parametrize(
@@ -105,6 +111,14 @@ def test_normalize_rejects(raw: str, kind: str | None, reason: str) -> None:
     with pytest.raises(InvalidIndicator, match=reason) as info:
         normalize_indicator(raw, kind)
     assert info.value.value == raw
+
+
+def test_url_length_is_bounded() -> None:
+    path = "/" + "a" * (MAX_URL_CHARS - len("http://evil.example/"))
+    assert normalize_indicator("http://evil.example" + path, "url")[1].endswith("a")
+    with pytest.raises(InvalidIndicator, match="URL longer than 8,192 characters") as info:
+        normalize_indicator("http://evil.example" + path + "a")
+    assert len(str(info.value)) < 400  # the value is quoted, not repeated whole
 
 
 def test_indicator_id() -> None:
