@@ -171,8 +171,9 @@ class ModelHolder:
         # Says nothing about the levels above the key's: whether they hold data is not its
         # business.
         return (
-            f"no attribution model serves clearance {TLP.parse(max_tlp).label}: nothing at or "
-            "below it to learn from"
+            f"no attribution model serves clearance {TLP.parse(max_tlp).label}: the loaded "
+            "version was trained for other clearances only, or found nothing at or below it to "
+            "learn from (`actorgraph train` trains a model per clearance)"
         )
 
     @property

@@ -276,11 +276,16 @@ def load(
     path = resolve_version(models_dir, version)
     meta = read_meta(path)
     level = TLP.parse(max_tlp)
-    served = clearances(meta)[level]
+    table = clearances(meta)
+    served = table[level]
     if served is None:
+        serves = ", ".join(lvl.label for lvl, s in table.items() if s is not None)
         raise ModelError(
-            f"model version {meta['version']!r} has no model for clearance {level.label}: "
-            "no threat actor is visible at it"
+            f"model version {meta['version']!r} has no model for clearance {level.label}: it "
+            f"serves {serves} only (a version trained "
+            "at one clearance, as `actorgraph demo` trains at red, or no threat actor "
+            f"visible at {level.label} when it was trained); ask at a clearance it serves, "
+            "or run `actorgraph train` for a model per clearance"
         )
     return _load_model(path / served.label, meta, hubs)
 

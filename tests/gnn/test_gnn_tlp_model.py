@@ -124,7 +124,7 @@ def test_a_level_without_a_model_is_not_served(store, tmp_path: Path):
     write_graph(store, remexi_world())
     red_only = train(export_graph(store, max_tlp=TLP.RED), CONFIG)
     artefacts.save(red_only, tmp_path)
-    with pytest.raises(ModelError, match="no model for clearance clear"):
+    with pytest.raises(ModelError, match="no model for clearance clear: it serves red only"):
         artefacts.load(tmp_path, max_tlp=TLP.CLEAR)
     served = Attributors.load(tmp_path, store)
     assert served.for_clearance(TLP.AMBER) is None and served.clearances == ["red"]
