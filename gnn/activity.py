@@ -12,6 +12,7 @@ domain): the same ids, computed by the same code.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ OBJECT_LABELS: tuple[str, ...] = ("Malware", "Tool", "Infrastructure")
 # identities.
 _OBSERVED = {"indicator", "observed-data", "sighting"}
 _CAMPAIGN_DATES: tuple[str, ...] = ("first_seen", "last_seen")
+# A software value of the simple form that refers to an object (ATT&CK id, STIX id) rather
+# than naming one: it makes no object of its own.
+_SOFTWARE_REFERENCE = re.compile(r"^(?:S\d{4}|(?:malware|tool)--\S+)$", re.IGNORECASE)
+_EPOCH = "1970-01-01T00:00:00.000Z"
 _OBSERVED_DATES: tuple[str, ...] = (
     *_CAMPAIGN_DATES,
     "first_observed",
@@ -58,10 +63,11 @@ class Activity:
             IP range): the rest is still attributed, as ingest lists and goes on.
         seen: when the activity was first and last seen (ISO-8601), from the input's own
             dates (``observed_span``); None when it gives none (the simple form, a text list).
-        objects: a STIX or MISP input's own software and infrastructure objects, label
+        objects: the input's own software and infrastructure objects, label
             (``OBJECT_LABELS``) -> id -> properties as the reader read them: what
-            ``Attributor.persist`` stores of them when the graph does not hold them (the simple
-            form names software by name only, with no object to store).
+            ``Attributor.persist`` stores of them when the graph does not hold them. A STIX
+            bundle's or MISP event's objects; for the simple form, one object per software
+            name (``named_software``).
     """
 
     name: str = "activity"
@@ -141,7 +147,44 @@ def activity_from_simple(data: dict[str, Any], name: str = "activity") -> Activi
         else:
             setattr(act, key, [str(v).strip() for v in values])
     _check_not_empty(act, "activity is empty: give indicators, malware, tools or techniques")
+    act.objects = named_software(act.malware, act.tools, source=act.name)
     return act
+
+
+def named_software(
+    malware: list[str], tools: list[str], *, source: str
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Software named by name only (the simple form) as objects of their own, read by the
+    STIX reader like a bundle's, so that ``persist`` can store a family the graph does not
+    hold yet: label -> id -> properties. The id is a function of the type and the name
+    (case-folded), so a name persisted twice is one node. ATT&CK and STIX ids refer to
+    objects rather than name them, and make none."""
+    from actorgraph.graph.formats.stix_out import det_id
+    from actorgraph.graph.formats.stix_reader import read_stix
+
+    objects = {}
+    for stix_type, names in (("malware", malware), ("tool", tools)):
+        for name in names:
+            if _SOFTWARE_REFERENCE.match(name):
+                continue
+            oid = det_id(stix_type, name.casefold())
+            objects.setdefault(oid, {"type": stix_type, "id": oid, "name": name})
+    if not objects:
+        return {}
+    # Required by STIX, never stored: the reader leaves timestamps out without provenance.
+    stamp = {"spec_version": "2.1", "created": _EPOCH, "modified": _EPOCH}
+    bundle = {
+        "type": "bundle",
+        "id": det_id("bundle", source),
+        "objects": [
+            {**o, **stamp, **({"is_family": True} if o["type"] == "malware" else {})}
+            for o in objects.values()
+        ],
+    }
+    batch = read_stix(bundle, source=source, provenance=False)
+    return {
+        label: dict(batch.nodes[label]) for label in ("Malware", "Tool") if batch.nodes.get(label)
+    }
 
 
 def text_values(text: str) -> list[str]:

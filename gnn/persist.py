@@ -18,11 +18,11 @@ enrichment), not only the entities it matched:
   written when one end is new and both ends are visible to the requester.
 
 The input's own malware, tool and infrastructure objects (``Activity.objects``: a STIX bundle's,
-a MISP event's) that the model's graph does not hold, by id or by any of their names, are stored
-by the same rules and used by the campaign (``USES``), so that a decided campaign also teaches
-its new families and servers: the next activity that names the family is linked to the actor.
-An object whose name the graph holds is that entity, already linked; the simple form names
-software by name only and has no object to store.
+a MISP event's, one per software name of the simple form) that the model's graph does not hold,
+by id or by any of their names, are stored by the same rules and used by the campaign
+(``USES``), so that a decided campaign also teaches its new families and servers: the next
+activity that names the family is linked to the actor. An object whose name the graph holds is
+that entity, already linked.
 """
 
 from __future__ import annotations

@@ -242,3 +242,32 @@ def test_a_decided_campaigns_new_family_teaches_the_next_training(store, tmp_pat
     linked = _trained(store, models).attribute(following, max_tlp=TLP.RED, top_k=4)
     assert linked.candidates[0].actor_id == TRUTH
     assert FOO in {ev.entity.id for ev in linked.evidence if ev.actor_id == TRUTH}
+
+
+def test_a_family_the_simple_form_names_is_stored_once_and_teaches_the_next_training(
+    store, tmp_path
+):
+    _world(store)
+    models = tmp_path / "models"
+    before = _trained(store, models)
+    # Known names and references make no node: NovaQ is the known family, S9999 a reference.
+    first = activity_from_simple(
+        {"indicators": ["fresh-c2.example"], "malware": ["QuuxRAT", "NovaQ", "S9999"]}
+    )
+    campaign = before.persist(first, before.attribute(first, max_tlp=TLP.RED), max_tlp=TLP.RED)
+    stored = store.query(
+        "MATCH (:Campaign {id: $c})-[:USES]->(m:Malware) RETURN m.id AS id, m.name AS name",
+        {"c": campaign},
+    )
+    assert sorted(r["name"] for r in stored) == ["NovaQ", "QuuxRAT"]
+    quux = next(r["id"] for r in stored if r["name"] == "QuuxRAT")
+    # The same name in another case, persisted again, is the same node.
+    again = activity_from_simple({"malware": ["quuxrat"], "indicators": ["other-c2.example"]})
+    assert list(again.objects["Malware"]) == [quux]
+    following = activity_from_simple({"malware": ["quuxrat"]})
+    undecided = _trained(store, models).attribute(following, max_tlp=TLP.RED)
+    assert {c.actor_id: c.rank for c in undecided.candidates}.get(TRUTH, 99) > 1
+    _attribute_to_truth(store, tmp_path, campaign)
+    linked = _trained(store, models).attribute(following, max_tlp=TLP.RED, top_k=4)
+    assert linked.candidates[0].actor_id == TRUTH
+    assert quux in {ev.entity.id for ev in linked.evidence if ev.actor_id == TRUTH}
