@@ -16,6 +16,12 @@ deleted; the newest decision about a (campaign, actor) pair wins. Its effect is 
 ``Decision`` nodes are not model input (``gnn.dataset`` reads only the entity labels it knows).
 Every decision is marked with the decider's clearance, and a decider sees, and may decide on,
 only a campaign and an actor within it: a hidden one is reported exactly like a missing one.
+
+Analyst verdicts are kept per marking: a decision replaces or withdraws only the analyst
+attributions of its own marking. One of a lower marking stays as it was, because its readers
+must not see the effect of a decision above their clearance (a verdict that vanished or changed
+would tell them one exists); one of a higher marking is, to the decider, absent. A reader
+cleared for both markings sees both verdicts, each with its own decision and provenance.
 """
 
 from __future__ import annotations
@@ -89,12 +95,12 @@ SET d.decision = row.decision, d.campaign_id = row.campaign, d.actor_id = row.ac
 """
 
 # A rejection withdraws the analyst attribution to that actor; an acceptance, the analyst
-# attributions to every other actor. Only edges the decider may see are touched.
+# attributions to every other actor. Only edges of the decision's own marking are touched.
 WITHDRAW_ANALYST_ATTRIBUTIONS = f"""
 UNWIND $rows AS row
 MATCH (c:Campaign {{id: row.campaign}})-[t:ATTRIBUTED_TO]->(a:ThreatActor)
 WHERE t.source = '{ANALYST_SOURCE}' AND (row.decision = 'reject') = (a.id = row.actor)
-      AND {visible("t")}
+      AND coalesce(t.tlp_level, 0) = row.tlp_level
 DELETE t
 """
 
@@ -103,7 +109,7 @@ UNWIND $rows AS row
 MATCH (c:Campaign {{id: row.campaign}})
 MATCH (a:ThreatActor {{id: row.actor}})
 WHERE row.decision <> 'reject'
-MERGE (c)-[t:ATTRIBUTED_TO {{source: '{ANALYST_SOURCE}'}}]->(a)
+MERGE (c)-[t:ATTRIBUTED_TO {{source: '{ANALYST_SOURCE}', tlp_level: row.tlp_level}}]->(a)
 SET t.decision = row.id, t.decided_by = row.decided_by, t.reason = row.reason,
     t.confidence = row.confidence, t.created = row.created, t.model_version = row.model_version,
     t.model_score = row.model_score, t.sources = ['analyst'], t.tlp = row.tlp,
@@ -301,8 +307,7 @@ def decision_statements(decisions: list[Decision]) -> list[tuple[str, list[dict[
     caller that writes them in one unit with its own (naming or merging a cluster).
 
     Every decision must be about a different campaign and carry the same marking: the unit runs
-    under one ``max_tlp`` (the decisions' ``tlp``), which hides edges above it from the
-    withdrawal."""
+    under one ``max_tlp`` (the decisions' ``tlp``)."""
     rows = [
         {
             **asdict(d),

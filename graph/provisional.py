@@ -63,7 +63,7 @@ ACTOR = f"""
 MATCH (a:ThreatActor {{id: $actor}})
 WHERE {visible("a")}
 RETURN a.id AS id, a.name AS name, coalesce(a.provisional, false) AS provisional,
-       a.merged_into AS merged_into
+       a.merged_into AS merged_into, coalesce(a.tlp_level, 0) AS level
 """
 
 # The campaigns an analyst attributed to the provisional actor, as far as the caller sees.
@@ -242,8 +242,9 @@ def merge_provisional(
 
     Raises:
         NotFound: either actor does not exist or is above the decider's clearance.
-        ValidationError: ``actor_id`` is not provisional or is already merged, ``into`` is the
-            same actor or a merged one, or a bad reason.
+        ValidationError: ``actor_id`` is not provisional, is already merged or is marked below
+            the decider's clearance (a merge is made at the provisional actor's own marking),
+            ``into`` is the same actor or a merged one, or a bad reason.
     """
     level = TLP.parse(decider.max_tlp)
     reason = check_reason(reason)
@@ -255,6 +256,15 @@ def merge_provisional(
         raise ValidationError(f"{actor_id!r} is not a provisional actor; only those are merged")
     if source[0]["merged_into"]:
         raise ValidationError(f"{actor_id!r} is already merged into {source[0]['merged_into']!r}")
+    if source[0]["level"] != level:
+        # The merge marks the provisional node, which every reader of its marking sees: made
+        # from above that marking, it would tell them of a decision (and a target) they may not
+        # see. From above, its campaigns are re-attributed one by one with `decide`.
+        named = TLP(source[0]["level"]).label
+        raise ValidationError(
+            f"{actor_id!r} was named at TLP:{named.upper()}: merge it with a key of that "
+            f"clearance, or attribute its campaigns at {level.label} with decide"
+        )
     target = store.query(ACTOR, {**params, "actor": into}, read_only=True)
     if not target:
         raise NotFound(f"no threat actor {into!r}")

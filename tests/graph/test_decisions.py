@@ -129,6 +129,42 @@ def test_hidden_campaigns_and_actors_answer_like_missing_ones(world, tmp_path):
     assert [e["result"].split(":")[0] for e in log.events()] == ["ok", *["refused"] * 4]
 
 
+def _verdicts(store, campaign=PREDICTED, max_tlp=TLP.CLEAR):
+    """The analyst verdicts a reader of ``max_tlp`` sees: (actor, reason, confidence, tlp)."""
+    rows = store.query(
+        "MATCH (:Campaign {id: $c})-[t:ATTRIBUTED_TO {source: 'analyst'}]->(a) "
+        "WHERE coalesce(t.tlp_level, 0) <= $max_tlp AND coalesce(a.tlp_level, 0) <= $max_tlp "
+        "RETURN a.id AS actor, t.reason AS reason, t.confidence AS confidence, t.tlp AS tlp "
+        "ORDER BY tlp, actor",
+        {"c": campaign, "max_tlp": int(max_tlp)},
+    )
+    return [(r["actor"], r["reason"], r["confidence"], r["tlp"]) for r in rows]
+
+
+def test_a_decision_never_changes_a_verdict_of_another_marking(world, tmp_path):
+    log = AuditLog(tmp_path / "audit.sqlite")
+    red = {"decision": "attribute", "reason": "red source", "confidence": 90, "max_tlp": TLP.RED}
+    _decide(world, log, actor_id=A, **red)
+    # A clear analyst's verdict does not overwrite (nor declassify) the red one...
+    _decide(world, log, decision="attribute", actor_id=A, reason="clear look", confidence=10)
+    assert _verdicts(world, max_tlp=TLP.RED) == [
+        (A, "clear look", 10, "clear"),
+        (A, "red source", 90, "red"),
+    ]
+    # ...and a red decision leaves the clear readers' verdict as it was: a reattribution to a
+    # red actor, then a rejection of the clear verdict's actor.
+    _decide(world, log, actor_id=HIDDEN, **red)
+    _decide(world, log, **{**red, "decision": "reject"}, actor_id=A)
+    assert _verdicts(world) == [(A, "clear look", 10, "clear")]
+    assert _verdicts(world, max_tlp=TLP.RED) == [
+        (A, "clear look", 10, "clear"),
+        (HIDDEN, "red source", 90, "red"),
+    ]
+    # The clear analyst still replaces their own verdict.
+    _decide(world, log, decision="attribute", actor_id=B, reason="clear look", confidence=10)
+    assert _verdicts(world) == [(B, "clear look", 10, "clear")]
+
+
 def test_refusals(world, tmp_path):
     log = AuditLog(tmp_path / "audit.sqlite")
     with pytest.raises(ValidationError, match="attributed by a source"):

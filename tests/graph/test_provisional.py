@@ -7,7 +7,7 @@ import pytest
 
 from actorgraph.graph.audit import AuditLog
 from actorgraph.graph.decisions import Decider
-from actorgraph.graph.errors import QueryError
+from actorgraph.graph.errors import QueryError, ValidationError
 from actorgraph.graph.provisional import merge_provisional, name_cluster
 from actorgraph.graph.reconcile import reconcile
 from actorgraph.graph.tlp import TLP
@@ -42,11 +42,11 @@ def _name(store, log, name="UNC-2026-001"):
     )
 
 
-def _merge(store, log, actor_id):
+def _merge(store, log, actor_id, max_tlp=TLP.CLEAR):
     return merge_provisional(
         store,
         log,
-        Decider(decided_by="analyst-2", key_id="k2", max_tlp=TLP.CLEAR, origin="test"),
+        Decider(decided_by="analyst-2", key_id="k2", max_tlp=max_tlp, origin="test"),
         actor_id=actor_id,
         into=KNOWN,
         reason="the loader is Known's",
@@ -183,3 +183,15 @@ def test_a_failure_inside_the_write_leaves_nothing(world, tmp_path, monkeypatch)
     assert _state(world) == {"actors": [], "decisions": [], "attributed": []}
     events = AuditLog(tmp_path / "audit.sqlite").events()
     assert len(events) == 4 and all(e["result"].startswith("error: ") for e in events)
+
+
+def test_a_cluster_is_merged_at_its_own_marking(world, tmp_path):
+    log = AuditLog(tmp_path / "audit.sqlite")
+    actor, _ = _name(world, log)
+    before = _state(world)
+    # From above its marking, a merge would mark the clear node with a red decision.
+    with pytest.raises(ValidationError, match="named at TLP:CLEAR: merge it with a key of that"):
+        _merge(world, log, actor["id"], max_tlp=TLP.RED)
+    assert _state(world) == before
+    _merge(world, log, actor["id"])
+    assert _state(world)["actors"][0]["into"] == KNOWN
