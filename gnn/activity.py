@@ -162,7 +162,7 @@ def named_software(
     from actorgraph.graph.formats.stix_out import det_id
     from actorgraph.graph.formats.stix_reader import read_stix
 
-    objects = {}
+    objects: dict[str, dict[str, str]] = {}
     for stix_type, names in (("malware", malware), ("tool", tools)):
         for name in names:
             if _SOFTWARE_REFERENCE.match(name):
