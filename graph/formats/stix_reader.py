@@ -15,7 +15,8 @@ relationships become edges:
                  sector), and a relationship to it is rejected
     report -> Report (+ REPORTED_IN from its object_refs)
     sighting -> sighting_counts / sighting_last per TLP level on what was sighted (sightings.py)
-    marking-definition (TLP 1.0, 2.0) -> tlp, tlp_level on the objects it marks
+    marking-definition (TLP 1.0, 2.0) -> tlp, tlp_level on the objects it marks, whole or in
+                 part (granular_markings): an element carries the strictest of them
 
 Revoked and ``x_mitre_deprecated`` objects are skipped; a revoked object that an earlier input
 stored marks its nodes ``revoked: true`` instead. An object whose ``modified`` is before its
@@ -239,7 +240,7 @@ class _BundleReader:
             ):
                 self.objects[obj["id"]] = obj
         self.markings = dict(TLP_MARKING_IDS)
-        self.marking_cache: dict[Any, dict[str, Any]] = {}
+        self.level_cache: dict[tuple[Any, ...], TLP | None] = {}
         self.identities: dict[str, str] = {}
         self.refs: dict[str, list[tuple[str, str]]] = {}
         self.skipped_ids: set[str] = set()
@@ -343,21 +344,20 @@ class _BundleReader:
             "created": iso(obj.get("created")),
             "modified": iso(obj.get("modified")),
             "confidence": obj.get("confidence"),
-            **self.marking_of(obj.get("object_marking_refs")),
+            **marking(self.level_of(obj)),
         }
         if with_stix_id:
             props["stix_id"] = obj["id"]
         return props
 
-    def marking_of(self, refs: Any) -> dict[str, Any]:
-        """The marking properties of an object's ``object_marking_refs``, worked out once per
-        combination of refs: a bundle repeats a handful of them on every object."""
-        key = tuple(refs) if isinstance(refs, list) else refs
-        found = self.marking_cache.get(key)
-        if found is None:
-            found = marking(TLP.strictest(self.markings.get(m) for m in refs or []))
-            self.marking_cache[key] = found
-        return found
+    def level_of(self, obj: dict[str, Any]) -> TLP | None:
+        """The TLP level of an object: the strictest TLP marking of the object or of any part
+        of it (``_marking_refs``); None when none is TLP. Worked out once per combination of
+        refs: a bundle repeats a handful of them on every object."""
+        refs = _marking_refs(obj)
+        if refs not in self.level_cache:
+            self.level_cache[refs] = TLP.strictest(self.markings.get(m) for m in refs)
+        return self.level_cache[refs]
 
     def add(self, obj: dict[str, Any], label: str, node_id: str, props: dict[str, Any]) -> None:
         known = node_id in self.batch.nodes.get(label, {})
@@ -725,7 +725,7 @@ class _BundleReader:
         last = iso(obj.get("last_seen") or obj.get("first_seen") or obj.get("modified"))
         # Tallied per TLP level of the sighting, not in one total: a red sighting of a clear
         # indicator must not change what a clear reader sees (graph/formats/sightings.py).
-        level = TLP.strictest(self.markings.get(m) for m in obj.get("object_marking_refs") or [])
+        level = self.level_of(obj)
         sighted = self.nodes_of(obj["sighting_of_ref"])
         for label, node_id in sighted:
             tally = self.sightings.setdefault((label, node_id), SightingTally())
@@ -811,6 +811,22 @@ def _edge_refs(obj: dict[str, Any]) -> list[str]:
             if isinstance(ref, str)
         ]
     return [ref for prop in ends if isinstance(ref := obj.get(prop), str)]
+
+
+def _marking_refs(obj: dict[str, Any]) -> tuple[Any, ...]:
+    """The marking definitions of ``obj`` and of its parts: its ``object_marking_refs`` and
+    the ``marking_ref`` of each granular marking (one with ``lang`` marks nothing).
+
+    actorgraph stores one marking per node or relationship, so a part marked stricter than its
+    object (a red description of a clear actor) marks the whole element: stored at the object's
+    own marking, the red text would show to clear readers and leave in clear exports.
+    """
+    granular = [
+        g["marking_ref"]
+        for g in obj.get("granular_markings") or []
+        if isinstance(g, dict) and "marking_ref" in g
+    ]
+    return (*(obj.get("object_marking_refs") or []), *granular)
 
 
 def _location_country(obj: dict[str, Any]) -> str | None:

@@ -1,11 +1,13 @@
 """Load STIX input and validate a whole bundle before anything of it is used.
 
 A bundle is refused as a whole (``IngestError`` for the file, ``StixIngestError`` naming the
-object) when it is not JSON, not a bundle, or has an object without its required properties or
-with an unparseable pattern or timestamp. What real feeds send and the STIX validator accepts is
-not a bundle error: invalid indicator *values* are listed as rejected, and a reference to an id
-neither in the bundle nor in the store is kept pending (graph/formats/ledger.py), both by the
-reader. An object whose ``modified`` is before its ``created`` is refused alone (``Validated``).
+object) when it is not JSON, not a bundle, or has an object without its required properties,
+with an unparseable pattern or timestamp, with something other than a list where STIX requires
+one (``_LIST_PROPS``), or with a malformed granular marking. What real feeds send and the STIX
+validator accepts is not a bundle error: invalid indicator *values* are listed as rejected, and a
+reference to an id neither in the bundle nor in the store is kept pending
+(graph/formats/ledger.py), both by the reader. An object whose ``modified`` is before its
+``created`` is refused alone (``Validated``).
 """
 
 from __future__ import annotations
@@ -92,8 +94,33 @@ TIMESTAMPS = (
 
 # References that must be STIX ids; whether their objects exist is the reader's question.
 _REF_PROPS = ("source_ref", "target_ref", "sighting_of_ref", "created_by_ref")
-# Reference lists (their items are checked by the reader) and the marking list.
-_LIST_PROPS = ("object_refs", "resolves_to_refs", "belongs_to_refs", "object_marking_refs")
+# Properties that STIX 2.1 (and ATT&CK's extensions) define as lists, wherever they appear:
+# read as a list, a string would be taken one character at a time ("aliases": "abc" -> a, b, c).
+# Their items are the reader's to check.
+_LIST_PROPS = (
+    # common properties
+    "external_references",
+    "granular_markings",
+    "labels",
+    "object_marking_refs",
+    # of one or more SDO types
+    "aliases",
+    "goals",
+    "indicator_types",
+    "infrastructure_types",
+    "kill_chain_phases",
+    "malware_types",
+    "sectors",
+    "tool_types",
+    # reference lists
+    "belongs_to_refs",
+    "object_refs",
+    "resolves_to_refs",
+    # ATT&CK
+    "x_mitre_aliases",
+    "x_mitre_platforms",
+)
+_MARKING_PREFIX = "marking-definition--"
 
 # The most JSON text one input file may hold, after decompression (docs/SECURITY.md). The
 # largest real input known, ATT&CK Enterprise, is about 50 MB; a gzip bomb inflates about
@@ -296,12 +323,46 @@ def _check_object(
                 patterns[pattern] = pattern_comparisons(pattern, budget)
         except InvalidIndicator as exc:
             raise StixIngestError(stix_id, exc.reason, source) from exc
-    for prop in _LIST_PROPS:
-        if prop in obj and not isinstance(obj[prop], list):
-            raise StixIngestError(stix_id, f"{prop} is not a list", source)
+    _check_lists(obj, stix_id, source)
     for prop in _REF_PROPS:
         if prop in obj and not (isinstance(obj[prop], str) and "--" in obj[prop]):
             raise StixIngestError(stix_id, f"{prop} is not a STIX id: {obj[prop]!r}", source)
+
+
+def _check_lists(obj: dict[str, Any], stix_id: str, source: str | None) -> None:
+    """Refuse a property STIX defines as a list that is not one, and a malformed granular
+    marking (the reader marks the whole object with the strictest of them)."""
+    for prop in _LIST_PROPS:
+        if prop in obj and not isinstance(obj[prop], list):
+            found = obj[prop]
+            raise StixIngestError(
+                stix_id, f"{prop} is not a list (got {type(found).__name__} {found!r:.80})", source
+            )
+    for index, granular in enumerate(obj.get("granular_markings", ())):
+        problem = _granular_problem(granular)
+        if problem is not None:
+            raise StixIngestError(stix_id, f"granular_markings[{index}] {problem}", source)
+
+
+def _granular_problem(granular: Any) -> str | None:
+    """What is wrong with one granular marking (None: nothing): it must select parts of its
+    object and give them either a marking definition or a language."""
+    if not isinstance(granular, dict):
+        return f"is not an object ({type(granular).__name__})"
+    selectors = granular.get("selectors")
+    if not isinstance(selectors, list) or not selectors:
+        return f"selectors must be a non-empty list (got {selectors!r:.80})"
+    if not all(isinstance(selector, str) for selector in selectors):
+        return f"selectors must be strings (got {selectors!r:.80})"
+    if ("marking_ref" in granular) == ("lang" in granular):
+        return "must have exactly one of marking_ref and lang"
+    if "marking_ref" in granular:
+        ref = granular["marking_ref"]
+        if not (isinstance(ref, str) and ref.startswith(_MARKING_PREFIX)):
+            return f"marking_ref is not a marking-definition id: {ref!r:.80}"
+    elif not isinstance(granular["lang"], str):
+        return f"lang is not a string: {granular['lang']!r:.80}"
+    return None
 
 
 @functools.cache
