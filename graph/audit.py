@@ -11,6 +11,11 @@ before the change and an ``outcome`` after it. The graph change itself is one at
 records carry the same id, so a process that dies between the two leaves an intent without an
 outcome, and :meth:`AuditLog.reconcile` settles it from the graph: applied if the graph holds the
 event's id, not applied otherwise. An action with nothing to reconcile is one ``done`` record.
+
+Every event is marked with the TLP level of what it reveals (``tlp_level`` on its first record),
+and :meth:`AuditLog.events` returns only the events at or below the reader's clearance: a key
+learns nothing from the log that it could not read in the graph (docs/SECURITY.md). An outcome
+is read only beside its intent, whose marking covers it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-__all__ = ["ACTIONS", "AuditAction", "AuditLog", "audit_path", "now_stamp"]
+from actorgraph.graph.tlp import TLP
+
+__all__ = ["ACTIONS", "UNMARKED", "AuditAction", "AuditLog", "audit_path", "now_stamp"]
 
 AuditAction = Literal[
     "decision", "cluster.name", "cluster.merge", "key.create", "key.revoke", "ingest", "train"
@@ -42,7 +49,8 @@ CREATE TABLE IF NOT EXISTS records (
     target TEXT,
     origin TEXT,
     result TEXT NOT NULL,
-    detail TEXT
+    detail TEXT,
+    tlp_level INTEGER
 );
 CREATE INDEX IF NOT EXISTS records_event ON records (event);
 CREATE TRIGGER IF NOT EXISTS records_no_update BEFORE UPDATE ON records
@@ -52,18 +60,25 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
 _INSERT = (
-    "INSERT INTO records (event, phase, at, who, action, target, origin, result, detail) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO records (event, phase, at, who, action, target, origin, result, detail, "
+    "tlp_level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
-# One row per event: its first record with the outcome record, if any, beside it.
+# What an event reveals when its writer did not say, and what a record written before events
+# were marked (no ``tlp_level``) reveals: unknown, so it reads as red, visible only to red.
+UNMARKED = TLP.RED
+
+# One row per event visible at the clearance: its first record with the outcome record, if any,
+# beside it.
 _EVENTS = """
 SELECT e.seq, e.event, e.at, e.who, e.action, e.target, e.origin, e.detail,
-       COALESCE(o.result, e.result) AS result, o.at AS finished, o.detail AS outcome
+       COALESCE(o.result, e.result) AS result, o.at AS finished, o.detail AS outcome,
+       COALESCE(e.tlp_level, :unmarked) AS tlp_level
 FROM records e LEFT JOIN records o ON o.event = e.event AND o.phase = 'outcome'
-WHERE e.phase IN ('intent', 'done') AND (? IS NULL OR e.action = ?)
+WHERE e.phase IN ('intent', 'done') AND (:action IS NULL OR e.action = :action)
+  AND COALESCE(e.tlp_level, :unmarked) <= :max_tlp
 ORDER BY e.seq DESC
-LIMIT ?
+LIMIT :limit
 """
 
 _PENDING = """
@@ -107,6 +122,7 @@ class AuditLog:
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            _add_marking_column(db)
         for suffix in ("-wal", "-shm"):  # SQLite gives them the database's mode; keep it so
             with suppress(FileNotFoundError, PermissionError):
                 Path(f"{self.path}{suffix}").chmod(0o600)
@@ -132,12 +148,16 @@ class AuditLog:
         origin: str,
         result: str,
         detail: dict[str, Any] | None = None,
+        tlp: TLP | int | str | None = None,
     ) -> str:
-        """Append a one-record event (``done``); returns its event id."""
+        """Append a one-record event (``done``); returns its event id.
+
+        ``tlp`` is the marking of what the record reveals (the writer's clearance where what it
+        touched is not known more precisely); see :func:`_event_level` for when it is None.
+        """
         event = f"audit--{uuid.uuid4()}"
-        self._append(
-            [(event, "done", now_stamp(), who, action, target, origin, result, _dump(detail))]
-        )
+        stamp, dumped, level = now_stamp(), _dump(detail), _event_level(tlp)
+        self._append([(event, "done", stamp, who, action, target, origin, result, dumped, level)])
         return event
 
     def intent(
@@ -149,8 +169,10 @@ class AuditLog:
         target: str | None,
         origin: str,
         detail: dict[str, Any] | None = None,
+        tlp: TLP | int | str | None = None,
     ) -> None:
-        """Append the intent of a graph change whose records carry ``event`` as their id."""
+        """Append the intent of a graph change whose records carry ``event`` as their id;
+        ``tlp`` as in :meth:`record`."""
         self.intents(
             [
                 {
@@ -160,13 +182,15 @@ class AuditLog:
                     "target": target,
                     "origin": origin,
                     "detail": detail,
+                    "tlp": tlp,
                 }
             ]
         )
 
     def intents(self, intents: list[dict[str, Any]]) -> None:
         """Append the intents of graph changes made in one atomic unit, all or none: each
-        holds the arguments of :meth:`intent` (``event, who, action, target, origin, detail``)."""
+        holds the arguments of :meth:`intent` (``event, who, action, target, origin, detail``,
+        and optionally ``tlp``)."""
         at = now_stamp()
         self._append(
             (
@@ -179,6 +203,7 @@ class AuditLog:
                 i["origin"],
                 PENDING,
                 _dump(i.get("detail")),
+                _event_level(i.get("tlp")),
             )
             for i in intents
         )
@@ -192,14 +217,30 @@ class AuditLog:
     ) -> None:
         """Append one outcome for each of several intents (those of one atomic unit)."""
         at = now_stamp()
-        self._append((e, "outcome", at, "", "", None, None, result, _dump(detail)) for e in events)
+        self._append(
+            (e, "outcome", at, "", "", None, None, result, _dump(detail), None) for e in events
+        )
 
-    def events(self, *, limit: int = 100, action: str | None = None) -> list[dict[str, Any]]:
-        """The newest events first: ``event, at, who, action, target, origin, result, finished,
-        detail, outcome`` (``result`` is ``pending`` for an intent without an outcome)."""
+    def events(
+        self, *, limit: int = 100, action: str | None = None, max_tlp: TLP | int = TLP.RED
+    ) -> list[dict[str, Any]]:
+        """The newest events marked at or below ``max_tlp`` first: ``event, at, who, action,
+        target, origin, result, finished, detail, outcome, tlp`` (``result`` is ``pending`` for
+        an intent without an outcome; ``tlp`` is the event's marking).
+
+        ``max_tlp`` defaults to red, unlike the graph's read functions: the log's operator tool,
+        ``actorgraph audit``, has full access and reads all of it; a reader with a clearance,
+        such as an API key, must pass it.
+        """
+        params = {
+            "action": action,
+            "limit": limit,
+            "max_tlp": int(TLP.parse(max_tlp)),
+            "unmarked": int(UNMARKED),
+        }
         with closing(self._connect()) as db:
             db.row_factory = sqlite3.Row
-            rows = db.execute(_EVENTS, (action, action, limit)).fetchall()
+            rows = db.execute(_EVENTS, params).fetchall()
         return [
             {
                 **{k: r[k] for k in ("event", "at", "who", "action", "target", "origin")},
@@ -207,6 +248,7 @@ class AuditLog:
                 "finished": r["finished"],
                 "detail": json.loads(r["detail"]) if r["detail"] else None,
                 "outcome": json.loads(r["outcome"]) if r["outcome"] else None,
+                "tlp": TLP(r["tlp_level"]).label,
             }
             for r in rows
         ]
@@ -246,10 +288,42 @@ class AuditLog:
                 if done:  # settled by someone else meanwhile
                     continue
                 result = "ok (reconciled)" if event in found else "not applied (reconciled)"
-                rows.append((event, "outcome", now_stamp(), "", "", None, None, result, None))
+                rows.append((event, "outcome", now_stamp(), "", "", None, None, result, None, None))
             db.executemany(_INSERT, rows)
             db.execute("COMMIT")
         return len(rows)
+
+
+def _event_level(tlp: TLP | int | str | None) -> int:
+    """The marking an event is stored with: ``tlp`` when the writer states it (a decision's,
+    a naming's or a merge's is the decider's clearance, which marks what it writes), otherwise
+    ``UNMARKED`` (red), since what the record reveals is not known.
+
+    Raises:
+        ValidationError: ``tlp`` is not a TLP level.
+    """
+    return int(TLP.parse(tlp)) if tlp is not None else int(UNMARKED)
+
+
+def _add_marking_column(db: sqlite3.Connection) -> None:
+    """Give a log written before events were marked its ``tlp_level`` column (its old records
+    keep none, which reads as ``UNMARKED``). Checked before taking the write lock, so that
+    opening an up-to-date log writes nothing; checked again under it, since another process
+    may be adding the column at the same time."""
+    if _has_marking_column(db):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not _has_marking_column(db):
+            db.execute("ALTER TABLE records ADD COLUMN tlp_level INTEGER")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _has_marking_column(db: sqlite3.Connection) -> bool:
+    return any(row[1] == "tlp_level" for row in db.execute("PRAGMA table_info(records)"))
 
 
 def _dump(detail: dict[str, Any] | None) -> str | None:

@@ -199,6 +199,7 @@ class Decision:
             "action": "decision",
             "target": self.campaign_id,
             "origin": origin,
+            "tlp": self.tlp,
             "detail": {
                 "decision": self.decision,
                 "actor_id": self.actor_id,
@@ -393,6 +394,7 @@ def decide(
             origin=origin,
             result=f"refused: {exc}",
             detail={"decision": decision, "actor_id": actor_id},
+            tlp=decider.max_tlp,
         )
         raise
     log.intents([made.audit_intent(who=who, origin=origin)])

@@ -204,6 +204,7 @@ def name_cluster(
         "action": "cluster.name",
         "target": actor_id,
         "origin": origin,
+        "tlp": level,
         "detail": {
             "name": name,
             "campaigns": campaign_ids,
@@ -298,6 +299,7 @@ def merge_provisional(
             origin=origin,
             result=f"refused: {exc}",
             detail={"into": into, "campaigns": campaigns},
+            tlp=level,
         )
         raise
     intent = {
@@ -306,6 +308,7 @@ def merge_provisional(
         "action": "cluster.merge",
         "target": actor_id,
         "origin": origin,
+        "tlp": level,
         "detail": {
             "into": into,
             "campaigns": campaigns,

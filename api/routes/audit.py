@@ -1,4 +1,4 @@
-"""The audit log (role ``admin``)."""
+"""The audit log (role ``admin``), as far as the key's clearance reaches."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=AUTH_ERRORS)
 
 class AuditEvent(BaseModel):
     """One audited action: who, what, when, from where, and its result (``pending`` while an
-    intent has no outcome)."""
+    intent has no outcome); ``tlp`` is the marking of what it reveals."""
 
     event: str
     at: str
@@ -30,6 +30,7 @@ class AuditEvent(BaseModel):
     finished: str | None
     detail: dict[str, Any] | None
     outcome: dict[str, Any] | None
+    tlp: str
 
 
 class AuditEvents(BaseModel):
@@ -47,9 +48,11 @@ def get_audit(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     action: Annotated[AuditAction | None, Query()] = None,
 ) -> AuditEvents:
-    """The newest audit events. Decisions, namings and merges a crashed process left
-    half-logged are settled from the graph first (older than five minutes, so that none still
-    in flight is)."""
+    """The newest audit events marked at or below the key's clearance: an event about what the
+    key may not see (a red campaign's decision, a red cluster's name) is left out, and so is one
+    logged before events were marked, which reads as red. Decisions, namings and merges a
+    crashed process left half-logged are settled from the graph first (older than five minutes,
+    so that none still in flight is)."""
     reconcile(store, log)
-    events = log.events(limit=limit, action=action)
+    events = log.events(limit=limit, action=action, max_tlp=key.tlp_level)
     return AuditEvents(data=[AuditEvent(**e) for e in events], count=len(events))

@@ -75,6 +75,7 @@ def _audit(
         origin=origin(request),
         result=result,
         detail=detail,
+        tlp=key.tlp_level,
     )
 
 

@@ -83,6 +83,8 @@ def export_attribution(
 ) -> Response:
     """An attribution result as STIX 2.1 for OpenCTI, MISP and partners: the activity as a campaign,
     each hypothesis as an ``attributed-to`` relationship (``confidence`` = calibrated probability in
-    percent, model version and rank as ``x_actorgraph_*``), the evidence as a ``note``."""
-    bundle = attribution_to_stix(result, activity, top_k=top_k)
+    percent, model version and rank as ``x_actorgraph_*``), the evidence as a ``note``. Every
+    object is marked at least the key's clearance, which the result was computed at; an activity
+    object keeps its own TLP marking when that is stricter."""
+    bundle = attribution_to_stix(result, activity, max_tlp=key.tlp_level, top_k=top_k)
     return Response(json.dumps(bundle, ensure_ascii=False), media_type=STIX_MEDIA_TYPE)

@@ -3,6 +3,13 @@
 The activity becomes a ``campaign``, each stated candidate an ``attributed-to`` relationship
 marked as a model's hypothesis (``x_actorgraph_hypothesis: true``, which the STIX reader turns
 back into ``PREDICTED_ACTOR``, never into an attribution fact), the evidence a ``note``.
+
+Every object is TLP-marked, since a consumer reads an unmarked one as TLP:CLEAR: what the bundle
+derives from the result (the campaign it makes, the hypotheses, the evidence note) carries the
+requester's clearance, because the attribution was computed from everything the requester may
+see. So do the candidate actors copied from the graph: the requester saw each, so its own marking
+there is no stricter. What the bundle copies from the activity keeps its own TLP marking when that
+is stricter, and is never marked below the requester's clearance.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ from typing import Any
 from actorgraph.graph.attribution import AttributionResult, Candidate, Evidence
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.formats import stix_out as so
+from actorgraph.graph.formats.provenance import TLP_MARKING_IDS
 from actorgraph.graph.reports.export import assemble_bundle
+from actorgraph.graph.tlp import TLP
 
 __all__ = ["attribution_to_stix"]
 
@@ -24,6 +33,7 @@ def attribution_to_stix(
     result: AttributionResult,
     activity_bundle: dict[str, Any] | None = None,
     *,
+    max_tlp: TLP | int = TLP.RED,
     top_k: int = 3,
     now: str | None = None,
 ) -> dict[str, Any]:
@@ -39,6 +49,10 @@ def attribution_to_stix(
         result: one result (``AttributionResult.from_dict`` reads the JSON of
             ``actorgraph attribute --json`` or of ``POST /v1/attributions``).
         activity_bundle: the STIX bundle that was attributed; its objects are included.
+        max_tlp: the requester's clearance (0 clear .. 4 red): every object is marked at least
+            this (see the module docstring). Red by default, the safe marking when the
+            clearance the result was computed at is not known (``actorgraph export
+            --attribution`` reads a file of results).
         top_k: how many candidates to state (those with a score of 0 are left out).
         now: the timestamp of the new objects; default: now.
 
@@ -46,8 +60,10 @@ def attribution_to_stix(
         The bundle as a dict.
 
     Raises:
-        ValidationError: a stated candidate's ``actor_id`` is not an intrusion set or actor.
+        ValidationError: a stated candidate's ``actor_id`` is not an intrusion set or actor, or
+            ``max_tlp`` is not a TLP level.
     """
+    level = TLP.parse(max_tlp)
     now = now or so.now_stix()
     version = result.model.version or "unknown"
     objects: dict[str, dict[str, Any]] = {}
@@ -82,7 +98,20 @@ def attribution_to_stix(
         rel_ids.append(rel["id"])
     note = _evidence_note(result, campaign["id"], rel_ids, version, now)
     objects[note["id"]] = note
-    return assemble_bundle(objects.values(), now)
+    return assemble_bundle((_marked(o, level) for o in objects.values()), now)
+
+
+def _marked(obj: dict[str, Any], level: TLP) -> dict[str, Any]:
+    """A copy of ``obj`` whose one TLP marking is ``level``, or its own TLP marking when that
+    is stricter; its other marking refs stay. A marking definition is left as it is."""
+    if obj.get("type") == "marking-definition":
+        return obj
+    listed = obj.get("object_marking_refs")
+    refs = [ref for ref in listed if isinstance(ref, str)] if isinstance(listed, list) else []
+    own = TLP.strictest(TLP_MARKING_IDS.get(ref) for ref in refs)
+    mark = max(level, own) if own is not None else level
+    others = [ref for ref in refs if ref not in TLP_MARKING_IDS]
+    return {**obj, "object_marking_refs": [so.TLP2_IDS[mark.label], *others]}
 
 
 def _hypothesis(cand: Candidate, campaign_id: str, version: str, now: str) -> dict[str, Any]:
