@@ -169,7 +169,7 @@ def load_json(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> Any:
             fh.seek(0)
             raw = _read_at_most(gzip.GzipFile(fileobj=fh) if packed else fh, max_bytes, path)
         # orjson reads an integer beyond 64 bits as a float; the graph cannot hold such an
-        # integer anyway (graph/store/base.check_integers). A UTF-8 byte order mark, which the
+        # integer anyway (graph/store/base.check_values). A UTF-8 byte order mark, which the
         # standard library skipped, is skipped here too.
         return orjson.loads(raw[3:] if raw[:3] == _BOM else raw)
     except OSError as exc:  # includes gzip.BadGzipFile

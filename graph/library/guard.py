@@ -30,6 +30,7 @@ from actorgraph.graph.lexer import (
     READ_PROCEDURES,
     called_procedures,
     check_bounded,
+    check_nesting,
     find_uninterruptible,
     find_write,
     strip_literals,
@@ -67,15 +68,18 @@ _REWRITE = (
 
 
 def check_interruptible(cypher: str) -> None:
-    """Refuse what the engine could not stop at its timeout: it checks between records only.
+    """Refuse what the engine could not stop at its timeout: it checks between records only,
+    and starts the clock after parsing.
 
-    So procedures other than ``ADHOC_PROCEDURES`` (``algo.betweenness`` ran 13.7 s past a 5 s
-    timeout), ``reduce()`` (one that doubles a string went on for minutes and gigabytes) and
-    list iterations nested in one another (a nested ``reduce`` ran 14.8 s past) are refused.
+    So brackets nested deeper than ``lexer.MAX_NESTING`` (parsing 24 levels took 24 s past a 5 s
+    timeout), procedures other than ``ADHOC_PROCEDURES`` (``algo.betweenness`` ran 13.7 s past),
+    ``reduce()`` (one that doubles a string went on for minutes and gigabytes) and list
+    iterations nested in one another (a nested ``reduce`` ran 14.8 s past) are refused.
 
     Raises:
         ValidationError: naming the procedure or construct, and what to write instead.
     """
+    check_nesting(cypher)
     for name in called_procedures(cypher):
         # Procedures that are not reads at all are check_read_only's to refuse (403).
         if name.lower() in READ_PROCEDURES and name.lower() not in ADHOC_PROCEDURES:
@@ -163,7 +167,7 @@ def run_guarded(
     Raises:
         ReadOnlyViolation: the text writes, calls a procedure, or reaches outside the graph.
         ValidationError: bad parameter names, an unbounded ``range()``, work the engine could
-            not stop at the timeout, no final ``RETURN``.
+            not stop at the timeout (deep nesting included), no final ``RETURN``.
         StoreBusy: every ad hoc slot stayed taken for ``slot_wait_s``.
         QueryTimeout: the engine cut the query off.
     """

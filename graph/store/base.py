@@ -12,6 +12,8 @@ are str/int/float/bool/None, lists, dicts, and for graph values:
 
 from __future__ import annotations
 
+import math
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -63,26 +65,30 @@ class GraphStore(ABC):
         """Refuse what no engine timeout stops; every backend runs this first in ``query``.
 
         ``range()`` builds its whole list before a timeout is checked again (a billion
-        elements exhaust the server's memory), and ``LOAD CSV`` fetches URLs even on FalkorDB's
-        read-only path. Both are refused here, on every backend, before the engine sees them.
+        elements exhaust the server's memory), ``LOAD CSV`` fetches URLs even on FalkorDB's
+        read-only path, and FalkorDB's parse time doubles with each level of nested brackets
+        before its timeout starts (``lexer.MAX_NESTING``). All three are refused here, on every
+        backend and every path (a hang is one whether the query reads or writes), before the
+        engine sees them.
 
-        Integers outside 64 bits are refused too: FalkorDB reads parameters from text and would
-        clamp one to the nearest 64-bit value without a word, and the Neo4j driver raises a bare
-        ``OverflowError`` while packing it.
+        Parameter values the graph cannot hold are refused too (``check_values``): integers
+        outside 64 bits, NUL characters, lone surrogates, NaN and infinities.
 
         Raises:
-            QueryError: a ``range()`` that is, or may be, longer than ``lexer.MAX_RANGE``.
+            QueryError: a ``range()`` that is, or may be, longer than ``lexer.MAX_RANGE``;
+                brackets nested deeper than ``lexer.MAX_NESTING``.
             ReadOnlyViolation: ``LOAD CSV`` on a read-only query.
-            ValidationError: an integer parameter outside 64 bits.
+            ValidationError: a parameter value the graph cannot hold.
         """
         try:
+            lexer.check_nesting(cypher)
             lexer.check_bounded(cypher, params)
         except ValidationError as exc:
             raise QueryError(f"query refused: {exc}", cypher) from exc
         if read_only and lexer.has_load_csv(cypher):
             raise ReadOnlyViolation("LOAD CSV is not allowed on a read-only path", cypher)
         if params:
-            check_integers(params)
+            check_values(params)
 
     def write_batches(
         self, cypher: str, rows: Sequence[Row], *, batch_size: int = DEFAULT_BATCH, **params: Any
@@ -218,43 +224,119 @@ def open_store(config: StoreConfig) -> GraphStore:
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# What a string must not hold; one search, since most strings hold neither.
+_NUL_OR_SURROGATE = re.compile("[\x00\ud800-\udfff]")
+_FLOAT_PROBLEM = "is {!r}: the graph store cannot hold NaN or infinite numbers"
+_SHOWN = 40  # characters of a bad string quoted in the error, around the bad one
 
 
-def check_integers(params: dict[str, Any]) -> None:
-    """Refuse integers outside 64 bits anywhere in the parameters.
+def check_values(params: dict[str, Any]) -> None:
+    """Refuse parameter values the graph cannot hold, anywhere in lists and maps.
 
-    FalkorDB reads parameters from text and clamps such a number to the nearest 64-bit value
-    without a word (2**63 arrives as 9223372036854775807), so a query would silently match or
-    store another value than the one sent; the Neo4j driver fails with ``OverflowError``.
+    - Integers outside 64 bits: FalkorDB reads parameters from text and clamps such a number to
+      the nearest 64-bit value without a word (2**63 arrives as 9223372036854775807), so a
+      query would silently match or store another value; the Neo4j driver raises a bare
+      ``OverflowError``.
+    - Strings holding a NUL character: FalkorDB's client writes parameters into the query
+      text, which the server reads only up to the first NUL, and then reports a syntax error
+      in internal text nobody wrote.
+    - Strings holding a surrogate code point (half of a UTF-16 pair, which lax decoders leave
+      behind): UTF-8 cannot encode it, so neither client can send it.
+    - NaN and infinities: FalkorDB's client writes them as ``nan`` and ``inf``, which the
+      server cannot read.
+
+    Neo4j could hold NUL characters and NaN; they are refused on both backends so that an
+    input gets the same answer on either, and data can move between them.
 
     Raises:
-        ValidationError: naming the parameter and the value.
+        ValidationError: naming the parameter, where in it the value is (``$rows[3].name``,
+            and the ``id`` of the map holding it, if any), the value and why.
     """
     for name, value in params.items():
-        bad = _outside_int64(value)
-        if bad is not None:
-            raise ValidationError(
-                f"parameter ${name} holds {bad}, outside the 64-bit integer range the graph "
-                f"can hold ({_INT64_MIN} to {_INT64_MAX})"
-            )
+        found = _unholdable(value)
+        if found is not None:
+            bad, reason = found
+            raise ValidationError(f"parameter ${name}{_where(value, bad)} {reason}")
 
 
-def _outside_int64(value: Any) -> int | None:
-    """The first integer outside 64 bits in ``value`` (lists and maps included), or None."""
+def _unholdable(value: Any) -> tuple[Any, str] | None:
+    """The first value in ``value`` the graph cannot hold, and why; or None."""
     stack = [value]  # a loop, not recursion: parameters may nest deeply
     while stack:
         item = stack.pop()
         kind = type(item)
-        if kind is str or kind is float or item is None:  # most values: the cheap test first
+        # Most values are plain ASCII strings and small numbers: those tests first, inline
+        # (a write batch holds tens of thousands of values).
+        if kind is str and item.isascii() and "\x00" not in item:
             continue
-        if isinstance(item, int):  # bool and IntEnum too; compared, never looked up in a range
-            if not _INT64_MIN <= item <= _INT64_MAX:
-                return int(item)
+        if isinstance(item, str):
+            reason = _string_problem(item)
+        elif isinstance(item, float):
+            reason = None if math.isfinite(item) else _FLOAT_PROBLEM.format(item)
+        elif item is None:
+            continue
+        elif isinstance(item, int):  # bool and IntEnum too; compared, never looked up in a range
+            reason = None if _INT64_MIN <= item <= _INT64_MAX else _int_problem(int(item))
         elif isinstance(item, dict):
             stack.extend(item.values())
+            continue
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
+            continue
+        else:
+            continue
+        if reason is not None:
+            return item, reason
     return None
+
+
+def _string_problem(text: str) -> str | None:
+    bad = _NUL_OR_SURROGATE.search(text)
+    if bad is None:
+        return None
+    start = max(0, bad.start() - _SHOWN // 2)
+    shown = f"{text[start : start + _SHOWN]!r}" + ("..." if len(text) > start + _SHOWN else "")
+    if bad.group() == "\x00":
+        return (
+            f"holds a NUL character at index {bad.start()} ({shown}): the graph store cannot "
+            "hold NUL characters"
+        )
+    return (
+        f"holds a lone surrogate U+{ord(bad.group()):04X} at index {bad.start()} ({shown}), "
+        "which UTF-8 cannot encode"
+    )
+
+
+def _int_problem(value: int) -> str:
+    return (
+        f"holds {value}, outside the 64-bit integer range the graph can hold "
+        f"({_INT64_MIN} to {_INT64_MAX})"
+    )
+
+
+def _where(value: Any, bad: Any) -> str:
+    """Where ``bad`` (the very object) lies in ``value``, as it reads after the parameter's
+    name: ``[3].props.name (of id 'report--1')``, naming the nearest map around it with an id.
+
+    Looked for only once a value is refused, so the walk that finds it keeps no paths.
+    """
+    # (item, path to it, id of the nearest map around it), depth first.
+    stack: list[tuple[Any, str, Any]] = [(value, "", None)]
+    while stack:
+        item, path, owner = stack.pop()
+        if item is bad:
+            return path + (f" (of id {owner!r})" if owner is not None else "")
+        if isinstance(item, dict):
+            own = item.get("id")
+            owner = own if isinstance(own, str) and own is not bad else owner
+            stack.extend((v, path + _step(k), owner) for k, v in item.items())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]", owner) for i, v in enumerate(item))
+    return ""
+
+
+def _step(key: Any) -> str:
+    return f".{key}" if isinstance(key, str) and key.isidentifier() else f"[{key!r}]"
 
 
 def chunks(rows: Sequence[Row] | Iterable[Row], size: int) -> Iterator[list[Row]]:
