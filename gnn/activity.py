@@ -16,13 +16,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actorgraph.gnn.dataset import GraphSnapshot
 from actorgraph.graph.enrich import facts
 from actorgraph.graph.errors import IngestError, InvalidIndicator, StixIngestError, ValidationError
 from actorgraph.graph.formats.indicators import indicator_id, normalize_indicator
 from actorgraph.graph.formats.provenance import iso
+
+if TYPE_CHECKING:
+    from actorgraph.graph.formats.rows import IngestBatch
 
 SIMPLE_KEYS = ("indicators", "malware", "tools", "techniques", "infrastructure", "targets")
 # The labels of an input's own objects an activity keeps (``Activity.objects``).
@@ -249,7 +252,7 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
     act.tools = sorted(batch.nodes.get("Tool", {}))
     act.techniques = sorted(batch.nodes.get("Technique", {}))
     act.infrastructure = sorted(batch.nodes.get("Infrastructure", {}))
-    act.targets = sorted([*batch.nodes.get("Sector", {}), *batch.nodes.get("Country", {})])
+    act.targets = _targets(batch)
     # Names and ATT&CK ids travel along, so a bundle's own malware object (a new STIX id)
     # still links to the known family by name.
     for label, attr in (("Malware", "malware"), ("Tool", "tools"), ("Technique", "techniques")):
@@ -269,6 +272,24 @@ def activity_from_stix(bundle: dict[str, Any], name: str = "activity") -> Activi
         act, f"bundle {name!r} holds no indicator, malware, tool, technique or infrastructure"
     )
     return act
+
+
+def _targets(batch: IngestBatch) -> list[str]:
+    """The sectors and countries the activity targets: those a ``targets`` relationship names,
+    and those the bundle states with no relationship at all (a victim's location or sector, as
+    feeds and the demo world list them). A country only an actor originates from, or anything
+    else ties to an object other than as its target, is not one: read as a target, the home
+    country of an intrusion set in the input made every actor targeting it a candidate."""
+    targeted: set[str] = set()
+    tied: set[str] = set()
+    for (_, rel, dst_label), pairs in batch.edges.items():
+        if dst_label in ("Sector", "Country"):
+            (targeted if rel == "TARGETS" else tied).update(d for _, d in pairs)
+    for (src_label, _, _), pairs in batch.edges.items():
+        if src_label in ("Sector", "Country"):
+            tied.update(s for s, _ in pairs)
+    stated = [*batch.nodes.get("Sector", {}), *batch.nodes.get("Country", {})]
+    return sorted(t for t in stated if t in targeted or t not in tied)
 
 
 def object_names(props: dict[str, Any]) -> list[str]:

@@ -120,7 +120,9 @@ def test_a_clear_admin_sees_no_red_cluster_name(client, admins, named):
     text = json.dumps(clear_events)
     assert RED_NAME not in text and named["red"] not in text
     assert not any(cid in text for cid in RED_PAIR)
-    assert [(e["target"], e["tlp"]) for e in clear_events] == [(named["clear"], "clear")]
+    # The log is the home's, shared by both backends' runs: other clear namings may be there.
+    seen = [(e["target"], e["tlp"]) for e in clear_events]
+    assert (named["clear"], "clear") in seen and {tlp for _, tlp in seen} == {"clear"}
     # The same key gets 404 on the red campaign the log must not name either.
     campaign = client.get(f"/v1/campaigns/{RED_PAIR[0]}", headers=auth(admins["clear"]))
     assert campaign.status_code == 404

@@ -12,6 +12,7 @@ from actorgraph.gnn.activity import (
     activity_format,
     activity_from_misp,
     activity_from_simple,
+    activity_from_stix,
     activity_from_text,
     load_activity,
     observed_span,
@@ -166,3 +167,62 @@ def test_an_undated_object_with_a_garbage_date_is_a_clear_error_not_a_crash():
         "2024-05-01T00:00:00.000Z",
         "2024-05-01T00:00:00.000Z",
     )
+
+
+def _stamped(*objects: dict) -> dict:
+    when = {"spec_version": "2.1", "created": "2026-01-01T00:00:00Z"}
+    stamped = [{**o, **when, "modified": when["created"]} for o in objects]
+    return {
+        "type": "bundle",
+        "id": "bundle--00000000-0000-4000-8000-0000000000aa",
+        "objects": stamped,
+    }
+
+
+def _uuid(k: int) -> str:
+    return f"00000000-0000-4000-8000-{k:012d}"
+
+
+def test_an_actors_home_country_is_no_target_of_the_activity():
+    domain = {"type": "domain-name", "id": f"domain-name--{_uuid(1)}", "value": "new.example"}
+    actor = {"type": "intrusion-set", "id": f"intrusion-set--{_uuid(2)}", "name": "Someone"}
+    home = {"type": "location", "id": f"location--{_uuid(3)}", "country": "AE"}
+    victim = {"type": "location", "id": f"location--{_uuid(4)}", "country": "DE"}
+    bare = {"type": "location", "id": f"location--{_uuid(5)}", "country": "FR"}
+    campaign = {"type": "campaign", "id": f"campaign--{_uuid(6)}", "name": "op"}
+
+    def rel(k: int, kind: str, src: dict, dst: dict) -> dict:
+        return {
+            "type": "relationship",
+            "id": f"relationship--{_uuid(k)}",
+            "relationship_type": kind,
+            "source_ref": src["id"],
+            "target_ref": dst["id"],
+        }
+
+    act = activity_from_stix(
+        _stamped(
+            domain,
+            actor,
+            home,
+            victim,
+            bare,
+            campaign,
+            rel(7, "originates-from", actor, home),
+            rel(8, "targets", campaign, victim),
+        )
+    )
+    # What the bundle targets, and a location it states on its own (a victim's, as feeds list
+    # them); not the country the actor comes from.
+    assert act.targets == ["country:DE", "country:FR"]
+    # A country an actor both comes from and targets is a target.
+    both = activity_from_stix(
+        _stamped(
+            domain,
+            actor,
+            home,
+            rel(7, "originates-from", actor, home),
+            rel(8, "targets", actor, home),
+        )
+    )
+    assert both.targets == ["country:AE"]
