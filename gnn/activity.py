@@ -11,12 +11,13 @@ domain): the same ids, computed by the same code.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from actorgraph.gnn.dataset import GraphSnapshot
 from actorgraph.graph.enrich import facts
@@ -40,6 +41,8 @@ _CAMPAIGN_DATES: tuple[str, ...] = ("first_seen", "last_seen")
 # than naming one: it makes no object of its own.
 _SOFTWARE_REFERENCE = re.compile(r"^(?:S\d{4}|(?:malware|tool)--\S+)$", re.IGNORECASE)
 _EPOCH = "1970-01-01T00:00:00.000Z"
+# A text list's value that is a URL, defanged or not (hxxp, fxp, [:]//): commas are its own.
+_URL_START = re.compile(r"^[\"']?[a-z][a-z0-9+.\-\[\]]*(?:://|\[:\]//|\[://\])", re.IGNORECASE)
 _OBSERVED_DATES: tuple[str, ...] = (
     *_CAMPAIGN_DATES,
     "first_observed",
@@ -149,7 +152,10 @@ def activity_from_simple(data: dict[str, Any], name: str = "activity") -> Activi
             act.indicators = list(dict.fromkeys(ids))
         else:
             setattr(act, key, [str(v).strip() for v in values])
-    _check_not_empty(act, "activity is empty: give indicators, malware, tools or techniques")
+    named = "" if act.name == "activity" else f"{act.name}: "
+    _check_not_empty(
+        act, f"{named}activity is empty: give indicators, malware, tools or techniques"
+    )
     act.objects = named_software(act.malware, act.tools, source=act.name)
     return act
 
@@ -200,8 +206,16 @@ def text_values(text: str) -> list[str]:
     for line in text.splitlines():
         stripped = line.strip()
         if stripped and not stripped.startswith(("#", "//")):
-            values.append(stripped.split()[0])
+            values.append(_first_field(stripped.split()[0]))
     return values
+
+
+def _first_field(token: str) -> str:
+    """The first field of a CSV line as well (``198.51.100.7,ip,c2``; quotes stripped), except
+    in a URL, where a comma is part of the path or query."""
+    if "," in token and not _URL_START.match(token):
+        token = token.split(",", 1)[0]
+    return token.strip("\"'")
 
 
 def _indicator_ids(values: list[Any], skipped: list[dict[str, str]]) -> list[str]:
@@ -366,8 +380,10 @@ def load_activity(path: str | Path) -> Activity:
     if not text.lstrip().startswith(("{", "[")):
         return activity_from_text(text, name=str(path))
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+        # orjson, as ingest reads JSON: it refuses nesting past 1,024 levels with an error,
+        # where the standard library's parser recurses until Python's stack runs out.
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         raise IngestError(f"not valid JSON: {exc}", str(path)) from exc
     return activity_from_any(data, name=str(path))
 

@@ -6,6 +6,10 @@ line, defanged or not; ``gnn.activity.activity_from_text``). With ``--json``: on
 per input, one per line, in input order (``AttributionResult.to_json``;
 ``AttributionResult.from_json`` reads it back).
 
+With ``--persist`` the activity is stored as a campaign with its hypotheses; its id (the one
+``actorgraph decide`` takes) is printed, and in JSON is ``persisted.campaign_id`` as the API
+answers it.
+
 ``--max-tlp`` (default ``clear``) is the clearance of the reader the answer is for: the model
 trained on what that clearance may see answers, and evidence and counts are filtered the same
 way, so an answer printed for a ``clear`` audience holds nothing learned from marked data.
@@ -14,11 +18,16 @@ way, so an answer printed for a ``clear`` audience holds nothing learned from ma
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from actorgraph.gnn.activity import Activity
     from actorgraph.graph.attribution import AttributionResult
+
+# Characters of a skipped value the table shows (a garbage line may be megabytes long).
+SHOWN = 120
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +60,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from actorgraph.gnn.activity import load_activity
     from actorgraph.gnn.attribute import Attributor
     from actorgraph.graph.attribution import with_skipped
     from actorgraph.graph.errors import ValidationError
@@ -60,20 +68,41 @@ def run(args: argparse.Namespace, ctx) -> int:
     if args.top_k < 1:
         raise ValidationError(f"--top-k must be at least 1 (got {args.top_k})")
     level = TLP.parse(args.max_tlp)
-    activities = [load_activity(p) for p in args.paths]  # refuse bad input before any work
+    activities = [_load(p) for p in args.paths]  # refuse bad input before any work
     attributor = Attributor.load(
         ctx.settings.home / "models", ctx.store(), version=args.model, max_tlp=level
     )
     for path, activity in zip(args.paths, activities, strict=True):
         result = attributor.attribute(activity, max_tlp=level, top_k=args.top_k, input_name=path)
         result = with_skipped(result, activity.skipped)
+        campaign = None
         if args.persist:
-            attributor.persist(activity, result, max_tlp=level, seen=activity.seen)
+            campaign = attributor.persist(activity, result, max_tlp=level, seen=activity.seen)
         if args.json:
-            print(result.to_json(), flush=True)
+            # ``persisted`` as the API answers it: the campaign that `decide` takes.
+            persisted = {"persisted": {"campaign_id": campaign}} if campaign else {}
+            print(json.dumps({**result.to_dict(), **persisted}), flush=True)
         else:
             ctx.out(format_result(result))
+            if campaign:
+                ctx.out(
+                    f"  stored as {campaign}: decide with `actorgraph decide {campaign} "
+                    f"--accept --reason TEXT --max-tlp {level.label}`"
+                )
     return 0
+
+
+def _load(path: str) -> Activity:
+    """One input, whose error names its file when the message does not (one of several)."""
+    from actorgraph.gnn.activity import load_activity
+    from actorgraph.graph.errors import ActorgraphError, ValidationError
+
+    try:
+        return load_activity(path)
+    except ActorgraphError as exc:
+        if path in str(exc):
+            raise
+        raise ValidationError(f"{path}: {exc}") from exc
 
 
 def format_result(res: AttributionResult) -> str:
@@ -111,7 +140,7 @@ def format_result(res: AttributionResult) -> str:
             )
     if res.skipped:
         lines.append("  skipped (not attributed):")
-        lines.extend(f"    {v.value!r}: {v.reason}" for v in res.skipped)
+        lines.extend(f"    {_shown(v.value)}: {v.reason}" for v in res.skipped)
     if res.flagged:
         lines.append("  on MISP warninglists (not in the graph; likely nobody's evidence):")
         lines.extend(f"    {v.value}: {'; '.join(v.warninglists)}" for v in res.flagged)
@@ -119,3 +148,9 @@ def format_result(res: AttributionResult) -> str:
         lines.append("  hubs not followed for evidence:")
         lines.extend(f"    {h.name}: {h.reason}" for h in res.hubs_skipped)
     return "\n".join(lines)
+
+
+def _shown(value: str) -> str:
+    if len(value) <= SHOWN:
+        return repr(value)
+    return f"{value[:SHOWN]!r}... ({len(value):,} characters)"

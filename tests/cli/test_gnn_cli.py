@@ -109,14 +109,29 @@ def test_attribute_reads_misp_events_and_indicator_lists_like_the_simple_form(
     assert ranked[1] == ranked[0] and ranked[2] == ranked[0]
     assert [r["model"]["matched"] for r in results] == [1, 1, 1]
 
-    # Stored, the event keeps its own date, as the API stores it.
+    # Stored, the event keeps its own date, as the API stores it, and the campaign to decide
+    # on is named, in JSON as the API names it.
     assert main([*args[:3], paths[1], "--max-tlp", "red", "--persist"]) == 0
+    printed = capsys.readouterr().out
+    assert main([*args[:3], paths[1], "--max-tlp", "red", "--persist", "--json"]) == 0
+    campaign = json.loads(capsys.readouterr().out)["persisted"]["campaign_id"]
+    assert f"stored as {campaign}: decide with `actorgraph decide {campaign}" in printed
     store = open_store(StoreConfig(home=home))
     try:
         rows = store.query(
             "MATCH (c:Campaign) WHERE c.attribution_status = 'predicted' "
-            "RETURN c.first_seen AS first, c.last_seen AS last"
+            "RETURN c.id AS id, c.first_seen AS first, c.last_seen AS last"
         )
     finally:
         store.close()
-    assert [(r["first"][:10], r["last"][:10]) for r in rows] == [("2025-02-03", "2025-02-03")]
+    assert [(r["id"], r["first"][:10], r["last"][:10]) for r in rows] == [
+        (campaign, "2025-02-03", "2025-02-03")
+    ]
+
+    # A CSV list reads its first field; an empty file among several is named.
+    (tmp_path / "iocs.csv").write_text("indicator,type\nevil-x.example,domain,c2\n")
+    assert main([*args[:3], str(tmp_path / "iocs.csv"), "--json", "--max-tlp", "red"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"]["matched"] == 1
+    (tmp_path / "empty.json").write_text("{}")
+    assert main([*args[:3], paths[0], str(tmp_path / "empty.json")]) == 2
+    assert f"{tmp_path / 'empty.json'}: activity is empty" in capsys.readouterr().err

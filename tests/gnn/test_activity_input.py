@@ -226,3 +226,22 @@ def test_an_actors_home_country_is_no_target_of_the_activity():
         )
     )
     assert both.targets == ["country:AE"]
+
+
+def test_deeply_nested_json_is_refused_as_json_not_a_crash(tmp_path: Path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    with pytest.raises(IngestError, match="not valid JSON: depth limit exceeded"):
+        load_activity(deep)
+
+
+def test_a_csv_list_reads_its_first_field_and_a_url_keeps_its_commas():
+    act = activity_from_text(
+        'indicator,type\n198.51.100.7,ip,c2\n"evil.example",domain\nhxxp://evil[.]example/a,b\n'
+    )
+    assert act.indicators == [
+        "ipv4:198.51.100.7",
+        "domain:evil.example",
+        "url:http://evil.example/a,b",
+    ]
+    assert [s["value"] for s in act.skipped] == ["indicator"]
