@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import pkgutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     ctx = Context(settings)
     use_cache_dir(settings.cache_dir())  # the warninglists index, built once per data version
+    previous = _stop_cleanly_on_sigterm()
     try:
         code = int(args.handler(args, ctx) or 0)
     except ActorgraphError as exc:
@@ -95,10 +97,33 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # an output the user named cannot be written: a full disk, a folder
+        record_command(settings.home, args, f"error: {exc}")
+        print(f"actorgraph: error: {exc}", file=sys.stderr)
+        return 2
     finally:
         ctx.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     record_command(settings.home, args, "ok" if code == 0 else f"exit {code}")
     return code
+
+
+def _stop_cleanly_on_sigterm() -> Any:
+    """Make SIGTERM (``timeout``, ``kill``, a service manager) end the command through its
+    cleanup, as Ctrl-C does, so that an embedded store it started is stopped, not left running.
+    Returns the handler it replaced (None when it could not install one: not the main thread,
+    or a handler other than the default is set, such as a server's)."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return None
+        return signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,10 +13,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "audit", help="show the audit log: decisions, keys, ingests and training runs"
     )
-    p.add_argument("--limit", type=int, default=100, help="events to show (default 100)")
+    p.add_argument(
+        "--limit", type=_limit, default=100, help="events to show (1 to 10,000; default 100)"
+    )
     p.add_argument("--action", choices=ACTIONS, help="only this kind of action")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run)
+
+
+def _limit(text: str) -> int:
+    """``--limit``: the API's bounds, refused with argparse's one-line usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be 1 to 10,000 (got {text})")
+    return value
 
 
 def cli_user() -> str:

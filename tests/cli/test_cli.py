@@ -69,3 +69,32 @@ def test_stats_json_and_store_lifecycle(home: Path):
     )
     assert "stopped" in ag(home, "store", "stop").stdout
     assert ag(home, "store", "status", check=False).returncode == 3
+
+
+def test_sigterm_ends_a_command_as_ctrl_c_does_and_the_handler_is_restored():
+    """SIGTERM (``timeout``, ``kill``) must run the command's cleanup, which stops an embedded
+    store it started; Python's default handler kills the process without any."""
+    import os
+    import signal
+
+    from actorgraph.cli import _stop_cleanly_on_sigterm
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        replaced = _stop_cleanly_on_sigterm()
+        assert replaced is signal.SIG_DFL
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.sigtimedwait([], 0.1)  # let the handler run
+        # Another handler (a server's) is left alone.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        assert _stop_cleanly_on_sigterm() is None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_audit_limit_is_bounded(home: Path):
+    for bad in ("0", "-1", "100000000000000000000"):
+        proc = ag(home, "audit", "--limit", bad, check=False)
+        assert proc.returncode == 2 and "must be 1 to 10,000" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr

@@ -49,6 +49,10 @@ def test_user_errors_are_clean(home):
         ["takedown"],
         ["export", "--since", "soon"],
         ["export", "--max-tlp", "purple"],
+        # Outputs that cannot be written: a folder, a full device, a missing folder.
+        ["brief", "APT28", "--out", str(home)],
+        ["export", "--actor", "APT28", "--out", "/dev/full"],
+        ["query", "actor_search", "--export", str(home / "missing" / "x.json")],
     ):
         proc = ag(home, *args, check=False)
         assert proc.returncode == 2, (args, proc.stderr)
