@@ -28,6 +28,7 @@ import json
 import logging
 import re
 import uuid
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,19 @@ _REFUSED = re.compile(
 # A field of a shape MISP never writes (a nesting too deep to copy, a list for a string)
 # refuses the whole input, naming the event, instead of escaping as a Python error.
 _MALFORMED = (TypeError, AttributeError, KeyError, ValueError, IndexError, RecursionError)
+# The fields MISP writes as lists, by the record holding them. Read as they come, a string is
+# walked a character at a time ("Attribute": "abc" was an attribute 'a'), and a "Tag": "tlp:red"
+# was dropped unread, storing the event clear.
+_EVENT_LISTS = ("Attribute", "Object", "Tag", "Galaxy")
+_OBJECT_LISTS = ("Attribute",)
+_ATTRIBUTE_LISTS = ("Tag",)
+_GALAXY_LISTS = ("GalaxyCluster",)
+# An event's day and timestamps as MISP writes them (a timestamp is epoch seconds, an integer or
+# a string of digits); misp-stix fails on anything else with an error that names no field.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ].+)?\Z")
+_EPOCH_DIGITS = re.compile(r"[0-9]{1,12}\Z")
+_EPOCH_FIELDS = ("timestamp", "publish_timestamp")
+_LAST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: the last second a datetime holds
 
 
 def misp_event_to_bundle(event: dict[str, Any]) -> dict[str, Any]:
@@ -218,15 +232,16 @@ def _prepare(raw: dict[str, Any], where: str | None) -> dict[str, Any]:
     object_id = f"misp-event--{event_uuid}"
     if not raw.get("info"):
         raise StixIngestError(object_id, "event without 'info'", where)
+    _check_event(raw, object_id, where)
     event = copy.deepcopy(raw)
     stamp = event.get("timestamp") or _epoch_of(event.get("date"))
     if stamp is not None:
         event["timestamp"] = stamp
-    objects: list[Any] = event["Object"] if isinstance(event.get("Object"), list) else []
-    for position, container in enumerate([event, *objects]):
+    for position, container in enumerate([event, *(event.get("Object") or [])]):
         if not isinstance(container, dict):
             raise StixIngestError(object_id, f"object #{position - 1} is not a MISP object", where)
         if container is not event:
+            _check_lists(container, _OBJECT_LISTS, f"object #{position - 1}", object_id, where)
             if not container.get("uuid"):
                 container["uuid"] = str(uuid.uuid5(NS, f"{event_uuid}|object|{position - 1}"))
             if stamp is not None and not container.get("timestamp"):
@@ -241,11 +256,50 @@ def _prepare(raw: dict[str, Any], where: str | None) -> dict[str, Any]:
                 raise StixIngestError(
                     object_id, f"attribute #{index} without 'type' and 'value': {attr!r}", where
                 )
+            _check_lists(attr, _ATTRIBUTE_LISTS, f"attribute #{index}", object_id, where)
             if not attr.get("uuid"):
                 attr["uuid"] = str(uuid.uuid5(NS, f"{scope}|{attr['type']}|{attr['value']}"))
             if stamp is not None and not attr.get("timestamp"):
                 attr["timestamp"] = container.get("timestamp") or stamp
     return event
+
+
+def _check_event(event: dict[str, Any], object_id: str, where: str | None) -> None:
+    """Refuse, naming the field, an event whose lists or times are not of MISP's shape (its
+    objects' and attributes' lists are checked as :func:`_prepare` reaches them)."""
+    _check_lists(event, _EVENT_LISTS, "event", object_id, where)
+    for index, galaxy in enumerate(event.get("Galaxy") or []):
+        if isinstance(galaxy, dict):
+            _check_lists(galaxy, _GALAXY_LISTS, f"galaxy #{index}", object_id, where)
+    day = event.get("date")
+    if day is not None and not _is_day(day):
+        raise StixIngestError(
+            object_id, f"'date' must be a day, YYYY-MM-DD, or an ISO date-time (got {day!r:.80})", where
+        )
+    for name in _EPOCH_FIELDS:
+        value = event.get(name)
+        if value is not None and not _is_epoch(value):
+            raise StixIngestError(
+                object_id,
+                f"{name!r} must be epoch seconds, an integer or a string of digits "
+                f"(got {value!r:.80})",
+                where,
+            )
+
+
+def _check_lists(
+    record: dict[str, Any], fields: tuple[str, ...], what: str, object_id: str, where: str | None
+) -> None:
+    """Refuse a field of ``record`` (the event, an object, an attribute, a galaxy) that MISP
+    writes as a list and is something else; absent or null is an empty list."""
+    for name in fields:
+        value = record.get(name)
+        if value is not None and not isinstance(value, list):
+            raise StixIngestError(
+                object_id,
+                f"{what} {name!r} must be a list (got {type(value).__name__} {value!r:.80})",
+                where,
+            )
 
 
 def _convert(
@@ -294,7 +348,7 @@ def _complete(objects: list[dict[str, Any]], event: dict[str, Any]) -> list[dict
         "name": str(event["info"]),
         "description": str(event["info"]),
         "labels": report.get("labels"),
-        **({"first_seen": iso(event["date"])} if _date_ok(event.get("date")) else {}),
+        **({"first_seen": iso(event["date"])} if _is_day(event.get("date")) else {}),
         **({"created_by_ref": report["created_by_ref"]} if "created_by_ref" in report else {}),
         **({"object_marking_refs": event_marks} if event_marks else {}),
     }
@@ -439,14 +493,30 @@ def _int(value: Any) -> int | None:
 
 
 def _epoch_of(day: Any) -> str | None:
-    return str(epoch(day)) if _date_ok(day) else None
+    return str(epoch(day)) if _is_day(day) else None
 
 
-def _date_ok(value: Any) -> bool:
-    try:
-        return isinstance(value, str) and iso(value) is not None
-    except (ValueError, TypeError, OverflowError):
+def _is_day(value: Any) -> bool:
+    """An event's ``date`` as MISP writes it, a calendar day (``YYYY-MM-DD``), or as some
+    exporters do, an ISO date-time on that day (misp-stix reads both)."""
+    if not isinstance(value, str) or _DAY.match(value) is None:
         return False
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:  # 2024-02-30, 2024-05-01Tnoon
+        return False
+    return True
+
+
+def _is_epoch(value: Any) -> bool:
+    """A timestamp as MISP writes it: epoch seconds, an integer or a string of digits, within
+    what a datetime holds."""
+    if isinstance(value, str) and _EPOCH_DIGITS.match(value):
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _LAST_EPOCH
 
 
 def _is_uuid(text: str) -> bool:

@@ -1,4 +1,4 @@
-"""Provenance values shared by the readers: timestamps and the well-known TLP marking ids.
+"""Provenance values shared by the readers: timestamps and the well-known marking ids.
 
 Timestamps are stored as ISO-8601 strings in one canonical form
 (``2024-05-01T10:20:30.000Z``) so that string order is time order, which is what the
@@ -27,6 +27,14 @@ TLP_MARKING_IDS: dict[str, TLP] = {
     "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": TLP.AMBER_STRICT,
     "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": TLP.RED,
 }
+# Well-known marking definitions that are not TLP, so objects that only reference them change no
+# marking (a reference to any other undefined marking reads as red: stix_reader.level_of). MITRE's
+# cti repository holds one ATT&CK object per file, each referencing this copyright statement.
+NON_TLP_MARKING_IDS: frozenset[str] = frozenset(
+    {
+        "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168",  # MITRE's copyright
+    }
+)
 
 
 def parse_time(value: Any) -> datetime | None:

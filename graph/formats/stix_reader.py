@@ -16,7 +16,8 @@ relationships become edges:
     report -> Report (+ REPORTED_IN from its object_refs)
     sighting -> sighting_counts / sighting_last per TLP level on what was sighted (sightings.py)
     marking-definition (TLP 1.0, 2.0) -> tlp, tlp_level on the objects it marks, whole or in
-                 part (granular_markings): an element carries the strictest of them
+                 part (granular_markings): an element carries the strictest of them. A marking
+                 the reader cannot resolve to a level reads as red, never as clear (``level_of``)
 
 Revoked and ``x_mitre_deprecated`` objects are skipped; a revoked object that an earlier input
 stored marks its nodes ``revoked: true`` instead. An object whose ``modified`` is before its
@@ -37,7 +38,12 @@ from actorgraph.graph.errors import ActorgraphError, InvalidIndicator, StixInges
 from actorgraph.graph.formats.countries import country_code, country_name, derive_country
 from actorgraph.graph.formats.indicators import asn_number, indicator_id, normalize_indicator
 from actorgraph.graph.formats.ledger import PendingRef
-from actorgraph.graph.formats.provenance import TLP_MARKING_IDS, iso, seen_props
+from actorgraph.graph.formats.provenance import (
+    NON_TLP_MARKING_IDS,
+    TLP_MARKING_IDS,
+    iso,
+    seen_props,
+)
 from actorgraph.graph.formats.ranges import network_range
 from actorgraph.graph.formats.rows import ID_LEVELS, IngestBatch
 from actorgraph.graph.formats.sightings import SightingTally
@@ -240,7 +246,9 @@ class _BundleReader:
             ):
                 self.objects[obj["id"]] = obj
         self.markings = dict(TLP_MARKING_IDS)
-        self.level_cache: dict[tuple[Any, ...], TLP | None] = {}
+        self.other_markings = set(NON_TLP_MARKING_IDS)  # defined, not TLP: they mark nothing
+        # By combination of marking refs: the level, and the refs no definition resolves.
+        self.level_cache: dict[tuple[Any, ...], tuple[TLP | None, tuple[Any, ...]]] = {}
         self.identities: dict[str, str] = {}
         self.refs: dict[str, list[tuple[str, str]]] = {}
         self.skipped_ids: set[str] = set()
@@ -312,20 +320,30 @@ class _BundleReader:
     def note(self, obj: dict[str, Any], outcome: str, reason: str | None = None) -> None:
         self.ledger.note(obj["id"], obj["type"], outcome, reason)
 
+    def kept(self, obj: dict[str, Any], known: bool) -> None:
+        """Note ``obj`` landed (merged when ``known``), saying so when it is stored red for a
+        marking no definition resolves."""
+        self.note(obj, "merged" if known else "landed", self.unresolved_note(obj))
+
     # ------------------------------------------------------------- provenance
     def _marking(self, obj: dict[str, Any]) -> None:
-        level = None
-        if obj.get("definition_type") == "tlp":
-            level = TLP.lookup((obj.get("definition") or {}).get("tlp"))
-        for ext in (obj.get("extensions") or {}).values():
-            if isinstance(ext, dict) and "tlp_2_0" in ext:
-                level = TLP.lookup(ext["tlp_2_0"])
-        if level is None:  # TLP.CLEAR is falsy: test for None, not truth
-            level = TLP.lookup(obj.get("name"))
-        if level is not None:
+        claims = _tlp_claims(obj)
+        levels = [TLP.lookup(claim) for claim in claims]
+        if None in levels:
+            # A TLP marking of a level TLP does not have (TLP:PURPLE, a custom TLP:EX:CHR) says
+            # its objects are restricted without saying how much: they are stored red, not
+            # refused (the rest of the input is sound), and never read as clear. Noted as not
+            # kept so that the report names it.
+            unknown = claims[levels.index(None)]
+            self.markings[obj["id"]] = TLP.RED
+            self.note(obj, "rejected", f"unknown TLP level {unknown!r:.40}: marks its objects red")
+            return
+        level = TLP.strictest(claims) if claims else TLP.lookup(obj.get("name"))
+        if level is not None:  # TLP.CLEAR is falsy: test for None, not truth
             self.markings[obj["id"]] = level
             self.note(obj, "landed")  # as the tlp of the objects it marks
         else:
+            self.other_markings.add(obj["id"])
             self.note(obj, "rejected", "marking other than TLP: not kept")
 
     def source_of(self, obj: dict[str, Any]) -> str:
@@ -352,18 +370,49 @@ class _BundleReader:
 
     def level_of(self, obj: dict[str, Any]) -> TLP | None:
         """The TLP level of an object: the strictest TLP marking of the object or of any part
-        of it (``_marking_refs``); None when none is TLP. Worked out once per combination of
-        refs: a bundle repeats a handful of them on every object."""
+        of it (``_marking_refs``); None when none is TLP; red when one is unresolved."""
+        return self._marking_of(obj)[0]
+
+    def unresolved_note(self, obj: dict[str, Any]) -> str | None:
+        """Why ``obj`` is stored red though no TLP marking says so; None when it is not."""
+        if not self.provenance:
+            return None  # its marking is not read: nothing is stored red
+        unresolved = self._marking_of(obj)[1]
+        if not unresolved:
+            return None
+        more = f" (and {len(unresolved) - 1} more)" if len(unresolved) > 1 else ""
+        return (
+            f"stored red: marked by {unresolved[0]!r:.80}{more}, which is defined neither in "
+            "the input nor as a TLP marking"
+        )
+
+    def _marking_of(self, obj: dict[str, Any]) -> tuple[TLP | None, tuple[Any, ...]]:
+        """The level of ``obj`` and its marking refs that no definition resolves, worked out
+        once per combination of refs (a bundle repeats a handful of them on every object).
+
+        A ref neither to a TLP marking nor to a marking defined in the input (or well known,
+        ``NON_TLP_MARKING_IDS``) fails closed, to red: the definition it names may be TLP:RED
+        published elsewhere, and unmarked would show the object to every reader and in clear
+        exports. Refusing the object instead would drop whole feeds whose objects reference a
+        statement or copyright marking published apart from them; red keeps them for red
+        readers, and the ledger says why (``unresolved_note``). A non-TLP marking the input
+        does define changes nothing.
+        """
         refs = _marking_refs(obj)
-        if refs not in self.level_cache:
-            self.level_cache[refs] = TLP.strictest(self.markings.get(m) for m in refs)
-        return self.level_cache[refs]
+        found = self.level_cache.get(refs)
+        if found is None:
+            unresolved = tuple(
+                ref for ref in refs if ref not in self.markings and ref not in self.other_markings
+            )
+            level = TLP.RED if unresolved else TLP.strictest(self.markings.get(m) for m in refs)
+            found = self.level_cache[refs] = (level, unresolved)
+        return found
 
     def add(self, obj: dict[str, Any], label: str, node_id: str, props: dict[str, Any]) -> None:
         known = node_id in self.batch.nodes.get(label, {})
         self.batch.add_node(label, node_id, props)
         self.refs.setdefault(obj["id"], []).append((label, node_id))
-        self.note(obj, "merged" if known else "landed")
+        self.kept(obj, known)
 
     # ------------------------------------------------------------------ nodes
     def _actor(self, obj: dict[str, Any]) -> None:
@@ -653,7 +702,7 @@ class _BundleReader:
             known = (src_id, dst_id) in self.batch.edges.get((src_label, rel_type, dst_label), {})
             self.batch.add_edge(src_label, rel_type, dst_label, src_id, dst_id, props)
             if obj["type"] in ("relationship", "sighting"):  # other objects landed as nodes
-                self.note(obj, "merged" if known else "landed")
+                self.kept(obj, known)
 
     def _relationship(self, obj: dict[str, Any]) -> None:
         rel = obj["relationship_type"]
@@ -731,7 +780,7 @@ class _BundleReader:
             tally = self.sightings.setdefault((label, node_id), SightingTally())
             tally.add(level, int(obj.get("count") or 1), last, obj["id"])
         if sighted:
-            self.note(obj, "landed")  # tallied on what it sighted
+            self.kept(obj, known=False)  # tallied on what it sighted
         else:
             where = "unknown" if self.missing(obj["sighting_of_ref"]) else "not modelled"
             self.note(obj, "rejected", f"sighting of an object {where}: {obj['sighting_of_ref']}")
@@ -811,6 +860,26 @@ def _edge_refs(obj: dict[str, Any]) -> list[str]:
             if isinstance(ref, str)
         ]
     return [ref for prop in ends if isinstance(ref := obj.get(prop), str)]
+
+
+def _tlp_claims(definition: dict[str, Any]) -> list[Any]:
+    """The TLP levels a marking definition states, as written: TLP 1.0's ``definition.tlp``
+    (``definition_type`` "tlp"; OpenCTI writes "TLP" and may give the level as a string) and
+    each TLP 2.0 extension's ``tlp_2_0``. Empty for a marking that is not TLP."""
+    claims = []
+    if str(definition.get("definition_type")).lower() == "tlp":
+        stated = definition.get("definition")
+        if isinstance(stated, dict):
+            stated = stated.get("tlp", stated.get("TLP"))
+        claims.append(stated)
+    extensions = definition.get("extensions")
+    if isinstance(extensions, dict):
+        claims += [
+            ext["tlp_2_0"]
+            for ext in extensions.values()
+            if isinstance(ext, dict) and "tlp_2_0" in ext
+        ]
+    return claims
 
 
 def _marking_refs(obj: dict[str, Any]) -> tuple[Any, ...]:

@@ -3,11 +3,11 @@
 A bundle is refused as a whole (``IngestError`` for the file, ``StixIngestError`` naming the
 object) when it is not JSON, not a bundle, or has an object without its required properties,
 with an unparseable pattern or timestamp, with something other than a list where STIX requires
-one (``_LIST_PROPS``), or with a malformed granular marking. What real feeds send and the STIX
-validator accepts is not a bundle error: invalid indicator *values* are listed as rejected, and a
-reference to an id neither in the bundle nor in the store is kept pending
-(graph/formats/ledger.py), both by the reader. An object whose ``modified`` is before its
-``created`` is refused alone (``Validated``).
+one (``_LIST_PROPS``), with a malformed granular marking, or with a ``confidence`` other than an
+integer 0..100. What real feeds send and the STIX validator accepts is not a bundle error:
+invalid indicator *values* are listed as rejected, and a reference to an id neither in the bundle
+nor in the store is kept pending (graph/formats/ledger.py), both by the reader. An object whose
+``modified`` is before its ``created`` is refused alone (``Validated``).
 """
 
 from __future__ import annotations
@@ -324,6 +324,7 @@ def _check_object(
         except InvalidIndicator as exc:
             raise StixIngestError(stix_id, exc.reason, source) from exc
     _check_lists(obj, stix_id, source)
+    _check_confidence(obj, stix_id, source)
     for prop in _REF_PROPS:
         if prop in obj and not (isinstance(obj[prop], str) and "--" in obj[prop]):
             raise StixIngestError(stix_id, f"{prop} is not a STIX id: {obj[prop]!r}", source)
@@ -342,6 +343,19 @@ def _check_lists(obj: dict[str, Any], stix_id: str, source: str | None) -> None:
         problem = _granular_problem(granular)
         if problem is not None:
             raise StixIngestError(stix_id, f"granular_markings[{index}] {problem}", source)
+
+
+def _check_confidence(obj: dict[str, Any], stix_id: str, source: str | None) -> None:
+    """Refuse a ``confidence`` that is not an integer 0..100 (STIX 2.1, 3.2): stored as given, a
+    "high" or a 1000 would reach every reader that compares or scales it (a hypothesis's score
+    is its confidence / 100). A null one is absent, as the reader takes it."""
+    value = obj.get("confidence")
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise StixIngestError(
+            stix_id, f"confidence must be an integer 0..100 (got {value!r:.80})", source
+        )
 
 
 def _granular_problem(granular: Any) -> str | None:
