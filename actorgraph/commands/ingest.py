@@ -183,6 +183,7 @@ def _objects_text(report: Any) -> list[str]:
     ]
     for title, entries, fmt in (
         ("objects not kept", report.objects_rejected, "{object_id}: {reason}"),
+        ("objects kept with a note", report.objects_noted, "{object_id}: {reason}"),
         ("pending (waiting for)", report.pending, "{object_id} {rel} -> {missing}"),
     ):
         if entries:

@@ -77,6 +77,15 @@ class ObjectLedger:
         out["merged"] += self.duplicates
         return {"in": len(self.outcomes) + self.duplicates, **out}
 
+    def noted(self) -> list[dict[str, str]]:
+        """The objects kept (landed or merged) with a reason, in input order: what was kept
+        otherwise than it came (stored red for a marking no definition resolves)."""
+        return [
+            {"object_id": oid, "type": stix_type, "reason": reason}
+            for oid, (stix_type, got, reason) in self.outcomes.items()
+            if got in ("landed", "merged") and reason
+        ]
+
     def named(self, outcome: str) -> list[dict[str, str]]:
         """The objects of one outcome with their type and reason, in input order."""
         return [

@@ -106,7 +106,8 @@ class IngestReport:
 
     ``objects`` accounts for every object of the input (``in = landed + merged + pending +
     rejected``, graph/formats/ledger.py); ``objects_rejected`` names each object not kept with
-    its reason, ``pending`` each reference kept for a later input (graph/ingest/pending.py),
+    its reason, ``objects_noted`` each one kept otherwise than it came (stored red for a marking
+    no definition resolves), ``pending`` each reference kept for a later input (graph/ingest/pending.py),
     and ``completed`` the pending references of earlier inputs that this one completed.
     """
 
@@ -121,6 +122,7 @@ class IngestReport:
     enriched: dict[str, int] = field(default_factory=dict)
     objects: dict[str, int] = field(default_factory=dict)
     objects_rejected: list[dict[str, str]] = field(default_factory=list)
+    objects_noted: list[dict[str, str]] = field(default_factory=list)
     pending: list[dict[str, str]] = field(default_factory=list)
     completed: int = 0
     pending_objects: set[str] = field(default_factory=set, repr=False)  # pending outcomes
@@ -264,6 +266,7 @@ def report_of(batch: IngestBatch, *, fmt: str, enriched: dict[str, int]) -> Inge
         enriched=enriched,
         objects=batch.ledger.counts(),
         objects_rejected=batch.ledger.named("rejected"),
+        objects_noted=batch.ledger.noted(),
         pending=[ref.to_dict() for ref in batch.pending],
         pending_objects={o["object_id"] for o in batch.ledger.named("pending")},
     )

@@ -157,6 +157,9 @@ def test_unresolved_markings_stay_out_of_clear_sight_and_exports(store) -> None:
     assert not any(f"m{n}.example" in exported for n in (1, 2, 4))
     purple = {"object_id": PURPLE_V2["id"], "type": "marking-definition", "reason": PURPLE_REASON}
     assert purple in report.objects_rejected  # what the CLI prints under "objects not kept"
+    # What is kept red for a definition nowhere to be found is named, with why.
+    noted = {o["reason"].split(":")[0] for o in report.objects_noted}
+    assert noted == {"stored red"} and len(report.objects_noted) >= 1
 
 
 def test_a_clear_writer_cannot_send_what_it_cannot_resolve(store) -> None:
