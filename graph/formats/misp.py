@@ -274,7 +274,9 @@ def _check_event(event: dict[str, Any], object_id: str, where: str | None) -> No
     day = event.get("date")
     if day is not None and not _is_day(day):
         raise StixIngestError(
-            object_id, f"'date' must be a day, YYYY-MM-DD, or an ISO date-time (got {day!r:.80})", where
+            object_id,
+            f"'date' must be a day, YYYY-MM-DD, or an ISO date-time (got {day!r:.80})",
+            where,
         )
     for name in _EPOCH_FIELDS:
         value = event.get(name)
