@@ -108,7 +108,8 @@ class IngestReport:
     rejected``, graph/formats/ledger.py); ``objects_rejected`` names each object not kept with
     its reason, ``objects_noted`` each one kept otherwise than it came (stored red for a marking
     no definition resolves), ``pending`` each reference kept for a later input
-    (graph/ingest/pending.py), and ``completed`` the pending references of earlier inputs that this one completed.
+    (graph/ingest/pending.py), and ``completed`` the pending references of earlier inputs that
+    this one completed.
     """
 
     source: str
