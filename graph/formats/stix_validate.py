@@ -135,7 +135,7 @@ def iter_inputs(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Expand files and directories into the input files they hold (``.json``, ``.json.gz``).
 
     Raises:
-        IngestError: a path does not exist.
+        IngestError: a path does not exist or is neither a file nor a directory.
     """
     for item in paths:
         path = Path(item)
@@ -145,6 +145,8 @@ def iter_inputs(paths: Iterable[str | Path]) -> Iterator[Path]:
             )
         elif path.is_file():
             yield path
+        elif path.exists():  # a device, a pipe, a socket
+            raise IngestError("not a file or a directory", source=str(path))
         else:
             raise IngestError("no such file or directory", source=str(path))
 

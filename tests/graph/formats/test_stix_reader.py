@@ -408,6 +408,8 @@ def test_gzip_and_directories(tmp_path: Path) -> None:
     assert read_stix(gz).counts() == read_stix(APT28).counts()
     with pytest.raises(IngestError, match="no such file"):
         list(iter_inputs([tmp_path / "missing.json"]))
+    with pytest.raises(IngestError, match="not a file or a directory"):
+        list(iter_inputs(["/dev/null"]))
 
 
 def test_reading_does_not_modify_the_input() -> None:
