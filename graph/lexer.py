@@ -31,7 +31,7 @@ TokenKind = Literal["code", "string", "name", "comment"]
 
 # Clauses and commands that write, administer, or reach outside the graph. ``LOAD`` alone, not
 # ``LOAD CSV``: Cypher has no other LOAD, and a comment or newline between the words must not
-# hide it.
+# hide it. ``CYPHER`` is not here: it is no clause, only a prefix (see ``_PREFIX``).
 WRITE_KEYWORDS = frozenset(
     {
         "CREATE",
@@ -53,7 +53,6 @@ WRITE_KEYWORDS = frozenset(
         "STOP",
         "TERMINATE",
         "RENAME",
-        "CYPHER",
     }
 )
 
@@ -124,6 +123,9 @@ _NAMESPACE = re.compile(r"\b(" + "|".join(FORBIDDEN_NAMESPACES) + r")\s*\.", re.
 _KEYWORD = re.compile(
     r"(?<![.$\w])(" + "|".join(sorted(WRITE_KEYWORDS)) + r")(?!\w)", re.IGNORECASE
 )
+# ``CYPHER k=v ...`` before a query sets inline parameters (FalkorDB) or engine options (Neo4j):
+# refused, but only where it means that, at the very start.
+_PREFIX = re.compile(r"\A\s*(CYPHER)(?!\w)", re.IGNORECASE)
 _CALL = re.compile(r"(?<![.$\w])CALL\s*([A-Za-z_][\w.]*|\{|\()?", re.IGNORECASE)
 _LOAD_CSV = re.compile(r"\bLOAD\s+CSV\b", re.IGNORECASE)
 _RANGE = re.compile(r"(?<![.\w])range\s*\(", re.IGNORECASE)
@@ -247,10 +249,11 @@ def unterminated(cypher: str) -> str | None:
 class Write(NamedTuple):
     """Something in a query that writes, administers or reaches outside the graph."""
 
-    kind: Literal["namespace", "keyword", "procedure"]
+    kind: Literal["namespace", "keyword", "procedure", "prefix"]
     name: str
     """``apoc`` (as written), ``SET`` (upper case), ``db.idx.fulltext.createNodeIndex`` (as
-    written; ``(`` for a scoped ``CALL (x) {...}``, empty for a ``CALL`` without a target)."""
+    written; ``(`` for a scoped ``CALL (x) {...}``, empty for a ``CALL`` without a target),
+    ``CYPHER`` (upper case) for the prefix."""
 
     def __str__(self) -> str:
         if self.kind == "namespace":
@@ -263,11 +266,14 @@ class Write(NamedTuple):
 def find_write(cypher: str) -> Write | None:
     """The first write in ``cypher``, outside strings, names and comments, or None.
 
-    Looked for in this order: a forbidden namespace (``apoc.``, ``dbms.``, ...), a write keyword
+    Looked for in this order: a ``CYPHER`` prefix at the start of the query (inline parameters
+    or engine options), a forbidden namespace (``apoc.``, ``dbms.``, ...), a write keyword
     (``WRITE_KEYWORDS``, any case), a ``CALL`` of anything but ``READ_PROCEDURES``. A
     ``CALL { ... }`` subquery is not a write by itself: its body is scanned like the rest.
     """
     code = strip_literals(cypher)
+    if _PREFIX.match(code):
+        return Write("prefix", "CYPHER")
     namespace = _NAMESPACE.search(code)
     if namespace:
         return Write("namespace", namespace.group(1))
@@ -301,13 +307,47 @@ def has_load_csv(cypher: str) -> bool:
     return "load" in code.lower() and _LOAD_CSV.search(code) is not None
 
 
+# -- where the query's parts begin ----------------------------------------------------------------
+
+# The start of the query or of a UNION branch, then WITH: the position matched is the WITH's.
+_PART_OPENS_WITH = re.compile(
+    r"(?:\A|(?<![.$\w])UNION(?:\s+ALL)?(?!\w))\s*(?=WITH(?!\w))", re.IGNORECASE
+)
+
+
+def _blanked(cypher: str) -> str:
+    """The code of ``cypher`` at its own offsets: every string, name and comment as spaces."""
+    return "".join(
+        token.text if token.kind == "code" else " " * len(token.text) for token in tokenize(cypher)
+    )
+
+
+def opening_withs(cypher: str) -> tuple[int, ...]:
+    """The offsets of each ``WITH`` that opens the query or one of its top-level UNION branches.
+
+    Comments before it are skipped; a ``WITH`` that opens a ``CALL { ... }`` body is not one of
+    these (there it imports variables from outside).
+    """
+    code = _blanked(cypher)
+    offsets = []
+    depth, scanned = 0, 0
+    for match in _PART_OPENS_WITH.finditer(code):
+        between = code[scanned : match.start()]
+        depth += sum(between.count(b) for b in "([{") - sum(between.count(b) for b in ")]}")
+        scanned = match.start()
+        if depth == 0:
+            offsets.append(match.end())
+    return tuple(offsets)
+
+
 # -- work inside one expression --------------------------------------------------------------------
 
-# FalkorDB checks its timeout between records. An expression is evaluated in one go, so a list
-# iteration inside another (or a reduce() that grows its accumulator) runs to the end whatever
-# the timeout. Matched on code whose strings are '' and whose quoted names are one word (see
-# _words), so brackets inside either cannot be miscounted.
+# FalkorDB checks its timeout between records, and its memory cap too. An expression is evaluated
+# in one go, so a list iteration inside another (or a reduce() that grows its accumulator) runs to
+# the end whatever the timeout. Matched on code whose strings are '' and whose quoted names are
+# one word (see _words), so brackets inside either cannot be miscounted.
 _WORD = r"[A-Za-z_]\w*"
+_IDENTIFIER = re.compile(_WORD + r"\Z")
 _REDUCE = re.compile(r"(?<![.$\w])reduce\s*\(", re.IGNORECASE)
 _ITERATION = re.compile(
     # a list comprehension [x IN list ...] or a pattern comprehension [(a)-->(b) | ...]
@@ -316,41 +356,144 @@ _ITERATION = re.compile(
     rf"|(?<![.$\w])(?:any|all|none|single)\s*(\()\s*{_WORD}\s+IN\b",
     re.IGNORECASE,
 )
+_HEAD = re.compile(rf"\s*({_WORD})\s+IN\b", re.IGNORECASE)  # the `x IN` of [x IN list ...]
+_WHERE = re.compile(r"(?<![.$\w])WHERE(?!\w)", re.IGNORECASE)
+
+# The rule for what a list iteration does for each element (its filter and projection, its body,
+# evaluated in one go per element): it builds no list and aggregates nothing (no range(), no
+# collect() or other aggregate, no other iteration) and, unless the iteration walks one graph
+# element's own list (nodes(p), relationships(p), labels(n), keys(n), a property), it reads a
+# value from outside the iteration (a variable, a list or map parameter) only through a property
+# (a.name) or by comparing the element with it (m <> a, x.score > mean): anything else may copy
+# or walk that value again for every element.
+_BUILDER = re.compile(
+    r"(?<![.$\w])(range|collect|count|sum|avg|min|max|stdevp?|percentile(?:cont|disc))\s*\(",
+    re.IGNORECASE,
+)
+_PROPERTY = rf"{_WORD}(?:\s*\.\s*{_WORD})+"
+_ELEMENT_LIST = re.compile(
+    rf"(?:nodes|relationships|labels|keys)\s*\(\s*{_WORD}\s*\)"
+    rf"|{_PROPERTY}|coalesce\s*\(\s*{_PROPERTY}\s*,\s*\[\s*\]\s*\)",
+    re.IGNORECASE,
+)
+# A name as used, with what comes right before it (`.` of a property key, `:` of a label or map
+# value) and after it (`(` of a call, `.` of a property read, `:` of a label test or map key).
+_NAME_USE = re.compile(rf"([.:])?\s*(?<![\w$])(\$?{_WORD})(?!\w)(?=\s*([(.:]?))")
+_KEYWORDS = frozenset(
+    {
+        "and",
+        "or",
+        "xor",
+        "not",
+        "in",
+        "is",
+        "null",
+        "true",
+        "false",
+        "starts",
+        "ends",
+        "with",
+        "contains",
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "where",
+        "distinct",
+    }
+)
 
 
 class Uninterruptible(NamedTuple):
     """Work inside one expression that the engine's timeout cannot stop."""
 
-    kind: Literal["reduce", "nested"]
+    kind: Literal["reduce", "nested", "builds", "outside"]
     text: str
-    """The start of the construct as written in the scanned code (strings shown as '')."""
+    """The start of the construct as written (strings shown as '', comments as a space)."""
+    name: str = ""
+    """For ``builds``, the function (``range``, ``collect``); for ``outside``, the variable or
+    ``$parameter`` read from outside the iteration."""
+
+
+class _Iteration(NamedTuple):
+    """One list iteration, split where its per-element part (filter and projection) starts."""
+
+    start: int
+    body: str  # WHERE ... | ..., evaluated once per element
+    own: frozenset[str]  # names the iteration binds itself (Cypher's names are case-sensitive)
+    bounded: bool  # it walks one graph element's own list
+
+
+# How _words writes a quoted name that is no plain identifier: "²" is a word character to the
+# regular expressions here, but no unquoted Cypher name holds one, so no other name reads alike.
+_QUOTED = "n\u00b2"
+
+
+_QUOTED_WORD = re.compile(_QUOTED + r"(?:[0-9a-f]{2})*")
+
+
+def _as_written(word: str) -> str:
+    """A name from ``_words`` as the query wrote it."""
+    if word.startswith(_QUOTED):
+        name = bytes.fromhex(word[len(_QUOTED) :]).decode(errors="replace")
+        return "`" + name.replace("`", "``") + "`"
+    return word
+
+
+def _shown(code: str, start: int) -> str:
+    """The 40 characters of ``_words`` code from ``start``, quoted names as written."""
+    return _QUOTED_WORD.sub(lambda m: _as_written(m.group(0)), code[start : start + 40])
 
 
 def _words(cypher: str) -> str:
-    """The code of ``cypher`` with each string as ``''``, each quoted name as ``n``, each
-    comment as a space: the same structure, with no brackets but the code's own."""
+    """The code of ``cypher`` with each string as ``''``, each comment as a space and each quoted
+    name as one word: its name when that is a plain identifier (```x``` is ``x``), else a word no
+    unquoted name can be. The same structure, with no brackets but the code's own."""
     out = []
     for token in tokenize(cypher):
-        if token.kind == "code":
+        if token.kind == "name":
+            name = token.value
+            out.append(name if _IDENTIFIER.match(name) else _QUOTED + name.encode().hex())
+        elif token.kind == "code":
             out.append(token.text)
         else:
-            out.append({"string": "''", "name": "n", "comment": " "}[token.kind])
+            out.append({"string": "''", "comment": " "}[token.kind])
     return "".join(out)
 
 
-def find_uninterruptible(cypher: str) -> Uninterruptible | None:
-    """The first ``reduce()`` or list iteration nested in another, outside strings, or None.
+def find_uninterruptible(
+    cypher: str, params: dict[str, object] | None = None
+) -> Uninterruptible | None:
+    """The first ``reduce()``, nested list iteration or unbounded per-element work, or None.
 
     A list iteration is a list comprehension (``[x IN list | ...]``), a pattern comprehension
     (``[(a)-->(b) | ...]``) or a quantifier (``any``/``all``/``none``/``single(x IN ...)``).
     One alone costs as much as its list is long; nested, their lengths multiply. ``reduce()``
     is refused even alone: its accumulator may grow at every step (``s + s`` doubles a string
-    each time), which makes one step cost more than the last.
+    each time), which makes one step cost more than the last. Within one iteration, the body's
+    cost is multiplied by the list's length the same way, so what a body may hold is bounded
+    too (see ``_BUILDER``): ``[x IN range(1, 1000000) | range(1, 100)]`` and
+    ``[x IN l | l]`` are refused, ``[n IN nodes(p) WHERE n <> a]`` and
+    ``[(a)-[:USES]->(m) WHERE m.tlp_level <= $max | m.name]`` are not.
+
+    Args:
+        cypher: the query text (strings, names and comments are never code).
+        params: its parameters; a list or map one read in a body counts as from outside.
     """
     code = _words(cypher)
     if reduce := _REDUCE.search(code):
-        return Uninterruptible("reduce", code[reduce.start() : reduce.start() + 40])
-    opens = {m.start(1) if m.group(1) else m.start(2) for m in _ITERATION.finditer(code)}
+        return Uninterruptible("reduce", _shown(code, reduce.start()))
+    opens = sorted({m.start(1) if m.group(1) else m.start(2) for m in _ITERATION.finditer(code)})
+    if nested := _nested(code, set(opens)):
+        return nested
+    for start in opens:
+        if found := _unbounded_body(_iteration(code, start), code, params or {}):
+            return found
+    return None
+
+
+def _nested(code: str, opens: set[int]) -> Uninterruptible | None:
     if len(opens) < 2:
         return None
     stack: list[bool] = []
@@ -358,11 +501,105 @@ def find_uninterruptible(cypher: str) -> Uninterruptible | None:
         if ch in "([{":
             iteration = pos in opens
             if iteration and any(stack):
-                return Uninterruptible("nested", code[pos : pos + 40])
+                return Uninterruptible("nested", _shown(code, pos))
             stack.append(iteration)
         elif ch in ")]}" and stack:
             stack.pop()
     return None
+
+
+def _iteration(code: str, start: int) -> _Iteration:
+    """The iteration whose bracket opens at ``start`` (none nested in it: see ``_nested``)."""
+    head = _HEAD.match(code, start + 1)
+    walks_from = head.end() if head else start + 1
+    depth, split, end = 0, None, len(code)
+    for pos in range(walks_from, len(code)):
+        ch = code[pos]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                end = pos
+                break
+            depth -= 1
+        elif depth == 0 and split is None and (ch == "|" or _WHERE.match(code, pos)):
+            split = pos
+    split = end if split is None else split
+    walks = code[walks_from:split].strip()
+    if head:
+        own = frozenset({head.group(1)})
+        bounded = _ELEMENT_LIST.fullmatch(walks) is not None
+    else:  # a pattern comprehension binds every name in its pattern, all nodes or relationships
+        own = frozenset(re.findall(_WORD, walks))
+        bounded = False
+    return _Iteration(start, code[split:end], own, bounded)
+
+
+def _unbounded_body(
+    iteration: _Iteration, code: str, params: dict[str, object]
+) -> Uninterruptible | None:
+    text = _shown(code, iteration.start)
+    if builder := _BUILDER.search(iteration.body):
+        return Uninterruptible("builds", text, builder.group(1))
+    if iteration.bounded:
+        return None
+    for use in _name_uses(iteration.body):
+        if use.name.lower() in _KEYWORDS or use.name in iteration.own:
+            continue
+        if use.name.startswith("$"):
+            if isinstance(params.get(use.name[1:]), (list, dict)):
+                return Uninterruptible("outside", text, _as_written(use.name))
+        elif not use.harmless and not _compared_with(iteration.body, use, iteration.own):
+            return Uninterruptible("outside", text, _as_written(use.name))
+    return None
+
+
+class _NameUse(NamedTuple):
+    name: str
+    start: int
+    end: int
+    harmless: bool  # a property key, a label or type, a call, a property read, a map key
+
+
+def _name_uses(body: str) -> list[_NameUse]:
+    """Each name in ``body``, and whether it is one whose value is not read as a whole."""
+    uses = []
+    brackets: list[str] = []
+    scanned = 0
+    for use in _NAME_USE.finditer(body):
+        for ch in _NOT_BRACKET.sub("", body[scanned : use.start()]):
+            if ch in "([{":
+                brackets.append(ch)
+            elif brackets:
+                brackets.pop()
+        scanned = use.start()
+        before, after = use.group(1), use.group(3)
+        in_map = bool(brackets) and brackets[-1] == "{"
+        harmless = before == "." or (before == ":" and not in_map) or bool(after)
+        uses.append(_NameUse(use.group(2), use.start(2), use.end(2), harmless))
+    return uses
+
+
+# A comparison with the iteration's own name or a property of it on the other side: `m <> a`,
+# `x.score > mean`, `a IN x.tags`. It costs at most the size of what the element holds.
+_OWN = rf"({_WORD})(?:\s*\.\s*{_WORD})*"
+_COMPARED_BEFORE = re.compile(rf"(?<![.\w]){_OWN}\s*(?:<>|<=|>=|=|<|>)\s*\Z")
+_ARITHMETIC_BEFORE = re.compile(r"[-+*/%^]\s*\Z")
+_ARITHMETIC_AFTER = re.compile(r"\s*(?:[-+*/%^\[]|\.\.)")
+_COMPARED_AFTER = re.compile(rf"\s*(?:<>|<=|>=|=|<|>|(?i:IN)\b)\s*{_OWN}(?![\w.(\[])")
+
+
+def _compared_with(body: str, use: _NameUse, own: frozenset[str]) -> bool:
+    """Whether ``use`` is, as a whole, compared with one of ``own`` (or a property of it).
+
+    As a whole: ``x = l + 1`` builds ``l + 1`` (a copy of ``l``) before it compares.
+    """
+    before_text = body[max(use.start - 200, 0) : use.start]
+    if _ARITHMETIC_BEFORE.search(before_text) or _ARITHMETIC_AFTER.match(body, use.end):
+        return False
+    before = _COMPARED_BEFORE.search(before_text)
+    after = _COMPARED_AFTER.match(body, use.end)
+    return any(m is not None and m.group(1) in own for m in (before, after))
 
 
 # -- nesting -------------------------------------------------------------------------------------

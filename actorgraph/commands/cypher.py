@@ -1,4 +1,8 @@
-"""``actorgraph cypher "QUERY" [--param k=v ...] [--json] [--write]``."""
+"""``actorgraph cypher "QUERY" [--param k=v ...] [--json] [--write]``.
+
+``--json`` prints strict JSON (RFC 8259), which has no NaN or infinities: those print as
+``null``, as in the API's answers.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from actorgraph.api.encode import json_safe
 from actorgraph.graph.errors import ValidationError
 
 
@@ -23,7 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="K=V",
         help="a parameter; V is parsed as JSON when it can be (numbers, lists), else a string",
     )
-    p.add_argument("--json", action="store_true", help="print a JSON array of row objects")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array of row objects (NaN and infinities as null)",
+    )
     p.add_argument("--write", action="store_true", help="allow writes (no timeout, no row cap)")
     p.add_argument("--timeout-ms", type=int, default=None, help="read timeout (default: settings)")
     p.set_defaults(handler=run)
@@ -68,7 +77,7 @@ def run(args: argparse.Namespace, ctx) -> int:
                 file=sys.stderr,
             )
     if args.json:
-        print(json.dumps(rows, default=str))
+        print(json.dumps(json_safe(rows), allow_nan=False))
     else:
         print(format_table(rows))
     return 0

@@ -28,6 +28,7 @@ from actorgraph.graph.lexer import (
     ADHOC_PROCEDURE_NAMES,
     ADHOC_PROCEDURES,
     READ_PROCEDURES,
+    Uninterruptible,
     called_procedures,
     check_bounded,
     check_nesting,
@@ -45,12 +46,19 @@ def check_read_only(cypher: str) -> None:
 
     Raises:
         ReadOnlyViolation: naming the first offending keyword or procedure.
+        ValidationError: a ``CYPHER`` prefix (inline parameters or engine options), which
+            reads no less than the query after it but is no place for values.
     """
     if ";" in strip_literals(cypher):
         raise ReadOnlyViolation("only one statement is allowed (found ';')", cypher)
     write = find_write(cypher)
     if write is None:
         return
+    if write.kind == "prefix":
+        raise ValidationError(
+            "a query may not begin with CYPHER (inline parameters or engine options): pass "
+            "values as parameters"
+        )
     if write.kind == "namespace":
         message = f"{write.name!r} commands and functions are not allowed in read-only Cypher"
     elif write.kind == "keyword":
@@ -67,14 +75,20 @@ _REWRITE = (
 )
 
 
-def check_interruptible(cypher: str) -> None:
+def check_interruptible(cypher: str, params: dict[str, object] | None = None) -> None:
     """Refuse what the engine could not stop at its timeout: it checks between records only,
     and starts the clock after parsing.
 
     So brackets nested deeper than ``lexer.MAX_NESTING`` (parsing 24 levels took 24 s past a 5 s
     timeout), procedures other than ``ADHOC_PROCEDURES`` (``algo.betweenness`` ran 13.7 s past),
-    ``reduce()`` (one that doubles a string went on for minutes and gigabytes) and list
-    iterations nested in one another (a nested ``reduce`` ran 14.8 s past) are refused.
+    ``reduce()`` (one that doubles a string went on for minutes and gigabytes), list
+    iterations nested in one another (a nested ``reduce`` ran 14.8 s past) and iterations whose
+    per-element work is not bounded by the element (``lexer.find_uninterruptible``:
+    ``[x IN range(1, 1000000) | range(1, 1000000)]`` reached 24 GB) are refused.
+
+    Args:
+        cypher: the query text.
+        params: its parameters (a list or map one is a value from outside an iteration).
 
     Raises:
         ValidationError: naming the procedure or construct, and what to write instead.
@@ -87,14 +101,25 @@ def check_interruptible(cypher: str) -> None:
                 f"CALL {name} is not allowed in ad hoc Cypher: the engine cannot stop a "
                 f"procedure at the timeout; {_ALLOWED}"
             )
-    found = find_uninterruptible(cypher)
-    if found is None:
-        return
+    found = find_uninterruptible(cypher, params)
+    if found is not None:
+        raise ValidationError(f"{_refusal(found)}: {_REWRITE}")
+
+
+def _refusal(found: Uninterruptible) -> str:
+    """What is refused, and why, for each kind of work the timeout cannot stop."""
+    where = f"({found.text.strip()!r}...) is not allowed in ad hoc Cypher"
     if found.kind == "reduce":
-        raise ValidationError(f"reduce() is not allowed in ad hoc Cypher: {_REWRITE}")
-    raise ValidationError(
-        f"a list iteration nested in another ({found.text.strip()!r}...) is not allowed in ad "
-        f"hoc Cypher: {_REWRITE}"
+        return "reduce() is not allowed in ad hoc Cypher"
+    if found.kind == "nested":
+        return f"a list iteration nested in another {where}"
+    if found.kind == "builds":
+        return f"{found.name}() in the filter or projection of a list iteration {where}"
+    return (
+        f"{found.name!r} in the filter or projection of a list iteration {where} (a value from "
+        "outside the iteration is read there only through a property or compared with the "
+        "element, unless the iteration walks nodes(), relationships(), labels(), keys() or a "
+        "property: anything else may copy or walk it again for every element)"
     )
 
 
@@ -174,7 +199,7 @@ def run_guarded(
     params = dict(params or {})
     check_param_names(params)
     check_read_only(cypher)
-    check_interruptible(cypher)
+    check_interruptible(cypher, params)
     check_bounded(cypher, params)
     check_returns(cypher)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import threading
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ from actorgraph.graph.errors import (
     StoreUnresponsive,
     ValidationError,
 )
-from actorgraph.graph.lexer import strip_literals, unterminated
+from actorgraph.graph.lexer import opening_withs, split_literals, strip_literals, unterminated
 from actorgraph.graph.schema import falkordb_statements
 from actorgraph.graph.store import GraphStore, Row, embedded
 from actorgraph.graph.store.embedded import ClientTimeouts
@@ -305,6 +306,13 @@ _AOF_REWRITE = "auto-aof-rewrite-percentage"
 
 ROW_CAP_PARAM = "actorgraph_row_cap"
 _CAPPED = "CALL {{\n{query}\n}}\nRETURN * LIMIT ${param}"
+# Put before a WITH that opens the query (or a UNION branch) inside the cap's CALL { }: there a
+# leading WITH would import variables from outside, and FalkorDB refuses one that projects
+# anything else. After one UNWIND of one element it is an ordinary WITH, and the variable goes
+# out of scope at it. A leading `WITH *` would keep it, so it is refused (as FalkorDB refuses it
+# outside a CALL).
+_NOT_AN_IMPORT = "UNWIND [0] AS actorgraph_row_cap_anchor "
+_ALL_BEFORE = re.compile(r"WITH\s+(?:DISTINCT\s+)?\*", re.IGNORECASE)
 
 
 def with_row_cap(
@@ -315,11 +323,13 @@ def with_row_cap(
     FalkorDB answers a query with its whole result at once, so slicing afterwards would let one
     query build millions of rows (and gigabytes) first; ``CALL { <query> } RETURN * LIMIT n``
     makes the engine stop early. The columns come back under their own names (``RETURN *``
-    orders them by name).
+    orders them by name). A query (or UNION branch) that begins with ``WITH`` gets an
+    ``UNWIND`` of one row before it, which changes neither its rows nor its columns.
 
     Raises:
         ValidationError: the text could close the wrapper early (unbalanced braces, an
-            unterminated string, name or comment), or uses the cap's parameter name.
+            unterminated string, name or comment), uses the cap's parameter name, or begins
+            with ``WITH *``.
     """
     if params and ROW_CAP_PARAM in params:
         raise ValidationError(f"parameter name {ROW_CAP_PARAM!r} is reserved")
@@ -332,10 +342,21 @@ def with_row_cap(
             raise ValidationError("unbalanced '}' in the query")
     if depth:
         raise ValidationError("unbalanced '{' in the query")
-    return _CAPPED.format(query=cypher, param=ROW_CAP_PARAM), {
+    return _CAPPED.format(query=_imports_nothing(cypher), param=ROW_CAP_PARAM), {
         **(params or {}),
         ROW_CAP_PARAM: max_rows,
     }
+
+
+def _imports_nothing(cypher: str) -> str:
+    """``cypher`` with ``_NOT_AN_IMPORT`` before each WITH that opens it or a UNION branch."""
+    parts, last = [], 0
+    for offset in opening_withs(cypher):
+        if _ALL_BEFORE.match(split_literals(cypher[offset:])[0]):
+            raise ValidationError("a query cannot begin with WITH * (nothing is in scope yet)")
+        parts += [cypher[last:offset], _NOT_AN_IMPORT]
+        last = offset
+    return "".join(parts) + cypher[last:]
 
 
 def _translate(exc: Exception, cypher: str) -> StoreError:
