@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from actorgraph import __version__
+from actorgraph.api.encode import json_safe
 from actorgraph.commands.audit import record_command
 from actorgraph.graph.enrich.warninglists import use_cache_dir
 from actorgraph.graph.errors import ActorgraphError
@@ -43,7 +44,8 @@ class Context:
         if isinstance(obj, str):
             print(obj)
         else:
-            print(json.dumps(obj, indent=2, sort_keys=False, default=str))
+            # Strict JSON (RFC 8259): NaN and infinities print as null, as in the API.
+            print(json.dumps(json_safe(obj), indent=2, sort_keys=False, allow_nan=False))
 
     def close(self) -> None:
         if self._store is not None:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from actorgraph.api.encode import json_safe
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.tlp import TLP
 
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     )
     elapsed_ms = (time.perf_counter() - started) * 1000
     if args.json:
-        print(json.dumps(rows, default=str, ensure_ascii=False))
+        print(json.dumps(json_safe(rows), ensure_ascii=False, allow_nan=False))
     elif args.csv:
         print(rows_to_csv(rows, query.returns), end="")
     else:

@@ -42,3 +42,11 @@ def test_a_read_may_begin_with_with_and_garbage_is_no_write(home: Path) -> None:
     assert _strict(out.stdout) == [{"x": 1}]
     garbage = ag(home, "cypher", "THIS IS NOT CYPHER", check=False)
     assert garbage.returncode == 2 and "read-only" not in garbage.stderr, garbage.stderr
+
+
+def test_every_commands_json_is_strict(capsys) -> None:
+    from actorgraph.cli import Context
+    from actorgraph.settings import Settings
+
+    Context(Settings()).out({"score": float("nan"), "rows": [float("inf"), 1.0], "n": 2})
+    assert _strict(capsys.readouterr().out) == {"score": None, "rows": [None, 1.0], "n": 2}
