@@ -118,11 +118,13 @@ _ESCAPES = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f"}
 _ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|.?)", re.DOTALL)
 
 _NAMESPACE = re.compile(r"\b(" + "|".join(FORBIDDEN_NAMESPACES) + r")\s*\.", re.IGNORECASE)
-# Not after `.` (a property such as n.create) or `$` (a parameter such as $set), nor inside a
-# longer word (STARTS, created).
+# Not after `.` (a property such as n.create), `$` (a parameter such as $set) or `:` (a label
+# or type such as :Start), nor before `:` (a map key such as {set: 1}), nor inside a longer word
+# (STARTS, created). An alias (`AS start`) is taken out before the search (``_ALIAS``).
 _KEYWORD = re.compile(
-    r"(?<![.$\w])(" + "|".join(sorted(WRITE_KEYWORDS)) + r")(?!\w)", re.IGNORECASE
+    r"(?<![.$:\w])(" + "|".join(sorted(WRITE_KEYWORDS)) + r")(?!\w)(?!\s*:)", re.IGNORECASE
 )
+_ALIAS = re.compile(r"(?<![.$:\w])(AS\s+)[A-Za-z_]\w*", re.IGNORECASE)
 # ``CYPHER k=v ...`` before a query sets inline parameters (FalkorDB) or engine options (Neo4j):
 # refused, but only where it means that, at the very start.
 _PREFIX = re.compile(r"\A\s*(CYPHER)(?!\w)", re.IGNORECASE)
@@ -277,7 +279,7 @@ def find_write(cypher: str) -> Write | None:
     namespace = _NAMESPACE.search(code)
     if namespace:
         return Write("namespace", namespace.group(1))
-    keyword = _KEYWORD.search(code)
+    keyword = _KEYWORD.search(_ALIAS.sub(r"\1_", code))
     if keyword:
         return Write("keyword", keyword.group(1).upper())
     for call in _CALL.finditer(code):

@@ -103,6 +103,10 @@ def test_backtick_names_double_their_backticks_and_take_no_backslash_escapes() -
         "CALL db.labels() YIELD label RETURN label",
         "call DB.Labels() YIELD label RETURN label",
         "CALL { MATCH (n) RETURN n } RETURN n",
+        # Keywords as aliases, labels, types and map keys name things; they write nothing.
+        "RETURN 1 AS start, 2 AS show, 3 as use",
+        "MATCH (n:Start)-[:SET]->(m) RETURN m",
+        "RETURN {set: 1, delete : 2} AS m",
     ],
 )
 def test_reads_are_not_writes(q: str) -> None:
@@ -129,6 +133,9 @@ def test_reads_are_not_writes(q: str) -> None:
         ("CALL (n) { RETURN n } RETURN 1", Write("procedure", "(")),
         ("RETURN apoc.text.join(['a'], '')", Write("namespace", "apoc")),
         ("RETURN DBMS.info()", Write("namespace", "DBMS")),
+        ("MATCH (n) WITH n AS x SET n:Evil", Write("keyword", "SET")),
+        ("MATCH (n) WITH n AS detach DELETE n", Write("keyword", "DELETE")),
+        ("MATCH (n) WITH n AS create RETURN create", Write("keyword", "CREATE")),
     ],
 )
 def test_writes_are_found_in_any_case(q: str, write: Write) -> None:
