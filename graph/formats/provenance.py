@@ -14,8 +14,8 @@ from typing import Any
 
 from actorgraph.graph.tlp import TLP
 
-# The well-known marking-definition ids of TLP 1.0 (STIX 2.1 spec) and TLP 2.0 (OASIS
-# extension), so bundles that only reference them still resolve.
+# The well-known marking-definition ids of TLP 1.0 (STIX 2.1 spec), TLP 2.0 (OASIS extension)
+# and OpenCTI's amber+strict, so bundles that only reference them still resolve.
 TLP_MARKING_IDS: dict[str, TLP] = {
     "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": TLP.CLEAR,  # TLP 1.0 WHITE
     "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": TLP.GREEN,
@@ -26,6 +26,8 @@ TLP_MARKING_IDS: dict[str, TLP] = {
     "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421": TLP.AMBER,
     "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003": TLP.AMBER_STRICT,
     "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1": TLP.RED,
+    # OpenCTI's TLP:AMBER+STRICT (TLP 1.0 had none), which its exports and connectors reference.
+    "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37": TLP.AMBER_STRICT,
 }
 # Well-known marking definitions that are not TLP, so objects that only reference them change no
 # marking (a reference to any other undefined marking reads as red: stix_reader.level_of). MITRE's

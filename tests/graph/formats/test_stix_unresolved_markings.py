@@ -167,3 +167,32 @@ def test_a_clear_writer_cannot_send_what_it_cannot_resolve(store) -> None:
     with pytest.raises(StixIngestError, match="marked red, above the writer's clearance clear"):
         ingest_object(store, body, "clear-key", max_tlp=TLP.CLEAR)
     assert store.counts() == {"nodes": {}, "relationships": {}}
+
+
+OPENCTI_AMBER_STRICT = "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37"
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        [],
+        # How OpenCTI's connectors define it: a statement with OpenCTI's own TLP properties.
+        [
+            {
+                "type": "marking-definition",
+                "spec_version": "2.1",
+                "id": OPENCTI_AMBER_STRICT,
+                "created": T0,
+                "definition_type": "statement",
+                "definition": {"statement": "custom"},
+                "x_opencti_definition_type": "TLP",
+                "x_opencti_definition": "TLP:AMBER+STRICT",
+            }
+        ],
+    ],
+    ids=["referenced-only", "defined-as-opencti-does"],
+)
+def test_opencti_amber_strict_reads_as_amber_strict(definition) -> None:
+    marked = indicator(1, object_marking_refs=[OPENCTI_AMBER_STRICT])
+    batch = read_stix(bundle(*definition, marked))
+    assert node(batch, 1)["tlp_level"] == TLP.AMBER_STRICT
