@@ -410,12 +410,13 @@ _KEYWORDS = frozenset(
 class Uninterruptible(NamedTuple):
     """Work inside one expression that the engine's timeout cannot stop."""
 
-    kind: Literal["reduce", "nested", "builds", "outside"]
+    kind: Literal["reduce", "nested", "builds", "outside", "doubles"]
     text: str
     """The start of the construct as written (strings shown as '', comments as a space)."""
     name: str = ""
     """For ``builds``, the function (``range``, ``collect``); for ``outside``, the variable or
-    ``$parameter`` read from outside the iteration."""
+    ``$parameter`` read from outside the iteration; for ``doubles``, the variable added to
+    itself."""
 
 
 class _Iteration(NamedTuple):
@@ -464,6 +465,27 @@ def _words(cypher: str) -> str:
     return "".join(out)
 
 
+# A sum of bare variables and literals (``s + s``, ``s + '-' + s``, ``l + [0] + l``; a string
+# reads as ``''`` here): the terms of one ``+`` chain.
+_TERM = r"(?:[A-Za-z_]\w*(?![\w.(])|\d+(?:\.\d+)?|''|\[[^\[\]]*\])"
+_SUM = re.compile(r"(?<![.\w$])" + _TERM + r"(?:\s*\+\s*" + _TERM + r")+")
+_VARIABLE = re.compile(r"(?<![.\w$])[A-Za-z_]\w*(?![\w.(])")
+
+
+def _self_sum(code: str) -> Uninterruptible | None:
+    """A variable added to itself in one sum (``WITH s + s AS s``): a string or list that
+    doubles at each step, which a chain of ``WITH`` clauses makes exponential within one
+    record (eight doublings of ten characters ran a Neo4j server out of heap, FalkorDB to
+    19 GB, whatever the timeout). Properties (``a.x + a.x``) and function results are not
+    variables here."""
+    for chain in _SUM.finditer(code):
+        names = [n.lower() for n in _VARIABLE.findall(chain.group(0))]
+        for name in names:
+            if names.count(name) > 1:
+                return Uninterruptible("doubles", _shown(code, chain.start()), name)
+    return None
+
+
 def find_uninterruptible(
     cypher: str, params: dict[str, object] | None = None
 ) -> Uninterruptible | None:
@@ -486,6 +508,8 @@ def find_uninterruptible(
     code = _words(cypher)
     if reduce := _REDUCE.search(code):
         return Uninterruptible("reduce", _shown(code, reduce.start()))
+    if doubled := _self_sum(code):
+        return doubled
     opens = sorted({m.start(1) if m.group(1) else m.start(2) for m in _ITERATION.finditer(code)})
     if nested := _nested(code, set(opens)):
         return nested

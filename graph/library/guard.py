@@ -115,6 +115,11 @@ def _refusal(found: Uninterruptible) -> str:
         return f"a list iteration nested in another {where}"
     if found.kind == "builds":
         return f"{found.name}() in the filter or projection of a list iteration {where}"
+    if found.kind == "doubles":
+        return (
+            f"{found.name!r} added to itself {where} (a string or list that doubles at each "
+            "step outgrows any memory limit within one record; for a number write 2 * x)"
+        )
     return (
         f"{found.name!r} in the filter or projection of a list iteration {where} (a value from "
         "outside the iteration is read there only through a property or compared with the "

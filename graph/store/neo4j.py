@@ -94,8 +94,7 @@ class Neo4jStore(GraphStore):
         self._check_query(cypher, params, read_only=read_only)
         timeout_s = timeout_ms / 1000 if timeout_ms else None
 
-        @self._neo4j.unit_of_work(timeout=timeout_s)  # the server's transaction timeout
-        def work(tx: Any) -> list[Row]:
+        def run(tx: Any) -> list[Row]:
             result = tx.run(cypher, params)
             # Plain data out of the transaction function: it may run more than once.
             rows = [
@@ -108,12 +107,21 @@ class Neo4jStore(GraphStore):
             result.consume()
             return rows
 
+        work = self._neo4j.unit_of_work(timeout=timeout_s)(run)  # the server's timeout
         # A pull asks for no more records than the cap, so the server does not run ahead of it.
         fetch: dict[str, Any] = {} if max_rows is None else {"fetch_size": max(1, max_rows)}
+        if read_only and timeout_s:
+            # A timed read (research Cypher, the API's reads) runs once, in READ access mode:
+            # the driver's retries would run a read that ran out of the server's memory pool
+            # again and again for 30 s, far past its time limit.
+            fetch["default_access_mode"] = self._neo4j.READ_ACCESS
         with (
             self._translated(cypher),
             self._driver.session(database=self.database, **fetch) as session,
         ):
+            if read_only and timeout_s:
+                with session.begin_transaction(timeout=timeout_s) as tx:
+                    return run(tx)  # left without commit: rolled back, as a read may be
             if read_only:
                 return session.execute_read(work)
             return session.execute_write(work)
@@ -254,7 +262,8 @@ def _query_error(exc: Any, cypher: str) -> QueryError:
     if code.endswith("MemoryPoolOutOfMemoryError"):
         return QueryError(
             f"query failed: Neo4j ran out of transaction memory ({message}); give the server "
-            "a larger heap (NEO4J_JAVA_OPTS=-Xmx4g make neo4j-up) or write smaller batches",
+            "a larger heap (NEO4J_JAVA_OPTS=-Xmx4g make neo4j-up), or hold less in one query "
+            "(smaller write batches, less collected at once)",
             cypher,
         )
     if code.endswith("ConstraintValidationFailed"):

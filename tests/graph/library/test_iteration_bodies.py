@@ -170,3 +170,33 @@ def test_the_query_library_keeps_within_the_per_element_rule() -> None:
         params = {p.name: "x" if p.type == "string" else 1 for p in q.parameters}
         found = find_uninterruptible(q.query, {**params, "max_tlp": 1})
         assert found is None or found.kind in ("nested", "reduce"), (name, found)
+
+
+@pytest.mark.parametrize(
+    "cypher",
+    [
+        # Eight doublings of ten characters ran a Neo4j server out of heap (it exited) and
+        # FalkorDB to 19 GB, whatever the timeout: not sent to the engine, even to time it.
+        "WITH 'abcdefghij' AS s " + "WITH s+s+s+s+s+s+s+s+s+s AS s " * 8 + "RETURN size(s) AS n",
+        "WITH [1, 2] AS l " + "WITH l + [0] + l AS l " * 30 + "RETURN size(l) AS n",
+        "WITH 'a' AS s WITH s + '-' + s AS s RETURN s AS n",
+    ],
+    ids=["string-doubled", "list-doubled", "string-doubled-around-a-literal"],
+)
+def test_a_value_added_to_itself_is_refused(cypher: str) -> None:
+    with pytest.raises(ValidationError, match="added to itself"):
+        check_interruptible(cypher)
+
+
+@pytest.mark.parametrize(
+    "cypher",
+    [
+        "MATCH (a:ThreatActor) RETURN a.name + ' (' + a.name + ')' AS n",
+        "WITH 1 AS a, 2 AS b RETURN a + b AS c",
+        "MATCH (n) RETURN count(n) + count(n) AS c",
+        "MATCH (a) WITH a, a.aliases AS al RETURN al + [a.name] AS names",
+    ],
+)
+def test_sums_of_distinct_values_and_properties_pass(graph: GraphStore, cypher: str) -> None:
+    check_interruptible(cypher)
+    assert isinstance(_run(graph, cypher, {}), list)

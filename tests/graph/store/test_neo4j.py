@@ -88,6 +88,29 @@ def test_the_server_itself_refuses_a_write_in_read_mode(neo4j_store: Neo4jStore)
     assert neo4j_store.query("MATCH (m:Malware) RETURN m.id AS id") == [{"id": "m1"}]
 
 
+def test_a_timed_read_is_refused_in_read_mode_too(neo4j_store: Neo4jStore) -> None:
+    with pytest.raises(ReadOnlyViolation, match="read access mode"):
+        neo4j_store.query("MERGE (:Malware {id: 'm3'})", read_only=True, timeout_ms=2000)
+    assert neo4j_store.query("MATCH (m:Malware {id: 'm3'}) RETURN m") == []
+
+
+def test_a_timed_read_that_fails_is_not_run_again(neo4j_store: Neo4jStore) -> None:
+    """The driver retries a transaction function on transient errors for 30 s: a read that ran
+    out of the server's transaction memory ran six times in 35 s against a 5 s limit."""
+    import time
+
+    filler = "x" * 2000
+    started = time.perf_counter()
+    with pytest.raises(QueryError, match="ran out of transaction memory"):
+        neo4j_store.query(
+            "UNWIND range(1, 1000000) AS a RETURN size(collect(toString(a) + $f)) AS s",
+            {"f": filler},
+            read_only=True,
+            timeout_ms=5000,
+        )
+    assert time.perf_counter() - started < 10
+
+
 def test_the_server_enforces_the_transaction_timeout(neo4j_store: Neo4jStore) -> None:
     with pytest.raises(QueryTimeout, match="timed out"):
         neo4j_store.query(
