@@ -111,6 +111,15 @@ def test_a_timed_read_that_fails_is_not_run_again(neo4j_store: Neo4jStore) -> No
     assert time.perf_counter() - started < 10
 
 
+def test_load_csv_cannot_read_the_servers_files_even_on_the_write_path(
+    neo4j_store: Neo4jStore,
+) -> None:
+    """The read-only path refuses LOAD CSV before the server; ``--write`` Cypher (an operator's)
+    reached the server, which read any file it could (FalkorDB reads none)."""
+    with pytest.raises(QueryError, match="allow_csv_import_from_file_urls"):
+        neo4j_store.query("LOAD CSV FROM 'file:///etc/hostname' AS l RETURN l AS line")
+
+
 def test_the_server_enforces_the_transaction_timeout(neo4j_store: Neo4jStore) -> None:
     with pytest.raises(QueryTimeout, match="timed out"):
         neo4j_store.query(

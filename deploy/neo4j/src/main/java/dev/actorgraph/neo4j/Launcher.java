@@ -59,6 +59,10 @@ public final class Launcher {
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(256))
+                // LOAD CSV may not read the server's files (file:///etc/...): actorgraph never
+                // imports from files through Cypher, and --write Cypher would otherwise read any
+                // file the server can, as FalkorDB's does not.
+                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
                 .build();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
