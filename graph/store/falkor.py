@@ -142,13 +142,22 @@ class FalkorStore(GraphStore):
                         "the query must end with RETURN to be capped to a number of rows"
                     ) from exc
                 raise
-            except StoreUnavailable:
+            except StoreUnavailable as exc:
                 if self.home is None:
                     raise
                 # The embedded server died (OOM kill, crash): start it again from its log once
                 # and retry. Every write actorgraph sends is an idempotent MERGE, so a retry is
-                # safe.
+                # safe. A timed read (research Cypher, the API's reads) that was running when it
+                # died may be what killed it (a value outgrowing memory within one record): it
+                # is not sent again, or it would kill the new server too.
                 self._restart()
+                if read_only and timeout_ms and _died_while_running(exc):
+                    raise QueryError(
+                        "the graph store stopped while this query ran (it may have run the "
+                        "server out of memory); the store was restarted and the query was not "
+                        "sent again",
+                        cypher,
+                    ) from exc
                 result = self._run(cypher, params, read_only, timeout_ms)
         header = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
         header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
@@ -313,6 +322,12 @@ _CAPPED = "CALL {{\n{query}\n}}\nRETURN * LIMIT ${param}"
 # outside a CALL).
 _NOT_AN_IMPORT = "UNWIND [0] AS actorgraph_row_cap_anchor "
 _ALL_BEFORE = re.compile(r"WITH\s+(?:DISTINCT\s+)?\*", re.IGNORECASE)
+
+
+def _died_while_running(exc: StoreUnavailable) -> bool:
+    """Whether the server closed the connection of a query it had received (it died during
+    that query), rather than refusing a connection (it was gone before)."""
+    return "closed by server" in str(exc.__cause__ or exc).lower()
 
 
 def with_row_cap(

@@ -273,3 +273,32 @@ def test_a_stuck_server_is_reported_not_replaced(tmp_path: Path):
         os.kill(pid, signal.SIGCONT)
     assert embedded.status(home)["pid"] == pid
     embedded.stop(home)
+
+
+def test_a_timed_read_the_server_died_during_is_not_sent_again(tmp_path: Path):
+    """A research query that runs the server out of memory would kill the restarted server
+    too: the store restarts it and says so, without sending the query again."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from actorgraph.graph.errors import QueryError
+
+    home = tmp_path / "died"
+    s = FalkorStore.embedded(home, graph="g")
+    s.ensure_schema()
+    s.query("UNWIND range(1, 400) AS i CREATE (:Indicator {id: toString(i)})")
+    pid = embedded.status(home)["pid"]
+    slow = "MATCH (a), (b), (c) RETURN count(*) AS n"  # 64 million rows: seconds
+    threading.Timer(0.5, os.kill, (pid, signal.SIGKILL)).start()
+    started = time.perf_counter()
+    with pytest.raises(QueryError, match="stopped while this query ran"):
+        s.query(slow, read_only=True, timeout_ms=20_000)
+    assert time.perf_counter() - started < 5  # not run again on the new server
+    assert embedded.status(home)["pid"] not in (None, pid)
+    assert s.query("MATCH (i:Indicator) RETURN count(i) AS c", read_only=True, timeout_ms=5000) == [
+        {"c": 400}
+    ]
+    s.close()
+    embedded.stop(home)
