@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal, NamedTuple, TypeVar
 
 from actorgraph.graph.errors import ValidationError
@@ -218,6 +218,32 @@ def tokenize(cypher: str) -> list[Token]:
 def strip_literals(cypher: str) -> str:
     """The code of ``cypher``: each string, name and comment replaced by one space."""
     return _TOKEN.sub(" ", cypher)
+
+
+_RETURN = re.compile(r"(?<![.$\w])RETURN(?!\w)", re.IGNORECASE)
+
+
+def returned_order(cypher: str, columns: Sequence[str]) -> list[str]:
+    """``columns`` in the order the query's last ``RETURN`` names them (``AS name``, or the
+    expression as written); as given when one cannot be placed. FalkorDB's row-cap wrapper
+    (``RETURN *``) gives them in name order."""
+    code = split_literals(cypher)[0]
+    returns = list(_RETURN.finditer(code))
+    if not returns:
+        return list(columns)
+    tail = code[returns[-1].end() :]
+    where: dict[str, int] = {}
+    for name in columns:
+        alias = re.search(
+            r"(?<![.$\w])AS\s+(?:" + re.escape(name) + r"|`" + re.escape(name) + r"`)(?![\w`])",
+            tail,
+            re.IGNORECASE,
+        )
+        found = alias or re.search(r"(?<![.$\w])" + re.escape(name) + r"(?!\w)", tail)
+        if found is None:
+            return list(columns)
+        where[name] = found.start()
+    return sorted(columns, key=where.__getitem__)
 
 
 def split_literals(cypher: str) -> tuple[str, list[str]]:

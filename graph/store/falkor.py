@@ -21,7 +21,13 @@ from actorgraph.graph.errors import (
     StoreUnresponsive,
     ValidationError,
 )
-from actorgraph.graph.lexer import opening_withs, split_literals, strip_literals, unterminated
+from actorgraph.graph.lexer import (
+    opening_withs,
+    returned_order,
+    split_literals,
+    strip_literals,
+    unterminated,
+)
 from actorgraph.graph.schema import falkordb_statements
 from actorgraph.graph.store import GraphStore, Row, embedded
 from actorgraph.graph.store.embedded import ClientTimeouts
@@ -120,6 +126,7 @@ class FalkorStore(GraphStore):
         max_rows: int | None = None,
     ) -> list[Row]:
         self._check_query(cypher, params, read_only=read_only)
+        asked = cypher
         if max_rows is not None:
             # Wrapped in a LIMIT, not sliced here: FalkorDB sends the whole result at once, so
             # only the engine can stop at the cap (see with_row_cap).
@@ -161,10 +168,15 @@ class FalkorStore(GraphStore):
                 result = self._run(cypher, params, read_only, timeout_ms)
         header = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
         header = [h.decode() if isinstance(h, bytes) else str(h) for h in header]
-        return [
+        rows = [
             {name: _plain(value) for name, value in zip(header, row, strict=True)}
             for row in (result.result_set or [])
         ]
+        if max_rows is None or len(header) < 2:
+            return rows
+        # The cap's `RETURN *` gave the columns in name order: back in the query's own.
+        order = returned_order(asked, header)
+        return rows if order == header else [{k: row[k] for k in order} for row in rows]
 
     def _run(
         self, cypher: str, params: dict[str, Any] | None, read_only: bool, timeout_ms: int | None
@@ -338,7 +350,8 @@ def with_row_cap(
     FalkorDB answers a query with its whole result at once, so slicing afterwards would let one
     query build millions of rows (and gigabytes) first; ``CALL { <query> } RETURN * LIMIT n``
     makes the engine stop early. The columns come back under their own names (``RETURN *``
-    orders them by name). A query (or UNION branch) that begins with ``WITH`` gets an
+    orders them by name; ``FalkorStore.query`` puts them back in the query's order,
+    ``lexer.returned_order``). A query (or UNION branch) that begins with ``WITH`` gets an
     ``UNWIND`` of one row before it, which changes neither its rows nor its columns.
 
     Raises:

@@ -83,3 +83,19 @@ def test_a_query_may_not_begin_with_with_star() -> None:
     # With the UNWIND before it, `WITH *` would keep the extra variable, and RETURN * show it.
     with pytest.raises(ValidationError, match=r"WITH \*"):
         with_row_cap("WITH /* all */ *, 1 AS x RETURN *", None, 10)
+
+
+@pytest.mark.parametrize(
+    ("cypher", "columns"),
+    [
+        ("WITH 1 AS a RETURN 2 AS z, a, 'AS b' AS b", ["z", "a", "b"]),
+        ("WITH 1 AS a RETURN count(*) AS total, a", ["total", "a"]),
+        ("UNWIND [1, 2] AS n RETURN count(n) AS `the count`, 1 AS a", ["the count", "a"]),
+        ("RETURN 1 AS y, 2 AS x UNION RETURN 3 AS y, 4 AS x", ["y", "x"]),
+    ],
+)
+def test_capped_columns_come_back_in_the_querys_order(store, cypher: str, columns: list) -> None:
+    """The cap's `RETURN *` gives FalkorDB's columns in name order; the query's order is
+    restored, as Neo4j keeps it."""
+    rows = store.query(cypher, read_only=True, max_rows=10)
+    assert rows and all(list(row) == columns for row in rows)
