@@ -22,7 +22,7 @@ import orjson
 from actorgraph.gnn.dataset import GraphSnapshot
 from actorgraph.graph.enrich import facts
 from actorgraph.graph.errors import IngestError, InvalidIndicator, StixIngestError, ValidationError
-from actorgraph.graph.formats.indicators import indicator_id, normalize_indicator
+from actorgraph.graph.formats.indicators import indicator_id, is_url, normalize_indicator
 from actorgraph.graph.formats.provenance import iso
 
 if TYPE_CHECKING:
@@ -41,8 +41,6 @@ _CAMPAIGN_DATES: tuple[str, ...] = ("first_seen", "last_seen")
 # than naming one: it makes no object of its own.
 _SOFTWARE_REFERENCE = re.compile(r"^(?:S\d{4}|(?:malware|tool)--\S+)$", re.IGNORECASE)
 _EPOCH = "1970-01-01T00:00:00.000Z"
-# A text list's value that is a URL, defanged or not (hxxp, fxp, [:]//): commas are its own.
-_URL_START = re.compile(r"^[\"']?[a-z][a-z0-9+.\-\[\]]*(?:://|\[:\]//|\[://\])", re.IGNORECASE)
 _OBSERVED_DATES: tuple[str, ...] = (
     *_CAMPAIGN_DATES,
     "first_observed",
@@ -213,7 +211,7 @@ def text_values(text: str) -> list[str]:
 def _first_field(token: str) -> str:
     """The first field of a CSV line as well (``198.51.100.7,ip,c2``; quotes stripped), except
     in a URL, where a comma is part of the path or query."""
-    if "," in token and not _URL_START.match(token):
+    if "," in token and not is_url(token.lstrip("\"'")):
         token = token.split(",", 1)[0]
     return token.strip("\"'")
 
@@ -294,15 +292,15 @@ def _targets(batch: IngestBatch) -> list[str]:
     feeds and the demo world list them). A country only an actor originates from, or anything
     else ties to an object other than as its target, is not one: read as a target, the home
     country of an intrusion set in the input made every actor targeting it a candidate."""
+    labels = ("Sector", "Country")
     targeted: set[str] = set()
     tied: set[str] = set()
-    for (_, rel, dst_label), pairs in batch.edges.items():
-        if dst_label in ("Sector", "Country"):
+    for (src_label, rel, dst_label), pairs in batch.edges.items():
+        if dst_label in labels:
             (targeted if rel == "TARGETS" else tied).update(d for _, d in pairs)
-    for (src_label, _, _), pairs in batch.edges.items():
-        if src_label in ("Sector", "Country"):
+        if src_label in labels:
             tied.update(s for s, _ in pairs)
-    stated = [*batch.nodes.get("Sector", {}), *batch.nodes.get("Country", {})]
+    stated = [node for label in labels for node in batch.nodes.get(label, {})]
     return sorted(t for t in stated if t in targeted or t not in tied)
 
 

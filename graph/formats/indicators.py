@@ -70,6 +70,11 @@ def refang(text: str) -> str:
     return text
 
 
+def is_url(text: str) -> bool:
+    """Whether ``text``, refanged, begins with a URL scheme (``hxxp://``, ``http[:]//``...)."""
+    return _SCHEME.match(refang(text)) is not None
+
+
 def defang(value: str) -> str:
     """Defang a URL, domain, IP or e-mail for display (``http`` -> ``hxxp``, ``.`` -> ``[.]``)."""
     out = re.sub(r"^http", "hxxp", value, flags=re.IGNORECASE)
