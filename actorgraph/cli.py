@@ -89,17 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     previous = _stop_cleanly_on_sigterm()
     try:
         code = int(args.handler(args, ctx) or 0)
-    except ActorgraphError as exc:
-        record_command(settings.home, args, f"error: {exc}")
-        print(f"actorgraph: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         record_command(settings.home, args, "interrupted")
         print("actorgraph: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
-    except OSError as exc:  # an output the user named cannot be written: a full disk, a folder
+    # OSError: an output the user named cannot be written (a full disk, a folder).
+    except (ActorgraphError, OSError) as exc:
         record_command(settings.home, args, f"error: {exc}")
         print(f"actorgraph: error: {exc}", file=sys.stderr)
         return 2
