@@ -294,15 +294,16 @@ class AuditLog:
         return len(rows)
 
 
-def _event_level(tlp: TLP | int | str | None) -> int:
+def _event_level(tlp: TLP | int | str | None) -> int | None:
     """The marking an event is stored with: ``tlp`` when the writer states it (a decision's,
     a naming's or a merge's is the decider's clearance, which marks what it writes), otherwise
-    ``UNMARKED`` (red), since what the record reveals is not known.
+    none, which reads as ``UNMARKED`` (red) like a record from before events were marked: what
+    it reveals is not known.
 
     Raises:
         ValidationError: ``tlp`` is not a TLP level.
     """
-    return int(TLP.parse(tlp)) if tlp is not None else int(UNMARKED)
+    return int(TLP.parse(tlp)) if tlp is not None else None
 
 
 def _add_marking_column(db: sqlite3.Connection) -> None:
