@@ -109,17 +109,18 @@ class Neo4jStore(GraphStore):
 
         work = self._neo4j.unit_of_work(timeout=timeout_s)(run)  # the server's timeout
         # A pull asks for no more records than the cap, so the server does not run ahead of it.
-        fetch: dict[str, Any] = {} if max_rows is None else {"fetch_size": max(1, max_rows)}
-        if read_only and timeout_s:
+        options: dict[str, Any] = {} if max_rows is None else {"fetch_size": max(1, max_rows)}
+        once = read_only and timeout_s
+        if once:
             # A timed read (research Cypher, the API's reads) runs once, in READ access mode:
             # the driver's retries would run a read that ran out of the server's memory pool
             # again and again for 30 s, far past its time limit.
-            fetch["default_access_mode"] = self._neo4j.READ_ACCESS
+            options["default_access_mode"] = self._neo4j.READ_ACCESS
         with (
             self._translated(cypher),
-            self._driver.session(database=self.database, **fetch) as session,
+            self._driver.session(database=self.database, **options) as session,
         ):
-            if read_only and timeout_s:
+            if once:
                 with session.begin_transaction(timeout=timeout_s) as tx:
                     return run(tx)  # left without commit: rolled back, as a read may be
             if read_only:
