@@ -10,13 +10,6 @@ import pytest
 from tests.helpers.cli import ag
 
 
-@pytest.fixture
-def home(tmp_path: Path):
-    h = tmp_path / "home"
-    yield h
-    ag(h, "store", "stop", check=False)
-
-
 def test_cypher_write_then_read_json(home: Path):
     ag(
         home,

@@ -5,16 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.cli.test_cli import ag
-
-
-@pytest.fixture
-def home(tmp_path: Path):
-    h = tmp_path / "home"
-    yield h
-    ag(h, "store", "stop", check=False)
 
 
 def test_procedures_and_expressions_the_engine_cannot_stop_are_refused(home: Path) -> None:

@@ -5,16 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.helpers.cli import ag
-
-
-@pytest.fixture
-def home(tmp_path: Path):
-    h = tmp_path / "home"
-    yield h
-    ag(h, "store", "stop", check=False)
 
 
 def _strict(text: str) -> object:

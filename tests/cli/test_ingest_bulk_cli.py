@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.helpers.cli import ag
 from tests.helpers.stix import bundle, sdo
 
@@ -19,13 +17,6 @@ BUNDLE = bundle(
         valid_from="2024-01-01T00:00:00Z",
     )
 )
-
-
-@pytest.fixture
-def home(tmp_path: Path):
-    h = tmp_path / "home"
-    yield h
-    ag(h, "store", "stop", check=False)
 
 
 def test_bulk_loads_an_empty_graph_then_refuses(home: Path, tmp_path: Path) -> None:

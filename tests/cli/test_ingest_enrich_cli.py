@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.helpers.cli import ag
 from tests.helpers.stix import bundle, sdo
 
@@ -23,13 +21,6 @@ ENRICHED = (
     "MATCH (:Indicator)-[r:BELONGS_TO]->(n:Infrastructure) "
     "RETURN n.id AS id, r.sources AS sources ORDER BY id"
 )
-
-
-@pytest.fixture
-def home(tmp_path: Path):
-    h = tmp_path / "home"
-    yield h
-    ag(h, "store", "stop", check=False)
 
 
 def test_ingest_enriches_unless_told_not_to(home: Path, tmp_path: Path) -> None:
