@@ -196,6 +196,7 @@ class Attributor:
                 via_context=len(context),
                 unmatched=len(unmatched),
                 via_enrichment=len(enriched),
+                clearance=TLP.parse(max_tlp).label,
             ),
             candidates=candidates,
             countries=tuple(

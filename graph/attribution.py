@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, Strict, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -54,6 +54,9 @@ class ModelInfo:
         unmatched: input values that matched nothing.
         via_enrichment: known entities (networks, AS organisations, registrable domains)
             reached from new indicators through their offline enrichment facts.
+        clearance: the TLP clearance the answer was computed for (the model trained on what
+            it may see, and the evidence within it). None when a producer does not state it:
+            a consumer then treats the answer as ``red``, the only safe reading.
     """
 
     version: str
@@ -61,6 +64,7 @@ class ModelInfo:
     via_context: Count | None = None
     unmatched: Count | None = None
     via_enrichment: Count | None = None
+    clearance: Literal["clear", "green", "amber", "amber+strict", "red"] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,7 +2,10 @@
 
 ``--attribution RESULT.json [--activity BUNDLE.json]`` turns ``actorgraph attribute --json`` output
 (one result per line) into STIX instead: the activity as a campaign, each hypothesis as an
-``attributed-to`` relationship with its confidence, the evidence as a note.
+``attributed-to`` relationship with its confidence, the evidence as a note. Every object is marked
+at least at the clearance the results state they were computed for (``model.clearance``); a
+result that states none, or a file that mixes clearances, is marked at the strictest, red being
+the reading of an unstated one.
 """
 
 from __future__ import annotations
@@ -74,10 +77,13 @@ def attribution_bundle(result_path: Path, activity_path: Path | None, top_k: int
     if not results or not all(isinstance(r, dict) for r in results):
         raise ValidationError(f"{str(result_path)!r} holds no attribution results")
     typed = [AttributionResult.from_dict(r) for r in results]
+    level = max(TLP.parse(r.model.clearance or TLP.RED) for r in typed)
     objects: dict[str, dict] = {}
     bundle_id = None
     for result in typed:
-        bundle = attribution_to_stix(result, activity if len(typed) == 1 else None, top_k=top_k)
+        bundle = attribution_to_stix(
+            result, activity if len(typed) == 1 else None, max_tlp=level, top_k=top_k
+        )
         bundle_id = bundle_id or bundle["id"]
         objects.update((o["id"], o) for o in bundle["objects"])
     return {"type": "bundle", "id": bundle_id, "objects": list(objects.values())}

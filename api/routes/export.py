@@ -14,6 +14,7 @@ from actorgraph.api.routes import AUTH_ERRORS, PROBLEM
 from actorgraph.graph.attribution import AttributionResult
 from actorgraph.graph.reports.attribution_stix import attribution_to_stix
 from actorgraph.graph.reports.export import export_bundle
+from actorgraph.graph.tlp import TLP
 
 router = APIRouter(prefix="/v1/export", tags=["share"], responses=AUTH_ERRORS)
 
@@ -84,7 +85,10 @@ def export_attribution(
     """An attribution result as STIX 2.1 for OpenCTI, MISP and partners: the activity as a campaign,
     each hypothesis as an ``attributed-to`` relationship (``confidence`` = calibrated probability in
     percent, model version and rank as ``x_actorgraph_*``), the evidence as a ``note``. Every
-    object is marked at least the key's clearance, which the result was computed at; an activity
-    object keeps its own TLP marking when that is stricter."""
-    bundle = attribution_to_stix(result, activity, max_tlp=key.tlp_level, top_k=top_k)
+    object is marked at least the key's clearance, or the clearance the result states it was
+    computed for (``model.clearance``) when that is stricter; an activity object keeps its own TLP
+    marking when that is stricter still."""
+    stated = TLP.parse(result.model.clearance) if result.model.clearance else TLP.CLEAR
+    level = max(TLP.parse(key.tlp_level), stated)
+    bundle = attribution_to_stix(result, activity, max_tlp=level, top_k=top_k)
     return Response(json.dumps(bundle, ensure_ascii=False), media_type=STIX_MEDIA_TYPE)

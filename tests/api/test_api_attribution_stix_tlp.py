@@ -96,3 +96,11 @@ def test_a_clear_keys_bundle_keeps_an_activity_objects_stricter_marking(model_cl
     assert marked["object_marking_refs"] == [TLP2_IDS["amber"]]
     refs = {m for o in bundle["objects"] for m in o.get("object_marking_refs") or []}
     assert refs == {TLP2_IDS["clear"], TLP2_IDS["amber"]} == _defined_markings(bundle)
+
+
+def test_a_result_computed_for_a_stricter_clearance_keeps_it(model_client, keys):
+    # A red analyst's answer, handed to a clear key for export: the answer says it is red.
+    result = attribute(model_client, keys["analyst_red"], ACTIVITY)
+    assert result["model"]["clearance"] == "red"
+    levels = _levels(_export(model_client, keys["analyst_clear"], result))
+    assert set(levels.values()) == {TLP.RED}, levels

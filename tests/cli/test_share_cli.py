@@ -87,3 +87,36 @@ def test_export_attribution_results_as_stix(home, tmp_path):
     bad.write_text("not json\n")
     proc = ag(home, "export", "--attribution", str(bad), check=False)
     assert proc.returncode == 2 and "cannot read attribution results" in proc.stderr
+
+
+def test_export_attribution_marks_at_the_clearance_the_results_state(tmp_path):
+    from actorgraph.commands.export import attribution_bundle
+    from actorgraph.graph.formats.stix_out import TLP2_IDS
+
+    line = {
+        "model": {"version": "m1", "clearance": "green"},
+        "candidates": [
+            {"rank": 1, "actor_id": "intrusion-set--bef4c620-0787-42a8-a96d-b7eb6e85917c"}
+            | {"score": 0.7}
+        ],
+        "unknown": 0.2,
+    }
+    unstated = {**line, "input": "b", "model": {"version": "m1"}}
+
+    def marks(*lines: dict) -> set[str]:
+        path = tmp_path / "results.jsonl"
+        path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+        bundle = attribution_bundle(path, None, top_k=3)
+        return {
+            ref
+            for o in bundle["objects"]
+            if o["type"] != "marking-definition"
+            for ref in o["object_marking_refs"]
+        }
+
+    assert marks(line) == {TLP2_IDS["green"]}
+    assert marks(
+        line, {**line, "input": "b", "model": {"version": "m1", "clearance": "amber"}}
+    ) == {TLP2_IDS["amber"]}
+    # A result that does not state its clearance reads as red, and so does the whole file.
+    assert marks(line, unstated) == {TLP2_IDS["red"]}

@@ -138,4 +138,6 @@ def test_a_model_refuses_a_requester_cleared_below_its_data(per_clearance):
         red.attribute(act, max_tlp=TLP.CLEAR)
     with pytest.raises(ModelError, match="cannot answer for clearance amber"):
         red.persist(act, red.attribute(act, max_tlp=TLP.RED), max_tlp=TLP.AMBER)
-    assert Attributor.load(models, store, max_tlp=TLP.AMBER).attribute(act, max_tlp=TLP.AMBER)
+    answer = Attributor.load(models, store, max_tlp=TLP.AMBER).attribute(act, max_tlp=TLP.AMBER)
+    # The answer states the clearance it is for, so a STIX export of it is marked at least that.
+    assert answer.model.clearance == "amber"

@@ -90,6 +90,7 @@ def test_the_json_shape_is_the_one_the_cli_and_api_print() -> None:
         "via_context",
         "unmatched",
         "via_enrichment",
+        "clearance",
     ]
     candidate = ["rank", "actor_id", "name", "aliases", "country", "score", "signals"]
     assert list(data["candidates"][0]) == candidate
