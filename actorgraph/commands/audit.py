@@ -86,6 +86,7 @@ def record_command(home: Path, args: argparse.Namespace, result: str) -> None:
     if action is None:
         return
     from actorgraph.graph.audit import AuditLog, audit_path
+    from actorgraph.graph.tlp import TLP
 
     target = getattr(args, "audit_target", None) or getattr(args, "id", None)
     if target is None and getattr(args, "paths", None):
@@ -97,6 +98,11 @@ def record_command(home: Path, args: argparse.Namespace, result: str) -> None:
         for k, v in vars(args).items()
         if k not in _NOT_DETAIL and v is not None and not callable(v)
     }
+    # A key event reveals who holds a key of which role and clearance, no graph data: admins of
+    # every clearance see it, so that key management is auditable by all of them. What the other
+    # commands touched (the files ingested, the model trained) is not known more precisely than
+    # the operator's red.
+    level = TLP.CLEAR if action.startswith("key.") else None
     AuditLog(audit_path(home)).record(
         who=cli_user(),
         action=action,
@@ -107,4 +113,5 @@ def record_command(home: Path, args: argparse.Namespace, result: str) -> None:
             k: v if isinstance(v, str | int | float | bool | list) else str(v)
             for k, v in detail.items()
         },
+        tlp=level,
     )

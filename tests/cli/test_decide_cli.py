@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from actorgraph.graph.audit import AuditLog, audit_path
+from actorgraph.graph.tlp import TLP
 from tests.helpers.cli import ag
 from tests.helpers.paths import APT28_BUNDLE
 
@@ -90,3 +92,6 @@ def test_keys_ingest_and_training_are_audited(home: Path):
     assert [e["result"].split(":")[0] for e in events] == ["ok", "ok", "error", "ok", "ok"]
     assert events[-1]["detail"] == {"role": "analyst", "tlp": "clear", "name": "ana"}
     assert ag(home, "audit", "--action", "key.create").stdout.count("key.create") == 1
+    # Key events reveal no graph data: an admin of any clearance sees them; the rest reads red.
+    seen_by_clear = AuditLog(audit_path(home)).events(max_tlp=TLP.CLEAR)
+    assert sorted(e["action"] for e in seen_by_clear) == ["key.create", "key.revoke", "key.revoke"]
