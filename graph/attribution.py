@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, Strict, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.tlp import Label
 
 __all__ = [
     "AttributionResult",
@@ -64,7 +65,7 @@ class ModelInfo:
     via_context: Count | None = None
     unmatched: Count | None = None
     via_enrichment: Count | None = None
-    clearance: Literal["clear", "green", "amber", "amber+strict", "red"] | None = None
+    clearance: Label | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

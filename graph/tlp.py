@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import IntEnum
-from typing import Any
+from typing import Any, Literal, cast
 
 from actorgraph.graph.errors import ValidationError
 
-__all__ = ["NAMES", "PARAM", "SPELLINGS", "TLP", "marking", "visible", "visible_all"]
+__all__ = ["NAMES", "PARAM", "SPELLINGS", "TLP", "Label", "marking", "visible", "visible_all"]
 
 # The Cypher parameter every read path uses for the reader's clearance.
 PARAM = "max_tlp"
+
+Label = Literal["clear", "green", "amber", "amber+strict", "red"]
+"""A TLP 2.0 name, as a type (what :attr:`TLP.label` gives)."""
 
 
 class TLP(IntEnum):
@@ -34,9 +37,9 @@ class TLP(IntEnum):
     RED = 4
 
     @property
-    def label(self) -> str:
+    def label(self) -> Label:
         """The TLP 2.0 name: ``clear``, ``green``, ``amber``, ``amber+strict`` or ``red``."""
-        return self.name.lower().replace("_", "+")
+        return cast(Label, self.name.lower().replace("_", "+"))
 
     @classmethod
     def parse(cls, value: str | int | TLP) -> TLP:
