@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from actorgraph.graph.attribution import AttributionResult
+from actorgraph.graph.library.guard import MAX_QUERY_CHARS
 
 # -- shared --------------------------------------------------------------------------------------
 
@@ -127,7 +128,9 @@ class QueryRun(BaseModel):
 class CypherRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=20_000, description="one read-only statement")
+    query: str = Field(
+        min_length=1, max_length=MAX_QUERY_CHARS, description="one read-only statement"
+    )
     params: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -150,9 +150,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = str(exc.detail)
+        # FastAPI answers any body it cannot read with one generic 400; JSON nested past
+        # Python's recursion limit (a list 20,000 deep is 40 kB) is named as what it is.
+        if isinstance(exc.__cause__, RecursionError):
+            detail = "the JSON body nests lists or objects too deep to read"
         return problem_response(
             exc.status_code,
-            str(exc.detail),
+            detail,
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
         )

@@ -56,24 +56,41 @@ WRITE_KEYWORDS = frozenset(
     }
 )
 
-# The procedures ad hoc Cypher may call: what research needs to find its way around the graph
-# and search its text. The graph algorithms (``algo.*``) read, but the engine cannot stop them at
-# a timeout (docs/SECURITY.md, TLP finding 7, has the measurements), so they stay out.
-ADHOC_PROCEDURE_NAMES = (
-    "db.labels",
-    "db.relationshipTypes",
-    "db.propertyKeys",
-    "db.indexes",
-    "db.constraints",
-    "db.idx.fulltext.queryNodes",
-    "db.idx.fulltext.queryRelationships",
-    "db.idx.vector.queryNodes",
-)
-ADHOC_PROCEDURES = frozenset(name.lower() for name in ADHOC_PROCEDURE_NAMES)
+# The procedures ad hoc Cypher may call, per backend: what research needs to find its way around
+# the graph and search its text. Neo4j 5 has no db.indexes or db.constraints (it lists them with
+# SHOW commands, refused with every SHOW) and names its index queries db.index.*, FalkorDB
+# db.idx.*. The graph algorithms (``algo.*``) read, but the engine cannot stop them at a timeout
+# (docs/SECURITY.md, TLP finding 7, has the measurements), so they stay out.
+ADHOC_PROCEDURE_NAMES: dict[str, tuple[str, ...]] = {
+    "falkordb": (
+        "db.labels",
+        "db.relationshipTypes",
+        "db.propertyKeys",
+        "db.indexes",
+        "db.constraints",
+        "db.idx.fulltext.queryNodes",
+        "db.idx.fulltext.queryRelationships",
+        "db.idx.vector.queryNodes",
+    ),
+    "neo4j": (
+        "db.labels",
+        "db.relationshipTypes",
+        "db.propertyKeys",
+        "db.index.fulltext.queryNodes",
+        "db.index.fulltext.queryRelationships",
+        "db.index.vector.queryNodes",
+    ),
+}
+ADHOC_PROCEDURES = {
+    backend: frozenset(name.lower() for name in names)
+    for backend, names in ADHOC_PROCEDURE_NAMES.items()
+}
+# What a query may call on some backend (the text alone does not say which engine runs it).
+ANY_ADHOC_PROCEDURE = frozenset().union(*ADHOC_PROCEDURES.values())
 
 # Read-only procedures that may be CALLed: those above and the graph algorithms. Every other
 # procedure (index and constraint creation, configuration, anything not listed) counts as a write.
-READ_PROCEDURES = ADHOC_PROCEDURES | frozenset(
+READ_PROCEDURES = ANY_ADHOC_PROCEDURE | frozenset(
     name.lower()
     for name in (
         "algo.SPpaths",
@@ -98,10 +115,10 @@ MAX_NESTING = 10
 """How deep brackets ``(``, ``[`` and ``{`` may nest in one query, counted together.
 FalkorDB's parser takes about twice as long for each level, and its query timeout starts only
 after parsing: one ``((...))`` 20 deep took 1.9 s and 24 deep 24 s, whatever the timeout;
-5,000 deep held an engine thread until the server was restarted. Groups side by side add up: a query
-of 20,000 characters (the API's longest ad hoc query) made only of groups 10 deep parsed in
-1.4 to 2.4 s, inside the default 5 s timeout; 12 deep, in 5.3 s. actorgraph's own queries
-nest at most 6 deep (7 inside ``write_atomic``'s ``CALL {}``)."""
+5,000 deep held an engine thread until the server was restarted. Groups side by side add up: a
+query of 20,000 characters (``guard.MAX_QUERY_CHARS``, the longest ad hoc query) made only of
+groups 10 deep parsed in 1.4 to 2.4 s, inside the default 5 s timeout; 12 deep, in 5.3 s.
+actorgraph's own queries nest at most 6 deep (7 inside ``write_atomic``'s ``CALL {}``)."""
 
 # One alternation, tried left to right at each position: whichever of a string, a name or a
 # comment starts first wins, so a quote inside a comment (or `//` inside a string) is inert.
@@ -768,3 +785,113 @@ def _int_value(arg: str, params: dict[str, object]) -> int | None:
     if ref and ref.group(1) in params:
         raise ValidationError(f"range() bound ${ref.group(1)} must be an integer")
     return None
+
+
+# -- constants repeated on every row -------------------------------------------------------------
+
+VALUE_BYTES = 100
+"""What one value costs once a client has read it, beside a string's own bytes: a list literal
+of 2,000 numbers returned on each of 10,000 rows took falkordb-py 1.9 GB (95 bytes a value) and
+21 s to read, past a 5 s timeout, since the engine's timeout and memory cap stop at the reply."""
+
+# A number, boolean or null literal in code (strings stripped): each becomes a value of its own.
+_SCALAR = re.compile(
+    r"(?<![\w$.])(?:0x[0-9a-f]+|\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+|true|false|null)(?!\w)",
+    re.IGNORECASE,
+)
+_UNWOUND = re.compile(r"(?<![.$\w])UNWIND\s*\Z", re.IGNORECASE)
+_MEMBER_OF = re.compile(r"(?<![.$\w])IN\s*\Z", re.IGNORECASE)
+# `[x IN` or `any(x IN`: the head of a list iteration, whose list the iteration walks (and may
+# return whole), unlike a membership test `a IN $list`.
+_ITERATION_HEAD = re.compile(
+    rf"(?:\[|(?<![.$\w])(?:any|all|none|single)\s*\()\s*{_WORD}\s+IN\s*\Z", re.IGNORECASE
+)
+_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def row_weight(cypher: str, params: dict[str, object] | None = None) -> int:
+    """About how many bytes of constants ``cypher`` could put on each row it returns.
+
+    A constant is evaluated again for every row, so what it costs is multiplied by the rows
+    (``UNWIND range(1, 1000000) AS i RETURN '<100 kB>' AS s``). Counted, wherever they stand
+    (a lexer cannot follow a value to the ``RETURN``, so a constant in a ``WHERE`` counts too):
+
+    - each string literal: its UTF-8 bytes and ``VALUE_BYTES``;
+    - each number, boolean or null literal and each ``[`` or ``{`` (a list or map literal,
+      also a pattern or subquery): ``VALUE_BYTES``;
+    - each ``range()`` whose length is known (literal or parameter bounds), unless ``UNWIND``
+      turns it into rows: its length times ``VALUE_BYTES``;
+    - each reference to a parameter: its size (strings' bytes and ``VALUE_BYTES`` a value);
+      only its largest element after ``UNWIND`` (one element a row) or as the list of a
+      membership test (``a IN $list``, which copies nothing).
+
+    Not counted, so not bounded here: a constant bound to a variable and then named many times
+    in one row (``WITH '...' AS s RETURN [s, s, s, ...]``), and lists built from graph data.
+    """
+    params = params or {}
+    code = strip_literals(cypher)
+    weight = sum(
+        VALUE_BYTES + len(token.text.encode("utf-8", "surrogatepass"))
+        for token in tokenize(cypher)
+        if token.kind == "string"
+    )
+    weight += VALUE_BYTES * (len(_SCALAR.findall(code)) + code.count("[") + code.count("{"))
+    for call in _RANGE.finditer(code):
+        if _UNWOUND.search(code, 0, call.start()):
+            continue
+        bounds = [_int_or_none(arg, params) for arg in _call_args(code, call.end())]
+        if len(bounds) >= 2 and bounds[0] is not None and bounds[1] is not None:
+            step = bounds[2] if len(bounds) > 2 and bounds[2] else 1
+            weight += VALUE_BYTES * max(0, (bounds[1] - bounds[0]) // step + 1)
+    for ref in _PARAM.finditer(code):
+        if ref.group(1) not in params:
+            continue
+        value = params[ref.group(1)]
+        before = code[max(0, ref.start() - 200) : ref.start()]
+        one_at_a_time = _UNWOUND.search(before) or (
+            _MEMBER_OF.search(before) and not _ITERATION_HEAD.search(before)
+        )
+        if one_at_a_time and isinstance(value, (list, tuple)):
+            weight += max((value_bytes(item) for item in value), default=0)
+        else:
+            weight += value_bytes(value)
+    return weight
+
+
+# Only these clauses make more than one row of one: a query with none of them returns one row
+# for each UNION branch (WITH and WHERE keep or drop the row, aggregates keep one).
+_ROW_SOURCE = re.compile(r"(?<![.$\w])(?:MATCH|UNWIND|CALL|LOAD|FOREACH)(?!\w)", re.IGNORECASE)
+_UNION = re.compile(r"(?<![.$\w])UNION(?!\w)", re.IGNORECASE)
+
+
+def most_rows(cypher: str) -> int | None:
+    """The most rows ``cypher`` can return, when that is known from its text: one per UNION
+    branch for a query with no ``MATCH``, ``UNWIND`` or ``CALL``; else None."""
+    code = strip_literals(cypher)
+    if _ROW_SOURCE.search(code):
+        return None
+    return len(_UNION.findall(code)) + 1
+
+
+def value_bytes(value: object) -> int:
+    """About what ``value`` costs a client: its strings' UTF-8 bytes and ``VALUE_BYTES`` for
+    each value, list and map in it (a loop: a parameter may nest deeply)."""
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        total += VALUE_BYTES
+        if isinstance(item, str):
+            total += len(item.encode("utf-8", "surrogatepass"))
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return total
+
+
+def _int_or_none(arg: str, params: dict[str, object]) -> int | None:
+    """``arg``'s integer value when it is a literal or an integer parameter, else None."""
+    try:
+        return _int_value(arg, params)
+    except ValidationError:  # a parameter that is no integer: check_bounded's to refuse
+        return None

@@ -13,6 +13,7 @@ from typing import Any
 
 from actorgraph.api.encode import json_safe
 from actorgraph.graph.errors import ValidationError
+from actorgraph.graph.store.base import MAX_PARAM_DEPTH
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +40,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
-    """``k=v`` pairs -> dict; values that parse as JSON become numbers/lists/bools."""
+    """``k=v`` pairs -> dict; values that parse as JSON become numbers/lists/bools.
+
+    Raises:
+        ValidationError: a pair without ``=`` or with a key that is not an identifier, or a
+            JSON value nested too deep for the JSON reader.
+    """
     params: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -49,6 +55,11 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
             params[key] = json.loads(raw)
         except json.JSONDecodeError:
             params[key] = raw
+        except RecursionError as exc:  # Python's JSON reader recurses into lists and maps
+            raise ValidationError(
+                f"--param {key}: the JSON value nests too deep to read (at most "
+                f"{MAX_PARAM_DEPTH} levels of lists and maps are allowed)"
+            ) from exc
     return params
 
 

@@ -72,7 +72,8 @@ class GraphStore(ABC):
         engine sees them.
 
         Parameter values the graph cannot hold are refused too (``check_values``): integers
-        outside 64 bits, NUL characters, lone surrogates, NaN and infinities.
+        outside 64 bits, NUL characters, lone surrogates, NaN and infinities, lists and maps
+        nested deeper than ``MAX_PARAM_DEPTH``, and names or map keys a client cannot send.
 
         Raises:
             QueryError: a ``range()`` that is, or may be, longer than ``lexer.MAX_RANGE``;
@@ -229,6 +230,16 @@ _NUL_OR_SURROGATE = re.compile("[\x00\ud800-\udfff]")
 _FLOAT_PROBLEM = "is {!r}: the graph store cannot hold NaN or infinite numbers"
 _SHOWN = 40  # characters of a bad string quoted in the error, around the bad one
 
+MAX_PARAM_DEPTH = 32
+"""How deep lists and maps may nest in one parameter value (``[[1]]`` is 2 deep).
+
+Both clients write a parameter by recursion: falkordb-py's text writer gave up with Python's
+"maximum recursion depth exceeded" at about 400 levels of lists, and the server answered "Max
+nesting depth exceeded" to maps 900 deep; both came back as a bare "query failed". What
+actorgraph sends itself nests at most 4 deep (``$rows`` -> row -> properties -> a list), and a
+research parameter has no use for more than a few levels, so the bound sits far below every
+recursion limit on either backend."""
+
 
 def check_values(params: dict[str, Any]) -> None:
     """Refuse parameter values the graph cannot hold, anywhere in lists and maps.
@@ -244,50 +255,121 @@ def check_values(params: dict[str, Any]) -> None:
       behind): UTF-8 cannot encode it, so neither client can send it.
     - NaN and infinities: FalkorDB's client writes them as ``nan`` and ``inf``, which the
       server cannot read.
+    - Lists and maps nested deeper than ``MAX_PARAM_DEPTH``: both clients recurse into them.
+    - Parameter names and map keys that are not strings, are empty, or hold a backtick, a NUL
+      or a lone surrogate: FalkorDB's client writes them backtick-quoted into the query text
+      and has no escape for a backtick (it raises ``ValueError``), and the Neo4j driver
+      raises ``TypeError`` on a key that is not a string.
 
-    Neo4j could hold NUL characters and NaN; they are refused on both backends so that an
-    input gets the same answer on either, and data can move between them.
+    Neo4j could hold NUL characters, NaN, backticks in keys and deep nesting; they are refused
+    on both backends so that an input gets the same answer on either, and data can move
+    between them. The walk is a loop, not recursion, so no input is too deep to be refused.
 
     Raises:
         ValidationError: naming the parameter, where in it the value is (``$rows[3].name``,
-            and the ``id`` of the map holding it, if any), the value and why.
+            and the ``id`` of the map holding it, if any), the value and why; for nesting, how
+            deep the value nests and the bound.
     """
     for name, value in params.items():
+        if (why := _key_problem(name)) is not None:
+            raise ValidationError(f"parameter name {name!r} {why}")
         found = _unholdable(value)
-        if found is not None:
-            bad, reason = found
-            raise ValidationError(f"parameter ${name}{_where(value, bad)} {reason}")
+        if found is None:
+            continue
+        bad, reason = found
+        if reason is _TOO_DEEP:
+            # Walked once each, a list or map reached along two paths may count the shorter.
+            depth = _depth(value)
+            shown = depth if depth > MAX_PARAM_DEPTH else f"more than {MAX_PARAM_DEPTH}"
+            raise ValidationError(
+                f"parameter ${name} nests lists and maps {shown} deep; at most "
+                f"{MAX_PARAM_DEPTH} levels are allowed (the graph store's clients write a "
+                "parameter by recursion)"
+            )
+        raise ValidationError(f"parameter ${name}{_where(value, bad)} {reason}")
+
+
+_TOO_DEEP = "nested too deep"  # compared by identity: _unholdable's sign for the depth bound
 
 
 def _unholdable(value: Any) -> tuple[Any, str] | None:
-    """The first value in ``value`` the graph cannot hold, and why; or None."""
-    stack = [value]  # a loop, not recursion: parameters may nest deeply
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        # Most values are plain ASCII strings and small numbers: those tests first, inline
-        # (a write batch holds tens of thousands of values).
-        if kind is str and item.isascii() and "\x00" not in item:
-            continue
-        if isinstance(item, str):
-            reason = _string_problem(item)
-        elif isinstance(item, float):
-            reason = None if math.isfinite(item) else _FLOAT_PROBLEM.format(item)
-        elif item is None:
-            continue
-        elif isinstance(item, int):  # bool and IntEnum too; compared, never looked up in a range
-            reason = None if _INT64_MIN <= item <= _INT64_MAX else _int_problem(int(item))
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-            continue
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-            continue
-        else:
-            continue
-        if reason is not None:
-            return item, reason
+    """The first value in ``value`` the graph cannot hold, and why; or None.
+
+    A map whose key is refused is the value returned. ``_TOO_DEEP`` as the reason: lists and
+    maps nest deeper than ``MAX_PARAM_DEPTH``.
+    """
+    # Level by level, a loop rather than recursion (parameters may nest deeply): the depth of
+    # every value is its level's, with no depth kept per value.
+    level, depth = [value], 0
+    while level:
+        below: list[Any] = []
+        nests = False  # whether this level holds a list or map, even an empty one
+        for item in level:
+            kind = type(item)
+            # Most values are plain ASCII strings and small numbers: those tests first, inline
+            # (a write batch holds tens of thousands of values).
+            if kind is str and item.isascii() and "\x00" not in item:
+                continue
+            if isinstance(item, str):
+                reason = _string_problem(item)
+            elif isinstance(item, float):
+                reason = None if math.isfinite(item) else _FLOAT_PROBLEM.format(item)
+            elif item is None:
+                continue
+            elif isinstance(item, int):  # bool and IntEnum too; compared, never looked up
+                reason = None if _INT64_MIN <= item <= _INT64_MAX else _int_problem(int(item))
+            elif isinstance(item, dict):
+                for key in item:
+                    if (why := _key_problem(key)) is not None:
+                        return item, f"has the map key {key!r}, which {why}"
+                below.extend(item.values())
+                nests = True
+                continue
+            elif isinstance(item, (list, tuple)):
+                below.extend(item)
+                nests = True
+                continue
+            else:
+                continue
+            if reason is not None:
+                return item, reason
+        depth += nests
+        if depth > MAX_PARAM_DEPTH:
+            return value, _TOO_DEEP
+        level = below
     return None
+
+
+def _key_problem(key: Any) -> str | None:
+    """Why a parameter name or map key cannot be sent, or None."""
+    if not isinstance(key, str):
+        return f"is of type {type(key).__name__}, not a string (the Neo4j driver takes no other)"
+    if not key:
+        return "is empty (FalkorDB's client cannot send an empty name)"
+    if "`" in key:
+        return (
+            "holds a backtick (FalkorDB's client writes names backtick-quoted into the query "
+            "and cannot escape one)"
+        )
+    return _string_problem(key)
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and maps nest in ``value``: a loop, so any depth can be measured, that
+    walks each list and map once, so a list that holds itself ends the walk too."""
+    level, depth, seen = [value], 0, set()
+    while level:
+        below: list[Any] = []
+        nests = False
+        for item in level:
+            if isinstance(item, (dict, list, tuple)):
+                nests = True
+                if id(item) not in seen:
+                    seen.add(id(item))
+                    below.extend(item.values() if isinstance(item, dict) else item)
+        depth += nests
+        level = below
+    return depth
 
 
 def _string_problem(text: str) -> str | None:

@@ -7,8 +7,10 @@ import time
 import pytest
 
 from actorgraph.graph.errors import ReadOnlyViolation
-from actorgraph.graph.library.guard import check_read_only
+from actorgraph.graph.library.guard import MAX_QUERY_CHARS, check_read_only
+from actorgraph.graph.store.base import MAX_PARAM_DEPTH
 from tests.helpers.api_helpers import auth
+from tests.helpers.values import nested
 
 WRITES = [
     "CREATE (n:ThreatActor {id: 'x'})",
@@ -236,3 +238,48 @@ def test_scan_ignores_keywords_inside_strings_and_property_names():
     check_read_only("MATCH (n) WHERE n.note = 'SET; DELETE' RETURN n.create, n.merge")
     with pytest.raises(ReadOnlyViolation, match="SET"):
         check_read_only("MATCH (n) SET n.x = 'safe'")
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (
+            {"query": "RETURN $p AS v", "params": {"p": nested(500)}},
+            f"parameter $p nests lists and maps 500 deep; at most {MAX_PARAM_DEPTH} levels",
+        ),
+        (
+            {"query": "RETURN $p AS v", "params": {"p": nested(500, "map")}},
+            f"parameter $p nests lists and maps 500 deep; at most {MAX_PARAM_DEPTH} levels",
+        ),
+        (
+            {"query": "RETURN $p AS v", "params": {"p": {"a`b": 1}}},
+            "parameter $p has the map key 'a`b', which holds a backtick",
+        ),
+        (
+            {"query": "RETURN 1 AS one //".ljust(MAX_QUERY_CHARS + 1, "x")},
+            f"body.query: String should have at most {MAX_QUERY_CHARS} characters",
+        ),
+        (
+            # 3 MB a row: at the cap of these tests (100 rows), past the bound.
+            {"query": "UNWIND range(1, 1000000) AS i RETURN range(1, 30000) AS l"},
+            "the query's constants (literals, range() lists, parameters) come to about",
+        ),
+    ],
+    ids=["list-500-deep", "map-500-deep", "backtick-key", "too-long", "constant-on-every-row"],
+)
+def test_hostile_input_is_422_naming_the_problem(client, keys, body, says):
+    r = client.post("/v1/cypher", json=body, headers=auth(keys["analyst_red"]))
+    assert r.status_code == 422, r.text[:500]
+    assert r.json()["detail"].startswith(says), r.json()["detail"]
+
+
+def test_a_body_too_deep_for_the_json_reader_is_400_saying_so(client, keys):
+    deep = "[" * 20_000 + "]" * 20_000  # 40 kB, past Python's recursion limit
+    r = client.post(
+        "/v1/cypher",
+        content='{"query": "RETURN $p AS v", "params": {"p": ' + deep + "}}",
+        headers={**auth(keys["analyst_red"]), "content-type": "application/json"},
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"] == "the JSON body nests lists or objects too deep to read"
+    assert client.get("/v1/actors", headers=auth(keys["reader_red"])).status_code == 200

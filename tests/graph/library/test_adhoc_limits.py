@@ -60,6 +60,50 @@ def test_the_procedures_research_needs_still_run(store: GraphStore, cypher: str)
     assert rows
 
 
+# Each engine's full-text query (FalkorDB db.idx.*, Neo4j db.index.*): the index it needs, the
+# procedure and its arguments for Malware names, and how to drop the index (FalkorDB's goes with
+# the test's graph).
+FULLTEXT = {
+    "falkordb": (
+        "CALL db.idx.fulltext.createNodeIndex('Malware', 'name')",
+        "db.idx.fulltext.queryNodes",
+        "('Malware', 'Mimikatz')",
+        None,
+    ),
+    "neo4j": (
+        "CREATE FULLTEXT INDEX malware_name_text IF NOT EXISTS FOR (m:Malware) ON EACH [m.name]",
+        "db.index.fulltext.queryNodes",
+        "('malware_name_text', 'Mimikatz')",
+        "DROP INDEX malware_name_text IF EXISTS",
+    ),
+}
+
+
+def test_each_backend_allows_its_own_index_queries_only(store: GraphStore) -> None:
+    # Neo4j's own full-text query was refused as a write (the allow-list had FalkorDB's only),
+    # and FalkorDB's db.idx.* reached Neo4j, which does not know it.
+    create, procedure, args, drop = FULLTEXT[store.backend]
+    (other, other_args) = next(
+        (p, a) for backend, (_, p, a, _) in FULLTEXT.items() if backend != store.backend
+    )
+    store.query(create)
+    try:
+        if store.backend == "neo4j":
+            store.query("CALL db.awaitIndex('malware_name_text', 60)")
+        store.query("CREATE (:Malware {id: 'm1', name: 'Mimikatz'}), (:Malware {id: 'm2'})")
+        rows, _ = _run(store, f"CALL {procedure}{args} YIELD node RETURN node.id AS id")
+        assert rows == [{"id": "m1"}]
+        with pytest.raises(
+            ValidationError,
+            match=rf"^CALL {other} is not allowed in ad hoc Cypher: it is another engine's "
+            rf"procedure; ad hoc Cypher on {store.backend} may call only db\.labels",
+        ):
+            _run(store, f"CALL {other}{other_args} YIELD node RETURN node.id AS id")
+    finally:
+        if drop is not None:
+            store.query(drop)
+
+
 NESTED_REDUCE = (
     "RETURN reduce(s = 0, x IN range(1, 20000) | "
     "s + reduce(t = 0, y IN range(1, 20000) | t + y)) AS v"

@@ -6,13 +6,16 @@ import pytest
 
 from actorgraph.graph.errors import QueryError, ReadOnlyViolation, ValidationError
 from actorgraph.graph.library.guard import (
+    MAX_QUERY_CHARS,
     check_bounded,
     check_read_only,
     run_guarded,
 )
 from actorgraph.graph.library.queries import lint_query, load_library
+from actorgraph.graph.store.base import MAX_PARAM_DEPTH
 from actorgraph.graph.store.falkor import FalkorStore, with_row_cap
 from actorgraph.graph.store.neo4j import Neo4jStore
+from tests.helpers.values import nested
 
 LIBRARY = load_library()
 
@@ -125,3 +128,26 @@ def test_every_backend_refuses_before_its_engine(backend, q, error):
     unconnected = object.__new__(backend)
     with pytest.raises(error, match=r"query refused|LOAD CSV is not allowed"):
         unconnected.query(q, {"uri": "https://example.org/x.csv"}, read_only=True)
+
+
+def test_a_query_longer_than_the_bound_is_refused_before_the_engine(store):
+    longest = "RETURN 1 AS one //".ljust(MAX_QUERY_CHARS, "x")
+    assert run_guarded(store, longest, timeout_ms=2000, row_cap=10) == ([{"one": 1}], False)
+    with pytest.raises(ValidationError, match=r"^the query is 20,001 characters long; .* 20,000"):
+        run_guarded(store, longest + "x", timeout_ms=2000, row_cap=10)
+
+
+@pytest.mark.parametrize("kind", ["list", "map"])
+def test_parameters_too_deep_for_any_walk_are_refused_naming_the_depth(store, kind):
+    # Maps 100,000 deep ran the guard's own name check out of Python's recursion limit.
+    with pytest.raises(
+        ValidationError, match=f"nests lists and maps 100000 deep; at most {MAX_PARAM_DEPTH}"
+    ):
+        run_guarded(
+            store, "RETURN $p AS v", {"p": nested(100_000, kind)}, timeout_ms=2000, row_cap=10
+        )
+
+
+def test_a_map_key_with_a_backtick_is_refused_by_name(store):
+    with pytest.raises(ValidationError, match=r"^parameter \$p has the map key 'a`b', which"):
+        run_guarded(store, "RETURN $p AS v", {"p": {"a`b": 1}}, timeout_ms=2000, row_cap=10)

@@ -5,6 +5,11 @@ and NaN or an infinity was written as a word the server cannot read, so the engi
 with a syntax error quoting internal Cypher (``errCtx: CYPHER `q``...); a lone surrogate
 failed inside the client's UTF-8 encoding. Each is now a ``ValidationError`` naming the
 parameter, where in it the value lies and why, before anything is sent.
+
+So are values no client can write: lists or maps nested about 400 deep came back as "query
+failed: maximum recursion depth exceeded" (falkordb-py writes parameters by recursion), and a
+map key holding a backtick as "query failed: Cypher map key cannot contain a backtick" (its
+``ValueError``), while the Neo4j driver raised a bare ``TypeError`` on a key that is no string.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ import pytest
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.ingest import ingest_object
 from actorgraph.graph.store import GraphStore
+from actorgraph.graph.store.base import MAX_PARAM_DEPTH, check_values
 from actorgraph.graph.tlp import TLP
+from tests.helpers.values import nested
 
 BUNDLE = Path(__file__).resolve().parents[2] / "fixtures" / "stix" / "apt28_campaign.json"
 
@@ -95,3 +102,59 @@ def test_a_stix_bundle_with_a_nul_is_refused_naming_the_object(store: GraphStore
 def test_values_the_graph_can_hold_go_through_unchanged(store: GraphStore, value: Any) -> None:
     store.query("CREATE (:Report {id: 'r1', v: $v})", {"v": value})
     assert store.query("MATCH (r:Report) RETURN r.v AS v", read_only=True) == [{"v": value}]
+
+
+@pytest.mark.parametrize("kind", ["list", "map"])
+@pytest.mark.parametrize("depth", [500, 100_000])
+def test_parameters_nested_too_deep_are_refused_naming_depth_and_bound(
+    store: GraphStore, kind: str, depth: int
+) -> None:
+    says = rf"^parameter \$p nests lists and maps {depth} deep; at most {MAX_PARAM_DEPTH} levels"
+    with pytest.raises(ValidationError, match=says):
+        store.query("RETURN $p AS v", {"p": nested(depth, kind)}, read_only=True)
+    with pytest.raises(ValidationError, match=says):
+        store.query("CREATE (:Report {id: 'r1'}) RETURN $p AS v", {"p": nested(depth, kind)})
+    assert store.query("MATCH (n) RETURN count(n) AS c") == [{"c": 0}]
+
+
+def test_check_values_walks_any_depth_without_recursion() -> None:
+    with pytest.raises(ValidationError, match="nests lists and maps 1000000 deep"):
+        check_values({"p": nested(1_000_000, "list")})
+
+
+@pytest.mark.parametrize("kind", ["list", "map"])
+def test_parameters_nested_up_to_the_bound_go_through(store: GraphStore, kind: str) -> None:
+    value = nested(MAX_PARAM_DEPTH, kind)
+    assert store.query("RETURN $p AS v", {"p": value}, read_only=True) == [{"v": value}]
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"p": {"a`b": 1}}, r"^parameter \$p has the map key 'a`b', which holds a backtick"),
+        (
+            {"p": [{"id": "r1", "props": {"": 1}}]},
+            r"^parameter \$p\[0\]\.props \(of id 'r1'\) has the map key '', which is empty",
+        ),
+        (
+            {"p": {1: "one"}},
+            r"^parameter \$p has the map key 1, which is of type int, not a string",
+        ),
+        ({"p": {"a\x00b": 1}}, r"^parameter \$p has the map key 'a\\x00b', which holds a NUL"),
+        ({"a`b": 1}, r"^parameter name 'a`b' holds a backtick"),
+    ],
+    ids=["backtick", "empty", "not-a-string", "nul", "parameter-name"],
+)
+def test_map_keys_no_client_can_send_are_refused_by_name(
+    store: GraphStore, params: dict[Any, Any], says: str
+) -> None:
+    with pytest.raises(ValidationError, match=says):
+        store.query("RETURN 1 AS v", params, read_only=True)
+    with pytest.raises(ValidationError, match=says):
+        store.query("CREATE (:Report {id: 'r1'}) RETURN 1 AS v", params)
+    assert store.query("MATCH (n) RETURN count(n) AS c") == [{"c": 0}]
+
+
+def test_map_keys_that_are_not_identifiers_go_through(store: GraphStore) -> None:
+    value = {"@type": 1, "x-mitre-id": "T1566", "a b": [{"ünï": None}]}
+    assert store.query("RETURN $p AS v", {"p": value}, read_only=True) == [{"v": value}]
