@@ -12,6 +12,10 @@ way the driver manual asks:
 - the schema from ``cypher/schema.cypher``, applied and then checked: every constraint and index
   it names must exist and be online after ``ensure_schema``.
 
+Values come back as ``FalkorStore`` returns them: nodes and relationships as dicts, temporal
+values as ISO strings, and floats to FalkorDB's 15 significant digits, so that the same query
+gives the same answer on both backends.
+
 Per-backend paths kept on purpose, each tested on both engines:
 
 - ``write_atomic`` (one ingest bundle, all or nothing) runs its statements in one transaction
@@ -255,7 +259,7 @@ def schema_names(statements: list[str]) -> list[tuple[str, str]]:
 def _query_error(exc: Any, cypher: str) -> QueryError:
     """The project's error for a server-side failure, by Neo4j status code."""
     code = exc.code or ""
-    message = exc.message or str(exc)
+    message = _one_line(exc.message or str(exc))
     if any(code.endswith(c) for c in _TIMEOUT_CODES):
         return QueryTimeout(f"query timed out: {message}", cypher)
     if any(code.endswith(c) for c in _READ_ONLY_CODES):
@@ -272,6 +276,26 @@ def _query_error(exc: Any, cypher: str) -> QueryError:
     return QueryError(f"query failed: {message}", cypher)
 
 
+# The caret under the column a syntax error points at; the line before it quotes the query.
+_CARET = re.compile(r"^\s*\^\s*$")
+
+
+def _one_line(message: str) -> str:
+    """A server message on one line, as FalkorDB's are (the CLI prints one line per error).
+
+    Neo4j's syntax errors end with the line of the query they are about, quoted, and a caret
+    under the column on a line of its own: both are left out (the first line names the line,
+    column and offset), and the other lines are joined.
+    """
+    lines = message.splitlines()
+    kept = [
+        line.strip()
+        for i, line in enumerate(lines)
+        if not _CARET.match(line) and not (i + 1 < len(lines) and _CARET.match(lines[i + 1]))
+    ]
+    return " ".join(line for line in kept if line)
+
+
 def _text(exc: BaseException) -> str:
     """One line out of a driver error (some carry the whole connection history)."""
     text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
@@ -279,10 +303,13 @@ def _text(exc: BaseException) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """Driver values -> plain Python, as FalkorStore returns them."""
+    """Driver values -> plain Python, as FalkorStore returns them (floats included: see
+    ``_as_falkordb_float``)."""
     from neo4j.graph import Node, Path, Relationship
 
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, float):
+        return _as_falkordb_float(value)
+    if value is None or isinstance(value, (str, int, bool)):
         return value
     if isinstance(value, Node):
         return {"_labels": sorted(value.labels), **{k: _plain(v) for k, v in value.items()}}
@@ -300,3 +327,12 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "iso_format"):  # neo4j temporal types -> ISO strings, as on FalkorDB
         return value.iso_format()
     return value
+
+
+def _as_falkordb_float(value: float) -> float:
+    """A double as FalkorDB returns it: printed with 15 significant digits (``%.15g``) and read
+    back, where Neo4j sends all 17. Without this a ratio a query computes, or a stored model
+    score, differs between the backends in its last digits (0.229946524064171 on FalkorDB,
+    0.22994652406417113 on Neo4j); with it, every float is the same on both.
+    """
+    return float(f"{value:.15g}")

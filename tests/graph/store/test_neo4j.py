@@ -147,6 +147,23 @@ def test_syntax_error_is_query_error(neo4j_store: Neo4jStore) -> None:
         neo4j_store.query("MATCH (n RETURN n")
 
 
+def test_syntax_errors_are_one_line_as_on_falkordb(neo4j_store: Neo4jStore) -> None:
+    # Neo4j's message went on with the query's line, quoted, and a caret under the column.
+    with pytest.raises(QueryError) as info:
+        neo4j_store.query("MATCH (n RETURN n", read_only=True, timeout_ms=5000)
+    assert str(info.value).startswith("query failed: Invalid input 'RETURN': expected ")
+    assert str(info.value).endswith("(line 1, column 10 (offset: 9))")
+    with pytest.raises(QueryTimeout) as timeout:
+        neo4j_store.query(
+            "UNWIND range(1, 100000) AS x UNWIND range(1, 1000) AS y "
+            "WITH x, y WHERE (x + y) % 7 = 0 RETURN count(x)",
+            read_only=True,
+            timeout_ms=50,
+        )
+    for error in (info.value, timeout.value):
+        assert "\n" not in str(error) and str(error) == str(error).strip()
+
+
 def test_unbounded_range_is_refused_before_the_server(neo4j_store: Neo4jStore) -> None:
     with pytest.raises(QueryError, match="refused"):
         neo4j_store.query("UNWIND range(1, 1000000000) AS x RETURN count(x)", read_only=True)
@@ -268,6 +285,9 @@ def test_cli_ingest_stats_and_store_status_use_neo4j(
     assert info["schema"]["constraints"] >= 10
     refused = _ag(config, tmp_path, "cypher", "MATCH (n) DETACH DELETE n")
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    syntax = _ag(config, tmp_path, "cypher", "MATCH (n RETURN n")
+    assert syntax.returncode == 2 and syntax.stderr.count("\n") == 1, syntax.stderr
+    assert syntax.stderr.startswith("actorgraph: error: query failed: Invalid input 'RETURN'")
     assert neo4j_store.counts() == stats
 
 
