@@ -33,6 +33,8 @@ from typing import Any
 
 from actorgraph.gnn.activity import LinkedActivity, object_names
 from actorgraph.gnn.dataset import NODE_TYPES
+from actorgraph.graph import arrival
+from actorgraph.graph.arrival import added_item
 from actorgraph.graph.attribution import AttributionResult
 from actorgraph.graph.enrich.warninglists import flag_indicators
 from actorgraph.graph.errors import ValidationError
@@ -52,7 +54,8 @@ MERGE (c:Campaign {{id: $id}})
 ON CREATE SET c.created = $created, c.tlp = $tlp, c.tlp_level = $max_tlp
 WITH c
 WHERE c.tlp_level = $max_tlp
-SET c.name = $name, c.modified = $created, c.sources = ['{SOURCE}'],
+SET {added_item("c", modified="$created")},
+    c.name = $name, c.modified = $created, c.sources = ['{SOURCE}'],
     c.attribution_status = 'predicted',
     c.first_seen = CASE WHEN c.first_seen < $first_seen THEN c.first_seen ELSE $first_seen END,
     c.last_seen = CASE WHEN c.last_seen > $last_seen THEN c.last_seen ELSE $last_seen END
@@ -67,7 +70,7 @@ MATCH (e:{{label}} {{{{id: row.id}}}})
 WHERE {visible("e")}
 MERGE (c)-[r:{{rel}}]->(e)
 ON CREATE SET r.created = $created, r.sources = ['{SOURCE}'], r.tlp = $tlp,
-    r.tlp_level = $max_tlp
+    r.tlp_level = $max_tlp, r.added = $added
 """
 PERSIST_PREDICTIONS = f"""
 UNWIND $rows AS row
@@ -75,7 +78,8 @@ MATCH (c:Campaign {{id: $campaign}})
 MATCH (a:ThreatActor {{id: row.actor}})
 WHERE {visible("a")}
 MERGE (c)-[r:PREDICTED_ACTOR]->(a)
-SET r.score = row.score, r.rank = row.rank, r.model_version = $version, r.created = $created,
+SET {added_item("r", modified=None)},
+    r.score = row.score, r.rank = row.rank, r.model_version = $version, r.created = $created,
     r.tlp = $tlp, r.tlp_level = $max_tlp
 """
 # Which of the nodes are stored, at any marking: those are linked, never rewritten. The label
@@ -114,7 +118,13 @@ def persist_activity(
     unmatched = sorted(set(linked.unmatched) | hidden)
     key = json.dumps([*matched, *unmatched, level.label])
     cid = f"campaign--activity-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
-    mark: dict[str, Any] = {"tlp": level.label, "max_tlp": int(level), "created": created}
+    # ``added``: when this write happened (graph/arrival.py); ``created`` is the caller's.
+    mark: dict[str, Any] = {
+        "tlp": level.label,
+        "max_tlp": int(level),
+        "created": created,
+        "added": arrival.now(),
+    }
     made = store.query(
         PERSIST_CAMPAIGN,
         {"id": cid, "name": linked.activity.name, "first_seen": seen[0], "last_seen": seen[1]}

@@ -30,6 +30,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from actorgraph.graph import arrival
 from actorgraph.graph.audit import AuditLog, now_stamp
 from actorgraph.graph.confidence import check_confidence, describe
 from actorgraph.graph.errors import ActorgraphError, NotFound, ValidationError
@@ -90,8 +91,8 @@ SET d.decision = row.decision, d.campaign_id = row.campaign, d.actor_id = row.ac
     d.reason = row.reason, d.confidence = row.confidence, d.decided_by = row.decided_by,
     d.key_id = row.key_id, d.created = row.created, d.model_version = row.model_version,
     d.model_score = row.model_score, d.model_rank = row.model_rank, d.sources = ['analyst'],
-    d.tlp = row.tlp, d.tlp_level = row.tlp_level,
-    r.created = row.created, r.tlp = row.tlp, r.tlp_level = row.tlp_level
+    d.tlp = row.tlp, d.tlp_level = row.tlp_level, d.added = $added,
+    r.created = row.created, r.tlp = row.tlp, r.tlp_level = row.tlp_level, r.added = $added
 """
 
 # A rejection withdraws the analyst attribution to that actor; an acceptance, the analyst
@@ -110,7 +111,7 @@ MATCH (c:Campaign {{id: row.campaign}})
 MATCH (a:ThreatActor {{id: row.actor}})
 WHERE row.decision <> 'reject'
 MERGE (c)-[t:ATTRIBUTED_TO {{source: '{ANALYST_SOURCE}', tlp_level: row.tlp_level}}]->(a)
-SET t.decision = row.id, t.decided_by = row.decided_by, t.reason = row.reason,
+SET t.added = $added, t.decision = row.id, t.decided_by = row.decided_by, t.reason = row.reason,
     t.confidence = row.confidence, t.created = row.created, t.model_version = row.model_version,
     t.model_score = row.model_score, t.sources = ['analyst'], t.tlp = row.tlp,
     t.tlp_level = row.tlp_level
@@ -308,7 +309,9 @@ def decision_statements(decisions: list[Decision]) -> list[tuple[str, list[dict[
     caller that writes them in one unit with its own (naming or merging a cluster).
 
     Every decision must be about a different campaign and carry the same marking: the unit runs
-    under one ``max_tlp`` (the decisions' ``tlp``)."""
+    under one ``max_tlp`` (the decisions' ``tlp``) and one ``added`` (``arrival.now()``: the
+    decision and the analyst attribution it writes, a new version of that relationship, are
+    stamped with the write's time, graph/arrival.py)."""
     rows = [
         {
             **asdict(d),
@@ -323,7 +326,11 @@ def decision_statements(decisions: list[Decision]) -> list[tuple[str, list[dict[
 
 def apply_decision(store: GraphStore, decision: Decision) -> None:
     """Write the decision and its effect on the campaign's attribution as one atomic unit."""
-    store.write_atomic(decision_statements([decision]), max_tlp=int(TLP.parse(decision.tlp)))
+    store.write_atomic(
+        decision_statements([decision]),
+        max_tlp=int(TLP.parse(decision.tlp)),
+        added=arrival.now(),
+    )
 
 
 def decision_history(

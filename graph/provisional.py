@@ -22,6 +22,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from actorgraph.graph import arrival
 from actorgraph.graph.audit import AuditLog, now_stamp
 from actorgraph.graph.confidence import check_confidence
 from actorgraph.graph.decisions import (
@@ -56,7 +57,7 @@ CREATE (a:ThreatActor {id: row.id})
 SET a.name = row.name, a.name_lc = row.name_lc, a.aliases = [], a.aliases_lc = [],
     a.provisional = true, a.created = row.created, a.created_by = row.created_by,
     a.key_id = row.key_id, a.reason = row.reason, a.sources = ['analyst'],
-    a.tlp = row.tlp, a.tlp_level = row.tlp_level
+    a.tlp = row.tlp, a.tlp_level = row.tlp_level, a.added = $added
 """
 
 ACTOR = f"""
@@ -106,7 +107,7 @@ def _write_audited(
     events = [i["event"] for i in intents]
     log.intents(intents)
     try:
-        store.write_atomic(statements, max_tlp=int(level))
+        store.write_atomic(statements, max_tlp=int(level), added=arrival.now())
     except Exception as exc:
         log.outcomes(events, f"error: {exc}")
         raise

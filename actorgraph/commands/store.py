@@ -1,8 +1,10 @@
-"""``actorgraph store start|stop|status``: the store's lifecycle.
+"""``actorgraph store start|stop|status|migrate``: the store's lifecycle.
 
 The embedded FalkorDB is started and stopped here. Neo4j (``NEO4J_URI`` set) runs on its own
 (``make neo4j-up``, ``docker compose up -d``, a server or Aura): ``start`` applies and checks the
-schema, ``status`` reports on the server, ``stop`` is refused.
+schema, ``status`` reports on the server, ``stop`` is refused. ``migrate``, on either, brings a
+graph written by an older actorgraph up to date: it stamps the arrival time (``added``, which
+TAXII serves as ``date_added``) on elements written before the stamp existed.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ _TEXT_KEYS = (
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("store", help="start, stop or inspect the store (FalkorDB or Neo4j)")
-    p.add_argument("action", choices=["start", "stop", "status"])
+    p.add_argument("action", choices=["start", "stop", "status", "migrate"])
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    if args.action == "migrate":
+        return _migrate(args, ctx)
     if ctx.settings.neo4j_uri:
         return _run_neo4j(args, ctx)
     home = ctx.settings.home
@@ -62,6 +66,20 @@ def run(args: argparse.Namespace, ctx) -> int:
         )
         store.close()
     return _report(ctx, info, as_json=args.json)
+
+
+def _migrate(args: argparse.Namespace, ctx) -> int:
+    from actorgraph.graph.arrival import stamp_unstamped
+
+    stamped = stamp_unstamped(ctx.store())
+    if args.json:
+        ctx.out({"stamped": stamped})
+    else:
+        ctx.out(
+            f"stamped the arrival time on {stamped['nodes']} nodes and "
+            f"{stamped['relationships']} relationships written before it existed"
+        )
+    return 0
 
 
 def _run_neo4j(args: argparse.Namespace, ctx) -> int:

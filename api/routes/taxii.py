@@ -8,10 +8,13 @@ may read. Authentication: ``Authorization: Bearer <key>``, or HTTP Basic with th
 password (what most TAXII clients offer).
 
 Objects come from ``graph.reports.export`` (the whole graph within the level) and are cached for
-``CACHE_SECONDS``. TAXII's ``date_added`` is the object's ``modified`` time (actorgraph keeps
-no separate arrival time; an observable without timestamps takes that of the newest object
-that refers to it). Pagination: ``limit`` plus an opaque ``next`` token; ``added_after`` and
-``match[id|type|spec_version|version]`` filter.
+``CACHE_SECONDS``. TAXII's ``date_added`` is when the object's current version arrived in the
+store: the ``added`` stamp the writers put on every node and relationship (graph/arrival.py),
+the same at every export, so a client polling with ``added_after`` fetches an object again only
+when a new version of it is written. Objects with no stamp behind them (the marking definitions,
+the source identities) take their ``modified`` time; an observable without one, that of the
+newest object that refers to it. Pagination: ``limit`` plus an opaque ``next`` token;
+``added_after`` and ``match[id|type|spec_version|version]`` filter.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from actorgraph.api.deps import StateDep, StoreDep
 from actorgraph.api.keys import ApiKey
 from actorgraph.api.problems import Problem
 from actorgraph.graph.formats.provenance import iso
-from actorgraph.graph.reports.export import export_bundle
+from actorgraph.graph.reports.export import dated_export
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import TLP
 
@@ -224,8 +227,9 @@ def collection_objects(store: GraphStore, level: int) -> list[tuple[str, dict[st
         hit = _cache.get(key)
         if hit and now - hit[0] < CACHE_SECONDS:
             return hit[1]
-    objects = export_bundle(store, max_tlp=level)["objects"]
-    added = _date_added(objects)
+    bundle, stamped = dated_export(store, max_tlp=level)
+    objects = bundle["objects"]
+    added = _date_added(objects, stamped)
     pairs = sorted(((added[o["id"]], o) for o in objects), key=lambda p: (p[0], p[1]["id"]))
     with _cache_lock:
         _cache[key] = (now, pairs)
@@ -238,14 +242,19 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _date_added(objects: list[dict[str, Any]]) -> dict[str, str]:
-    added = {o["id"]: iso(o.get("modified") or o.get("created")) or "" for o in objects}
+def _date_added(objects: list[dict[str, Any]], stamped: dict[str, str]) -> dict[str, str]:
+    """Object id -> its ``date_added``: its stamp (in STIX's form, as ``added_after`` is
+    compared with it), else its own time, else that of the newest object referring to it."""
+    added = {
+        o["id"]: iso(stamped.get(o["id"]) or o.get("modified") or o.get("created")) or ""
+        for o in objects
+    }
     # Observables have no timestamps: they arrive with the newest object that refers to them.
     for obj in objects:
         mine = added[obj["id"]]
         refs = [obj.get("source_ref"), obj.get("target_ref"), *(obj.get("object_refs") or [])]
         for ref in refs:
-            if ref in added and not _has_own_time(ref) and mine > added[ref]:
+            if ref in added and ref not in stamped and not _has_own_time(ref) and mine > added[ref]:
                 added[ref] = mine
     return {k: v or _EPOCH for k, v in added.items()}
 

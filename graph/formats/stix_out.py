@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from actorgraph.graph.arrival import ADDED
 from actorgraph.graph.formats.provenance import iso
 from actorgraph.graph.tlp import TLP, level_of
 
@@ -151,8 +152,17 @@ def source_ref(props: dict[str, Any]) -> str | None:
 
 
 def common(props: dict[str, Any], stix_type: str, stix_id: str, now: str) -> dict[str, Any]:
-    """The properties every exported SDO/SRO shares: id, times, confidence, markings, source."""
-    created = stix_time(props.get("created")) or stix_time(props.get("modified")) or now
+    """The properties every exported SDO/SRO shares: id, times, confidence, markings, source.
+
+    An element with neither ``created`` nor ``modified`` takes its arrival time (``added``,
+    graph/arrival.py), which stays the same from one export to the next, and ``now`` only
+    when it has none either."""
+    created = (
+        stix_time(props.get("created"))
+        or stix_time(props.get("modified"))
+        or stix_time(props.get(ADDED))
+        or now
+    )
     modified = stix_time(props.get("modified")) or created
     modified = max(modified, created)
     obj: dict[str, Any] = {
@@ -374,13 +384,14 @@ def comparison(kind: str, value: str) -> str | None:
 
 
 def pattern_of(nodes: list[dict[str, Any]]) -> str | None:
-    """One pattern naming every node (``[a] OR [b]``), or None when no node has a pattern form."""
-    parts = [
+    """One pattern naming every node (``[a] OR [b]``, comparisons in text order, so the same
+    nodes in any order give the same pattern), or None when no node has a pattern form."""
+    parts = {
         c for c in (comparison(n.get("kind", ""), str(n.get("value", ""))) for n in nodes) if c
-    ]
+    }
     if not parts:
         return None
-    return " OR ".join(f"[{p}]" for p in dict.fromkeys(parts))
+    return " OR ".join(f"[{p}]" for p in sorted(parts))
 
 
 def indicator_sdo(stix_id: str, nodes: list[dict[str, Any]], now: str) -> dict[str, Any] | None:
@@ -406,7 +417,8 @@ def indicator_sdo(stix_id: str, nodes: list[dict[str, Any]], now: str) -> dict[s
 
 
 def observable_sco(stix_id: str, nodes: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The observable (SCO) behind ``nodes``: a value object, or a file or certificate (hashes)."""
+    """The observable (SCO) behind ``nodes``: a value object, or a file or certificate (hashes,
+    by algorithm name)."""
     stix_type = stix_id.partition("--")[0]
     obj: dict[str, Any] = {"type": stix_type, "spec_version": "2.1", "id": stix_id}
     if stix_type in _VALUE_TYPES.values():
@@ -415,15 +427,16 @@ def observable_sco(stix_id: str, nodes: list[dict[str, Any]]) -> dict[str, Any] 
         hashes = {_HASH_NAMES[n["kind"]]: n["value"] for n in nodes if n.get("kind") in _HASH_NAMES}
         if not hashes:
             return None
-        obj["hashes"] = hashes
+        obj["hashes"] = dict(sorted(hashes.items()))
     elif stix_type == "x509-certificate":
-        obj["hashes"] = {
+        hashes = {
             ("SHA-256" if len(n["value"]) == 64 else "SHA-1"): n["value"]
             for n in nodes
             if n.get("kind") == "x509"
         }
-        if not obj["hashes"]:
+        if not hashes:
             return None
+        obj["hashes"] = dict(sorted(hashes.items()))
     else:
         return None
     tlp = tlp_of(max(nodes, key=level_of))

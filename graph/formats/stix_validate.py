@@ -3,11 +3,12 @@
 A bundle is refused as a whole (``IngestError`` for the file, ``StixIngestError`` naming the
 object) when it is not JSON, not a bundle, or has an object without its required properties,
 with an unparseable pattern or timestamp, with something other than a list where STIX requires
-one (``_LIST_PROPS``), with a malformed granular marking, or with a ``confidence`` other than an
-integer 0..100. What real feeds send and the STIX validator accepts is not a bundle error:
-invalid indicator *values* are listed as rejected, and a reference to an id neither in the bundle
-nor in the store is kept pending (graph/formats/ledger.py), both by the reader. An object whose
-``modified`` is before its ``created`` is refused alone (``Validated``).
+one or a list item of the wrong kind (``_LIST_PROPS``: a string, a STIX id, a marking-definition
+id, a kill chain phase, an external reference, a granular marking), or with a ``confidence``
+other than an integer 0..100. What real feeds send and the STIX validator accepts is not a
+bundle error: invalid indicator *values* are listed as rejected, and a reference to an id
+neither in the bundle nor in the store is kept pending (graph/formats/ledger.py), both by the
+reader. An object whose ``modified`` is before its ``created`` is refused alone (``Validated``).
 """
 
 from __future__ import annotations
@@ -92,34 +93,49 @@ TIMESTAMPS = (
     "stop_time",
 )
 
-# References that must be STIX ids; whether their objects exist is the reader's question.
+# References that must be STIX ids; whether their objects exist is the reader's question. Only
+# their form, not their UUID, is checked: the MISP reader puts a stored node's id there
+# (graph/formats/misp_links.py). A list's references are checked in full (``_IDS``).
 _REF_PROPS = ("source_ref", "target_ref", "sighting_of_ref", "created_by_ref")
-# Properties that STIX 2.1 (and ATT&CK's extensions) define as lists, wherever they appear:
-# read as a list, a string would be taken one character at a time ("aliases": "abc" -> a, b, c).
-# Their items are the reader's to check.
-_LIST_PROPS = (
-    # common properties
-    "external_references",
-    "granular_markings",
-    "labels",
-    "object_marking_refs",
-    # of one or more SDO types
-    "aliases",
-    "goals",
-    "indicator_types",
-    "infrastructure_types",
-    "kill_chain_phases",
-    "malware_types",
-    "sectors",
-    "tool_types",
-    # reference lists
-    "belongs_to_refs",
-    "object_refs",
-    "resolves_to_refs",
-    # ATT&CK
-    "x_mitre_aliases",
-    "x_mitre_platforms",
+# Properties that STIX 2.1 (and ATT&CK's extensions) define as lists, wherever they appear, and
+# what each item must be. A string for the list would be read one character at a time
+# ("aliases": "abc" -> a, b, c); an item of another kind was dropped by one reader, stored as
+# given by another ("malware_types": [{}]) or failed mid-read without naming the property.
+_STRINGS, _IDS, _MARKINGS, _PHASES, _EXTERNAL, _GRANULAR = (
+    "string",
+    "STIX id",
+    "marking-definition id",
+    "kill chain phase",
+    "external reference",
+    "granular marking",
 )
+_LIST_PROPS: dict[str, str] = {
+    # common properties
+    "external_references": _EXTERNAL,
+    "granular_markings": _GRANULAR,
+    "labels": _STRINGS,
+    "object_marking_refs": _MARKINGS,
+    # of one or more SDO types (the *_types and sectors are open vocabularies: any string)
+    "aliases": _STRINGS,
+    "goals": _STRINGS,
+    "indicator_types": _STRINGS,
+    "infrastructure_types": _STRINGS,
+    "kill_chain_phases": _PHASES,
+    "malware_types": _STRINGS,
+    "sectors": _STRINGS,
+    "tool_types": _STRINGS,
+    # reference lists (whether their objects exist is the reader's question)
+    "belongs_to_refs": _IDS,
+    "object_refs": _IDS,
+    "resolves_to_refs": _IDS,
+    # ATT&CK
+    "x_mitre_aliases": _STRINGS,
+    "x_mitre_platforms": _STRINGS,
+}
+# The string properties of a kill chain phase and of an external reference (STIX 2.1, 2.4 and
+# 2.5), and which of them are required.
+_PHASE_PROPS = {"kill_chain_name": True, "phase_name": True}
+_EXTERNAL_PROPS = {"source_name": True, "description": False, "url": False, "external_id": False}
 _MARKING_PREFIX = "marking-definition--"
 
 # The most JSON text one input file may hold, after decompression (docs/SECURITY.md). The
@@ -333,18 +349,53 @@ def _check_object(
 
 
 def _check_lists(obj: dict[str, Any], stix_id: str, source: str | None) -> None:
-    """Refuse a property STIX defines as a list that is not one, and a malformed granular
-    marking (the reader marks the whole object with the strictest of them)."""
-    for prop in _LIST_PROPS:
-        if prop in obj and not isinstance(obj[prop], list):
-            found = obj[prop]
-            raise StixIngestError(
-                stix_id, f"{prop} is not a list (got {type(found).__name__} {found!r:.80})", source
-            )
-    for index, granular in enumerate(obj.get("granular_markings", ())):
-        problem = _granular_problem(granular)
-        if problem is not None:
-            raise StixIngestError(stix_id, f"granular_markings[{index}] {problem}", source)
+    """Refuse a property STIX defines as a list that is not one, or that holds an item of the
+    wrong kind (``_LIST_PROPS``), naming the property and the item's index."""
+    for prop, kind in _LIST_PROPS.items():
+        if prop not in obj:
+            continue
+        items = obj[prop]
+        if not isinstance(items, list):
+            raise StixIngestError(stix_id, f"{prop} is not a list (got {_shown(items)})", source)
+        for index, item in enumerate(items):
+            problem = _item_problem(kind, item)
+            if problem is not None:
+                raise StixIngestError(stix_id, f"{prop}[{index}]{problem}", source)
+
+
+def _item_problem(kind: str, item: Any) -> str | None:
+    """What is wrong with one item of a list of ``kind`` (None: nothing), worded to follow
+    ``prop[index]``: `` is not a string (got dict {})``, ``.phase_name is missing``."""
+    if kind == _STRINGS:
+        return None if isinstance(item, str) else f" is not a string (got {_shown(item)})"
+    if kind == _IDS:
+        return None if _is_stix_id(item) else f" is not a STIX id (got {_shown(item)})"
+    if kind == _MARKINGS:
+        if _is_stix_id(item) and item.startswith(_MARKING_PREFIX):
+            return None
+        return f" is not a marking-definition id (got {_shown(item)})"
+    if kind == _GRANULAR:
+        problem = _granular_problem(item)
+        return None if problem is None else f" {problem}"
+    if not isinstance(item, dict):
+        return f" is not an object (got {_shown(item)})"
+    for prop, required in (_PHASE_PROPS if kind == _PHASES else _EXTERNAL_PROPS).items():
+        if prop not in item:
+            if required:
+                return f".{prop} is missing"
+        elif not isinstance(item[prop], str):
+            return f".{prop} is not a string (got {_shown(item[prop])})"
+    return None
+
+
+def _is_stix_id(value: Any) -> bool:
+    """``<type>--<uuid>``, what STIX 2.1 (2.9) requires of an identifier."""
+    return isinstance(value, str) and _STIX_ID.match(value) is not None
+
+
+def _shown(value: Any) -> str:
+    """A found value for an error message: its type and at most 80 characters of it."""
+    return f"{type(value).__name__} {value!r:.80}"
 
 
 def _check_confidence(obj: dict[str, Any], stix_id: str, source: str | None) -> None:
@@ -395,3 +446,5 @@ def _required(stix_type: str, spec_21: bool) -> tuple[str, ...]:
 # STIX 2.1 ids end in the canonical 8-4-4-4-12 hex form; uuid.UUID also accepts other hyphen
 # placements, and costs more.
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+# A reference: a type name (lowercase letters, digits, hyphens), "--", a UUID.
+_STIX_ID = re.compile(r"[a-z0-9][a-z0-9-]*--" + _UUID.pattern)

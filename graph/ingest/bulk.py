@@ -33,6 +33,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from actorgraph.graph import arrival
 from actorgraph.graph.enrich.warninglists import flag_indicators, shared_index
 from actorgraph.graph.errors import IngestError
 from actorgraph.graph.formats.stix_validate import iter_inputs, load_json
@@ -92,7 +93,7 @@ def bulk_ingest(
             "the graph is not empty: a bulk load builds a new graph; ingest without --bulk, "
             "or into an empty graph"
         )
-    image = GraphImage()
+    image = GraphImage(added=arrival.now())  # every element's arrival time: the load's
     reports: list[IngestReport] = []
     later: list[tuple[BundlePart, IngestReport]] = []  # what the writer still sends, per input
     with _collector_paused():

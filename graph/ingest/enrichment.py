@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from actorgraph.graph.arrival import added_item
 from actorgraph.graph.enrich import PREFIX, REL, facts
 from actorgraph.graph.formats.rows import IngestBatch
 from actorgraph.graph.tlp import NAMES, level_of, visible
@@ -35,7 +36,8 @@ WITH row, CASE WHEN coalesce(i.tlp_level, 0) > coalesce(row.tlp_level, 0)
 MERGE (n:Infrastructure {{id: row.id}})
 WITH n, row, level,
     all(s IN coalesce(n.sources, []) WHERE s STARTS WITH '{PREFIX}') AS derived
-SET n.tlp = CASE WHEN derived AND (n.tlp_level IS NULL OR level < n.tlp_level)
+SET {added_item("n", modified=None)},
+    n.tlp = CASE WHEN derived AND (n.tlp_level IS NULL OR level < n.tlp_level)
         THEN $tlp_names[level] ELSE n.tlp END,
     n.tlp_level = CASE WHEN derived AND (n.tlp_level IS NULL OR level < n.tlp_level)
         THEN level ELSE n.tlp_level END,

@@ -17,7 +17,8 @@ applying the input's row does). So the image holds records, not Python objects, 
 few elements several inputs state and the enrichment nodes.
 
 It writes as the operator (``TLP.RED``): every stored element is visible to the writer, so the
-statements' visibility conditions always hold.
+statements' visibility conditions always hold. Every element gets the load's time as ``added``
+(graph/arrival.py) as it goes out, appended to its record: one load, one arrival time.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from actorgraph.graph.arrival import ADDED
 from actorgraph.graph.enrich import PREFIX
 from actorgraph.graph.formats.rows import LIST_PROPS, MARKING_PROPS, union
 from actorgraph.graph.formats.sightings import RECORDS, STORED
@@ -100,7 +102,9 @@ def apply_row(element: dict[str, Any], row: dict[str, Any]) -> None:
 class GraphImage:
     """Nodes and relationships with their stored properties, as the writer would leave them."""
 
-    def __init__(self) -> None:
+    def __init__(self, added: str | None = None) -> None:
+        """``added``: the arrival time every element goes out with (None: none)."""
+        self.added = added
         self.keys: list[NodeKey] = []  # node number -> (label, id)
         self._index: dict[NodeKey, int] = {}
         self._nodes: list[Packed | dict[str, Any]] = []
@@ -174,7 +178,8 @@ class GraphImage:
                 sent += 1
         for gid, nodes in members.items():
             name, keys = self.groups[gid]
-            yield from tokens(header(name, keys), (self._record(n, keys) for n in nodes))
+            head, tail = self._stamped(name, keys)
+            yield from tokens(head, (self._record(n, keys) + tail for n in nodes))
 
     def edge_tokens(self, number: list[int]) -> Iterator[Token]:
         """The relationships' tokens, their ends named by ``number``."""
@@ -184,18 +189,30 @@ class GraphImage:
         mask = (1 << _ENDS) - 1
         for gid, edges in members.items():
             name, keys = self.groups[gid]
+            head, tail = self._stamped(name, keys)
             records = (
                 pack_ends(number[key >> (_ENDS + _TYPE_BITS)], number[(key >> _TYPE_BITS) & mask])
                 + self._edge_record(key, keys)
+                + tail
                 for key in edges
             )
-            yield from tokens(header(name, keys), records)
+            yield from tokens(head, records)
+
+    def _stamped(self, name: str, keys: tuple[str, ...]) -> tuple[bytes, bytes]:
+        """The header of a group of records, and what each record gets appended: the arrival
+        time, as one more property (a record is its values in the header's order)."""
+        if self.added is None or ADDED in keys:
+            return header(name, keys), b""
+        return header(name, (*keys, ADDED)), pack({ADDED: self.added}, (ADDED,))
 
     def nodes(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every node as (label, properties), read back from its record where packed."""
         for node, entry in enumerate(self._nodes):
             label = self.keys[node][0]
-            yield label, entry if isinstance(entry, dict) else self._unpacked(entry)
+            yield (
+                label,
+                self._with_added(entry if isinstance(entry, dict) else self._unpacked(entry)),
+            )
 
     def edges(self) -> Iterator[tuple[NodeKey, str, NodeKey, dict[str, Any]]]:
         """Every relationship as (source key, type, target key, properties)."""
@@ -204,7 +221,10 @@ class GraphImage:
             src, dst = key >> (_ENDS + _TYPE_BITS), (key >> _TYPE_BITS) & mask
             rel = self._type_names[key & ((1 << _TYPE_BITS) - 1)]
             props = entry if isinstance(entry, dict) else self._unpacked(entry)
-            yield self.keys[src], rel, self.keys[dst], props
+            yield self.keys[src], rel, self.keys[dst], self._with_added(props)
+
+    def _with_added(self, props: dict[str, Any]) -> dict[str, Any]:
+        return props if self.added is None else {**props, ADDED: self.added}
 
     def _unpacked(self, entry: Packed) -> dict[str, Any]:
         return unpack(self.groups[entry[0]][1], entry[1])

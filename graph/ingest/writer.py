@@ -15,6 +15,9 @@ stored ``tlp_level`` against the writer's clearance ``$max_tlp``:
   whatever ``modified`` says;
 - list properties (``sources``, ``stix_ids``, ``stix_id_levels``, ``aliases``, ``aliases_lc``)
   are unioned; the other properties are only replaced by a copy whose ``modified`` is not older.
+
+Every node and relationship the statements create gets the write's time as ``added``, and so
+does one they bring a newer ``modified`` to (graph/arrival.py: TAXII's ``date_added``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from actorgraph.graph.arrival import added_item
+from actorgraph.graph.arrival import now as arrival_now
 from actorgraph.graph.enrich import REL as ENRICH_REL
 from actorgraph.graph.formats.rows import (
     LIST_PROPS,
@@ -81,7 +86,8 @@ NODE_MERGE = """UNWIND $rows AS row
 MERGE (n:{label} {{id: row.id}})
 WITH n, row
 WHERE {visible_n}
-SET {union},
+SET {added},
+    {union},
     {stricter},
     {newer}"""
 
@@ -95,7 +101,8 @@ WHERE {visible_b}
 MERGE (a)-[r:{rel}]->(b)
 WITH r, row
 WHERE {visible_r}
-SET {union},
+SET {added},
+    {union},
     {stricter},
     {newer}"""
 
@@ -162,6 +169,7 @@ def node_query(label: str) -> str:
     return NODE_MERGE.format(
         label=quote_label(label),
         visible_n=visible("n"),
+        added=added_item("n"),
         union=_union("n"),
         stricter=_stricter("n"),
         newer=_newer("n"),
@@ -177,6 +185,7 @@ def edge_query(src_label: str, rel: str, dst_label: str) -> str:
         visible_a=visible("a"),
         visible_b=visible("b"),
         visible_r=visible("r"),
+        added=added_item("r"),
         union=_union("r"),
         stricter=_stricter("r"),
         newer=_newer("r"),
@@ -222,7 +231,8 @@ def write_batch(
         The report: counts of what the batch holds per label and type, rejected values, time.
     """
     started = time.perf_counter()
-    clearance: dict[str, Any] = {"max_tlp": int(TLP.parse(max_tlp))}
+    # One arrival time for the whole write (graph/arrival.py), stamped on what it creates.
+    params: dict[str, Any] = {"max_tlp": int(TLP.parse(max_tlp)), "added": arrival_now()}
     groups: list[tuple[str, list[dict[str, Any]]]] = []
     for label, by_id in sorted(batch.nodes.items()):
         if by_id:
@@ -238,7 +248,7 @@ def write_batch(
             edge_rows = _edge_rows(enrich_edges)
             groups.append((enrichment.NODE_MERGE, enrich_nodes))
             groups.append((edge_query("Indicator", ENRICH_REL, "Infrastructure"), edge_rows))
-            clearance.update(enrichment.PARAMS)
+            params.update(enrichment.PARAMS)
         enriched = enrichment.counts(enrich_nodes, enrich_edges)
     groups.extend(pending_groups(batch))  # in the same atomic write as the rest of the input
     total = sum(len(rows) for _, rows in groups)
@@ -247,9 +257,9 @@ def write_batch(
         # one-object-per-query path measurable.
         atomic = total <= ATOMIC_MAX_ROWS and batch_size > 1
     if atomic and groups:
-        queries = store.write_atomic(groups, **clearance)
+        queries = store.write_atomic(groups, **params)
     else:
-        queries = sum(_send(store, cypher, rows, batch_size, clearance) for cypher, rows in groups)
+        queries = sum(_send(store, cypher, rows, batch_size, params) for cypher, rows in groups)
     report = report_of(batch, fmt=fmt, enriched=enriched)
     report.seconds, report.queries = time.perf_counter() - started, queries
     return report

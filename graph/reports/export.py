@@ -6,6 +6,13 @@ indicators become ``indicator`` objects (and the observables they were read from
 become the TLP 2.0 marking definitions, provenance sources become ``created_by_ref`` identities.
 Reading the bundle into an empty store gives back the same nodes and relationships. Nothing
 above the requester's clearance is selected, so nothing above it leaves.
+
+Each object's time of arrival is the ``added`` stamp of the elements it is made of (the newest,
+for an indicator that stands for several nodes; graph/arrival.py): ``dated_export`` and
+``dated_bundle`` return it beside the bundle, for TAXII's ``date_added``. An element without
+``created`` and ``modified`` (a relationship the project wrote, an enrichment node, an ATT&CK
+group of a package without them) is exported with its ``added`` as both, so that its version
+does not change from one export to the next.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from actorgraph.graph.arrival import ADDED
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.formats import stix_out as so
 from actorgraph.graph.formats.rows import ID_LEVELS, visible_stix_ids
@@ -21,7 +29,13 @@ from actorgraph.graph.reports.selection import Selection, parse_bound, select_ac
 from actorgraph.graph.store import GraphStore
 from actorgraph.graph.tlp import TLP, level_of
 
-__all__ = ["assemble_bundle", "export_bundle", "selection_to_bundle"]
+__all__ = [
+    "assemble_bundle",
+    "dated_bundle",
+    "dated_export",
+    "export_bundle",
+    "selection_to_bundle",
+]
 
 
 def export_bundle(
@@ -51,6 +65,27 @@ def export_bundle(
         NotFound: the actor does not exist (or is above clearance).
         ValidationError: a bad date, TLP level, or an ambiguous actor alias.
     """
+    sel = _selected(store, actor=actor, since=since, until=until, max_tlp=max_tlp)
+    return selection_to_bundle(sel, now=now or so.now_stix())
+
+
+def dated_export(
+    store: GraphStore, *, max_tlp: int, now: str | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The whole graph within ``max_tlp`` as ``export_bundle`` gives it, and when each of its
+    objects was added (``dated_bundle``): what a TAXII collection serves.
+
+    Raises:
+        ValidationError: a bad TLP level.
+    """
+    sel = _selected(store, actor=None, since=None, until=None, max_tlp=max_tlp)
+    return dated_bundle(sel, now=now or so.now_stix())
+
+
+def _selected(
+    store: GraphStore, *, actor: str | None, since: str | None, until: str | None, max_tlp: int
+) -> Selection:
+    """What ``export_bundle`` exports, each node with only the STIX ids visible at ``max_tlp``."""
     if not isinstance(max_tlp, int) or not TLP.CLEAR <= max_tlp <= TLP.RED:
         raise ValidationError(f"max_tlp {max_tlp!r} must be a TLP level 0..4")
     lo, hi = parse_bound(since, "since"), parse_bound(until, "until")
@@ -61,7 +96,7 @@ def export_bundle(
     else:
         sel = select_all(store, since=lo, until=hi, max_tlp=max_tlp)
     keep_visible_ids(sel, max_tlp)
-    return selection_to_bundle(sel, now=now or so.now_stix())
+    return sel
 
 
 def keep_visible_ids(sel: Selection, max_tlp: int) -> None:
@@ -77,8 +112,30 @@ def keep_visible_ids(sel: Selection, max_tlp: int) -> None:
 
 
 def selection_to_bundle(sel: Selection, *, now: str) -> dict[str, Any]:
-    """Turn selected nodes and relationships into STIX objects (see the module docstring)."""
-    return _Planner(sel, now).bundle()
+    """Turn selected nodes and relationships into STIX objects (see the module docstring).
+
+    The selection is put in id order first: the stores return rows in the order they walk the
+    graph, which differs between backends, and the planner's choices (which node of a pattern
+    gives the indicator its name and dates, which edge keeps a relationship's id) follow it.
+    """
+    return dated_bundle(sel, now=now)[0]
+
+
+def dated_bundle(sel: Selection, *, now: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """``selection_to_bundle``, and when each object was added: object id -> the newest
+    ``added`` stamp of the elements it is made of (objects of elements without one, and the
+    marking definitions and source identities, are not in it)."""
+    planner = _Planner(_in_id_order(sel), now)
+    return planner.bundle(), planner.added
+
+
+def _in_id_order(sel: Selection) -> Selection:
+    """The same selection, nodes by id and relationships by (source, type, target)."""
+    ordered = Selection(edges=sorted(sel.edges, key=lambda e: (e["src"], e["type"], e["dst"])))
+    for node_id in sorted(sel.nodes):
+        ordered.nodes[node_id] = sel.nodes[node_id]
+        ordered.labels[node_id] = sel.labels[node_id]
+    return ordered
 
 
 class _Planner:
@@ -93,6 +150,14 @@ class _Planner:
         self.refs: dict[str, str] = {}  # node id -> its STIX id for relationships
         self.derived_country: set[str] = set()
         self._by_members: dict[tuple[str, ...], str] | None = None
+        self.added: dict[str, str] = {}  # STIX id -> its elements' newest ``added``
+
+    def _note_added(self, stix_id: str, elements: Iterable[dict[str, Any]]) -> None:
+        stamps = [str(e[ADDED]) for e in elements if e.get(ADDED)]
+        if stix_id in self.added:
+            stamps.append(self.added[stix_id])
+        if stamps:
+            self.added[stix_id] = max(stamps)
 
     # -------------------------------------------------------------- ids
     def _index_observables(self) -> None:
@@ -196,6 +261,7 @@ class _Planner:
             else:  # Indicators are built from their groups; Reports once their refs are known.
                 continue
             self.objects[obj["id"]] = obj
+            self._note_added(obj["id"], [node])
 
     def _indicator_objects(self) -> None:
         covered = {m for members in self.groups.values() for m in members}
@@ -210,6 +276,7 @@ class _Planner:
                 obj = so.observable_sco(sid, nodes)
             if obj is not None:
                 self.objects[sid] = obj
+                self._note_added(sid, nodes)
 
     def _relationships(self) -> dict[str, list[str]]:
         reported: dict[str, list[str]] = {}
@@ -237,7 +304,7 @@ class _Planner:
                 self._group_ref(dsts, rtype, "dst"),
             )
             if src_ref and dst_ref and len(edges) == len(srcs) * len(dsts):
-                self._emit(sid, edges[0], src_ref, dst_ref)
+                self._emit(sid, edges[0], src_ref, dst_ref, group=edges)
             else:
                 for i, edge in enumerate(edges):
                     self._emit(sid if i == 0 else None, edge)
@@ -270,7 +337,10 @@ class _Planner:
         edge: dict[str, Any],
         src_ref: str | None = None,
         dst_ref: str | None = None,
+        group: list[dict[str, Any]] | None = None,
     ) -> None:
+        """One relationship object: of ``edge``, or of every edge of ``group`` (one STIX
+        relationship read as several graph edges), which it stands for."""
         rel = edge.get("rel") or {}
         rtype = edge["type"]
         src, dst = edge["src"], edge["dst"]
@@ -284,6 +354,7 @@ class _Planner:
         if sid in self.objects:  # one STIX relationship read as two graph edges of other labels
             sid = so.det_id("relationship", f"{src}|{rtype}|{dst}")
         self.objects[sid] = so.relationship(sid, stix_type, src_ref, dst_ref, rel, self.now)
+        self._note_added(sid, [e.get("rel") or {} for e in group or [edge]])
 
     def _stix_type(self, rtype: str, rel: dict[str, Any], src: str, dst: str) -> tuple[str, bool]:
         labels = self.sel.labels
@@ -299,10 +370,11 @@ class _Planner:
         for node_id, label in self.sel.labels.items():
             if label != "Report":
                 continue
-            refs = list(dict.fromkeys(self.ref_of(m) for m in reported.get(node_id, [])))
+            refs = sorted({self.ref_of(m) for m in reported.get(node_id, [])})
             if refs:  # a report must name at least one object
                 obj = so.report_to_stix(self.sel.nodes[node_id], refs, self.now)
                 self.objects[obj["id"]] = obj
+                self._note_added(obj["id"], [self.sel.nodes[node_id]])
 
     def bundle(self) -> dict[str, Any]:
         for edge in self.sel.edges:

@@ -60,6 +60,10 @@ def test_stats_json_and_store_lifecycle(home: Path):
         and status["relationships"] == 3
         and status["pid"] > 0
     )
+    # An operator's own write carries no arrival time; `migrate` gives one, once.
+    migrated = json.loads(ag(home, "store", "migrate", "--json").stdout)
+    assert migrated == {"stamped": {"nodes": 6, "relationships": 3}}
+    assert "on 0 nodes and 0 relationships" in ag(home, "store", "migrate").stdout
     assert "stopped" in ag(home, "store", "stop").stdout
     assert ag(home, "store", "status", check=False).returncode == 3
 
