@@ -20,33 +20,11 @@ from actorgraph.graph.formats.stix_reader import read_objects, read_stix
 from actorgraph.graph.ingest import ingest_object
 from actorgraph.graph.tlp import TLP
 from tests.helpers.graph_snapshot import snapshot
-from tests.helpers.stix import T0, bundle, sdo
+from tests.helpers.stix import bundle, object_with, sdo
 
 ACTOR = sdo("intrusion-set", 1, name="Quiet Group")
 PHASE = {"kill_chain_name": "mitre-attack", "phase_name": "initial-access"}
 SOURCE = {"source_name": "vendor", "url": "https://vendor.example/quiet"}
-REQUIRED: dict[str, dict[str, Any]] = {
-    "intrusion-set": {"name": "Quiet Group"},
-    "campaign": {"name": "Op"},
-    "malware": {"name": "QuietRAT", "is_family": True},
-    "tool": {"name": "quietcat"},
-    "attack-pattern": {"name": "Phishing"},
-    "infrastructure": {"name": "c2"},
-    "identity": {"name": "Energy", "identity_class": "class"},
-    "indicator": {
-        "pattern": "[ipv4-addr:value = '198.51.100.7']",
-        "pattern_type": "stix",
-        "valid_from": T0,
-    },
-    "report": {"name": "r", "published": T0, "object_refs": [ACTOR["id"]]},
-}
-
-
-def obj_with(stix_type: str, prop: str, value: Any) -> dict[str, Any]:
-    if stix_type == "domain-name":
-        body = {"type": stix_type, "id": f"{stix_type}--00000000-0000-4000-8000-000000000009"}
-        return body | {"spec_version": "2.1", "value": "quiet.example", prop: value}
-    return sdo(stix_type, 9, **(REQUIRED[stix_type] | {prop: value}))
 
 
 @pytest.mark.parametrize(
@@ -134,7 +112,7 @@ def obj_with(stix_type: str, prop: str, value: Any) -> dict[str, Any]:
 def test_a_wrong_item_refuses_the_bundle(
     stix_type: str, prop: str, value: list[Any], message: str
 ) -> None:
-    bad = obj_with(stix_type, prop, value)
+    bad = object_with(stix_type, prop, value)
     with pytest.raises(StixIngestError, match=f"^in.json: object '{bad['id']}': ") as info:
         read_stix(bundle(ACTOR, bad), source="in.json")
     assert info.value.object_id == bad["id"]
@@ -144,14 +122,14 @@ def test_a_wrong_item_refuses_the_bundle(
 def test_good_items_and_empty_lists_are_read_as_before() -> None:
     """Open vocabularies take any string; an empty list, which STIX forbids but feeds send, is
     no error."""
-    technique = obj_with("attack-pattern", "kill_chain_phases", [PHASE])
-    report = obj_with("report", "external_references", [SOURCE, {"source_name": "cve"}])
+    technique = object_with("attack-pattern", "kill_chain_phases", [PHASE])
+    report = object_with("report", "external_references", [SOURCE, {"source_name": "cve"}])
     actor = ACTOR | {
         "aliases": ["QG", "Silent"],
         "goals": [],
         "object_marking_refs": [TLP2_IDS["green"]],
     }
-    tool = obj_with("tool", "tool_types", ["not-in-the-vocabulary"])
+    tool = object_with("tool", "tool_types", ["not-in-the-vocabulary"])
     batch = read_stix(bundle(actor, technique, report, tool))
     assert batch.nodes["ThreatActor"][ACTOR["id"]]["aliases"] == ["QG", "Silent"]
     assert batch.nodes["Technique"][technique["id"]]["tactics"] == ["initial-access"]
@@ -172,7 +150,7 @@ def test_a_refused_bundle_writes_nothing_and_keeps_what_is_stored(store) -> None
     ingest_object(store, bundle(ACTOR), "earlier", max_tlp=TLP.RED)
     before = snapshot(store)
     good = sdo("campaign", 2, name="Fine")
-    bad = obj_with("malware", "malware_types", ["backdoor", {}])
+    bad = object_with("malware", "malware_types", ["backdoor", {}])
     with pytest.raises(StixIngestError, match=r"malware_types\[1\] is not a string") as info:
         ingest_object(
             store, bundle(good, ACTOR | {"aliases": ["QG"]}, bad), "feed", max_tlp=TLP.RED

@@ -14,29 +14,9 @@ from actorgraph.graph.errors import StixIngestError
 from actorgraph.graph.formats.stix_reader import read_stix
 from actorgraph.graph.ingest import ingest_object
 from actorgraph.graph.tlp import TLP
-from tests.helpers.stix import T0, bundle, sdo
+from tests.helpers.stix import bundle, object_with, sdo
 
-INDICATOR = {"pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix"}
 ACTOR = sdo("intrusion-set", 1, name="Quiet Group")
-REQUIRED: dict[str, dict[str, Any]] = {
-    "intrusion-set": {"name": "Quiet Group"},
-    "threat-actor": {"name": "Quiet Person"},
-    "campaign": {"name": "Op"},
-    "malware": {"name": "QuietRAT", "is_family": True},
-    "tool": {"name": "quietcat"},
-    "attack-pattern": {"name": "Phishing"},
-    "infrastructure": {"name": "c2"},
-    "identity": {"name": "Energy", "identity_class": "class"},
-    "indicator": {**INDICATOR, "valid_from": T0},
-    "report": {"name": "r", "published": T0, "object_refs": [ACTOR["id"]]},
-}
-
-
-def obj_with(stix_type: str, prop: str, value: Any) -> dict[str, Any]:
-    if stix_type == "domain-name":
-        body = {"type": stix_type, "id": f"{stix_type}--00000000-0000-4000-8000-000000000009"}
-        return body | {"spec_version": "2.1", "value": "quiet.example", prop: value}
-    return sdo(stix_type, 9, **(REQUIRED[stix_type] | {prop: value}))
 
 
 @pytest.mark.parametrize(
@@ -65,7 +45,7 @@ def obj_with(stix_type: str, prop: str, value: Any) -> dict[str, Any]:
     ],
 )
 def test_a_string_for_a_list_property_refuses_the_bundle(stix_type: str, prop: str) -> None:
-    bad = obj_with(stix_type, prop, "abc")
+    bad = object_with(stix_type, prop, "abc")
     with pytest.raises(StixIngestError, match=f"{prop} is not a list \\(got str 'abc'\\)") as info:
         read_stix(bundle(ACTOR, bad), source="in.json")
     assert info.value.object_id == bad["id"]
@@ -74,12 +54,12 @@ def test_a_string_for_a_list_property_refuses_the_bundle(stix_type: str, prop: s
 @pytest.mark.parametrize("value", [{"name": "abc"}, 7, None, True])
 def test_any_other_non_list_is_refused_too(value: Any) -> None:
     with pytest.raises(StixIngestError, match="aliases is not a list"):
-        read_stix(bundle(obj_with("intrusion-set", "aliases", value)))
+        read_stix(bundle(object_with("intrusion-set", "aliases", value)))
 
 
 def test_lists_are_read_as_before() -> None:
-    actor = obj_with("intrusion-set", "aliases", ["abc"])
-    identity = obj_with("identity", "sectors", ["energy"])
+    actor = object_with("intrusion-set", "aliases", ["abc"])
+    identity = object_with("identity", "sectors", ["energy"])
     batch = read_stix(bundle(actor, identity))
     assert batch.nodes["ThreatActor"][actor["id"]]["aliases"] == ["abc"]
     assert set(batch.nodes["Sector"]) == {"sector:energy"}
@@ -90,8 +70,8 @@ def test_the_issue_examples_write_nothing(store) -> None:
     bundle error, so neither the good actor nor the Sector nodes e, n, r, g, y are written."""
     good = sdo("campaign", 2, name="Fine")
     for bad in (
-        obj_with("intrusion-set", "aliases", "abc"),
-        obj_with("identity", "sectors", "energy"),
+        object_with("intrusion-set", "aliases", "abc"),
+        object_with("identity", "sectors", "energy"),
     ):
         with pytest.raises(StixIngestError, match="is not a list") as info:
             ingest_object(store, bundle(good, bad), "feed", max_tlp=TLP.RED)
