@@ -799,59 +799,133 @@ _SCALAR = re.compile(
     r"(?<![\w$.])(?:0x[0-9a-f]+|\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+|true|false|null)(?!\w)",
     re.IGNORECASE,
 )
-_UNWOUND = re.compile(r"(?<![.$\w])UNWIND\s*\Z", re.IGNORECASE)
 _MEMBER_OF = re.compile(r"(?<![.$\w])IN\s*\Z", re.IGNORECASE)
-# `[x IN` or `any(x IN`: the head of a list iteration, whose list the iteration walks (and may
-# return whole), unlike a membership test `a IN $list`.
-_ITERATION_HEAD = re.compile(
-    rf"(?:\[|(?<![.$\w])(?:any|all|none|single)\s*\()\s*{_WORD}\s+IN\s*\Z", re.IGNORECASE
+# `[x IN`: the head of a list comprehension, which returns a list as long as the one it walks.
+_LIST_HEAD = re.compile(rf"\[\s*{_WORD}\s+IN\s*\Z", re.IGNORECASE)
+# `any(x IN`, `size(`: what walks or measures a list and returns one value.
+_ONE_VALUE_HEAD = re.compile(
+    rf"(?<![.$\w])(?:(?:any|all|none|single)\s*\(\s*{_WORD}\s+IN|size\s*\()\s*\Z",
+    re.IGNORECASE,
 )
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+_PROJECTION = re.compile(r"(?<![.$\w])(?:WITH|RETURN)(?!\w)", re.IGNORECASE)
+# The clauses (and sub-clauses) that end a WITH's or RETURN's list of items.
+_ITEMS_END = re.compile(
+    r"(?<![.$\w])(?:WITH|RETURN|WHERE|MATCH|OPTIONAL|UNWIND|CALL|UNION|ORDER|SKIP|LIMIT|CREATE"
+    r"|MERGE|SET|DELETE|DETACH|REMOVE|FOREACH|LOAD)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+_STRING_TEST = re.compile(r"(?<![.$\w])(?:STARTS|ENDS)\s+\Z", re.IGNORECASE)
+
+
+def _projected(code: str) -> list[tuple[int, int]]:
+    """The spans of ``code`` (literals masked, offsets kept) that hold the items of a ``WITH``
+    or ``RETURN`` evaluated on every row: from the keyword to the next clause at the same
+    bracket depth, or to the bracket that closes around it; none before the first clause that
+    makes rows (``MATCH``, ``UNWIND``, ``CALL``...), where the query has one row."""
+    depth = [0] * (len(code) + 1)
+    level = 0
+    for i, ch in enumerate(code):
+        depth[i] = level
+        if ch in "([{":
+            level += 1
+        elif ch in ")]}":
+            level -= 1
+    depth[len(code)] = level
+
+    def clause(match: re.Match[str]) -> bool:  # not the WITH of STARTS WITH, ENDS WITH
+        return not _STRING_TEST.search(code, 0, match.start())
+
+    spans = []
+    for head in filter(clause, _PROJECTION.finditer(code)):
+        branch = max((u.end() for u in _UNION.finditer(code, 0, head.start())), default=0)
+        if not _ROW_SOURCE.search(code, branch, head.start()):
+            continue  # evaluated once, on the one row a query (or UNION branch) starts with
+        d, end = depth[head.start()], len(code)
+        for stop in filter(clause, _ITEMS_END.finditer(code, head.end())):
+            if depth[stop.start()] == d:
+                end = stop.start()
+                break
+        for i in range(head.end(), end):
+            if depth[i] < d:
+                end = i
+                break
+        spans.append((head.end(), end))
+    return spans
+
+
+def _masked(cypher: str) -> tuple[str, list[tuple[int, Token]]]:
+    """``cypher`` with each string, name and comment blanked to spaces of the same length (so
+    offsets match the text), and the string tokens with their offsets."""
+    out: list[str] = []
+    strings: list[tuple[int, Token]] = []
+    pos = 0
+    for token in tokenize(cypher):
+        if token.kind == "code":
+            out.append(token.text)
+        else:
+            out.append(" " * len(token.text))
+            if token.kind == "string":
+                strings.append((pos, token))
+        pos += len(token.text)
+    return "".join(out), strings
 
 
 def row_weight(cypher: str, params: dict[str, object] | None = None) -> int:
     """About how many bytes of constants ``cypher`` could put on each row it returns.
 
     A constant is evaluated again for every row, so what it costs is multiplied by the rows
-    (``UNWIND range(1, 1000000) AS i RETURN '<100 kB>' AS s``). Counted, wherever they stand
-    (a lexer cannot follow a value to the ``RETURN``, so a constant in a ``WHERE`` counts too):
+    (``UNWIND range(1, 1000000) AS i RETURN '<100 kB>' AS s``). Counted, where they stand among
+    the items of a ``WITH`` or ``RETURN`` (what a row carries on; a constant in a ``WHERE``, a
+    pattern or an ``ORDER BY`` puts nothing on the row, so a pasted list of indicators in
+    ``WHERE i.value IN [...]`` costs nothing here):
 
     - each string literal: its UTF-8 bytes and ``VALUE_BYTES``;
     - each number, boolean or null literal and each ``[`` or ``{`` (a list or map literal,
-      also a pattern or subquery): ``VALUE_BYTES``;
-    - each ``range()`` whose length is known (literal or parameter bounds), unless ``UNWIND``
-      turns it into rows: its length times ``VALUE_BYTES``;
+      also a pattern comprehension): ``VALUE_BYTES``;
+    - each ``range()`` whose length is known (literal or parameter bounds): its length times
+      ``VALUE_BYTES``;
     - each reference to a parameter: its size (strings' bytes and ``VALUE_BYTES`` a value);
-      only its largest element after ``UNWIND`` (one element a row) or as the list of a
-      membership test (``a IN $list``, which copies nothing).
+      only its largest element as the list of a membership test (``a IN $list``), of
+      ``any``/``all``/``none``/``single`` or of ``size()``, which return one value.
 
     Not counted, so not bounded here: a constant bound to a variable and then named many times
-    in one row (``WITH '...' AS s RETURN [s, s, s, ...]``), and lists built from graph data.
+    in one row (``WITH '...' AS s RETURN [s, s, s, ...]``), a list collected from an unwound
+    parameter, and lists built from graph data.
     """
     params = params or {}
-    code = strip_literals(cypher)
+    code, strings = _masked(cypher)
+    spans = _projected(code)
+
+    def projected(at: int) -> bool:
+        return any(lo <= at < hi for lo, hi in spans)
+
     weight = sum(
         VALUE_BYTES + len(token.text.encode("utf-8", "surrogatepass"))
-        for token in tokenize(cypher)
-        if token.kind == "string"
+        for at, token in strings
+        if projected(at)
     )
-    weight += VALUE_BYTES * (len(_SCALAR.findall(code)) + code.count("[") + code.count("{"))
+    for lo, hi in spans:
+        part = code[lo:hi]
+        weight += VALUE_BYTES * (len(_SCALAR.findall(part)) + part.count("[") + part.count("{"))
     for call in _RANGE.finditer(code):
-        if _UNWOUND.search(code, 0, call.start()):
+        if not projected(call.start()):
             continue
         bounds = [_int_or_none(arg, params) for arg in _call_args(code, call.end())]
         if len(bounds) >= 2 and bounds[0] is not None and bounds[1] is not None:
             step = bounds[2] if len(bounds) > 2 and bounds[2] else 1
             weight += VALUE_BYTES * max(0, (bounds[1] - bounds[0]) // step + 1)
     for ref in _PARAM.finditer(code):
-        if ref.group(1) not in params:
+        if ref.group(1) not in params or not projected(ref.start()):
             continue
         value = params[ref.group(1)]
         before = code[max(0, ref.start() - 200) : ref.start()]
-        one_at_a_time = _UNWOUND.search(before) or (
-            _MEMBER_OF.search(before) and not _ITERATION_HEAD.search(before)
+        one_value = _ONE_VALUE_HEAD.search(before) or (
+            _MEMBER_OF.search(before) and not _LIST_HEAD.search(before)
         )
-        if one_at_a_time and isinstance(value, (list, tuple)):
+        if one_value and isinstance(value, (list, tuple)):
             weight += max((value_bytes(item) for item in value), default=0)
         else:
             weight += value_bytes(value)

@@ -19,7 +19,12 @@ import pytest
 
 from actorgraph.graph.errors import ValidationError
 from actorgraph.graph.lexer import most_rows, row_weight
-from actorgraph.graph.library.guard import MAX_QUERY_CHARS, MAX_RESULT_BYTES, run_guarded
+from actorgraph.graph.library.guard import (
+    MAX_QUERY_CHARS,
+    MAX_RESULT_BYTES,
+    check_result_size,
+    run_guarded,
+)
 from actorgraph.graph.store import GraphStore
 
 ROW_CAP = 10_000  # the default cap (Settings.cypher_row_cap)
@@ -102,3 +107,25 @@ def test_the_longest_string_literal_fits_the_default_cap() -> None:
 )
 def test_most_rows_is_known_only_where_nothing_makes_rows(cypher: str, rows: int | None) -> None:
     assert most_rows(cypher) == rows
+
+
+IOC_LIST = "[" + ", ".join(f"'host{i}.evil-domain.net'" for i in range(230)) + "]"
+IDS = [f"indicator--{i:036d}" for i in range(400)]
+
+
+@pytest.mark.parametrize(
+    ("cypher", "params"),
+    [
+        # A pasted list of indicators to look up: a filter, nothing on the rows.
+        (f"MATCH (i:Indicator) WHERE i.value IN {IOC_LIST} RETURN i.value", {}),
+        ("WITH $ids AS ids MATCH (n) WHERE n.id IN ids RETURN n.id", {"ids": IDS}),
+        ("MATCH (n) RETURN n.id, size($ids) AS asked", {"ids": IDS}),
+        ("MATCH (n) RETURN n.id, any(d IN $ids WHERE n.id ENDS WITH d) AS hit", {"ids": IDS}),
+        ("MATCH (n) WHERE any(d IN $ids WHERE n.id ENDS WITH d) RETURN n.id", {"ids": IDS}),
+    ],
+    ids=["pasted-list-filter", "list-bound-once", "size", "any-returned", "any-filter"],
+)
+def test_constants_a_row_does_not_carry_are_not_counted(cypher: str, params: dict) -> None:
+    # Each was refused by the first version of the bound (28-57 kB counted a row).
+    check_result_size(cypher, params, ROW_CAP)
+    assert row_weight(cypher, params) * (ROW_CAP + 1) <= MAX_RESULT_BYTES
