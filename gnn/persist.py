@@ -123,7 +123,7 @@ def persist_activity(
         "tlp": level.label,
         "max_tlp": int(level),
         "created": created,
-        "added": arrival.now(),
+        "added": arrival.AT_WRITE,
     }
     made = store.query(
         PERSIST_CAMPAIGN,

@@ -17,10 +17,19 @@ it), which every CLI command would pay.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-__all__ = ["ADDED", "STAMP_UNSTAMPED", "added_item", "now", "stamp_unstamped"]
+__all__ = [
+    "ADDED",
+    "AT_WRITE",
+    "STAMP_UNSTAMPED",
+    "added_item",
+    "now",
+    "resolve",
+    "stamp_unstamped",
+]
 
 ADDED = "added"
 
@@ -34,11 +43,37 @@ STAMP_UNSTAMPED = {
 }
 
 
+AT_WRITE = "arrival:at-write"
+"""The value of ``$added`` that asks the store for the time it applies the write
+(:func:`resolve`): under the embedded store's write lock, or inside Neo4j's transaction
+function. A write of several queries then stamps each with its own, later time, so a TAXII client
+that polls between two of them and asks for what came ``added_after`` the newest stamp it saw
+misses none of the rest; a time taken once before a long write would be older than what the
+poll saw of it."""
+
+_MS = timedelta(milliseconds=1)
+_last = datetime.min.replace(tzinfo=UTC)
+_last_lock = threading.Lock()
+
+
 def now() -> str:
     """The time now as ``added`` holds it: UTC, milliseconds, ``Z`` (STIX's form, which TAXII's
-    ``added_after`` is compared with as text)."""
-    d = datetime.now(UTC)
+    ``added_after`` is compared with as text); later than any this process gave before, by a
+    millisecond if the clock has not moved."""
+    global _last
+    with _last_lock:
+        d = datetime.now(UTC)
+        d = d.replace(microsecond=d.microsecond // 1000 * 1000)
+        _last = d = max(d, _last + _MS)
     return f"{d:%Y-%m-%dT%H:%M:%S}.{d.microsecond // 1000:03d}Z"
+
+
+def resolve(params: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``params`` with an ``added`` of :data:`AT_WRITE` replaced by :func:`now` (a copy), for a
+    store about to apply a write; other parameters as they are."""
+    if params and params.get(ADDED) == AT_WRITE:
+        return {**params, ADDED: now()}
+    return params
 
 
 def added_item(var: str, *, modified: str | None = "row.props.modified") -> str:

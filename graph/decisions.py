@@ -309,7 +309,7 @@ def decision_statements(decisions: list[Decision]) -> list[tuple[str, list[dict[
     caller that writes them in one unit with its own (naming or merging a cluster).
 
     Every decision must be about a different campaign and carry the same marking: the unit runs
-    under one ``max_tlp`` (the decisions' ``tlp``) and one ``added`` (``arrival.now()``: the
+    under one ``max_tlp`` (the decisions' ``tlp``) and one ``added`` (``arrival.AT_WRITE``: the
     decision and the analyst attribution it writes, a new version of that relationship, are
     stamped with the write's time, graph/arrival.py)."""
     rows = [
@@ -329,7 +329,7 @@ def apply_decision(store: GraphStore, decision: Decision) -> None:
     store.write_atomic(
         decision_statements([decision]),
         max_tlp=int(TLP.parse(decision.tlp)),
-        added=arrival.now(),
+        added=arrival.AT_WRITE,
     )
 
 

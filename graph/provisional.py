@@ -107,7 +107,7 @@ def _write_audited(
     events = [i["event"] for i in intents]
     log.intents(intents)
     try:
-        store.write_atomic(statements, max_tlp=int(level), added=arrival.now())
+        store.write_atomic(statements, max_tlp=int(level), added=arrival.AT_WRITE)
     except Exception as exc:
         log.outcomes(events, f"error: {exc}")
         raise

@@ -27,8 +27,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from actorgraph.graph.arrival import added_item
-from actorgraph.graph.arrival import now as arrival_now
+from actorgraph.graph.arrival import AT_WRITE, added_item
 from actorgraph.graph.enrich import REL as ENRICH_REL
 from actorgraph.graph.formats.rows import (
     LIST_PROPS,
@@ -231,8 +230,8 @@ def write_batch(
         The report: counts of what the batch holds per label and type, rejected values, time.
     """
     started = time.perf_counter()
-    # One arrival time for the whole write (graph/arrival.py), stamped on what it creates.
-    params: dict[str, Any] = {"max_tlp": int(TLP.parse(max_tlp)), "added": arrival_now()}
+    # Each query is stamped with the time the store applies it (graph/arrival.py).
+    params: dict[str, Any] = {"max_tlp": int(TLP.parse(max_tlp)), "added": AT_WRITE}
     groups: list[tuple[str, list[dict[str, Any]]]] = []
     for label, by_id in sorted(batch.nodes.items()):
         if by_id:

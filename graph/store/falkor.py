@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from actorgraph.graph import arrival
 from actorgraph.graph.errors import (
     QueryError,
     QueryTimeout,
@@ -134,6 +135,8 @@ class FalkorStore(GraphStore):
         # Writes queue on the server's write lock (see embedded.write_lock for the engine race
         # it avoids); reads run in parallel.
         with contextlib.nullcontext() if read_only else embedded.write_lock(self.socket_path):
+            if not read_only:  # stamped in the order writes are applied (graph/arrival.py)
+                params = arrival.resolve(params)
             try:
                 result = self._run(cypher, params, read_only, timeout_ms)
             except StoreUnresponsive:

@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from actorgraph.graph import arrival
 from actorgraph.graph.errors import (
     QueryError,
     QueryTimeout,
@@ -99,7 +100,8 @@ class Neo4jStore(GraphStore):
         timeout_s = timeout_ms / 1000 if timeout_ms else None
 
         def run(tx: Any) -> list[Row]:
-            result = tx.run(cypher, params)
+            # A write is stamped when its transaction runs (graph/arrival.py).
+            result = tx.run(cypher, params if read_only else arrival.resolve(params))
             # Plain data out of the transaction function: it may run more than once.
             rows = [
                 {k: _plain(v) for k, v in record.items()}
@@ -147,8 +149,9 @@ class Neo4jStore(GraphStore):
             self._check_query(cypher, {**params, "rows": rows}, read_only=False)
 
         def work(tx: Any) -> None:
+            stamped = arrival.resolve(params) or {}  # one unit, one arrival time
             for cypher, rows in statements:
-                tx.run(cypher, {**params, "rows": list(rows)}).consume()
+                tx.run(cypher, {**stamped, "rows": list(rows)}).consume()
 
         with (
             self._translated(statements[0][0]),

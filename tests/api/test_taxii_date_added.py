@@ -86,3 +86,21 @@ def test_a_poll_gets_what_was_added_and_new_versions_only(store, client) -> None
     newer = manifest(client, added_after=polled)
     assert set(newer) == {campaign["id"], ACTOR["id"]}
     assert all(added > polled for added in newer.values())
+
+
+def test_a_new_source_identity_arrives_with_the_first_object_it_made(store, client) -> None:
+    # A source's identity carries a fixed creation time: dated by it, a client polling with
+    # added_after never received a new source's identity, and the objects naming it dangled.
+    ingest_object(store, bundle(ACTOR), "vendor-a", max_tlp=TLP.RED)
+    seen = max(manifest(client).values())
+    time.sleep(0.01)
+    other = sdo("intrusion-set", 9, name="Loud Group")
+    ingest_object(store, bundle(other), "vendor-b", max_tlp=TLP.RED)
+    clear_cache()
+    page = client.get(
+        f"/taxii2/api/collections/{RED}/objects/", params={"added_after": seen, "limit": 1000}
+    ).json()["objects"]
+    new = next(o for o in page if o["id"] == other["id"])
+    assert new["created_by_ref"] in {o["id"] for o in page}
+    assert manifest(client)[new["created_by_ref"]] == manifest(client)[other["id"]]
+    assert manifest(client, added_after=max(manifest(client).values())) == {}

@@ -68,6 +68,18 @@ def test_an_ingest_stamps_everything_it_creates_enrichment_included(store) -> No
     assert len(set(found.values())) == 1  # one write, one time
 
 
+def test_a_write_of_several_queries_stamps_each_when_it_is_applied(store) -> None:
+    """A TAXII poll between two queries of one write saw the first query's objects with the
+    write's one time; asked for what came ``added_after`` it, it then missed the rest, stamped
+    with the same time. Each query now takes the time the store applies it, later each time."""
+    ingest_object(store, FEED, "feed", max_tlp=TLP.RED, batch_size=1)  # one row a query
+    found = stamps(store)
+    assert len(set(found.values())) == len(found), found  # every query its own time
+    nodes = [v for k, v in found.items() if k[0] == "node"]
+    edges = [v for k, v in found.items() if k[0] != "node"]
+    assert max(nodes) < min(edges)  # in the order the queries were applied
+
+
 def test_the_same_input_again_moves_no_stamp(store) -> None:
     ingest_object(store, FEED, "feed", max_tlp=TLP.RED, enrich=True)
     first = stamps(store)
