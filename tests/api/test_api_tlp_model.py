@@ -89,9 +89,10 @@ def _post(api: dict[str, Any], home: str, key: str, body: dict[str, Any]) -> dic
 
 
 def _comparable(result: dict[str, Any]) -> Any:
-    """The answer without its input name and model version, floats to 4 places."""
+    """The answer without its input name, model version and the clearance it states it is for,
+    floats to 4 places."""
     data = {k: v for k, v in result.items() if k not in ("input", "persisted")}
-    data["model"] = {k: v for k, v in data["model"].items() if k != "version"}
+    data["model"] = {k: v for k, v in data["model"].items() if k not in ("version", "clearance")}
     return _rounded(data)
 
 
@@ -125,6 +126,7 @@ def test_a_red_key_still_sees_the_red_data(api):
         "via_context": 0,
         "unmatched": 0,
         "via_enrichment": 0,
+        "clearance": "red",
     }
 
 
