@@ -16,8 +16,8 @@ so a poll between two queries of one write misses nothing of the rest. Objects w
 behind them: the marking definitions take their ``modified`` time, a source identity that of the
 first object it made (``created_by_ref``), an observable that of the newest object that refers to
 it. Left open: two writers that apply queries in the same millisecond, and on Neo4j concurrent
-transactions, may commit in another order than their stamps. Pagination: ``limit`` plus an opaque ``next`` token;
-``added_after`` and ``match[id|type|spec_version|version]`` filter.
+transactions, may commit in another order than their stamps. Pagination: ``limit`` plus an
+opaque ``next`` token; ``added_after`` and ``match[id|type|spec_version|version]`` filter.
 """
 
 from __future__ import annotations
@@ -265,7 +265,9 @@ def _date_added(objects: list[dict[str, Any]], stamped: dict[str, str]) -> dict[
     first: dict[str, str] = {}
     for obj in objects:
         ref, mine = obj.get("created_by_ref"), added[obj["id"]]
-        if ref in added and ref not in stamped and mine and (ref not in first or mine < first[ref]):
+        if not isinstance(ref, str) or ref not in added or ref in stamped or not mine:
+            continue
+        if ref not in first or mine < first[ref]:
             first[ref] = mine
     added.update(first)
     return {k: v or _EPOCH for k, v in added.items()}
