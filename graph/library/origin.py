@@ -27,26 +27,41 @@ __all__ = ["origin", "origins"]
 def origin(actor: str) -> str:
     """A Cypher expression: the map ``{code, source}`` of ``actor``'s origin, or null.
 
+    Where the reader sees two stated origins (or, with neither a stated origin nor the actor's
+    own, two origin edges), the one with the smaller code: the engines list a node's
+    relationships in different orders, and the answer must not depend on which engine, or on
+    the order the edges were written (``origins`` lists every claim).
+
     Args:
         actor: the Cypher variable of a ``ThreatActor`` (code, never user input). The
             expression uses the reader's ``$max_tlp`` and introduces only variables named after
-            ``actor`` (``<actor>_of``, ``<actor>_oc``, ``<actor>_ox``, ``<actor>_oy``), so it
-            cannot capture a variable of the query around it.
+            ``actor`` (``<actor>_of``, ``<actor>_oc``, ``<actor>_ox``, ``<actor>_oy``,
+            ``<actor>_ow``), so it cannot capture a variable of the query around it.
 
     Raises:
         ValueError: ``actor`` is not a Cypher identifier.
     """
     if not actor.isidentifier():
         raise ValueError(f"'actor' (got {actor!r}) must be a Cypher identifier")
-    rel, country, x, y = (f"{actor}_{s}" for s in ("of", "oc", "ox", "oy"))
+    rel, country, x, y, w = (f"{actor}_{s}" for s in ("of", "oc", "ox", "oy", "ow"))
     edges = (
         f"[({actor})-[{rel}:ORIGINATES_FROM]->({country}:Country) "
         f"WHERE {visible_all(rel, country)} "
         f"| {{code: {country}.code, source: {rel}.country_source}}]"
     )
-    stated = f"[{y} IN {edges} WHERE {y}.source IS NULL | {{code: {y}.code, source: 'stix'}}]"
-    own = f"[{{code: {actor}.country, source: {actor}.country_source}}]"
-    return f"head([{x} IN {stated} + {own} + {edges} WHERE {x}.code IS NOT NULL])"
+    stated = f"[{w} IN {edges} WHERE {w}.source IS NULL | {{code: {w}.code, source: 'stix'}}]"
+
+    def least(claims: str) -> str:  # the claim with the smallest code; null when none has one
+        return (
+            f"reduce({x} = null, {y} IN {claims} | CASE WHEN {y}.code IS NOT NULL AND "
+            f"({x} IS NULL OR {y}.code < {x}.code) THEN {y} ELSE {x} END)"
+        )
+
+    own = (
+        f"CASE WHEN {actor}.country IS NOT NULL THEN "
+        f"{{code: {actor}.country, source: {actor}.country_source}} END"
+    )
+    return f"coalesce({least(stated)}, {own}, {least(edges)})"
 
 
 def origins(actor: str) -> str:
