@@ -20,9 +20,11 @@ A comment separates tokens: it becomes a space, never nothing, so ``n/**/SET`` i
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, NamedTuple, TypeVar
 
 from actorgraph.graph.errors import ValidationError
@@ -800,33 +802,30 @@ _SCALAR = re.compile(
     re.IGNORECASE,
 )
 _MEMBER_OF = re.compile(r"(?<![.$\w])IN\s*\Z", re.IGNORECASE)
-# `[x IN`: the head of a list comprehension, which returns a list as long as the one it walks.
-_LIST_HEAD = re.compile(rf"\[\s*{_WORD}\s+IN\s*\Z", re.IGNORECASE)
+# `[x IN`, `any(x IN`, `reduce(acc = [], x IN`: the head of an iteration over a list (a name
+# in backticks is blanked to spaces, so the name is optional), unlike a membership test `a IN`.
+_ITERATION_HEAD = re.compile(rf"[\[(,]\s*(?:{_WORD})?\s*IN\s*\Z", re.IGNORECASE)
 # `any(x IN`, `size(`: what walks or measures a list and returns one value.
 _ONE_VALUE_HEAD = re.compile(
-    rf"(?<![.$\w])(?:(?:any|all|none|single)\s*\(\s*{_WORD}\s+IN|size\s*\()\s*\Z",
+    rf"(?<![.$\w])(?:(?:any|all|none|single)\s*\(\s*(?:{_WORD})?\s*IN|size\s*\()\s*\Z",
     re.IGNORECASE,
 )
 _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 _PROJECTION = re.compile(r"(?<![.$\w])(?:WITH|RETURN)(?!\w)", re.IGNORECASE)
+_UNWIND_LIST = re.compile(r"(?<![.$\w])UNWIND(?!\w)", re.IGNORECASE)
+_AS = re.compile(r"(?<![.$\w])AS(?!\w)", re.IGNORECASE)
 # The clauses (and sub-clauses) that end a WITH's or RETURN's list of items.
 _ITEMS_END = re.compile(
     r"(?<![.$\w])(?:WITH|RETURN|WHERE|MATCH|OPTIONAL|UNWIND|CALL|UNION|ORDER|SKIP|LIMIT|CREATE"
     r"|MERGE|SET|DELETE|DETACH|REMOVE|FOREACH|LOAD)(?!\w)",
     re.IGNORECASE,
 )
+_STRING_TEST_WITH = re.compile(r"(?<![.$\w])(?:STARTS|ENDS)\s+(WITH)(?!\w)", re.IGNORECASE)
 
 
-_STRING_TEST = re.compile(r"(?<![.$\w])(?:STARTS|ENDS)\s+\Z", re.IGNORECASE)
-
-
-def _projected(code: str) -> list[tuple[int, int]]:
-    """The spans of ``code`` (literals masked, offsets kept) that hold the items of a ``WITH``
-    or ``RETURN`` evaluated on every row: from the keyword to the next clause at the same
-    bracket depth, or to the bracket that closes around it; none before the first clause that
-    makes rows (``MATCH``, ``UNWIND``, ``CALL``...), where the query has one row."""
-    depth = [0] * (len(code) + 1)
-    level = 0
+def _depths(code: str) -> list[int]:
+    """The bracket depth at each offset of ``code`` (and one past its end)."""
+    depth, level = [0] * (len(code) + 1), 0
     for i, ch in enumerate(code):
         depth[i] = level
         if ch in "([{":
@@ -834,26 +833,30 @@ def _projected(code: str) -> list[tuple[int, int]]:
         elif ch in ")]}":
             level -= 1
     depth[len(code)] = level
+    return depth
 
-    def clause(match: re.Match[str]) -> bool:  # not the WITH of STARTS WITH, ENDS WITH
-        return not _STRING_TEST.search(code, 0, match.start())
 
-    spans = []
-    for head in filter(clause, _PROJECTION.finditer(code)):
-        branch = max((u.end() for u in _UNION.finditer(code, 0, head.start())), default=0)
-        if not _ROW_SOURCE.search(code, branch, head.start()):
-            continue  # evaluated once, on the one row a query (or UNION branch) starts with
+def _clause_spans(
+    code: str, depth: list[int], heads: re.Pattern[str], stops: re.Pattern[str]
+) -> Iterator[tuple[re.Match[str], int, int]]:
+    """``(head, start, end)`` for each clause keyword ``heads`` finds: from after it to the next
+    ``stops`` match at the same bracket depth, or to the bracket that closes around it. The WITH
+    of STARTS WITH and ENDS WITH is no clause."""
+    tests = {m.start(1) for m in _STRING_TEST_WITH.finditer(code)}
+    ends = [m for m in stops.finditer(code) if m.start() not in tests]
+    for head in heads.finditer(code):
+        if head.start() in tests:
+            continue
         d, end = depth[head.start()], len(code)
-        for stop in filter(clause, _ITEMS_END.finditer(code, head.end())):
-            if depth[stop.start()] == d:
-                end = stop.start()
+        for i in range(bisect.bisect_left(ends, head.end(), key=lambda m: m.start()), len(ends)):
+            if depth[ends[i].start()] == d:
+                end = ends[i].start()
                 break
         for i in range(head.end(), end):
             if depth[i] < d:
                 end = i
                 break
-        spans.append((head.end(), end))
-    return spans
+        yield head, head.end(), end
 
 
 def _masked(cypher: str) -> tuple[str, list[tuple[int, Token]]]:
@@ -873,14 +876,77 @@ def _masked(cypher: str) -> tuple[str, list[tuple[int, Token]]]:
     return "".join(out), strings
 
 
+class _Weigher:
+    """What the constants between two offsets of a query weigh (see :func:`row_weight`)."""
+
+    def __init__(self, cypher: str, params: dict[str, object]) -> None:
+        self.code, strings = _masked(cypher)
+        self.params = params
+        self.string_at = {at: token for at, token in strings}
+        self.string_starts = sorted(self.string_at)
+        self.depth = _depths(self.code)
+
+    def __call__(self, lo: int, hi: int) -> int:
+        code = self.code
+        first = bisect.bisect_left(self.string_starts, lo)
+        last = bisect.bisect_left(self.string_starts, hi)
+        weight = sum(
+            VALUE_BYTES + len(self.string_at[at].text.encode("utf-8", "surrogatepass"))
+            for at in self.string_starts[first:last]
+        )
+        part = code[lo:hi]
+        weight += VALUE_BYTES * (len(_SCALAR.findall(part)) + part.count("[") + part.count("{"))
+        for call in _RANGE.finditer(code, lo, hi):
+            bounds = [_int_or_none(arg, self.params) for arg in _call_args(code, call.end())]
+            if len(bounds) >= 2 and bounds[0] is not None and bounds[1] is not None:
+                step = bounds[2] if len(bounds) > 2 and bounds[2] else 1
+                weight += VALUE_BYTES * max(0, (bounds[1] - bounds[0]) // step + 1)
+        for ref in _PARAM.finditer(code, lo, hi):
+            if ref.group(1) not in self.params:
+                continue
+            value = self.params[ref.group(1)]
+            # What comes before, spaces squeezed: a comment is blanked to spaces, however long.
+            before = " ".join(code[: ref.start()].split())[-200:]
+            one_value = _ONE_VALUE_HEAD.search(before) or (
+                _MEMBER_OF.search(before) and not _ITERATION_HEAD.search(before)
+            )
+            if one_value and isinstance(value, (list, tuple)):
+                weight += max((value_bytes(item) for item in value), default=0)
+            else:
+                weight += value_bytes(value)
+        return weight
+
+    def largest_element(self, lo: int, hi: int) -> int:
+        """The weight of the heaviest element of the list ``UNWIND`` reads between ``lo`` and
+        ``hi`` (a literal list or a parameter; anything else weighs nothing here)."""
+        text = self.code[lo:hi]
+        stripped = text.strip()
+        start = lo + len(text) - len(text.lstrip())
+        ref = _PARAM_REF.fullmatch(stripped)
+        if ref:
+            value = self.params.get(ref.group(1))
+            if isinstance(value, (list, tuple)):
+                return max((value_bytes(item) for item in value), default=0)
+            return value_bytes(value) if ref.group(1) in self.params else 0
+        if not stripped.startswith("["):
+            return 0
+        inner, cuts = self.depth[start] + 1, [start + 1]
+        for i in range(start + 1, hi):
+            if self.code[i] == "," and self.depth[i] == inner:
+                cuts.append(i + 1)
+        cuts.append(hi)
+        return max(self(a, b) for a, b in itertools.pairwise(cuts))
+
+
 def row_weight(cypher: str, params: dict[str, object] | None = None) -> int:
     """About how many bytes of constants ``cypher`` could put on each row it returns.
 
     A constant is evaluated again for every row, so what it costs is multiplied by the rows
-    (``UNWIND range(1, 1000000) AS i RETURN '<100 kB>' AS s``). Counted, where they stand among
-    the items of a ``WITH`` or ``RETURN`` (what a row carries on; a constant in a ``WHERE``, a
-    pattern or an ``ORDER BY`` puts nothing on the row, so a pasted list of indicators in
-    ``WHERE i.value IN [...]`` costs nothing here):
+    (``UNWIND range(1, 1000000) AS i RETURN '<100 kB>' AS s``). Counted where a row carries
+    them: among the items of a ``WITH`` or ``RETURN`` (a constant in a ``WHERE``, a pattern or
+    an ``ORDER BY`` puts nothing on the row, so a pasted list of indicators in
+    ``WHERE i.value IN [...]`` costs nothing here), and the heaviest element of the list an
+    ``UNWIND`` reads (each row carries one):
 
     - each string literal: its UTF-8 bytes and ``VALUE_BYTES``;
     - each number, boolean or null literal and each ``[`` or ``{`` (a list or map literal,
@@ -893,42 +959,13 @@ def row_weight(cypher: str, params: dict[str, object] | None = None) -> int:
 
     Not counted, so not bounded here: a constant bound to a variable and then named many times
     in one row (``WITH '...' AS s RETURN [s, s, s, ...]``), a list collected from an unwound
-    parameter, and lists built from graph data.
+    parameter, a ``range()`` whose bounds are expressions, and lists built from graph data.
     """
-    params = params or {}
-    code, strings = _masked(cypher)
-    spans = _projected(code)
-
-    def projected(at: int) -> bool:
-        return any(lo <= at < hi for lo, hi in spans)
-
-    weight = sum(
-        VALUE_BYTES + len(token.text.encode("utf-8", "surrogatepass"))
-        for at, token in strings
-        if projected(at)
-    )
-    for lo, hi in spans:
-        part = code[lo:hi]
-        weight += VALUE_BYTES * (len(_SCALAR.findall(part)) + part.count("[") + part.count("{"))
-    for call in _RANGE.finditer(code):
-        if not projected(call.start()):
-            continue
-        bounds = [_int_or_none(arg, params) for arg in _call_args(code, call.end())]
-        if len(bounds) >= 2 and bounds[0] is not None and bounds[1] is not None:
-            step = bounds[2] if len(bounds) > 2 and bounds[2] else 1
-            weight += VALUE_BYTES * max(0, (bounds[1] - bounds[0]) // step + 1)
-    for ref in _PARAM.finditer(code):
-        if ref.group(1) not in params or not projected(ref.start()):
-            continue
-        value = params[ref.group(1)]
-        before = code[max(0, ref.start() - 200) : ref.start()]
-        one_value = _ONE_VALUE_HEAD.search(before) or (
-            _MEMBER_OF.search(before) and not _LIST_HEAD.search(before)
-        )
-        if one_value and isinstance(value, (list, tuple)):
-            weight += max((value_bytes(item) for item in value), default=0)
-        else:
-            weight += value_bytes(value)
+    weigh = _Weigher(cypher, params or {})
+    code, depth = weigh.code, weigh.depth
+    weight = sum(weigh(lo, hi) for _, lo, hi in _clause_spans(code, depth, _PROJECTION, _ITEMS_END))
+    for _, lo, hi in _clause_spans(code, depth, _UNWIND_LIST, _AS):
+        weight += weigh.largest_element(lo, hi)
     return weight
 
 

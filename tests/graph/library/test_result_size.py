@@ -47,6 +47,16 @@ def _run(store: GraphStore, cypher: str, params: dict | None = None, row_cap: in
         (ROWS + "RETURN [x IN $l | x] AS l", {"l": list(range(400))}, ROW_CAP),
         (ROWS + "RETURN $s AS s", {"s": "x" * 30_000}, ROW_CAP),
         (ROWS + f"RETURN '{'x' * 19_000}' AS s", {}, 20_000),
+        # Bound before the rows are made, then carried on each (found by review).
+        (f"WITH {LIST} AS l " + ROWS + "RETURN i, l", {}, ROW_CAP),
+        ("WITH $l AS l " + ROWS + "RETURN l", {"l": list(range(400))}, ROW_CAP),
+        # The heaviest element of an unwound list is on each of its rows.
+        (ROWS + f"UNWIND [{LIST}] AS l RETURN l", {}, ROW_CAP),
+        (ROWS + "UNWIND $w AS l RETURN l", {"w": [list(range(400))]}, ROW_CAP),
+        # Iterations that return the list they walk, however the head is written (reduce(),
+        # refused in ad hoc Cypher anyway, is weighed the same).
+        (ROWS + "RETURN [`x` IN $l] AS l", {"l": list(range(400))}, ROW_CAP),
+        (ROWS + f"RETURN [x /* {'c' * 250} */ IN $l] AS l", {"l": list(range(400))}, ROW_CAP),
     ],
     ids=[
         "list-literal",
@@ -56,6 +66,12 @@ def _run(store: GraphStore, cypher: str, params: dict | None = None, row_cap: in
         "list-parameter-walked",
         "string-parameter",
         "string-literal-at-a-higher-cap",
+        "list-bound-before-the-rows",
+        "parameter-bound-before-the-rows",
+        "unwound-literal-of-lists",
+        "unwound-parameter-of-lists",
+        "quoted-iteration-name",
+        "comment-before-in",
     ],
 )
 def test_constants_repeated_on_every_row_are_refused_before_the_engine(
@@ -118,12 +134,13 @@ IDS = [f"indicator--{i:036d}" for i in range(400)]
     [
         # A pasted list of indicators to look up: a filter, nothing on the rows.
         (f"MATCH (i:Indicator) WHERE i.value IN {IOC_LIST} RETURN i.value", {}),
-        ("WITH $ids AS ids MATCH (n) WHERE n.id IN ids RETURN n.id", {"ids": IDS}),
+        # A pasted list unwound into rows: one indicator a row.
+        (f"UNWIND {IOC_LIST} AS ioc MATCH (i:Indicator {{value: ioc}}) RETURN i.value", {}),
         ("MATCH (n) RETURN n.id, size($ids) AS asked", {"ids": IDS}),
         ("MATCH (n) RETURN n.id, any(d IN $ids WHERE n.id ENDS WITH d) AS hit", {"ids": IDS}),
         ("MATCH (n) WHERE any(d IN $ids WHERE n.id ENDS WITH d) RETURN n.id", {"ids": IDS}),
     ],
-    ids=["pasted-list-filter", "list-bound-once", "size", "any-returned", "any-filter"],
+    ids=["pasted-list-filter", "pasted-list-unwound", "size", "any-returned", "any-filter"],
 )
 def test_constants_a_row_does_not_carry_are_not_counted(cypher: str, params: dict) -> None:
     # Each was refused by the first version of the bound (28-57 kB counted a row).
