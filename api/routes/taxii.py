@@ -13,11 +13,12 @@ store: the ``added`` stamp the writers put on every node and relationship (graph
 the same at every export, so a client polling with ``added_after`` fetches an object again only
 when a new version of it is written; each query of a write is stamped when the store applies it,
 so a poll between two queries of one write misses nothing of the rest. Objects with no stamp
-behind them: the marking definitions take their ``modified`` time, a source identity that of the
-first object it made (``created_by_ref``), an observable that of the newest object that refers to
-it. Left open: two writers that apply queries in the same millisecond, and on Neo4j concurrent
-transactions, may commit in another order than their stamps. Pagination: ``limit`` plus an
-opaque ``next`` token; ``added_after`` and ``match[id|type|spec_version|version]`` filter.
+behind them: a source identity and a marking definition take that of the first object that refers
+to them (``created_by_ref``, ``object_marking_refs``), an observable that of the newest object
+that refers to it. Left open: two writers that apply queries in the same millisecond, and on
+Neo4j concurrent transactions, may commit in another order than their stamps. Pagination:
+``limit`` plus an opaque ``next`` token; ``added_after`` and
+``match[id|type|spec_version|version]`` filter.
 """
 
 from __future__ import annotations
@@ -259,16 +260,18 @@ def _date_added(objects: list[dict[str, Any]], stamped: dict[str, str]) -> dict[
         for ref in refs:
             if ref in added and ref not in stamped and not _has_own_time(ref) and mine > added[ref]:
                 added[ref] = mine
-    # A source's identity (created_by_ref) stands for a provenance name and has no arrival of
-    # its own; its fixed creation time is older than any poll. It arrives with the first object
-    # that names it, so a client gets it with that object rather than never.
+    # A source's identity (created_by_ref) and a marking definition (object_marking_refs) have
+    # no arrival of their own, and their fixed times are older than any poll. Each arrives with
+    # the first object that refers to it, so a client gets it with that object, not never.
     first: dict[str, str] = {}
     for obj in objects:
-        ref, mine = obj.get("created_by_ref"), added[obj["id"]]
-        if not isinstance(ref, str) or ref not in added or ref in stamped or not mine:
-            continue
-        if ref not in first or mine < first[ref]:
-            first[ref] = mine
+        mine = added[obj["id"]]
+        marks = obj.get("object_marking_refs")
+        for ref in [obj.get("created_by_ref"), *(marks if isinstance(marks, list) else [])]:
+            if not isinstance(ref, str) or ref not in added or ref in stamped or not mine:
+                continue
+            if ref not in first or mine < first[ref]:
+                first[ref] = mine
     added.update(first)
     return {k: v or _EPOCH for k, v in added.items()}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -23,6 +24,8 @@ from actorgraph.settings import Settings
 from tests.helpers.backends import fresh_graph, settings_fields, store_env
 from tests.helpers.paths import APT28_BUNDLE as FIXTURE
 from tests.helpers.server import serve
+from tests.helpers.stix import bundle as stix_bundle
+from tests.helpers.stix import sdo
 
 CAMPAIGN = "campaign--83422c77-904c-4dc1-aff5-5c38f3a2c55c"
 LEVEL_IDS = {level: cid for cid, (level, _) in COLLECTIONS.items()}
@@ -45,6 +48,20 @@ def feed_graph(backend_server):
     with fresh_graph(backend_server, "feed_graph (test_taxii)") as g:
         bundle = json.loads(FIXTURE.read_text())
         ingest_object(g, bundle, "apt28_campaign.json", max_tlp=TLP.RED)
+        # A later write, so that the collection holds two arrival times to poll between.
+        time.sleep(0.01)
+        later = [
+            sdo("intrusion-set", 91, name="Later Group"),
+            sdo("malware", 92, name="LaterLoader", is_family=True),
+            sdo(
+                "relationship",
+                93,
+                relationship_type="uses",
+                source_ref="intrusion-set--00000000-0000-4000-8000-000000000091",
+                target_ref="malware--00000000-0000-4000-8000-000000000092",
+            ),
+        ]
+        ingest_object(g, stix_bundle(*later), "later.json", max_tlp=TLP.RED)
         yield g
 
 

@@ -104,3 +104,24 @@ def test_a_new_source_identity_arrives_with_the_first_object_it_made(store, clie
     assert new["created_by_ref"] in {o["id"] for o in page}
     assert manifest(client)[new["created_by_ref"]] == manifest(client)[other["id"]]
     assert manifest(client, added_after=max(manifest(client).values())) == {}
+
+
+def test_a_marking_first_used_after_a_poll_arrives_with_its_first_object(store, client) -> None:
+    # Marking definitions carry fixed times (2022 for TLP 2.0): a client that polled before any
+    # amber object existed never received the amber definition its later objects refer to.
+    ingest_object(store, bundle(ACTOR), "vendor-a", max_tlp=TLP.RED)
+    seen = max(manifest(client).values())
+    time.sleep(0.01)
+    amber = sdo(
+        "intrusion-set",
+        8,
+        name="Amber Group",
+        object_marking_refs=["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"],
+    )
+    ingest_object(store, bundle(amber), "vendor-a", max_tlp=TLP.RED)
+    clear_cache()
+    page = client.get(
+        f"/taxii2/api/collections/{RED}/objects/", params={"added_after": seen, "limit": 1000}
+    ).json()["objects"]
+    new = next(o for o in page if o["id"] == amber["id"])
+    assert set(new["object_marking_refs"]) <= {o["id"] for o in page}
