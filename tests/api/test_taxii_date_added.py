@@ -63,6 +63,16 @@ def manifest(client: TestClient, **params: Any) -> dict[str, str]:
     return {m["id"]: m["date_added"] for m in resp.json().get("objects", [])}
 
 
+def objects_after(client: TestClient, seen: str) -> list[dict[str, Any]]:
+    """The objects a poll with ``added_after=seen`` gets, from a fresh export."""
+    clear_cache()
+    resp = client.get(
+        f"/taxii2/api/collections/{RED}/objects/", params={"added_after": seen, "limit": 1000}
+    )
+    assert resp.status_code == 200, resp.text
+    return resp.json()["objects"]
+
+
 def test_date_added_is_the_same_at_every_export(store, client) -> None:
     ingest_object(store, bundle(ACTOR, INDICATOR, USES), "feed", max_tlp=TLP.RED, enrich=True)
     first = manifest(client)
@@ -96,10 +106,7 @@ def test_a_new_source_identity_arrives_with_the_first_object_it_made(store, clie
     time.sleep(0.01)
     other = sdo("intrusion-set", 9, name="Loud Group")
     ingest_object(store, bundle(other), "vendor-b", max_tlp=TLP.RED)
-    clear_cache()
-    page = client.get(
-        f"/taxii2/api/collections/{RED}/objects/", params={"added_after": seen, "limit": 1000}
-    ).json()["objects"]
+    page = objects_after(client, seen)
     new = next(o for o in page if o["id"] == other["id"])
     assert new["created_by_ref"] in {o["id"] for o in page}
     assert manifest(client)[new["created_by_ref"]] == manifest(client)[other["id"]]
@@ -119,9 +126,6 @@ def test_a_marking_first_used_after_a_poll_arrives_with_its_first_object(store, 
         object_marking_refs=["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"],
     )
     ingest_object(store, bundle(amber), "vendor-a", max_tlp=TLP.RED)
-    clear_cache()
-    page = client.get(
-        f"/taxii2/api/collections/{RED}/objects/", params={"added_after": seen, "limit": 1000}
-    ).json()["objects"]
+    page = objects_after(client, seen)
     new = next(o for o in page if o["id"] == amber["id"])
     assert set(new["object_marking_refs"]) <= {o["id"] for o in page}
