@@ -876,6 +876,21 @@ def _masked(cypher: str) -> tuple[str, list[tuple[int, Token]]]:
     return "".join(out), strings
 
 
+def _squeezed(code: str) -> tuple[str, list[int]]:
+    """``code`` with each run of whitespace as one space, and for each offset of ``code`` (and
+    one past its end) the offset where it falls in the squeezed text."""
+    out: list[str] = []
+    at = [0] * (len(code) + 1)
+    for i, ch in enumerate(code):
+        at[i] = len(out)
+        if not ch.isspace():
+            out.append(ch)
+        elif not out or out[-1] != " ":
+            out.append(" ")
+    at[len(code)] = len(out)
+    return "".join(out), at
+
+
 class _Weigher:
     """What the constants between two offsets of a query weigh (see :func:`row_weight`)."""
 
@@ -885,6 +900,9 @@ class _Weigher:
         self.string_at = {at: token for at, token in strings}
         self.string_starts = sorted(self.string_at)
         self.depth = _depths(self.code)
+        # What comes before a parameter is read with spaces squeezed (a comment is blanked to
+        # spaces, however long): squeezed once for the query, not once per parameter.
+        self.squeezed, self.squeezed_at = _squeezed(self.code)
 
     def __call__(self, lo: int, hi: int) -> int:
         code = self.code
@@ -905,8 +923,8 @@ class _Weigher:
             if ref.group(1) not in self.params:
                 continue
             value = self.params[ref.group(1)]
-            # What comes before, spaces squeezed: a comment is blanked to spaces, however long.
-            before = " ".join(code[: ref.start()].split())[-200:]
+            end = self.squeezed_at[ref.start()]
+            before = self.squeezed[max(0, end - 200) : end]
             one_value = _ONE_VALUE_HEAD.search(before) or (
                 _MEMBER_OF.search(before) and not _ITERATION_HEAD.search(before)
             )
